@@ -1,0 +1,142 @@
+"""Input handling shared by the vectorized model functions.
+
+Model functions accept scalars, numpy arrays and pandas Series, broadcast them together and hand
+back the same kind of container (a Series keeps its index). Validation is written for speed: on
+integer arrays a range check is one ``min`` and one ``max`` pass, and only a failing check pays
+for locating the offending element so that the message can name it.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+
+class Inputs:
+    """Arguments converted to numpy, with what is needed to rebuild the output container."""
+
+    def __init__(self, **named):
+        self.index = None
+        self.scalar = True
+        self.arrays = {}
+        for name, value in named.items():
+            if isinstance(value, pd.Series):
+                if self.index is None:
+                    self.index = value.index
+                elif not value.index.equals(self.index):
+                    raise ValueError(
+                        f"{name}: Series index differs from the other Series arguments; "
+                        "align them first (for example with .reindex)"
+                    )
+                array = value.to_numpy()
+                self.scalar = False
+            elif isinstance(value, (numbers.Number, np.number)) and not isinstance(value, bool):
+                array = np.asarray(value)
+            else:
+                array = np.asarray(value)
+                if array.ndim:
+                    self.scalar = False
+            if array.dtype.kind not in "iuf":
+                if array.dtype.kind == "b":
+                    raise ValueError(f"{name} must be numeric, got a boolean {value!r}")
+                try:
+                    array = array.astype(np.float64)
+                except (TypeError, ValueError):
+                    raise ValueError(f"{name} must be numeric, got {_short(value)}") from None
+            self.arrays[name] = array
+        try:
+            self.shape = np.broadcast_shapes(*(a.shape for a in self.arrays.values()))
+        except ValueError:
+            shapes = ", ".join(f"{n} {a.shape}" for n, a in self.arrays.items())
+            raise ValueError(f"arguments cannot be broadcast together: {shapes}") from None
+
+    def __getitem__(self, name):
+        return self.arrays[name]
+
+    def wrap(self, result, name=None):
+        """Return ``result`` in the container the inputs came in."""
+        if self.index is not None:
+            return pd.Series(np.broadcast_to(result, self.shape), index=self.index, name=name)
+        if self.scalar:
+            return np.asarray(result).item()
+        return result
+
+
+def _short(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _position(array, flat_position, index):
+    if index is not None and array.ndim == 1:
+        return f" at index {index[flat_position]!r}"
+    if array.ndim == 0:
+        return ""
+    if array.ndim == 1:
+        return f" at position {flat_position}"
+    return f" at position {np.unravel_index(flat_position, array.shape)}"
+
+
+def check_range(inputs, name, low=None, high=None, *, integer=False, allowed=None,
+                low_inclusive=True):
+    """Raise ValueError naming ``name``, the first bad value, its position and what is allowed.
+
+    Parameters
+    ----------
+    inputs : Inputs
+    name : str
+        Argument to check.
+    low, high : float, optional
+        Allowed range (``low`` inclusive unless ``low_inclusive=False``; ``high`` inclusive).
+    integer : bool
+        Whether only whole numbers are allowed.
+    allowed : str, optional
+        Human description of what is allowed (built from the range when omitted).
+    """
+    array = inputs[name]
+    if array.size == 0:
+        return
+    is_int = array.dtype.kind in "iu"
+    if is_int:
+        lo, hi = array.min(), array.max()
+        ok = (low is None or (lo >= low if low_inclusive else lo > low)) and (high is None or hi <= high)
+    else:
+        lo, hi = array.min(), array.max()  # NaN propagates and fails the comparisons
+        ok = bool(np.isfinite(lo) and np.isfinite(hi))
+        ok = ok and (low is None or (lo >= low if low_inclusive else lo > low))
+        ok = ok and (high is None or hi <= high)
+        if ok and integer:
+            ok = bool(np.all(np.floor(array) == array))
+    if ok:
+        return
+    bad = np.zeros(array.shape, dtype=bool)
+    if not is_int:
+        bad |= ~np.isfinite(array)
+        if integer:
+            with np.errstate(invalid="ignore"):
+                bad |= np.floor(array) != array
+    with np.errstate(invalid="ignore"):
+        if low is not None:
+            bad |= (array < low) if low_inclusive else (array <= low)
+        if high is not None:
+            bad |= array > high
+    flat = int(np.flatnonzero(bad.ravel())[0])
+    value = array.ravel()[flat]
+    if allowed is None:
+        allowed = describe_range(low, high, integer=integer, low_inclusive=low_inclusive)
+    shown = "NaN" if isinstance(value, float) and np.isnan(value) else f"{value:g}" if not is_int else f"{value}"
+    raise ValueError(f"{name}={shown}{_position(array, flat, inputs.index)} is not allowed: {allowed}")
+
+
+def describe_range(low, high, *, integer=False, low_inclusive=True):
+    kind = "a whole number" if integer else "a number"
+    fmt = (lambda v: f"{v:,}") if integer else (lambda v: f"{v:g}")
+    if low is not None and high is not None:
+        return f"{kind} from {fmt(low)} to {fmt(high)}"
+    if low is not None:
+        return f"{kind} {'>=' if low_inclusive else '>'} {fmt(low)}"
+    if high is not None:
+        return f"{kind} <= {fmt(high)}"
+    return f"a finite {kind[2:] if kind.startswith('a ') else kind}"

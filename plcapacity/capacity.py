@@ -1,0 +1,677 @@
+"""Connection capacity of Azure Private Link: ceilings, port demand, hashing imbalance, sizing.
+
+A private endpoint (PE) connects to one Private Link Service (PLS). A PLS sits on a Standard Load
+Balancer and source-NATs consumer traffic through its NAT IPs; each NAT IP gives
+``ports_per_nat_ip`` ports *per backend VM*. So one PLS holds ``nat_ips * backend_vms`` port
+pools, and the ceiling of a deployment is::
+
+    pls_count * nat_ips * backend_vms * ports_per_nat_ip
+
+further capped by ``backend_vms * max_connections_per_vm`` when a per-VM cap is given. All
+functions are vectorized: scalars, numpy arrays and pandas Series broadcast together, and the
+same kind of container comes out.
+
+References
+----------
+.. [1] Azure Private Link FAQ, https://learn.microsoft.com/azure/private-link/private-link-faq
+.. [2] Azure subscription and service limits (Private Link),
+   https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._arrays import Inputs, check_range, describe_range
+from .exceptions import CapacityWarning, InfeasibleDemandError
+from .limits import Limits, get_limits
+
+__all__ = [
+    "connection_ceiling",
+    "ceiling_table",
+    "ports_needed",
+    "overflow_probability",
+    "effective_ceiling",
+    "size",
+]
+
+#: Decimal places kept before rounding a required port count up: removes binary floating-point
+#: noise (``1e6 * 1.2`` is not exactly 1.2e6) without ever dropping a real fraction of a port.
+_PORT_ROUNDING_DECIMALS = 6
+
+
+def _limits(limits: Limits | None, **overrides) -> Limits:
+    return (limits or get_limits()).merged(**overrides)
+
+
+def _check_deployment(inputs, lim, enforce_limits):
+    """Validate nat_ips, backend_vms and pls_count against Azure's limits (or just > 0)."""
+    if enforce_limits:
+        check_range(inputs, "nat_ips", lim.min_nat_ips_per_pls, lim.nat_ips_per_pls, integer=True,
+                    allowed=f"a whole number from {lim.min_nat_ips_per_pls} to "
+                            f"{lim.nat_ips_per_pls} (NAT IP configurations per PLS)")
+        check_range(inputs, "backend_vms", 1, lim.backend_pool_size, integer=True,
+                    allowed=f"a whole number from 1 to {lim.backend_pool_size:,} "
+                            "(Standard Load Balancer backend pool size)")
+        check_range(inputs, "pls_count", 1, lim.pls_per_load_balancer, integer=True,
+                    allowed=f"a whole number from 1 to {lim.pls_per_load_balancer} "
+                            "(PLS per Standard Load Balancer)")
+
+
+def _product(*factors):
+    """Product of broadcastable factors; scalars are folded first so arrays are traversed once
+    per array factor, and integer inputs stay exact in int64."""
+    arrays = [f for f in factors if np.ndim(f)]
+    scalars = [f for f in factors if not np.ndim(f)]
+    kinds = {np.asarray(f).dtype.kind for f in factors}
+    dtype = np.int64 if kinds <= {"i", "u"} else np.float64
+    scalar = dtype(1)
+    for s in scalars:
+        scalar = dtype(scalar * dtype(s))
+    if not arrays:
+        return np.asarray(scalar, dtype=dtype)
+    out = np.multiply(arrays[0], scalar, dtype=dtype)
+    if out.shape != np.broadcast_shapes(*(a.shape for a in arrays)):
+        out = np.multiply(out, np.ones(np.broadcast_shapes(*(a.shape for a in arrays)), dtype))
+    for a in arrays[1:]:
+        np.multiply(out, a, out=out, dtype=dtype, casting="same_kind")
+    return out
+
+
+def _ceiling(nat_ips, backend_vms, pls_count, ports_per_nat_ip, max_connections_per_vm,
+             enforce_limits, limits):
+    """Validated inputs, the (capped) ceiling as an array, and the limits used."""
+    lim = _limits(limits)
+    ports = lim.ports_per_nat_ip if ports_per_nat_ip is None else ports_per_nat_ip
+    named = dict(nat_ips=nat_ips, backend_vms=backend_vms, pls_count=pls_count,
+                 ports_per_nat_ip=ports)
+    if max_connections_per_vm is not None:
+        named["max_connections_per_vm"] = max_connections_per_vm
+    inputs = Inputs(**named)
+    _check_deployment(inputs, lim, enforce_limits)
+    if enforce_limits:
+        check_range(inputs, "ports_per_nat_ip", 0, None, low_inclusive=False)
+        if max_connections_per_vm is not None:
+            check_range(inputs, "max_connections_per_vm", 0, None, low_inclusive=False)
+    ceiling = _product(inputs["pls_count"], inputs["ports_per_nat_ip"], inputs["nat_ips"],
+                       inputs["backend_vms"])
+    if max_connections_per_vm is not None:
+        vm_cap = _product(inputs["backend_vms"], inputs["max_connections_per_vm"])
+        ceiling = np.minimum(ceiling, vm_cap)
+    return inputs, ceiling, lim
+
+
+def connection_ceiling(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
+                       max_connections_per_vm=None, enforce_limits=True, limits=None):
+    """Most concurrent connections a Private Link deployment can carry.
+
+    Parameters
+    ----------
+    nat_ips : numeric
+        NAT IP configurations per PLS. [-] (Azure: 1 to 8)
+    backend_vms : numeric
+        Backend VMs in the load balancer's pool. [-] (Azure: 1 to 5000)
+    pls_count : numeric, default 1
+        Private Link Services on the load balancer, all in front of the same VMs. [-]
+        (Azure: 1 to 8)
+    ports_per_nat_ip : numeric, optional
+        Ports each NAT IP gives per backend VM. [ports] Default: ``limits.ports_per_nat_ip``
+        (64,000; the FAQ says "64k", the exact value is undocumented).
+    max_connections_per_vm : numeric, optional
+        Most concurrent connections one VM can hold (application, OS or NIC). [connections]
+        Default: no cap. ``limits.vm_nic_concurrent_flows`` (500,000) is the NIC's figure.
+    enforce_limits : bool, default True
+        Reject values outside Azure's limits, non-integers and NaN. ``False`` computes
+        hypothetical configurations (NaN propagates).
+    limits : Limits, optional
+        Reference limits to use (see :func:`plcapacity.limits.get_limits`).
+
+    Returns
+    -------
+    numeric
+        The ceiling [connections], in the container of the inputs (scalar, ndarray or Series
+        with the Series' index). Integer inputs give exact int64 values.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument, the value, its position and the allowed range.
+
+    Notes
+    -----
+    ``ceiling = pls_count * nat_ips * backend_vms * ports_per_nat_ip``, then
+    ``min(ceiling, backend_vms * max_connections_per_vm)``. Each (NAT IP, VM) pair is a separate
+    pool of ports because a source port can be reused towards a different backend VM [1]_.
+
+    Examples
+    --------
+    >>> connection_ceiling(8, 10)   # the FAQ's example
+    5120000
+    >>> connection_ceiling(8, 10, pls_count=8)
+    40960000
+
+    References
+    ----------
+    .. [1] https://learn.microsoft.com/azure/private-link/private-link-faq
+    """
+    inputs, ceiling, _ = _ceiling(nat_ips, backend_vms, pls_count, ports_per_nat_ip,
+                                  max_connections_per_vm, enforce_limits, limits)
+    return inputs.wrap(ceiling, name="ceiling")
+
+
+def ports_needed(concurrent_connections, new_connections_per_s=0.0, port_hold_s=None, *,
+                 limits=None):
+    """NAT ports a demand keeps in use, by Little's law.
+
+    Parameters
+    ----------
+    concurrent_connections : numeric
+        Connections open at the same time. [connections]
+    new_connections_per_s : numeric, default 0
+        Rate at which connections are opened (and, in steady state, closed). [1/s]
+    port_hold_s : numeric, optional
+        Time a port stays reserved after its connection closes. [s] Default:
+        ``limits.default_port_hold_s`` (65 s). This is an ASSUMPTION: Azure documents no
+        Private Link hold-down; NAT Gateway's 65 s after FIN is the nearest documented figure.
+    limits : Limits, optional
+
+    Returns
+    -------
+    numeric
+        Mean ports in use [ports], ``concurrent + rate * hold``, in the container of the inputs.
+
+    Examples
+    --------
+    >>> ports_needed(100_000, 1_000, port_hold_s=65)
+    165000.0
+    """
+    lim = _limits(limits)
+    hold = lim.default_port_hold_s if port_hold_s is None else port_hold_s
+    inputs = Inputs(concurrent_connections=concurrent_connections,
+                    new_connections_per_s=new_connections_per_s, port_hold_s=hold)
+    for name in inputs.arrays:
+        check_range(inputs, name, 0, None)
+    result = (inputs["concurrent_connections"]
+              + np.multiply(inputs["new_connections_per_s"], inputs["port_hold_s"], dtype=float))
+    return inputs.wrap(result, name="ports_needed")
+
+
+def _any_overflow(connections, bins, capacity):
+    """P(some bin holds more than ``capacity``) when ``connections`` are hashed uniformly into
+    ``bins`` bins, as ``1 - (1 - P(Bin(n, 1/bins) > capacity)) ** bins``.
+
+    Bin loads of a multinomial are negatively associated, so this product form bounds the true
+    probability from above: the usable ceiling derived from it is on the safe side.
+    """
+    tail = stats.binom.sf(capacity, connections, 1.0 / bins)
+    return -np.expm1(bins * np.log1p(-np.minimum(tail, 1.0)))
+
+
+def _overflow(connections, nat_ips, backend_vms, pls_count, ports, max_per_vm):
+    pools = np.multiply(np.multiply(pls_count, nat_ips, dtype=float), backend_vms)
+    p = _any_overflow(connections, pools, ports)
+    if max_per_vm is not None:
+        p_vm = _any_overflow(connections, np.asarray(backend_vms, dtype=float), max_per_vm)
+        p = 1.0 - (1.0 - p) * (1.0 - p_vm)
+    return p
+
+
+def overflow_probability(connections, nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
+                         max_connections_per_vm=None, enforce_limits=True, limits=None):
+    """Probability that hashing leaves some port pool (or VM) over its capacity.
+
+    Parameters
+    ----------
+    connections : numeric
+        Connections (ports) in use across the deployment. [connections]
+    nat_ips, backend_vms, pls_count, ports_per_nat_ip, max_connections_per_vm, enforce_limits, limits
+        As in :func:`connection_ceiling`.
+
+    Returns
+    -------
+    numeric
+        Probability in [0, 1], in the container of the inputs.
+
+    Notes
+    -----
+    Connections are spread uniformly at random over the ``pls_count * nat_ips * backend_vms``
+    (NAT IP, VM) port pools, each holding ``ports_per_nat_ip`` (balls into bins). With
+    ``M`` pools and ``n`` connections, ``q = P(Binomial(n, 1/M) > ports)`` and the result is
+    ``1 - (1 - q) ** M``, an upper bound on the exact multinomial probability (bin loads are
+    negatively associated). A per-VM cap adds the same computation over VMs.
+    """
+    lim = _limits(limits)
+    ports = lim.ports_per_nat_ip if ports_per_nat_ip is None else ports_per_nat_ip
+    inputs = Inputs(connections=connections, nat_ips=nat_ips, backend_vms=backend_vms,
+                    pls_count=pls_count, ports_per_nat_ip=ports)
+    _check_deployment(inputs, lim, enforce_limits)
+    check_range(inputs, "connections", 0, None)
+    p = _overflow(inputs["connections"], inputs["nat_ips"], inputs["backend_vms"],
+                  inputs["pls_count"], inputs["ports_per_nat_ip"], max_connections_per_vm)
+    return inputs.wrap(p, name="overflow_probability")
+
+
+def effective_ceiling(nat_ips, backend_vms, pls_count=1, *, overflow_probability=1e-3,
+                      ports_per_nat_ip=None, max_connections_per_vm=None, enforce_limits=True,
+                      limits=None):
+    """Usable ceiling once hashing spreads connections unevenly over the port pools.
+
+    Parameters
+    ----------
+    nat_ips, backend_vms, pls_count, ports_per_nat_ip, max_connections_per_vm, enforce_limits, limits
+        As in :func:`connection_ceiling`.
+    overflow_probability : float, default 1e-3
+        Largest acceptable probability that any (NAT IP, VM) pool (or VM) overflows. [-]
+        (0 < p < 1)
+
+    Returns
+    -------
+    numeric
+        The largest connection count whose overflow probability (see
+        :func:`plcapacity.capacity.overflow_probability`) is at most ``overflow_probability``
+        [connections], int64, in the container of the inputs.
+
+    Notes
+    -----
+    Found by a vectorized bisection over the integer connection count, between 0 and the
+    nominal ceiling (which can overflow only if every pool is exactly full).
+    """
+    if not 0 < overflow_probability < 1:
+        raise ValueError(
+            f"overflow_probability={overflow_probability!r} is not allowed: a probability "
+            "strictly between 0 and 1"
+        )
+    inputs, nominal, _ = _ceiling(nat_ips, backend_vms, pls_count, ports_per_nat_ip,
+                                  max_connections_per_vm, enforce_limits, limits)
+    shape = inputs.shape
+    names = ["nat_ips", "backend_vms", "pls_count", "ports_per_nat_ip"]
+    if max_connections_per_vm is not None:
+        names.append("max_connections_per_vm")
+    args = [np.broadcast_to(inputs[n], shape).ravel() for n in names]
+    lo = np.zeros(int(np.prod(shape)), dtype=np.int64)   # 0 connections never overflow
+    hi = np.broadcast_to(np.floor(nominal).astype(np.int64), shape).ravel() + 1  # always do
+    open_ = hi - lo > 1
+    while open_.any():
+        mid = (lo[open_] + hi[open_]) // 2
+        sub = [a[open_] for a in args]
+        cap = sub[4] if max_connections_per_vm is not None else None
+        ok = _overflow(mid, *sub[:4], cap) <= overflow_probability
+        lo[open_] = np.where(ok, mid, lo[open_])
+        hi[open_] = np.where(ok, hi[open_], mid)
+        open_ = hi - lo > 1
+    lo = lo.reshape(shape)
+    return inputs.wrap(lo, name="effective_ceiling")
+
+
+def ceiling_table(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
+                  max_connections_per_vm=None, overflow_probability=None, enforce_limits=True,
+                  limits=None):
+    """Ceilings over a grid of configurations, one row per combination.
+
+    Parameters
+    ----------
+    nat_ips, backend_vms, pls_count : int or sequence of int
+        Values to combine (every combination becomes a row).
+    ports_per_nat_ip, max_connections_per_vm, enforce_limits, limits
+        As in :func:`connection_ceiling` (scalars here).
+    overflow_probability : float, optional
+        When given, adds the usable ``effective_ceiling`` at that overflow probability.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns:
+
+        - ``pls_count``, ``nat_ips``, ``backend_vms``: the configuration. [-]
+        - ``ports_per_nat_ip``: ports per NAT IP per VM used. [ports]
+        - ``nat_port_limit``: ``pls_count * nat_ips * backend_vms * ports_per_nat_ip``.
+          [connections]
+        - ``vm_connection_limit``: ``backend_vms * max_connections_per_vm`` (``<NA>`` without a
+          per-VM cap). [connections]
+        - ``ceiling``: the smaller of the two. [connections]
+        - ``binding_limit``: ``"nat_ports"`` or ``"vm_connections"``, the limit that sets the
+          ceiling (``nat_ports`` on a tie).
+        - ``max_private_endpoints``: ``pls_count * pe_per_pls``. [PEs]
+        - ``effective_ceiling`` (with ``overflow_probability``). [connections]
+
+        ``.attrs["overridden"]`` lists overridden reference values.
+
+    Examples
+    --------
+    >>> ceiling_table([4, 8], 10)[["nat_ips", "ceiling"]]
+       nat_ips  ceiling
+    0        4  2560000
+    1        8  5120000
+    """
+    lim = _limits(limits, ports_per_nat_ip=ports_per_nat_ip)
+    axes = [np.atleast_1d(np.asarray(v)) for v in (pls_count, nat_ips, backend_vms)]
+    for name, axis in zip(("pls_count", "nat_ips", "backend_vms"), axes):
+        if axis.ndim != 1:
+            raise ValueError(f"{name} must be a scalar or a 1-D sequence of values")
+    grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")]
+    pls, nat, vms = grid
+    nominal = connection_ceiling(nat, vms, pls, enforce_limits=enforce_limits, limits=lim)
+    table = pd.DataFrame({
+        "pls_count": pls, "nat_ips": nat, "backend_vms": vms,
+        "ports_per_nat_ip": np.full(len(pls), lim.ports_per_nat_ip),
+        "nat_port_limit": nominal,
+    })
+    if max_connections_per_vm is not None:
+        vm_limit = connection_ceiling(nat, vms, pls, max_connections_per_vm=max_connections_per_vm,
+                                      enforce_limits=enforce_limits, limits=lim)
+        vm_only = _product(vms, np.asarray(max_connections_per_vm))
+        table["vm_connection_limit"] = vm_only
+        table["ceiling"] = vm_limit
+        table["binding_limit"] = np.where(nominal <= vm_only, "nat_ports", "vm_connections")
+    else:
+        table["vm_connection_limit"] = pd.array([pd.NA] * len(pls), dtype="Int64")
+        table["ceiling"] = nominal
+        table["binding_limit"] = "nat_ports"
+    table["max_private_endpoints"] = pls * lim.pe_per_pls
+    if overflow_probability is not None:
+        table["effective_ceiling"] = effective_ceiling(
+            nat, vms, pls, overflow_probability=overflow_probability,
+            max_connections_per_vm=max_connections_per_vm, enforce_limits=enforce_limits,
+            limits=lim)
+    table.attrs["overridden"] = dict(lim.overridden)
+    return table
+
+
+# --------------------------------------------------------------------------- sizing
+
+
+def _check_scalar(name, value, low=None, high=None, *, integer=False, low_inclusive=True,
+                  allowed=None):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    ok = math.isfinite(number) and not isinstance(value, bool)
+    ok = ok and (low is None or (number >= low if low_inclusive else number > low))
+    ok = ok and (high is None or number <= high)
+    ok = ok and (not integer or number.is_integer())
+    if not ok:
+        allowed = allowed or describe_range(low, high, integer=integer, low_inclusive=low_inclusive)
+        raise ValueError(f"{name}={value!r} is not allowed: {allowed}")
+    return int(number) if integer else number
+
+
+def _ceil_div(numerator, denominator):
+    """Exact ceiling of integer division for int64 arrays."""
+    return -(-numerator // denominator)
+
+
+def _required(amount, headroom):
+    """Integer amount with headroom, rounded up after removing floating-point noise."""
+    return np.ceil(np.round(np.asarray(amount, dtype=float) * (1.0 + headroom),
+                            _PORT_ROUNDING_DECIMALS)).astype(np.int64)
+
+
+def _min_vms_for_overflow(required_ports, nat, pls, lower, lim, ports, max_per_vm, probability):
+    """Fewest VMs (at least ``lower``) whose overflow probability at ``required_ports`` is at
+    most ``probability``; ``backend_pool_size + 1`` where even a full pool is not enough.
+
+    Vectorized bisection. Below ``lower`` (the nominal VM count) the load cannot fit at all, so
+    ``lower - 1`` always fails.
+    """
+    pool = lim.backend_pool_size
+
+    def passes(vms, sel):
+        return _overflow(required_ports, nat[sel], vms.astype(float), pls[sel], ports,
+                         max_per_vm) <= probability
+
+    lo = np.asarray(lower, dtype=np.int64) - 1
+    hi = np.full_like(lo, pool)
+    hi = np.where(passes(hi, np.ones(lo.shape, dtype=bool)), hi, pool + 1)
+    open_ = (hi - lo > 1) & (hi <= pool)
+    while open_.any():
+        mid = (lo[open_] + hi[open_]) // 2
+        ok = passes(mid, open_)
+        hi[open_] = np.where(ok, mid, hi[open_])
+        lo[open_] = np.where(ok, lo[open_], mid)
+        open_ = (hi - lo > 1) & (hi <= pool)
+    return np.maximum(hi, lower)
+
+
+def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None, headroom=0.2,
+         vm_failures_tolerated=0, max_connections_per_vm=None, consumer_endpoints=1,
+         overflow_probability=None, ports_per_nat_ip=None, limits=None):
+    """Smallest deployments that carry a demand with headroom, even after VM failures.
+
+    For every (pls_count, nat_ips) within Azure's limits that accepts ``consumer_endpoints``
+    private endpoints, finds the fewest backend VMs such that, after losing
+    ``vm_failures_tolerated`` of them, the remaining VMs still carry the demand plus headroom.
+
+    Parameters
+    ----------
+    concurrent_connections : float
+        Connections open at the same time. [connections]
+    new_connections_per_s : float, default 0
+        Connection opening rate; closed connections hold their port for ``port_hold_s``. [1/s]
+    port_hold_s : float, optional
+        Port hold time after close. [s] Default ``limits.default_port_hold_s`` (an assumption).
+    headroom : float, default 0.2
+        Spare fraction on top of the demand: the deployment must carry
+        ``demand * (1 + headroom)``. [-]
+    vm_failures_tolerated : int, default 0
+        Backend VMs that may fail while the demand with headroom is still carried. [-]
+    max_connections_per_vm : float, optional
+        Most concurrent connections one VM holds. [connections] Default: no cap.
+    consumer_endpoints : int, default 1
+        Private endpoints that connect to the service (at most ``pe_per_pls`` per PLS). [-]
+    overflow_probability : float, optional
+        When given, size on the usable (hash-imbalanced) ceiling: the probability that any
+        pool overflows at the required load must be at most this. [-]
+    ports_per_nat_ip : float, optional
+        Override of ``limits.ports_per_nat_ip``. [ports]
+    limits : Limits, optional
+        Reference limits to use.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per feasible (pls_count, nat_ips), best first. Columns (units in brackets)::
+
+            rank                         1 = best (fewest VMs, then fewest PLS, then fewest NAT IPs). [-]
+            pls_count                    Private Link Services on the load balancer. [-]
+            nat_ips                      NAT IP configurations per PLS. [-]
+            backend_vms                  VMs to deploy, including the failures tolerated. [-]
+            vms_after_failures           VMs left after losing vm_failures_tolerated. [-]
+            ceiling                      connection_ceiling with all VMs up. [connections]
+            ceiling_after_failures       connection_ceiling with vms_after_failures. [connections]
+            ports_needed                 ports the demand keeps in use (Little's law), rounded up. [ports]
+            port_capacity_after_failures NAT ports of vms_after_failures (no per-VM cap). [ports]
+            required_with_headroom       ports the deployment must carry after failures. [ports]
+            utilization                  of the tighter resource, all VMs up: ports_needed / NAT
+                                         ports, or concurrent / (VMs * max_connections_per_vm). [0-1]
+            utilization_after_failures   the same with vms_after_failures. [0-1]
+            spare_connections            more concurrent connections (at the same churn) that
+                                         vms_after_failures still carry: NAT ports left, or VM
+                                         connections left if fewer. [connections]
+            connections_per_vm           concurrent connections per VM after failures. [connections]
+            binding_limit                what sets the VM count: nat_ports, vm_connections or hash_overflow.
+            effective_ceiling            usable ceiling after failures at overflow_probability (only with it). [connections]
+            max_private_endpoints        pls_count * pe_per_pls. [PEs]
+            pe_monthly_cost_usd          consumer side: consumer_endpoints * PE hourly price * hours per month. [USD]
+
+        ``.attrs`` holds ``overridden`` (overridden limits), ``assumptions`` (assumed values
+        used) and ``demand`` (the inputs).
+
+    Raises
+    ------
+    InfeasibleDemandError
+        When no deployment within the limits carries the demand; the message names the limit
+        that cannot be met and by how much.
+    ValueError
+        For invalid inputs, naming the argument, the value and what is allowed.
+
+    Notes
+    -----
+    Ports needed: ``P = concurrent + rate * hold``. Required ports ``ceil(P * (1 + headroom))``
+    and required connections ``ceil(concurrent * (1 + headroom))``. For each (pls, nat):
+    ``v_ports = ceil(required_ports / (pls * nat * ports_per_nat_ip))``,
+    ``v_vm = ceil(required_connections / max_connections_per_vm)``, and, with
+    ``overflow_probability``, the fewest VMs whose overflow probability at the required ports is
+    at most that; ``backend_vms = max(v_ports, v_vm, v_overflow, 1) + vm_failures_tolerated``,
+    feasible while ``backend_vms <= backend_pool_size``.
+    """
+    lim = _limits(limits, ports_per_nat_ip=ports_per_nat_ip)
+    concurrent = _check_scalar("concurrent_connections", concurrent_connections, 0)
+    rate = _check_scalar("new_connections_per_s", new_connections_per_s, 0)
+    hold_given = port_hold_s is not None
+    hold = _check_scalar("port_hold_s", port_hold_s if hold_given else lim.default_port_hold_s, 0)
+    headroom = _check_scalar("headroom", headroom, 0)
+    failures = _check_scalar("vm_failures_tolerated", vm_failures_tolerated, 0,
+                             lim.backend_pool_size - 1, integer=True)
+    endpoints = _check_scalar("consumer_endpoints", consumer_endpoints, 1, integer=True)
+    if max_connections_per_vm is not None:
+        max_connections_per_vm = _check_scalar("max_connections_per_vm", max_connections_per_vm,
+                                               0, low_inclusive=False)
+        if max_connections_per_vm.is_integer():  # keeps ceilings exact integers
+            max_connections_per_vm = int(max_connections_per_vm)
+    if overflow_probability is not None:
+        overflow_probability = _check_scalar("overflow_probability", overflow_probability, 0, 1,
+                                             low_inclusive=False,
+                                             allowed="a probability strictly between 0 and 1")
+        if overflow_probability >= 1:
+            raise ValueError(f"overflow_probability={overflow_probability!r} is not allowed: "
+                             "a probability strictly between 0 and 1")
+    ports_per = lim.ports_per_nat_ip
+
+    needed = float(ports_needed(concurrent, rate, hold, limits=lim))
+    needed_ports = int(np.ceil(np.round(needed, _PORT_ROUNDING_DECIMALS)))
+    required_ports = int(_required(needed, headroom))
+    required_connections = int(_required(concurrent, headroom))
+
+    _check_endpoints(endpoints, lim)
+    pls, nat = (g.ravel() for g in np.meshgrid(
+        np.arange(1, lim.pls_per_load_balancer + 1, dtype=np.int64),
+        np.arange(lim.min_nat_ips_per_pls, lim.nat_ips_per_pls + 1, dtype=np.int64),
+        indexing="ij"))
+    accepts = pls * lim.pe_per_pls >= endpoints
+    pls, nat = pls[accepts], nat[accepts]
+
+    if float(ports_per).is_integer():
+        v_ports = _ceil_div(np.int64(required_ports), pls * nat * np.int64(ports_per))
+    else:
+        v_ports = np.ceil(required_ports / (pls * nat * float(ports_per))).astype(np.int64)
+    v_ports = np.maximum(v_ports, 1)
+    v_vm = np.ones_like(v_ports)
+    if max_connections_per_vm is not None:
+        v_vm[:] = max(1, math.ceil(round(required_connections / max_connections_per_vm, 9)))
+    healthy = np.maximum(v_ports, v_vm)
+    binding = np.where(v_vm > v_ports, "vm_connections", "nat_ports").astype(object)
+    if overflow_probability is not None:
+        v_hash = _min_vms_for_overflow(float(required_ports), nat.astype(float),
+                                       pls.astype(float), healthy, lim, ports_per,
+                                       max_connections_per_vm, overflow_probability)
+        binding = np.where(v_hash > healthy, "hash_overflow", binding)
+        healthy = np.maximum(healthy, v_hash)
+    vms = healthy + failures
+    feasible = vms <= lim.backend_pool_size
+    if not feasible.any():
+        _explain_infeasible(lim, required_ports, required_connections, failures,
+                            max_connections_per_vm, overflow_probability, headroom)
+
+    pls, nat, vms, healthy, binding = (a[feasible] for a in (pls, nat, vms, healthy, binding))
+    order = np.lexsort((nat, pls, vms))
+    pls, nat, vms, healthy, binding = (a[order] for a in (pls, nat, vms, healthy, binding))
+    kwargs = dict(ports_per_nat_ip=ports_per, max_connections_per_vm=max_connections_per_vm,
+                  limits=lim)
+    ceiling = connection_ceiling(nat, vms, pls, **kwargs)
+    ceiling_failed = connection_ceiling(nat, healthy, pls, **kwargs)
+    # Ports and VM connections are different resources once connections churn: ports in use
+    # include those held after close, a VM holds only open connections. Utilization and spare
+    # capacity are those of the tighter of the two.
+    port_capacity = connection_ceiling(nat, vms, pls, ports_per_nat_ip=ports_per, limits=lim)
+    port_capacity_failed = connection_ceiling(nat, healthy, pls, ports_per_nat_ip=ports_per,
+                                              limits=lim)
+    utilization = needed / port_capacity
+    utilization_failed = needed / port_capacity_failed
+    spare = port_capacity_failed - needed_ports
+    if max_connections_per_vm is not None:
+        utilization = np.maximum(utilization, concurrent / (vms * max_connections_per_vm))
+        utilization_failed = np.maximum(utilization_failed,
+                                        concurrent / (healthy * max_connections_per_vm))
+        spare = np.minimum(spare, healthy * max_connections_per_vm - math.ceil(concurrent))
+    table = pd.DataFrame({
+        "rank": np.arange(1, len(pls) + 1),
+        "pls_count": pls, "nat_ips": nat, "backend_vms": vms, "vms_after_failures": healthy,
+        "ceiling": ceiling, "ceiling_after_failures": ceiling_failed,
+        "ports_needed": needed_ports, "port_capacity_after_failures": port_capacity_failed,
+        "required_with_headroom": required_ports,
+        "utilization": utilization, "utilization_after_failures": utilization_failed,
+        "spare_connections": spare,
+        "connections_per_vm": concurrent / healthy,
+        "binding_limit": binding,
+    })
+    if overflow_probability is not None:
+        table["effective_ceiling"] = effective_ceiling(
+            nat, healthy, pls, overflow_probability=overflow_probability, **kwargs)
+    table["max_private_endpoints"] = pls * lim.pe_per_pls
+    table["pe_monthly_cost_usd"] = (endpoints * lim.private_endpoint_hour_usd
+                                    * lim.hours_per_month)
+    assumptions = []
+    if not hold_given and rate > 0:
+        assumptions.append(
+            f"port_hold_s={lim.default_port_hold_s} s is an assumption (Azure documents no "
+            "Private Link port hold-down; NAT Gateway's 65 s after FIN is the nearest figure)")
+    if "ports_per_nat_ip" not in lim.overridden:
+        assumptions.append(f"ports_per_nat_ip={lim.ports_per_nat_ip:,} models the FAQ's \"64k\" "
+                           "(exact value undocumented)")
+    table.attrs.update(overridden=dict(lim.overridden), assumptions=assumptions, demand=dict(
+        concurrent_connections=concurrent, new_connections_per_s=rate, port_hold_s=hold,
+        headroom=headroom, vm_failures_tolerated=failures, consumer_endpoints=endpoints,
+        max_connections_per_vm=max_connections_per_vm,
+        overflow_probability=overflow_probability))
+    best = table.iloc[0]
+    if max_connections_per_vm is None and best.connections_per_vm > lim.vm_nic_concurrent_flows:
+        warnings.warn(
+            f"the best configuration puts {best.connections_per_vm:,.0f} connections on each VM, "
+            f"above the {lim.vm_nic_concurrent_flows:,} concurrent flows a VM NIC supports; pass "
+            f"max_connections_per_vm={lim.vm_nic_concurrent_flows} to size for it",
+            CapacityWarning, stacklevel=2)
+    return table
+
+
+def _check_endpoints(endpoints, lim):
+    most = lim.pls_per_load_balancer * lim.pe_per_pls
+    if endpoints > most:
+        raise InfeasibleDemandError(
+            f"consumer_endpoints={endpoints:,} cannot be met: {lim.pls_per_load_balancer} PLS per "
+            f"load balancer x {lim.pe_per_pls:,} private endpoints per PLS accept {most:,} "
+            f"({endpoints - most:,} too many); split the service over several load balancers",
+            limit="pe_per_pls", required=endpoints, available=most)
+
+
+def _explain_infeasible(lim, required_ports, required_connections, failures, max_per_vm,
+                        probability, headroom):
+    pool = lim.backend_pool_size
+    usable_vms = pool - failures
+    largest = (f"{lim.pls_per_load_balancer} PLS x {lim.nat_ips_per_pls} NAT IPs x "
+               f"{usable_vms:,} VMs left after {failures} failures")
+    most_ports = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable_vms
+                  * lim.ports_per_nat_ip)
+    what = f"with {headroom:.0%} headroom"
+    if required_ports > most_ports:
+        raise InfeasibleDemandError(
+            f"demand needs {required_ports:,} ports {what}, but the largest deployment within "
+            f"the limits ({largest}, {lim.ports_per_nat_ip:,} ports each) carries {most_ports:,} "
+            f"({required_ports - most_ports:,} short; backend_pool_size={pool:,})",
+            limit="backend_pool_size", required=required_ports, available=most_ports)
+    if max_per_vm is not None and required_connections > usable_vms * max_per_vm:
+        most = usable_vms * max_per_vm
+        raise InfeasibleDemandError(
+            f"demand needs {required_connections:,} connections {what}, but {usable_vms:,} VMs "
+            f"(backend_pool_size={pool:,} less {failures} failures) x {max_per_vm:,.0f} per VM "
+            f"hold {most:,.0f} ({required_connections - most:,.0f} short)",
+            limit="backend_pool_size", required=required_connections, available=most)
+    raise InfeasibleDemandError(
+        f"demand needs {required_ports:,} ports {what}; even {largest} keep the probability "
+        f"that hashing overflows a port pool above overflow_probability={probability:g}",
+        limit="backend_pool_size", required=required_ports, available=most_ports)

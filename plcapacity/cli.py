@@ -1,0 +1,271 @@
+"""Command-line interface: ``plcapacity ceiling | size``.
+
+Usage::
+
+    plcapacity ceiling --nat-ips 1-8 --vms 2,4,8 [--pls 1] [--format table|csv|json]
+    plcapacity size 2000000 --new-connections-per-s 1000 --vm-failures-tolerated 1
+    plcapacity size --input data/examples/sizing-requests.csv
+    plcapacity --version
+
+The CLI is thin: it parses, calls the public functions of :mod:`plcapacity` and prints. Bad
+input prints one line on stderr and exits with code 2 (no traceback); a demand that no
+deployment within Azure's limits can carry exits with code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .capacity import ceiling_table, size
+from .exceptions import CapacityWarning, InfeasibleDemandError
+from .sizing_requests import read_sizing_requests, size_requests
+
+EXIT_OK, EXIT_INFEASIBLE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line input (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line instead of usage + message."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def _number(text: str) -> float:
+    """A number as users type it: ``2000000``, ``2_000_000``, ``2e6``."""
+    try:
+        return float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def _whole(text: str) -> int:
+    value = _number(text)
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(value)
+
+
+def _int_list(text: str) -> list[int]:
+    """``1-8``, ``2,4,8`` or a mix such as ``1-4,8``, as a sorted list of unique integers."""
+    values = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if "-" in part[1:]:
+                first, last = part.split("-", 1) if not part.startswith("-") else (part, "")
+                first, last = int(first), int(last)
+                if last < first:
+                    raise ValueError
+                values.extend(range(first, last + 1))
+            else:
+                values.append(int(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a list of whole numbers (write 1-8, 2,4,8 or 1-4,8)") from None
+    return sorted(set(values))
+
+
+def _add_format(parser):
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                        help="output format (default: a readable table)")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="plcapacity", description=(
+        "Capacity planning for Azure Private Link: connection ceilings and sizing."),
+        epilog="Exit codes: 0 success, 1 no deployment within Azure's limits carries the "
+               "demand, 2 bad input.")
+    parser.add_argument("--version", action="version", version=f"plcapacity {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    ceiling = commands.add_parser(
+        "ceiling", help="connection ceilings over a grid of configurations",
+        description="Connection ceiling = pls_count x nat_ips x backend_vms x ports_per_nat_ip "
+                    "(capped by backend_vms x max_connections_per_vm), one row per combination.")
+    ceiling.add_argument("--nat-ips", type=_int_list, default=[1, 2, 4, 8], metavar="LIST",
+                         help="NAT IPs per PLS, e.g. 1-8 or 2,4,8 (default: 1,2,4,8)")
+    ceiling.add_argument("--vms", type=_int_list, required=True, metavar="LIST",
+                         help="backend VMs, e.g. 2,4,8 or 1-10")
+    ceiling.add_argument("--pls", type=_int_list, default=[1], metavar="LIST",
+                         help="PLS on the load balancer, e.g. 1 or 1-8 (default: 1)")
+    _add_limit_options(ceiling)
+    ceiling.add_argument("--overflow-probability", type=_number, metavar="P",
+                         help="also show the usable ceiling at this hash-overflow probability")
+    ceiling.add_argument("--no-enforce-limits", action="store_true",
+                         help="allow values outside Azure's limits (hypothetical configurations)")
+    _add_format(ceiling)
+
+    sizing = commands.add_parser(
+        "size", help="smallest deployments that carry a demand",
+        description="Every feasible (pls_count, nat_ips) with the fewest backend VMs that carry "
+                    "the demand plus headroom after losing --vm-failures-tolerated VMs, best "
+                    "first. With --input, the best deployment for each row of a CSV file.")
+    sizing.add_argument("concurrent_connections", type=_number, nargs="?",
+                        help="concurrent connections to carry")
+    sizing.add_argument("--input", metavar="CSV",
+                        help="a CSV of sizing requests, one per row (columns: service, "
+                             "concurrent_connections and any option below, in snake_case)")
+    sizing.add_argument("--new-connections-per-s", type=_number, default=0.0, metavar="RATE",
+                        help="new connections per second (default: 0)")
+    sizing.add_argument("--port-hold-s", type=_number, metavar="S",
+                        help="seconds a port stays held after close (default: 65, an "
+                             "assumption from NAT Gateway)")
+    sizing.add_argument("--headroom", type=_number, default=0.2, metavar="FRACTION",
+                        help="spare fraction on top of the demand (default: 0.2)")
+    sizing.add_argument("--vm-failures-tolerated", type=_whole, default=0, metavar="N",
+                        help="backend VMs that may fail (default: 0)")
+    sizing.add_argument("--consumer-endpoints", type=_whole, default=1, metavar="N",
+                        help="private endpoints connecting to the service (default: 1)")
+    sizing.add_argument("--overflow-probability", type=_number, metavar="P",
+                        help="size on the usable ceiling at this hash-overflow probability")
+    _add_limit_options(sizing)
+    sizing.add_argument("--top", type=_whole, default=10, metavar="N",
+                        help="rows to show in the table format (default: 10)")
+    _add_format(sizing)
+    return parser
+
+
+def _add_limit_options(parser):
+    parser.add_argument("--ports-per-nat-ip", type=_number, metavar="N",
+                        help="override ports per NAT IP per VM (default: 64000)")
+    parser.add_argument("--max-connections-per-vm", type=_number, metavar="N",
+                        help="cap on connections per VM (default: none; the NIC supports "
+                             "500000 flows)")
+
+
+# ----------------------------------------------------------------------------- output
+
+_PERCENT = ("utilization", "utilization_after_failures")
+_MONEY = ("pe_monthly_cost_usd",)
+
+
+def _format_table(frame: pd.DataFrame) -> str:
+    """Thousands separators for counts, percentages for utilization, dollars for cost."""
+    formatters = {}
+    for column in frame.columns:
+        values = frame[column]
+        if column in _PERCENT:
+            formatters[column] = "{:.1%}".format
+        elif column in _MONEY:
+            formatters[column] = "${:,.2f}".format
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            formatters[column] = _count
+    return frame.to_string(index=False, formatters=formatters, na_rep="-")
+
+
+def _count(value) -> str:
+    if pd.isna(value):
+        return "-"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+def _emit(frame: pd.DataFrame, fmt: str, notes: list[str], out, err):
+    if fmt == "csv":
+        frame.to_csv(out, index=False)
+    elif fmt == "json":
+        out.write(frame.to_json(orient="records", indent=2))
+        out.write("\n")
+    else:
+        out.write(_format_table(frame) + "\n")
+    note_stream = out if fmt == "table" else err
+    for note in notes:
+        note_stream.write(f"note: {note}\n")
+
+
+# ----------------------------------------------------------------------------- commands
+
+_SIZE_SUMMARY = ["rank", "pls_count", "nat_ips", "backend_vms", "ceiling",
+                 "ceiling_after_failures", "utilization_after_failures", "spare_connections",
+                 "binding_limit", "effective_ceiling", "pe_monthly_cost_usd"]
+
+
+def _run_ceiling(args, out, err):
+    table = ceiling_table(args.nat_ips, args.vms, args.pls, ports_per_nat_ip=args.ports_per_nat_ip,
+                          max_connections_per_vm=args.max_connections_per_vm,
+                          overflow_probability=args.overflow_probability,
+                          enforce_limits=not args.no_enforce_limits)
+    notes = [f"{name} overridden: {used:,} instead of {ref:,}"
+             for name, (ref, used) in table.attrs["overridden"].items()]
+    _emit(table, args.format, notes, out, err)
+    return EXIT_OK
+
+
+def _size_options(args) -> dict:
+    return dict(new_connections_per_s=args.new_connections_per_s, port_hold_s=args.port_hold_s,
+                headroom=args.headroom, vm_failures_tolerated=args.vm_failures_tolerated,
+                max_connections_per_vm=args.max_connections_per_vm,
+                consumer_endpoints=args.consumer_endpoints,
+                overflow_probability=args.overflow_probability,
+                ports_per_nat_ip=args.ports_per_nat_ip)
+
+
+def _run_size(args, out, err):
+    if (args.input is None) == (args.concurrent_connections is None):
+        raise UsageError("plcapacity size: give either CONCURRENT_CONNECTIONS or --input CSV")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CapacityWarning)
+        if args.input is not None:
+            table = size_requests(read_sizing_requests(args.input), defaults=_size_options(args))
+            shown = table
+        else:
+            table = size(args.concurrent_connections, **_size_options(args))
+            shown = table
+            if args.format == "table":
+                shown = table[[c for c in _SIZE_SUMMARY if c in table]].head(args.top)
+    notes = list(table.attrs.get("assumptions", []))
+    notes += [f"{name} overridden: {used:,} instead of {ref:,}"
+              for name, (ref, used) in table.attrs.get("overridden", {}).items()]
+    if args.input is None and args.format == "table" and len(table) > len(shown):
+        notes.insert(0, f"showing the best {len(shown)} of {len(table)} feasible configurations "
+                        "(--top N for more, --format csv for all columns)")
+    _emit(shown, args.format, notes, out, err)
+    for warning in caught:
+        err.write(f"warning: {warning.message}\n")
+    return EXIT_OK
+
+
+def main(argv=None, *, out=None, err=None) -> int:
+    """Run the command line; returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(out)
+            return EXIT_USAGE
+        run = {"ceiling": _run_ceiling, "size": _run_size}[args.command]
+        return run(args, out, err)
+    except SystemExit as stop:  # --help and --version
+        return stop.code or EXIT_OK
+    except BrokenPipeError:  # output piped into head and the like
+        return EXIT_OK
+    except InfeasibleDemandError as error:
+        err.write(f"plcapacity: infeasible: {error}\n")
+        return EXIT_INFEASIBLE
+    except (UsageError, ValueError, KeyError, OSError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        err.write(f"plcapacity: error: {message}\n")
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -76,7 +76,7 @@ def _position(array, flat_position, index):
         return ""
     if array.ndim == 1:
         return f" at position {flat_position}"
-    return f" at position {np.unravel_index(flat_position, array.shape)}"
+    return f" at position {tuple(int(i) for i in np.unravel_index(flat_position, array.shape))}"
 
 
 def check_range(inputs, name, low=None, high=None, *, integer=False, allowed=None,

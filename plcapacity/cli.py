@@ -24,6 +24,7 @@ import pandas as pd
 from . import __version__
 from .capacity import ceiling_table, size
 from .exceptions import CapacityWarning, InfeasibleDemandError
+from .limits import override_notes
 from .sizing_requests import read_sizing_requests, size_requests
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_USAGE = 0, 1, 2
@@ -151,16 +152,19 @@ _MONEY = ("pe_monthly_cost_usd",)
 
 def _format_table(frame: pd.DataFrame) -> str:
     """Thousands separators for counts, percentages for utilization, dollars for cost."""
-    formatters = {}
+    shown = pd.DataFrame(index=frame.index)
     for column in frame.columns:
         values = frame[column]
         if column in _PERCENT:
-            formatters[column] = "{:.1%}".format
+            text = values.map("{:.1%}".format, na_action="ignore")
         elif column in _MONEY:
-            formatters[column] = "${:,.2f}".format
+            text = values.map("${:,.2f}".format, na_action="ignore")
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            formatters[column] = _count
-    return frame.to_string(index=False, formatters=formatters, na_rep="-")
+            text = values.map(_count, na_action="ignore")
+        else:
+            text = values
+        shown[column] = text.astype(object).where(values.notna(), "-")
+    return shown.to_string(index=False)
 
 
 def _count(value) -> str:
@@ -196,8 +200,7 @@ def _run_ceiling(args, out, err):
                           max_connections_per_vm=args.max_connections_per_vm,
                           overflow_probability=args.overflow_probability,
                           enforce_limits=not args.no_enforce_limits)
-    notes = [f"{name} overridden: {used:,} instead of {ref:,}"
-             for name, (ref, used) in table.attrs["overridden"].items()]
+    notes = override_notes(table.attrs["overridden"])
     _emit(table, args.format, notes, out, err)
     return EXIT_OK
 
@@ -225,8 +228,7 @@ def _run_size(args, out, err):
             if args.format == "table":
                 shown = table[[c for c in _SIZE_SUMMARY if c in table]].head(args.top)
     notes = list(table.attrs.get("assumptions", []))
-    notes += [f"{name} overridden: {used:,} instead of {ref:,}"
-              for name, (ref, used) in table.attrs.get("overridden", {}).items()]
+    notes += override_notes(table.attrs.get("overridden", {}))
     if args.input is None and args.format == "table" and len(table) > len(shown):
         notes.insert(0, f"showing the best {len(shown)} of {len(table)} feasible configurations "
                         "(--top N for more, --format csv for all columns)")

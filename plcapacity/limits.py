@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["Limits", "get_limits", "limits_table", "pricing", "read_reference", "data_path"]
+__all__ = ["Limits", "get_limits", "override_notes", "limits_table", "pricing", "read_reference", "data_path"]
 
 
 def data_path(name: str = "") -> Path:
@@ -144,6 +144,7 @@ class Limits:
                 raise ValueError(
                     f"limit override {name}={value!r} is not allowed: give a positive number"
                 )
+            value = _as_number(value)
             base[name] = value
             if value != reference:
                 overridden[name] = (reference, value)
@@ -153,10 +154,20 @@ class Limits:
 
     def notes(self) -> list[str]:
         """One line per overridden value, for printing under a result."""
-        return [
-            f"{name} overridden: {used:,} instead of {ref:,}"
-            for name, (ref, used) in self.overridden.items()
-        ]
+        return override_notes(self.overridden)
+
+
+def override_notes(overridden: dict) -> list[str]:
+    """Lines such as ``ports_per_nat_ip overridden: 65,536 instead of 64,000``.
+
+    Parameters
+    ----------
+    overridden : dict
+        Name to ``(reference, used)``, as in ``Limits.overridden`` or a result's
+        ``.attrs["overridden"]``.
+    """
+    return [f"{name} overridden: {used:,} instead of {ref:,}"
+            for name, (ref, used) in overridden.items()]
 
 
 def _is_positive_number(value) -> bool:

@@ -1,0 +1,25 @@
+# Two entry points, each creating the local virtual environment (.venv) on first use:
+#   make run    the main job: size the bundled example services
+#   make test   the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,notebook]"
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/plcapacity size --input data/examples/sizing-requests.csv
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_connection_ceiling.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache dist build

@@ -1,0 +1,9 @@
+"""Shared fixtures: a fixed seed for any test that draws random numbers."""
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261126)

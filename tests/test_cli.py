@@ -1,0 +1,148 @@
+"""The command line, called as a user would: main([...]) with captured output, and the
+installed ``plcapacity`` command once through a real subprocess."""
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from plcapacity import __version__
+from plcapacity.cli import main
+from plcapacity.limits import data_path
+
+
+def run(argv, capsys):
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_ceiling_ranges_and_lists(capsys):
+    code, out, err = run(["ceiling", "--nat-ips", "1-8", "--vms", "2,4,8", "--format", "csv"],
+                         capsys)
+    assert code == 0 and err == ""
+    table = pd.read_csv(io.StringIO(out))
+    assert len(table) == 24
+    assert sorted(table.nat_ips.unique()) == list(range(1, 9))
+    row = table.query("nat_ips == 8 and backend_vms == 8").iloc[0]
+    assert row.ceiling == 8 * 8 * 64_000
+
+
+def test_ceiling_table_is_readable(capsys):
+    code, out, _ = run(["ceiling", "--nat-ips", "8", "--vms", "10", "--pls", "1,8"], capsys)
+    assert code == 0
+    assert "5,120,000" in out and "40,960,000" in out  # the FAQ's figures, with separators
+    assert "binding_limit" in out.splitlines()[0]
+
+
+def test_ceiling_json_and_override_note(capsys):
+    code, out, err = run(["ceiling", "--nat-ips", "1", "--vms", "1", "--ports-per-nat-ip",
+                          "65_536", "--format", "json"], capsys)
+    assert code == 0
+    assert json.loads(out)[0]["ceiling"] == 65_536
+    assert "ports_per_nat_ip overridden: 65,536 instead of 64,000" in err
+
+
+def test_ceiling_overflow_and_hypothetical(capsys):
+    code, out, _ = run(["ceiling", "--nat-ips", "16", "--vms", "10", "--no-enforce-limits",
+                        "--overflow-probability", "1e-3", "--format", "csv"], capsys)
+    assert code == 0
+    row = pd.read_csv(io.StringIO(out)).iloc[0]
+    assert row.ceiling == 16 * 10 * 64_000 and row.effective_ceiling < row.ceiling
+
+
+def test_size_single_demand(capsys):
+    code, out, err = run(["size", "2e6", "--new-connections-per-s", "1000",
+                          "--vm-failures-tolerated", "1", "--max-connections-per-vm", "500000",
+                          "--top", "3"], capsys)
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["rank", "pls_count", "nat_ips", "backend_vms"]
+    assert len([l for l in lines if l.strip() and l.split()[0] in {"1", "2", "3"}]) == 3
+    assert "note: showing the best 3 of" in out
+    assert "port_hold_s=65 s is an assumption" in out
+
+
+def test_size_csv_has_all_rows_and_warning_on_stderr(capsys):
+    code, out, err = run(["size", "2000000", "--format", "csv"], capsys)
+    assert code == 0
+    assert len(pd.read_csv(io.StringIO(out))) == 64
+    assert err.startswith("note:") or "warning:" in err
+    assert "500,000 concurrent flows" in err
+
+
+def test_size_input_file(capsys):
+    code, out, err = run(["size", "--input", str(data_path("examples/sizing-requests.csv")),
+                          "--format", "csv"], capsys)
+    assert code == 0
+    result = pd.read_csv(io.StringIO(out))
+    requests = pd.read_csv(data_path("examples/sizing-requests.csv"))
+    assert list(result.service) == list(requests.service)
+    # Every service keeps its headroom after the failures it asked to survive.
+    headroom = requests.headroom.fillna(0.2)
+    assert (result.utilization_after_failures <= 1 / (1 + headroom) + 1e-9).all()
+    assert (result.spare_connections > 0).all()
+    assert "port_hold_s=65 s is an assumption" in err  # notes go to stderr for csv
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["ceiling", "--nat-ips", "9", "--vms", "2"], "nat_ips=9 at position 0 is not allowed"),
+    (["ceiling", "--nat-ips", "a-b", "--vms", "2"], "is not a list of whole numbers"),
+    (["ceiling", "--vms", "2", "--format", "xml"], "invalid choice: 'xml'"),
+    (["ceiling"], "the following arguments are required: --vms"),
+    (["size", "lots"], "'lots' is not a number"),
+    (["size", "100", "--headroom", "-1"], "headroom=-1.0 is not allowed"),
+    (["size"], "give either CONCURRENT_CONNECTIONS or --input CSV"),
+    (["size", "--input", "no-such-file.csv"], "No such file"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_bad_input_is_one_line_exit_2(argv, message, capsys):
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_unknown_column_in_input(tmp_path, capsys):
+    path = tmp_path / "requests.csv"
+    path.write_text("service,concurent_connections\nx,5\n")
+    code, _, err = run(["size", "--input", str(path)], capsys)
+    assert code == 2 and "unknown column(s) 'concurent_connections'" in err
+
+
+def test_bad_row_names_row_and_column(tmp_path, capsys):
+    path = tmp_path / "requests.csv"
+    path.write_text("service,concurrent_connections,headroom\nok,5,0.1\nbad,10,-3\n")
+    code, _, err = run(["size", "--input", str(path)], capsys)
+    assert code == 2
+    assert "row 2 (bad): headroom=-3.0 is not allowed" in err
+
+
+def test_infeasible_exit_1(capsys):
+    code, _, err = run(["size", "1e13"], capsys)
+    assert code == 1
+    assert err.startswith("plcapacity: infeasible: demand needs") and err.count("\n") == 1
+
+
+def test_version_and_help(capsys):
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0 and out.strip() == f"plcapacity {__version__}"
+    for command in ("ceiling", "size"):
+        code, out, _ = run([command, "--help"], capsys)
+        assert code == 0 and "--format" in out
+
+
+def test_installed_command_runs():
+    exe = shutil.which("plcapacity") or str(
+        __import__("pathlib").Path(sys.executable).with_name("plcapacity"))
+    done = subprocess.run([exe, "ceiling", "--nat-ips", "8", "--vms", "10", "--format", "csv"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "5120000" in done.stdout
+    done = subprocess.run([exe, "ceiling", "--nat-ips", "0", "--vms", "10"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1

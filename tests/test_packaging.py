@@ -1,0 +1,59 @@
+"""Set-up a newcomer can trust: the same dependencies everywhere, data inside the wheel."""
+
+import re
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _requirement(text):
+    return re.sub(r"\s+", "", text).lower()
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = set(map(_requirement, project["dependencies"]))
+    for extra in project["optional-dependencies"].values():
+        wanted |= set(map(_requirement, extra))
+    listed = set()
+    in_dependencies = False
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        if line.startswith("dependencies:"):
+            in_dependencies = True
+            continue
+        match = re.match(r"^  - (\S.*)$", line)  # top-level entries only, not the pip: list
+        if in_dependencies and match and not match.group(1).startswith("pip"):
+            listed.add(_requirement(match.group(1)))
+    listed = {dep for dep in listed if not dep.startswith("python")}
+    assert listed == wanted
+
+
+@pytest.mark.slow
+def test_wheel_carries_reference_data_and_works_installed(tmp_path):
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+         "-w", str(tmp_path / "dist"), "-q"], capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    wheel = next((tmp_path / "dist").glob("plcapacity-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for table in ("azure_limits.csv", "regions.csv", "pricing.csv", "sla.csv"):
+        assert f"plcapacity/data/{table}" in names
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    # Run from an empty folder with the unpacked wheel first on the path: no checkout in sight.
+    probe = ("import plcapacity, plcapacity.limits as l, plcapacity.regions as r;"
+             "print(plcapacity.__file__); print(l.data_path());"
+             "print(l.get_limits().ports_per_nat_ip, len(r.region_names()),"
+             " plcapacity.connection_ceiling(8, 10))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={"PYTHONPATH": str(site)})
+    assert done.returncode == 0, done.stderr
+    module_file, data_dir, values = done.stdout.splitlines()
+    assert module_file.startswith(str(site)) and data_dir.startswith(str(site))
+    assert values == "64000 55 5120000"

@@ -23,5 +23,5 @@ def test_valid_float_and_int_arrays_pass():
 
 def test_non_integer_allowed_when_not_required():
     check_range(Inputs(x=np.array([0.5, 1.5])), "x", 0, None)
-    with pytest.raises(ValueError, match="x=0 is not allowed: a number > 0"):
+    with pytest.raises(ValueError, match="x=0 at position 1 is not allowed: a number > 0"):
         check_range(Inputs(x=np.array([1.0, 0.0])), "x", 0, None, low_inclusive=False)

@@ -27,3 +27,7 @@ class InfeasibleDemandError(ValueError):
         self.limit = limit
         self.required = required
         self.available = available
+
+
+class ModelWarning(UserWarning):
+    """A result computed under a stated simplification (filter it with ``warnings``)."""

@@ -1,0 +1,215 @@
+"""Steady-state availability of a multi-region deployment, exactly.
+
+The state of the outage processes involved (each region's own and each correlated group's) is
+a bit mask: bit ``k`` set while process ``k`` has an outage in progress. Processes are
+independent, process ``k`` being down with probability ``q_k = 1 - exp(-rate_k E[D_k])``, so
+the steady-state unavailability is a finite sum over the ``2**K`` states of
+``P(state) * [service down in state]`` (ARCHITECTURE.md, "The availability model, defined").
+The same state evaluation serves the Monte Carlo engine, so both share one definition of
+"reachable" and "served".
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .exceptions import ModelWarning
+from .outages import MINUTES_PER_YEAR
+
+__all__ = ["Structure", "compile_structure", "exact_unavailability", "down_episode_frequency"]
+
+METRICS = ("reachable", "served")
+#: States enumerated at once in the exact sum (bounds memory for many processes).
+_STATE_CHUNK = 1 << 16
+#: Largest process count for which the simulation precomputes a table over all states.
+TABLE_MAX_PROCESSES = 16
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A deployment reduced to bit masks over its outage processes.
+
+    Attributes
+    ----------
+    processes : list of OutageProcess
+    endpoint_masks : ndarray of int64, shape (E,)
+        Bit ``k`` set when process ``k`` makes the endpoint unusable (its region's or its
+        destination's region's processes). Endpoints in priority order for active-passive.
+    endpoint_destination : ndarray of int, shape (E,)
+        Index of each endpoint's destination in ``capacities``.
+    capacities : ndarray of float, shape (D,)
+        Capacity of each used destination. [connections] (NaN where unknown)
+    demand : float or None
+        Connections to serve. [connections]
+    active_passive : bool
+    delay_minutes : float
+        Failover delay (active-passive). [min]
+    """
+
+    processes: list
+    endpoint_masks: np.ndarray
+    endpoint_destination: np.ndarray
+    capacities: np.ndarray
+    demand: float | None
+    active_passive: bool
+    delay_minutes: float
+    endpoint_names: tuple
+    destination_names: tuple
+
+    @property
+    def n_processes(self) -> int:
+        return len(self.processes)
+
+    def usable(self, states) -> np.ndarray:
+        """Which endpoints are usable in each state: bool array (n_states, E)."""
+        states = np.asarray(states, dtype=np.int64)
+        return (states[:, None] & self.endpoint_masks[None, :]) == 0
+
+    def evaluate(self, states):
+        """Reachable, served and the active endpoint (-1: none) in each state.
+
+        Returns
+        -------
+        reachable, served : ndarray of bool
+        active : ndarray of int8
+            Active-passive: the highest-priority usable endpoint. Active-active: the first
+            usable endpoint (unused).
+        usable : ndarray of bool, shape (n, E)
+        """
+        usable = self.usable(states)
+        reachable = usable.any(axis=1)
+        active = np.where(reachable, usable.argmax(axis=1), -1).astype(np.int8)
+        if self.demand is None:
+            return reachable, reachable.copy(), active, usable
+        if self.active_passive:
+            capacity = self.capacities[self.endpoint_destination[np.maximum(active, 0)]]
+        else:
+            incidence = np.zeros((len(self.endpoint_masks), len(self.capacities)))
+            incidence[np.arange(len(self.endpoint_masks)), self.endpoint_destination] = 1
+            carrying = (usable.astype(float) @ incidence) > 0
+            capacity = carrying.astype(float) @ self.capacities
+        served = reachable & (capacity >= self.demand)
+        return reachable, served, active, usable
+
+
+def compile_structure(deployment, outages) -> Structure:
+    """Reduce a deployment and its outage model to a :class:`Structure`.
+
+    Parameters
+    ----------
+    deployment : Deployment
+    outages : OutageModel
+    """
+    processes = outages.processes(deployment.regions)
+    if len(processes) > 62:
+        raise ValueError(f"{len(processes)} outage processes involved; at most 62 are supported")
+    region_mask = {}
+    for k, process in enumerate(processes):
+        for region in process.regions:
+            region_mask[region] = region_mask.get(region, 0) | (1 << k)
+    used = deployment.used_destinations
+    masks, destinations = [], []
+    for endpoint in deployment.endpoints:
+        target = deployment.destination(endpoint.destination)
+        masks.append(region_mask.get(endpoint.region, 0) | region_mask.get(target.region, 0))
+        destinations.append(used.index(endpoint.destination))
+    capacities = np.array([deployment.destination(n).capacity_connections or np.nan
+                           for n in used], dtype=float)
+    return Structure(processes, np.array(masks, dtype=np.int64), np.array(destinations),
+                     capacities, deployment.demand_connections,
+                     deployment.failover.mode == "active-passive",
+                     deployment.failover.delay_minutes,
+                     tuple(e.name for e in deployment.endpoints), tuple(used))
+
+
+def _state_probabilities(states, q):
+    bits = ((states[:, None] >> np.arange(len(q))) & 1).astype(bool)
+    return np.where(bits, q, 1.0 - q).prod(axis=1)
+
+
+def _check_metric(metric):
+    if metric not in METRICS:
+        raise ValueError(f"metric={metric!r} is not allowed: one of {', '.join(METRICS)}")
+
+
+def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
+    """Steady-state probability that the service is down (or not served).
+
+    Parameters
+    ----------
+    deployment : Deployment
+    outages : OutageModel
+    metric : {"reachable", "served"}
+        ``reachable``: no endpoint usable. ``served``: not reachable, or the destinations that
+        carry traffic cannot hold the demand.
+
+    Returns
+    -------
+    float
+        Unavailability in [0, 1] (the long-run fraction of time down).
+
+    Warns
+    -----
+    ModelWarning
+        For active-passive failover: the value excludes failover gaps (the exact sum has no
+        notion of time); :func:`plcapacity.simulate` includes them.
+
+    Notes
+    -----
+    ``U = sum over states s of prod_k q_k^[k in s] (1 - q_k)^[k not in s] * [down(s)]`` with
+    ``q_k = 1 - exp(-rate_k * E[D_k])``, enumerated in chunks of 65,536 states.
+    """
+    _check_metric(metric)
+    structure = compile_structure(deployment, outages)
+    if structure.active_passive and structure.delay_minutes > 0:
+        warnings.warn("active-passive: exact_unavailability excludes failover gaps (the "
+                      "gap-free value); simulate() includes them", ModelWarning, stacklevel=2)
+    q = np.array([p.probability_down for p in structure.processes])
+    total = 0.0
+    for start in range(0, 1 << len(q), _STATE_CHUNK):
+        states = np.arange(start, min(start + _STATE_CHUNK, 1 << len(q)), dtype=np.int64)
+        reachable, served, _, _ = structure.evaluate(states)
+        up = reachable if metric == "reachable" else served
+        total += _state_probabilities(states, q)[~up].sum()
+    return float(total)
+
+
+def down_episode_frequency(deployment, outages, *, metric="reachable") -> float:
+    """Long-run rate at which the service goes down (gap-free). [episodes per year]
+
+    From an up state ``s``, process ``k`` (up) starts an outage at rate ``rate_k``; the service
+    goes down if ``s | k`` is a down state. So ``f = sum_s P(s) [up(s)] sum_k [k not in s]
+    [down(s | k)] rate_k``. Used to say how many down episodes a sample should contain.
+    """
+    _check_metric(metric)
+    structure = compile_structure(deployment, outages)
+    q = np.array([p.probability_down for p in structure.processes])
+    rates = np.array([p.rate_per_year for p in structure.processes])
+    total = 0.0
+    for start in range(0, 1 << len(q), _STATE_CHUNK):
+        states = np.arange(start, min(start + _STATE_CHUNK, 1 << len(q)), dtype=np.int64)
+        reachable, served, _, _ = structure.evaluate(states)
+        up = reachable if metric == "reachable" else served
+        p = _state_probabilities(states, q)
+        for k, rate in enumerate(rates):  # one pass per process, vectorized over states
+            candidates = up & ((states >> k) & 1 == 0)
+            if not candidates.any():
+                continue
+            r, s, _, _ = structure.evaluate(states[candidates] | (1 << k))
+            goes_down = ~(r if metric == "reachable" else s)
+            total += rate * p[candidates][goes_down].sum()
+    return float(total)
+
+
+def nines(unavailability) -> float:
+    """``-log10(unavailability)``: 1e-4 is four nines (inf for zero)."""
+    return math.inf if unavailability <= 0 else -math.log10(unavailability)
+
+
+def annual_downtime_minutes(unavailability) -> float:
+    """Expected downtime of a 365-day year at this unavailability. [min]"""
+    return unavailability * MINUTES_PER_YEAR

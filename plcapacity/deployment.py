@@ -1,0 +1,332 @@
+"""A multi-region Private Link deployment: endpoints, destinations, demand, failover, SLA.
+
+Build the objects in Python, or load them from a TOML file with :func:`load_deployment`::
+
+    [outages]
+    rate_per_year = 1.0
+    duration = { law = "fixed", hours = 4 }
+
+    [[destinations]]
+    name = "pls-main"
+    region = "eastus"
+    capacity_connections = 5_000_000   # or nat_ips / backend_vms / pls_count
+
+    [[endpoints]]
+    name = "pe-east"
+    region = "eastus"
+    destination = "pls-main"
+
+Every field is validated; errors name the file, the table, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .capacity import connection_ceiling
+from .outages import OutageGroup, OutageModel
+from .regions import check_region, regions_in_geography
+from .sla import SLA
+
+__all__ = ["Destination", "Endpoint", "Failover", "Deployment", "load_deployment"]
+
+FAILOVER_MODES = ("active-active", "active-passive")
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A PLS (or PaaS resource) that endpoints connect to.
+
+    Parameters
+    ----------
+    name : str
+    region : str
+    capacity_connections : float, optional
+        Connections it can carry. [connections] Needed for the ``served`` metric.
+    """
+
+    name: str
+    region: str
+    capacity_connections: float | None = None
+
+    def __post_init__(self):
+        check_region(self.region, where=f"destination {self.name!r} region")
+        if self.capacity_connections is not None:
+            value = _number(self.capacity_connections, f"destination {self.name!r}",
+                            "capacity_connections", low=0)
+            object.__setattr__(self, "capacity_connections", value)
+
+    @classmethod
+    def from_capacity_model(cls, name, region, *, nat_ips, backend_vms, pls_count=1, **kwargs):
+        """A destination whose capacity is :func:`plcapacity.connection_ceiling`."""
+        return cls(name, region, connection_ceiling(nat_ips, backend_vms, pls_count, **kwargs))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A private endpoint in ``region`` connected to the destination named ``destination``."""
+
+    name: str
+    region: str
+    destination: str
+
+    def __post_init__(self):
+        check_region(self.region, where=f"endpoint {self.name!r} region")
+
+
+@dataclass(frozen=True)
+class Failover:
+    """How traffic moves between endpoints.
+
+    Parameters
+    ----------
+    mode : {"active-active", "active-passive"}
+    delay_minutes : float
+        Active-passive: time to fail over to the next endpoint. [min]
+    order : tuple of str
+        Active-passive: endpoint names, highest priority first (default: the endpoints' order).
+    """
+
+    mode: str = "active-active"
+    delay_minutes: float = 0.0
+    order: tuple = ()
+
+    def __post_init__(self):
+        if self.mode not in FAILOVER_MODES:
+            raise ValueError(f"[failover] mode={self.mode!r} is not allowed: one of "
+                             f"{', '.join(FAILOVER_MODES)}")
+        object.__setattr__(self, "delay_minutes",
+                           _number(self.delay_minutes, "[failover]", "delay_minutes", low=0))
+        object.__setattr__(self, "order", tuple(self.order))
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Endpoints, destinations, demand, failover and SLA: the object the availability
+    functions take.
+
+    Parameters
+    ----------
+    destinations : sequence of Destination
+    endpoints : sequence of Endpoint
+    demand_connections : float, optional
+        Connections to serve. [connections] Without it, served = reachable.
+    failover : Failover, optional
+        Default active-active.
+    sla : SLA, optional
+        Default: the Private Link SLA and its credit tiers from ``data/sla.csv``.
+    """
+
+    destinations: tuple
+    endpoints: tuple
+    demand_connections: float | None = None
+    failover: Failover = field(default_factory=Failover)
+    sla: SLA = field(default_factory=SLA.private_link)
+
+    def __post_init__(self):
+        destinations = tuple(self.destinations)
+        endpoints = tuple(self.endpoints)
+        if not endpoints:
+            raise ValueError("[[endpoints]]: a deployment needs at least one endpoint")
+        _unique([d.name for d in destinations], "[[destinations]] name")
+        _unique([e.name for e in endpoints], "[[endpoints]] name")
+        known = {d.name: d for d in destinations}
+        for endpoint in endpoints:
+            if endpoint.destination not in known:
+                raise ValueError(
+                    f"[[endpoints]] {endpoint.name!r}: destination={endpoint.destination!r} is "
+                    f"not a destination; known: {', '.join(known) or 'none'}")
+        if self.demand_connections is not None:
+            demand = _number(self.demand_connections, "[demand]", "connections", low=0)
+            object.__setattr__(self, "demand_connections", demand)
+            missing = [d.name for d in destinations if d.capacity_connections is None]
+            if missing:
+                raise ValueError(f"[demand] needs a capacity for every destination; missing for "
+                                 f"{', '.join(missing)} (capacity_connections or nat_ips/"
+                                 "backend_vms)")
+        order = self.failover.order or tuple(e.name for e in endpoints)
+        names = [e.name for e in endpoints]
+        if sorted(order) != sorted(names):
+            raise ValueError(f"[failover] order={list(order)} must list every endpoint exactly "
+                             f"once: {', '.join(names)}")
+        if self.failover.mode == "active-passive":
+            endpoints = tuple(sorted(endpoints, key=lambda e: order.index(e.name)))
+        object.__setattr__(self, "failover", Failover(self.failover.mode,
+                                                      self.failover.delay_minutes, order))
+        object.__setattr__(self, "destinations", destinations)
+        object.__setattr__(self, "endpoints", endpoints)
+
+    @property
+    def regions(self) -> list[str]:
+        """Every region an endpoint or a destination is in, sorted."""
+        return sorted({e.region for e in self.endpoints} | {d.region for d in self.destinations
+                                                            if d.name in self.used_destinations})
+
+    @property
+    def used_destinations(self) -> list[str]:
+        """Names of the destinations some endpoint connects to, in declaration order."""
+        used = {e.destination for e in self.endpoints}
+        return [d.name for d in self.destinations if d.name in used]
+
+    def destination(self, name) -> Destination:
+        return next(d for d in self.destinations if d.name == name)
+
+
+def _unique(names, where):
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{where}: {name!r} appears twice; names must be unique")
+        seen.add(name)
+
+
+def _number(value, table, key, *, low=None, integer=False):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    ok = math.isfinite(number) and not isinstance(value, bool)
+    ok = ok and (low is None or number >= low) and (not integer or number.is_integer())
+    if not ok:
+        kind = "a whole number" if integer else "a number"
+        bound = f" >= {low:g}" if low is not None else ""
+        raise ValueError(f"{table} {key}={value!r} is not allowed: {kind}{bound}")
+    return int(number) if integer else number
+
+
+# ----------------------------------------------------------------------------- TOML
+
+
+_TOP_KEYS = {"outages", "destinations", "endpoints", "demand", "failover", "sla"}
+
+
+def _check_keys(table: dict, allowed, where):
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: "
+                         f"{', '.join(sorted(allowed))}")
+
+
+def _require(table: dict, key, where):
+    if key not in table:
+        raise ValueError(f"{where}: missing key {key!r}")
+    return table[key]
+
+
+def _array_of_tables(doc, key):
+    value = doc.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ValueError(f"[[{key}]] must be an array of tables (write [[{key}]] blocks)")
+    return value
+
+
+def _parse_outages(spec: dict) -> OutageModel:
+    _check_keys(spec, {"rate_per_year", "duration", "regions", "groups"}, "[outages]")
+    groups = []
+    for i, group in enumerate(spec.get("groups", []), start=1):
+        where = f"[[outages.groups]] #{i}"
+        if not isinstance(group, dict):
+            raise ValueError(f"{where}: must be a table")
+        _check_keys(group, {"name", "regions", "geography", "rate_per_year", "duration"}, where)
+        name = _require(group, "name", where)
+        where = f"[[outages.groups]] {name!r}"
+        if ("regions" in group) == ("geography" in group):
+            raise ValueError(f"{where}: give either regions = [...] or geography = \"...\"")
+        regions = (regions_in_geography(group["geography"]) if "geography" in group
+                   else group["regions"])
+        if not isinstance(regions, list):
+            raise ValueError(f"{where}: regions must be a list of region names")
+        groups.append(OutageGroup(name, tuple(regions), _require(group, "rate_per_year", where),
+                                  _require(group, "duration", where)))
+    regions = spec.get("regions", {})
+    if not isinstance(regions, dict):
+        raise ValueError("[outages.regions]: must be a table of [outages.regions.NAME] tables")
+    return OutageModel(_require(spec, "rate_per_year", "[outages]"),
+                       _require(spec, "duration", "[outages]"), regions, tuple(groups))
+
+
+def _parse_destination(spec, i):
+    where = f"[[destinations]] #{i}"
+    capacity_keys = {"nat_ips", "backend_vms", "pls_count", "max_connections_per_vm"}
+    _check_keys(spec, {"name", "region", "capacity_connections"} | capacity_keys, where)
+    name = _require(spec, "name", where)
+    where = f"[[destinations]] {name!r}"
+    region = _require(spec, "region", where)
+    sized = {k: spec[k] for k in capacity_keys if k in spec}
+    if sized and "capacity_connections" in spec:
+        raise ValueError(f"{where}: give capacity_connections or nat_ips/backend_vms, not both")
+    if sized:
+        if not {"nat_ips", "backend_vms"} <= set(sized):
+            raise ValueError(f"{where}: the capacity model needs both nat_ips and backend_vms")
+        try:
+            return Destination.from_capacity_model(name, region, **sized)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+    return Destination(name, region, spec.get("capacity_connections"))
+
+
+def load_deployment(path) -> tuple[Deployment, OutageModel]:
+    """Read a deployment file (TOML) into ``(Deployment, OutageModel)``.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    (Deployment, OutageModel)
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the table, the key and what is allowed.
+    FileNotFoundError
+        When the file does not exist.
+    """
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{path}: not valid TOML: {error}") from None
+    try:
+        _check_keys(doc, _TOP_KEYS, "top level")
+        outages = doc.get("outages")
+        if not isinstance(outages, dict):
+            raise ValueError("[outages] is missing: give at least rate_per_year and duration")
+        model = _parse_outages(outages)
+        destinations = []
+        for i, spec in enumerate(_array_of_tables(doc, "destinations"), start=1):
+            destinations.append(_parse_destination(spec, i))
+        endpoints = []
+        for i, spec in enumerate(_array_of_tables(doc, "endpoints"), start=1):
+            where = f"[[endpoints]] #{i}"
+            _check_keys(spec, {"name", "region", "destination"}, where)
+            endpoints.append(Endpoint(_require(spec, "name", where),
+                                      _require(spec, "region", where),
+                                      _require(spec, "destination", where)))
+        demand = doc.get("demand", {})
+        _check_keys(demand, {"connections"}, "[demand]")
+        failover_spec = doc.get("failover", {})
+        _check_keys(failover_spec, {"mode", "delay_minutes", "order"}, "[failover]")
+        failover = Failover(failover_spec.get("mode", "active-active"),
+                            failover_spec.get("delay_minutes", 0.0),
+                            tuple(failover_spec.get("order", ())))
+        sla_spec = doc.get("sla", {})
+        _check_keys(sla_spec, {"slo_percent", "credit_tiers"}, "[sla]")
+        sla = SLA.private_link(sla_spec.get("slo_percent"))
+        if "credit_tiers" in sla_spec:
+            tiers = sla_spec["credit_tiers"]
+            try:
+                pairs = tuple((t["uptime_below_percent"], t["credit_percent"]) for t in tiers)
+            except (TypeError, KeyError):
+                raise ValueError("[sla] credit_tiers: a list of { uptime_below_percent = ..., "
+                                 "credit_percent = ... } tables") from None
+            sla = SLA(sla.slo_percent, pairs, source=str(path))
+        deployment = Deployment(tuple(destinations), tuple(endpoints),
+                                demand.get("connections"), failover, sla)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    return deployment, model

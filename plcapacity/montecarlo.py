@@ -1,0 +1,589 @@
+"""Vectorized Monte Carlo over years of regional outages.
+
+Trials are simulated in fixed-size *blocks* of ``BLOCK_TRIALS`` trials laid end to end on one
+time axis. Block ``b`` draws its random numbers from its own generator, seeded by
+``SeedSequence(entropy, spawn_key=(b,))``, so every trial's numbers depend only on the seed and
+its block: results are bit-identical whatever the chunk size or the number of workers. Inside a
+block nothing loops over trials or events:
+
+1. For each outage process (a handful), outage starts are a Poisson process over the whole
+   block, drawn already sorted from exponential spacings; outages in progress when a trial
+   starts (the steady start) are drawn from the equilibrium residual-duration law.
+2. Each process's outages are clipped to their trial and merged where they overlap (a running
+   maximum of end times).
+3. The starts and ends of all processes are merged by one stable sort (the inputs are sorted
+   runs, so this is nearly linear) and a cumulative XOR gives the set of processes down
+   between consecutive events: the *state* of each segment.
+4. A table over states (the same evaluation as the exact calculation) says whether the
+   service is reachable and served in each segment. Active-passive failover adds a gap
+   ``min(delay, time until the failed endpoint is usable again)`` each time the active
+   endpoint is lost while another is usable.
+5. The few down segments are merged into incidents, split at month boundaries, and reduced
+   per trial with ``bincount``.
+
+Units: minutes; a year is 365 days.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .availability import (TABLE_MAX_PROCESSES, compile_structure, down_episode_frequency,
+                           exact_unavailability, nines)
+from .exceptions import ModelWarning
+from .outages import MINUTES_PER_YEAR
+from .sla import month_edges_minutes
+
+__all__ = ["simulate", "SimulationResult", "BLOCK_TRIALS"]
+
+#: Trials per seeding block: the unit of reproducibility. Changing it changes the numbers.
+BLOCK_TRIALS = 65_536
+#: Trials kept one by one (``SimulationResult.trials``) by default; above, only aggregates.
+KEEP_TRIALS_DEFAULT = 2_000_000
+#: Histogram of annual downtime for quantiles of runs too large to keep per trial: bin 0 holds
+#: exact zeros, bins 1.. are geometric from 0.001 to 1e7 minutes, 0.46 % wide.
+_HIST_GEOM = np.geomspace(1e-3, 1e7, 5_001)
+_Z95 = 1.959963984540054  # two-sided 95 % normal quantile
+
+
+# ----------------------------------------------------------------------------- one block
+
+
+class _Tables:
+    """Per-state lookups (or a direct evaluation when there are too many processes)."""
+
+    def __init__(self, structure):
+        self.structure = structure
+        self.n_endpoints = len(structure.endpoint_masks)
+        if structure.n_processes <= TABLE_MAX_PROCESSES:
+            states = np.arange(1 << structure.n_processes, dtype=np.int64)
+            reachable, served, active, usable = structure.evaluate(states)
+            self._table = (~reachable, ~served, active, usable)
+        else:
+            self._table = None
+
+    def lookup(self, states, *, failover=False):
+        """down, unserved (and, with ``failover``, active, usable) for each state."""
+        wanted = 4 if failover else 2
+        if self._table is not None:
+            return tuple(t[states] for t in self._table[:wanted])
+        unique, inverse = np.unique(states, return_inverse=True)
+        reachable, served, active, usable = self.structure.evaluate(unique)
+        found = (~reachable, ~served, active, usable)[:wanted]
+        return tuple(t[inverse] for t in found)
+
+
+def _process_intervals(process, n_trials, trial_minutes, rng):
+    """Merged outage intervals of one process over a block: (starts, ends), sorted. [min]"""
+    span = n_trials * trial_minutes
+    rate = process.rate_per_minute
+    count = rng.poisson(rate * span)
+    spacing = np.cumsum(rng.standard_exponential(count + 1))
+    starts = spacing[:count] * (span / spacing[count])     # sorted uniforms on [0, span)
+    ends = starts + process.duration.sample(rng, count)
+    # Steady start: outages already running when a trial begins (equilibrium residual law).
+    running = rng.poisson(rate * process.duration.mean_minutes * n_trials)
+    if running:
+        begin = np.sort(rng.integers(0, n_trials, running)) * float(trial_minutes)
+        residual = process.duration.sample_residual(rng, running)
+        at = np.searchsorted(starts, begin, side="left")
+        starts = np.insert(starts, at, begin)
+        ends = np.insert(ends, at, begin + residual)
+    if starts.size == 0:
+        return starts, ends
+    trial = np.floor(starts / trial_minutes)
+    ends = np.minimum(ends, (trial + 1) * trial_minutes)   # a trial ends where it ends
+    reach = np.maximum.accumulate(ends)
+    new = np.empty(starts.size, dtype=bool)
+    new[0] = True
+    new[1:] = (starts[1:] > reach[:-1]) | (trial[1:] != trial[:-1])
+    first = np.flatnonzero(new)
+    last = np.append(first[1:] - 1, starts.size - 1)
+    return starts[first], reach[last]
+
+
+def _merge(starts, ends, trial_minutes, *, keep=None):
+    """Union of intervals (any order) that never cross a trial boundary; touching merges.
+
+    Returns sorted (starts, ends[, keep of each merged interval's first member]).
+    """
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], ends[order]
+    if starts.size == 0:
+        return (starts, ends) if keep is None else (starts, ends, keep[order])
+    trial = np.floor(starts / trial_minutes)
+    reach = np.maximum.accumulate(ends)
+    new = np.empty(starts.size, dtype=bool)
+    new[0] = True
+    new[1:] = (starts[1:] > reach[:-1]) | (trial[1:] != trial[:-1])
+    first = np.flatnonzero(new)
+    last = np.append(first[1:] - 1, starts.size - 1)
+    if keep is None:
+        return starts[first], reach[last]
+    return starts[first], reach[last], keep[order][first]
+
+
+def _covered(x, starts, ends):
+    """Measure of the union of sorted disjoint intervals that lies before each point of x."""
+    if starts.size == 0:
+        return np.zeros_like(x)
+    cumulative = np.concatenate([[0.0], np.cumsum(ends - starts)])
+    i = np.searchsorted(starts, x, side="right") - 1
+    inside = np.clip(x - starts[np.maximum(i, 0)], 0, (ends - starts)[np.maximum(i, 0)])
+    return np.where(i >= 0, cumulative[np.maximum(i, 0)] + inside, 0.0)
+
+
+def _simulate_block(structure, tables, n_trials, years, sla, rng):
+    """Simulate one block of trials; returns per-trial arrays (a dict)."""
+    T = float(years * MINUTES_PER_YEAR)
+    span = n_trials * T
+    K = structure.n_processes
+    bounds, toggles = [], []
+    for k, process in enumerate(structure.processes):  # a handful of processes
+        starts, ends = _process_intervals(process, n_trials, T, rng)
+        bounds += [starts, ends]
+        toggles.append(np.full(2 * starts.size, 1 << k, dtype=np.int64))
+    keys = np.concatenate(bounds) if bounds else np.empty(0)
+    order = np.argsort(keys, kind="stable")  # 2K sorted runs: nearly linear
+    keys = keys[order]
+    state = np.bitwise_xor.accumulate(np.concatenate(toggles)[order]) if keys.size else \
+        np.empty(0, dtype=np.int64)
+    lengths = np.empty_like(keys)
+    np.subtract(keys[1:], keys[:-1], out=lengths[:-1])
+    lengths[-1:] = span - keys[-1:]
+    failover = structure.active_passive and structure.delay_minutes > 0 and keys.size > 1
+    looked_up = tables.lookup(state, failover=failover)
+    down, unserved = looked_up[:2]
+
+    # Failover gaps (active-passive): the active endpoint is lost while another is usable.
+    gap_starts = gap_ends = gap_cause = np.empty(0)
+    if failover:
+        active, usable = looked_up[2:]
+        before = active[:-1]
+        lost = (before >= 0) & (active[1:] >= 0) & (active[1:] != before)
+        lost &= ~usable[1:][np.arange(keys.size - 1), np.maximum(before, 0)]
+        at = np.flatnonzero(lost) + 1
+        # A failover that began before its trial did (an outage already running at the
+        # trial's start) is left out: its remaining gap is shorter than the delay by the
+        # outage's age; the bias is below rate x P(down) x delay.
+        at = at[np.mod(keys[at], T) != 0]
+        if at.size:
+            failed = active[at - 1]
+            recovery = np.empty(at.size)
+            for endpoint in np.unique(failed):  # endpoints that failed, not trials
+                mine = failed == endpoint
+                usable_again = np.flatnonzero(usable[:, endpoint])
+                nxt = np.searchsorted(usable_again, at[mine], side="right")
+                index = usable_again[np.minimum(nxt, usable_again.size - 1)]
+                recovery[mine] = np.where(nxt < usable_again.size, keys[index], span)
+            gap_starts = keys[at]
+            gap_ends = np.minimum(gap_starts + structure.delay_minutes, recovery)
+            gap_cause = state[at]
+
+    results = {}
+    for name, mask in (("downtime", down), ("unserved", unserved)):
+        segment = np.flatnonzero(mask & (lengths > 0))
+        seg_starts, seg_ends = keys[segment], keys[segment] + lengths[segment]
+        merged_starts, merged_ends = _merge(np.concatenate([seg_starts, gap_starts]),
+                                            np.concatenate([seg_ends, gap_ends]), T)
+        trial = np.floor(merged_starts / T).astype(np.int64)
+        results[name] = np.bincount(trial, merged_ends - merged_starts, minlength=n_trials)
+        if name != "downtime":
+            continue
+        results["incidents"] = np.bincount(trial, minlength=n_trials)
+        results["monthly"] = _monthly(merged_starts, merged_ends, trial, T, years)
+        results["cause"] = _attribute(state[segment], lengths[segment], keys[segment], K, T,
+                                      n_trials, gap_starts, gap_ends, gap_cause, seg_starts,
+                                      seg_ends)
+    return results
+
+
+def _monthly(starts, ends, trial, T, years):
+    """Downtime of the calendar months that have any, as a sparse list.
+
+    Returns
+    -------
+    trial, month : ndarray of int
+        Each (trial, month) with downtime, in order.
+    minutes : ndarray of float
+        Its downtime. [min]
+    """
+    edges = month_edges_minutes(years)
+    months = len(edges) - 1
+    local_start, local_end = starts - trial * T, ends - trial * T
+    m0 = np.searchsorted(edges, local_start, side="right") - 1
+    m1 = np.searchsorted(edges, local_end, side="left") - 1
+    spans = np.maximum(m1 - m0 + 1, 1)
+    piece = np.repeat(np.arange(starts.size), spans)
+    month = m0[piece] + (np.arange(piece.size) - np.repeat(np.cumsum(spans) - spans, spans))
+    overlap = np.maximum(np.minimum(local_end[piece], edges[month + 1])
+                         - np.maximum(local_start[piece], edges[month]), 0.0)
+    flat = trial[piece] * months + month      # nondecreasing: intervals come sorted
+    if flat.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0)
+    first = np.flatnonzero(np.diff(flat, prepend=-1))
+    return flat[first] // months, flat[first] % months, np.add.reduceat(overlap, first)
+
+
+def _attribute(states, lengths, starts, K, T, n_trials, gap_starts, gap_ends, gap_cause,
+               seg_starts, seg_ends):
+    """Downtime per trial attributed to the processes down at the time, split equally among
+    them; the part of a failover gap that is not already down goes to the processes whose
+    outage caused the failover. Array (n_trials, K). [min]"""
+    cause = np.zeros((n_trials, K))
+    trial = np.floor(starts / T).astype(np.int64)
+    bits = ((states[:, None] >> np.arange(K)) & 1).astype(float)
+    share = lengths / np.maximum(bits.sum(axis=1), 1)
+    np.add.at(cause, trial, bits * share[:, None])
+    if gap_starts.size:
+        gs, ge, gc = _merge(gap_starts, gap_ends, T, keep=gap_cause)
+        order = np.argsort(seg_starts, kind="stable")
+        ds, de = seg_starts[order], seg_ends[order]
+        only_gap = (ge - gs) - (_covered(ge, ds, de) - _covered(gs, ds, de))
+        gbits = ((gc.astype(np.int64)[:, None] >> np.arange(K)) & 1).astype(float)
+        gshare = only_gap / np.maximum(gbits.sum(axis=1), 1)
+        np.add.at(cause, np.floor(gs / T).astype(np.int64), gbits * gshare[:, None])
+    return cause
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass
+class _Accumulator:
+    """Per-block sums, combined in block order so totals do not depend on chunking."""
+
+    K: int
+    months: int
+    keep: bool
+    blocks: list = field(default_factory=list)
+    kept: list = field(default_factory=list)
+    histogram: np.ndarray = field(default_factory=lambda: np.zeros(_HIST_GEOM.size, np.int64))
+
+    def add(self, block_index, out, T, sla, years):
+        fraction = out["downtime"] / T
+        unserved = out["unserved"] / T
+        month_trial, month, minutes = out["monthly"]
+        month_minutes = np.diff(month_edges_minutes(years))
+        uptime = 100.0 * (1.0 - minutes / month_minutes[month])   # months with downtime only
+        below = uptime < sla.slo_percent
+        credit = sla.credit_percent(uptime)
+        n = fraction.size
+        months_below = np.bincount(month_trial, below, minlength=n)
+        credit_sum = np.bincount(month_trial, credit, minlength=n)
+        annual = out["downtime"] / years
+        bins = np.where(annual > 0, 1 + np.clip(
+            np.searchsorted(_HIST_GEOM, annual, side="right") - 1, 0, _HIST_GEOM.size - 2), 0)
+        self.histogram += np.bincount(bins, minlength=_HIST_GEOM.size)
+        self.blocks.append((block_index, dict(
+            n=n, down=fraction.sum(), down_sq=(fraction ** 2).sum(), unserved=unserved.sum(),
+            unserved_sq=(unserved ** 2).sum(), months_below=below.sum(),
+            month_credit=credit.sum(), incidents=out["incidents"].sum(),
+            cause=out["cause"].sum(axis=0))))
+        if self.keep:
+            self.kept.append((block_index, dict(
+                downtime_minutes=out["downtime"], unserved_minutes=out["unserved"],
+                months_below_slo=months_below.astype(np.int64),
+                credit_percent=credit_sum / self.months,
+                incidents=out["incidents"]), out["cause"], (month_trial, month, uptime)))
+
+    def total(self, key):
+        ordered = [b for _, b in sorted(self.blocks, key=lambda item: item[0])]
+        return np.sum([b[key] for b in ordered], axis=0)
+
+
+class SimulationResult:
+    """The outcome of :func:`simulate`.
+
+    Attributes
+    ----------
+    availability : float
+        1 - mean fraction of time down, over all trials. [-]
+    ci : tuple of float
+        95 % confidence interval of ``availability`` (normal approximation over trials).
+    unavailability : float
+    trials_run : int
+    years : int
+        Years per trial.
+    exact : float or None
+        The exact steady-state unavailability (gap-free for active-passive).
+    expected_down_episodes : float
+        Down episodes the sample is expected to contain (exact rate x trial-years).
+    seed_entropy : int
+        Root seed entropy (pass it as ``seed`` to reproduce an unseeded run).
+    """
+
+    def __init__(self, *, structure, accumulator, years, T, sla, exact, exact_served,
+                 episode_rate, seed_entropy, metric_note):
+        self._structure = structure
+        self._acc = accumulator
+        self.years = years
+        self.sla = sla
+        n = int(accumulator.total("n"))
+        self.trials_run = n
+        mean = accumulator.total("down") / n
+        var = max(accumulator.total("down_sq") / n - mean ** 2, 0.0) * n / max(n - 1, 1)
+        half = _Z95 * math.sqrt(var / n)
+        self.unavailability = float(mean)
+        self.availability = float(1.0 - mean)
+        self.ci = (float(max(0.0, 1.0 - mean - half)), float(min(1.0, 1.0 - mean + half)))
+        self.ci_half_width = float(half)
+        self.served_fraction = float(1.0 - accumulator.total("unserved") / n)
+        self.exact = exact
+        self.exact_served = exact_served
+        self.expected_down_episodes = episode_rate * n * years
+        self.seed_entropy = seed_entropy
+        self.note = metric_note
+        self._T = T
+
+    # per trial ---------------------------------------------------------------
+    def _kept(self):
+        if not self._acc.keep:
+            raise ValueError(
+                f"per-trial results were not kept for {self.trials_run:,} trials (memory); "
+                "run simulate(..., keep_trials=True) to keep them")
+        return sorted(self._acc.kept, key=lambda item: item[0])
+
+    @property
+    def trials(self) -> pd.DataFrame:
+        """One row per trial.
+
+        Columns: ``downtime_minutes`` and ``unserved_minutes`` over the trial [min],
+        ``months_below_slo`` [months], ``credit_percent`` (mean monthly service credit,
+        % of the monthly fee), ``incidents`` (down episodes) and ``cause_<process>`` (downtime
+        attributed to each outage process, split equally while several are down) [min].
+        """
+        kept = self._kept()
+        frame = pd.DataFrame({column: np.concatenate([k[1][column] for k in kept])
+                              for column in kept[0][1]})
+        cause = np.concatenate([k[2] for k in kept])
+        for i, process in enumerate(self._structure.processes):
+            frame[f"cause_{process.name}"] = cause[:, i]
+        frame.index.name = "trial"
+        return frame
+
+    @property
+    def downtime_minutes(self) -> np.ndarray:
+        """Downtime of each trial. [min]"""
+        return np.concatenate([k[1]["downtime_minutes"] for k in self._kept()])
+
+    @property
+    def monthly_uptime_percent(self) -> np.ndarray:
+        """Uptime of each calendar month of each trial, array (trials, 12 * years). [%]"""
+        kept = self._kept()
+        uptime = np.full((self.trials_run, 12 * self.years), 100.0)
+        offset = 0
+        for _, columns, _, (trial, month, value) in kept:  # blocks, not trials
+            uptime[offset + trial, month] = value
+            offset += columns["downtime_minutes"].size
+        return uptime
+
+    # aggregates ---------------------------------------------------------------
+    def quantile(self, q) -> float:
+        """Quantile of annual downtime (exact when trials are kept, else from a 0.4 %-wide
+        histogram). [min per year]"""
+        if self._acc.keep:
+            return float(np.quantile(self.downtime_minutes / self.years, q))
+        counts = self._acc.histogram
+        rank = q * (counts.sum() - 1)
+        index = int(np.searchsorted(np.cumsum(counts), rank, side="right"))
+        if index == 0:
+            return 0.0
+        return float(math.sqrt(_HIST_GEOM[index - 1] * _HIST_GEOM[index]))
+
+    def causes(self) -> pd.Series:
+        """Mean downtime per year attributed to each outage process, largest first.
+        [min per year]"""
+        total = self._acc.total("cause") / (self.trials_run * self.years)
+        names = [p.name for p in self._structure.processes]
+        return pd.Series(total, index=names, name="downtime_min_per_year").sort_values(
+            ascending=False)
+
+    def summary(self) -> pd.Series:
+        """The figures people quote, as a Series (units in the index names)."""
+        n_months = self.trials_run * 12 * self.years
+        causes = self.causes()
+        share = causes / causes.sum() if causes.sum() > 0 else causes
+        top = ", ".join(f"{name} {fraction:.0%}" for name, fraction in share.head(3).items()
+                        if fraction > 0) or "none observed"
+        rows = {
+            "trials": self.trials_run,
+            "years_per_trial": self.years,
+            "availability": self.availability,
+            "ci95_low": self.ci[0],
+            "ci95_high": self.ci[1],
+            "nines": nines(self.unavailability),
+            "exact_availability": None if self.exact is None else 1.0 - self.exact,
+            "mean_annual_downtime_min": self.unavailability * MINUTES_PER_YEAR,
+            "p50_annual_downtime_min": self.quantile(0.50),
+            "p95_annual_downtime_min": self.quantile(0.95),
+            "p99_annual_downtime_min": self.quantile(0.99),
+            "p_month_below_slo": self._acc.total("months_below") / n_months,
+            "expected_credit_percent": self._acc.total("month_credit") / n_months,
+            "served_fraction": self.served_fraction,
+            "incidents_per_year": self._acc.total("incidents") / (self.trials_run * self.years),
+            "expected_down_episodes_in_sample": self.expected_down_episodes,
+            "top_causes": top,
+            "note": self.note,
+        }
+        return pd.Series(rows, name="simulation", dtype=object)
+
+    def __repr__(self):
+        return (f"SimulationResult(availability={self.availability:.8f}, "
+                f"ci=({self.ci[0]:.8f}, {self.ci[1]:.8f}), trials={self.trials_run:,}, "
+                f"years={self.years})")
+
+
+# ----------------------------------------------------------------------------- driver
+
+
+def _seed_sequence(seed):
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(seed.integers(0, 2 ** 32, size=4).tolist())
+    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+                        and seed >= 0):
+        return np.random.SeedSequence(seed)
+    raise ValueError(f"seed={seed!r} is not allowed: None, a non-negative int, a "
+                     "numpy SeedSequence or a numpy Generator")
+
+
+def block_rng(root, block_index) -> np.random.Generator:
+    """The generator of block ``block_index``: independent of chunking and workers."""
+    return np.random.default_rng(np.random.SeedSequence(
+        root.entropy, spawn_key=tuple(root.spawn_key) + (int(block_index),)))
+
+
+def _whole(value, name, low=1):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number.is_integer() and number >= low) \
+            or isinstance(value, bool):
+        raise ValueError(f"{name}={value!r} is not allowed: a whole number >= {low}")
+    return int(number)
+
+
+def _progress_bar(progress, total):
+    if progress is False:
+        return None
+    if progress is None and total < 32:
+        return None
+    from tqdm.auto import tqdm
+    # disable=None lets tqdm hide itself where there is no terminal (files, CI logs).
+    return tqdm(total=total, unit="trial", unit_scale=True, desc="simulating",
+                disable=None if progress is None else False, leave=False)
+
+
+def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None,
+             target_rel_ci=None, progress=None, max_trials=None, keep_trials=None):
+    """Monte Carlo of regional outages over a deployment.
+
+    Parameters
+    ----------
+    deployment : Deployment
+    outages : OutageModel
+    trials : int
+        Trials to run (each covering ``years``). With ``target_rel_ci``, the first batch.
+    years : int, default 1
+        Calendar years per trial (whole years: the SLA is monthly). [yr]
+    seed : None, int, SeedSequence or Generator
+        Root of the randomness. The same seed gives the same numbers whatever
+        ``chunk_size`` or the number of workers; ``result.seed_entropy`` reproduces an
+        unseeded run.
+    chunk_size : int, optional
+        Trials handed to the engine at a time (rounded up to whole blocks of 65,536); bounds
+        memory and sets the progress granularity. Does not change the numbers.
+    target_rel_ci : float, optional
+        Keep simulating (in batches of ``trials``) until the 95 % CI half-width of the
+        unavailability is at most this fraction of it, or ``max_trials`` is reached.
+    progress : bool, optional
+        Progress bar (tqdm; terminals and notebooks). Default: on for long runs.
+    max_trials : int, optional
+        Upper bound with ``target_rel_ci`` (default 100 x ``trials``).
+    keep_trials : bool, optional
+        Keep per-trial results (``.trials``, ``.downtime_minutes``). Default: when the run has
+        at most 2,000,000 trials.
+
+    Returns
+    -------
+    SimulationResult
+    """
+    trials = _whole(trials, "trials")
+    years = _whole(years, "years")
+    chunk = BLOCK_TRIALS if chunk_size is None else _whole(chunk_size, "chunk_size")
+    blocks_per_chunk = max(1, -(-chunk // BLOCK_TRIALS))
+    if target_rel_ci is not None and not (0 < float(target_rel_ci) < 1):
+        raise ValueError(f"target_rel_ci={target_rel_ci!r} is not allowed: a fraction "
+                         "between 0 and 1, such as 0.05")
+    limit = trials if target_rel_ci is None else (
+        100 * trials if max_trials is None else _whole(max_trials, "max_trials"))
+    root = _seed_sequence(seed)
+    structure = compile_structure(deployment, outages)
+    tables = _Tables(structure)
+    sla = deployment.sla
+    T = float(years * MINUTES_PER_YEAR)
+    keep = (limit <= KEEP_TRIALS_DEFAULT) if keep_trials is None else bool(keep_trials)
+    acc = _Accumulator(structure.n_processes, 12 * years, keep)
+    metric = "served" if deployment.demand_connections is not None else "reachable"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        exact = exact_unavailability(deployment, outages) if structure.n_processes <= 20 \
+            else None
+        exact_served = (exact_unavailability(deployment, outages, metric="served")
+                        if structure.n_processes <= 20 else None)
+        episode_rate = (down_episode_frequency(deployment, outages)
+                        if structure.n_processes <= 16 else math.nan)
+
+    bar = _progress_bar(progress, limit)
+    done, block = 0, 0
+    goal = trials
+    try:
+        while True:
+            while done < goal:
+                for _ in range(blocks_per_chunk):  # a chunk: whole blocks of trials
+                    if done >= goal:
+                        break
+                    n = min(BLOCK_TRIALS, goal - done)
+                    out = _simulate_block(structure, tables, n, years, sla,
+                                          block_rng(root, block))
+                    acc.add(block, out, T, sla, years)
+                    done += n
+                    block += 1
+                    if bar is not None:
+                        bar.update(n)
+            if target_rel_ci is None or done >= limit:
+                break
+            mean = acc.total("down") / done
+            var = max(acc.total("down_sq") / done - mean ** 2, 0.0)
+            if mean > 0 and _Z95 * math.sqrt(var / done) <= target_rel_ci * mean:
+                break
+            goal = min(limit, done + trials)
+    finally:
+        if bar is not None:
+            bar.close()
+    if target_rel_ci is not None and done >= limit:
+        warnings.warn(f"target_rel_ci={target_rel_ci} not reached within max_trials="
+                      f"{limit:,}", ModelWarning, stacklevel=2)
+
+    notes = []
+    if structure.active_passive and structure.delay_minutes > 0:
+        notes.append("exact values exclude failover gaps")
+    expected = episode_rate * done * years
+    if not math.isnan(expected) and expected < 10:
+        exact_value = exact if metric == "reachable" else exact_served
+        notes.append(
+            f"rare events: the sample is expected to hold only {expected:.2g} down episodes; "
+            f"the exact unavailability is {exact_value:.3g} (availability "
+            f"{1 - exact_value:.10f}) - the simulated figure is not a measurement")
+    return SimulationResult(structure=structure, accumulator=acc, years=years, T=T, sla=sla,
+                            exact=exact, exact_served=exact_served, episode_rate=episode_rate,
+                            seed_entropy=root.entropy, metric_note="; ".join(notes))

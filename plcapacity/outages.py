@@ -1,0 +1,345 @@
+"""Regional outage processes: duration laws, per-region processes and correlated groups.
+
+Each process (one per region, plus one per correlated group) is a Poisson process of outage
+*starts* in calendar time with ``rate_per_year``; each outage lasts an independent random
+duration. Overlapping outages of one process merge. A region is down while any outage of its
+own process or of a group containing it is in progress, so for one process
+``P(down) = 1 - exp(-rate * E[duration])`` (the M/G/inf busy probability), and processes are
+independent of each other (ARCHITECTURE.md, "The availability model, defined").
+
+Time inside the package is in minutes; a year is 365 days (525,600 minutes), as the SLA's
+calendar months are months of a 365-day year.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from .regions import check_region, regions_in_geography
+
+__all__ = [
+    "MINUTES_PER_YEAR", "FixedDuration", "ExponentialDuration", "LognormalDuration",
+    "EmpiricalDuration", "duration_law", "OutageProcess", "OutageGroup", "OutageModel",
+]
+
+#: Minutes in a 365-day year: the calendar the availability model is defined on.
+MINUTES_PER_YEAR = 365 * 24 * 60
+_MINUTES_PER_HOUR = 60
+#: Standard normal quantile at 0.95, to turn a (median, p95) pair into a lognormal sigma.
+_Z95 = float(stats.norm.ppf(0.95))
+
+
+def _positive(value, what):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number > 0) or isinstance(value, bool):
+        raise ValueError(f"{what}={value!r} is not allowed: a positive number of hours")
+    return number
+
+
+@dataclass(frozen=True)
+class FixedDuration:
+    """Every outage lasts ``hours``."""
+
+    hours: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "hours", _positive(self.hours, "hours"))
+
+    @property
+    def mean_minutes(self) -> float:
+        """Mean duration. [min]"""
+        return self.hours * _MINUTES_PER_HOUR
+
+    def sample(self, rng, n) -> np.ndarray:
+        """``n`` durations. [min]"""
+        return np.full(n, self.mean_minutes)
+
+    def sample_residual(self, rng, n) -> np.ndarray:
+        """Remaining durations of outages in progress at a random instant (equilibrium excess:
+        a length-biased duration times a uniform fraction). [min]"""
+        return rng.random(n) * self.mean_minutes
+
+    def describe(self) -> str:
+        return f"fixed {self.hours:g} h"
+
+
+@dataclass(frozen=True)
+class ExponentialDuration:
+    """Exponentially distributed durations with mean ``mean_hours``."""
+
+    mean_hours: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "mean_hours", _positive(self.mean_hours, "mean_hours"))
+
+    @property
+    def mean_minutes(self) -> float:
+        return self.mean_hours * _MINUTES_PER_HOUR
+
+    def sample(self, rng, n):
+        return rng.standard_exponential(n) * self.mean_minutes
+
+    def sample_residual(self, rng, n):
+        # Memoryless: the remaining time of an exponential outage is exponential again.
+        return rng.standard_exponential(n) * self.mean_minutes
+
+    def describe(self) -> str:
+        return f"exponential, mean {self.mean_hours:g} h"
+
+
+@dataclass(frozen=True)
+class LognormalDuration:
+    """Lognormal durations given by their median and 95th percentile (hours)."""
+
+    median_hours: float
+    p95_hours: float
+
+    def __post_init__(self):
+        median = _positive(self.median_hours, "median_hours")
+        p95 = _positive(self.p95_hours, "p95_hours")
+        if p95 <= median:
+            raise ValueError(f"p95_hours={self.p95_hours!r} is not allowed: it must exceed "
+                             f"median_hours={self.median_hours!r}")
+        object.__setattr__(self, "median_hours", median)
+        object.__setattr__(self, "p95_hours", p95)
+
+    @property
+    def mu(self) -> float:
+        """Mean of the log-duration (duration in minutes)."""
+        return math.log(self.median_hours * _MINUTES_PER_HOUR)
+
+    @property
+    def sigma(self) -> float:
+        """Standard deviation of the log-duration: ``ln(p95 / median) / z_0.95``."""
+        return math.log(self.p95_hours / self.median_hours) / _Z95
+
+    @property
+    def mean_minutes(self) -> float:
+        return math.exp(self.mu + self.sigma ** 2 / 2)
+
+    def sample(self, rng, n):
+        return np.exp(self.mu + self.sigma * rng.standard_normal(n))
+
+    def sample_residual(self, rng, n):
+        # The length-biased lognormal is lognormal with mu + sigma^2; times a uniform fraction.
+        biased = np.exp(self.mu + self.sigma ** 2 + self.sigma * rng.standard_normal(n))
+        return rng.random(n) * biased
+
+    def describe(self) -> str:
+        return f"lognormal, median {self.median_hours:g} h, p95 {self.p95_hours:g} h"
+
+
+@dataclass(frozen=True)
+class EmpiricalDuration:
+    """Durations drawn with equal probability from observed ``hours`` (such as past incidents)."""
+
+    hours: tuple
+
+    def __post_init__(self):
+        values = tuple(_positive(h, "hours[]") for h in np.atleast_1d(self.hours))
+        if not values:
+            raise ValueError("hours=[] is not allowed: give at least one observed duration")
+        object.__setattr__(self, "hours", values)
+
+    @property
+    def _minutes(self):
+        return np.asarray(self.hours) * _MINUTES_PER_HOUR
+
+    @property
+    def mean_minutes(self) -> float:
+        return float(self._minutes.mean())
+
+    def sample(self, rng, n):
+        return self._minutes[rng.integers(0, len(self.hours), n)]
+
+    def sample_residual(self, rng, n):
+        minutes = self._minutes
+        biased = rng.choice(minutes, size=n, p=minutes / minutes.sum())
+        return rng.random(n) * biased
+
+    def describe(self) -> str:
+        return f"empirical, {len(self.hours)} observations, mean {self.mean_minutes / 60:g} h"
+
+
+_LAWS = {
+    "fixed": (FixedDuration, ("hours",)),
+    "exponential": (ExponentialDuration, ("mean_hours",)),
+    "lognormal": (LognormalDuration, ("median_hours", "p95_hours")),
+    "empirical": (EmpiricalDuration, ("hours",)),
+}
+
+
+def duration_law(spec, *, where="duration"):
+    """Build a duration law from a mapping such as ``{"law": "fixed", "hours": 4}``.
+
+    Parameters
+    ----------
+    spec : dict or duration law
+        ``law`` is one of ``fixed`` (``hours``), ``exponential`` (``mean_hours``),
+        ``lognormal`` (``median_hours``, ``p95_hours``) or ``empirical`` (``hours``, a list).
+    where : str
+        Where the spec comes from, for error messages.
+    """
+    if isinstance(spec, tuple(law for law, _ in _LAWS.values())):
+        return spec
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where}: expected a table such as {{ law = \"fixed\", hours = 4 }}, "
+                         f"got {spec!r}")
+    law = spec.get("law")
+    if law not in _LAWS:
+        raise ValueError(f"{where}: law={law!r} is not allowed: one of {', '.join(_LAWS)}")
+    cls, keys = _LAWS[law]
+    unknown = set(spec) - {"law", *keys}
+    missing = [k for k in keys if k not in spec]
+    if unknown or missing:
+        problem = (f"unknown key(s) {', '.join(sorted(unknown))}" if unknown
+                   else f"missing {', '.join(missing)}")
+        raise ValueError(f"{where}: {problem}; law {law!r} takes {', '.join(keys)}")
+    try:
+        return cls(*(spec[k] for k in keys))
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+
+
+@dataclass(frozen=True)
+class OutageProcess:
+    """One independent source of outages: a region's own, or a correlated group's.
+
+    Attributes
+    ----------
+    name : str
+        Region name, or the group's name.
+    kind : {"region", "group"}
+    regions : tuple of str
+        Regions this process takes down.
+    rate_per_year : float
+        Outage starts per year. [1/yr]
+    duration : duration law
+    """
+
+    name: str
+    kind: str
+    regions: tuple
+    rate_per_year: float
+    duration: object
+
+    @property
+    def rate_per_minute(self) -> float:
+        return self.rate_per_year / MINUTES_PER_YEAR
+
+    @property
+    def probability_down(self) -> float:
+        """Steady-state probability that an outage is in progress: ``1 - exp(-rate E[D])``."""
+        return -math.expm1(-self.rate_per_minute * self.duration.mean_minutes)
+
+
+def _rate(value, where):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number >= 0) or isinstance(value, bool):
+        raise ValueError(f"{where}: rate_per_year={value!r} is not allowed: a number >= 0 "
+                         "(outage starts per year)")
+    return number
+
+
+@dataclass(frozen=True)
+class OutageGroup:
+    """Correlated outages: all ``regions`` down together, at ``rate_per_year``."""
+
+    name: str
+    regions: tuple
+    rate_per_year: float
+    duration: object
+
+    def __post_init__(self):
+        where = f"outage group {self.name!r}"
+        regions = tuple(check_region(r, where=f"{where} regions") for r in self.regions)
+        if len(regions) < 1:
+            raise ValueError(f"{where}: regions is empty; list at least one region")
+        object.__setattr__(self, "regions", regions)
+        object.__setattr__(self, "rate_per_year", _rate(self.rate_per_year, where))
+        object.__setattr__(self, "duration", duration_law(self.duration,
+                                                          where=f"{where} duration"))
+
+    @classmethod
+    def for_geography(cls, name, geography, rate_per_year, duration):
+        """A group over every region of a geography (such as ``"United States"``)."""
+        return cls(name, tuple(regions_in_geography(geography)), rate_per_year, duration)
+
+
+@dataclass(frozen=True)
+class OutageModel:
+    """Outage processes for every region, with optional per-region overrides and groups.
+
+    Parameters
+    ----------
+    rate_per_year : float
+        Default outage starts per year of each region. [1/yr]
+    duration : duration law or dict
+        Default duration law of each region's outages.
+    regions : dict, optional
+        Per-region overrides: ``{"eastus": {"rate_per_year": 2.0, "duration": {...}}}``.
+    groups : sequence of OutageGroup, optional
+        Correlated outages.
+    """
+
+    rate_per_year: float
+    duration: object
+    regions: dict = field(default_factory=dict)
+    groups: tuple = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "rate_per_year", _rate(self.rate_per_year, "[outages]"))
+        object.__setattr__(self, "duration", duration_law(self.duration,
+                                                          where="[outages] duration"))
+        overrides = {}
+        for region, spec in dict(self.regions).items():
+            where = f"[outages.regions.{region}]"
+            check_region(region, where=where)
+            unknown = set(spec) - {"rate_per_year", "duration"}
+            if unknown:
+                raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
+                                 "allowed: rate_per_year, duration")
+            overrides[region] = (
+                _rate(spec.get("rate_per_year", self.rate_per_year), where),
+                duration_law(spec.get("duration", self.duration), where=f"{where} duration"))
+        object.__setattr__(self, "regions", overrides)
+        groups = tuple(self.groups)
+        names = [g.name for g in groups]
+        if len(set(names)) != len(names):
+            raise ValueError(f"[[outages.groups]]: group names must be unique, got {names}")
+        object.__setattr__(self, "groups", groups)
+
+    @classmethod
+    def calibrated_to_sla(cls, duration, slo_percent=99.99, **kwargs):
+        """A model whose single region is down exactly ``1 - slo`` of the time.
+
+        A CALIBRATION, not an observation: ``rate = -ln(slo) / E[duration]`` makes
+        ``P(down) = 1 - exp(-rate E[D])`` equal to ``1 - slo``.
+        """
+        law = duration_law(duration)
+        rate = -math.log(slo_percent / 100) / law.mean_minutes * MINUTES_PER_YEAR
+        return cls(rate, law, **kwargs)
+
+    def processes(self, regions) -> list:
+        """The processes that can take down any of ``regions``: one per region (sorted), then
+        each group that contains at least one of them (in the order given)."""
+        regions = sorted(set(regions))
+        processes = []
+        for region in regions:
+            rate, law = self.regions.get(region, (self.rate_per_year, self.duration))
+            processes.append(OutageProcess(region, "region", (region,), rate, law))
+        for group in self.groups:
+            if set(group.regions) & set(regions):
+                processes.append(OutageProcess(group.name, "group", group.regions,
+                                               group.rate_per_year, group.duration))
+        return processes

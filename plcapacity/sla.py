@@ -1,0 +1,81 @@
+"""Monthly uptime against the SLA, and the service credit each month earns.
+
+Months are the calendar months of a 365-day year. A month's uptime is
+``1 - downtime_in_month / minutes_in_month``; below the SLO it earns the credit of the highest
+tier it falls under. The default objective and tiers are the Private Link SLA's, read from
+``data/sla.csv`` with their source (flagged uncertain: the SLA text was not retrieved).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .limits import read_reference
+
+__all__ = ["SLA", "month_edges_minutes", "MONTH_DAYS"]
+
+#: Days in each calendar month of a 365-day year.
+MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def month_edges_minutes(years: int) -> np.ndarray:
+    """Minute offsets of the month boundaries over ``years`` years (12 * years + 1 values)."""
+    days = np.tile(np.asarray(MONTH_DAYS, dtype=np.int64), years)
+    return np.concatenate([[0], np.cumsum(days * 24 * 60)]).astype(float)
+
+
+@dataclass(frozen=True)
+class SLA:
+    """A monthly uptime objective with service-credit tiers.
+
+    Parameters
+    ----------
+    slo_percent : float
+        Monthly uptime objective. [%]
+    tiers : tuple of (float, float)
+        ``(uptime_below_percent, credit_percent)`` pairs: a month whose uptime is below the
+        first earns the second (the largest applicable credit counts).
+    source : str
+        Where the tiers come from.
+    """
+
+    slo_percent: float
+    tiers: tuple
+    source: str = ""
+
+    def __post_init__(self):
+        slo = float(self.slo_percent)
+        if not (0 < slo < 100) or math.isnan(slo):
+            raise ValueError(f"[sla] slo_percent={self.slo_percent!r} is not allowed: a "
+                             "percentage between 0 and 100 (exclusive)")
+        tiers = tuple(sorted(((float(b), float(c)) for b, c in self.tiers), reverse=True))
+        for below, credit in tiers:
+            if not (0 < below <= 100 and 0 <= credit <= 100):
+                raise ValueError(f"[sla] credit tier ({below}, {credit}) is not allowed: "
+                                 "uptime_below_percent in (0, 100], credit_percent in [0, 100]")
+        object.__setattr__(self, "slo_percent", slo)
+        object.__setattr__(self, "tiers", tiers)
+
+    @classmethod
+    def private_link(cls, slo_percent=None) -> "SLA":
+        """The Private Link SLA from ``data/sla.csv`` (objective = the highest tier)."""
+        table = read_reference("sla.csv")
+        tiers = tuple(zip(table["uptime_below_percent"], table["credit_percent"]))
+        slo = max(b for b, _ in tiers) if slo_percent is None else slo_percent
+        return cls(slo, tiers, source=str(table["source"].iloc[0]))
+
+    @property
+    def yearly_budget_minutes(self) -> float:
+        """Downtime a 365-day year allows at the objective. [min]"""
+        return (1 - self.slo_percent / 100) * 365 * 24 * 60
+
+    def credit_percent(self, uptime_percent) -> np.ndarray:
+        """Service credit of each month, from its uptime. [% of the monthly fee]"""
+        uptime = np.asarray(uptime_percent, dtype=float)
+        credit = np.zeros_like(uptime)
+        for below, percent in self.tiers:  # a handful of tiers, not a loop over data
+            credit = np.where(uptime < below, np.maximum(credit, percent), credit)
+        return credit

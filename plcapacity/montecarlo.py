@@ -78,132 +78,172 @@ class _Tables:
         return tuple(t[inverse] for t in found)
 
 
-def _process_intervals(process, n_trials, trial_minutes, rng):
-    """Merged outage intervals of one process over a block: (starts, ends), sorted. [min]"""
-    span = n_trials * trial_minutes
+#: Bits of a sort key that hold the process index (processes 0..61: the state is an int64).
+_PROCESS_BITS = 6
+#: Time resolution of a one-year trial: 2**-20 minute (57 microseconds). Longer trials use a
+#: coarser power of two so that a block's time axis, shifted by the process bits, fits int64.
+_TICK_BITS_ONE_YEAR = 20
+
+
+def ticks_per_minute(years) -> int:
+    """Integer time steps per minute for trials of ``years`` years (a power of two)."""
+    return 1 << (_TICK_BITS_ONE_YEAR - max(0, math.ceil(math.log2(years))))
+
+
+def _process_intervals(process, n_trials, trial_ticks, scale, rng):
+    """Merged outage intervals of one process over a block, sorted. [ticks]
+
+    Times are integer ticks (``scale`` per minute) on the block's axis: trial ``i`` covers
+    ``[i * trial_ticks, (i + 1) * trial_ticks)``, so trial boundaries are exact.
+    """
+    span_minutes = n_trials * trial_ticks / scale
     rate = process.rate_per_minute
-    count = rng.poisson(rate * span)
+    count = rng.poisson(rate * span_minutes)
     spacing = np.cumsum(rng.standard_exponential(count + 1))
-    starts = spacing[:count] * (span / spacing[count])     # sorted uniforms on [0, span)
-    ends = starts + process.duration.sample(rng, count)
+    starts_min = spacing[:count] * (span_minutes / spacing[count])  # sorted uniforms
+    ends_min = starts_min + process.duration.sample(rng, count)
     # Steady start: outages already running when a trial begins (equilibrium residual law).
     running = rng.poisson(rate * process.duration.mean_minutes * n_trials)
+    begin = np.sort(rng.integers(0, n_trials, running)) * trial_ticks
+    residual = process.duration.sample_residual(rng, running)
+    starts = np.rint(starts_min * scale).astype(np.int64)
+    ends = np.rint(ends_min * scale).astype(np.int64)
     if running:
-        begin = np.sort(rng.integers(0, n_trials, running)) * float(trial_minutes)
-        residual = process.duration.sample_residual(rng, running)
         at = np.searchsorted(starts, begin, side="left")
         starts = np.insert(starts, at, begin)
-        ends = np.insert(ends, at, begin + residual)
+        ends = np.insert(ends, at, begin + np.rint(residual * scale).astype(np.int64))
+    return _union(starts, ends, trial_ticks)
+
+
+def _union(starts, ends, trial_ticks, keep=None):
+    """Union of intervals sorted by start, each clipped to its trial; touching ones merge
+    (but never across a trial boundary). Returns (starts, ends[, keep of first member])."""
     if starts.size == 0:
-        return starts, ends
-    trial = np.floor(starts / trial_minutes)
-    ends = np.minimum(ends, (trial + 1) * trial_minutes)   # a trial ends where it ends
+        return (starts, ends) if keep is None else (starts, ends, keep)
+    trial = starts // trial_ticks
+    ends = np.minimum(ends, (trial + 1) * trial_ticks)
     reach = np.maximum.accumulate(ends)
     new = np.empty(starts.size, dtype=bool)
     new[0] = True
     new[1:] = (starts[1:] > reach[:-1]) | (trial[1:] != trial[:-1])
     first = np.flatnonzero(new)
-    last = np.append(first[1:] - 1, starts.size - 1)
-    return starts[first], reach[last]
-
-
-def _merge(starts, ends, trial_minutes, *, keep=None):
-    """Union of intervals (any order) that never cross a trial boundary; touching merges.
-
-    Returns sorted (starts, ends[, keep of each merged interval's first member]).
-    """
-    order = np.argsort(starts, kind="stable")
-    starts, ends = starts[order], ends[order]
-    if starts.size == 0:
-        return (starts, ends) if keep is None else (starts, ends, keep[order])
-    trial = np.floor(starts / trial_minutes)
-    reach = np.maximum.accumulate(ends)
-    new = np.empty(starts.size, dtype=bool)
-    new[0] = True
-    new[1:] = (starts[1:] > reach[:-1]) | (trial[1:] != trial[:-1])
-    first = np.flatnonzero(new)
-    last = np.append(first[1:] - 1, starts.size - 1)
+    if first.size == starts.size:  # nothing overlapped: the common case
+        return (starts, reach) if keep is None else (starts, reach, keep)
+    last = np.empty_like(first)
+    last[:-1] = first[1:] - 1
+    last[-1] = starts.size - 1
     if keep is None:
         return starts[first], reach[last]
-    return starts[first], reach[last], keep[order][first]
+    return starts[first], reach[last], keep[first]
+
+
+def _sorted_union(starts, ends, trial_ticks, keep=None):
+    """:func:`_union` for intervals in any order (small arrays: down periods, gaps)."""
+    order = np.argsort(starts, kind="stable")
+    return _union(starts[order], ends[order], trial_ticks,
+                  None if keep is None else keep[order])
 
 
 def _covered(x, starts, ends):
     """Measure of the union of sorted disjoint intervals that lies before each point of x."""
     if starts.size == 0:
-        return np.zeros_like(x)
-    cumulative = np.concatenate([[0.0], np.cumsum(ends - starts)])
+        return np.zeros(x.shape, dtype=np.int64)
+    cumulative = np.concatenate([[0], np.cumsum(ends - starts)])
     i = np.searchsorted(starts, x, side="right") - 1
-    inside = np.clip(x - starts[np.maximum(i, 0)], 0, (ends - starts)[np.maximum(i, 0)])
-    return np.where(i >= 0, cumulative[np.maximum(i, 0)] + inside, 0.0)
+    j = np.maximum(i, 0)
+    inside = np.clip(x - starts[j], 0, (ends - starts)[j])
+    return np.where(i >= 0, cumulative[j] + inside, 0)
 
 
-def _simulate_block(structure, tables, n_trials, years, sla, rng):
-    """Simulate one block of trials; returns per-trial arrays (a dict)."""
-    T = float(years * MINUTES_PER_YEAR)
-    span = n_trials * T
+def _block_intervals(structure, n_trials, years, rng):
+    """Random outage intervals of every process over one block: a list of (starts, ends)
+    per process, merged and sorted. [ticks]"""
+    scale = ticks_per_minute(years)
+    trial_ticks = years * MINUTES_PER_YEAR * scale
+    return [_process_intervals(process, n_trials, trial_ticks, scale, rng)
+            for process in structure.processes]  # a handful of processes
+
+
+def _simulate_block(structure, tables, n_trials, years, rng):
+    """Simulate one block of trials; returns per-trial arrays (a dict, minutes)."""
+    return _evaluate_block(structure, tables, _block_intervals(structure, n_trials, years, rng),
+                           n_trials, years)
+
+
+def _evaluate_block(structure, tables, intervals, n_trials, years):
+    """Downtime, unserved time, months, incidents and causes of one block, from its outage
+    intervals (per process, merged, sorted, within trials). Per-trial arrays (a dict, minutes).
+    """
+    scale = ticks_per_minute(years)
+    trial_ticks = years * MINUTES_PER_YEAR * scale
+    span = n_trials * trial_ticks
     K = structure.n_processes
-    bounds, toggles = [], []
-    for k, process in enumerate(structure.processes):  # a handful of processes
-        starts, ends = _process_intervals(process, n_trials, T, rng)
-        bounds += [starts, ends]
-        toggles.append(np.full(2 * starts.size, 1 << k, dtype=np.int64))
-    keys = np.concatenate(bounds) if bounds else np.empty(0)
-    order = np.argsort(keys, kind="stable")  # 2K sorted runs: nearly linear
-    keys = keys[order]
-    state = np.bitwise_xor.accumulate(np.concatenate(toggles)[order]) if keys.size else \
-        np.empty(0, dtype=np.int64)
-    lengths = np.empty_like(keys)
-    np.subtract(keys[1:], keys[:-1], out=lengths[:-1])
-    lengths[-1:] = span - keys[-1:]
-    failover = structure.active_passive and structure.delay_minutes > 0 and keys.size > 1
+    keys = []
+    for k, (starts, ends) in enumerate(intervals):
+        # Sort key: the time in the high bits, the process in the low bits, so one sort of
+        # plain integers orders every start and end (2K sorted runs: nearly linear).
+        keys += [(starts << _PROCESS_BITS) | k, (ends << _PROCESS_BITS) | k]
+    keys = np.concatenate(keys)
+    keys.sort(kind="stable")
+    toggle = keys & ((1 << _PROCESS_BITS) - 1)
+    np.left_shift(1, toggle, out=toggle)
+    state = np.bitwise_xor.accumulate(toggle, out=toggle)
+    times = keys >> _PROCESS_BITS
+    lengths = np.empty_like(times)
+    np.subtract(times[1:], times[:-1], out=lengths[:-1])
+    lengths[-1:] = span - times[-1:]
+    failover = structure.active_passive and structure.delay_minutes > 0 and times.size > 0
     looked_up = tables.lookup(state, failover=failover)
     down, unserved = looked_up[:2]
 
     # Failover gaps (active-passive): the active endpoint is lost while another is usable.
-    gap_starts = gap_ends = gap_cause = np.empty(0)
+    gap_starts = gap_ends = gap_cause = np.empty(0, dtype=np.int64)
     if failover:
         active, usable = looked_up[2:]
-        before = active[:-1]
-        lost = (before >= 0) & (active[1:] >= 0) & (active[1:] != before)
-        lost &= ~usable[1:][np.arange(keys.size - 1), np.maximum(before, 0)]
-        at = np.flatnonzero(lost) + 1
+        # Before the first event every process is up (state 0): the first endpoint is active.
+        before = np.concatenate([[0], active[:-1]])
+        lost = (before >= 0) & (active >= 0) & (active != before)
+        lost &= ~usable[np.arange(times.size), np.maximum(before, 0)]
+        at = np.flatnonzero(lost)
         # A failover that began before its trial did (an outage already running at the
         # trial's start) is left out: its remaining gap is shorter than the delay by the
         # outage's age; the bias is below rate x P(down) x delay.
-        at = at[np.mod(keys[at], T) != 0]
+        at = at[times[at] % trial_ticks != 0]
         if at.size:
-            failed = active[at - 1]
-            recovery = np.empty(at.size)
+            failed = before[at]
+            recovery = np.empty(at.size, dtype=np.int64)
             for endpoint in np.unique(failed):  # endpoints that failed, not trials
                 mine = failed == endpoint
                 usable_again = np.flatnonzero(usable[:, endpoint])
                 nxt = np.searchsorted(usable_again, at[mine], side="right")
                 index = usable_again[np.minimum(nxt, usable_again.size - 1)]
-                recovery[mine] = np.where(nxt < usable_again.size, keys[index], span)
-            gap_starts = keys[at]
-            gap_ends = np.minimum(gap_starts + structure.delay_minutes, recovery)
+                recovery[mine] = np.where(nxt < usable_again.size, times[index], span)
+            gap_starts = times[at]
+            delay = int(round(structure.delay_minutes * scale))
+            gap_ends = np.minimum(gap_starts + delay, recovery)
             gap_cause = state[at]
 
     results = {}
     for name, mask in (("downtime", down), ("unserved", unserved)):
         segment = np.flatnonzero(mask & (lengths > 0))
-        seg_starts, seg_ends = keys[segment], keys[segment] + lengths[segment]
-        merged_starts, merged_ends = _merge(np.concatenate([seg_starts, gap_starts]),
-                                            np.concatenate([seg_ends, gap_ends]), T)
-        trial = np.floor(merged_starts / T).astype(np.int64)
-        results[name] = np.bincount(trial, merged_ends - merged_starts, minlength=n_trials)
+        seg_starts, seg_ends = times[segment], times[segment] + lengths[segment]
+        merged_starts, merged_ends = _sorted_union(np.concatenate([seg_starts, gap_starts]),
+                                                   np.concatenate([seg_ends, gap_ends]),
+                                                   trial_ticks)
+        trial = merged_starts // trial_ticks
+        results[name] = np.bincount(trial, (merged_ends - merged_starts) / scale,
+                                    minlength=n_trials)
         if name != "downtime":
             continue
         results["incidents"] = np.bincount(trial, minlength=n_trials)
-        results["monthly"] = _monthly(merged_starts, merged_ends, trial, T, years)
-        results["cause"] = _attribute(state[segment], lengths[segment], keys[segment], K, T,
-                                      n_trials, gap_starts, gap_ends, gap_cause, seg_starts,
-                                      seg_ends)
+        results["monthly"] = _monthly(merged_starts, merged_ends, trial, trial_ticks, scale,
+                                      years)
+        results["cause"] = _attribute(state[segment], seg_starts, seg_ends, K, trial_ticks,
+                                      scale, n_trials, gap_starts, gap_ends, gap_cause)
     return results
 
 
-def _monthly(starts, ends, trial, T, years):
+def _monthly(starts, ends, trial, trial_ticks, scale, years):
     """Downtime of the calendar months that have any, as a sparse list.
 
     Returns
@@ -213,42 +253,39 @@ def _monthly(starts, ends, trial, T, years):
     minutes : ndarray of float
         Its downtime. [min]
     """
-    edges = month_edges_minutes(years)
+    edges = np.rint(month_edges_minutes(years) * scale).astype(np.int64)
     months = len(edges) - 1
-    local_start, local_end = starts - trial * T, ends - trial * T
+    local_start, local_end = starts - trial * trial_ticks, ends - trial * trial_ticks
     m0 = np.searchsorted(edges, local_start, side="right") - 1
     m1 = np.searchsorted(edges, local_end, side="left") - 1
     spans = np.maximum(m1 - m0 + 1, 1)
     piece = np.repeat(np.arange(starts.size), spans)
     month = m0[piece] + (np.arange(piece.size) - np.repeat(np.cumsum(spans) - spans, spans))
     overlap = np.maximum(np.minimum(local_end[piece], edges[month + 1])
-                         - np.maximum(local_start[piece], edges[month]), 0.0)
+                         - np.maximum(local_start[piece], edges[month]), 0)
     flat = trial[piece] * months + month      # nondecreasing: intervals come sorted
     if flat.size == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0)
     first = np.flatnonzero(np.diff(flat, prepend=-1))
-    return flat[first] // months, flat[first] % months, np.add.reduceat(overlap, first)
+    return flat[first] // months, flat[first] % months, np.add.reduceat(overlap, first) / scale
 
 
-def _attribute(states, lengths, starts, K, T, n_trials, gap_starts, gap_ends, gap_cause,
-               seg_starts, seg_ends):
+def _attribute(states, starts, ends, K, trial_ticks, scale, n_trials, gap_starts, gap_ends,
+               gap_cause):
     """Downtime per trial attributed to the processes down at the time, split equally among
     them; the part of a failover gap that is not already down goes to the processes whose
     outage caused the failover. Array (n_trials, K). [min]"""
     cause = np.zeros((n_trials, K))
-    trial = np.floor(starts / T).astype(np.int64)
     bits = ((states[:, None] >> np.arange(K)) & 1).astype(float)
-    share = lengths / np.maximum(bits.sum(axis=1), 1)
-    np.add.at(cause, trial, bits * share[:, None])
+    share = (ends - starts) / scale / np.maximum(bits.sum(axis=1), 1)
+    np.add.at(cause, starts // trial_ticks, bits * share[:, None])
     if gap_starts.size:
-        gs, ge, gc = _merge(gap_starts, gap_ends, T, keep=gap_cause)
-        order = np.argsort(seg_starts, kind="stable")
-        ds, de = seg_starts[order], seg_ends[order]
-        only_gap = (ge - gs) - (_covered(ge, ds, de) - _covered(gs, ds, de))
-        gbits = ((gc.astype(np.int64)[:, None] >> np.arange(K)) & 1).astype(float)
-        gshare = only_gap / np.maximum(gbits.sum(axis=1), 1)
-        np.add.at(cause, np.floor(gs / T).astype(np.int64), gbits * gshare[:, None])
+        gs, ge, gc = _sorted_union(gap_starts, gap_ends, trial_ticks, keep=gap_cause)
+        only_gap = (ge - gs) - (_covered(ge, starts, ends) - _covered(gs, starts, ends))
+        gbits = ((gc[:, None] >> np.arange(K)) & 1).astype(float)
+        gshare = only_gap / scale / np.maximum(gbits.sum(axis=1), 1)
+        np.add.at(cause, gs // trial_ticks, gbits * gshare[:, None])
     return cause
 
 
@@ -334,7 +371,13 @@ class SimulationResult:
         self.availability = float(1.0 - mean)
         self.ci = (float(max(0.0, 1.0 - mean - half)), float(min(1.0, 1.0 - mean + half)))
         self.ci_half_width = float(half)
-        self.served_fraction = float(1.0 - accumulator.total("unserved") / n)
+        unserved = accumulator.total("unserved") / n
+        unserved_var = (max(accumulator.total("unserved_sq") / n - unserved ** 2, 0.0)
+                        * n / max(n - 1, 1))
+        self.served_fraction = float(1.0 - unserved)
+        self.served_ci_half_width = float(_Z95 * math.sqrt(unserved_var / n))
+        self.served_ci = (float(max(0.0, 1.0 - unserved - self.served_ci_half_width)),
+                          float(min(1.0, 1.0 - unserved + self.served_ci_half_width)))
         self.exact = exact
         self.exact_served = exact_served
         self.expected_down_episodes = episode_rate * n * years
@@ -553,8 +596,7 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
                     if done >= goal:
                         break
                     n = min(BLOCK_TRIALS, goal - done)
-                    out = _simulate_block(structure, tables, n, years, sla,
-                                          block_rng(root, block))
+                    out = _simulate_block(structure, tables, n, years, block_rng(root, block))
                     acc.add(block, out, T, sla, years)
                     done += n
                     block += 1

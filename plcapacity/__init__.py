@@ -8,6 +8,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import limits, regions
+from .availability import exact_summary, exact_unavailability
 from .capacity import (
     ceiling_table,
     connection_ceiling,
@@ -16,8 +17,12 @@ from .capacity import (
     ports_needed,
     size,
 )
-from .exceptions import CapacityWarning, InfeasibleDemandError
+from .deployment import Deployment, Destination, Endpoint, Failover, load_deployment
+from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
 from .limits import get_limits
+from .montecarlo import SimulationResult, simulate
+from .outages import OutageGroup, OutageModel
+from .sla import SLA
 
 try:
     __version__ = version("plcapacity")
@@ -26,7 +31,20 @@ except PackageNotFoundError:  # running from a checkout without an install
 
 __all__ = [
     "CapacityWarning",
+    "Deployment",
+    "Destination",
+    "Endpoint",
+    "Failover",
     "InfeasibleDemandError",
+    "ModelWarning",
+    "OutageGroup",
+    "OutageModel",
+    "SLA",
+    "SimulationResult",
+    "exact_summary",
+    "exact_unavailability",
+    "load_deployment",
+    "simulate",
     "ceiling_table",
     "connection_ceiling",
     "effective_ceiling",

@@ -20,7 +20,8 @@ import numpy as np
 from .exceptions import ModelWarning
 from .outages import MINUTES_PER_YEAR
 
-__all__ = ["Structure", "compile_structure", "exact_unavailability", "down_episode_frequency"]
+__all__ = ["Structure", "compile_structure", "exact_unavailability", "down_episode_frequency",
+           "exact_summary", "process_table", "nines"]
 
 METRICS = ("reachable", "served")
 #: States enumerated at once in the exact sum (bounds memory for many processes).
@@ -183,24 +184,29 @@ def down_episode_frequency(deployment, outages, *, metric="reachable") -> float:
 
     From an up state ``s``, process ``k`` (up) starts an outage at rate ``rate_k``; the service
     goes down if ``s | k`` is a down state. So ``f = sum_s P(s) [up(s)] sum_k [k not in s]
-    [down(s | k)] rate_k``. Used to say how many down episodes a sample should contain.
+    [down(s | k)] rate_k``. With active-passive failover and a delay, each failover (the
+    active endpoint lost while another is usable) also counts as an episode. Used to say how
+    many down episodes a sample should contain.
     """
     _check_metric(metric)
     structure = compile_structure(deployment, outages)
+    gaps = structure.active_passive and structure.delay_minutes > 0
     q = np.array([p.probability_down for p in structure.processes])
     rates = np.array([p.rate_per_year for p in structure.processes])
     total = 0.0
     for start in range(0, 1 << len(q), _STATE_CHUNK):
         states = np.arange(start, min(start + _STATE_CHUNK, 1 << len(q)), dtype=np.int64)
-        reachable, served, _, _ = structure.evaluate(states)
+        reachable, served, active, _ = structure.evaluate(states)
         up = reachable if metric == "reachable" else served
         p = _state_probabilities(states, q)
         for k, rate in enumerate(rates):  # one pass per process, vectorized over states
             candidates = up & ((states >> k) & 1 == 0)
             if not candidates.any():
                 continue
-            r, s, _, _ = structure.evaluate(states[candidates] | (1 << k))
+            r, s, new_active, _ = structure.evaluate(states[candidates] | (1 << k))
             goes_down = ~(r if metric == "reachable" else s)
+            if gaps:  # losing the active endpoint while another is usable: a failover gap
+                goes_down |= r & (new_active != active[candidates])
             total += rate * p[candidates][goes_down].sum()
     return float(total)
 
@@ -213,3 +219,43 @@ def nines(unavailability) -> float:
 def annual_downtime_minutes(unavailability) -> float:
     """Expected downtime of a 365-day year at this unavailability. [min]"""
     return unavailability * MINUTES_PER_YEAR
+
+
+def exact_summary(deployment, outages) -> "pd.Series":
+    """The exact steady-state figures for a deployment, as a Series.
+
+    Index: ``availability`` and ``served_availability`` [-], ``nines``,
+    ``annual_downtime_min`` and ``annual_unserved_min`` [min per year],
+    ``down_episodes_per_year`` [1/yr], ``processes`` (count) and ``note``.
+    """
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        down = exact_unavailability(deployment, outages)
+        unserved = exact_unavailability(deployment, outages, metric="served")
+    structure = compile_structure(deployment, outages)
+    gap_free = structure.active_passive and structure.delay_minutes > 0
+    return pd.Series({
+        "availability": 1.0 - down,
+        "served_availability": 1.0 - unserved,
+        "nines": nines(down),
+        "annual_downtime_min": annual_downtime_minutes(down),
+        "annual_unserved_min": annual_downtime_minutes(unserved),
+        "down_episodes_per_year": down_episode_frequency(deployment, outages),
+        "processes": structure.n_processes,
+        "note": ("active-passive: availability excludes failover gaps (simulate includes "
+                 "them); episodes count failovers") if gap_free else "",
+    }, name="exact", dtype=object)
+
+
+def process_table(deployment, outages) -> "pd.DataFrame":
+    """The outage processes involved: name, kind, regions, rate_per_year [1/yr],
+    mean_duration_h [h], duration law and probability_down [-]."""
+    import pandas as pd
+
+    return pd.DataFrame([{
+        "process": p.name, "kind": p.kind, "regions": ";".join(p.regions),
+        "rate_per_year": p.rate_per_year, "mean_duration_h": p.duration.mean_minutes / 60,
+        "duration": p.duration.describe(), "probability_down": p.probability_down,
+    } for p in outages.processes(deployment.regions)])

@@ -1,10 +1,12 @@
-"""Command-line interface: ``plcapacity ceiling | size``.
+"""Command-line interface: ``plcapacity ceiling | size | simulate | exact``.
 
 Usage::
 
     plcapacity ceiling --nat-ips 1-8 --vms 2,4,8 [--pls 1] [--format table|csv|json]
     plcapacity size 2000000 --new-connections-per-s 1000 --vm-failures-tolerated 1
     plcapacity size --input data/examples/sizing-requests.csv
+    plcapacity simulate deployment.toml --trials 1e6 --seed 7
+    plcapacity exact deployment.toml
     plcapacity --version
 
 The CLI is thin: it parses, calls the public functions of :mod:`plcapacity` and prints. Bad
@@ -22,8 +24,11 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .availability import exact_summary, process_table
 from .capacity import ceiling_table, size
-from .exceptions import CapacityWarning, InfeasibleDemandError
+from .deployment import load_deployment
+from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
+from .montecarlo import simulate
 from .limits import override_notes
 from .sizing_requests import read_sizing_requests, size_requests
 
@@ -83,7 +88,8 @@ def _add_format(parser):
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="plcapacity", description=(
-        "Capacity planning for Azure Private Link: connection ceilings and sizing."),
+        "Capacity planning and availability analysis for Azure Private Link: connection "
+        "ceilings, sizing, and regional-outage availability."),
         epilog="Exit codes: 0 success, 1 no deployment within Azure's limits carries the "
                "demand, 2 bad input.")
     parser.add_argument("--version", action="version", version=f"plcapacity {__version__}")
@@ -133,6 +139,32 @@ def _build_parser() -> argparse.ArgumentParser:
     sizing.add_argument("--top", type=_whole, default=10, metavar="N",
                         help="rows to show in the table format (default: 10)")
     _add_format(sizing)
+
+    sim = commands.add_parser(
+        "simulate", help="Monte Carlo of regional outages over a deployment file",
+        description="Simulate years of independent and correlated regional outages over a "
+                    "deployment (TOML) and print the availability, downtime distribution, "
+                    "SLA misses, expected credit and the causes.")
+    sim.add_argument("deployment", help="deployment file (TOML), e.g. data/examples/*.toml")
+    sim.add_argument("--trials", type=_whole, default=100_000, metavar="N",
+                     help="trials to run, e.g. 1e6 (default: 100000)")
+    sim.add_argument("--years", type=_whole, default=1, metavar="N",
+                     help="calendar years per trial (default: 1)")
+    sim.add_argument("--seed", type=_whole, metavar="N", help="seed for reproducible numbers")
+    sim.add_argument("--chunk-size", type=_whole, metavar="N",
+                     help="trials per chunk (memory and progress; does not change numbers)")
+    sim.add_argument("--target-rel-ci", type=_number, metavar="FRACTION",
+                     help="keep simulating until the 95%% CI half-width is this fraction of "
+                          "the unavailability")
+    sim.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_format(sim)
+
+    exact = commands.add_parser(
+        "exact", help="exact steady-state availability of a deployment file",
+        description="Exact steady-state availability (a sum over the up/down states of the "
+                    "outage processes) and the processes involved.")
+    exact.add_argument("deployment", help="deployment file (TOML)")
+    _add_format(exact)
     return parser
 
 
@@ -147,6 +179,7 @@ def _add_limit_options(parser):
 # ----------------------------------------------------------------------------- output
 
 _PERCENT = ("utilization", "utilization_after_failures")
+_SCIENTIFIC = ("probability_down",)
 _MONEY = ("pe_monthly_cost_usd",)
 
 
@@ -157,6 +190,8 @@ def _format_table(frame: pd.DataFrame) -> str:
         values = frame[column]
         if column in _PERCENT:
             text = values.map("{:.1%}".format, na_action="ignore")
+        elif column in _SCIENTIFIC:
+            text = values.map("{:.3e}".format, na_action="ignore")
         elif column in _MONEY:
             text = values.map("${:,.2f}".format, na_action="ignore")
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
@@ -238,6 +273,71 @@ def _run_size(args, out, err):
     return EXIT_OK
 
 
+_SUMMARY_FORMATS = {
+    "availability": "{:.8f}", "ci95_low": "{:.8f}", "ci95_high": "{:.8f}",
+    "exact_availability": "{:.10f}", "served_availability": "{:.10f}",
+    "served_fraction": "{:.8f}", "exact_served_fraction": "{:.10f}", "nines": "{:.2f}",
+    "p_month_below_slo": "{:.4%}",
+    "expected_credit_percent": "{:.4f} %",
+}
+
+
+def _format_summary(summary: pd.Series) -> str:
+    """A two-column table of a summary Series with readable numbers."""
+    def show(name, value):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return "-"
+        if name in _SUMMARY_FORMATS and isinstance(value, (int, float, np.number)):
+            return _SUMMARY_FORMATS[name].format(value)
+        if isinstance(value, (float, np.floating)):
+            return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+        if isinstance(value, (int, np.integer)):
+            return f"{value:,}"
+        return str(value)
+    width = max(len(str(name)) for name in summary.index)
+    return "\n".join(f"{name:<{width}}  {show(name, value)}" for name, value in summary.items())
+
+
+def _emit_summary(summary: pd.Series, fmt, out, err, extra=None):
+    note = summary.get("note", "")
+    summary = summary.drop("note", errors="ignore")
+    if fmt == "table":
+        out.write(_format_summary(summary) + "\n")
+        if extra is not None:
+            out.write("\n" + _format_table(extra) + "\n")
+        if note:
+            out.write(f"note: {note}\n")
+        return
+    frame = summary.to_frame().T
+    if fmt == "csv":
+        frame.to_csv(out, index=False)
+    else:
+        out.write(frame.to_json(orient="records", indent=2)[1:-1].strip() + "\n")
+    if note:
+        err.write(f"note: {note}\n")
+
+
+def _run_simulate(args, out, err):
+    deployment, outages = load_deployment(args.deployment)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelWarning)
+        result = simulate(deployment, outages, trials=args.trials, years=args.years,
+                          seed=args.seed, chunk_size=args.chunk_size,
+                          target_rel_ci=args.target_rel_ci,
+                          progress=False if args.no_progress else None)
+    _emit_summary(result.summary(), args.format, out, err)
+    for warning in caught:
+        err.write(f"warning: {warning.message}\n")
+    return EXIT_OK
+
+
+def _run_exact(args, out, err):
+    deployment, outages = load_deployment(args.deployment)
+    _emit_summary(exact_summary(deployment, outages), args.format, out, err,
+                  extra=process_table(deployment, outages))
+    return EXIT_OK
+
+
 def main(argv=None, *, out=None, err=None) -> int:
     """Run the command line; returns the exit code.
 
@@ -254,7 +354,8 @@ def main(argv=None, *, out=None, err=None) -> int:
         if args.command is None:
             parser.print_help(out)
             return EXIT_USAGE
-        run = {"ceiling": _run_ceiling, "size": _run_size}[args.command]
+        run = {"ceiling": _run_ceiling, "size": _run_size, "simulate": _run_simulate,
+               "exact": _run_exact}[args.command]
         return run(args, out, err)
     except SystemExit as stop:  # --help and --version
         return stop.code or EXIT_OK

@@ -350,14 +350,15 @@ class SimulationResult:
         Years per trial.
     exact : float or None
         The exact steady-state unavailability (gap-free for active-passive).
-    expected_down_episodes : float
-        Down episodes the sample is expected to contain (exact rate x trial-years).
+    expected_down_episodes, expected_unserved_episodes : float
+        Down (unserved) episodes the sample is expected to contain (exact rate x trial-years;
+        failovers count for active-passive).
     seed_entropy : int
         Root seed entropy (pass it as ``seed`` to reproduce an unseeded run).
     """
 
     def __init__(self, *, structure, accumulator, years, T, sla, exact, exact_served,
-                 episode_rate, seed_entropy, metric_note):
+                 episode_rate, unserved_episode_rate, seed_entropy, metric_note):
         self._structure = structure
         self._acc = accumulator
         self.years = years
@@ -381,6 +382,7 @@ class SimulationResult:
         self.exact = exact
         self.exact_served = exact_served
         self.expected_down_episodes = episode_rate * n * years
+        self.expected_unserved_episodes = unserved_episode_rate * n * years
         self.seed_entropy = seed_entropy
         self.note = metric_note
         self._T = T
@@ -470,8 +472,11 @@ class SimulationResult:
             "p_month_below_slo": self._acc.total("months_below") / n_months,
             "expected_credit_percent": self._acc.total("month_credit") / n_months,
             "served_fraction": self.served_fraction,
+            "exact_served_fraction": (None if self.exact_served is None
+                                      else 1.0 - self.exact_served),
             "incidents_per_year": self._acc.total("incidents") / (self.trials_run * self.years),
             "expected_down_episodes_in_sample": self.expected_down_episodes,
+            "expected_unserved_episodes_in_sample": self.expected_unserved_episodes,
             "top_causes": top,
             "note": self.note,
         }
@@ -583,8 +588,10 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
             else None
         exact_served = (exact_unavailability(deployment, outages, metric="served")
                         if structure.n_processes <= 20 else None)
-        episode_rate = (down_episode_frequency(deployment, outages)
-                        if structure.n_processes <= 16 else math.nan)
+        small = structure.n_processes <= TABLE_MAX_PROCESSES
+        episode_rate = down_episode_frequency(deployment, outages) if small else math.nan
+        unserved_rate = (down_episode_frequency(deployment, outages, metric="served")
+                         if small else math.nan)
 
     bar = _progress_bar(progress, limit)
     done, block = 0, 0
@@ -619,13 +626,18 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
     notes = []
     if structure.active_passive and structure.delay_minutes > 0:
         notes.append("exact values exclude failover gaps")
-    expected = episode_rate * done * years
-    if not math.isnan(expected) and expected < 10:
-        exact_value = exact if metric == "reachable" else exact_served
-        notes.append(
-            f"rare events: the sample is expected to hold only {expected:.2g} down episodes; "
-            f"the exact unavailability is {exact_value:.3g} (availability "
-            f"{1 - exact_value:.10f}) - the simulated figure is not a measurement")
+    for label, rate, value, figure in (
+            ("downtime", episode_rate, exact, "availability"),
+            ("unserved time", unserved_rate, exact_served, "served fraction")):
+        if label == "unserved time" and metric == "reachable":
+            break
+        expected = rate * done * years
+        if not math.isnan(expected) and expected < 10 and value is not None:
+            notes.append(
+                f"rare events ({label}): the sample is expected to hold only {expected:.2g} "
+                f"episodes; the exact value is {1 - value:.10f} (unavailability {value:.3g}) "
+                f"- the simulated {figure} is not a measurement")
     return SimulationResult(structure=structure, accumulator=acc, years=years, T=T, sla=sla,
                             exact=exact, exact_served=exact_served, episode_rate=episode_rate,
+                            unserved_episode_rate=unserved_rate,
                             seed_entropy=root.entropy, metric_note="; ".join(notes))

@@ -70,29 +70,38 @@ class Structure:
         states = np.asarray(states, dtype=np.int64)
         return (states[:, None] & self.endpoint_masks[None, :]) == 0
 
-    def evaluate(self, states):
+    def evaluate(self, states, *, with_usable=True):
         """Reachable, served and the active endpoint (-1: none) in each state.
 
         Returns
         -------
         reachable, served : ndarray of bool
         active : ndarray of int8
-            Active-passive: the highest-priority usable endpoint. Active-active: the first
-            usable endpoint (unused).
-        usable : ndarray of bool, shape (n, E)
+            The highest-priority usable endpoint (active-passive; the first usable one in
+            active-active, where it is not used).
+        usable : ndarray of bool, shape (n, E), or None without ``with_usable``
         """
-        usable = self.usable(states)
-        reachable = usable.any(axis=1)
-        active = np.where(reachable, usable.argmax(axis=1), -1).astype(np.int8)
+        states = np.asarray(states, dtype=np.int64)
+        n_endpoints = len(self.endpoint_masks)
+        reachable = np.zeros(states.shape, dtype=bool)
+        active = np.full(states.shape, -1, dtype=np.int8)
+        carrying = np.zeros((len(self.capacities),) + states.shape, dtype=bool)
+        # A loop over endpoints (a handful), each step vectorized over all states; in reverse
+        # so that the highest-priority usable endpoint is the one left in ``active``.
+        for e in range(n_endpoints - 1, -1, -1):
+            usable_e = (states & self.endpoint_masks[e]) == 0
+            reachable |= usable_e
+            active[usable_e] = e
+            carrying[self.endpoint_destination[e]] |= usable_e
+        usable = self.usable(states) if with_usable else None
         if self.demand is None:
             return reachable, reachable.copy(), active, usable
         if self.active_passive:
             capacity = self.capacities[self.endpoint_destination[np.maximum(active, 0)]]
         else:
-            incidence = np.zeros((len(self.endpoint_masks), len(self.capacities)))
-            incidence[np.arange(len(self.endpoint_masks)), self.endpoint_destination] = 1
-            carrying = (usable.astype(float) @ incidence) > 0
-            capacity = carrying.astype(float) @ self.capacities
+            capacity = np.zeros(states.shape)
+            for d, cap in enumerate(self.capacities):
+                capacity += np.where(carrying[d], cap, 0.0)
         served = reachable & (capacity >= self.demand)
         return reachable, served, active, usable
 
@@ -127,9 +136,23 @@ def compile_structure(deployment, outages) -> Structure:
                      tuple(e.name for e in deployment.endpoints), tuple(used))
 
 
-def _state_probabilities(states, q):
-    bits = ((states[:, None] >> np.arange(len(q))) & 1).astype(bool)
-    return np.where(bits, q, 1.0 - q).prod(axis=1)
+def _state_chunks(q):
+    """Yield (states, probabilities) over all ``2**K`` states in chunks.
+
+    ``P(s) = prod_k q_k^[bit k] (1 - q_k)^[not bit k]`` factorizes: the low 16 bits' table is
+    a Kronecker product computed once, and each chunk scales it by its high bits' product.
+    """
+    q = np.asarray(q, dtype=float)
+    low_bits = min(len(q), _STATE_CHUNK.bit_length() - 1)
+    low = np.ones(1)
+    for k in range(low_bits):  # bit k doubles the table: states with bit k clear, then set
+        low = np.concatenate([low * (1 - q[k]), low * q[k]])
+    for high in range(1 << (len(q) - low_bits)):
+        factor = 1.0
+        for k in range(low_bits, len(q)):
+            factor *= q[k] if (high >> (k - low_bits)) & 1 else 1 - q[k]
+        start = high << low_bits
+        yield np.arange(start, start + low.size, dtype=np.int64), low * factor
 
 
 def _check_metric(metric):
@@ -171,11 +194,10 @@ def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
                       "gap-free value); simulate() includes them", ModelWarning, stacklevel=2)
     q = np.array([p.probability_down for p in structure.processes])
     total = 0.0
-    for start in range(0, 1 << len(q), _STATE_CHUNK):
-        states = np.arange(start, min(start + _STATE_CHUNK, 1 << len(q)), dtype=np.int64)
-        reachable, served, _, _ = structure.evaluate(states)
+    for states, probability in _state_chunks(q):
+        reachable, served, _, _ = structure.evaluate(states, with_usable=False)
         up = reachable if metric == "reachable" else served
-        total += _state_probabilities(states, q)[~up].sum()
+        total += probability[~up].sum()
     return float(total)
 
 
@@ -194,16 +216,15 @@ def down_episode_frequency(deployment, outages, *, metric="reachable") -> float:
     q = np.array([p.probability_down for p in structure.processes])
     rates = np.array([p.rate_per_year for p in structure.processes])
     total = 0.0
-    for start in range(0, 1 << len(q), _STATE_CHUNK):
-        states = np.arange(start, min(start + _STATE_CHUNK, 1 << len(q)), dtype=np.int64)
-        reachable, served, active, _ = structure.evaluate(states)
+    for states, p in _state_chunks(q):
+        reachable, served, active, _ = structure.evaluate(states, with_usable=False)
         up = reachable if metric == "reachable" else served
-        p = _state_probabilities(states, q)
         for k, rate in enumerate(rates):  # one pass per process, vectorized over states
             candidates = up & ((states >> k) & 1 == 0)
             if not candidates.any():
                 continue
-            r, s, new_active, _ = structure.evaluate(states[candidates] | (1 << k))
+            r, s, new_active, _ = structure.evaluate(states[candidates] | (1 << k),
+                                                     with_usable=False)
             goes_down = ~(r if metric == "reachable" else s)
             if gaps:  # losing the active endpoint while another is usable: a failover gap
                 goes_down |= r & (new_active != active[candidates])

@@ -291,13 +291,6 @@ def test_monthly_slo_misses_and_credits_against_brute_force():
     np.testing.assert_allclose(downtime_from_months, trials["downtime_minutes"], atol=1e-6)
 
 
-def test_credit_tiers():
-    sla = SLA(99.99, ((99.99, 10), (99.0, 25)))
-    np.testing.assert_array_equal(sla.credit_percent([100, 99.995, 99.99, 99.985, 99.0, 98.9]),
-                                  [0, 0, 0, 10, 10, 25])
-    assert SLA.private_link().yearly_budget_minutes == pytest.approx(52.56)
-
-
 # ----------------------------------------------------------------------------- reproducibility
 
 

@@ -39,18 +39,23 @@ class Inputs:
                 if array.ndim:
                     self.scalar = False
             if array.dtype.kind not in "iuf":
-                if array.dtype.kind == "b":
-                    raise ValueError(f"{name} must be numeric, got a boolean {value!r}")
-                try:
-                    array = array.astype(np.float64)
-                except (TypeError, ValueError):
-                    raise ValueError(f"{name} must be numeric, got {_short(value)}") from None
+                # Only numbers: strings, booleans, dates and complex values are mistakes here;
+                # an object array passes if every element is a real number.
+                convertible = array.dtype.kind == "O" and all(
+                    isinstance(v, (numbers.Real, type(None))) and not isinstance(v, bool)
+                    for v in array.ravel().tolist())
+                if not convertible or value is None:
+                    raise ValueError(f"{name} must be numeric, got {_short(value)}")
+                array = array.astype(np.float64)
             self.arrays[name] = array
+        shapes = ", ".join(f"{n} {a.shape}" for n, a in self.arrays.items())
         try:
             self.shape = np.broadcast_shapes(*(a.shape for a in self.arrays.values()))
         except ValueError:
-            shapes = ", ".join(f"{n} {a.shape}" for n, a in self.arrays.items())
             raise ValueError(f"arguments cannot be broadcast together: {shapes}") from None
+        if self.index is not None and self.shape != (len(self.index),):
+            raise ValueError(f"a Series argument must broadcast to its own length "
+                             f"{len(self.index)}: {shapes}")
 
     def __getitem__(self, name):
         return self.arrays[name]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -39,11 +40,6 @@ __all__ = [
     "effective_ceiling",
     "size",
 ]
-
-#: Decimal places kept before rounding a required port count up: removes binary floating-point
-#: noise (``1e6 * 1.2`` is not exactly 1.2e6) without ever dropping a real fraction of a port.
-_PORT_ROUNDING_DECIMALS = 6
-
 
 def _limits(limits: Limits | None, **overrides) -> Limits:
     return (limits or get_limits()).merged(**overrides)
@@ -63,21 +59,41 @@ def _check_deployment(inputs, lim, enforce_limits):
                             "(PLS per Standard Load Balancer)")
 
 
-def _product(*factors):
-    """Product of broadcastable factors; scalars are folded first so arrays are traversed once
-    per array factor, and integer inputs stay exact in int64."""
+#: Largest magnitude an int64 product may reach before it is computed in float64 instead.
+_INT64_SAFE = 2.0 ** 62
+
+
+def _magnitude(factor) -> float:
+    array = np.asarray(factor)
+    return float(np.abs(array).max()) if array.size else 0.0
+
+
+def _product(*factors, bounds=None):
+    """Product of broadcastable factors.
+
+    Scalars are folded first so arrays are traversed once per array factor. Integer inputs
+    stay exact in int64 unless the product could pass 2**62 (from ``bounds``, the largest
+    magnitude of each factor when known, else measured), in which case it is float64.
+    """
     arrays = [f for f in factors if np.ndim(f)]
     scalars = [f for f in factors if not np.ndim(f)]
     kinds = {np.asarray(f).dtype.kind for f in factors}
     dtype = np.int64 if kinds <= {"i", "u"} else np.float64
+    if dtype is np.int64:
+        bounds = bounds or [None] * len(factors)
+        largest = math.prod(_magnitude(f) if b is None else float(b)
+                            for f, b in zip(factors, bounds))
+        if largest >= _INT64_SAFE:
+            dtype = np.float64
     scalar = dtype(1)
     for s in scalars:
         scalar = dtype(scalar * dtype(s))
     if not arrays:
         return np.asarray(scalar, dtype=dtype)
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
     out = np.multiply(arrays[0], scalar, dtype=dtype)
-    if out.shape != np.broadcast_shapes(*(a.shape for a in arrays)):
-        out = np.multiply(out, np.ones(np.broadcast_shapes(*(a.shape for a in arrays)), dtype))
+    if out.shape != shape:
+        out = np.multiply(out, np.ones(shape, dtype))
     for a in arrays[1:]:
         np.multiply(out, a, out=out, dtype=dtype, casting="same_kind")
     return out
@@ -98,10 +114,15 @@ def _ceiling(nat_ips, backend_vms, pls_count, ports_per_nat_ip, max_connections_
         check_range(inputs, "ports_per_nat_ip", 0, None, low_inclusive=False)
         if max_connections_per_vm is not None:
             check_range(inputs, "max_connections_per_vm", 0, None, low_inclusive=False)
+    # Within Azure's limits the counts are small: the int64 overflow guard needs only the
+    # magnitude of the (usually scalar) per-unit figures, not extra passes over the arrays.
+    known = ([lim.pls_per_load_balancer, None, lim.nat_ips_per_pls, lim.backend_pool_size]
+             if enforce_limits else None)
     ceiling = _product(inputs["pls_count"], inputs["ports_per_nat_ip"], inputs["nat_ips"],
-                       inputs["backend_vms"])
+                       inputs["backend_vms"], bounds=known)
     if max_connections_per_vm is not None:
-        vm_cap = _product(inputs["backend_vms"], inputs["max_connections_per_vm"])
+        vm_cap = _product(inputs["backend_vms"], inputs["max_connections_per_vm"],
+                          bounds=[lim.backend_pool_size, None] if enforce_limits else None)
         ceiling = np.minimum(ceiling, vm_cap)
     return inputs, ceiling, lim
 
@@ -212,11 +233,16 @@ def _any_overflow(connections, bins, capacity):
     return np.minimum(bins * tail, 1.0)
 
 
-def _overflow(connections, nat_ips, backend_vms, pls_count, ports, max_per_vm):
+def _overflow(ports_in_use, nat_ips, backend_vms, pls_count, ports, max_per_vm,
+              connections=None):
+    """Union bound on any (NAT IP, VM) port pool overflowing with ``ports_in_use`` ports, or
+    any VM holding more than ``max_per_vm`` of ``connections`` open connections (default: as
+    many as ports; with churn, ports held after close make ports exceed connections)."""
     pools = np.multiply(np.multiply(pls_count, nat_ips, dtype=float), backend_vms)
-    p = _any_overflow(connections, pools, ports)
+    p = _any_overflow(ports_in_use, pools, ports)
     if max_per_vm is not None:
-        p_vm = _any_overflow(connections, np.asarray(backend_vms, dtype=float), max_per_vm)
+        held = ports_in_use if connections is None else connections
+        p_vm = _any_overflow(held, np.asarray(backend_vms, dtype=float), max_per_vm)
         p = np.minimum(p + p_vm, 1.0)  # Boole again: either kind of overflow
     return p
 
@@ -250,12 +276,19 @@ def overflow_probability(connections, nat_ips, backend_vms, pls_count=1, *, port
     """
     lim = _limits(limits)
     ports = lim.ports_per_nat_ip if ports_per_nat_ip is None else ports_per_nat_ip
-    inputs = Inputs(connections=connections, nat_ips=nat_ips, backend_vms=backend_vms,
-                    pls_count=pls_count, ports_per_nat_ip=ports)
+    named = dict(connections=connections, nat_ips=nat_ips, backend_vms=backend_vms,
+                 pls_count=pls_count, ports_per_nat_ip=ports)
+    if max_connections_per_vm is not None:
+        named["max_connections_per_vm"] = max_connections_per_vm
+    inputs = Inputs(**named)
     _check_deployment(inputs, lim, enforce_limits)
     check_range(inputs, "connections", 0, None)
+    check_range(inputs, "ports_per_nat_ip", 0, None, low_inclusive=False)
+    if max_connections_per_vm is not None:
+        check_range(inputs, "max_connections_per_vm", 0, None, low_inclusive=False)
     p = _overflow(inputs["connections"], inputs["nat_ips"], inputs["backend_vms"],
-                  inputs["pls_count"], inputs["ports_per_nat_ip"], max_connections_per_vm)
+                  inputs["pls_count"], inputs["ports_per_nat_ip"],
+                  inputs.arrays.get("max_connections_per_vm"))
     return inputs.wrap(p, name="overflow_probability")
 
 
@@ -296,9 +329,11 @@ def effective_ceiling(nat_ips, backend_vms, pls_count=1, *, overflow_probability
     if max_connections_per_vm is not None:
         names.append("max_connections_per_vm")
     args = [np.broadcast_to(inputs[n], shape).ravel() for n in names]
-    lo = np.zeros(int(np.prod(shape)), dtype=np.int64)   # 0 connections never overflow
-    hi = np.broadcast_to(np.floor(nominal).astype(np.int64), shape).ravel() + 1  # always do
-    open_ = hi - lo > 1
+    nominal = np.broadcast_to(nominal, shape).ravel()
+    finite = np.isfinite(nominal) & (nominal < _INT64_SAFE)   # NaN only without limits
+    lo = np.zeros(nominal.size, dtype=np.int64)          # 0 connections never overflow
+    hi = np.where(finite, np.floor(np.where(finite, nominal, 0)), 0).astype(np.int64) + 1
+    open_ = (hi - lo > 1) & finite
     while open_.any():
         mid = (lo[open_] + hi[open_]) // 2
         sub = [a[open_] for a in args]
@@ -306,8 +341,10 @@ def effective_ceiling(nat_ips, backend_vms, pls_count=1, *, overflow_probability
         ok = _overflow(mid, *sub[:4], cap) <= overflow_probability
         lo[open_] = np.where(ok, mid, lo[open_])
         hi[open_] = np.where(ok, hi[open_], mid)
-        open_ = hi - lo > 1
+        open_ = (hi - lo > 1) & finite
     lo = lo.reshape(shape)
+    if not finite.all():
+        lo = np.where(finite.reshape(shape), lo, np.nan)
     return inputs.wrap(lo, name="effective_ceiling")
 
 
@@ -392,7 +429,7 @@ def _check_scalar(name, value, low=None, high=None, *, integer=False, low_inclus
                   allowed=None):
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = math.nan
     ok = math.isfinite(number) and not isinstance(value, bool)
     ok = ok and (low is None or (number >= low if low_inclusive else number > low))
@@ -404,29 +441,30 @@ def _check_scalar(name, value, low=None, high=None, *, integer=False, low_inclus
     return int(number) if integer else number
 
 
-def _ceil_div(numerator, denominator):
-    """Exact ceiling of integer division for int64 arrays."""
-    return -(-numerator // denominator)
+def _decimal(value) -> Fraction:
+    """The exact decimal a number was written as (``1.2`` is 6/5, not the binary float)."""
+    if isinstance(value, (int, np.integer)):
+        return Fraction(int(value))
+    return Fraction(repr(float(value)))
 
 
-def _required(amount, headroom):
-    """Integer amount with headroom, rounded up after removing floating-point noise."""
-    return np.ceil(np.round(np.asarray(amount, dtype=float) * (1.0 + headroom),
-                            _PORT_ROUNDING_DECIMALS)).astype(np.int64)
+def _whole_if_integral(value):
+    return int(value) if float(value).is_integer() else value
 
 
-def _min_vms_for_overflow(required_ports, nat, pls, lower, lim, ports, max_per_vm, probability):
-    """Fewest VMs (at least ``lower``) whose overflow probability at ``required_ports`` is at
+def _min_vms_for_overflow(required_ports, required_connections, nat, pls, lower, lim, ports,
+                          max_per_vm, probability):
+    """Fewest VMs (at least ``lower``) whose overflow probability at the required load is at
     most ``probability``; ``backend_pool_size + 1`` where even a full pool is not enough.
 
-    Vectorized bisection. Below ``lower`` (the nominal VM count) the load cannot fit at all, so
-    ``lower - 1`` always fails.
+    Vectorized bisection over the configurations. Below ``lower`` (the nominal VM count) the
+    load cannot fit at all, so ``lower - 1`` always fails.
     """
     pool = lim.backend_pool_size
 
     def passes(vms, sel):
         return _overflow(required_ports, nat[sel], vms.astype(float), pls[sel], ports,
-                         max_per_vm) <= probability
+                         max_per_vm, required_connections) <= probability
 
     lo = np.asarray(lower, dtype=np.int64) - 1
     hi = np.full_like(lo, pool)
@@ -497,8 +535,12 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
                                          vms_after_failures still carry: NAT ports left, or VM
                                          connections left if fewer. [connections]
             connections_per_vm           concurrent connections per VM after failures. [connections]
-            binding_limit                what sets the VM count: nat_ports, vm_connections or hash_overflow.
-            effective_ceiling            usable ceiling after failures at overflow_probability (only with it). [connections]
+            binding_limit                what sets the VM count: nat_ports, vm_connections (when
+                                         both need as many VMs, the one more utilized) or
+                                         hash_overflow.
+            overflow_probability_after_failures   probability that hashing overflows a port pool
+                                         or a VM at the required load after failures (only
+                                         with overflow_probability). [0-1]
             max_private_endpoints        pls_count * pe_per_pls. [PEs]
             pe_monthly_cost_usd          consumer side: consumer_endpoints * PE hourly price * hours per month. [USD]
 
@@ -516,7 +558,8 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     Notes
     -----
     Ports needed: ``P = concurrent + rate * hold``. Required ports ``ceil(P * (1 + headroom))``
-    and required connections ``ceil(concurrent * (1 + headroom))``. For each (pls, nat):
+    and required connections ``ceil(concurrent * (1 + headroom))``, in exact decimal arithmetic
+    (the inputs as written, so 1,000,000 x 1.2 is 1,200,000, not one port more). For each (pls, nat):
     ``v_ports = ceil(required_ports / (pls * nat * ports_per_nat_ip))``,
     ``v_vm = ceil(required_connections / max_connections_per_vm)``, and, with
     ``overflow_probability``, the fewest VMs whose overflow probability at the required ports is
@@ -532,60 +575,68 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     failures = _check_scalar("vm_failures_tolerated", vm_failures_tolerated, 0,
                              lim.backend_pool_size - 1, integer=True)
     endpoints = _check_scalar("consumer_endpoints", consumer_endpoints, 1, integer=True)
-    if max_connections_per_vm is not None:
-        max_connections_per_vm = _check_scalar("max_connections_per_vm", max_connections_per_vm,
-                                               0, low_inclusive=False)
-        if max_connections_per_vm.is_integer():  # keeps ceilings exact integers
-            max_connections_per_vm = int(max_connections_per_vm)
-    if overflow_probability is not None:
-        overflow_probability = _check_scalar("overflow_probability", overflow_probability, 0, 1,
-                                             low_inclusive=False,
-                                             allowed="a probability strictly between 0 and 1")
-        if overflow_probability >= 1:
+    ports_per = _whole_if_integral(_check_scalar("ports_per_nat_ip", lim.ports_per_nat_ip, 1,
+                                                 allowed="a number of ports >= 1"))
+    cap = max_connections_per_vm
+    if cap is not None:
+        cap = _whole_if_integral(_check_scalar("max_connections_per_vm", cap, 1,
+                                               allowed="a number of connections >= 1"))
+    probability = overflow_probability
+    if probability is not None:
+        probability = _check_scalar("overflow_probability", probability, 0, 1,
+                                    low_inclusive=False,
+                                    allowed="a probability strictly between 0 and 1")
+        if probability >= 1:
             raise ValueError(f"overflow_probability={overflow_probability!r} is not allowed: "
                              "a probability strictly between 0 and 1")
-    ports_per = lim.ports_per_nat_ip
-
-    needed = float(ports_needed(concurrent, rate, hold, limits=lim))
-    needed_ports = int(np.ceil(np.round(needed, _PORT_ROUNDING_DECIMALS)))
-    required_ports = int(_required(needed, headroom))
-    required_connections = int(_required(concurrent, headroom))
-
     _check_endpoints(endpoints, lim)
+
+    # Exact arithmetic on the numbers as written: correct to the last port at any size.
+    needed = _decimal(concurrent) + _decimal(rate) * _decimal(hold)
+    grow = 1 + _decimal(headroom)
+    needed_ports = math.ceil(needed)
+    required_ports = math.ceil(needed * grow)
+    required_connections = math.ceil(_decimal(concurrent) * grow)
+    usable_vms = lim.backend_pool_size - failures
+    _check_feasible(lim, required_ports, required_connections, usable_vms, failures, cap,
+                    headroom, _decimal(ports_per))
+
     pls, nat = (g.ravel() for g in np.meshgrid(
         np.arange(1, lim.pls_per_load_balancer + 1, dtype=np.int64),
         np.arange(lim.min_nat_ips_per_pls, lim.nat_ips_per_pls + 1, dtype=np.int64),
         indexing="ij"))
     accepts = pls * lim.pe_per_pls >= endpoints
     pls, nat = pls[accepts], nat[accepts]
-
-    if float(ports_per).is_integer():
-        v_ports = _ceil_div(np.int64(required_ports), pls * nat * np.int64(ports_per))
-    else:
-        v_ports = np.ceil(required_ports / (pls * nat * float(ports_per))).astype(np.int64)
+    # Python integers and fractions for the division (a few dozen configurations), so that
+    # no demand is too large for int64 or rounded by a float.
+    per_vm = pls.astype(object) * nat.astype(object) * _decimal(ports_per)
+    v_ports = np.minimum(-(-required_ports // per_vm), usable_vms + 1).astype(np.int64)
     v_ports = np.maximum(v_ports, 1)
-    v_vm = np.ones_like(v_ports)
-    if max_connections_per_vm is not None:
-        v_vm[:] = max(1, math.ceil(round(required_connections / max_connections_per_vm, 9)))
+    v_vm = 1 if cap is None else max(1, math.ceil(required_connections / _decimal(cap)))
     healthy = np.maximum(v_ports, v_vm)
-    binding = np.where(v_vm > v_ports, "vm_connections", "nat_ports").astype(object)
-    if overflow_probability is not None:
-        v_hash = _min_vms_for_overflow(float(required_ports), nat.astype(float),
-                                       pls.astype(float), healthy, lim, ports_per,
-                                       max_connections_per_vm, overflow_probability)
+    port_use = required_ports / (per_vm.astype(float) * healthy)
+    vm_use = 0.0 if cap is None else required_connections / (float(cap) * healthy)
+    binding = np.where(vm_use > port_use, "vm_connections", "nat_ports").astype(object)
+    if probability is not None:
+        v_hash = _min_vms_for_overflow(float(required_ports), float(required_connections),
+                                       nat.astype(float), pls.astype(float), healthy, lim,
+                                       ports_per, cap, probability)
         binding = np.where(v_hash > healthy, "hash_overflow", binding)
         healthy = np.maximum(healthy, v_hash)
     vms = healthy + failures
     feasible = vms <= lim.backend_pool_size
     if not feasible.any():
-        _explain_infeasible(lim, required_ports, required_connections, failures,
-                            max_connections_per_vm, overflow_probability, headroom)
+        raise InfeasibleDemandError(
+            f"demand needs {required_ports:,} ports with {headroom:.0%} headroom; even "
+            f"{lim.pls_per_load_balancer} PLS x {lim.nat_ips_per_pls} NAT IPs x {usable_vms:,} "
+            f"VMs (after {failures} failures) keep the probability that hashing overflows a "
+            f"port pool or a VM above overflow_probability={probability:g}",
+            limit="backend_pool_size", required=required_ports, available=None)
 
     pls, nat, vms, healthy, binding = (a[feasible] for a in (pls, nat, vms, healthy, binding))
     order = np.lexsort((nat, pls, vms))
     pls, nat, vms, healthy, binding = (a[order] for a in (pls, nat, vms, healthy, binding))
-    kwargs = dict(ports_per_nat_ip=ports_per, max_connections_per_vm=max_connections_per_vm,
-                  limits=lim)
+    kwargs = dict(ports_per_nat_ip=ports_per, max_connections_per_vm=cap, limits=lim)
     ceiling = connection_ceiling(nat, vms, pls, **kwargs)
     ceiling_failed = connection_ceiling(nat, healthy, pls, **kwargs)
     # Ports and VM connections are different resources once connections churn: ports in use
@@ -594,14 +645,14 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     port_capacity = connection_ceiling(nat, vms, pls, ports_per_nat_ip=ports_per, limits=lim)
     port_capacity_failed = connection_ceiling(nat, healthy, pls, ports_per_nat_ip=ports_per,
                                               limits=lim)
-    utilization = needed / port_capacity
-    utilization_failed = needed / port_capacity_failed
+    needed_float = float(needed)
+    utilization = needed_float / port_capacity
+    utilization_failed = needed_float / port_capacity_failed
     spare = port_capacity_failed - needed_ports
-    if max_connections_per_vm is not None:
-        utilization = np.maximum(utilization, concurrent / (vms * max_connections_per_vm))
-        utilization_failed = np.maximum(utilization_failed,
-                                        concurrent / (healthy * max_connections_per_vm))
-        spare = np.minimum(spare, healthy * max_connections_per_vm - math.ceil(concurrent))
+    if cap is not None:
+        utilization = np.maximum(utilization, concurrent / (vms * cap))
+        utilization_failed = np.maximum(utilization_failed, concurrent / (healthy * cap))
+        spare = np.minimum(spare, healthy * cap - math.ceil(_decimal(concurrent)))
     table = pd.DataFrame({
         "rank": np.arange(1, len(pls) + 1),
         "pls_count": pls, "nat_ips": nat, "backend_vms": vms, "vms_after_failures": healthy,
@@ -613,9 +664,10 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
         "connections_per_vm": concurrent / healthy,
         "binding_limit": binding,
     })
-    if overflow_probability is not None:
-        table["effective_ceiling"] = effective_ceiling(
-            nat, healthy, pls, overflow_probability=overflow_probability, **kwargs)
+    if probability is not None:
+        table["overflow_probability_after_failures"] = _overflow(
+            float(required_ports), nat.astype(float), healthy.astype(float), pls.astype(float),
+            ports_per, cap, float(required_connections))
     table["max_private_endpoints"] = pls * lim.pe_per_pls
     table["pe_monthly_cost_usd"] = (endpoints * lim.private_endpoint_hour_usd
                                     * lim.hours_per_month)
@@ -630,10 +682,9 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     table.attrs.update(overridden=dict(lim.overridden), assumptions=assumptions, demand=dict(
         concurrent_connections=concurrent, new_connections_per_s=rate, port_hold_s=hold,
         headroom=headroom, vm_failures_tolerated=failures, consumer_endpoints=endpoints,
-        max_connections_per_vm=max_connections_per_vm,
-        overflow_probability=overflow_probability))
+        max_connections_per_vm=cap, overflow_probability=probability))
     best = table.iloc[0]
-    if max_connections_per_vm is None and best.connections_per_vm > lim.vm_nic_concurrent_flows:
+    if cap is None and best.connections_per_vm > lim.vm_nic_concurrent_flows:
         warnings.warn(
             f"the best configuration puts {best.connections_per_vm:,.0f} connections on each VM, "
             f"above the {lim.vm_nic_concurrent_flows:,} concurrent flows a VM NIC supports; pass "
@@ -652,29 +703,25 @@ def _check_endpoints(endpoints, lim):
             limit="pe_per_pls", required=endpoints, available=most)
 
 
-def _explain_infeasible(lim, required_ports, required_connections, failures, max_per_vm,
-                        probability, headroom):
+def _check_feasible(lim, required_ports, required_connections, usable_vms, failures, cap,
+                    headroom, ports_per):
+    """Raise with the limit that cannot be met and by how much, before any sizing."""
     pool = lim.backend_pool_size
-    usable_vms = pool - failures
     largest = (f"{lim.pls_per_load_balancer} PLS x {lim.nat_ips_per_pls} NAT IPs x "
                f"{usable_vms:,} VMs left after {failures} failures")
-    most_ports = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable_vms
-                  * lim.ports_per_nat_ip)
+    most_ports = lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable_vms * ports_per
     what = f"with {headroom:.0%} headroom"
     if required_ports > most_ports:
         raise InfeasibleDemandError(
             f"demand needs {required_ports:,} ports {what}, but the largest deployment within "
-            f"the limits ({largest}, {lim.ports_per_nat_ip:,} ports each) carries {most_ports:,} "
-            f"({required_ports - most_ports:,} short; backend_pool_size={pool:,})",
+            f"the limits ({largest}, {float(ports_per):,.0f} ports each) carries "
+            f"{float(most_ports):,.0f} ({float(required_ports - most_ports):,.0f} short; "
+            f"backend_pool_size={pool:,})",
             limit="backend_pool_size", required=required_ports, available=most_ports)
-    if max_per_vm is not None and required_connections > usable_vms * max_per_vm:
-        most = usable_vms * max_per_vm
+    if cap is not None and required_connections > usable_vms * _decimal(cap):
+        most = usable_vms * _decimal(cap)
         raise InfeasibleDemandError(
             f"demand needs {required_connections:,} connections {what}, but {usable_vms:,} VMs "
-            f"(backend_pool_size={pool:,} less {failures} failures) x {max_per_vm:,.0f} per VM "
-            f"hold {most:,.0f} ({required_connections - most:,.0f} short)",
+            f"(backend_pool_size={pool:,} less {failures} failures) x {float(cap):,.0f} per VM "
+            f"hold {float(most):,.0f} ({float(required_connections - most):,.0f} short)",
             limit="backend_pool_size", required=required_connections, available=most)
-    raise InfeasibleDemandError(
-        f"demand needs {required_ports:,} ports {what}; even {largest} keep the probability "
-        f"that hashing overflows a port pool above overflow_probability={probability:g}",
-        limit="backend_pool_size", required=required_ports, available=most_ports)

@@ -32,7 +32,7 @@ from .montecarlo import simulate
 from .limits import override_notes
 from .sizing_requests import read_sizing_requests, size_requests
 
-EXIT_OK, EXIT_INFEASIBLE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INFEASIBLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -46,39 +46,57 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
-def _number(text: str) -> float:
-    """A number as users type it: ``2000000``, ``2_000_000``, ``2e6``."""
+def _number(text: str):
+    """A number as users type it: ``2000000``, ``2_000_000``, ``2e6`` (whole values as int)."""
     try:
-        return float(text.replace("_", ""))
+        value = float(text.replace("_", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return int(value) if value.is_integer() and abs(value) < 2 ** 53 else value
 
 
 def _whole(text: str) -> int:
     value = _number(text)
-    if not value.is_integer():
+    if not float(value).is_integer():
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
     return int(value)
 
 
+def _positive_whole(text: str) -> int:
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: a whole number >= 1")
+    return value
+
+
+#: Most values a list such as ``--vms 1-5000`` may expand to (a grid of this size already
+#: makes a table people cannot read; larger requests are almost certainly typos).
+_MAX_LIST_VALUES = 100_000
+
+
 def _int_list(text: str) -> list[int]:
     """``1-8``, ``2,4,8`` or a mix such as ``1-4,8``, as a sorted list of unique integers."""
-    values = []
+    values = set()
+    problem = f"{text!r} is not a list of whole numbers (write 1-8, 2,4,8 or 1-4,8)"
     for part in text.split(","):
         part = part.strip()
         try:
             if "-" in part[1:]:
-                first, last = part.split("-", 1) if not part.startswith("-") else (part, "")
-                first, last = int(first), int(last)
+                first, last = (int(v) for v in part.split("-", 1))
                 if last < first:
-                    raise ValueError
-                values.extend(range(first, last + 1))
+                    raise argparse.ArgumentTypeError(
+                        f"{text!r}: the range {part} runs backwards (write {last}-{first})")
+                if last - first + 1 > _MAX_LIST_VALUES:
+                    raise argparse.ArgumentTypeError(
+                        f"{text!r}: the range {part} has more than {_MAX_LIST_VALUES:,} values")
+                values.update(range(first, last + 1))
             else:
-                values.append(int(part))
+                values.add(int(part))
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not a list of whole numbers (write 1-8, 2,4,8 or 1-4,8)") from None
-    return sorted(set(values))
+            raise argparse.ArgumentTypeError(problem) from None
+    return sorted(values)
 
 
 def _add_format(parser):
@@ -91,7 +109,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "Capacity planning and availability analysis for Azure Private Link: connection "
         "ceilings, sizing, and regional-outage availability."),
         epilog="Exit codes: 0 success, 1 no deployment within Azure's limits carries the "
-               "demand, 2 bad input.")
+               "demand, 2 bad input, 3 internal error (a bug: please report it).")
     parser.add_argument("--version", action="version", version=f"plcapacity {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -136,7 +154,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sizing.add_argument("--overflow-probability", type=_number, metavar="P",
                         help="size on the usable ceiling at this hash-overflow probability")
     _add_limit_options(sizing)
-    sizing.add_argument("--top", type=_whole, default=10, metavar="N",
+    sizing.add_argument("--top", type=_positive_whole, default=10, metavar="N",
                         help="rows to show in the table format (default: 10)")
     _add_format(sizing)
 
@@ -146,12 +164,12 @@ def _build_parser() -> argparse.ArgumentParser:
                     "deployment (TOML) and print the availability, downtime distribution, "
                     "SLA misses, expected credit and the causes.")
     sim.add_argument("deployment", help="deployment file (TOML), e.g. data/examples/*.toml")
-    sim.add_argument("--trials", type=_whole, default=100_000, metavar="N",
+    sim.add_argument("--trials", type=_positive_whole, default=100_000, metavar="N",
                      help="trials to run, e.g. 1e6 (default: 100000)")
-    sim.add_argument("--years", type=_whole, default=1, metavar="N",
+    sim.add_argument("--years", type=_positive_whole, default=1, metavar="N",
                      help="calendar years per trial (default: 1)")
     sim.add_argument("--seed", type=_whole, metavar="N", help="seed for reproducible numbers")
-    sim.add_argument("--chunk-size", type=_whole, metavar="N",
+    sim.add_argument("--chunk-size", type=_positive_whole, metavar="N",
                      help="trials per chunk (memory and progress; does not change numbers)")
     sim.add_argument("--target-rel-ci", type=_number, metavar="FRACTION",
                      help="keep simulating until the 95%% CI half-width is this fraction of "
@@ -268,9 +286,14 @@ def _run_size(args, out, err):
         notes.insert(0, f"showing the best {len(shown)} of {len(table)} feasible configurations "
                         "(--top N for more, --format csv for all columns)")
     _emit(shown, args.format, notes, out, err)
-    for warning in caught:
-        err.write(f"warning: {warning.message}\n")
+    _report_warnings(caught, err)
     return EXIT_OK
+
+
+def _report_warnings(caught, err):
+    for warning in caught:
+        if issubclass(warning.category, (CapacityWarning, ModelWarning)):
+            err.write(f"warning: {warning.message}\n")
 
 
 _SUMMARY_FORMATS = {
@@ -326,8 +349,7 @@ def _run_simulate(args, out, err):
                           target_rel_ci=args.target_rel_ci,
                           progress=False if args.no_progress else None)
     _emit_summary(result.summary(), args.format, out, err)
-    for warning in caught:
-        err.write(f"warning: {warning.message}\n")
+    _report_warnings(caught, err)
     return EXIT_OK
 
 
@@ -364,10 +386,14 @@ def main(argv=None, *, out=None, err=None) -> int:
     except InfeasibleDemandError as error:
         err.write(f"plcapacity: infeasible: {error}\n")
         return EXIT_INFEASIBLE
-    except (UsageError, ValueError, KeyError, OSError) as error:
+    except (UsageError, ValueError, KeyError, OSError, ArithmeticError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         err.write(f"plcapacity: error: {message}\n")
         return EXIT_USAGE
+    except Exception as error:  # a bug: still one line, and a code of its own
+        err.write(f"plcapacity: internal error ({type(error).__name__}: {error}); please "
+                  "report it with the command that caused it\n")
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

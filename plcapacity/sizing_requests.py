@@ -42,7 +42,22 @@ def read_sizing_requests(path) -> pd.DataFrame:
     ValueError
         For an unknown or missing column (naming the file and the allowed columns).
     """
-    frame = pd.read_csv(path)
+    try:
+        # index_col=False keeps pandas from turning extra leading fields into an index; the
+        # warning it gives for rows longer than the header is made an error: data would be lost.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, index_col=False)
+    except pd.errors.ParserWarning:
+        raise ValueError(f"{path}: not a readable CSV (a row has more fields than the "
+                         "header)") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty; expected a header such as "
+                         "service,concurrent_connections and one row per service") from None
+    except pd.errors.ParserError as error:
+        raise ValueError(f"{path}: not a readable CSV ({error})") from None
+    if frame.empty:
+        raise ValueError(f"{path}: no requests (a header but no rows)")
     unknown = [c for c in frame.columns if c not in REQUEST_COLUMNS]
     if unknown:
         raise ValueError(f"{path}: unknown column(s) {', '.join(map(repr, unknown))}; allowed: "

@@ -250,7 +250,19 @@ def test_effective_ceiling_vectorized_and_monotone():
 def test_effective_ceiling_with_vm_cap_respects_cap():
     usable = plc.effective_ceiling(8, 10, max_connections_per_vm=100_000)
     assert usable < 1_000_000
-    assert plc.overflow_probability(usable, 8, 10) <= 1e-3
+    assert plc.overflow_probability(usable, 8, 10, max_connections_per_vm=100_000) <= 1e-3
+    assert plc.overflow_probability(usable + 1, 8, 10, max_connections_per_vm=100_000) > 1e-3
+    assert usable == pytest.approx(_largest_within(1e-3, 80, 64_000, 10, 100_000))
+
+
+def _largest_within(p, pools, ports, vms, cap):
+    """Linear scan downwards from the cap-limited ceiling with the independent bound."""
+    n = min(pools * ports, vms * cap)
+    while _union_bound(n, n, pools, ports, vms, cap) > p:
+        n -= 1 if n < 990_000 else 500
+    while _union_bound(n + 1, n + 1, pools, ports, vms, cap) <= p:
+        n += 1
+    return n
 
 
 @pytest.mark.parametrize("p", [0, 1, -0.1, 2])
@@ -294,6 +306,9 @@ SIZING_CASES = {
     "one-over": dict(concurrent=512_001, headroom="0"),
     "float-noise": dict(concurrent=1_000_000, headroom="0.2"),  # 1e6 * 1.2 in binary floats
     "large": dict(concurrent=1_500_000_000, rate=100_000, hold=120, failures=10),
+    # 5,406,720,000 x 1.1 = 5,947,392,000 exactly, beyond where binary floats hold 1e-6
+    "huge-decimal": dict(concurrent=5_406_720_000, headroom="0.1"),
+    "tiny-headroom": dict(concurrent=1, headroom="0.0000001"),
 }
 
 
@@ -362,8 +377,34 @@ def test_size_with_overflow_probability_carries_demand_with_imbalance():
         if row.vms_after_failures > 1:
             assert plc.overflow_probability(required, row.nat_ips, row.vms_after_failures - 1,
                                             row.pls_count) > 1e-3
-        assert row.effective_ceiling >= required
+        assert row.overflow_probability_after_failures <= 1e-3
     assert "hash_overflow" in set(table.binding_limit)
+
+
+def _union_bound(ports_in_use, connections, pools, ports, vms, cap):
+    """Independent statement of the overflow bound: pools of ports, and VMs of connections."""
+    from scipy.stats import binom
+    p = pools * binom.sf(ports, ports_in_use, 1 / pools)
+    if cap is not None:
+        p += vms * binom.sf(cap, connections, 1 / vms)
+    return min(p, 1.0)
+
+
+def test_size_overflow_with_churn_and_vm_cap_counts_ports_and_connections_apart():
+    # 1,000,000 open + 10,000/s x 65 s = 1,650,000 ports but only 1,000,000 connections:
+    # the per-VM cap applies to connections (1,200,000 with headroom), the pools to ports.
+    table = plc.size(1_000_000, new_connections_per_s=10_000, port_hold_s=65,
+                     max_connections_per_vm=500_000, overflow_probability=1e-3)
+    for row in table.itertuples():
+        pools = row.pls_count * row.nat_ips * row.vms_after_failures
+        assert _union_bound(1_980_000, 1_200_000, pools, 64_000, row.vms_after_failures,
+                            500_000) <= 1e-3
+        fewer = row.vms_after_failures - 1
+        if fewer >= 1:
+            pools = row.pls_count * row.nat_ips * fewer
+            assert _union_bound(1_980_000, 1_200_000, pools, 64_000, fewer, 500_000) > 1e-3
+    best = table.query("pls_count == 8 and nat_ips == 8").iloc[0]
+    assert best.backend_vms == 3 and best.binding_limit == "vm_connections"
 
 
 def test_size_assumptions_and_overrides_are_reported():

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -95,7 +96,15 @@ def test_size_input_file(capsys):
     (["ceiling", "--vms", "2", "--format", "xml"], "invalid choice: 'xml'"),
     (["ceiling"], "the following arguments are required: --vms"),
     (["size", "lots"], "'lots' is not a number"),
-    (["size", "100", "--headroom", "-1"], "headroom=-1.0 is not allowed"),
+    (["size", "100", "--headroom", "-1"], "headroom=-1 is not allowed"),
+    (["size", "100", "--new-connections-per-s", "1e309"], "'1e309' is not a finite number"),
+    (["size", "100", "--ports-per-nat-ip", "1e-300"], "ports_per_nat_ip=1e-300 is not allowed"),
+    (["size", "100", "--top", "0"], "'0' is not allowed: a whole number >= 1"),
+    (["ceiling", "--nat-ips", "8-1", "--vms", "2"], "the range 8-1 runs backwards"),
+    (["ceiling", "--nat-ips", "1", "--vms", "1-99999999999999999999"], "more than 100,000"),
+    (["simulate", "no-such.toml"], "No such file"),
+    (["simulate", "x.toml", "--trials", "0"], "'0' is not allowed"),
+    (["exact"], "the following arguments are required: deployment"),
     (["size"], "give either CONCURRENT_CONNECTIONS or --input CSV"),
     (["size", "--input", "no-such-file.csv"], "No such file"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
@@ -122,10 +131,63 @@ def test_bad_row_names_row_and_column(tmp_path, capsys):
     assert "row 2 (bad): headroom=-3.0 is not allowed" in err
 
 
-def test_infeasible_exit_1(capsys):
-    code, _, err = run(["size", "1e13"], capsys)
+@pytest.mark.parametrize("demand", ["1e13", "1e19", "1e300"])
+def test_infeasible_exit_1(demand, capsys):
+    code, _, err = run(["size", demand], capsys)
     assert code == 1
     assert err.startswith("plcapacity: infeasible: demand needs") and err.count("\n") == 1
+
+
+def test_csv_with_extra_fields_or_no_rows(tmp_path, capsys):
+    path = tmp_path / "requests.csv"
+    path.write_text("service,concurrent_connections\na,1,2,3\n")
+    code, _, err = run(["size", "--input", str(path)], capsys)
+    assert code == 2 and "not a readable CSV" in err
+    path.write_text("service,concurrent_connections\n")
+    code, _, err = run(["size", "--input", str(path)], capsys)
+    assert code == 2 and "no requests" in err
+    path.write_text("")
+    code, _, err = run(["size", "--input", str(path)], capsys)
+    assert code == 2 and "the file is empty" in err
+
+
+def test_simulate_prints_summary(capsys):
+    deployment = str(data_path("examples/three-region-active-passive.toml"))
+    code, out, err = run(["simulate", deployment, "--trials", "2e4", "--seed", "7",
+                          "--no-progress"], capsys)
+    assert code == 0, err
+    lines = dict(line.split(None, 1) for line in out.splitlines() if not line.startswith("note"))
+    assert lines["trials"].strip() == "20,000"
+    assert 0.9999 < float(lines["availability"]) < 1
+    assert "p_month_below_slo" in lines and "top_causes" in lines
+    assert "note: exact values exclude failover gaps" in out
+
+
+def test_simulate_csv_is_reproducible(capsys):
+    deployment = str(data_path("examples/two-region-active-active.toml"))
+    argv = ["simulate", deployment, "--trials", "5000", "--seed", "3", "--format", "csv"]
+    first = run(argv, capsys)[1]
+    second = run(argv, capsys)[1]
+    assert first == second
+    row = pd.read_csv(io.StringIO(first)).iloc[0]
+    assert row.trials == 5000
+
+
+def test_exact_prints_figures_and_processes(capsys):
+    deployment = str(data_path("examples/three-region-2of3.toml"))
+    code, out, _ = run(["exact", deployment], capsys)
+    assert code == 0
+    assert "served_availability" in out and "0.9999993750" in out  # 1 - 6.25e-7
+    assert "4.565e-04" in out  # q = 1 - exp(-4/8760) for each region
+
+
+def test_bad_deployment_file_is_one_line(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text("[outages]\nrate_per_year = 1\nduration = { law = 'fixed', hours = 4 }\n"
+                    "[[endpoints]]\nname = 'pe'\nregion = 'eastus3'\ndestination = 'x'\n")
+    code, _, err = run(["exact", str(path)], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "bad.toml" in err and "eastus3" in err and "closest known: eastus" in err
 
 
 def test_version_and_help(capsys):
@@ -137,8 +199,8 @@ def test_version_and_help(capsys):
 
 
 def test_installed_command_runs():
-    exe = shutil.which("plcapacity") or str(
-        __import__("pathlib").Path(sys.executable).with_name("plcapacity"))
+    beside = Path(sys.executable).with_name("plcapacity")  # this environment's own command
+    exe = str(beside) if beside.exists() else shutil.which("plcapacity")
     done = subprocess.run([exe, "ceiling", "--nat-ips", "8", "--vms", "10", "--format", "csv"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -36,7 +36,7 @@ import pandas as pd
 from .availability import (TABLE_MAX_PROCESSES, compile_structure, down_episode_frequency,
                            exact_unavailability, nines)
 from .exceptions import ModelWarning
-from .outages import MINUTES_PER_YEAR
+from .outages import MINUTES_PER_YEAR, FixedDuration
 from .sla import month_edges_minutes
 
 __all__ = ["simulate", "SimulationResult", "BLOCK_TRIALS"]
@@ -55,17 +55,38 @@ _Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 
 
 class _Tables:
-    """Per-state lookups (or a direct evaluation when there are too many processes)."""
+    """Per-state lookups (or a direct evaluation when there are too many processes), and
+    scratch buffers reused from block to block (fresh multi-megabyte arrays for every block
+    cost page faults that show in the run time)."""
 
     def __init__(self, structure):
         self.structure = structure
-        self.n_endpoints = len(structure.endpoint_masks)
+        self._buffers = {}
         if structure.n_processes <= TABLE_MAX_PROCESSES:
             states = np.arange(1 << structure.n_processes, dtype=np.int64)
             reachable, served, active, usable = structure.evaluate(states)
             self._table = (~reachable, ~served, active, usable)
+            self.code = self._code(reachable, served)
         else:
             self._table = None
+            self.code = None
+
+    def buffer(self, name, size, dtype=np.int64):
+        """A scratch array of ``size`` elements (contents undefined), reused across blocks."""
+        held = self._buffers.get(name)
+        if held is None or held.size < size:
+            held = self._buffers[name] = np.empty(max(size, 1), dtype=dtype)
+        return held[:size]
+
+    @staticmethod
+    def _code(reachable, served):
+        """Bit 0: down (not reachable); bit 1: not served."""
+        return ((~reachable).astype(np.int8) | ((~served).astype(np.int8) << 1))
+
+    def code_of(self, states):
+        unique, inverse = np.unique(states, return_inverse=True)
+        reachable, served, _, _ = self.structure.evaluate(unique, with_usable=False)
+        return self._code(reachable, served)[inverse]
 
     def lookup(self, states, *, failover=False):
         """down, unserved (and, with ``failover``, active, usable) for each state."""
@@ -98,20 +119,23 @@ def _process_intervals(process, n_trials, trial_ticks, scale, rng):
     """
     span_minutes = n_trials * trial_ticks / scale
     rate = process.rate_per_minute
+    law = process.duration
     count = rng.poisson(rate * span_minutes)
     spacing = np.cumsum(rng.standard_exponential(count + 1))
-    starts_min = spacing[:count] * (span_minutes / spacing[count])  # sorted uniforms
-    ends_min = starts_min + process.duration.sample(rng, count)
+    # Sorted uniform starts on the block's axis, straight in ticks (truncated to the tick).
+    starts = (spacing[:count] * ((n_trials * trial_ticks) / spacing[count])).astype(np.int64)
+    if isinstance(law, FixedDuration):  # no draws, and one integer for every outage
+        ends = starts + int(round(law.mean_minutes * scale))
+    else:
+        ends = starts + np.rint(law.sample(rng, count) * scale).astype(np.int64)
     # Steady start: outages already running when a trial begins (equilibrium residual law).
-    running = rng.poisson(rate * process.duration.mean_minutes * n_trials)
-    begin = np.sort(rng.integers(0, n_trials, running)) * trial_ticks
-    residual = process.duration.sample_residual(rng, running)
-    starts = np.rint(starts_min * scale).astype(np.int64)
-    ends = np.rint(ends_min * scale).astype(np.int64)
+    running = rng.poisson(rate * law.mean_minutes * n_trials)
     if running:
+        begin = np.sort(rng.integers(0, n_trials, running)) * trial_ticks
+        residual = np.rint(law.sample_residual(rng, running) * scale).astype(np.int64)
         at = np.searchsorted(starts, begin, side="left")
         starts = np.insert(starts, at, begin)
-        ends = np.insert(ends, at, begin + np.rint(residual * scale).astype(np.int64))
+        ends = np.insert(ends, at, begin + residual)
     return _union(starts, ends, trial_ticks)
 
 
@@ -121,20 +145,21 @@ def _union(starts, ends, trial_ticks, keep=None):
     if starts.size == 0:
         return (starts, ends) if keep is None else (starts, ends, keep)
     trial = starts // trial_ticks
-    ends = np.minimum(ends, (trial + 1) * trial_ticks)
+    trial_end = trial + 1
+    trial_end *= trial_ticks
+    ends = np.minimum(ends, trial_end, out=trial_end)
     reach = np.maximum.accumulate(ends)
     new = np.empty(starts.size, dtype=bool)
     new[0] = True
     new[1:] = (starts[1:] > reach[:-1]) | (trial[1:] != trial[:-1])
-    first = np.flatnonzero(new)
-    if first.size == starts.size:  # nothing overlapped: the common case
+    if new.all():  # nothing overlapped
         return (starts, reach) if keep is None else (starts, reach, keep)
-    last = np.empty_like(first)
-    last[:-1] = first[1:] - 1
-    last[-1] = starts.size - 1
+    last = np.empty_like(new)  # the last member of each merged interval
+    last[:-1] = new[1:]
+    last[-1] = True
     if keep is None:
-        return starts[first], reach[last]
-    return starts[first], reach[last], keep[first]
+        return starts[new], reach[last]
+    return starts[new], reach[last], keep[new]
 
 
 def _sorted_union(starts, ends, trial_ticks, keep=None):
@@ -178,28 +203,43 @@ def _evaluate_block(structure, tables, intervals, n_trials, years):
     trial_ticks = years * MINUTES_PER_YEAR * scale
     span = n_trials * trial_ticks
     K = structure.n_processes
-    keys = []
+    # Sort keys: the time in the high bits, the process in the low bits, so that one sort of
+    # plain integers orders every start and end. A process's merged intervals are disjoint,
+    # so start, end, start, end... is already sorted: K sorted runs, merged in nearly linear
+    # time by the stable sort.
+    keys = tables.buffer("keys", 2 * sum(starts.size for starts, _ in intervals))
+    offset = 0
     for k, (starts, ends) in enumerate(intervals):
-        # Sort key: the time in the high bits, the process in the low bits, so one sort of
-        # plain integers orders every start and end (2K sorted runs: nearly linear).
-        keys += [(starts << _PROCESS_BITS) | k, (ends << _PROCESS_BITS) | k]
-    keys = np.concatenate(keys)
+        run = keys[offset:offset + 2 * starts.size]
+        run[0::2] = starts
+        run[1::2] = ends
+        run <<= _PROCESS_BITS
+        run |= k
+        offset += run.size
     keys.sort(kind="stable")
-    toggle = keys & ((1 << _PROCESS_BITS) - 1)
+    toggle = np.bitwise_and(keys, (1 << _PROCESS_BITS) - 1,
+                            out=tables.buffer("toggle", keys.size))
     np.left_shift(1, toggle, out=toggle)
     state = np.bitwise_xor.accumulate(toggle, out=toggle)
-    times = keys >> _PROCESS_BITS
-    lengths = np.empty_like(times)
-    np.subtract(times[1:], times[:-1], out=lengths[:-1])
-    lengths[-1:] = span - times[-1:]
-    failover = structure.active_passive and structure.delay_minutes > 0 and times.size > 0
-    looked_up = tables.lookup(state, failover=failover)
-    down, unserved = looked_up[:2]
+    failover = structure.active_passive and structure.delay_minutes > 0 and keys.size > 0
+    # One gather answers both questions for every segment (bit 0 down, bit 1 unserved); only
+    # the few segments with either bit set are looked at further, and only their times are
+    # taken out of the keys.
+    code = tables.code[state] if tables.code is not None else tables.code_of(state)
+    candidates = np.flatnonzero(code)
+    seg_start = keys[candidates] >> _PROCESS_BITS
+    following = candidates + 1
+    seg_end = np.where(following < keys.size,
+                       keys[np.minimum(following, keys.size - 1)] >> _PROCESS_BITS, span)
+    keep = seg_end > seg_start
+    candidates, seg_start, seg_end = candidates[keep], seg_start[keep], seg_end[keep]
+    candidate_code = code[candidates]
 
     # Failover gaps (active-passive): the active endpoint is lost while another is usable.
     gap_starts = gap_ends = gap_cause = np.empty(0, dtype=np.int64)
     if failover:
-        active, usable = looked_up[2:]
+        times = keys >> _PROCESS_BITS
+        active, usable = tables.lookup(state, failover=True)[2:]
         # Before the first event every process is up (state 0): the first endpoint is active.
         before = np.concatenate([[0], active[:-1]])
         lost = (before >= 0) & (active >= 0) & (active != before)
@@ -224,9 +264,9 @@ def _evaluate_block(structure, tables, intervals, n_trials, years):
             gap_cause = state[at]
 
     results = {}
-    for name, mask in (("downtime", down), ("unserved", unserved)):
-        segment = np.flatnonzero(mask & (lengths > 0))
-        seg_starts, seg_ends = times[segment], times[segment] + lengths[segment]
+    for name, bit in (("downtime", 1), ("unserved", 2)):
+        mine = (candidate_code & bit) != 0
+        seg_starts, seg_ends = seg_start[mine], seg_end[mine]
         merged_starts, merged_ends = _sorted_union(np.concatenate([seg_starts, gap_starts]),
                                                    np.concatenate([seg_ends, gap_ends]),
                                                    trial_ticks)
@@ -238,8 +278,8 @@ def _evaluate_block(structure, tables, intervals, n_trials, years):
         results["incidents"] = np.bincount(trial, minlength=n_trials)
         results["monthly"] = _monthly(merged_starts, merged_ends, trial, trial_ticks, scale,
                                       years)
-        results["cause"] = _attribute(state[segment], seg_starts, seg_ends, K, trial_ticks,
-                                      scale, n_trials, gap_starts, gap_ends, gap_cause)
+        results["cause"] = _attribute(state[candidates[mine]], seg_starts, seg_ends, K,
+                                      trial_ticks, scale, gap_starts, gap_ends, gap_cause)
     return results
 
 
@@ -271,22 +311,38 @@ def _monthly(starts, ends, trial, trial_ticks, scale, years):
     return flat[first] // months, flat[first] % months, np.add.reduceat(overlap, first) / scale
 
 
-def _attribute(states, starts, ends, K, trial_ticks, scale, n_trials, gap_starts, gap_ends,
-               gap_cause):
-    """Downtime per trial attributed to the processes down at the time, split equally among
-    them; the part of a failover gap that is not already down goes to the processes whose
-    outage caused the failover. Array (n_trials, K). [min]"""
-    cause = np.zeros((n_trials, K))
+def _attribute(states, starts, ends, K, trial_ticks, scale, gap_starts, gap_ends, gap_cause):
+    """Downtime attributed to the processes down at the time, split equally among them; the
+    part of a failover gap that is not already down goes to the processes whose outage caused
+    the failover.
+
+    Returns
+    -------
+    trial : ndarray of int, shape (m,)
+        The trial of each contribution (a trial may appear several times).
+    minutes : ndarray of float, shape (m, K)
+        Minutes attributed to each process. [min]
+    """
     bits = ((states[:, None] >> np.arange(K)) & 1).astype(float)
     share = (ends - starts) / scale / np.maximum(bits.sum(axis=1), 1)
-    np.add.at(cause, starts // trial_ticks, bits * share[:, None])
+    trial = [starts // trial_ticks]
+    minutes = [bits * share[:, None]]
     if gap_starts.size:
         gs, ge, gc = _sorted_union(gap_starts, gap_ends, trial_ticks, keep=gap_cause)
         only_gap = (ge - gs) - (_covered(ge, starts, ends) - _covered(gs, starts, ends))
         gbits = ((gc[:, None] >> np.arange(K)) & 1).astype(float)
         gshare = only_gap / scale / np.maximum(gbits.sum(axis=1), 1)
-        np.add.at(cause, gs // trial_ticks, gbits * gshare[:, None])
-    return cause
+        trial.append(gs // trial_ticks)
+        minutes.append(gbits * gshare[:, None])
+    return np.concatenate(trial), np.concatenate(minutes)
+
+
+def _dense_cause(cause, n_trials, K):
+    """Per-trial attribution (n_trials, K) from the sparse contributions. [min]"""
+    trial, minutes = cause
+    dense = np.zeros((n_trials, K))
+    np.add.at(dense, trial, minutes)
+    return dense
 
 
 # ----------------------------------------------------------------------------- results
@@ -314,21 +370,25 @@ class _Accumulator:
         n = fraction.size
         months_below = np.bincount(month_trial, below, minlength=n)
         credit_sum = np.bincount(month_trial, credit, minlength=n)
-        annual = out["downtime"] / years
-        bins = np.where(annual > 0, 1 + np.clip(
-            np.searchsorted(_HIST_GEOM, annual, side="right") - 1, 0, _HIST_GEOM.size - 2), 0)
-        self.histogram += np.bincount(bins, minlength=_HIST_GEOM.size)
+        if not self.keep:  # quantiles then come from a histogram (zeros need no search)
+            annual = out["downtime"] / years
+            positive = annual[annual > 0]
+            bins = 1 + np.clip(np.searchsorted(_HIST_GEOM, positive, side="right") - 1, 0,
+                               _HIST_GEOM.size - 2)
+            self.histogram += np.bincount(bins, minlength=_HIST_GEOM.size)
+            self.histogram[0] += annual.size - positive.size
         self.blocks.append((block_index, dict(
             n=n, down=fraction.sum(), down_sq=(fraction ** 2).sum(), unserved=unserved.sum(),
             unserved_sq=(unserved ** 2).sum(), months_below=below.sum(),
             month_credit=credit.sum(), incidents=out["incidents"].sum(),
-            cause=out["cause"].sum(axis=0))))
+            cause=out["cause"][1].sum(axis=0))))
         if self.keep:
             self.kept.append((block_index, dict(
                 downtime_minutes=out["downtime"], unserved_minutes=out["unserved"],
                 months_below_slo=months_below.astype(np.int64),
                 credit_percent=credit_sum / self.months,
-                incidents=out["incidents"]), out["cause"], (month_trial, month, uptime)))
+                incidents=out["incidents"]), _dense_cause(out["cause"], n, self.K),
+                (month_trial, month, uptime)))
 
     def total(self, key):
         ordered = [b for _, b in sorted(self.blocks, key=lambda item: item[0])]

@@ -271,7 +271,8 @@ BAD_FILES = [
     pytest.param(OUTAGES + DESTINATIONS.replace('region = "westus2"\n', "") + ENDPOINTS,
                  ["[[destinations]] 'pls-west': missing key 'region'"],
                  id="destination-missing-region"),
-    pytest.param(OUTAGES + DESTINATIONS + ENDPOINTS.replace('region = "eastus"', 'region = "eastus3"'),
+    pytest.param(OUTAGES + DESTINATIONS
+                 + ENDPOINTS.replace('region = "eastus"', 'region = "eastus3"'),
                  ["endpoint 'pe-east' region: unknown region 'eastus3'", "closest known: eastus,"],
                  id="endpoint-unknown-region"),
     pytest.param(OUTAGES + DESTINATIONS.replace('region = "westus2"', 'region = "westeurop"')
@@ -397,7 +398,8 @@ def test_bad_file_errors_name_file_table_key(tmp_path, text, fragments):
         assert fragment in message, (fragment, message)
 
 
-@pytest.mark.xfail(strict=True, reason="an unknown geography in [[outages.groups]] raises "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="an unknown geography in [[outages.groups]] raises "
                    "regions_in_geography's bare message: it names neither the table/group "
                    "nor the key 'geography'")
 def test_unknown_geography_names_group_and_key(tmp_path):
@@ -412,7 +414,8 @@ def test_unknown_geography_names_group_and_key(tmp_path):
         load_deployment(path)
 
 
-@pytest.mark.xfail(strict=True, reason="a non-numeric [sla] slo_percent surfaces float()'s "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="a non-numeric [sla] slo_percent surfaces float()'s "
                    "message 'could not convert string to float' without the table or key")
 def test_non_numeric_slo_names_table_and_key(tmp_path):
     path = write(tmp_path, VALID + '[sla]\nslo_percent = "high"\n')
@@ -420,13 +423,57 @@ def test_non_numeric_slo_names_table_and_key(tmp_path):
         load_deployment(path)
 
 
-@pytest.mark.xfail(strict=True, reason="[outages.regions] eastus = 2.0 (a number, not a table) "
-                   "raises TypeError: 'float' object is not iterable, not a ValueError naming "
-                   "the file and [outages.regions.eastus]")
-def test_region_override_that_is_not_a_table(tmp_path):
-    path = write(tmp_path, OUTAGES + "\n[outages.regions]\neastus = 2.0\n\n" + DESTINATIONS
-                 + "\n" + ENDPOINTS)
-    with pytest.raises(ValueError, match=re.escape(f"{path}: ") + r".*outages.regions.*eastus"):
+WRONG_TYPES = [
+    pytest.param(OUTAGES + "\n[outages.regions]\neastus = 2.0\n\n" + DESTINATIONS + ENDPOINTS,
+                 "outages.regions", id="region-override-number"),
+    pytest.param("demand = 5\n" + VALID, "demand", id="demand-number"),
+    pytest.param("sla = 99.9\n" + VALID, "sla", id="sla-number"),
+    pytest.param(VALID + textwrap.dedent("""
+        [[outages.groups]]
+        name = "eu"
+        geography = 5
+        rate_per_year = 0.1
+        duration = { law = "fixed", hours = 4 }
+        """), "geography", id="group-geography-number"),
+]
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason="a number where the loader expects a "
+                   "table (or a geography name) escapes as TypeError (\"'float' object is not "
+                   "iterable\"), not a ValueError naming the file, the table and the key")
+@pytest.mark.parametrize("text, where", WRONG_TYPES)
+def test_wrong_type_is_a_value_error_naming_the_table(tmp_path, text, where):
+    path = write(tmp_path, text)
+    with pytest.raises(ValueError, match=re.escape(f"{path}: ") + ".*" + re.escape(where)):
+        load_deployment(path)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="order = \"pe-east\" (a string, not a list) is split "
+                   "into characters: the error shows order=['p', 'e', ...]")
+def test_failover_order_string_is_not_split_into_characters(tmp_path):
+    path = write(tmp_path, VALID + '[failover]\nmode = "active-passive"\norder = "pe-east"\n')
+    with pytest.raises(ValueError, match=re.escape("[failover] order")) as info:
+        load_deployment(path)
+    assert "'p', 'e'" not in str(info.value)
+
+
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
+                   reason="slo_percent = true is taken as 1.0 %, while every other "
+                   "numeric field of the package rejects booleans")
+def test_boolean_slo_is_rejected(tmp_path):
+    path = write(tmp_path, VALID + "[sla]\nslo_percent = true\n")
+    with pytest.raises(ValueError, match=r"\[sla\] slo_percent=True is not allowed"):
+        load_deployment(path)
+
+
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
+                   reason="unknown keys inside [sla] credit_tiers entries are "
+                   "silently ignored, unlike every other table of the file")
+def test_unknown_key_in_credit_tier_is_rejected(tmp_path):
+    path = write(tmp_path, VALID + "[sla]\ncredit_tiers = [{ uptime_below_percent = 99.9, "
+                 "credit_percent = 10, credit_cap = 50 }]\n")
+    with pytest.raises(ValueError, match=r"\[sla\] credit_tiers.*credit_cap"):
         load_deployment(path)
 
 

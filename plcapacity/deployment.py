@@ -216,6 +216,23 @@ def _require(table: dict, key, where):
     return table[key]
 
 
+def _table(doc, key, where):
+    """``doc[key]`` as a table (``{}`` when absent), or an error naming it."""
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise ValueError(f"{where} must be a table (write [{key}] and keys under it), "
+                         f"got {value!r}")
+    return value
+
+
+def _names(value, where):
+    """A list of names (strings), or an error: a lone string is not split into letters."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{where}={value!r} is not allowed: a list of names such as "
+                         '["pe-east", "pe-west"]')
+    return tuple(value)
+
+
 def _array_of_tables(doc, key):
     value = doc.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -235,15 +252,20 @@ def _parse_outages(spec: dict) -> OutageModel:
         where = f"[[outages.groups]] {name!r}"
         if ("regions" in group) == ("geography" in group):
             raise ValueError(f"{where}: give either regions = [...] or geography = \"...\"")
-        regions = (regions_in_geography(group["geography"]) if "geography" in group
-                   else group["regions"])
-        if not isinstance(regions, list):
-            raise ValueError(f"{where}: regions must be a list of region names")
+        if "geography" in group:
+            geography = group["geography"]
+            if not isinstance(geography, str):
+                raise ValueError(f"{where}: geography={geography!r} is not allowed: a "
+                                 'geography name such as "United States"')
+            try:
+                regions = regions_in_geography(geography)
+            except ValueError as error:
+                raise ValueError(f"{where} geography: {error}") from None
+        else:
+            regions = list(_names(group["regions"], f"{where} regions"))
         groups.append(OutageGroup(name, tuple(regions), _require(group, "rate_per_year", where),
                                   _require(group, "duration", where)))
-    regions = spec.get("regions", {})
-    if not isinstance(regions, dict):
-        raise ValueError("[outages.regions]: must be a table of [outages.regions.NAME] tables")
+    regions = _table(spec, "regions", "[outages.regions]")
     return OutageModel(_require(spec, "rate_per_year", "[outages]"),
                        _require(spec, "duration", "[outages]"), regions, tuple(groups))
 
@@ -266,6 +288,19 @@ def _parse_destination(spec, i):
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
     return Destination(name, region, spec.get("capacity_connections"))
+
+
+def _credit_tiers(tiers):
+    shape = ("[sla] credit_tiers: a list of { uptime_below_percent = ..., credit_percent = ... } "
+             "tables")
+    if not isinstance(tiers, list) or not all(isinstance(t, dict) for t in tiers):
+        raise ValueError(shape)
+    for i, tier in enumerate(tiers, start=1):
+        _check_keys(tier, {"uptime_below_percent", "credit_percent"},
+                    f"[sla] credit_tiers #{i}")
+        for key in ("uptime_below_percent", "credit_percent"):
+            _require(tier, key, f"[sla] credit_tiers #{i}")
+    return tuple((t["uptime_below_percent"], t["credit_percent"]) for t in tiers)
 
 
 def load_deployment(path) -> tuple[Deployment, OutageModel]:
@@ -293,9 +328,9 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
         raise ValueError(f"{path}: not valid TOML: {error}") from None
     try:
         _check_keys(doc, _TOP_KEYS, "top level")
-        outages = doc.get("outages")
-        if not isinstance(outages, dict):
+        if "outages" not in doc:
             raise ValueError("[outages] is missing: give at least rate_per_year and duration")
+        outages = _table(doc, "outages", "[outages]")
         model = _parse_outages(outages)
         destinations = []
         for i, spec in enumerate(_array_of_tables(doc, "destinations"), start=1):
@@ -307,24 +342,19 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
             endpoints.append(Endpoint(_require(spec, "name", where),
                                       _require(spec, "region", where),
                                       _require(spec, "destination", where)))
-        demand = doc.get("demand", {})
+        demand = _table(doc, "demand", "[demand]")
         _check_keys(demand, {"connections"}, "[demand]")
-        failover_spec = doc.get("failover", {})
+        failover_spec = _table(doc, "failover", "[failover]")
         _check_keys(failover_spec, {"mode", "delay_minutes", "order"}, "[failover]")
         failover = Failover(failover_spec.get("mode", "active-active"),
                             failover_spec.get("delay_minutes", 0.0),
-                            tuple(failover_spec.get("order", ())))
-        sla_spec = doc.get("sla", {})
+                            _names(failover_spec.get("order", []), "[failover] order"))
+        sla_spec = _table(doc, "sla", "[sla]")
         _check_keys(sla_spec, {"slo_percent", "credit_tiers"}, "[sla]")
         sla = SLA.private_link(sla_spec.get("slo_percent"))
         if "credit_tiers" in sla_spec:
-            tiers = sla_spec["credit_tiers"]
-            try:
-                pairs = tuple((t["uptime_below_percent"], t["credit_percent"]) for t in tiers)
-            except (TypeError, KeyError):
-                raise ValueError("[sla] credit_tiers: a list of { uptime_below_percent = ..., "
-                                 "credit_percent = ... } tables") from None
-            sla = SLA(sla.slo_percent, pairs, source=str(path))
+            sla = SLA(sla.slo_percent, _credit_tiers(sla_spec["credit_tiers"]),
+                      source=str(path))
         deployment = Deployment(tuple(destinations), tuple(endpoints),
                                 demand.get("connections"), failover, sla)
     except ValueError as error:

@@ -143,7 +143,9 @@ class EmpiricalDuration:
     hours: tuple
 
     def __post_init__(self):
-        values = tuple(_positive(h, "hours[]") for h in np.atleast_1d(self.hours))
+        raw = self.hours if isinstance(self.hours, (list, tuple, np.ndarray)) else [self.hours]
+        values = tuple(_positive(h.item() if isinstance(h, np.generic) else h, f"hours[{i}]")
+                       for i, h in enumerate(raw))
         if not values:
             raise ValueError("hours=[] is not allowed: give at least one observed duration")
         object.__setattr__(self, "hours", values)
@@ -305,6 +307,9 @@ class OutageModel:
         for region, spec in dict(self.regions).items():
             where = f"[outages.regions.{region}]"
             check_region(region, where=where)
+            if not isinstance(spec, dict):
+                raise ValueError(f"{where}: expected a table with rate_per_year and/or "
+                                 f"duration, got {spec!r}")
             unknown = set(spec) - {"rate_per_year", "duration"}
             if unknown:
                 raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "

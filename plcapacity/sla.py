@@ -47,11 +47,18 @@ class SLA:
     source: str = ""
 
     def __post_init__(self):
-        slo = float(self.slo_percent)
-        if not (0 < slo < 100) or math.isnan(slo):
+        try:
+            slo = float(self.slo_percent)
+        except (TypeError, ValueError):
+            slo = math.nan
+        if not (0 < slo < 100) or isinstance(self.slo_percent, bool):
             raise ValueError(f"[sla] slo_percent={self.slo_percent!r} is not allowed: a "
                              "percentage between 0 and 100 (exclusive)")
-        tiers = tuple(sorted(((float(b), float(c)) for b, c in self.tiers), reverse=True))
+        try:
+            tiers = tuple(sorted(((float(b), float(c)) for b, c in self.tiers), reverse=True))
+        except (TypeError, ValueError):
+            raise ValueError(f"[sla] credit tiers {self.tiers!r} are not allowed: pairs of "
+                             "numbers (uptime_below_percent, credit_percent)") from None
         for below, credit in tiers:
             if not (0 < below <= 100 and 0 <= credit <= 100):
                 raise ValueError(f"[sla] credit tier ({below}, {credit}) is not allowed: "

@@ -362,3 +362,15 @@ def test_trials_frame_columns():
     np.testing.assert_allclose(frame.filter(like="cause_").sum(axis=1), frame.downtime_minutes,
                                atol=1e-6)
     assert len(frame) == 1_000
+
+
+def test_progress_bar_on_request(capsys):
+    simulate(two_regions_shared_destination(), FREQUENT, trials=2 * BLOCK_TRIALS, seed=1,
+             progress=True)
+    err = capsys.readouterr().err
+    assert "simulating" in err and "131k" in err.replace("131,072", "131k")
+
+
+def test_no_progress_bar_for_short_runs(capsys):
+    simulate(two_regions_shared_destination(), FREQUENT, trials=1_000, seed=1)
+    assert capsys.readouterr().err == ""

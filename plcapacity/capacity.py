@@ -457,26 +457,122 @@ def _min_vms_for_overflow(required_ports, required_connections, nat, pls, lower,
     """Fewest VMs (at least ``lower``) whose overflow probability at the required load is at
     most ``probability``; ``backend_pool_size + 1`` where even a full pool is not enough.
 
-    Vectorized bisection over the configurations. Below ``lower`` (the nominal VM count) the
-    load cannot fit at all, so ``lower - 1`` always fails.
+    Vectorized bisection over the elements (configurations, or rows x configurations);
+    ``max_per_vm`` and ``probability`` may be arrays (NaN cap: none). Below ``lower`` (the
+    nominal VM count) the load cannot fit at all, so ``lower - 1`` always fails.
     """
     pool = lim.backend_pool_size
+    shape = np.shape(lower)
+    required_ports, required_connections, nat, pls, probability = (
+        np.broadcast_to(np.asarray(a, dtype=float), shape)
+        for a in (required_ports, required_connections, nat, pls, probability))
+    cap = np.broadcast_to(np.asarray(np.nan if max_per_vm is None else max_per_vm,
+                                     dtype=float), shape)
 
     def passes(vms, sel):
-        return _overflow(required_ports, nat[sel], vms.astype(float), pls[sel], ports,
-                         max_per_vm, required_connections) <= probability
+        p = _any_overflow(required_ports[sel], pls[sel] * nat[sel] * vms, ports)
+        capped = np.isfinite(cap[sel])
+        if capped.any():
+            p_vm = _any_overflow(required_connections[sel], vms.astype(float),
+                                 np.where(capped, cap[sel], 1.0))
+            p = np.where(capped, np.minimum(p + p_vm, 1.0), p)
+        return p <= probability[sel]
 
     lo = np.asarray(lower, dtype=np.int64) - 1
     hi = np.full_like(lo, pool)
-    hi = np.where(passes(hi, np.ones(lo.shape, dtype=bool)), hi, pool + 1)
+    hi = np.where(passes(hi.astype(float), np.ones(lo.shape, dtype=bool)), hi, pool + 1)
     open_ = (hi - lo > 1) & (hi <= pool)
     while open_.any():
         mid = (lo[open_] + hi[open_]) // 2
-        ok = passes(mid, open_)
+        ok = passes(mid.astype(float), open_)
         hi[open_] = np.where(ok, mid, hi[open_])
         lo[open_] = np.where(ok, lo[open_], mid)
         open_ = (hi - lo > 1) & (hi <= pool)
     return np.maximum(hi, lower)
+
+
+def _configurations(lim):
+    """Every (pls_count, nat_ips) within the limits: two int64 arrays, PLS-major order."""
+    pls, nat = np.meshgrid(
+        np.arange(1, lim.pls_per_load_balancer + 1, dtype=np.int64),
+        np.arange(lim.min_nat_ips_per_pls, lim.nat_ips_per_pls + 1, dtype=np.int64),
+        indexing="ij")
+    return pls.ravel(), nat.ravel()
+
+
+def _ceil_div(numerator, denominator):
+    """Exact ceiling of a division of integers (int64 or Python ints in object arrays)."""
+    return -(-numerator // denominator)
+
+
+def _vm_counts(required_ports, required_connections, failures, cap, endpoints, probability,
+               lim, ports_per):
+    """Fewest VMs for every (row, configuration), vectorized over both.
+
+    Parameters
+    ----------
+    required_ports, required_connections : ndarray, shape (n,)
+        Exact whole requirements with headroom (int64, or object arrays of Python ints when
+        they may not fit int64). [ports], [connections]
+    failures, endpoints : ndarray of int, shape (n,)
+    cap : ndarray of float, shape (n,)
+        Connections per VM; NaN for no cap.
+    probability : ndarray of float, shape (n,)
+        Overflow probability to size for; NaN to size on the nominal ceiling.
+    lim : Limits
+    ports_per : int or float
+        Ports per NAT IP per VM.
+
+    Returns
+    -------
+    dict of ndarray, shape (n, C)
+        ``pls``, ``nat`` (broadcast), ``healthy`` (VMs that must survive), ``vms``,
+        ``feasible`` and ``binding``.
+    """
+    pls, nat = _configurations(lim)
+    pool = lim.backend_pool_size
+    usable = (pool - failures)[:, None]
+    required_ports = required_ports[:, None]
+    required_connections = required_connections[:, None]
+    if required_ports.dtype == object or not float(ports_per).is_integer():
+        per_vm = (pls.astype(object) * nat.astype(object) * _decimal(ports_per))[None, :]
+        required_ports = required_ports.astype(object)
+    else:
+        per_vm = (pls * nat * np.int64(ports_per))[None, :]
+    v_ports = np.minimum(_ceil_div(required_ports, per_vm), usable + 1).astype(np.int64)
+    v_ports = np.maximum(v_ports, 1)
+    has_cap = np.isfinite(cap)[:, None]
+    safe_cap = np.where(has_cap[:, 0], cap, 1.0)[:, None]
+    if np.all(np.mod(safe_cap, 1) == 0) and required_connections.dtype != object:
+        v_vm = _ceil_div(required_connections, safe_cap.astype(np.int64))
+    else:
+        v_vm = np.array([[math.ceil(Fraction(int(c)) / _decimal(k))]
+                         for c, k in zip(required_connections[:, 0], safe_cap[:, 0])],
+                        dtype=object)
+    v_vm = np.where(has_cap, np.minimum(v_vm, usable + 1), 1).astype(np.int64)
+    healthy = np.maximum(v_ports, np.maximum(v_vm, 1))
+    port_use = required_ports.astype(float) / (per_vm.astype(float) * healthy)
+    vm_use = np.where(has_cap, required_connections.astype(float) / (safe_cap * healthy), 0.0)
+    binding = np.where(vm_use > port_use, "vm_connections", "nat_ports").astype(object)
+    sized = np.isfinite(probability)
+    if sized.any():
+        rows, configs = np.nonzero(np.broadcast_to(sized[:, None], healthy.shape))
+        within = healthy[rows, configs] <= usable[rows, 0]
+        rows, configs = rows[within], configs[within]
+        v_hash = np.full(healthy.shape, pool + 1, dtype=np.int64)
+        v_hash[~sized] = 0
+        v_hash[rows, configs] = _min_vms_for_overflow(
+            required_ports[rows, 0].astype(float), required_connections[rows, 0].astype(float),
+            nat[configs].astype(float), pls[configs].astype(float), healthy[rows, configs],
+            lim, ports_per, np.where(has_cap[rows, 0], cap[rows], np.nan),
+            probability[rows])
+        binding = np.where(v_hash > healthy, "hash_overflow", binding)
+        healthy = np.maximum(healthy, v_hash)
+    vms = healthy + failures[:, None]
+    feasible = (vms <= pool) & ((pls * lim.pe_per_pls)[None, :] >= endpoints[:, None])
+    shape = healthy.shape
+    return dict(pls=np.broadcast_to(pls, shape), nat=np.broadcast_to(nat, shape),
+                healthy=healthy, vms=vms, feasible=feasible, binding=binding)
 
 
 def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None, headroom=0.2,
@@ -601,30 +697,16 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     _check_feasible(lim, required_ports, required_connections, usable_vms, failures, cap,
                     headroom, _decimal(ports_per))
 
-    pls, nat = (g.ravel() for g in np.meshgrid(
-        np.arange(1, lim.pls_per_load_balancer + 1, dtype=np.int64),
-        np.arange(lim.min_nat_ips_per_pls, lim.nat_ips_per_pls + 1, dtype=np.int64),
-        indexing="ij"))
-    accepts = pls * lim.pe_per_pls >= endpoints
-    pls, nat = pls[accepts], nat[accepts]
-    # Python integers and fractions for the division (a few dozen configurations), so that
-    # no demand is too large for int64 or rounded by a float.
-    per_vm = pls.astype(object) * nat.astype(object) * _decimal(ports_per)
-    v_ports = np.minimum(-(-required_ports // per_vm), usable_vms + 1).astype(np.int64)
-    v_ports = np.maximum(v_ports, 1)
-    v_vm = 1 if cap is None else max(1, math.ceil(required_connections / _decimal(cap)))
-    healthy = np.maximum(v_ports, v_vm)
-    port_use = required_ports / (per_vm.astype(float) * healthy)
-    vm_use = 0.0 if cap is None else required_connections / (float(cap) * healthy)
-    binding = np.where(vm_use > port_use, "vm_connections", "nat_ports").astype(object)
-    if probability is not None:
-        v_hash = _min_vms_for_overflow(float(required_ports), float(required_connections),
-                                       nat.astype(float), pls.astype(float), healthy, lim,
-                                       ports_per, cap, probability)
-        binding = np.where(v_hash > healthy, "hash_overflow", binding)
-        healthy = np.maximum(healthy, v_hash)
-    vms = healthy + failures
-    feasible = vms <= lim.backend_pool_size
+    fits_int64 = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable_vms
+                  * float(ports_per)) < 2.0 ** 62
+    counts = _vm_counts(
+        np.array([required_ports], dtype=np.int64 if fits_int64 else object),
+        np.array([required_connections], dtype=np.int64 if fits_int64 else object),
+        np.array([failures]), np.array([np.nan if cap is None else cap], dtype=float),
+        np.array([endpoints]), np.array([np.nan if probability is None else probability]),
+        lim, ports_per)
+    pls, nat, vms, healthy, binding, feasible = (
+        counts[k][0] for k in ("pls", "nat", "vms", "healthy", "binding", "feasible"))
     if not feasible.any():
         raise InfeasibleDemandError(
             f"demand needs {required_ports:,} ports with {headroom:.0%} headroom; even "

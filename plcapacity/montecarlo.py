@@ -39,7 +39,8 @@ from .exceptions import ModelWarning
 from .outages import MINUTES_PER_YEAR, FixedDuration
 from .sla import month_edges_minutes
 
-__all__ = ["simulate", "SimulationResult", "BLOCK_TRIALS"]
+__all__ = ["simulate", "SimulationResult", "BLOCK_TRIALS", "block_summaries",
+           "result_from_summaries", "exact_figures", "blocks_for"]
 
 #: Trials per seeding block: the unit of reproducibility. Changing it changes the numbers.
 BLOCK_TRIALS = 65_536
@@ -348,6 +349,39 @@ def _dense_cause(cause, n_trials, K):
 # ----------------------------------------------------------------------------- results
 
 
+def _block_summary(out, T, sla, years, *, histogram):
+    """Sums over one block's trials (small: they travel between processes), and the
+    per-trial columns for callers that keep trials."""
+    fraction = out["downtime"] / T
+    unserved = out["unserved"] / T
+    month_trial, month, minutes = out["monthly"]
+    month_minutes = np.diff(month_edges_minutes(years))
+    uptime = 100.0 * (1.0 - minutes / month_minutes[month])   # months with downtime only
+    below = uptime < sla.slo_percent
+    credit = sla.credit_percent(uptime)
+    n = fraction.size
+    summary = dict(
+        n=n, down=fraction.sum(), down_sq=(fraction ** 2).sum(), unserved=unserved.sum(),
+        unserved_sq=(unserved ** 2).sum(), months_below=below.sum(),
+        month_credit=credit.sum(), incidents=out["incidents"].sum(),
+        cause=out["cause"][1].sum(axis=0))
+    if histogram:  # quantiles of runs not kept per trial (zeros need no search)
+        annual = out["downtime"] / years
+        positive = annual[annual > 0]
+        bins = 1 + np.clip(np.searchsorted(_HIST_GEOM, positive, side="right") - 1, 0,
+                           _HIST_GEOM.size - 2)
+        counts = np.bincount(bins, minlength=_HIST_GEOM.size)
+        counts[0] += annual.size - positive.size
+        summary["histogram"] = counts
+    per_trial = (dict(downtime_minutes=out["downtime"], unserved_minutes=out["unserved"],
+                      months_below_slo=np.bincount(month_trial, below,
+                                                   minlength=n).astype(np.int64),
+                      credit_sum=np.bincount(month_trial, credit, minlength=n),
+                      incidents=out["incidents"]),
+                 (month_trial, month, uptime))
+    return summary, per_trial
+
+
 @dataclass
 class _Accumulator:
     """Per-block sums, combined in block order so totals do not depend on chunking."""
@@ -360,35 +394,25 @@ class _Accumulator:
     histogram: np.ndarray = field(default_factory=lambda: np.zeros(_HIST_GEOM.size, np.int64))
 
     def add(self, block_index, out, T, sla, years):
-        fraction = out["downtime"] / T
-        unserved = out["unserved"] / T
-        month_trial, month, minutes = out["monthly"]
-        month_minutes = np.diff(month_edges_minutes(years))
-        uptime = 100.0 * (1.0 - minutes / month_minutes[month])   # months with downtime only
-        below = uptime < sla.slo_percent
-        credit = sla.credit_percent(uptime)
-        n = fraction.size
-        months_below = np.bincount(month_trial, below, minlength=n)
-        credit_sum = np.bincount(month_trial, credit, minlength=n)
-        if not self.keep:  # quantiles then come from a histogram (zeros need no search)
-            annual = out["downtime"] / years
-            positive = annual[annual > 0]
-            bins = 1 + np.clip(np.searchsorted(_HIST_GEOM, positive, side="right") - 1, 0,
-                               _HIST_GEOM.size - 2)
-            self.histogram += np.bincount(bins, minlength=_HIST_GEOM.size)
-            self.histogram[0] += annual.size - positive.size
-        self.blocks.append((block_index, dict(
-            n=n, down=fraction.sum(), down_sq=(fraction ** 2).sum(), unserved=unserved.sum(),
-            unserved_sq=(unserved ** 2).sum(), months_below=below.sum(),
-            month_credit=credit.sum(), incidents=out["incidents"].sum(),
-            cause=out["cause"][1].sum(axis=0))))
+        """Add one block's per-trial output (kept per trial when ``keep``)."""
+        summary, per_trial = _block_summary(out, T, sla, years, histogram=not self.keep)
+        self.add_summary(block_index, summary)
         if self.keep:
-            self.kept.append((block_index, dict(
-                downtime_minutes=out["downtime"], unserved_minutes=out["unserved"],
-                months_below_slo=months_below.astype(np.int64),
-                credit_percent=credit_sum / self.months,
-                incidents=out["incidents"]), _dense_cause(out["cause"], n, self.K),
-                (month_trial, month, uptime)))
+            raw, monthly = per_trial
+            columns = {name: (raw["credit_sum"] / self.months if name == "credit_percent"
+                              else raw[name])
+                       for name in ("downtime_minutes", "unserved_minutes",
+                                    "months_below_slo", "credit_percent", "incidents")}
+            self.kept.append((block_index, columns,
+                              _dense_cause(out["cause"], summary["n"], self.K), monthly))
+
+    def add_summary(self, block_index, summary):
+        """Add one block's sums (as made by :func:`_block_summary`, possibly elsewhere)."""
+        summary = dict(summary)
+        histogram = summary.pop("histogram", None)
+        if histogram is not None:
+            self.histogram += histogram
+        self.blocks.append((block_index, summary))
 
     def total(self, key):
         ordered = [b for _, b in sorted(self.blocks, key=lambda item: item[0])]
@@ -563,6 +587,12 @@ def _seed_sequence(seed):
                      "numpy SeedSequence or a numpy Generator")
 
 
+def blocks_for(trials) -> list:
+    """``(block_index, trials_in_block)`` for a run of ``trials`` trials."""
+    return [(b, min(BLOCK_TRIALS, trials - b * BLOCK_TRIALS))
+            for b in range(-(-trials // BLOCK_TRIALS))]
+
+
 def block_rng(root, block_index) -> np.random.Generator:
     """The generator of block ``block_index``: independent of chunking and workers."""
     return np.random.default_rng(np.random.SeedSequence(
@@ -641,17 +671,7 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
     T = float(years * MINUTES_PER_YEAR)
     keep = (limit <= KEEP_TRIALS_DEFAULT) if keep_trials is None else bool(keep_trials)
     acc = _Accumulator(structure.n_processes, 12 * years, keep)
-    metric = "served" if deployment.demand_connections is not None else "reachable"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ModelWarning)
-        exact = exact_unavailability(deployment, outages) if structure.n_processes <= 20 \
-            else None
-        exact_served = (exact_unavailability(deployment, outages, metric="served")
-                        if structure.n_processes <= 20 else None)
-        small = structure.n_processes <= TABLE_MAX_PROCESSES
-        episode_rate = down_episode_frequency(deployment, outages) if small else math.nan
-        unserved_rate = (down_episode_frequency(deployment, outages, metric="served")
-                         if small else math.nan)
+    figures = exact_figures(deployment, outages)
 
     bar = _progress_bar(progress, limit)
     done, block = 0, 0
@@ -683,12 +703,36 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
         warnings.warn(f"target_rel_ci={target_rel_ci} not reached within max_trials="
                       f"{limit:,}", ModelWarning, stacklevel=2)
 
+    return _result(deployment, structure, acc, years, figures, root.entropy)
+
+
+def exact_figures(deployment, outages) -> dict:
+    """The exact values a simulation is reported beside: unavailability (reachable and
+    served) and the down-episode rates (where the state count allows). Cheap."""
+    structure = compile_structure(deployment, outages)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        exact_ok = structure.n_processes <= 20
+        small = structure.n_processes <= TABLE_MAX_PROCESSES
+        return dict(
+            exact=exact_unavailability(deployment, outages) if exact_ok else None,
+            exact_served=(exact_unavailability(deployment, outages, metric="served")
+                          if exact_ok else None),
+            episode_rate=down_episode_frequency(deployment, outages) if small else math.nan,
+            unserved_rate=(down_episode_frequency(deployment, outages, metric="served")
+                           if small else math.nan))
+
+
+def _result(deployment, structure, acc, years, figures, seed_entropy):
+    done = int(acc.total("n"))
+    metric = "served" if deployment.demand_connections is not None else "reachable"
     notes = []
     if structure.active_passive and structure.delay_minutes > 0:
         notes.append("exact values exclude failover gaps")
     for label, rate, value, figure in (
-            ("downtime", episode_rate, exact, "availability"),
-            ("unserved time", unserved_rate, exact_served, "served fraction")):
+            ("downtime", figures["episode_rate"], figures["exact"], "availability"),
+            ("unserved time", figures["unserved_rate"], figures["exact_served"],
+             "served fraction")):
         if label == "unserved time" and metric == "reachable":
             break
         expected = rate * done * years
@@ -697,7 +741,48 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
                 f"rare events ({label}): the sample is expected to hold only {expected:.2g} "
                 f"episodes; the exact value is {1 - value:.10f} (unavailability {value:.3g}) "
                 f"- the simulated {figure} is not a measurement")
-    return SimulationResult(structure=structure, accumulator=acc, years=years, T=T, sla=sla,
-                            exact=exact, exact_served=exact_served, episode_rate=episode_rate,
-                            unserved_episode_rate=unserved_rate,
-                            seed_entropy=root.entropy, metric_note="; ".join(notes))
+    return SimulationResult(structure=structure, accumulator=acc, years=years,
+                            T=float(years * MINUTES_PER_YEAR), sla=deployment.sla,
+                            exact=figures["exact"], exact_served=figures["exact_served"],
+                            episode_rate=figures["episode_rate"],
+                            unserved_episode_rate=figures["unserved_rate"],
+                            seed_entropy=seed_entropy, metric_note="; ".join(notes))
+
+
+def block_summaries(deployment, outages, *, years, seed, blocks):
+    """Simulate some blocks of a run and return their sums, for distributed runs.
+
+    Parameters
+    ----------
+    deployment, outages
+    years : int
+    seed : SeedSequence
+        The run's root (each block seeds from it and its index).
+    blocks : sequence of (int, int)
+        ``(block_index, trials_in_block)`` to simulate.
+
+    Returns
+    -------
+    list of (int, dict)
+        ``(block_index, sums)``, to be combined with :func:`result_from_summaries`; the
+        numbers do not depend on which process ran which block.
+    """
+    structure = compile_structure(deployment, outages)
+    tables = _Tables(structure)
+    T = float(years * MINUTES_PER_YEAR)
+    summaries = []
+    for index, n in blocks:  # a few blocks of 65,536 trials each
+        out = _simulate_block(structure, tables, n, years, block_rng(seed, index))
+        summaries.append((index, _block_summary(out, T, deployment.sla, years,
+                                                histogram=True)[0]))
+    return summaries
+
+
+def result_from_summaries(deployment, outages, summaries, *, years, seed, figures=None):
+    """A :class:`SimulationResult` (aggregates only) from block sums made anywhere."""
+    structure = compile_structure(deployment, outages)
+    acc = _Accumulator(structure.n_processes, 12 * years, keep=False)
+    for index, summary in sorted(summaries, key=lambda item: item[0]):
+        acc.add_summary(index, summary)
+    figures = exact_figures(deployment, outages) if figures is None else figures
+    return _result(deployment, structure, acc, years, figures, seed.entropy)

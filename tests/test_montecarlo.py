@@ -374,3 +374,20 @@ def test_progress_bar_on_request(capsys):
 def test_no_progress_bar_for_short_runs(capsys):
     simulate(two_regions_shared_destination(), FREQUENT, trials=1_000, seed=1)
     assert capsys.readouterr().err == ""
+
+
+def test_distributed_block_summaries_equal_a_local_run():
+    """Blocks simulated separately (as workers would) and combined give the same numbers."""
+    from plcapacity.montecarlo import _seed_sequence, block_summaries, blocks_for, \
+        result_from_summaries
+    deployment, outages = three_regions_active_passive(), GROUPED
+    trials = 2 * BLOCK_TRIALS + 100
+    local = simulate(deployment, outages, trials=trials, seed=21, keep_trials=False)
+    root = _seed_sequence(21)
+    blocks = blocks_for(trials)
+    parts = [block_summaries(deployment, outages, years=1, seed=root, blocks=[b])
+             for b in reversed(blocks)]  # any order, any grouping
+    combined = result_from_summaries(deployment, outages, [s for part in parts for s in part],
+                                     years=1, seed=root)
+    assert combined.summary().equals(local.summary())
+    assert combined.availability == local.availability

@@ -491,6 +491,79 @@ def _min_vms_for_overflow(required_ports, required_connections, nat, pls, lower,
     return np.maximum(hi, lower)
 
 
+def _deployment_figures(pls, nat, vms, healthy, needed, needed_ports, concurrent, cap,
+                        ports_per, lim):
+    """Ceilings, utilization and spare capacity of chosen deployments (vectorized).
+
+    ``cap`` is the connections-per-VM cap (NaN: none); ``needed`` the ports in use, and
+    ``concurrent`` the open connections, per deployment or shared.
+
+    Ports and VM connections are different resources once connections churn: ports in use
+    include those held after close, a VM holds only open connections. Utilization and spare
+    capacity are those of the tighter of the two.
+    """
+    cap = np.asarray(cap, dtype=float)
+    capped = np.isfinite(cap)
+    port_capacity = connection_ceiling(nat, vms, pls, ports_per_nat_ip=ports_per, limits=lim)
+    port_capacity_failed = connection_ceiling(nat, healthy, pls, ports_per_nat_ip=ports_per,
+                                              limits=lim)
+    vm_capacity = np.where(capped, vms * np.where(capped, cap, 0), np.inf)
+    vm_capacity_failed = np.where(capped, healthy * np.where(capped, cap, 0), np.inf)
+    if np.all(capped == capped.flat[0]) and capped.flat[0] and np.all(np.mod(cap, 1) == 0):
+        vm_capacity, vm_capacity_failed = (vm_capacity.astype(np.int64),
+                                           vm_capacity_failed.astype(np.int64))
+    ceiling = np.minimum(port_capacity, vm_capacity)
+    ceiling_failed = np.minimum(port_capacity_failed, vm_capacity_failed)
+    utilization = np.maximum(needed / port_capacity, concurrent / vm_capacity)
+    utilization_failed = np.maximum(needed / port_capacity_failed,
+                                    concurrent / vm_capacity_failed)
+    spare = np.minimum(port_capacity_failed - needed_ports,
+                       vm_capacity_failed - np.ceil(concurrent))
+    if not capped.any():
+        ceiling, ceiling_failed = port_capacity, port_capacity_failed
+        spare = port_capacity_failed - needed_ports
+    elif np.all(np.isfinite(spare)) and np.all(np.mod(spare, 1) == 0):
+        spare = np.asarray(spare).astype(np.int64)
+    return dict(ceiling=ceiling, ceiling_after_failures=ceiling_failed,
+                port_capacity_after_failures=port_capacity_failed,
+                utilization=utilization, utilization_after_failures=utilization_failed,
+                spare_connections=spare, connections_per_vm=concurrent / healthy)
+
+
+def _requirements(concurrent, rate, hold, headroom):
+    """Ports in use and whole requirements with headroom, for many demands at once.
+
+    Floats decide almost every case; where the result is within rounding of a whole number
+    (or too large for a float to hold exactly), the inputs are taken as the decimals they
+    were written as and computed exactly, so that the answer is always the exact one.
+
+    Returns
+    -------
+    needed : ndarray of float
+        ``concurrent + rate * hold``. [ports]
+    needed_ports, required_ports, required_connections : ndarray of int64 (object if huge)
+        ``ceil(needed)``, ``ceil(needed * (1 + headroom))``,
+        ``ceil(concurrent * (1 + headroom))``.
+    """
+    concurrent, rate, hold, headroom = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (concurrent, rate, hold, headroom)))
+    needed = concurrent + rate * hold
+    values = [needed, needed * (1 + headroom), concurrent * (1 + headroom)]
+    ambiguous = np.zeros(needed.shape, dtype=bool)
+    for value in values:
+        ambiguous |= np.abs(value - np.rint(value)) <= 1e-7 * np.maximum(1.0, value)
+        ambiguous |= value >= 2.0 ** 52
+    huge = any(np.any(v >= 2.0 ** 62) for v in values)
+    results = [np.ceil(v).astype(object if huge else np.int64) for v in values]
+    for i in np.flatnonzero(ambiguous):  # rare: exact decimal arithmetic
+        exact_needed = _decimal(concurrent[i]) + _decimal(rate[i]) * _decimal(hold[i])
+        grow = 1 + _decimal(headroom[i])
+        for result, exact in zip(results, (exact_needed, exact_needed * grow,
+                                           _decimal(concurrent[i]) * grow)):
+            result[i] = math.ceil(exact)
+    return (needed, *results)
+
+
 def _configurations(lim):
     """Every (pls_count, nat_ips) within the limits: two int64 arrays, PLS-major order."""
     pls, nat = np.meshgrid(
@@ -718,32 +791,20 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     pls, nat, vms, healthy, binding = (a[feasible] for a in (pls, nat, vms, healthy, binding))
     order = np.lexsort((nat, pls, vms))
     pls, nat, vms, healthy, binding = (a[order] for a in (pls, nat, vms, healthy, binding))
-    kwargs = dict(ports_per_nat_ip=ports_per, max_connections_per_vm=cap, limits=lim)
-    ceiling = connection_ceiling(nat, vms, pls, **kwargs)
-    ceiling_failed = connection_ceiling(nat, healthy, pls, **kwargs)
-    # Ports and VM connections are different resources once connections churn: ports in use
-    # include those held after close, a VM holds only open connections. Utilization and spare
-    # capacity are those of the tighter of the two.
-    port_capacity = connection_ceiling(nat, vms, pls, ports_per_nat_ip=ports_per, limits=lim)
-    port_capacity_failed = connection_ceiling(nat, healthy, pls, ports_per_nat_ip=ports_per,
-                                              limits=lim)
-    needed_float = float(needed)
-    utilization = needed_float / port_capacity
-    utilization_failed = needed_float / port_capacity_failed
-    spare = port_capacity_failed - needed_ports
-    if cap is not None:
-        utilization = np.maximum(utilization, concurrent / (vms * cap))
-        utilization_failed = np.maximum(utilization_failed, concurrent / (healthy * cap))
-        spare = np.minimum(spare, healthy * cap - math.ceil(_decimal(concurrent)))
+    figures = _deployment_figures(pls, nat, vms, healthy, float(needed), needed_ports,
+                                  concurrent, np.nan if cap is None else cap, ports_per, lim)
     table = pd.DataFrame({
         "rank": np.arange(1, len(pls) + 1),
         "pls_count": pls, "nat_ips": nat, "backend_vms": vms, "vms_after_failures": healthy,
-        "ceiling": ceiling, "ceiling_after_failures": ceiling_failed,
-        "ports_needed": needed_ports, "port_capacity_after_failures": port_capacity_failed,
+        "ceiling": figures["ceiling"],
+        "ceiling_after_failures": figures["ceiling_after_failures"],
+        "ports_needed": needed_ports,
+        "port_capacity_after_failures": figures["port_capacity_after_failures"],
         "required_with_headroom": required_ports,
-        "utilization": utilization, "utilization_after_failures": utilization_failed,
-        "spare_connections": spare,
-        "connections_per_vm": concurrent / healthy,
+        "utilization": figures["utilization"],
+        "utilization_after_failures": figures["utilization_after_failures"],
+        "spare_connections": figures["spare_connections"],
+        "connections_per_vm": figures["connections_per_vm"],
         "binding_limit": binding,
     })
     if probability is not None:

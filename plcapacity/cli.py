@@ -7,6 +7,7 @@ Usage::
     plcapacity size --input data/examples/sizing-requests.csv
     plcapacity simulate deployment.toml --trials 1e6 --seed 7
     plcapacity exact deployment.toml
+    plcapacity batch data/examples/services.csv -o results.csv [--resume] [--scheduler ADDR]
     plcapacity --version
 
 The CLI is thin: it parses, calls the public functions of :mod:`plcapacity` and prints. Bad
@@ -32,6 +33,7 @@ from .montecarlo import simulate
 from .limits import override_notes
 from .sizing_requests import read_sizing_requests, size_requests
 
+#: Exit codes. 1: no deployment carries the demand (size), or some rows failed (batch).
 EXIT_OK, EXIT_INFEASIBLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
@@ -183,6 +185,41 @@ def _build_parser() -> argparse.ArgumentParser:
                     "outage processes) and the processes involved.")
     exact.add_argument("deployment", help="deployment file (TOML)")
     _add_format(exact)
+
+    batch = commands.add_parser(
+        "batch", help="size (and simulate) every service of a table",
+        description="Size every Private Link service of a scenario table (CSV, Parquet or "
+                    "JSON) and, for rows with regions or a deployment file, simulate their "
+                    "availability. Prints a summary (problems first) and writes the results "
+                    "atomically with -o. Exit codes: 0 every row succeeded, 1 some rows "
+                    "failed (results still written, errors included), 2 unusable input.",
+        epilog="Columns: plcapacity batch --columns. A Dask cluster: --scheduler "
+               "tcp://host:8786 (the results equal a local run with the same seed).")
+    batch.add_argument("scenarios", nargs="?", help="scenario table (.csv, .parquet, .json)")
+    batch.add_argument("-o", "--output", metavar="FILE",
+                       help="results file: .csv, .parquet or .json (written atomically)")
+    batch.add_argument("--trials", type=_positive_whole, default=100_000, metavar="N",
+                       help="simulated trials per row with availability (default: 100000)")
+    batch.add_argument("--years", type=_positive_whole, default=1, metavar="N",
+                       help="years per trial (default: 1)")
+    batch.add_argument("--seed", type=_whole, metavar="N",
+                       help="batch seed (each row's derives from it and the service name)")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="Dask scheduler, e.g. tcp://host:8786 (default: this machine)")
+    batch.add_argument("--workers", type=_positive_whole, metavar="N",
+                       help="local processes (default: the machine's cores)")
+    batch.add_argument("--resume", action="store_true",
+                       help="continue a killed run from its checkpoint (needs -o)")
+    batch.add_argument("--passthrough", action="store_true",
+                       help="copy unknown columns to the results instead of rejecting them")
+    batch.add_argument("--on-error", choices=("collect", "raise"), default="collect",
+                       help="collect: report bad rows and compute the rest (default); raise: "
+                            "stop at the first")
+    batch.add_argument("--top", type=_positive_whole, default=25, metavar="N",
+                       help="rows in the terminal summary (default: 25)")
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    batch.add_argument("--columns", action="store_true",
+                       help="list the scenario columns (unit, default, allowed) and exit")
     return parser
 
 
@@ -197,6 +234,7 @@ def _add_limit_options(parser):
 # ----------------------------------------------------------------------------- output
 
 _PERCENT = ("utilization", "utilization_after_failures")
+_ONE_DECIMAL = ("months_to_ceiling",)
 _SCIENTIFIC = ("probability_down",)
 _MONEY = ("pe_monthly_cost_usd",)
 
@@ -208,6 +246,8 @@ def _format_table(frame: pd.DataFrame) -> str:
         values = frame[column]
         if column in _PERCENT:
             text = values.map("{:.1%}".format, na_action="ignore")
+        elif column in _ONE_DECIMAL:
+            text = values.map("{:,.1f}".format, na_action="ignore")
         elif column in _SCIENTIFIC:
             text = values.map("{:.3e}".format, na_action="ignore")
         elif column in _MONEY:
@@ -360,6 +400,68 @@ def _run_exact(args, out, err):
     return EXIT_OK
 
 
+def _batch_overview(results: pd.DataFrame) -> pd.DataFrame:
+    """Problems first: failed rows, then the highest risk of a month below the SLO, then
+    the fullest deployments."""
+    order = results.assign(
+        _failed=(results["status"] != "ok").astype(int),
+        _risk=results["p_month_below_slo"].fillna(-1),
+        _use=results["utilization_after_failures"].fillna(-1))
+    order = order.sort_values(["_failed", "_risk", "_use"], ascending=False, kind="stable")
+    deployment = [f"{int(p)} x {int(n)} x {int(v)}" if pd.notna(v) else "-"
+                  for p, n, v in zip(order["pls_count"], order["nat_ips"],
+                                     order["backend_vms"])]
+    return pd.DataFrame({
+        "service": order["service"], "status": order["status"],
+        "pls x nat x vms": deployment,
+        "utilization_after_failures": order["utilization_after_failures"],
+        "binding_limit": order["binding_limit"],
+        "months_to_ceiling": order["months_to_ceiling"].round(1),
+        "availability": order["availability"].map("{:.6f}".format, na_action="ignore"),
+        "served": order["served_fraction"].map("{:.6f}".format, na_action="ignore"),
+        "p_month_below_slo": order["p_month_below_slo"].map("{:.2%}".format,
+                                                             na_action="ignore"),
+    })
+
+
+def _run_batch(args, out, err):
+    from .batch import columns_table, run_batch, write_results
+    if args.columns:
+        out.write(columns_table().to_string(index=False) + "\n")
+        return EXIT_OK
+    if args.scenarios is None:
+        raise UsageError("plcapacity batch: give a scenario table (or --columns)")
+    if args.resume and not args.output:
+        raise UsageError("plcapacity batch: --resume needs -o (the checkpoint sits beside it)")
+    if args.output:
+        suffix = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
+        if suffix not in ("csv", "parquet", "json"):
+            raise UsageError(f"plcapacity batch: -o {args.output}: the output must end in "
+                             ".csv, .parquet or .json")
+    checkpoint = f"{args.output}.checkpoint.jsonl" if args.output else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelWarning)
+        results = run_batch(args.scenarios, trials=args.trials, years=args.years,
+                            seed=args.seed, scheduler=args.scheduler, workers=args.workers,
+                            on_error=args.on_error, passthrough=args.passthrough,
+                            progress=False if args.no_progress else None,
+                            checkpoint=checkpoint, resume=args.resume)
+    if args.output:
+        write_results(results, args.output)
+    overview = _batch_overview(results)
+    out.write(_format_table(overview.head(args.top)) + "\n")
+    if len(overview) > args.top:
+        out.write(f"note: showing {args.top} of {len(overview)} services (--top N for more)\n")
+    failed = results[results["status"] != "ok"]
+    for message in failed["error"]:
+        out.write(f"error: {message}\n")
+    ok = len(results) - len(failed)
+    out.write(f"{ok} of {len(results)} services sized"
+              + (f"; results in {args.output}" if args.output else "") + "\n")
+    _report_warnings(caught, err)
+    return EXIT_OK if failed.empty else EXIT_INFEASIBLE
+
+
 def main(argv=None, *, out=None, err=None) -> int:
     """Run the command line; returns the exit code.
 
@@ -377,7 +479,7 @@ def main(argv=None, *, out=None, err=None) -> int:
             parser.print_help(out)
             return EXIT_USAGE
         run = {"ceiling": _run_ceiling, "size": _run_size, "simulate": _run_simulate,
-               "exact": _run_exact}[args.command]
+               "exact": _run_exact, "batch": _run_batch}[args.command]
         return run(args, out, err)
     except SystemExit as stop:  # --help and --version
         return stop.code or EXIT_OK

@@ -76,7 +76,7 @@ class Structure:
         Returns
         -------
         reachable, served : ndarray of bool
-        active : ndarray of int8
+        active : ndarray of int16
             The highest-priority usable endpoint (active-passive; the first usable one in
             active-active, where it is not used).
         usable : ndarray of bool, shape (n, E), or None without ``with_usable``
@@ -84,7 +84,7 @@ class Structure:
         states = np.asarray(states, dtype=np.int64)
         n_endpoints = len(self.endpoint_masks)
         reachable = np.zeros(states.shape, dtype=bool)
-        active = np.full(states.shape, -1, dtype=np.int8)
+        active = np.full(states.shape, -1, dtype=np.int16)
         carrying = np.zeros((len(self.capacities),) + states.shape, dtype=bool)
         # A loop over endpoints (a handful), each step vectorized over all states; in reverse
         # so that the highest-priority usable endpoint is the one left in ``active``.
@@ -127,13 +127,26 @@ def compile_structure(deployment, outages) -> Structure:
         target = deployment.destination(endpoint.destination)
         masks.append(region_mask.get(endpoint.region, 0) | region_mask.get(target.region, 0))
         destinations.append(used.index(endpoint.destination))
-    capacities = np.array([deployment.destination(n).capacity_connections or np.nan
+    capacities = np.array([np.nan if deployment.destination(n).capacity_connections is None
+                           else deployment.destination(n).capacity_connections
                            for n in used], dtype=float)
     return Structure(processes, np.array(masks, dtype=np.int64), np.array(destinations),
                      capacities, deployment.demand_connections,
                      deployment.failover.mode == "active-passive",
                      deployment.failover.delay_minutes,
                      tuple(e.name for e in deployment.endpoints), tuple(used))
+
+
+#: Most outage processes the exact sum enumerates (2**24 states take a few seconds).
+EXACT_MAX_PROCESSES = 24
+
+
+def _check_enumerable(structure):
+    if structure.n_processes > EXACT_MAX_PROCESSES:
+        raise ValueError(
+            f"{structure.n_processes} outage processes involved: the exact sum over 2**"
+            f"{structure.n_processes} states is out of reach (at most {EXACT_MAX_PROCESSES}); "
+            "use simulate()")
 
 
 def _state_chunks(q):
@@ -189,6 +202,7 @@ def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
     """
     _check_metric(metric)
     structure = compile_structure(deployment, outages)
+    _check_enumerable(structure)
     if structure.active_passive and structure.delay_minutes > 0:
         warnings.warn("active-passive: exact_unavailability excludes failover gaps (the "
                       "gap-free value); simulate() includes them", ModelWarning, stacklevel=2)
@@ -212,6 +226,7 @@ def down_episode_frequency(deployment, outages, *, metric="reachable") -> float:
     """
     _check_metric(metric)
     structure = compile_structure(deployment, outages)
+    _check_enumerable(structure)
     gaps = structure.active_passive and structure.delay_minutes > 0
     q = np.array([p.probability_down for p in structure.processes])
     rates = np.array([p.rate_per_year for p in structure.processes])

@@ -219,7 +219,7 @@ class _Rows:
                          else v for v in values.tolist()], dtype=object)
 
     def number(self, column, default, *, low=None, high=None, low_inclusive=True,
-               integer=False):
+               high_inclusive=True, integer=False):
         """A numeric column: blanks take ``default``; bad values become errors (and NaN)."""
         raw = self.raw(column)
         text = pd.Series([str(v).replace("_", "").strip() for v in raw])
@@ -230,7 +230,7 @@ class _Rows:
             if low is not None:
                 bad |= ~blank & ((values < low) if low_inclusive else (values <= low))
             if high is not None:
-                bad |= ~blank & (values > high)
+                bad |= ~blank & ((values > high) if high_inclusive else (values >= high))
             if integer:
                 bad |= ~blank & (np.mod(values, 1) != 0)
         allowed = _BY_NAME[column].allowed
@@ -359,7 +359,8 @@ def _availability_specs(rows, sizing, status):
     destination = rows.text("destination_region")
     failover = rows.text("failover", "active-active")
     path = rows.text("deployment")
-    slo = rows.number("slo_percent", np.nan, low=0, low_inclusive=False, high=100)
+    slo = rows.number("slo_percent", np.nan, low=0, low_inclusive=False, high=100,
+                      high_inclusive=False)
     delay = rows.number("failover_delay_min", np.nan, low=0)
     rate = rows.number("outage_rate_per_year", np.nan, low=0)
     median = rows.number("outage_median_hours", _DEFAULT_MEDIAN_HOURS, low=0,

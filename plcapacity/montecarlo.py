@@ -71,6 +71,7 @@ class _Tables:
         else:
             self._table = None
             self.code = None
+        self.all_up_code = int(self.code_of(np.zeros(1, dtype=np.int64))[0])
 
     def buffer(self, name, size, dtype=np.int64):
         """A scratch array of ``size`` elements (contents undefined), reused across blocks."""
@@ -83,6 +84,20 @@ class _Tables:
     def _code(reachable, served):
         """Bit 0: down (not reachable); bit 1: not served."""
         return ((~reachable).astype(np.int8) | ((~served).astype(np.int8) << 1))
+
+    def critical(self, states):
+        """For each down state, the processes whose recovery alone would end the downtime
+        (a bit mask; 0 when no single recovery would)."""
+        states = np.asarray(states, dtype=np.int64)
+        mask = np.zeros_like(states)
+        for k in range(self.structure.n_processes):  # a handful of processes
+            down_k = (states >> k) & 1 == 1
+            if not down_k.any():
+                continue
+            without = states[down_k] & ~np.int64(1 << k)
+            code = self.code[without] if self.code is not None else self.code_of(without)
+            mask[down_k] |= np.where(code & 1 == 0, np.int64(1 << k), 0)
+        return mask
 
     def code_of(self, states):
         unique, inverse = np.unique(states, return_inverse=True)
@@ -222,12 +237,15 @@ def _evaluate_block(structure, tables, intervals, n_trials, years):
                             out=tables.buffer("toggle", keys.size))
     np.left_shift(1, toggle, out=toggle)
     state = np.bitwise_xor.accumulate(toggle, out=toggle)
-    failover = structure.active_passive and structure.delay_minutes > 0 and keys.size > 0
+    delay = int(round(structure.delay_minutes * scale))  # in ticks: 0 means no gaps
+    failover = structure.active_passive and delay > 0 and keys.size > 0
     # One gather answers both questions for every segment (bit 0 down, bit 1 unserved); only
     # the few segments with either bit set are looked at further, and only their times are
-    # taken out of the keys.
+    # taken out of the keys. All-up stretches (state 0) are handled apart below: they are
+    # the only segments that can run from one trial into the next.
     code = tables.code[state] if tables.code is not None else tables.code_of(state)
     candidates = np.flatnonzero(code)
+    candidates = candidates[state[candidates] != 0]
     seg_start = keys[candidates] >> _PROCESS_BITS
     following = candidates + 1
     seg_end = np.where(following < keys.size,
@@ -252,17 +270,20 @@ def _evaluate_block(structure, tables, intervals, n_trials, years):
         at = at[times[at] % trial_ticks != 0]
         if at.size:
             failed = before[at]
-            recovery = np.empty(at.size, dtype=np.int64)
+            # The gap lasts until the failed endpoint, or one of higher priority, is usable
+            # again (failing back costs nothing), or the delay has passed.
+            back = np.empty(at.size, dtype=np.int64)
             for endpoint in np.unique(failed):  # endpoints that failed, not trials
                 mine = failed == endpoint
-                usable_again = np.flatnonzero(usable[:, endpoint])
-                nxt = np.searchsorted(usable_again, at[mine], side="right")
-                index = usable_again[np.minimum(nxt, usable_again.size - 1)]
-                recovery[mine] = np.where(nxt < usable_again.size, times[index], span)
+                again = np.flatnonzero((active >= 0) & (active <= endpoint))
+                nxt = np.searchsorted(again, at[mine], side="right")
+                index = again[np.minimum(nxt, again.size - 1)]
+                back[mine] = np.where(nxt < again.size, times[index], span)
             gap_starts = times[at]
-            delay = int(round(structure.delay_minutes * scale))
-            gap_ends = np.minimum(gap_starts + delay, recovery)
-            gap_cause = state[at]
+            gap_ends = np.minimum(gap_starts + delay, back)
+            gap_cause = keys[at] & ((1 << _PROCESS_BITS) - 1)  # the process that failed
+            real = gap_ends > gap_starts
+            gap_starts, gap_ends, gap_cause = gap_starts[real], gap_ends[real], gap_cause[real]
 
     results = {}
     for name, bit in (("downtime", 1), ("unserved", 2)):
@@ -274,14 +295,32 @@ def _evaluate_block(structure, tables, intervals, n_trials, years):
         trial = merged_starts // trial_ticks
         results[name] = np.bincount(trial, (merged_ends - merged_starts) / scale,
                                     minlength=n_trials)
+        if tables.all_up_code & bit:
+            # Down (or unserved) even with every region up, such as a primary destination too
+            # small for the demand: all the all-up time of each trial counts too. All-up time
+            # never overlaps a gap (the failed endpoint's region is down throughout one).
+            results[name] += _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale)
         if name != "downtime":
             continue
         results["incidents"] = np.bincount(trial, minlength=n_trials)
         results["monthly"] = _monthly(merged_starts, merged_ends, trial, trial_ticks, scale,
                                       years)
-        results["cause"] = _attribute(state[candidates[mine]], seg_starts, seg_ends, K,
+        states = state[candidates[mine]]
+        results["cause"] = _attribute(states, tables.critical(states), seg_starts, seg_ends, K,
                                       trial_ticks, scale, gap_starts, gap_ends, gap_cause)
     return results
+
+
+def _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale):
+    """Minutes of each trial with every process up. Segments with some process down never
+    cross a trial boundary, so each trial's all-up time is its length less theirs."""
+    down = np.flatnonzero(state != 0)
+    starts = keys[down] >> _PROCESS_BITS
+    following = down + 1
+    ends = np.where(following < keys.size,
+                    keys[np.minimum(following, keys.size - 1)] >> _PROCESS_BITS, span)
+    busy = np.bincount(starts // trial_ticks, (ends - starts) / scale, minlength=n_trials)
+    return trial_ticks / scale - busy
 
 
 def _monthly(starts, ends, trial, trial_ticks, scale, years):
@@ -312,10 +351,14 @@ def _monthly(starts, ends, trial, trial_ticks, scale, years):
     return flat[first] // months, flat[first] % months, np.add.reduceat(overlap, first) / scale
 
 
-def _attribute(states, starts, ends, K, trial_ticks, scale, gap_starts, gap_ends, gap_cause):
-    """Downtime attributed to the processes down at the time, split equally among them; the
-    part of a failover gap that is not already down goes to the processes whose outage caused
-    the failover.
+def _attribute(states, critical, starts, ends, K, trial_ticks, scale, gap_starts, gap_ends,
+               gap_cause):
+    """Downtime attributed to the processes that caused it.
+
+    A down stretch goes to the processes whose recovery alone would end it (``critical``),
+    split equally among them; when no single recovery would, to every process down then. The
+    part of a failover gap not already down goes to the process whose outage triggered the
+    failover (where gaps overlap, each gap keeps what it adds).
 
     Returns
     -------
@@ -324,17 +367,22 @@ def _attribute(states, starts, ends, K, trial_ticks, scale, gap_starts, gap_ends
     minutes : ndarray of float, shape (m, K)
         Minutes attributed to each process. [min]
     """
-    bits = ((states[:, None] >> np.arange(K)) & 1).astype(float)
+    blame = np.where(critical != 0, critical, states)
+    bits = ((blame[:, None] >> np.arange(K)) & 1).astype(float)
     share = (ends - starts) / scale / np.maximum(bits.sum(axis=1), 1)
     trial = [starts // trial_ticks]
     minutes = [bits * share[:, None]]
     if gap_starts.size:
-        gs, ge, gc = _sorted_union(gap_starts, gap_ends, trial_ticks, keep=gap_cause)
-        only_gap = (ge - gs) - (_covered(ge, starts, ends) - _covered(gs, starts, ends))
-        gbits = ((gc[:, None] >> np.arange(K)) & 1).astype(float)
-        gshare = only_gap / scale / np.maximum(gbits.sum(axis=1), 1)
+        order = np.argsort(gap_starts, kind="stable")
+        gs, ge, gc = gap_starts[order], gap_ends[order], gap_cause[order]
+        reach = np.maximum.accumulate(ge)
+        fresh = np.maximum(gs, np.concatenate([[0], reach[:-1]]))  # not in an earlier gap
+        fresh = np.minimum(fresh, ge)
+        only_gap = (ge - fresh) - (_covered(ge, starts, ends) - _covered(fresh, starts, ends))
+        contribution = np.zeros((gs.size, K))
+        contribution[np.arange(gs.size), gc] = only_gap / scale
         trial.append(gs // trial_ticks)
-        minutes.append(gbits * gshare[:, None])
+        minutes.append(contribution)
     return np.concatenate(trial), np.concatenate(minutes)
 
 
@@ -515,8 +563,9 @@ class SimulationResult:
 
     # aggregates ---------------------------------------------------------------
     def quantile(self, q) -> float:
-        """Quantile of annual downtime (exact when trials are kept, else from a 0.4 %-wide
-        histogram). [min per year]"""
+        """Quantile of annual downtime over trials (a trial's downtime divided by its years,
+        so multi-year trials average their years). Exact when trials are kept, else from a
+        histogram with bins 0.46 % wide. [min per year]"""
         if self._acc.keep:
             return float(np.quantile(self.downtime_minutes / self.years, q))
         counts = self._acc.histogram
@@ -548,7 +597,7 @@ class SimulationResult:
             "ci95_low": self.ci[0],
             "ci95_high": self.ci[1],
             "nines": nines(self.unavailability),
-            "exact_availability": None if self.exact is None else 1.0 - self.exact,
+            "exact_availability": None if self.exact is None else min(1.0, 1.0 - self.exact),
             "mean_annual_downtime_min": self.unavailability * MINUTES_PER_YEAR,
             "p50_annual_downtime_min": self.quantile(0.50),
             "p95_annual_downtime_min": self.quantile(0.95),
@@ -557,7 +606,7 @@ class SimulationResult:
             "expected_credit_percent": self._acc.total("month_credit") / n_months,
             "served_fraction": self.served_fraction,
             "exact_served_fraction": (None if self.exact_served is None
-                                      else 1.0 - self.exact_served),
+                                      else min(1.0, max(0.0, 1.0 - self.exact_served))),
             "incidents_per_year": self._acc.total("incidents") / (self.trials_run * self.years),
             "expected_down_episodes_in_sample": self.expected_down_episodes,
             "expected_unserved_episodes_in_sample": self.expected_unserved_episodes,
@@ -583,8 +632,13 @@ def _seed_sequence(seed):
     if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
                         and seed >= 0):
         return np.random.SeedSequence(seed)
-    raise ValueError(f"seed={seed!r} is not allowed: None, a non-negative int, a "
-                     "numpy SeedSequence or a numpy Generator")
+    if (isinstance(seed, (list, tuple)) and seed
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+                    for v in seed)):  # a result's seed_entropy, as given back
+        return np.random.SeedSequence(list(seed))
+    raise ValueError(f"seed={seed!r} is not allowed: None, a non-negative int (or a list of "
+                     "them, such as a result's seed_entropy), a numpy SeedSequence or a numpy "
+                     "Generator")
 
 
 def blocks_for(trials) -> list:
@@ -664,6 +718,8 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
                          "between 0 and 1, such as 0.05")
     limit = trials if target_rel_ci is None else (
         100 * trials if max_trials is None else _whole(max_trials, "max_trials"))
+    if limit < trials:
+        raise ValueError(f"max_trials={max_trials!r} is not allowed: at least trials={trials}")
     root = _seed_sequence(seed)
     structure = compile_structure(deployment, outages)
     tables = _Tables(structure)
@@ -689,19 +745,20 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
                     block += 1
                     if bar is not None:
                         bar.update(n)
-            if target_rel_ci is None or done >= limit:
+            if target_rel_ci is None:
                 break
             mean = acc.total("down") / done
-            var = max(acc.total("down_sq") / done - mean ** 2, 0.0)
+            var = max(acc.total("down_sq") / done - mean ** 2, 0.0) * done / max(done - 1, 1)
             if mean > 0 and _Z95 * math.sqrt(var / done) <= target_rel_ci * mean:
+                break  # the same half-width the result reports
+            if done >= limit:
+                warnings.warn(f"target_rel_ci={target_rel_ci} not reached within max_trials="
+                              f"{limit:,}", ModelWarning, stacklevel=2)
                 break
             goal = min(limit, done + trials)
     finally:
         if bar is not None:
             bar.close()
-    if target_rel_ci is not None and done >= limit:
-        warnings.warn(f"target_rel_ci={target_rel_ci} not reached within max_trials="
-                      f"{limit:,}", ModelWarning, stacklevel=2)
 
     return _result(deployment, structure, acc, years, figures, root.entropy)
 

@@ -192,3 +192,22 @@ def test_summary_and_process_table():
     assert row.rate_per_year == 3.0
     assert row.probability_down == pytest.approx(
         1 - math.exp(-3.0 / 525_600 * MIXED.duration.mean_minutes), rel=1e-12)
+
+
+def test_zero_capacity_destination_counts_as_zero():
+    """A destination of capacity 0 adds nothing (it is not unknown): served while eastus is up."""
+    deployment = Deployment(
+        (Destination("a", "eastus", 2e6), Destination("b", "westus", 0)),
+        (Endpoint("pe-a", "eastus", "a"), Endpoint("pe-b", "westus", "b")),
+        demand_connections=1e6)
+    assert exact_unavailability(deployment, FOUR_HOURS, metric="served") == pytest.approx(
+        q_of(1, 4), rel=1e-12)
+
+
+def test_too_many_processes_for_the_exact_sum():
+    from plcapacity.regions import region_names
+    regions = region_names()[:25]
+    deployment = Deployment(tuple(Destination(f"d-{r}", r) for r in regions),
+                            tuple(Endpoint(f"e-{r}", r, f"d-{r}") for r in regions))
+    with pytest.raises(ValueError, match="25 outage processes.*use simulate"):
+        exact_unavailability(deployment, FOUR_HOURS)

@@ -47,6 +47,15 @@ def three_regions_active_passive(delay=30.0):
         failover=Failover("active-passive", delay, ("pe-e", "pe-w", "pe-c")))
 
 
+def undersized_primary():
+    """Active-passive whose primary destination cannot hold the demand: unserved even with
+    every region up (helper review finding)."""
+    return Deployment(
+        (Destination("small", "eastus", 1e6), Destination("big", "westus", 3e6)),
+        (Endpoint("e0", "eastus", "small"), Endpoint("e1", "westus", "big")),
+        demand_connections=2e6, failover=Failover("active-passive", 30.0, ("e0", "e1")))
+
+
 FREQUENT = OutageModel(12.0, {"law": "exponential", "mean_hours": 30})
 GROUPED = OutageModel(8.0, {"law": "lognormal", "median_hours": 12, "p95_hours": 60},
                       groups=(OutageGroup("us-pair", ("eastus", "westus"), 3.0,
@@ -60,7 +69,14 @@ def _check_against_exact(result, exact, se, z=4.0):
 
 # ----------------------------------------------------------------------------- sim vs exact
 
+def undersized_primary_no_delay():
+    d = undersized_primary()
+    return Deployment(d.destinations, d.endpoints, d.demand_connections,
+                      Failover("active-passive", 0.0, d.failover.order))
+
+
 CASES = {
+    "undersized-primary": (undersized_primary_no_delay, FREQUENT, "served"),
     "shared-destination": (two_regions_shared_destination, FREQUENT, "reachable"),
     "correlated-group": (active_active_with_group, GROUPED, "reachable"),
     "served-shortfall": (shortfall, FREQUENT, "served"),
@@ -174,9 +190,12 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla):
                 previous_active = segments[i - 1][5]
                 a, _, down_set, _, _, active, usable = segments[i]
                 if previous_active >= 0 and active >= 0 and not usable[previous_active] and a > 0:
-                    back = next((seg[0] for seg in segments[i:] if seg[6][previous_active]), T)
-                    gaps.append((a, min(a + delay, back), down_set))
-
+                    # until the failed endpoint or a higher-priority one is active again
+                    back = next((seg[0] for seg in segments[i:]
+                                 if 0 <= seg[5] <= previous_active), T)
+                    trigger = next(k for s, e, k in mine if s == a)
+                    if min(a + delay, back) > a:
+                        gaps.append((a, min(a + delay, back), trigger))
         def union(pieces):
             merged = []
             for s, e in sorted(pieces):
@@ -187,9 +206,9 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla):
             return merged
 
         down = union([(a, b) for a, b, _, r, *_ in segments if not r and b > a]
-                     + [(s, e) for s, e, _ in gaps if e > s])
+                     + [(s, e) for s, e, _ in gaps])
         unserved = union([(a, b) for a, b, _, _, sv, *_ in segments if not sv and b > a]
-                         + [(s, e) for s, e, _ in gaps if e > s])
+                         + [(s, e) for s, e, _ in gaps])
         monthly = {}
         for s, e in down:
             for m in range(len(edges) - 1):
@@ -199,12 +218,16 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla):
         cause = [0.0] * len(processes)
         down_segments = [(a, b, d) for a, b, d, r, *_ in segments if not r and b > a]
         for a, b, d in down_segments:
-            for k in d:
-                cause[k] += (b - a) / scale / len(d)
-        for s, e, d in union_with_cause(gaps):
-            covered = sum(max(0, min(e, b) - max(s, a)) for a, b, _ in down_segments)
-            for k in d:
-                cause[k] += ((e - s) - covered) / scale / len(d)
+            critical = [k for k in d if evaluate(d - {k})[0]]
+            blamed = critical or sorted(d)
+            for k in blamed:
+                cause[k] += (b - a) / scale / len(blamed)
+        reach = 0
+        for s, e, k in sorted(gaps):
+            fresh = min(max(s, reach), e)
+            reach = max(reach, e)
+            covered = sum(max(0, min(e, b) - max(fresh, a)) for a, b, _ in down_segments)
+            cause[k] += ((e - fresh) - covered) / scale
         per_trial["downtime"].append(sum(e - s for s, e in down) / scale)
         per_trial["unserved"].append(sum(e - s for s, e in unserved) / scale)
         per_trial["incidents"].append(len(down))
@@ -213,20 +236,8 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla):
     return per_trial
 
 
-def union_with_cause(gaps):
-    """Merge overlapping gaps; a merged gap keeps the cause of its first failover."""
-    merged = []
-    for s, e, d in sorted(gaps, key=lambda g: g[0]):
-        if e <= s:
-            continue
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e, d])
-    return merged
-
-
 BRUTE_CASES = {
+    "undersized-primary": (undersized_primary(), FREQUENT),
     "active-passive-gaps": (three_regions_active_passive(delay=600.0), GROUPED),
     "active-passive-short-delay": (three_regions_active_passive(delay=5.0), FREQUENT),
     "active-active-served": (shortfall(), GROUPED),

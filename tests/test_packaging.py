@@ -22,13 +22,13 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
     for extra in project["optional-dependencies"].values():
         wanted |= set(map(_requirement, extra))
     listed = set()
-    in_dependencies = False
+    in_pip = False
     for line in (ROOT / "environment.yml").read_text().splitlines():
-        if line.startswith("dependencies:"):
-            in_dependencies = True
+        if line.strip() == "- pip:":
+            in_pip = True
             continue
-        match = re.match(r"^  - (\S.*)$", line)  # top-level entries only, not the pip: list
-        if in_dependencies and match and not match.group(1).startswith("pip"):
+        match = re.match(r"^      - (\S.*)$", line)  # the pip: list
+        if in_pip and match and not match.group(1).startswith("-e"):
             listed.add(_requirement(match.group(1)))
     listed = {dep for dep in listed if not dep.startswith("python")}
     assert listed == wanted

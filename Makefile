@@ -1,5 +1,5 @@
 # Two entry points, each creating the local virtual environment (.venv) on first use:
-#   make run    the main job: size the bundled example services
+#   make run    the main job: a batch run over the bundled example services (results.csv)
 #   make test   the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/plcapacity size --input data/examples/sizing-requests.csv
+	$(BIN)/plcapacity batch data/examples/services.csv -o results.csv
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

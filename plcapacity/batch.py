@@ -469,22 +469,18 @@ def _availability_columns(deployment, outages, summaries, figures, years, seed, 
 
 
 class _Inline:
-    """Runs tasks in this process (one core, or a single task)."""
+    """Runs tasks in this process (one core, or a single task), one at a time as results
+    are asked for, so that each finished row is checkpointed before the next starts."""
 
     def submit(self, function, *args):
-        return _Done(function(*args))
+        return (function, args)
 
     def results(self, futures):
-        for key, future in futures.items():
-            yield key, future.value
+        for key, (function, args) in futures.items():
+            yield key, function(*args)
 
     def close(self):
         pass
-
-
-class _Done:
-    def __init__(self, value):
-        self.value = value
 
 
 class _Processes:

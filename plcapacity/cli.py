@@ -427,7 +427,9 @@ def _batch_overview(results: pd.DataFrame) -> pd.DataFrame:
 def _run_batch(args, out, err):
     from .batch import columns_table, run_batch, write_results
     if args.columns:
-        out.write(columns_table().to_string(index=False) + "\n")
+        for row in columns_table().itertuples():
+            out.write(f"{row.column} [{row.unit}]  default: {row.default}\n"
+                      f"    allowed: {row.allowed}\n    {row.meaning}\n")
         return EXIT_OK
     if args.scenarios is None:
         raise UsageError("plcapacity batch: give a scenario table (or --columns)")

@@ -29,8 +29,8 @@ REQUEST_COLUMNS = {
     "overflow_probability": ("-", "none", "size on the usable ceiling at this probability"),
 }
 
-_RESULT_COLUMNS = ["service", "pls_count", "nat_ips", "backend_vms", "ceiling",
-                   "ceiling_after_failures", "ports_needed", "utilization_after_failures",
+_RESULT_COLUMNS = ["service", "pls_count", "nat_ips", "backend_vms", "ceiling", "ports_needed",
+                   "port_capacity_after_failures", "utilization_after_failures",
                    "spare_connections", "binding_limit", "pe_monthly_cost_usd", "warning"]
 
 
@@ -82,8 +82,8 @@ def size_requests(requests: pd.DataFrame, *, defaults: dict | None = None) -> pd
     -------
     pandas.DataFrame
         One row per request: ``service`` and the best configuration's ``pls_count``,
-        ``nat_ips``, ``backend_vms``, ``ceiling`` [connections], ``ceiling_after_failures``
-        [connections], ``ports_needed`` [ports], ``utilization_after_failures`` [0-1],
+        ``nat_ips``, ``backend_vms``, ``ceiling`` [connections], ``ports_needed`` [ports],
+        ``port_capacity_after_failures`` [ports], ``utilization_after_failures`` [0-1],
         ``spare_connections`` [connections], ``binding_limit``, ``pe_monthly_cost_usd`` [USD]
         and ``warning`` (a capacity warning, or empty).
 

@@ -21,6 +21,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_connection_ceiling.py
 	$(BIN)/python benchmarks/bench_montecarlo.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache dist build

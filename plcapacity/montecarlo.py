@@ -40,7 +40,8 @@ from .outages import MINUTES_PER_YEAR, FixedDuration
 from .sla import month_edges_minutes
 
 __all__ = ["simulate", "SimulationResult", "BLOCK_TRIALS", "block_summaries",
-           "result_from_summaries", "exact_figures", "blocks_for"]
+           "result_from_summaries", "exact_figures", "blocks_for",
+           "availability_by_region_count"]
 
 #: Trials per seeding block: the unit of reproducibility. Changing it changes the numbers.
 BLOCK_TRIALS = 65_536
@@ -843,3 +844,46 @@ def result_from_summaries(deployment, outages, summaries, *, years, seed, figure
         acc.add_summary(index, summary)
     figures = exact_figures(deployment, outages) if figures is None else figures
     return _result(deployment, structure, acc, years, figures, seed.entropy)
+
+
+def availability_by_region_count(regions, outages, *, trials=100_000, seed=None,
+                                 capacity_connections=None, demand_connections=None):
+    """Availability as endpoints are added region by region: exact and simulated.
+
+    Deployment ``n`` has, in each of the first ``n`` of ``regions``, a private endpoint and
+    the PLS it connects to (active-active).
+
+    Parameters
+    ----------
+    regions : sequence of str
+    outages : OutageModel
+    trials : int
+        Simulated trials per deployment.
+    seed : int, optional
+        Deployment ``n`` uses the ``n``-th child of this seed.
+    capacity_connections, demand_connections : float, optional
+        Per-PLS capacity and the demand, for the served metric. [connections]
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per count: ``regions`` [-], ``exact_availability``, ``availability``,
+        ``ci_low``, ``ci_high``, ``served_fraction`` [-] and ``mean_annual_downtime_min``
+        [min per year].
+    """
+    from .deployment import Deployment, Destination, Endpoint
+    rows = []
+    children = _seed_sequence(seed).spawn(len(regions))
+    for n in range(1, len(regions) + 1):  # a handful of deployments
+        chosen = regions[:n]
+        deployment = Deployment(
+            tuple(Destination(f"pls-{r}", r, capacity_connections) for r in chosen),
+            tuple(Endpoint(f"pe-{r}", r, f"pls-{r}") for r in chosen),
+            demand_connections)
+        result = simulate(deployment, outages, trials=trials, seed=children[n - 1],
+                          keep_trials=False, progress=False)
+        rows.append(dict(regions=n, exact_availability=1 - result.exact,
+                         availability=result.availability, ci_low=result.ci[0],
+                         ci_high=result.ci[1], served_fraction=result.served_fraction,
+                         mean_annual_downtime_min=result.unavailability * MINUTES_PER_YEAR))
+    return pd.DataFrame(rows)

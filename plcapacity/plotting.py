@@ -1,0 +1,349 @@
+"""Pictures for capacity reviews: one function per picture, ``ax=None`` in, the Axes out.
+
+Every function draws on the Axes it is given (or a new figure's), labels its axes with
+units, and returns the Axes so that report authors can restyle or save it. matplotlib is
+imported inside the functions, so importing :mod:`plcapacity` never needs a display.
+
+>>> import plcapacity.plotting as plots
+>>> ax = plots.ceiling_heatmap(backend_vms=[2, 4, 8, 16])        # doctest: +SKIP
+>>> ax.figure.savefig("ceilings.png")                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .capacity import ceiling_table, connection_ceiling, effective_ceiling, ports_needed
+
+__all__ = [
+    "ceiling_heatmap", "ceiling_vs_demand", "ports_needed_by_rate", "effective_vs_nominal",
+    "downtime_histogram", "downtime_cdf", "availability_vs_regions", "monthly_slo_misses",
+    "downtime_causes", "batch_overview",
+]
+
+
+def _axes(ax, figsize=(6.4, 4.2)):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _thousands(axis):
+    from matplotlib.ticker import FuncFormatter
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+
+
+def _compact(value):
+    """1,280,000 -> '1.28M' (for cell labels)."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.0f}"
+
+
+# ----------------------------------------------------------------------------- capacity
+
+
+def ceiling_heatmap(nat_ips=range(1, 9), backend_vms=(1, 2, 4, 8, 16, 32, 64), pls_count=1, *,
+                    max_connections_per_vm=None, ax=None):
+    """Connection ceiling over NAT IPs x backend VMs, with the binding limit marked.
+
+    Parameters
+    ----------
+    nat_ips, backend_vms : sequence of int
+        Grid values. [-]
+    pls_count : int
+        PLS on the load balancer. [-]
+    max_connections_per_vm : float, optional
+        Per-VM cap; cells where it binds instead of the NAT ports are hatched. [connections]
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.colors import LogNorm
+    from matplotlib.patches import Rectangle
+    ax = _axes(ax)
+    table = ceiling_table(list(nat_ips), list(backend_vms), pls_count,
+                          max_connections_per_vm=max_connections_per_vm)
+    grid = table.pivot(index="backend_vms", columns="nat_ips", values="ceiling")
+    binding = table.pivot(index="backend_vms", columns="nat_ips", values="binding_limit")
+    image = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis",
+                      norm=LogNorm())
+    ax.set_xticks(range(grid.shape[1]), grid.columns)
+    ax.set_yticks(range(grid.shape[0]), grid.index)
+    for (row, col), value in np.ndenumerate(grid.to_numpy(dtype=float)):
+        vm_bound = binding.iat[row, col] == "vm_connections"
+        ax.text(col, row, _compact(value) + ("*" if vm_bound else ""), ha="center",
+                va="center", fontsize=7, color="white" if value < grid.to_numpy().max() / 8
+                else "black")
+        if vm_bound:
+            ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, hatch="//",
+                                   edgecolor="white", linewidth=0))
+    colorbar = ax.figure.colorbar(image, ax=ax)
+    colorbar.set_label("connection ceiling [connections]")
+    ax.set_xlabel("NAT IPs per PLS [-]")
+    ax.set_ylabel("backend VMs [-]")
+    note = (f"; * and hatching: max_connections_per_vm={max_connections_per_vm:,.0f} binds"
+            if max_connections_per_vm else "; NAT ports bind everywhere")
+    ax.set_title(f"Ceiling, {pls_count} PLS{note}", fontsize=9)
+    return ax
+
+
+def ceiling_vs_demand(ceiling, demand, *, headroom=0.2, growth_per_year=0.0, months=36,
+                      ax=None):
+    """Demand growing against a ceiling, with the headroom line and the month it is reached.
+
+    Parameters
+    ----------
+    ceiling : float
+        Connections (or ports) the deployment carries. [connections]
+    demand : float
+        Today's demand in the same unit. [connections]
+    headroom : float
+        Spare fraction kept on top of the demand. [-]
+    growth_per_year : float
+        Compound demand growth (0.3 = +30 % a year). [-]
+    months : int
+        Horizon. [months]
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    month = np.linspace(0, months, 200)
+    growing = demand * (1 + growth_per_year) ** (month / 12)
+    ax.plot(month, growing, label="demand")
+    ax.plot(month, growing * (1 + headroom), linestyle="--",
+            label=f"demand + {headroom:.0%} headroom")
+    ax.axhline(ceiling, color="black", label="ceiling")
+    if growth_per_year > 0 and demand < ceiling:
+        reach = 12 * np.log(ceiling / demand) / np.log1p(growth_per_year)
+        if reach <= months:
+            ax.axvline(reach, color="red", linestyle=":", label=f"ceiling in {reach:.1f} months")
+    ax.set_xlabel("months from now [months]")
+    ax.set_ylabel("connections [connections]")
+    _thousands(ax.yaxis)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def ports_needed_by_rate(concurrent_connections, rates=None, hold_times=(16, 65, 120, 240), *,
+                         ax=None):
+    """Ports in use against the new-connection rate, one line per port hold time.
+
+    Parameters
+    ----------
+    concurrent_connections : float
+        Open connections. [connections]
+    rates : array-like, optional
+        New connections per second (default: 1 to 100,000, log-spaced). [1/s]
+    hold_times : sequence of float
+        Port hold times after close. [s]
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    rates = np.logspace(0, 5, 60) if rates is None else np.asarray(rates, dtype=float)
+    for hold in hold_times:
+        ax.plot(rates, ports_needed(concurrent_connections, rates, hold),
+                label=f"hold {hold:g} s")
+    ax.axhline(concurrent_connections, color="grey", linestyle=":", label="open connections")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("new connections [1/s]")
+    ax.set_ylabel("ports in use [ports]")
+    _thousands(ax.yaxis)
+    ax.legend(fontsize=8, title="Little's law", title_fontsize=8)
+    return ax
+
+
+def effective_vs_nominal(nat_ips=8, backend_vms=(1, 10, 100, 1000), pls_count=1,
+                         probabilities=None, *, ax=None):
+    """Usable share of the nominal ceiling as the accepted overflow probability changes.
+
+    Parameters
+    ----------
+    nat_ips, pls_count : int
+    backend_vms : sequence of int
+        One line per VM count. [-]
+    probabilities : array-like, optional
+        Overflow probabilities (default: 1e-9 to 1e-1, log-spaced). [-]
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    probabilities = (np.logspace(-9, -1, 25) if probabilities is None
+                     else np.asarray(probabilities, dtype=float))
+    for vms in backend_vms:
+        nominal = connection_ceiling(nat_ips, vms, pls_count)
+        usable = [effective_ceiling(nat_ips, vms, pls_count, overflow_probability=p)
+                  for p in probabilities]  # one bisection per point of the curve
+        ax.plot(probabilities, np.asarray(usable) / nominal, marker=".",
+                label=f"{vms:,} VMs ({nat_ips * vms * pls_count:,} pools)")
+    ax.set_xscale("log")
+    ax.set_xlabel("accepted probability that a port pool overflows [-]")
+    ax.set_ylabel("effective / nominal ceiling [-]")
+    ax.set_title(f"{pls_count} PLS x {nat_ips} NAT IPs", fontsize=9)
+    ax.legend(fontsize=8)
+    return ax
+
+
+# ----------------------------------------------------------------------------- availability
+
+
+def _annual_downtime(result):
+    return np.asarray(result.downtime_minutes, dtype=float) / result.years
+
+
+def downtime_histogram(result, *, ax=None, bins=60):
+    """Histogram of annual downtime over simulated trials, with the SLO's yearly budget.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        From :func:`plcapacity.simulate` (per-trial results kept).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    annual = _annual_downtime(result)
+    budget = result.sla.yearly_budget_minutes
+    positive = annual[annual > 0]
+    share_zero = 1 - positive.size / annual.size
+    if positive.size:
+        edges = np.geomspace(max(positive.min(), 1e-2), max(positive.max(), budget) * 1.05,
+                             bins)
+        ax.hist(positive, bins=edges, weights=np.full(positive.size, 1 / annual.size),
+                color="tab:blue", alpha=0.8)
+        ax.set_xscale("log")
+    ax.axvline(budget, color="red", linestyle="--",
+               label=f"{result.sla.slo_percent:g} % budget: {budget:.1f} min/yr")
+    ax.set_xlabel("annual downtime [min]")
+    ax.set_ylabel("share of simulated years [-]")
+    ax.set_title(f"{annual.size:,} simulated years; {share_zero:.1%} had no downtime",
+                 fontsize=9)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def downtime_cdf(result, *, ax=None):
+    """Cumulative distribution of annual downtime, with the SLO's yearly budget marked."""
+    ax = _axes(ax)
+    annual = np.sort(_annual_downtime(result))
+    share = np.arange(1, annual.size + 1) / annual.size
+    ax.step(annual, share, where="post")
+    budget = result.sla.yearly_budget_minutes
+    within = np.mean(annual <= budget)
+    ax.axvline(budget, color="red", linestyle="--",
+               label=f"budget {budget:.1f} min/yr: {within:.2%} of years within")
+    if annual[-1] > 0:
+        ax.set_xscale("symlog", linthresh=max(budget / 10, 1e-2))
+    ax.set_xlim(left=0)
+    ax.set_ylim(min(share[0], 0.9), 1.0005)
+    ax.set_xlabel("annual downtime [min]")
+    ax.set_ylabel("share of years with at most this downtime [-]")
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def availability_vs_regions(table, *, ax=None):
+    """Availability against the number of regions with endpoints: exact and simulated (CI).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`plcapacity.availability.by_region_count`: columns ``regions``,
+        ``exact_availability``, ``availability``, ``ci_low``, ``ci_high``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    unavailability = 1 - table["exact_availability"].clip(upper=1 - 1e-16)
+    ax.plot(table["regions"], unavailability, marker="o", label="exact (steady state)")
+    simulated = 1 - table["availability"]
+    low = simulated - (1 - table["ci_high"])
+    high = (1 - table["ci_low"]) - simulated
+    shown = simulated > 0
+    ax.errorbar(table["regions"][shown], simulated[shown],
+                yerr=[low[shown], high[shown]], fmt="s", capsize=3,
+                label="simulated, 95 % CI")
+    ax.set_yscale("log")
+    ax.set_xticks(table["regions"])
+    ax.set_xlabel("regions with an endpoint and a PLS [-]")
+    ax.set_ylabel("unavailability [-] (1e-4 = 99.99 %)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def monthly_slo_misses(result, *, ax=None):
+    """Probability that each calendar month misses the SLO (bars) and its mean credit."""
+    ax = _axes(ax)
+    uptime = result.monthly_uptime_percent
+    months = uptime.shape[1]
+    below = uptime < result.sla.slo_percent
+    per_month = below.reshape(-1, months // 12, 12).mean(axis=(0, 1))  # Jan..Dec over years
+    names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    ax.bar(names[:per_month.size], per_month, color="tab:orange")
+    ax.axhline(per_month.mean(), color="black", linestyle=":",
+               label=f"any month: {per_month.mean():.2%}")
+    ax.set_xlabel("calendar month")
+    ax.set_ylabel(f"P(uptime < {result.sla.slo_percent:g} %) [-]")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def downtime_causes(result, *, ax=None):
+    """Mean downtime per year attributed to each outage process (region or group)."""
+    ax = _axes(ax)
+    causes = result.causes()
+    causes = causes[causes > 0] if (causes > 0).any() else causes
+    ax.barh(causes.index[::-1], causes.to_numpy()[::-1], color="tab:red")
+    ax.set_xlabel("downtime attributed [min per year]")
+    ax.set_ylabel("outage process")
+    return ax
+
+
+def batch_overview(results, *, ax=None, label=True):
+    """Per service: utilization after failures against the risk of a month below the SLO.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        From :func:`plcapacity.run_batch`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.ticker import PercentFormatter
+    ax = _axes(ax, figsize=(7.2, 4.8))
+    ok = results[results["status"] == "ok"]
+    risk = ok["p_month_below_slo"].fillna(0)
+    colors = np.where(ok["p_month_below_slo"].isna(), "grey",
+                      np.where(risk > 0.05, "tab:red", "tab:blue"))
+    ax.scatter(ok["utilization_after_failures"], risk, c=colors, s=30)
+    if label:
+        for row, y in zip(ok.itertuples(), risk):
+            ax.annotate(row.service, (row.utilization_after_failures, y), fontsize=7,
+                        xytext=(3, 2), textcoords="offset points")
+    ax.axvline(1 / 1.2, color="grey", linestyle=":", label="20 % headroom used up")
+    ax.set_xlabel("utilization after tolerated VM failures [-]")
+    ax.set_ylabel("P(a month misses the SLO) [-] (grey: no regions)")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(fontsize=8)
+    return ax

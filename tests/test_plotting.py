@@ -1,0 +1,99 @@
+"""Every picture: real matplotlib figures on the Agg backend, labelled axes, closed after."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import plcapacity as plc  # noqa: E402
+from plcapacity import plotting  # noqa: E402
+from plcapacity.batch import run_batch  # noqa: E402
+from plcapacity.limits import data_path  # noqa: E402
+from plcapacity.montecarlo import availability_by_region_count  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def result():
+    deployment, outages = plc.load_deployment(
+        data_path("examples/three-region-active-passive.toml"))
+    return plc.simulate(deployment, outages, trials=20_000, seed=1)
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return run_batch(data_path("examples/services.csv"), trials=2_000, seed=1, workers=1)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def check(ax, xlabel_unit="[", ylabel_unit="["):
+    assert isinstance(ax, matplotlib.axes.Axes)
+    assert xlabel_unit in ax.get_xlabel() or ax.get_xlabel() == "calendar month"
+    assert ylabel_unit in ax.get_ylabel() or ax.get_ylabel() == "outage process"
+    ax.figure.canvas.draw()  # really renders on Agg
+    return ax
+
+
+def test_ceiling_heatmap_marks_binding_limit():
+    ax = check(plotting.ceiling_heatmap(nat_ips=[1, 8], backend_vms=[1, 10],
+                                        max_connections_per_vm=300_000))
+    labels = [t.get_text() for t in ax.texts]
+    assert "64k" in labels and "3M*" in labels     # 8 NAT IPs x 10 VMs capped at 3,000,000
+    assert len(ax.patches) == 2                    # the two cells where the VM cap binds
+
+
+def test_ceiling_vs_demand_marks_the_month():
+    ax = check(plotting.ceiling_vs_demand(3e6, 1.5e6, growth_per_year=0.4))
+    months = 12 * np.log(2) / np.log(1.4)
+    assert any(f"{months:.1f} months" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_ports_and_effective_ceiling_pictures():
+    ax = check(plotting.ports_needed_by_rate(100_000, hold_times=(65,)))
+    line = ax.get_lines()[0]
+    assert np.allclose(line.get_ydata(), 100_000 + line.get_xdata() * 65)
+    ax = check(plotting.effective_vs_nominal(backend_vms=(10,), probabilities=[1e-6, 1e-3]))
+    ratio = ax.get_lines()[0].get_ydata()
+    assert ratio[1] == pytest.approx(plc.effective_ceiling(8, 10) / 5_120_000)
+    assert ax.get_xscale() == "log"
+
+
+def test_downtime_pictures(result):
+    ax = check(plotting.downtime_histogram(result))
+    budget = result.sla.yearly_budget_minutes
+    assert any(np.allclose(l.get_xdata(), budget) for l in ax.get_lines())
+    ax = check(plotting.downtime_cdf(result))
+    step = ax.get_lines()[0]
+    assert step.get_ydata()[-1] == pytest.approx(1.0)
+    check(plotting.monthly_slo_misses(result))
+    ax = check(plotting.downtime_causes(result))
+    assert "eastus" in [t.get_text() for t in ax.get_yticklabels()]
+
+
+def test_availability_vs_regions():
+    outages = plc.OutageModel(20.0, {"law": "fixed", "hours": 10})
+    table = availability_by_region_count(["eastus", "westus2"], outages, trials=5_000, seed=1)
+    q = outages.processes(["eastus"])[0].probability_down
+    assert table.exact_availability.tolist() == pytest.approx([1 - q, 1 - q ** 2])
+    ax = check(plotting.availability_vs_regions(table))
+    assert ax.get_yscale() == "log"
+
+
+def test_batch_overview(batch):
+    ax = check(plotting.batch_overview(batch))
+    labels = {t.get_text() for t in ax.texts}
+    assert "telemetry-ingest" in labels and len(labels) == (batch.status == "ok").sum()
+
+
+def test_draws_on_given_axes():
+    fig, axes = plt.subplots(1, 2)
+    assert plotting.ceiling_heatmap(ax=axes[0]) is axes[0]
+    assert plotting.ports_needed_by_rate(1_000, ax=axes[1]) is axes[1]

@@ -30,6 +30,7 @@ import pandas as pd
 from .capacity import (_configurations, _deployment_figures, _requirements, _vm_counts, size)
 from .deployment import Deployment, Destination, Endpoint, Failover, load_deployment
 from .exceptions import CapacityWarning, InfeasibleDemandError
+from .files import atomic_write
 from .limits import get_limits
 from .montecarlo import block_summaries, blocks_for, exact_figures, result_from_summaries
 from .outages import OutageModel
@@ -773,17 +774,7 @@ def write_results(frame, path):
     if suffix not in (".csv", ".parquet", ".json"):
         raise ValueError(f"{path}: output format {suffix or '(none)'} is not allowed: .csv, "
                          ".parquet or .json")
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        if suffix == ".csv":
-            frame.to_csv(temporary, index=False)
-        elif suffix == ".parquet":
-            frame.to_parquet(temporary, index=False)
-        else:
-            frame.to_json(temporary, orient="records", indent=1)
-        with open(temporary, "rb") as stream:
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    writers = {".csv": lambda target: frame.to_csv(target, index=False),
+               ".parquet": lambda target: frame.to_parquet(target, index=False),
+               ".json": lambda target: frame.to_json(target, orient="records", indent=1)}
+    atomic_write(path, writers[suffix])

@@ -8,6 +8,7 @@ Usage::
     plcapacity simulate deployment.toml --trials 1e6 --seed 7
     plcapacity exact deployment.toml
     plcapacity batch data/examples/services.csv -o results.csv [--resume] [--scheduler ADDR]
+    plcapacity report data/examples/services.csv -o report.html
     plcapacity --version
 
 The CLI is thin: it parses, calls the public functions of :mod:`plcapacity` and prints. Bad
@@ -220,6 +221,24 @@ def _build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--no-progress", action="store_true", help="no progress bar")
     batch.add_argument("--columns", action="store_true",
                        help="list the scenario columns (unit, default, allowed) and exit")
+
+    report = commands.add_parser(
+        "report", help="a self-contained HTML report of a batch run",
+        description="Run a batch over a scenario table and write one HTML file (figures "
+                    "embedded) for people who never open Python: sizing per service, limits "
+                    "at risk, availability and SLO risk, and the assumptions.")
+    report.add_argument("scenarios", help="scenario table (.csv, .parquet, .json)")
+    report.add_argument("-o", "--output", required=True, metavar="FILE.html",
+                        help="the report (written atomically)")
+    for flag, kind, default, text in (
+            ("--trials", _positive_whole, 100_000, "simulated trials per row (default: 100000)"),
+            ("--years", _positive_whole, 1, "years per trial (default: 1)"),
+            ("--seed", _whole, None, "batch seed"),
+            ("--workers", _positive_whole, None, "local processes (default: all cores)")):
+        report.add_argument(flag, type=kind, default=default, metavar="N", help=text)
+    report.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    report.add_argument("--title", default="Private Link capacity and availability")
+    report.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
@@ -464,6 +483,26 @@ def _run_batch(args, out, err):
     return EXIT_OK if failed.empty else EXIT_INFEASIBLE
 
 
+def _run_report(args, out, err):
+    import matplotlib
+    matplotlib.use("Agg")  # files, not windows
+    from .batch import run_batch
+    from .report import batch_report, write_report
+    if not args.output.lower().endswith((".html", ".htm")):
+        raise UsageError(f"plcapacity report: -o {args.output}: the report is an .html file")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelWarning)
+        results = run_batch(args.scenarios, trials=args.trials, years=args.years,
+                            seed=args.seed, scheduler=args.scheduler, workers=args.workers,
+                            progress=False if args.no_progress else None)
+    write_report(batch_report(results, title=args.title, source=args.scenarios,
+                              trials=args.trials * args.years, seed=args.seed), args.output)
+    failed = int((results["status"] != "ok").sum())
+    out.write(f"report of {len(results)} services ({failed} failed) in {args.output}\n")
+    _report_warnings(caught, err)
+    return EXIT_OK if failed == 0 else EXIT_INFEASIBLE
+
+
 def main(argv=None, *, out=None, err=None) -> int:
     """Run the command line; returns the exit code.
 
@@ -481,7 +520,7 @@ def main(argv=None, *, out=None, err=None) -> int:
             parser.print_help(out)
             return EXIT_USAGE
         run = {"ceiling": _run_ceiling, "size": _run_size, "simulate": _run_simulate,
-               "exact": _run_exact, "batch": _run_batch}[args.command]
+               "exact": _run_exact, "batch": _run_batch, "report": _run_report}[args.command]
         return run(args, out, err)
     except SystemExit as stop:  # --help and --version
         return stop.code or EXIT_OK

@@ -18,7 +18,7 @@ from .capacity import ceiling_table, connection_ceiling, effective_ceiling, port
 __all__ = [
     "ceiling_heatmap", "ceiling_vs_demand", "ports_needed_by_rate", "effective_vs_nominal",
     "downtime_histogram", "downtime_cdf", "availability_vs_regions", "monthly_slo_misses",
-    "downtime_causes", "batch_overview",
+    "downtime_causes", "batch_overview", "utilization_by_service", "slo_risk_by_service",
 ]
 
 
@@ -346,4 +346,42 @@ def batch_overview(results, *, ax=None, label=True):
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(fontsize=8)
+    return ax
+
+
+def utilization_by_service(results, *, ax=None):
+    """Utilization after tolerated failures per service, coloured by the binding limit."""
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import PercentFormatter
+    ok = results[results["status"] == "ok"].sort_values("utilization_after_failures")
+    ax = _axes(ax, figsize=(7.2, max(3.0, 0.22 * len(ok) + 1)))
+    palette = {"nat_ports": "tab:blue", "vm_connections": "tab:green",
+               "hash_overflow": "tab:purple"}
+    ax.barh(ok["service"], ok["utilization_after_failures"],
+            color=[palette.get(b, "grey") for b in ok["binding_limit"]])
+    ax.axvline(1.0, color="red", linestyle="--")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("utilization after tolerated VM failures [-]")
+    ax.set_ylabel("service")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.legend(handles=[Patch(color=c, label=b) for b, c in palette.items()
+                       if b in set(ok["binding_limit"])], fontsize=8, title="binding limit",
+              title_fontsize=8, loc="lower right")
+    return ax
+
+
+def slo_risk_by_service(results, *, ax=None):
+    """Probability that a month misses the SLO, per service with regions (largest first)."""
+    from matplotlib.ticker import PercentFormatter
+    shown = results[results["p_month_below_slo"].notna()].sort_values("p_month_below_slo")
+    ax = _axes(ax, figsize=(7.2, max(3.0, 0.22 * len(shown) + 1)))
+    ax.barh(shown["service"], shown["p_month_below_slo"], color="tab:orange")
+    for y, (risk, credit) in enumerate(zip(shown["p_month_below_slo"],
+                                           shown["expected_credit_percent"])):
+        ax.annotate(f"credit {credit:.2f} %", (risk, y), fontsize=6, xytext=(3, -2),
+                    textcoords="offset points")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("P(a calendar month misses the SLO) [-]")
+    ax.set_ylabel("service")
+    ax.tick_params(axis="y", labelsize=7)
     return ax

@@ -7,8 +7,9 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import limits, regions
+from . import limits, plotting, regions
 from .availability import exact_summary, exact_unavailability
+from .batch import run_batch
 from .capacity import (
     ceiling_table,
     connection_ceiling,
@@ -51,7 +52,9 @@ __all__ = [
     "get_limits",
     "limits",
     "overflow_probability",
+    "plotting",
     "ports_needed",
+    "run_batch",
     "regions",
     "size",
 ]

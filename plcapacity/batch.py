@@ -439,11 +439,18 @@ def _row_key(deployment, outages, trials, years, entropy):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _simulate_task(deployment, outages, years, seed, blocks, with_figures):
-    """One task: some blocks of one row (and the row's exact figures, once per row)."""
+def _simulate_task(deployment, outages, years, seed, blocks, with_figures, trials=None):
+    """One task: some blocks of one row (and the row's exact figures, once per row).
+
+    With ``trials`` (the task holds all of the row's blocks), the row's result columns are
+    computed here too, so that the worker, not the coordinating process, does that work.
+    """
     figures = exact_figures(deployment, outages) if with_figures else None
-    return figures, block_summaries(deployment, outages, years=years, seed=seed,
-                                    blocks=blocks)
+    summaries = block_summaries(deployment, outages, years=years, seed=seed, blocks=blocks)
+    if trials is not None:
+        return "columns", _availability_columns(deployment, outages, summaries, figures,
+                                                years, seed, trials)
+    return figures, summaries
 
 
 def _availability_columns(deployment, outages, summaries, figures, years, seed, trials):
@@ -693,7 +700,8 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
         row_info[i] = dict(key=key, seed=row_seed, parts=len(groups), got=[], figures=None,
                            deployment=deployment, outages=outages)
         for g, group in enumerate(groups):
-            tasks[(i, g)] = (deployment, outages, years, row_seed, group, g == 0)
+            whole_row = trials if len(groups) == 1 else None
+            tasks[(i, g)] = (deployment, outages, years, row_seed, group, g == 0, whole_row)
 
     executor = _executor(scheduler, workers, len(tasks))
     bar = _bar(progress, len(tasks))
@@ -701,6 +709,12 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
         futures = {key: executor.submit(_simulate_task, *args) for key, args in tasks.items()}
         for (i, g), (figures, summaries) in executor.results(futures):
             info = row_info[i]
+            if figures == "columns":  # the worker finished the whole row
+                availability[i] = summaries
+                checkpoint.add(info["key"], availability[i])
+                if bar is not None:
+                    bar.update(1)
+                continue
             info["got"].extend(summaries)
             if figures is not None:
                 info["figures"] = figures

@@ -37,7 +37,7 @@ def close_figures():
 def check(ax, xlabel_unit="[", ylabel_unit="["):
     assert isinstance(ax, matplotlib.axes.Axes)
     assert xlabel_unit in ax.get_xlabel() or ax.get_xlabel() == "calendar month"
-    assert ylabel_unit in ax.get_ylabel() or ax.get_ylabel() == "outage process"
+    assert ylabel_unit in ax.get_ylabel() or ax.get_ylabel() in ("outage process", "service")
     ax.figure.canvas.draw()  # really renders on Agg
     return ax
 
@@ -97,3 +97,18 @@ def test_draws_on_given_axes():
     fig, axes = plt.subplots(1, 2)
     assert plotting.ceiling_heatmap(ax=axes[0]) is axes[0]
     assert plotting.ports_needed_by_rate(1_000, ax=axes[1]) is axes[1]
+
+
+def test_per_service_bars(batch):
+    ax = check(plotting.utilization_by_service(batch))
+    assert len(ax.patches) == (batch.status == "ok").sum()
+    widths = sorted(p.get_width() for p in ax.patches)
+    assert widths == pytest.approx(sorted(batch.utilization_after_failures))
+    ax = check(plotting.slo_risk_by_service(batch))
+    assert len(ax.patches) == batch.p_month_below_slo.notna().sum()
+
+
+def test_every_public_picture_is_tested():
+    source = open(__file__).read()
+    for name in plotting.__all__:
+        assert f"plotting.{name}(" in source, name

@@ -114,7 +114,8 @@ RESULT_COLUMNS = {
     "utilization_after_failures": ("0-1", "the same after the failures tolerated"),
     "spare_connections": ("connections", "more connections carried after the failures"),
     "binding_limit": ("-", "what sets the VM count: nat_ports, vm_connections, hash_overflow"),
-    "months_to_ceiling": ("months", "until the growing demand reaches the ceiling (inf: never)"),
+    "months_to_ceiling": ("months", "until the growing demand uses up the capacity left after "
+                          "the tolerated VM failures (inf: never; null in JSON)"),
     "pe_monthly_cost_usd": ("USD", "consumer side: private endpoint hours per month"),
     "warning": ("-", "capacity warnings (such as more connections per VM than a NIC holds)"),
     "exact_availability": ("0-1", "steady-state availability (no failover gaps)"),
@@ -171,11 +172,25 @@ def read_scenarios(path) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- validation
 
 
+def _blank(value) -> bool:
+    """An empty cell: None, NaN, pandas' NA or text of spaces only."""
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
 class _Rows:
     """The table's values after validation: numpy columns, and one error text per bad row."""
 
     def __init__(self, frame, passthrough):
-        self.frame = frame.reset_index(drop=True)
+        frame = frame.reset_index(drop=True)
+        # rows with every cell empty (a spreadsheet's trailing ",,,") are not services
+        empty = np.array([all(_blank(v) for v in row) for row in frame.itertuples(index=False)],
+                         dtype=bool) if len(frame.columns) else np.zeros(len(frame), bool)
+        self.frame = frame[~empty].reset_index(drop=True)
         self.n = len(self.frame)
         self.errors = [[] for _ in range(self.n)]
         self.base = Path(frame.attrs.get("source", ".")).parent
@@ -185,13 +200,19 @@ class _Rows:
                 f"unknown column(s) {', '.join(map(repr, unknown))}; allowed: "
                 f"{', '.join(_BY_NAME)} (pass extra columns through with passthrough=True / "
                 "--passthrough)")
+        clashes = [c for c in unknown if c in RESULT_COLUMNS]
+        if clashes:
+            raise BatchInputError(
+                f"column(s) {', '.join(map(repr, clashes))} would overwrite result columns of "
+                "the same name; rename them in the table")
         self.extra = unknown
         missing = [c for c in ("service", "concurrent_connections") if c not in self.frame]
         if missing:
             raise BatchInputError(f"missing required column(s) {', '.join(missing)}")
         if self.n == 0:
             raise BatchInputError("the table has no rows")
-        self.service = self.frame["service"].astype(str).str.strip().to_numpy(dtype=object)
+        self.service = np.array(["" if _blank(v) else str(v).strip()
+                                 for v in self.frame["service"].tolist()], dtype=object)
         self._check_services()
 
     def where(self, i) -> str:
@@ -215,15 +236,15 @@ class _Rows:
     def raw(self, column):
         if column not in self.frame:
             return np.full(self.n, "", dtype=object)
-        values = self.frame[column]
-        return np.array(["" if (v is None or (isinstance(v, float) and math.isnan(v)))
-                         else v for v in values.tolist()], dtype=object)
+        return np.array(["" if _blank(v) else v for v in self.frame[column].tolist()],
+                        dtype=object)
 
     def number(self, column, default, *, low=None, high=None, low_inclusive=True,
                high_inclusive=True, integer=False):
         """A numeric column: blanks take ``default``; bad values become errors (and NaN)."""
         raw = self.raw(column)
-        text = pd.Series([str(v).replace("_", "").strip() for v in raw])
+        # 2_000_000 and "2,000,000" are numbers as people write them
+        text = pd.Series([str(v).replace("_", "").replace(",", "").strip() for v in raw])
         blank = (text == "").to_numpy()
         values = pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(float)
         bad = ~blank & ~np.isfinite(values)
@@ -293,8 +314,11 @@ def _size_rows(rows, lim):
     most_ports = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable * float(ports_per))
     most_connections = np.where(np.isnan(cap[good]), np.inf, usable * cap[good])
     too_big = (req_ports.astype(float) > most_ports) | (req_conn.astype(float) > most_connections)
+    # rows too large for any deployment are infeasible (explained below); zeroing them keeps
+    # every other row in exact int64 arithmetic
     req_ports = np.where(too_big, 0, req_ports).astype(np.int64)
     req_conn = np.where(too_big, 0, req_conn).astype(np.int64)
+    needed_ports = np.where(too_big, 0, needed_ports).astype(np.int64)
     counts = _vm_counts(req_ports, req_conn, failures[good].astype(np.int64), cap[good],
                         endpoints[good].astype(np.int64), np.full(good.size, np.nan), lim,
                         ports_per)
@@ -319,7 +343,9 @@ def _size_rows(rows, lim):
     out["binding_limit"][good] = np.where(found, pick(counts["binding"]), "")
     g = growth[good]
     with np.errstate(divide="ignore", invalid="ignore"):
-        months = np.where(g > 0, 12 * np.log(1 / figures["utilization"]) / np.log1p(g), np.inf)
+        # the deployment must keep carrying the demand after the failures it tolerates
+        months = np.where(g > 0, 12 * np.log(1 / figures["utilization_after_failures"])
+                          / np.log1p(g), np.inf)
     out["months_to_ceiling"][good] = np.where(found, np.maximum(months, 0), np.nan)
     out["pe_monthly_cost_usd"][good] = (endpoints[good] * lim.private_endpoint_hour_usd
                                         * lim.hours_per_month)
@@ -368,10 +394,25 @@ def _availability_specs(rows, sizing, status):
                          low_inclusive=False)
     p95 = rows.number("outage_p95_hours", _DEFAULT_P95_HOURS, low=0, low_inclusive=False)
     specs = {}
+    warn = sizing["warning"]
+    given = {c: rows.text(c) for c in _AVAILABILITY_COLUMNS[1:] + ("slo_percent",)}
+
+    def note(i, text):
+        warn[i] = f"{warn[i]}; {text}" if warn[i] else text
+
     for i in range(rows.n):  # building model objects for rows that ask; no model work here
         wants = regions[i] or path[i]
         if not wants:
+            ignored = [c for c, values in given.items() if values[i]]
+            if ignored:
+                note(i, f"{', '.join(ignored)} ignored: no pe_regions or deployment, so no "
+                        "availability")
             continue
+        if regions[i] and failover[i] == "active-active" and given["failover_delay_min"][i]:
+            note(i, "failover_delay_min ignored: active-active has no failover")
+        if regions[i] and failover[i] == "active-passive" and len(
+                [r for r in str(regions[i]).split(";") if r.strip()]) == 1:
+            note(i, "active-passive with one region: there is nothing to fail over to")
         if path[i] and any(rows.text(c)[i] for c in _AVAILABILITY_COLUMNS if c in rows.frame):
             rows.errors[i].append("give either deployment or the availability columns "
                                   f"({', '.join(_AVAILABILITY_COLUMNS)}), not both")
@@ -379,7 +420,13 @@ def _availability_specs(rows, sizing, status):
         try:
             slo_i = None if np.isnan(slo[i]) else float(slo[i])
             if path[i]:
-                deployment, outages = load_deployment(rows.base / path[i])
+                try:
+                    deployment, outages = load_deployment(rows.base / path[i])
+                except OSError as error:
+                    raise ValueError(f"column deployment={path[i]!r}: cannot read "
+                                     f"{rows.base / path[i]} ({error.strerror})") from None
+                note(i, "availability is the deployment file's own (its destinations and "
+                        "demand), not this row's sizing")
                 if slo_i is not None:
                     deployment = Deployment(deployment.destinations, deployment.endpoints,
                                             deployment.demand_connections, deployment.failover,
@@ -391,6 +438,9 @@ def _availability_specs(rows, sizing, status):
                 names = [r.strip() for r in str(regions[i]).split(";") if r.strip()]
                 for name in names:
                     check_region(name, where="column pe_regions")
+                if len(set(names)) != len(names):
+                    raise ValueError(f"column pe_regions={regions[i]!r} is not allowed: a "
+                                     "region is listed twice")
                 target = destination[i] or names[0]
                 check_region(target, where="column destination_region")
                 if failover[i] not in ("active-active", "active-passive"):
@@ -432,10 +482,10 @@ def _row_seed(entropy, service) -> np.random.SeedSequence:
     return np.random.SeedSequence([*base, *words])
 
 
-def _row_key(deployment, outages, trials, years, entropy):
-    """What a row's simulated numbers depend on, hashed: a checkpoint line is reused only
-    when this matches."""
-    text = repr((deployment, outages, trials, years, entropy))
+def _row_key(service, deployment, outages, trials, years, entropy):
+    """What a row's simulated numbers depend on (its seed comes from the service name),
+    hashed: a checkpoint line is reused only when this matches."""
+    text = repr((str(service), deployment, outages, trials, years, entropy))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -689,7 +739,7 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     for i, (deployment, outages) in specs.items():
         if not ok[i]:
             continue
-        key = _row_key(deployment, outages, trials, years, entropy)
+        key = _row_key(rows.service[i], deployment, outages, trials, years, entropy)
         if key in checkpoint.done:
             availability[i] = {k: _unjson(v) for k, v in checkpoint.done[key].items()}
             continue
@@ -790,5 +840,6 @@ def write_results(frame, path):
                          ".parquet or .json")
     writers = {".csv": lambda target: frame.to_csv(target, index=False),
                ".parquet": lambda target: frame.to_parquet(target, index=False),
-               ".json": lambda target: frame.to_json(target, orient="records", indent=1)}
+               ".json": lambda target: frame.to_json(target, orient="records", indent=1,
+                                                     double_precision=15)}
     atomic_write(path, writers[suffix])

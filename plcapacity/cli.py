@@ -459,6 +459,7 @@ def _run_batch(args, out, err):
         if suffix not in ("csv", "parquet", "json"):
             raise UsageError(f"plcapacity batch: -o {args.output}: the output must end in "
                              ".csv, .parquet or .json")
+    _check_output_folder(args.output)
     checkpoint = f"{args.output}.checkpoint.jsonl" if args.output else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelWarning)
@@ -483,6 +484,15 @@ def _run_batch(args, out, err):
     return EXIT_OK if failed.empty else EXIT_INFEASIBLE
 
 
+def _check_output_folder(output):
+    """Fail before the work, not after it, when the output cannot be written there."""
+    if output:
+        import os
+        folder = os.path.dirname(os.path.abspath(output))
+        if not os.path.isdir(folder):
+            raise UsageError(f"-o {output}: the folder {folder} does not exist")
+
+
 def _run_report(args, out, err):
     import matplotlib
     matplotlib.use("Agg")  # files, not windows
@@ -490,6 +500,7 @@ def _run_report(args, out, err):
     from .report import batch_report, write_report
     if not args.output.lower().endswith((".html", ".htm")):
         raise UsageError(f"plcapacity report: -o {args.output}: the report is an .html file")
+    _check_output_folder(args.output)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelWarning)
         results = run_batch(args.scenarios, trials=args.trials, years=args.years,

@@ -35,6 +35,11 @@ def _thousands(axis):
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
 
 
+def _literal(text):
+    """Text shown as written (a '$' in a service name is not a math formula)."""
+    return str(text).replace("$", r"\$")
+
+
 def _compact(value):
     """1,280,000 -> '1.28M' (for cell labels)."""
     for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -66,6 +71,8 @@ def ceiling_heatmap(nat_ips=range(1, 9), backend_vms=(1, 2, 4, 8, 16, 32, 64), p
     """
     from matplotlib.colors import LogNorm
     from matplotlib.patches import Rectangle
+    if not len(nat_ips) or not len(backend_vms):
+        raise ValueError("ceiling_heatmap needs at least one NAT IP count and one VM count")
     ax = _axes(ax)
     table = ceiling_table(list(nat_ips), list(backend_vms), pls_count,
                           max_connections_per_vm=max_connections_per_vm)
@@ -121,7 +128,7 @@ def ceiling_vs_demand(ceiling, demand, *, headroom=0.2, growth_per_year=0.0, mon
     ax.plot(month, growing * (1 + headroom), linestyle="--",
             label=f"demand + {headroom:.0%} headroom")
     ax.axhline(ceiling, color="black", label="ceiling")
-    if growth_per_year > 0 and demand < ceiling:
+    if growth_per_year > 0 and 0 < demand < ceiling:
         reach = 12 * np.log(ceiling / demand) / np.log1p(growth_per_year)
         if reach <= months:
             ax.axvline(reach, color="red", linestyle=":", label=f"ceiling in {reach:.1f} months")
@@ -336,9 +343,12 @@ def batch_overview(results, *, ax=None, label=True):
     colors = np.where(ok["p_month_below_slo"].isna(), "grey",
                       np.where(risk > 0.05, "tab:red", "tab:blue"))
     ax.scatter(ok["utilization_after_failures"], risk, c=colors, s=30)
+    if ok.empty:
+        ax.text(0.5, 0.5, "no service was sized", ha="center", va="center",
+                transform=ax.transAxes)
     if label:
         for row, y in zip(ok.itertuples(), risk):
-            ax.annotate(row.service, (row.utilization_after_failures, y), fontsize=7,
+            ax.annotate(_literal(row.service), (row.utilization_after_failures, y), fontsize=7,
                         xytext=(3, 2), textcoords="offset points")
     ax.axvline(1 / 1.2, color="grey", linestyle=":", label="20 % headroom used up")
     ax.set_xlabel("utilization after tolerated VM failures [-]")
@@ -357,7 +367,7 @@ def utilization_by_service(results, *, ax=None):
     ax = _axes(ax, figsize=(7.2, max(3.0, 0.22 * len(ok) + 1)))
     palette = {"nat_ports": "tab:blue", "vm_connections": "tab:green",
                "hash_overflow": "tab:purple"}
-    ax.barh(ok["service"], ok["utilization_after_failures"],
+    ax.barh([_literal(n) for n in ok["service"]], ok["utilization_after_failures"],
             color=[palette.get(b, "grey") for b in ok["binding_limit"]])
     ax.axvline(1.0, color="red", linestyle="--")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
@@ -375,7 +385,8 @@ def slo_risk_by_service(results, *, ax=None):
     from matplotlib.ticker import PercentFormatter
     shown = results[results["p_month_below_slo"].notna()].sort_values("p_month_below_slo")
     ax = _axes(ax, figsize=(7.2, max(3.0, 0.22 * len(shown) + 1)))
-    ax.barh(shown["service"], shown["p_month_below_slo"], color="tab:orange")
+    ax.barh([_literal(n) for n in shown["service"]], shown["p_month_below_slo"],
+            color="tab:orange")
     for y, (risk, credit) in enumerate(zip(shown["p_month_below_slo"],
                                            shown["expected_credit_percent"])):
         ax.annotate(f"credit {credit:.2f} %", (risk, y), fontsize=6, xytext=(3, -2),

@@ -89,6 +89,7 @@ def assumptions(limits=None) -> pd.DataFrame:
             "backend_pool_size", "vm_nic_concurrent_flows", "default_port_hold_s"]
     table = table.set_index("name").loc[used].reset_index()
     table["value"] = [lim[name] for name in table["name"]]
+    table["uncertain"] = np.where(table["uncertain"].astype(bool), "yes", "no")
     return table[["name", "value", "unit", "uncertain", "source", "note"]]
 
 
@@ -128,12 +129,13 @@ def batch_report(results: pd.DataFrame, *, title="Private Link capacity and avai
     ok = results["status"] == "ok"
     with_regions = results["availability"].notna()
     risk = limits_at_risk(results)
+    capacity_risk = int((risk["status"] == "ok").sum())
     slo_risk = results[with_regions].sort_values("p_month_below_slo", ascending=False)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
     sizing = results[["service", "status", "pls_count", "nat_ips", "backend_vms", "ceiling",
                       "ports_needed", "utilization_after_failures", "spare_connections",
-                      "binding_limit", "months_to_ceiling", "pe_monthly_cost_usd"]]
+                      "binding_limit", "months_to_ceiling", "pe_monthly_cost_usd", "warning"]]
     availability = slo_risk[["service", "exact_availability", "availability",
                              "availability_ci_low", "availability_ci_high", "served_fraction",
                              "mean_annual_downtime_min", "p99_annual_downtime_min",
@@ -176,14 +178,15 @@ def batch_report(results: pd.DataFrame, *, title="Private Link capacity and avai
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='note'>Generated {generated} by plcapacity {__version__}"
         + (f" from {html.escape(str(source))}" if source else "")
-        + (f"; {trials:,} simulated years per service" if trials else "")
+        + (f"; {trials:,} simulated years per service with regions"
+           if trials and with_regions.any() else "")
         + (f"; seed {seed}" if seed is not None else "") + ".</p>",
         "<h2 id='summary'>Summary</h2><ul>",
         f"<li>{len(results)} services; {int(ok.sum())} sized, "
         f"{int((~ok).sum())} failed.</li>",
-        f"<li>{len(risk)} at risk of running out of capacity (over "
+        f"<li>{capacity_risk} at risk of running out of capacity (over "
         f"{UTILIZATION_AT_RISK:.0%} used after failures, or the ceiling within "
-        f"{MONTHS_AT_RISK} months).</li>",
+        f"{MONTHS_AT_RISK} months); failed rows are listed with them.</li>",
         f"<li>{int(with_regions.sum())} with regional availability simulated; "
         f"{int((results['p_month_below_slo'] > 0.05).sum())} miss their SLO in more than 5 % "
         "of months.</li></ul>",
@@ -205,7 +208,8 @@ def batch_report(results: pd.DataFrame, *, title="Private Link capacity and avai
         html_table(availability, {"exact_availability": six, "availability": six,
                                   "availability_ci_low": six, "availability_ci_high": six,
                                   "served_fraction": six, "p_month_below_slo": _percent,
-                                  "expected_credit_percent": lambda v: f"{v:.3f} %"},
+                                  "expected_credit_percent": lambda v: f"{v:.3f} %",
+                                  "slo_percent": lambda v: f"{v:g}"},
                    bad=(availability["p_month_below_slo"] > 0.05).to_numpy())
         if len(availability) else "<p>No service has regions.</p>",
         "<h2 id='figures'>Figures</h2>", figure_html,

@@ -73,10 +73,11 @@ def test_each_row_gets_rank_1_of_size():
 
 
 def test_months_to_ceiling():
-    # utilization u grows by (1 + g) a year: u (1+g)^(m/12) = 1  =>  m = 12 ln(1/u) / ln(1+g)
+    # the utilization left after tolerated failures, u, grows by (1 + g) a year:
+    # u (1+g)^(m/12) = 1  =>  m = 12 ln(1/u) / ln(1+g)
     result = run_batch(frame(service=["a", "b"], concurrent_connections=[100_000, 100_000],
-                             growth_per_year=[0.5, 0]), seed=1)
-    u = result.utilization[0]
+                             growth_per_year=[0.5, 0], vm_failures_tolerated=[1, 0]), seed=1)
+    u = result.utilization_after_failures[0]
     assert result.months_to_ceiling[0] == pytest.approx(12 * math.log(1 / u) / math.log(1.5))
     assert result.months_to_ceiling[1] == math.inf
 
@@ -374,3 +375,67 @@ def test_columns_are_documented_in_one_place(capsys):
         assert f"`{column.name}`" in readme, column.name
     for column in RESULT_COLUMNS:
         assert f"`{column}`" in readme, column
+
+
+
+def test_a_huge_row_does_not_spoil_the_others():
+    table = frame(service=["big", "capped"], concurrent_connections=["1e19", "1000"],
+                  max_connections_per_vm=["", "100000"])
+    result = run_batch(table)
+    assert result.status.tolist() == ["infeasible", "ok"]
+    assert result.backend_vms[1] == 1
+
+
+def test_cells_as_people_fill_them():
+    table = frame(service=["a", None, "c", None],
+                  concurrent_connections=["1,000", "5", "2_000", None],
+                  headroom=pd.array([pd.NA, 0.1, 0.5, pd.NA], dtype="Float64"))
+    result = run_batch(table)  # the all-empty last row is not a service
+    assert len(result) == 3
+    assert result.status.tolist() == ["ok", "error", "ok"]
+    assert result.ports_needed[0] == 1_000 and result.ports_needed[2] == 2_000
+    assert "column service='' is not allowed: non-empty text" in result.error[1]
+
+
+def test_passthrough_cannot_overwrite_results():
+    table = frame(service=["a"], concurrent_connections=[10], status=["draft"])
+    with pytest.raises(BatchInputError, match="'status' would overwrite result columns"):
+        run_batch(table, passthrough=True)
+
+
+def test_inputs_that_would_be_ignored_are_reported():
+    table = frame(service=["a", "b", "c"], concurrent_connections=[1_000] * 3,
+                  pe_regions=["", "eastus", "eastus;westus"],
+                  failover=["", "active-passive", "active-active"],
+                  failover_delay_min=["", "", "3"], slo_percent=["99.9", "", ""])
+    warning = run_batch(table, trials=1_000, seed=1).warning.tolist()
+    assert warning[0].startswith("slo_percent ignored: no pe_regions or deployment")
+    assert "nothing to fail over to" in warning[1]
+    assert "failover_delay_min ignored" in warning[2]
+
+
+def test_resume_never_gives_one_row_anothers_numbers(tmp_path, monkeypatch):
+    """Two services with the same deployment file have different seeds (their names)."""
+    import plcapacity.batch as batch
+    source = data_path("examples/two-region-active-active.toml").read_text()
+    (tmp_path / "d.toml").write_text(source.replace("rate_per_year = 0.2195",
+                                                    "rate_per_year = 30"))
+    (tmp_path / "s.csv").write_text("service,concurrent_connections,deployment\n"
+                                    "alpha,1000,d.toml\nbeta,1000,d.toml\n")
+    checkpoint = tmp_path / "c.jsonl"
+    full = run_batch(tmp_path / "s.csv", seed=4, trials=3_000, workers=1)
+    assert full.availability[0] != full.availability[1]
+    monkeypatch.setattr(batch._Checkpoint, "remove", lambda self: None)
+    (tmp_path / "only-alpha.csv").write_text("service,concurrent_connections,deployment\n"
+                                             "alpha,1000,d.toml\n")
+    run_batch(tmp_path / "only-alpha.csv", seed=4, trials=3_000, workers=1,
+              checkpoint=checkpoint)
+    resumed = run_batch(tmp_path / "s.csv", seed=4, trials=3_000, workers=1,
+                        checkpoint=checkpoint, resume=True)
+    pd.testing.assert_frame_equal(resumed, full, check_exact=True)
+
+
+def test_output_folder_is_checked_before_the_work(tmp_path, capsys):
+    code, _, err = run_cli(["batch", str(EXAMPLE), "-o", str(tmp_path / "no" / "r.csv")],
+                           capsys)
+    assert code == 2 and "does not exist" in err

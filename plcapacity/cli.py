@@ -477,6 +477,9 @@ def _run_batch(args, out, err):
     failed = results[results["status"] != "ok"]
     for message in failed["error"]:
         out.write(f"error: {message}\n")
+    for service, warning in zip(results["service"], results["warning"]):
+        if warning:
+            out.write(f"warning: {service}: {warning}\n")
     ok = len(results) - len(failed)
     out.write(f"{ok} of {len(results)} services sized"
               + (f"; results in {args.output}" if args.output else "") + "\n")

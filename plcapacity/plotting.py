@@ -347,9 +347,13 @@ def batch_overview(results, *, ax=None, label=True):
         ax.text(0.5, 0.5, "no service was sized", ha="center", va="center",
                 transform=ax.transAxes)
     if label:
-        for row, y in zip(ok.itertuples(), risk):
-            ax.annotate(_literal(row.service), (row.utilization_after_failures, y), fontsize=7,
-                        xytext=(3, 2), textcoords="offset points")
+        # Name every service in a small batch; in a large one only those worth a look
+        # (nearly full, or missing the SLO often), so that names stay readable.
+        notable = (len(ok) <= 8) | (risk > 0.03) | (ok["utilization_after_failures"] > 0.8)
+        for row, y, named in zip(ok.itertuples(), risk, np.broadcast_to(notable, risk.shape)):
+            if named:
+                ax.annotate(_literal(row.service), (row.utilization_after_failures, y),
+                            fontsize=7, xytext=(3, 2), textcoords="offset points")
     ax.axvline(1 / 1.2, color="grey", linestyle=":", label="20 % headroom used up")
     ax.set_xlabel("utilization after tolerated VM failures [-]")
     ax.set_ylabel("P(a month misses the SLO) [-] (grey: no regions)")

@@ -90,7 +90,11 @@ def test_availability_vs_regions():
 def test_batch_overview(batch):
     ax = check(plotting.batch_overview(batch))
     labels = {t.get_text() for t in ax.texts}
-    assert "telemetry-ingest" in labels and len(labels) == (batch.status == "ok").sum()
+    ok = batch[batch.status == "ok"]
+    notable = ok[(ok.p_month_below_slo.fillna(0) > 0.03) | (ok.utilization_after_failures > 0.8)]
+    assert labels == set(notable.service) and "telemetry-ingest" in labels
+    small = plotting.batch_overview(batch.head(5))
+    assert {t.get_text() for t in small.texts} == set(batch.head(5).service)
 
 
 def test_draws_on_given_axes():

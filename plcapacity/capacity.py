@@ -180,9 +180,14 @@ def connection_ceiling(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=No
     ----------
     .. [1] https://learn.microsoft.com/azure/private-link/private-link-faq
     """
-    inputs, ceiling, _ = _ceiling(nat_ips, backend_vms, pls_count, ports_per_nat_ip,
-                                  max_connections_per_vm, enforce_limits, limits)
-    return inputs.wrap(ceiling, name="ceiling")
+    inputs, ceiling, lim = _ceiling(nat_ips, backend_vms, pls_count, ports_per_nat_ip,
+                                    max_connections_per_vm, enforce_limits, limits)
+    result = inputs.wrap(ceiling, name="ceiling")
+    if isinstance(result, pd.Series) and ports_per_nat_ip is not None:
+        reference = lim.ports_per_nat_ip
+        if np.ndim(ports_per_nat_ip) or ports_per_nat_ip != reference:
+            result.attrs["overridden"] = {"ports_per_nat_ip": (reference, ports_per_nat_ip)}
+    return result
 
 
 def ports_needed(concurrent_connections, new_connections_per_s=0.0, port_hold_s=None, *,
@@ -219,7 +224,12 @@ def ports_needed(concurrent_connections, new_connections_per_s=0.0, port_hold_s=
         check_range(inputs, name, 0, None)
     result = (inputs["concurrent_connections"]
               + np.multiply(inputs["new_connections_per_s"], inputs["port_hold_s"], dtype=float))
-    return inputs.wrap(result, name="ports_needed")
+    result = inputs.wrap(result, name="ports_needed")
+    if isinstance(result, pd.Series) and port_hold_s is None:
+        result.attrs["assumptions"] = [
+            f"port_hold_s={hold} s is an assumption (Azure documents no Private Link port "
+            "hold-down; NAT Gateway's 65 s after FIN is the nearest figure)"]
+    return result
 
 
 def _any_overflow(connections, bins, capacity):

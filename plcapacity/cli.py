@@ -61,6 +61,10 @@ def _number(text: str):
 
 
 def _whole(text: str) -> int:
+    try:  # exact for any size, such as a 128-bit seed printed by an earlier run
+        return int(text.replace("_", ""))
+    except ValueError:
+        pass
     value = _number(text)
     if not float(value).is_integer():
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
@@ -408,6 +412,8 @@ def _run_simulate(args, out, err):
                           target_rel_ci=args.target_rel_ci,
                           progress=False if args.no_progress else None)
     _emit_summary(result.summary(), args.format, out, err)
+    if args.seed is None:
+        err.write(f"note: seed {result.seed_entropy} (--seed to reproduce this run)\n")
     _report_warnings(caught, err)
     return EXIT_OK
 
@@ -481,6 +487,8 @@ def _run_batch(args, out, err):
         if warning:
             out.write(f"warning: {service}: {warning}\n")
     ok = len(results) - len(failed)
+    if args.seed is None and results["availability"].notna().any():
+        out.write(f"note: seed {results.attrs['seed_entropy']} (--seed to reproduce this run)\n")
     out.write(f"{ok} of {len(results)} services sized"
               + (f"; results in {args.output}" if args.output else "") + "\n")
     _report_warnings(caught, err)

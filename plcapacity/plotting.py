@@ -271,7 +271,7 @@ def availability_vs_regions(table, *, ax=None):
     Parameters
     ----------
     table : pandas.DataFrame
-        From :func:`plcapacity.availability.by_region_count`: columns ``regions``,
+        From :func:`plcapacity.montecarlo.availability_by_region_count`: columns ``regions``,
         ``exact_availability``, ``availability``, ``ci_low``, ``ci_high``.
 
     Returns

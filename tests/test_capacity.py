@@ -462,3 +462,11 @@ def test_infeasible_failures_eat_the_pool():
 def test_size_invalid_inputs(kwargs, message):
     with pytest.raises(ValueError, match=message):
         plc.size(**kwargs)
+
+
+def test_series_results_carry_overrides_and_assumptions():
+    ceiling = plc.connection_ceiling(pd.Series([8]), 10, ports_per_nat_ip=65_536)
+    assert ceiling.attrs["overridden"] == {"ports_per_nat_ip": (64_000, 65_536)}
+    ports = plc.ports_needed(pd.Series([1_000]), 10)
+    assert "port_hold_s=65 s is an assumption" in ports.attrs["assumptions"][0]
+    assert plc.ports_needed(pd.Series([1_000]), 10, port_hold_s=30).attrs == {}

@@ -208,3 +208,13 @@ def test_installed_command_runs():
     done = subprocess.run([exe, "ceiling", "--nat-ips", "0", "--vms", "10"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
+
+
+def test_unseeded_simulation_prints_a_seed_that_reproduces_it(capsys):
+    deployment = str(data_path("examples/two-region-active-active.toml"))
+    code, first, err = run(["simulate", deployment, "--trials", "3000", "--format", "csv"],
+                           capsys)
+    seed = err.split("note: seed ")[1].split()[0]
+    code, again, _ = run(["simulate", deployment, "--trials", "3000", "--format", "csv",
+                          "--seed", seed], capsys)
+    assert code == 0 and first == again

@@ -439,3 +439,41 @@ def test_output_folder_is_checked_before_the_work(tmp_path, capsys):
     code, _, err = run_cli(["batch", str(EXAMPLE), "-o", str(tmp_path / "no" / "r.csv")],
                            capsys)
     assert code == 2 and "does not exist" in err
+
+
+
+def _processes_mentioning(text):
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+def test_killed_run_leaves_no_workers_behind(tmp_path):
+    table = read_scenarios(EXAMPLE)
+    scenarios = tmp_path / "workers-scenarios.csv"
+    table[table.deployment == ""].to_csv(scenarios, index=False)
+    output = tmp_path / "w.csv"
+    run = _cli_batch([str(scenarios), "-o", str(output), "--trials", "3000000", "--seed", "1",
+                      "--workers", "2", "--no-progress"])
+    checkpoint = Path(f"{output}.checkpoint.jsonl")
+    deadline = time.time() + 120
+    while time.time() < deadline and run.poll() is None:
+        if checkpoint.exists() and len(checkpoint.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    assert run.poll() is None
+    assert len(_processes_mentioning(str(scenarios))) >= 2  # the run and its workers
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    deadline = time.time() + 10
+    while _processes_mentioning(str(scenarios)) and time.time() < deadline:
+        time.sleep(0.1)
+    assert _processes_mentioning(str(scenarios)) == []

@@ -32,7 +32,8 @@ from .deployment import Deployment, Destination, Endpoint, Failover, load_deploy
 from .exceptions import CapacityWarning, InfeasibleDemandError
 from .files import atomic_write
 from .limits import get_limits
-from .montecarlo import block_summaries, blocks_for, exact_figures, result_from_summaries
+from .montecarlo import (_whole, block_summaries, blocks_for, exact_figures,
+                         result_from_summaries)
 from .outages import OutageModel
 from .regions import check_region
 from .sla import SLA
@@ -396,6 +397,9 @@ def _availability_specs(rows, sizing, status):
     specs = {}
     warn = sizing["warning"]
     given = {c: rows.text(c) for c in _AVAILABILITY_COLUMNS[1:] + ("slo_percent",)}
+    # a row that names a deployment file may not also describe a layout in columns
+    layout_given = np.logical_or.reduce([regions != ""] + [given[c] != ""
+                                                           for c in _AVAILABILITY_COLUMNS[1:]])
 
     def note(i, text):
         warn[i] = f"{warn[i]}; {text}" if warn[i] else text
@@ -413,7 +417,7 @@ def _availability_specs(rows, sizing, status):
         if regions[i] and failover[i] == "active-passive" and len(
                 [r for r in str(regions[i]).split(";") if r.strip()]) == 1:
             note(i, "active-passive with one region: there is nothing to fail over to")
-        if path[i] and any(rows.text(c)[i] for c in _AVAILABILITY_COLUMNS if c in rows.frame):
+        if path[i] and layout_given[i]:
             rows.errors[i].append("give either deployment or the availability columns "
                                   f"({', '.join(_AVAILABILITY_COLUMNS)}), not both")
             continue
@@ -727,8 +731,8 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     """
     if on_error not in ("collect", "raise"):
         raise ValueError(f"on_error={on_error!r} is not allowed: 'collect' or 'raise'")
-    trials = _positive_int(trials, "trials")
-    years = _positive_int(years, "years")
+    trials = _whole(trials, "trials")
+    years = _whole(years, "years")
     frame = scenarios if isinstance(scenarios, pd.DataFrame) else read_scenarios(scenarios)
     lim = limits or get_limits()
     rows = _Rows(frame, passthrough)
@@ -815,16 +819,6 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     result.attrs.update(seed_entropy=entropy, failed_rows=int((~ok).sum()))
     checkpoint.remove()
     return result
-
-
-def _positive_int(value, name):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if not (math.isfinite(number) and number.is_integer() and number >= 1):
-        raise ValueError(f"{name}={value!r} is not allowed: a whole number >= 1")
-    return int(number)
 
 
 def _bar(progress, total):

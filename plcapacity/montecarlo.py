@@ -490,7 +490,7 @@ class SimulationResult:
         Root seed entropy (pass it as ``seed`` to reproduce an unseeded run).
     """
 
-    def __init__(self, *, structure, accumulator, years, T, sla, exact, exact_served,
+    def __init__(self, *, structure, accumulator, years, sla, exact, exact_served,
                  episode_rate, unserved_episode_rate, seed_entropy, metric_note):
         self._structure = structure
         self._acc = accumulator
@@ -518,7 +518,6 @@ class SimulationResult:
         self.expected_unserved_episodes = unserved_episode_rate * n * years
         self.seed_entropy = seed_entropy
         self.note = metric_note
-        self._T = T
 
     # per trial ---------------------------------------------------------------
     def _kept(self):
@@ -800,7 +799,7 @@ def _result(deployment, structure, acc, years, figures, seed_entropy):
                 f"episodes; the exact value is {1 - value:.10f} (unavailability {value:.3g}) "
                 f"- the simulated {figure} is not a measurement")
     return SimulationResult(structure=structure, accumulator=acc, years=years,
-                            T=float(years * MINUTES_PER_YEAR), sla=deployment.sla,
+                            sla=deployment.sla,
                             exact=figures["exact"], exact_served=figures["exact_served"],
                             episode_rate=figures["episode_rate"],
                             unserved_episode_rate=figures["unserved_rate"],

@@ -10,20 +10,18 @@ from importlib.metadata import PackageNotFoundError, version
 from . import limits, plotting, regions
 from .availability import exact_summary, exact_unavailability
 from .batch import run_batch
-from .capacity import (
-    ceiling_table,
-    connection_ceiling,
-    effective_ceiling,
-    overflow_probability,
-    ports_needed,
-    size,
-)
-from .deployment import Deployment, Destination, Endpoint, Failover, load_deployment
+from .capacity import ceiling_table, connection_ceiling, ports_needed
+from .deployment import (Deployment, Destination, Endpoint, Failover, load_deployment,
+                         regional_deployment)
 from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
 from .limits import get_limits
 from .montecarlo import SimulationResult, simulate
 from .outages import OutageGroup, OutageModel
+from .imbalance import effective_ceiling, overflow_probability
+from .scenarios import columns_table, read_scenarios
+from .sizing import size, size_table
 from .sla import SLA
+from .tables import read_table, write_table
 
 try:
     __version__ = version("plcapacity")
@@ -57,4 +55,10 @@ __all__ = [
     "run_batch",
     "regions",
     "size",
+    "size_table",
+    "regional_deployment",
+    "columns_table",
+    "read_scenarios",
+    "read_table",
+    "write_table",
 ]

@@ -19,6 +19,7 @@ deployment within Azure's limits can carry exits with code 1.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -27,15 +28,35 @@ import pandas as pd
 
 from . import __version__
 from .availability import exact_summary, process_table
-from .capacity import ceiling_table, size
+from .capacity import ceiling_table
 from .deployment import load_deployment
 from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
 from .montecarlo import simulate
 from .limits import override_notes
-from .sizing_requests import read_sizing_requests, size_requests
+from .sizing import size, size_table
+from .tables import read_table
 
 #: Exit codes. 1: no deployment carries the demand (size), or some rows failed (batch).
 EXIT_OK, EXIT_INFEASIBLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+#: Exit code of a run stopped with Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+
+
+def _printable(text) -> str:
+    """Text safe for a terminal: control characters (escape sequences included) shown as
+    escapes, and one line."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _debug(argv, err):
+    """With --debug, the traceback of the error being handled (for bug reports)."""
+    arguments = sys.argv[1:] if argv is None else argv
+    if "--debug" in arguments:
+        import traceback
+        traceback.print_exc(file=err)
 
 
 class UsageError(Exception):
@@ -118,6 +139,8 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 1 no deployment within Azure's limits carries the "
                "demand, 2 bad input, 3 internal error (a bug: please report it).")
     parser.add_argument("--version", action="version", version=f"plcapacity {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (for bug reports)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     ceiling = commands.add_parser(
@@ -144,9 +167,10 @@ def _build_parser() -> argparse.ArgumentParser:
                     "first. With --input, the best deployment for each row of a CSV file.")
     sizing.add_argument("concurrent_connections", type=_number, nargs="?",
                         help="concurrent connections to carry")
-    sizing.add_argument("--input", metavar="CSV",
-                        help="a CSV of sizing requests, one per row (columns: service, "
-                             "concurrent_connections and any option below, in snake_case)")
+    sizing.add_argument("--input", metavar="TABLE",
+                        help="a table of demands (.csv, .parquet, .json), one per row "
+                             "(columns: service, concurrent_connections and any option below, "
+                             "in snake_case; the options fill the cells a row leaves empty)")
     sizing.add_argument("--new-connections-per-s", type=_number, default=0.0, metavar="RATE",
                         help="new connections per second (default: 0)")
     sizing.add_argument("--port-hold-s", type=_number, metavar="S",
@@ -225,6 +249,8 @@ def _build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--no-progress", action="store_true", help="no progress bar")
     batch.add_argument("--columns", action="store_true",
                        help="list the scenario columns (unit, default, allowed) and exit")
+    batch.add_argument("--allow-outside-paths", action="store_true",
+                       help="let the deployment column name files outside the table's folder")
 
     report = commands.add_parser(
         "report", help="a self-contained HTML report of a batch run",
@@ -332,12 +358,16 @@ def _size_options(args) -> dict:
 
 def _run_size(args, out, err):
     if (args.input is None) == (args.concurrent_connections is None):
-        raise UsageError("plcapacity size: give either CONCURRENT_CONNECTIONS or --input CSV")
+        raise UsageError("give either CONCURRENT_CONNECTIONS or --input TABLE")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CapacityWarning)
         if args.input is not None:
-            table = size_requests(read_sizing_requests(args.input), defaults=_size_options(args))
+            options = _size_options(args)
+            ports = options.pop("ports_per_nat_ip")
+            table = size_table(read_table(args.input), defaults=options, ports_per_nat_ip=ports)
             shown = table
+            if args.format == "table":  # a row in error has no sizing to show
+                shown = table.drop(columns=["error"])
         else:
             table = size(args.concurrent_connections, **_size_options(args))
             shown = table
@@ -350,6 +380,11 @@ def _run_size(args, out, err):
                         "(--top N for more, --format csv for all columns)")
     _emit(shown, args.format, notes, out, err)
     _report_warnings(caught, err)
+    if args.input is not None:
+        failed = table[table["status"] != "ok"]
+        for message in failed["error"]:
+            err.write(f"error: {_printable(message)}\n")
+        return EXIT_OK if failed.empty else EXIT_INFEASIBLE
     return EXIT_OK
 
 
@@ -443,14 +478,14 @@ def _batch_overview(results: pd.DataFrame) -> pd.DataFrame:
         "binding_limit": order["binding_limit"],
         "months_to_ceiling": order["months_to_ceiling"].round(1),
         "availability": order["availability"].map("{:.6f}".format, na_action="ignore"),
-        "served": order["served_fraction"].map("{:.6f}".format, na_action="ignore"),
+        "served": order["served_availability"].map("{:.6f}".format, na_action="ignore"),
         "p_month_below_slo": order["p_month_below_slo"].map("{:.2%}".format,
                                                              na_action="ignore"),
     })
 
 
 def _run_batch(args, out, err):
-    from .batch import columns_table, run_batch, write_results
+    from .batch import columns_table, run_batch
     if args.columns:
         for row in columns_table().itertuples():
             out.write(f"{row.column} [{row.unit}]  default: {row.default}\n"
@@ -467,25 +502,25 @@ def _run_batch(args, out, err):
                              ".csv, .parquet or .json")
     _check_output_folder(args.output)
     checkpoint = f"{args.output}.checkpoint.jsonl" if args.output else None
+    args.checkpoint = checkpoint  # named in the message if the run is interrupted
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelWarning)
         results = run_batch(args.scenarios, trials=args.trials, years=args.years,
                             seed=args.seed, scheduler=args.scheduler, workers=args.workers,
                             on_error=args.on_error, passthrough=args.passthrough,
                             progress=False if args.no_progress else None,
-                            checkpoint=checkpoint, resume=args.resume)
-    if args.output:
-        write_results(results, args.output)
+                            checkpoint=checkpoint, resume=args.resume, output=args.output,
+                            allow_outside_paths=args.allow_outside_paths)
     overview = _batch_overview(results)
     out.write(_format_table(overview.head(args.top)) + "\n")
     if len(overview) > args.top:
         out.write(f"note: showing {args.top} of {len(overview)} services (--top N for more)\n")
     failed = results[results["status"] != "ok"]
     for message in failed["error"]:
-        out.write(f"error: {message}\n")
+        out.write(f"error: {_printable(message)}\n")
     for service, warning in zip(results["service"], results["warning"]):
         if warning:
-            out.write(f"warning: {service}: {warning}\n")
+            out.write(f"warning: {_printable(service)}: {_printable(warning)}\n")
     ok = len(results) - len(failed)
     if args.seed is None and results["availability"].notna().any():
         out.write(f"note: seed {results.attrs['seed_entropy']} (--seed to reproduce this run)\n")
@@ -546,18 +581,28 @@ def main(argv=None, *, out=None, err=None) -> int:
         return run(args, out, err)
     except SystemExit as stop:  # --help and --version
         return stop.code or EXIT_OK
+    except KeyboardInterrupt:
+        checkpoint = getattr(locals().get("args"), "checkpoint", None)
+        kept = (f"; finished rows are kept in {checkpoint}: run the same command with "
+                "--resume to continue" if checkpoint and os.path.exists(checkpoint) else "")
+        err.write(f"plcapacity: interrupted{kept}\n")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into head and the like
         return EXIT_OK
     except InfeasibleDemandError as error:
-        err.write(f"plcapacity: infeasible: {error}\n")
+        _debug(argv, err)
+        err.write(f"plcapacity: infeasible: {_printable(error)}\n")
         return EXIT_INFEASIBLE
     except (UsageError, ValueError, KeyError, OSError, ArithmeticError) as error:
+        _debug(argv, err)
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        err.write(f"plcapacity: error: {message}\n")
+        err.write(f"plcapacity: error: {_printable(message)}\n")
         return EXIT_USAGE
     except Exception as error:  # a bug: still one line, and a code of its own
-        err.write(f"plcapacity: internal error ({type(error).__name__}: {error}); please "
-                  "report it with the command that caused it\n")
+        _debug(argv, err)
+        err.write(f"plcapacity: internal error ({type(error).__name__}: {_printable(error)}); "
+                  "please report it with the command that caused it (--debug shows the "
+                  "traceback)\n")
         return EXIT_INTERNAL
 
 

@@ -21,7 +21,6 @@ Every field is validated; errors name the file, the table, the key and what is a
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +29,10 @@ from .capacity import connection_ceiling
 from .outages import OutageGroup, OutageModel
 from .regions import check_region, regions_in_geography
 from .sla import SLA
+from .validation import check_number
 
-__all__ = ["Destination", "Endpoint", "Failover", "Deployment", "load_deployment"]
+__all__ = ["Destination", "Endpoint", "Failover", "Deployment", "load_deployment",
+           "regional_deployment"]
 
 FAILOVER_MODES = ("active-active", "active-passive")
 
@@ -175,6 +176,65 @@ class Deployment:
         return next(d for d in self.destinations if d.name == name)
 
 
+def regional_deployment(service, pe_regions, destination_region=None, *,
+                        capacity_connections=None, demand_connections=None,
+                        failover="active-active", delay_minutes=0.0, sla=None) -> Deployment:
+    """The layout a scenario row describes: one PLS, and a private endpoint in each region.
+
+    Parameters
+    ----------
+    service : str
+        Names the objects: ``<service>-pls`` and ``pe-<region>``.
+    pe_regions : str or sequence of str
+        Regions with a private endpoint, in failover order (text: names separated by ``;``).
+    destination_region : str, optional
+        Region of the PLS. Default: the first of ``pe_regions``.
+    capacity_connections : float, optional
+        The PLS's connection ceiling. [connections]
+    demand_connections : float, optional
+        Connections to serve. [connections]
+    failover : {"active-active", "active-passive"}
+    delay_minutes : float
+        Active-passive failover delay. [min]
+    sla : SLA, optional
+        Default: the Private Link SLA.
+
+    Returns
+    -------
+    Deployment
+
+    Raises
+    ------
+    ValueError
+        For an empty or repeated region, an unknown region or failover mode.
+
+    Examples
+    --------
+    >>> d = regional_deployment("api", "eastus; westus", capacity_connections=1e6)
+    >>> [(e.name, e.region, e.destination) for e in d.endpoints]
+    [('pe-eastus', 'eastus', 'api-pls'), ('pe-westus', 'westus', 'api-pls')]
+    """
+    text = pe_regions if isinstance(pe_regions, str) else ";".join(map(str, pe_regions))
+    names = [r.strip() for r in text.split(";") if r.strip()]
+    if not names:
+        raise ValueError(f"pe_regions={text!r} is not allowed: one or more region names "
+                         "separated by ';'")
+    for name in names:
+        check_region(name, where="pe_regions")
+    if len(set(names)) != len(names):
+        raise ValueError(f"pe_regions={text!r} is not allowed: a region is listed twice")
+    target = destination_region or names[0]
+    check_region(target, where="destination_region")
+    if failover not in FAILOVER_MODES:
+        raise ValueError(f"failover={failover!r} is not allowed: one of "
+                         f"{', '.join(FAILOVER_MODES)}")
+    pls = Destination(f"{service}-pls", target, capacity_connections)
+    endpoints = tuple(Endpoint(f"pe-{name}", name, pls.name) for name in names)
+    return Deployment((pls,), endpoints, demand_connections,
+                      Failover(failover, delay_minutes, tuple(e.name for e in endpoints)),
+                      SLA.private_link() if sla is None else sla)
+
+
 def _unique(names, where):
     seen = set()
     for name in names:
@@ -184,17 +244,7 @@ def _unique(names, where):
 
 
 def _number(value, table, key, *, low=None, integer=False):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    ok = math.isfinite(number) and not isinstance(value, bool)
-    ok = ok and (low is None or number >= low) and (not integer or number.is_integer())
-    if not ok:
-        kind = "a whole number" if integer else "a number"
-        bound = f" >= {low:g}" if low is not None else ""
-        raise ValueError(f"{table} {key}={value!r} is not allowed: {kind}{bound}")
-    return int(number) if integer else number
+    return check_number(value, key, low, integer=integer, where=table)
 
 
 # ----------------------------------------------------------------------------- TOML

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "remove_stale_temporaries"]
 
 
 def atomic_write(path, write):
@@ -22,6 +22,7 @@ def atomic_write(path, write):
         Writes the whole content to the path it is given.
     """
     path = Path(path)
+    remove_stale_temporaries(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(temporary)
@@ -31,3 +32,48 @@ def atomic_write(path, write):
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+def remove_stale_temporaries(path) -> list:
+    """Remove temporary files of earlier writes to ``path`` whose process has died.
+
+    A process killed (SIGKILL, power loss) during :func:`atomic_write` leaves its
+    ``.NAME.PID.tmp`` behind; a live process's file is left alone.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed.
+    """
+    path = Path(path)
+    removed = []
+    try:
+        candidates = list(path.parent.glob(f".{glob_escape(path.name)}.*.tmp"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        pid = candidate.name[len(path.name) + 2:-len(".tmp")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            try:
+                candidate.unlink()
+                removed.append(candidate)
+            except OSError:
+                pass
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob's special characters taken literally."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)

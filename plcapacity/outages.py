@@ -20,6 +20,7 @@ import numpy as np
 from scipy import stats
 
 from .regions import check_region, regions_in_geography
+from .validation import check_number
 
 __all__ = [
     "MINUTES_PER_YEAR", "FixedDuration", "ExponentialDuration", "LognormalDuration",
@@ -34,13 +35,8 @@ _Z95 = float(stats.norm.ppf(0.95))
 
 
 def _positive(value, what):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if not (math.isfinite(number) and number > 0) or isinstance(value, bool):
-        raise ValueError(f"{what}={value!r} is not allowed: a positive number of hours")
-    return number
+    return check_number(value, what, 0, low_inclusive=False,
+                        allowed="a positive number of hours")
 
 
 @dataclass(frozen=True)
@@ -243,14 +239,8 @@ class OutageProcess:
 
 
 def _rate(value, where):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if not (math.isfinite(number) and number >= 0) or isinstance(value, bool):
-        raise ValueError(f"{where}: rate_per_year={value!r} is not allowed: a number >= 0 "
-                         "(outage starts per year)")
-    return number
+    return check_number(value, "rate_per_year", 0, where=f"{where}:",
+                        allowed="a number >= 0 (outage starts per year)")
 
 
 @dataclass(frozen=True)

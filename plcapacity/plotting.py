@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .capacity import ceiling_table, connection_ceiling, effective_ceiling, ports_needed
+from .capacity import ceiling_table, connection_ceiling, ports_needed
+from .imbalance import effective_ceiling
 
 __all__ = [
     "ceiling_heatmap", "ceiling_vs_demand", "ports_needed_by_rate", "effective_vs_nominal",

@@ -137,7 +137,7 @@ def batch_report(results: pd.DataFrame, *, title="Private Link capacity and avai
                       "ports_needed", "utilization_after_failures", "spare_connections",
                       "binding_limit", "months_to_ceiling", "pe_monthly_cost_usd", "warning"]]
     availability = slo_risk[["service", "exact_availability", "availability",
-                             "availability_ci_low", "availability_ci_high", "served_fraction",
+                             "availability_ci_low", "availability_ci_high", "served_availability",
                              "mean_annual_downtime_min", "p99_annual_downtime_min",
                              "p_month_below_slo", "expected_credit_percent", "slo_percent"]]
     six = lambda v: f"{v:.6f}"  # noqa: E731
@@ -207,7 +207,7 @@ def batch_report(results: pd.DataFrame, *, title="Private Link capacity and avai
         "95 % confidence interval. A month below the SLO earns a service credit.</p>",
         html_table(availability, {"exact_availability": six, "availability": six,
                                   "availability_ci_low": six, "availability_ci_high": six,
-                                  "served_fraction": six, "p_month_below_slo": _percent,
+                                  "served_availability": six, "p_month_below_slo": _percent,
                                   "expected_credit_percent": lambda v: f"{v:.3f} %",
                                   "slo_percent": lambda v: f"{v:g}"},
                    bad=(availability["p_month_below_slo"] > 0.05).to_numpy())

@@ -94,7 +94,7 @@ def test_row_errors_are_collected_and_other_rows_computed():
     assert list(result.status) == ["error", "error", "error", "infeasible", "ok", "error"]
     error = result.error.tolist()
     assert error[1] == ("row 2 (service 'bad-headroom'): column headroom='-0.5' is not "
-                        "allowed: a number >= 0")
+                        "allowed: a number >= 0 (0.2 or 20% = 20 % spare)")
     assert "row 3 (service 'bad-region')" in error[2] and "'eastus9'" in error[2]
     assert "closest known: eastus" in error[2]
     assert error[3].startswith("row 4 (service 'huge'): infeasible: demand needs")
@@ -256,12 +256,13 @@ def test_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
 
 def test_checkpoint_resume_and_settings_mismatch(tmp_path, monkeypatch):
     import plcapacity.batch as batch
+    import plcapacity.checkpoint as checkpoint_module
     table = read_scenarios(EXAMPLE).head(6)
     checkpoint = tmp_path / "run.checkpoint.jsonl"
     full = run_batch(table, seed=2, trials=4_000, workers=1, checkpoint=checkpoint)
     assert not checkpoint.exists()  # a finished run removes its checkpoint
     # keep the checkpoint this time, then cut it as a kill would: 3 rows and half a line
-    monkeypatch.setattr(batch._Checkpoint, "remove", lambda self: None)
+    monkeypatch.setattr(checkpoint_module.Checkpoint, "remove", lambda self: None)
     run_batch(table, seed=2, trials=4_000, workers=1, checkpoint=checkpoint)
     lines = checkpoint.read_text().splitlines()
     assert len(lines) == 1 + 5  # header + the 5 rows with availability
@@ -417,6 +418,7 @@ def test_inputs_that_would_be_ignored_are_reported():
 def test_resume_never_gives_one_row_anothers_numbers(tmp_path, monkeypatch):
     """Two services with the same deployment file have different seeds (their names)."""
     import plcapacity.batch as batch
+    import plcapacity.checkpoint as checkpoint_module
     source = data_path("examples/two-region-active-active.toml").read_text()
     (tmp_path / "d.toml").write_text(source.replace("rate_per_year = 0.2195",
                                                     "rate_per_year = 30"))
@@ -425,7 +427,7 @@ def test_resume_never_gives_one_row_anothers_numbers(tmp_path, monkeypatch):
     checkpoint = tmp_path / "c.jsonl"
     full = run_batch(tmp_path / "s.csv", seed=4, trials=3_000, workers=1)
     assert full.availability[0] != full.availability[1]
-    monkeypatch.setattr(batch._Checkpoint, "remove", lambda self: None)
+    monkeypatch.setattr(checkpoint_module.Checkpoint, "remove", lambda self: None)
     (tmp_path / "only-alpha.csv").write_text("service,concurrent_connections,deployment\n"
                                              "alpha,1000,d.toml\n")
     run_batch(tmp_path / "only-alpha.csv", seed=4, trials=3_000, workers=1,

@@ -105,8 +105,8 @@ def test_size_input_file(capsys):
     (["simulate", "no-such.toml"], "No such file"),
     (["simulate", "x.toml", "--trials", "0"], "'0' is not allowed"),
     (["exact"], "the following arguments are required: deployment"),
-    (["size"], "give either CONCURRENT_CONNECTIONS or --input CSV"),
-    (["size", "--input", "no-such-file.csv"], "No such file"),
+    (["size"], "give either CONCURRENT_CONNECTIONS or --input TABLE"),
+    (["size", "--input", "no-such-file.csv"], "no-such-file.csv: no such table"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ])
 def test_bad_input_is_one_line_exit_2(argv, message, capsys):
@@ -126,9 +126,10 @@ def test_unknown_column_in_input(tmp_path, capsys):
 def test_bad_row_names_row_and_column(tmp_path, capsys):
     path = tmp_path / "requests.csv"
     path.write_text("service,concurrent_connections,headroom\nok,5,0.1\nbad,10,-3\n")
-    code, _, err = run(["size", "--input", str(path)], capsys)
-    assert code == 2
-    assert "row 2 (bad): headroom=-3.0 is not allowed" in err
+    code, out, err = run(["size", "--input", str(path)], capsys)
+    assert code == 1  # the other rows are still sized, as in batch
+    assert "error: row 2 (service 'bad'): column headroom='-3' is not allowed" in err
+    assert "ok" in out
 
 
 @pytest.mark.parametrize("demand", ["1e13", "1e19", "1e300"])
@@ -142,10 +143,10 @@ def test_csv_with_extra_fields_or_no_rows(tmp_path, capsys):
     path = tmp_path / "requests.csv"
     path.write_text("service,concurrent_connections\na,1,2,3\n")
     code, _, err = run(["size", "--input", str(path)], capsys)
-    assert code == 2 and "not a readable CSV" in err
+    assert code == 2 and "a row has more fields than the header" in err
     path.write_text("service,concurrent_connections\n")
     code, _, err = run(["size", "--input", str(path)], capsys)
-    assert code == 2 and "no requests" in err
+    assert code == 2 and "no rows" in err
     path.write_text("")
     code, _, err = run(["size", "--input", str(path)], capsys)
     assert code == 2 and "the file is empty" in err

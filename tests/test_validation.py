@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from plcapacity._arrays import Inputs, check_range
+from plcapacity.validation import Inputs, check_range
 
 
 @pytest.mark.parametrize("position", [0, 65_535, 65_536, 199_999])

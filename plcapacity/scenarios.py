@@ -1,0 +1,301 @@
+"""Scenario tables: the columns a batch run reads, their validation, and the result columns.
+
+One row per Private Link service. Every input column is documented once, in :data:`COLUMNS`
+(``plcapacity batch --columns`` prints them); every result column in :data:`RESULT_COLUMNS`.
+Validation is vectorized over the rows, and a bad cell is its row's error (quoting the row,
+the service, the column, the value and what is allowed): the other rows are still computed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .deployment import Deployment, load_deployment, regional_deployment
+from .outages import MINUTES_PER_YEAR, OutageModel
+from .sizing import DEMAND_COLUMNS, SIZE_RESULT_COLUMNS
+from .sla import SLA
+from .tables import TableError, read_table
+from .validation import Column, TableRows, _short, is_blank
+
+__all__ = ["COLUMNS", "RESULT_COLUMNS", "BatchInputError", "columns_table", "read_scenarios",
+           "ScenarioRows", "availability_specs"]
+
+
+class BatchInputError(TableError):
+    """The scenario table as a whole cannot be used (missing or unknown columns, no rows)."""
+
+
+#: Every input column of a scenario table, documented in one place.
+COLUMNS = (
+    Column("service", "-", "required", "non-empty text, unique in the table",
+           "name of the service; its seed derives from it"),
+    *DEMAND_COLUMNS,
+    Column("pe_regions", "-", "none (no availability)", "region names separated by ';'",
+           "regions with a private endpoint, in failover order"),
+    Column("destination_region", "-", "the first of pe_regions", "a region name",
+           "region of the PLS"),
+    Column("failover", "-", "active-active", "active-active or active-passive",
+           "how traffic moves between endpoints"),
+    Column("failover_delay_min", "min", "0 (active-active), 5 (active-passive: assumption)",
+           "a number >= 0", "time to fail over to the next endpoint"),
+    Column("outage_rate_per_year", "1/yr",
+           "calibrated so one region alone meets slo_percent (a calibration, not an "
+           "observation)", "a number >= 0", "outage starts per year in each region"),
+    Column("outage_median_hours", "h", "2 (assumption)", "a number > 0",
+           "median outage duration (lognormal)"),
+    Column("outage_p95_hours", "h", "12 (assumption)", "a number > outage_median_hours",
+           "95th percentile of outage duration (lognormal)"),
+    Column("slo_percent", "%", "99.99 (Private Link SLA, data/sla.csv)",
+           "a number between 0 and 100", "monthly uptime objective"),
+    Column("deployment", "-", "none",
+           "path to a deployment TOML file in the table's folder (or below it)",
+           "for layouts a row cannot hold; replaces the availability columns above"),
+)
+_BY_NAME = {c.name: c for c in COLUMNS}
+AVAILABILITY_COLUMNS = ("pe_regions", "destination_region", "failover", "failover_delay_min",
+                        "outage_rate_per_year", "outage_median_hours", "outage_p95_hours")
+
+#: Every result column: name -> (unit, meaning).
+RESULT_COLUMNS = {
+    "service": ("-", "the row's service"),
+    **{k: v for k, v in SIZE_RESULT_COLUMNS.items() if k != "overflow_probability_after_failures"},
+    "overflow_probability_after_failures": SIZE_RESULT_COLUMNS[
+        "overflow_probability_after_failures"],
+    "exact_availability": ("0-1", "steady-state availability (no failover gaps)"),
+    "availability": ("0-1", "simulated availability (with failover gaps)"),
+    "availability_ci_low": ("0-1", "95 % confidence interval, low end"),
+    "availability_ci_high": ("0-1", "95 % confidence interval, high end"),
+    "served_availability": ("0-1", "simulated fraction of time the demand is served"),
+    "served_availability_ci_low": ("0-1", "95 % confidence interval, low end"),
+    "served_availability_ci_high": ("0-1", "95 % confidence interval, high end"),
+    "mean_annual_downtime_min": ("min/yr", "simulated mean downtime per year"),
+    "p99_annual_downtime_min": ("min/yr", "99th percentile of annual downtime (0.5 % bins)"),
+    "p_month_below_slo": ("0-1", "probability that a calendar month misses the SLO"),
+    "expected_credit_percent": ("% of fee", "expected monthly service credit"),
+    "slo_percent": ("%", "the objective used"),
+    "trials": ("trial-years", "simulated years"),
+    "availability_note": ("-", "rare events and other caveats of the simulation"),
+}
+
+_DEFAULT_MEDIAN_HOURS = 2.0
+_DEFAULT_P95_HOURS = 12.0
+_DEFAULT_ACTIVE_PASSIVE_DELAY_MIN = 5.0
+#: Most duplicate rows a message lists (a table of 20,000 copies must not make huge messages).
+_DUPLICATES_LISTED = 5
+
+
+def columns_table() -> pd.DataFrame:
+    """The input columns as a table: column, unit, default, allowed, meaning."""
+    return pd.DataFrame([c.__dict__ for c in COLUMNS]).rename(columns={"name": "column"})
+
+
+def read_scenarios(path) -> pd.DataFrame:
+    """Read a scenario table: CSV, Parquet or JSON (records), by the file's suffix.
+
+    CSV cells are kept as text so that errors can quote what was written. See
+    :func:`plcapacity.tables.read_table` for the limits.
+    """
+    return read_table(path)
+
+
+class ScenarioRows(TableRows):
+    """A scenario table's rows: the table-level checks, then cell checks row by row."""
+
+    def __init__(self, frame, passthrough):
+        frame = frame.reset_index(drop=True)
+        if len(frame.columns):
+            # rows with every cell empty (a spreadsheet's trailing ",,,") are not services
+            cells = frame.to_numpy(dtype=object)
+            empty = np.array([all(is_blank(v) for v in row) for row in cells], dtype=bool)
+            frame = frame[~empty].reset_index(drop=True)
+        unknown = [c for c in frame.columns if c not in _BY_NAME]
+        if unknown and not passthrough:
+            shown = ", ".join(_short(c, 40) for c in unknown[:10])
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            raise BatchInputError(
+                f"unknown column(s) {shown}{more}; allowed: {', '.join(_BY_NAME)} (pass extra "
+                "columns through with passthrough=True / --passthrough)")
+        clashes = [c for c in unknown if c in RESULT_COLUMNS]
+        if clashes:
+            raise BatchInputError(
+                f"column(s) {', '.join(map(repr, clashes))} would overwrite result columns of "
+                "the same name; rename them in the table")
+        self.extra = unknown
+        missing = [c for c in ("service", "concurrent_connections") if c not in frame]
+        if missing:
+            raise BatchInputError(f"missing required column(s) {', '.join(missing)}")
+        if len(frame) == 0:
+            raise BatchInputError("the table has no rows")
+        self.base = Path(frame.attrs.get("source", ".")).parent
+        self.service = np.array(["" if is_blank(v) else str(v).strip()
+                                 for v in frame["service"].tolist()], dtype=object)
+        labels = [f"row {i + 1} (service {_short(s, 60)})" for i, s in enumerate(self.service)]
+        super().__init__(frame, {c.name: c.allowed for c in COLUMNS}, labels)
+        self._check_services()
+
+    def _check_services(self):
+        empty = (self.service == "") | (self.service == "nan")
+        self.fail(empty, "service", self.service, "non-empty text")
+        names = pd.Series(self.service)
+        duplicated = names.duplicated(keep=False).to_numpy() & ~empty
+        if not duplicated.any():
+            return
+        # group the duplicates once (linear), and list at most a few rows in each message
+        groups = names[duplicated].groupby(names[duplicated], sort=False).groups
+        for name, index in groups.items():
+            rows = [str(j + 1) for j in index[:_DUPLICATES_LISTED]]
+            more = (f" and {len(index) - _DUPLICATES_LISTED:,} more"
+                    if len(index) > _DUPLICATES_LISTED else "")
+            message = (f"service {_short(name, 60)} appears in rows {', '.join(rows)}{more}; "
+                       "names must be unique (seeds and checkpoints use them)")
+            for j in index:
+                self.errors[j].append(message)
+
+
+def _calibrated_rate(median_hours, p95_hours, slo_percent):
+    law = OutageModel(1.0, {"law": "lognormal", "median_hours": median_hours,
+                            "p95_hours": p95_hours}).duration
+    return -math.log(slo_percent / 100) / law.mean_minutes * MINUTES_PER_YEAR
+
+
+def confined_path(base, text, *, allow_outside=False) -> Path:
+    """The file a ``deployment`` cell names, kept inside the table's folder.
+
+    Parameters
+    ----------
+    base : Path
+        The table's folder.
+    text : str
+        The cell (relative to ``base``, or absolute).
+    allow_outside : bool
+        Allow paths outside ``base`` (symbolic links included).
+
+    Raises
+    ------
+    ValueError
+        For a path that leaves the folder (``..``, an absolute path elsewhere, a link out).
+    """
+    path = base / text
+    if allow_outside:
+        return path
+    root = os.path.realpath(base)
+    real = os.path.realpath(path)
+    if os.path.commonpath([root, real]) != root:
+        raise ValueError(f"column deployment={_short(text, 80)} is not allowed: a file in the "
+                         f"table's folder {base} or below it (it resolves to {real}); pass "
+                         "allow_outside_paths=True / --allow-outside-paths to allow others")
+    return path
+
+
+def availability_specs(rows, sizing, status, *, allow_outside_paths=False):
+    """A (Deployment, OutageModel) per row that asks for availability (errors recorded).
+
+    Parameters
+    ----------
+    rows : ScenarioRows
+    sizing : dict
+        The sizing columns (``ceiling``, ``warning``) and ``concurrent`` demand.
+    status : ndarray
+        Sizing status per row.
+    allow_outside_paths : bool
+        Let ``deployment`` cells name files outside the table's folder.
+
+    Returns
+    -------
+    dict of int to (Deployment, OutageModel)
+    """
+    regions = rows.text("pe_regions")
+    destination = rows.text("destination_region")
+    failover = rows.text("failover", "active-active")
+    path = rows.text("deployment")
+    slo = rows.number("slo_percent", np.nan, low=0, low_inclusive=False, high=100,
+                      high_inclusive=False)
+    delay = rows.number("failover_delay_min", np.nan, low=0)
+    rate = rows.number("outage_rate_per_year", np.nan, low=0)
+    median = rows.number("outage_median_hours", _DEFAULT_MEDIAN_HOURS, low=0,
+                         low_inclusive=False)
+    p95 = rows.number("outage_p95_hours", _DEFAULT_P95_HOURS, low=0, low_inclusive=False)
+    specs = {}
+    warn = sizing["warning"]
+    given = {c: rows.text(c) for c in AVAILABILITY_COLUMNS[1:] + ("slo_percent",)}
+    # a row that names a deployment file may not also describe a layout in columns
+    layout_given = np.logical_or.reduce([regions != ""] + [given[c] != ""
+                                                           for c in AVAILABILITY_COLUMNS[1:]])
+
+    def note(i, text):
+        warn[i] = f"{warn[i]}; {text}" if warn[i] else text
+
+    for i in range(rows.n):  # building model objects for rows that ask; no model work here
+        wants = regions[i] or path[i]
+        if not wants:
+            ignored = [c for c, values in given.items() if values[i]]
+            if ignored:
+                note(i, f"{', '.join(ignored)} ignored: no pe_regions or deployment, so no "
+                        "availability")
+            continue
+        if regions[i] and failover[i] == "active-active" and given["failover_delay_min"][i]:
+            note(i, "failover_delay_min ignored: active-active has no failover")
+        if regions[i] and failover[i] == "active-passive" and len(
+                [r for r in str(regions[i]).split(";") if r.strip()]) == 1:
+            note(i, "active-passive with one region: there is nothing to fail over to")
+        if path[i] and layout_given[i]:
+            rows.errors[i].append("give either deployment or the availability columns "
+                                  f"({', '.join(AVAILABILITY_COLUMNS)}), not both")
+            continue
+        try:
+            slo_i = None if np.isnan(slo[i]) else float(slo[i])
+            if path[i]:
+                file = confined_path(rows.base, path[i], allow_outside=allow_outside_paths)
+                try:
+                    deployment, outages = load_deployment(file)
+                except OSError as error:
+                    raise ValueError(f"column deployment={_short(path[i], 80)}: cannot read "
+                                     f"{file} ({error.strerror or error})") from None
+                note(i, "availability is the deployment file's own (its destinations and "
+                        "demand), not this row's sizing")
+                if slo_i is not None:
+                    deployment = Deployment(deployment.destinations, deployment.endpoints,
+                                            deployment.demand_connections, deployment.failover,
+                                            SLA(slo_i, deployment.sla.tiers,
+                                                deployment.sla.source))
+            else:
+                if rows.errors[i] or status[i] != "ok":
+                    continue
+                if np.isnan(median[i]) or np.isnan(p95[i]):
+                    continue  # already reported by number()
+                if p95[i] <= median[i]:
+                    raise ValueError(f"column outage_p95_hours={p95[i]:g} is not allowed: it "
+                                     f"must exceed outage_median_hours={median[i]:g}")
+                sla = SLA.private_link(slo_i)
+                outage_rate = (_calibrated_rate(median[i], p95[i], sla.slo_percent)
+                               if np.isnan(rate[i]) else rate[i])
+                outages = OutageModel(outage_rate, {"law": "lognormal",
+                                                    "median_hours": median[i],
+                                                    "p95_hours": p95[i]})
+                wait = (delay[i] if not np.isnan(delay[i]) else
+                        _DEFAULT_ACTIVE_PASSIVE_DELAY_MIN if failover[i] == "active-passive"
+                        else 0.0)
+                deployment = regional_deployment(
+                    rows.service[i], regions[i], destination[i] or None,
+                    capacity_connections=float(sizing["ceiling"][i]),
+                    demand_connections=float(sizing["concurrent"][i]),
+                    failover=failover[i], delay_minutes=wait, sla=sla)
+            specs[i] = (deployment, outages)
+        except Exception as error:  # noqa: BLE001 (any failure of a row is that row's)
+            rows.errors[i].append(_row_error(error))
+    return specs
+
+
+def _row_error(error) -> str:
+    """A row's error text from any exception (its message, or its kind when it has none)."""
+    text = str(error).strip() or type(error).__name__
+    if not isinstance(error, (ValueError, OSError)):
+        text = f"{type(error).__name__}: {text}"
+    if text.startswith(("pe_regions", "destination_region", "failover=")):
+        text = f"column {text}"  # the builder names the field; the table calls it a column
+    return text if len(text) <= 400 else text[:397] + "..."

@@ -1,0 +1,757 @@
+"""Sizing: the smallest deployments that carry a demand with headroom and VM failures.
+
+:func:`size` lists every feasible (pls_count, nat_ips) for one demand, best first;
+:func:`size_table` picks the best deployment for every row of a table of demands at once
+(vectorized over rows and configurations), as the batch and ``plcapacity size --input`` do.
+Requirements are computed in exact decimal arithmetic, so the answer is right to the last port
+at any size.
+
+References
+----------
+.. [1] Azure Private Link FAQ, https://learn.microsoft.com/azure/private-link/private-link-faq
+.. [2] Azure subscription and service limits (Private Link),
+   https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from .capacity import _limits, connection_ceiling
+from .exceptions import CapacityWarning, InfeasibleDemandError
+from .imbalance import _any_overflow, _overflow
+from .validation import Column, TableRows, _short, check_number
+
+__all__ = ["size", "size_table", "DEMAND_COLUMNS", "SIZE_RESULT_COLUMNS"]
+
+
+def _decimal(value) -> Fraction:
+    """The exact decimal a number was written as (``1.2`` is 6/5, not the binary float)."""
+    if isinstance(value, (int, np.integer)):
+        return Fraction(int(value))
+    return Fraction(repr(float(value)))
+
+
+def _whole_if_integral(value):
+    return int(value) if float(value).is_integer() else value
+
+
+def _min_vms_for_overflow(required_ports, required_connections, nat, pls, lower, lim, ports,
+                          max_per_vm, probability):
+    """Fewest VMs (at least ``lower``) whose overflow probability at the required load is at
+    most ``probability``; ``backend_pool_size + 1`` where even a full pool is not enough.
+
+    Vectorized bisection over the elements (configurations, or rows x configurations);
+    ``max_per_vm`` and ``probability`` may be arrays (NaN cap: none). Below ``lower`` (the
+    nominal VM count) the load cannot fit at all, so ``lower - 1`` always fails.
+    """
+    pool = lim.backend_pool_size
+    shape = np.shape(lower)
+    required_ports, required_connections, nat, pls, probability = (
+        np.broadcast_to(np.asarray(a, dtype=float), shape)
+        for a in (required_ports, required_connections, nat, pls, probability))
+    cap = np.broadcast_to(np.asarray(np.nan if max_per_vm is None else max_per_vm,
+                                     dtype=float), shape)
+
+    def passes(vms, sel):
+        p = _any_overflow(required_ports[sel], pls[sel] * nat[sel] * vms, ports)
+        capped = np.isfinite(cap[sel])
+        if capped.any():
+            p_vm = _any_overflow(required_connections[sel], vms.astype(float),
+                                 np.where(capped, cap[sel], 1.0))
+            p = np.where(capped, np.minimum(p + p_vm, 1.0), p)
+        return p <= probability[sel]
+
+    lo = np.asarray(lower, dtype=np.int64) - 1
+    hi = np.full_like(lo, pool)
+    hi = np.where(passes(hi.astype(float), np.ones(lo.shape, dtype=bool)), hi, pool + 1)
+    open_ = (hi - lo > 1) & (hi <= pool)
+    while open_.any():
+        mid = (lo[open_] + hi[open_]) // 2
+        ok = passes(mid.astype(float), open_)
+        hi[open_] = np.where(ok, mid, hi[open_])
+        lo[open_] = np.where(ok, lo[open_], mid)
+        open_ = (hi - lo > 1) & (hi <= pool)
+    return np.maximum(hi, lower)
+
+
+def _deployment_figures(pls, nat, vms, healthy, needed, needed_ports, concurrent, cap,
+                        ports_per, lim):
+    """Ceilings, utilization and spare capacity of chosen deployments (vectorized).
+
+    ``cap`` is the connections-per-VM cap (NaN: none); ``needed`` the ports in use, and
+    ``concurrent`` the open connections, per deployment or shared.
+
+    Ports and VM connections are different resources once connections churn: ports in use
+    include those held after close, a VM holds only open connections. Utilization and spare
+    capacity are those of the tighter of the two.
+    """
+    cap = np.asarray(cap, dtype=float)
+    capped = np.isfinite(cap)
+    port_capacity = connection_ceiling(nat, vms, pls, ports_per_nat_ip=ports_per, limits=lim)
+    port_capacity_failed = connection_ceiling(nat, healthy, pls, ports_per_nat_ip=ports_per,
+                                              limits=lim)
+    vm_capacity = np.where(capped, vms * np.where(capped, cap, 0), np.inf)
+    vm_capacity_failed = np.where(capped, healthy * np.where(capped, cap, 0), np.inf)
+    if np.all(capped == capped.flat[0]) and capped.flat[0] and np.all(np.mod(cap, 1) == 0):
+        vm_capacity, vm_capacity_failed = (vm_capacity.astype(np.int64),
+                                           vm_capacity_failed.astype(np.int64))
+    ceiling = np.minimum(port_capacity, vm_capacity)
+    ceiling_failed = np.minimum(port_capacity_failed, vm_capacity_failed)
+    utilization = np.maximum(needed / port_capacity, concurrent / vm_capacity)
+    utilization_failed = np.maximum(needed / port_capacity_failed,
+                                    concurrent / vm_capacity_failed)
+    spare = np.minimum(port_capacity_failed - needed_ports,
+                       vm_capacity_failed - np.ceil(concurrent))
+    if not capped.any():
+        ceiling, ceiling_failed = port_capacity, port_capacity_failed
+        spare = port_capacity_failed - needed_ports
+    elif np.all(np.isfinite(spare)) and np.all(np.mod(spare, 1) == 0):
+        spare = np.asarray(spare).astype(np.int64)
+    return dict(ceiling=ceiling, ceiling_after_failures=ceiling_failed,
+                port_capacity_after_failures=port_capacity_failed,
+                utilization=utilization, utilization_after_failures=utilization_failed,
+                spare_connections=spare, connections_per_vm=concurrent / healthy)
+
+
+def _requirements(concurrent, rate, hold, headroom):
+    """Ports in use and whole requirements with headroom, for many demands at once.
+
+    Floats decide almost every case; where the result is within rounding of a whole number
+    (or too large for a float to hold exactly), the inputs are taken as the decimals they
+    were written as and computed exactly, so that the answer is always the exact one.
+
+    Returns
+    -------
+    needed : ndarray of float
+        ``concurrent + rate * hold``. [ports]
+    needed_ports, required_ports, required_connections : ndarray of int64 (object if huge)
+        ``ceil(needed)``, ``ceil(needed * (1 + headroom))``,
+        ``ceil(concurrent * (1 + headroom))``.
+    """
+    concurrent, rate, hold, headroom = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (concurrent, rate, hold, headroom)))
+    needed = concurrent + rate * hold
+    values = [needed, needed * (1 + headroom), concurrent * (1 + headroom)]
+    ambiguous = np.zeros(needed.shape, dtype=bool)
+    for value in values:
+        ambiguous |= np.abs(value - np.rint(value)) <= 1e-7 * np.maximum(1.0, value)
+        ambiguous |= value >= 2.0 ** 52
+    huge = any(np.any(v >= 2.0 ** 62) for v in values)
+    results = [np.ceil(v).astype(object if huge else np.int64) for v in values]
+    for i in np.flatnonzero(ambiguous):  # rare: exact decimal arithmetic
+        exact_needed = _decimal(concurrent[i]) + _decimal(rate[i]) * _decimal(hold[i])
+        grow = 1 + _decimal(headroom[i])
+        for result, exact in zip(results, (exact_needed, exact_needed * grow,
+                                           _decimal(concurrent[i]) * grow)):
+            result[i] = math.ceil(exact)
+    return (needed, *results)
+
+
+def _configurations(lim):
+    """Every (pls_count, nat_ips) within the limits: two int64 arrays, PLS-major order."""
+    pls, nat = np.meshgrid(
+        np.arange(1, lim.pls_per_load_balancer + 1, dtype=np.int64),
+        np.arange(lim.min_nat_ips_per_pls, lim.nat_ips_per_pls + 1, dtype=np.int64),
+        indexing="ij")
+    return pls.ravel(), nat.ravel()
+
+
+def _ceil_div(numerator, denominator):
+    """Exact ceiling of a division of integers (int64 or Python ints in object arrays)."""
+    return -(-numerator // denominator)
+
+
+def _vm_counts(required_ports, required_connections, failures, cap, endpoints, probability,
+               lim, ports_per):
+    """Fewest VMs for every (row, configuration), vectorized over both.
+
+    Parameters
+    ----------
+    required_ports, required_connections : ndarray, shape (n,)
+        Exact whole requirements with headroom (int64, or object arrays of Python ints when
+        they may not fit int64). [ports], [connections]
+    failures, endpoints : ndarray of int, shape (n,)
+    cap : ndarray of float, shape (n,)
+        Connections per VM; NaN for no cap.
+    probability : ndarray of float, shape (n,)
+        Overflow probability to size for; NaN to size on the nominal ceiling.
+    lim : Limits
+    ports_per : int or float
+        Ports per NAT IP per VM.
+
+    Returns
+    -------
+    dict of ndarray, shape (n, C)
+        ``pls``, ``nat`` (broadcast), ``healthy`` (VMs that must survive), ``vms``,
+        ``feasible`` and ``binding``.
+    """
+    pls, nat = _configurations(lim)
+    pool = lim.backend_pool_size
+    usable = (pool - failures)[:, None]
+    required_ports = required_ports[:, None]
+    required_connections = required_connections[:, None]
+    if required_ports.dtype == object or not float(ports_per).is_integer():
+        per_vm = (pls.astype(object) * nat.astype(object) * _decimal(ports_per))[None, :]
+        required_ports = required_ports.astype(object)
+    else:
+        per_vm = (pls * nat * np.int64(ports_per))[None, :]
+    v_ports = np.minimum(_ceil_div(required_ports, per_vm), usable + 1).astype(np.int64)
+    v_ports = np.maximum(v_ports, 1)
+    has_cap = np.isfinite(cap)[:, None]
+    safe_cap = np.where(has_cap[:, 0], cap, 1.0)[:, None]
+    if np.all(np.mod(safe_cap, 1) == 0) and required_connections.dtype != object:
+        v_vm = _ceil_div(required_connections, safe_cap.astype(np.int64))
+    else:
+        v_vm = np.array([[math.ceil(Fraction(int(c)) / _decimal(k))]
+                         for c, k in zip(required_connections[:, 0], safe_cap[:, 0])],
+                        dtype=object)
+    v_vm = np.where(has_cap, np.minimum(v_vm, usable + 1), 1).astype(np.int64)
+    healthy = np.maximum(v_ports, np.maximum(v_vm, 1))
+    port_use = required_ports.astype(float) / (per_vm.astype(float) * healthy)
+    vm_use = np.where(has_cap, required_connections.astype(float) / (safe_cap * healthy), 0.0)
+    binding = np.where(vm_use > port_use, "vm_connections", "nat_ports").astype(object)
+    sized = np.isfinite(probability)
+    if sized.any():
+        rows, configs = np.nonzero(np.broadcast_to(sized[:, None], healthy.shape))
+        within = healthy[rows, configs] <= usable[rows, 0]
+        rows, configs = rows[within], configs[within]
+        v_hash = np.full(healthy.shape, pool + 1, dtype=np.int64)
+        v_hash[~sized] = 0
+        v_hash[rows, configs] = _min_vms_for_overflow(
+            required_ports[rows, 0].astype(float), required_connections[rows, 0].astype(float),
+            nat[configs].astype(float), pls[configs].astype(float), healthy[rows, configs],
+            lim, ports_per, np.where(has_cap[rows, 0], cap[rows], np.nan),
+            probability[rows])
+        binding = np.where(v_hash > healthy, "hash_overflow", binding)
+        healthy = np.maximum(healthy, v_hash)
+    vms = healthy + failures[:, None]
+    feasible = (vms <= pool) & ((pls * lim.pe_per_pls)[None, :] >= endpoints[:, None])
+    shape = healthy.shape
+    return dict(pls=np.broadcast_to(pls, shape), nat=np.broadcast_to(nat, shape),
+                healthy=healthy, vms=vms, feasible=feasible, binding=binding)
+
+
+def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None, headroom=0.2,
+         vm_failures_tolerated=0, max_connections_per_vm=None, consumer_endpoints=1,
+         overflow_probability=None, ports_per_nat_ip=None, limits=None):
+    """Smallest deployments that carry a demand with headroom, even after VM failures.
+
+    For every (pls_count, nat_ips) within Azure's limits that accepts ``consumer_endpoints``
+    private endpoints, finds the fewest backend VMs such that, after losing
+    ``vm_failures_tolerated`` of them, the remaining VMs still carry the demand plus headroom.
+
+    Parameters
+    ----------
+    concurrent_connections : float
+        Connections open at the same time. [connections]
+    new_connections_per_s : float, default 0
+        Connection opening rate; closed connections hold their port for ``port_hold_s``. [1/s]
+    port_hold_s : float, optional
+        Port hold time after close. [s] Default ``limits.default_port_hold_s`` (an assumption).
+    headroom : float, default 0.2
+        Spare fraction on top of the demand: the deployment must carry
+        ``demand * (1 + headroom)``. [-]
+    vm_failures_tolerated : int, default 0
+        Backend VMs that may fail while the demand with headroom is still carried. [-]
+    max_connections_per_vm : float, optional
+        Most concurrent connections one VM holds. [connections] Default: no cap.
+    consumer_endpoints : int, default 1
+        Private endpoints that connect to the service (at most ``pe_per_pls`` per PLS). [-]
+    overflow_probability : float, optional
+        When given, size on the usable (hash-imbalanced) ceiling: the probability that any
+        pool overflows at the required load must be at most this. [-]
+    ports_per_nat_ip : float, optional
+        Override of ``limits.ports_per_nat_ip``. [ports]
+    limits : Limits, optional
+        Reference limits to use.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per feasible (pls_count, nat_ips), best first. Columns (units in brackets)::
+
+            rank                         1 = best (fewest VMs, then fewest PLS, then fewest NAT IPs). [-]
+            pls_count                    Private Link Services on the load balancer. [-]
+            nat_ips                      NAT IP configurations per PLS. [-]
+            backend_vms                  VMs to deploy, including the failures tolerated. [-]
+            vms_after_failures           VMs left after losing vm_failures_tolerated. [-]
+            ceiling                      connection_ceiling with all VMs up. [connections]
+            ceiling_after_failures       connection_ceiling with vms_after_failures. [connections]
+            ports_needed                 ports the demand keeps in use (Little's law), rounded up. [ports]
+            port_capacity_after_failures NAT ports of vms_after_failures (no per-VM cap). [ports]
+            required_with_headroom       ports the deployment must carry after failures. [ports]
+            utilization                  of the tighter resource, all VMs up: ports_needed / NAT
+                                         ports, or concurrent / (VMs * max_connections_per_vm). [0-1]
+            utilization_after_failures   the same with vms_after_failures. [0-1]
+            spare_connections            more concurrent connections (at the same churn) that
+                                         vms_after_failures still carry: NAT ports left, or VM
+                                         connections left if fewer. [connections]
+            connections_per_vm           concurrent connections per VM after failures. [connections]
+            binding_limit                what sets the VM count: nat_ports, vm_connections (when
+                                         both need as many VMs, the one more utilized) or
+                                         hash_overflow.
+            overflow_probability_after_failures   probability that hashing overflows a port pool
+                                         or a VM at the required load after failures (only
+                                         with overflow_probability). [0-1]
+            max_private_endpoints        pls_count * pe_per_pls. [PEs]
+            pe_monthly_cost_usd          consumer side: consumer_endpoints * PE hourly price * hours per month. [USD]
+
+        ``.attrs`` holds ``overridden`` (overridden limits), ``assumptions`` (assumed values
+        used) and ``demand`` (the inputs).
+
+    Raises
+    ------
+    InfeasibleDemandError
+        When no deployment within the limits carries the demand; the message names the limit
+        that cannot be met and by how much.
+    ValueError
+        For invalid inputs, naming the argument, the value and what is allowed.
+
+    Notes
+    -----
+    Ports needed: ``P = concurrent + rate * hold``. Required ports ``ceil(P * (1 + headroom))``
+    and required connections ``ceil(concurrent * (1 + headroom))``, in exact decimal arithmetic
+    (the inputs as written, so 1,000,000 x 1.2 is 1,200,000, not one port more). For each (pls, nat):
+    ``v_ports = ceil(required_ports / (pls * nat * ports_per_nat_ip))``,
+    ``v_vm = ceil(required_connections / max_connections_per_vm)``, and, with
+    ``overflow_probability``, the fewest VMs whose overflow probability at the required ports is
+    at most that; ``backend_vms = max(v_ports, v_vm, v_overflow, 1) + vm_failures_tolerated``,
+    feasible while ``backend_vms <= backend_pool_size``.
+    """
+    lim = _limits(limits, ports_per_nat_ip=ports_per_nat_ip)
+    concurrent = check_number(concurrent_connections, "concurrent_connections", 0)
+    rate = check_number(new_connections_per_s, "new_connections_per_s", 0)
+    hold_given = port_hold_s is not None
+    hold = check_number(port_hold_s if hold_given else lim.default_port_hold_s, "port_hold_s", 0)
+    headroom = check_number(headroom, "headroom", 0)
+    failures = check_number(vm_failures_tolerated, "vm_failures_tolerated", 0,
+                             lim.backend_pool_size - 1, integer=True)
+    endpoints = check_number(consumer_endpoints, "consumer_endpoints", 1, integer=True)
+    ports_per = _whole_if_integral(check_number(lim.ports_per_nat_ip, "ports_per_nat_ip", 1,
+                                                 allowed="a number of ports >= 1"))
+    cap = max_connections_per_vm
+    if cap is not None:
+        cap = _whole_if_integral(check_number(cap, "max_connections_per_vm", 1,
+                                               allowed="a number of connections >= 1"))
+    probability = overflow_probability
+    if probability is not None:
+        probability = check_number(probability, "overflow_probability", 0, 1,
+                                   low_inclusive=False, high_inclusive=False,
+                                   allowed="a probability strictly between 0 and 1")
+    _check_endpoints(endpoints, lim)
+
+    # Exact arithmetic on the numbers as written: correct to the last port at any size.
+    needed = _decimal(concurrent) + _decimal(rate) * _decimal(hold)
+    grow = 1 + _decimal(headroom)
+    needed_ports = math.ceil(needed)
+    required_ports = math.ceil(needed * grow)
+    required_connections = math.ceil(_decimal(concurrent) * grow)
+    usable_vms = lim.backend_pool_size - failures
+    _check_feasible(lim, required_ports, required_connections, usable_vms, failures, cap,
+                    headroom, _decimal(ports_per))
+
+    fits_int64 = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable_vms
+                  * float(ports_per)) < 2.0 ** 62
+    counts = _vm_counts(
+        np.array([required_ports], dtype=np.int64 if fits_int64 else object),
+        np.array([required_connections], dtype=np.int64 if fits_int64 else object),
+        np.array([failures]), np.array([np.nan if cap is None else cap], dtype=float),
+        np.array([endpoints]), np.array([np.nan if probability is None else probability]),
+        lim, ports_per)
+    pls, nat, vms, healthy, binding, feasible = (
+        counts[k][0] for k in ("pls", "nat", "vms", "healthy", "binding", "feasible"))
+    if not feasible.any():
+        raise InfeasibleDemandError(
+            f"demand needs {required_ports:,} ports with {headroom:.0%} headroom; even "
+            f"{lim.pls_per_load_balancer} PLS x {lim.nat_ips_per_pls} NAT IPs x {usable_vms:,} "
+            f"VMs (after {failures} failures) keep the probability that hashing overflows a "
+            f"port pool or a VM above overflow_probability={probability:g}",
+            limit="backend_pool_size", required=required_ports, available=None)
+
+    pls, nat, vms, healthy, binding = (a[feasible] for a in (pls, nat, vms, healthy, binding))
+    order = np.lexsort((nat, pls, vms))
+    pls, nat, vms, healthy, binding = (a[order] for a in (pls, nat, vms, healthy, binding))
+    figures = _deployment_figures(pls, nat, vms, healthy, float(needed), needed_ports,
+                                  concurrent, np.nan if cap is None else cap, ports_per, lim)
+    table = pd.DataFrame({
+        "rank": np.arange(1, len(pls) + 1),
+        "pls_count": pls, "nat_ips": nat, "backend_vms": vms, "vms_after_failures": healthy,
+        "ceiling": figures["ceiling"],
+        "ceiling_after_failures": figures["ceiling_after_failures"],
+        "ports_needed": needed_ports,
+        "port_capacity_after_failures": figures["port_capacity_after_failures"],
+        "required_with_headroom": required_ports,
+        "utilization": figures["utilization"],
+        "utilization_after_failures": figures["utilization_after_failures"],
+        "spare_connections": figures["spare_connections"],
+        "connections_per_vm": figures["connections_per_vm"],
+        "binding_limit": binding,
+    })
+    if probability is not None:
+        table["overflow_probability_after_failures"] = _overflow(
+            float(required_ports), nat.astype(float), healthy.astype(float), pls.astype(float),
+            ports_per, cap, float(required_connections))
+    table["max_private_endpoints"] = pls * lim.pe_per_pls
+    table["pe_monthly_cost_usd"] = (endpoints * lim.private_endpoint_hour_usd
+                                    * lim.hours_per_month)
+    assumptions = []
+    if not hold_given and rate > 0:
+        assumptions.append(
+            f"port_hold_s={lim.default_port_hold_s} s is an assumption (Azure documents no "
+            "Private Link port hold-down; NAT Gateway's 65 s after FIN is the nearest figure)")
+    if "ports_per_nat_ip" not in lim.overridden:
+        assumptions.append(f"ports_per_nat_ip={lim.ports_per_nat_ip:,} models the FAQ's \"64k\" "
+                           "(exact value undocumented)")
+    table.attrs.update(overridden=dict(lim.overridden), assumptions=assumptions, demand=dict(
+        concurrent_connections=concurrent, new_connections_per_s=rate, port_hold_s=hold,
+        headroom=headroom, vm_failures_tolerated=failures, consumer_endpoints=endpoints,
+        max_connections_per_vm=cap, overflow_probability=probability))
+    best = table.iloc[0]
+    if cap is None and best.connections_per_vm > lim.vm_nic_concurrent_flows:
+        warnings.warn(
+            f"the best configuration puts {best.connections_per_vm:,.0f} connections on each VM, "
+            f"above the {lim.vm_nic_concurrent_flows:,} concurrent flows a VM NIC supports; pass "
+            f"max_connections_per_vm={lim.vm_nic_concurrent_flows} to size for it",
+            CapacityWarning, stacklevel=2)
+    return table
+
+
+def _check_endpoints(endpoints, lim):
+    most = lim.pls_per_load_balancer * lim.pe_per_pls
+    if endpoints > most:
+        raise InfeasibleDemandError(
+            f"consumer_endpoints={endpoints:,} cannot be met: {lim.pls_per_load_balancer} PLS per "
+            f"load balancer x {lim.pe_per_pls:,} private endpoints per PLS accept {most:,} "
+            f"({endpoints - most:,} too many); split the service over several load balancers",
+            limit="pe_per_pls", required=endpoints, available=most)
+
+
+def _check_feasible(lim, required_ports, required_connections, usable_vms, failures, cap,
+                    headroom, ports_per):
+    """Raise with the limit that cannot be met and by how much, before any sizing."""
+    pool = lim.backend_pool_size
+    largest = (f"{lim.pls_per_load_balancer} PLS x {lim.nat_ips_per_pls} NAT IPs x "
+               f"{usable_vms:,} VMs left after {failures} failures")
+    most_ports = lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable_vms * ports_per
+    what = f"with {headroom:.0%} headroom"
+    if required_ports > most_ports:
+        raise InfeasibleDemandError(
+            f"demand needs {required_ports:,} ports {what}, but the largest deployment within "
+            f"the limits ({largest}, {float(ports_per):,.0f} ports each) carries "
+            f"{float(most_ports):,.0f} ({float(required_ports - most_ports):,.0f} short; "
+            f"backend_pool_size={pool:,})",
+            limit="backend_pool_size", required=required_ports, available=most_ports)
+    if cap is not None and required_connections > usable_vms * _decimal(cap):
+        most = usable_vms * _decimal(cap)
+        raise InfeasibleDemandError(
+            f"demand needs {required_connections:,} connections {what}, but {usable_vms:,} VMs "
+            f"(backend_pool_size={pool:,} less {failures} failures) x {float(cap):,.0f} per VM "
+            f"hold {float(most):,.0f} ({float(required_connections - most):,.0f} short)",
+            limit="backend_pool_size", required=required_connections, available=most)
+
+
+# ----------------------------------------------------------------------------- tables
+
+#: The demand columns of a table for :func:`size_table` (and the batch), documented once.
+DEMAND_COLUMNS = (
+    Column("concurrent_connections", "connections", "required", "a number >= 0",
+           "connections open at the same time"),
+    Column("new_connections_per_s", "1/s", "0", "a number >= 0", "connection opening rate"),
+    Column("port_hold_s", "s", "65 (assumption: NAT Gateway's figure)", "a number >= 0",
+           "time a port stays held after its connection closes"),
+    Column("headroom", "-", "0.2", "a number >= 0 (0.2 or 20% = 20 % spare)",
+           "spare fraction on top of the demand"),
+    Column("vm_failures_tolerated", "VMs", "0", "a whole number >= 0",
+           "backend VMs that may fail while the demand is still carried"),
+    Column("max_connections_per_vm", "connections", "no cap", "a number >= 1",
+           "most connections one VM holds (the NIC supports 500,000 flows)"),
+    Column("consumer_endpoints", "PEs", "1", "a whole number from 1 to 8,000",
+           "private endpoints connecting to the service"),
+    Column("overflow_probability", "-", "none (size on the nominal ceiling)",
+           "a probability strictly between 0 and 1",
+           "size on the usable ceiling: at most this chance that hashing overflows a port "
+           "pool or a VM"),
+    Column("growth_per_year", "-", "0", "a number > -1 (0.3 = +30 % a year)",
+           "demand growth, for months_to_ceiling"),
+)
+
+#: The result columns of :func:`size_table`: name -> (unit, meaning).
+SIZE_RESULT_COLUMNS = {
+    "status": ("-", "ok, error (bad input) or infeasible (no deployment within the limits)"),
+    "error": ("-", "what is wrong with the row: row, column, value, what is allowed"),
+    "pls_count": ("-", "recommended PLS on the load balancer"),
+    "nat_ips": ("-", "recommended NAT IP configurations per PLS"),
+    "backend_vms": ("VMs", "recommended backend VMs, including the failures tolerated"),
+    "ceiling": ("connections", "connection ceiling with all VMs up"),
+    "ceiling_after_failures": ("connections", "ceiling after losing vm_failures_tolerated"),
+    "ports_needed": ("ports", "ports the demand keeps in use (Little's law)"),
+    "port_capacity_after_failures": ("ports", "NAT ports after the failures tolerated"),
+    "utilization": ("0-1", "demand / capacity of the tighter resource, all VMs up"),
+    "utilization_after_failures": ("0-1", "the same after the failures tolerated"),
+    "spare_connections": ("connections", "more connections carried after the failures"),
+    "binding_limit": ("-", "what sets the VM count: nat_ports, vm_connections, hash_overflow"),
+    "overflow_probability_after_failures": (
+        "0-1", "chance that hashing overflows a port pool or a VM at the required load after "
+        "the failures (rows with overflow_probability)"),
+    "months_to_ceiling": ("months", "until the growing demand uses up the capacity left after "
+                          "the tolerated VM failures (inf: never; null in JSON)"),
+    "pe_monthly_cost_usd": ("USD", "consumer side: private endpoint hours per month"),
+    "warning": ("-", "capacity warnings (such as more connections per VM than a NIC holds)"),
+}
+
+_COUNT_COLUMNS = ("pls_count", "nat_ips", "backend_vms", "ceiling", "ceiling_after_failures",
+                  "ports_needed", "port_capacity_after_failures", "spare_connections")
+
+
+def validate_demands(rows, lim, defaults=None):
+    """The demand columns of a table, validated (bad cells become their rows' errors).
+
+    Parameters
+    ----------
+    rows : plcapacity.validation.TableRows
+    lim : Limits
+    defaults : dict, optional
+        Values for cells left empty, by column (otherwise the documented defaults).
+
+    Returns
+    -------
+    dict of ndarray
+        One float64 array per demand column (NaN where the cell is bad; NaN
+        ``max_connections_per_vm`` and ``overflow_probability`` mean none).
+    """
+    given = {k: v for k, v in (defaults or {}).items() if v is not None}
+    default = dict(new_connections_per_s=0.0, port_hold_s=float(lim.default_port_hold_s),
+                   headroom=0.2, vm_failures_tolerated=0.0, max_connections_per_vm=np.nan,
+                   consumer_endpoints=1.0, overflow_probability=np.nan, growth_per_year=0.0)
+    for name, value in given.items():
+        default[name] = float(value)
+    concurrent = rows.number("concurrent_connections", np.nan, low=0)
+    rows.fail(np.isnan(concurrent) & (rows.raw("concurrent_connections") == ""),
+              "concurrent_connections", rows.raw("concurrent_connections"),
+              "a number >= 0 (required)")
+    return dict(
+        concurrent_connections=concurrent,
+        new_connections_per_s=rows.number("new_connections_per_s",
+                                          default["new_connections_per_s"], low=0),
+        port_hold_s=rows.number("port_hold_s", default["port_hold_s"], low=0),
+        headroom=rows.number("headroom", default["headroom"], low=0, percent=True),
+        vm_failures_tolerated=rows.number("vm_failures_tolerated",
+                                          default["vm_failures_tolerated"], low=0,
+                                          high=lim.backend_pool_size - 1, integer=True),
+        max_connections_per_vm=rows.number("max_connections_per_vm",
+                                           default["max_connections_per_vm"], low=1),
+        consumer_endpoints=rows.number("consumer_endpoints", default["consumer_endpoints"],
+                                       low=1, high=lim.pls_per_load_balancer * lim.pe_per_pls,
+                                       integer=True),
+        overflow_probability=rows.number("overflow_probability",
+                                         default["overflow_probability"], low=0, high=1,
+                                         low_inclusive=False, high_inclusive=False),
+        growth_per_year=rows.number("growth_per_year", default["growth_per_year"], low=-1,
+                                    low_inclusive=False),
+    )
+
+
+def size_rows(demand, ok, lim):
+    """Size every good row at once (vectorized over rows and configurations).
+
+    Parameters
+    ----------
+    demand : dict of ndarray
+        From :func:`validate_demands`.
+    ok : ndarray of bool
+        Rows to size (the others get NaN).
+    lim : Limits
+
+    Returns
+    -------
+    columns : dict of ndarray
+        The sizing result columns of :data:`SIZE_RESULT_COLUMNS` (without status and error).
+    infeasible : dict of int to str
+        Rows no deployment carries, with the explanation (the limit and by how much).
+    """
+    n = ok.size
+    out = {name: np.full(n, np.nan) for name in SIZE_RESULT_COLUMNS
+           if name not in ("status", "error", "binding_limit", "warning")}
+    out["binding_limit"] = np.full(n, "", dtype=object)
+    out["warning"] = np.full(n, "", dtype=object)
+    infeasible = {}
+    good = np.flatnonzero(ok)
+    if good.size == 0:
+        return out, infeasible
+    concurrent, rate, hold, headroom, failures, cap, endpoints, probability, growth = (
+        demand[name][good] for name in (
+            "concurrent_connections", "new_connections_per_s", "port_hold_s", "headroom",
+            "vm_failures_tolerated", "max_connections_per_vm", "consumer_endpoints",
+            "overflow_probability", "growth_per_year"))
+    needed, needed_ports, req_ports, req_conn = _requirements(concurrent, rate, hold, headroom)
+    ports_per = lim.ports_per_nat_ip
+    usable = lim.backend_pool_size - failures
+    most_ports = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable * float(ports_per))
+    most_connections = np.where(np.isnan(cap), np.inf, usable * cap)
+    too_big = (req_ports.astype(float) > most_ports) | (req_conn.astype(float) > most_connections)
+    # rows too large for any deployment are infeasible (explained below); zeroing them keeps
+    # every other row in exact int64 arithmetic
+    req_ports = np.where(too_big, 0, req_ports).astype(np.int64)
+    req_conn = np.where(too_big, 0, req_conn).astype(np.int64)
+    needed_ports = np.where(too_big, 0, needed_ports).astype(np.int64)
+    counts = _vm_counts(req_ports, req_conn, failures.astype(np.int64), cap,
+                        endpoints.astype(np.int64), probability, lim, ports_per)
+    feasible = counts["feasible"] & ~too_big[:, None]
+    # best = fewest VMs, then fewest PLS, then fewest NAT IPs (the order of size())
+    pls, nat = _configurations(lim)
+    key = np.where(feasible, counts["vms"] * 4096 + pls[None, :] * 64 + nat[None, :],
+                   np.iinfo(np.int64).max)
+    best = np.argmin(key, axis=1)
+    found = feasible[np.arange(good.size), best]
+    pick = lambda a: a[np.arange(good.size), best]  # noqa: E731
+    vms, healthy = pick(counts["vms"]), pick(counts["healthy"])
+    figures = _deployment_figures(pls[best], nat[best], vms, healthy, needed, needed_ports,
+                                  concurrent, cap, ports_per, lim)
+    for name in ("ceiling", "ceiling_after_failures", "port_capacity_after_failures",
+                 "utilization", "utilization_after_failures", "spare_connections"):
+        out[name][good] = np.where(found, figures[name], np.nan)
+    out["pls_count"][good] = np.where(found, pls[best], np.nan)
+    out["nat_ips"][good] = np.where(found, nat[best], np.nan)
+    out["backend_vms"][good] = np.where(found, vms, np.nan)
+    out["ports_needed"][good] = np.where(found, needed_ports.astype(float), np.nan)
+    out["binding_limit"][good] = np.where(found, pick(counts["binding"]), "")
+    sized = np.isfinite(probability)
+    if sized.any():
+        p = _overflow(req_ports.astype(float), nat[best].astype(float), healthy.astype(float),
+                      pls[best].astype(float), float(ports_per),
+                      np.where(np.isnan(cap), np.inf, cap), req_conn.astype(float))
+        out["overflow_probability_after_failures"][good] = np.where(found & sized, p, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # the deployment must keep carrying the demand after the failures it tolerates
+        months = np.where(growth > 0, 12 * np.log(1 / figures["utilization_after_failures"])
+                          / np.log1p(growth), np.inf)
+    out["months_to_ceiling"][good] = np.where(found, np.maximum(months, 0), np.nan)
+    out["pe_monthly_cost_usd"][good] = (endpoints * lim.private_endpoint_hour_usd
+                                        * lim.hours_per_month)
+    nic = np.isnan(cap) & (figures["connections_per_vm"] > lim.vm_nic_concurrent_flows)
+    out["warning"][good[found & nic]] = (
+        f"more than the {lim.vm_nic_concurrent_flows:,} concurrent flows a VM NIC supports "
+        "on each VM; set max_connections_per_vm to size for it")
+    # Rows no deployment carries: the scalar function words the explanation (rare rows).
+    for j in np.flatnonzero(~found):
+        i = good[j]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CapacityWarning)
+                size(concurrent[j], new_connections_per_s=rate[j], port_hold_s=hold[j],
+                     headroom=headroom[j], vm_failures_tolerated=int(failures[j]),
+                     max_connections_per_vm=None if np.isnan(cap[j]) else cap[j],
+                     consumer_endpoints=int(endpoints[j]),
+                     overflow_probability=None if np.isnan(probability[j]) else probability[j],
+                     limits=lim)
+            infeasible[i] = "no deployment within the limits carries the demand"
+        except InfeasibleDemandError as error:
+            infeasible[i] = str(error)
+    return out, infeasible
+
+
+def as_counts(frame, columns=_COUNT_COLUMNS):
+    """Whole-number result columns as nullable integers (``<NA>`` for rows without a value)."""
+    for name in columns:
+        if name not in frame:
+            continue
+        values = frame[name].to_numpy(dtype=float)
+        whole = values[np.isfinite(values)]
+        if np.all(np.mod(whole, 1) == 0) and np.all(np.abs(whole) < 2 ** 53):
+            frame[name] = frame[name].astype("Int64")
+    return frame
+
+
+def size_table(demands, *, defaults=None, limits=None, ports_per_nat_ip=None) -> pd.DataFrame:
+    """The best deployment for every demand of a table, vectorized over the rows.
+
+    Each row is sized as :func:`size` would (rank 1 of its table), with every row's
+    failure its own: a bad cell gives that row an ``error`` and the others are still sized.
+
+    Parameters
+    ----------
+    demands : pandas.DataFrame
+        One demand per row, columns from :data:`DEMAND_COLUMNS` (numbers, or numbers as text
+        such as ``2_000_000``, ``2e6`` or ``20%`` for headroom); only
+        ``concurrent_connections`` is required. A ``service`` column names the rows in
+        messages and is copied to the result; any other column is an error (a misspelt
+        column must not be ignored silently).
+    defaults : dict, optional
+        Values for the cells a row leaves empty, by column name.
+    limits : Limits, optional
+        Reference limits (see :func:`plcapacity.get_limits`).
+    ports_per_nat_ip : float, optional
+        Override of ``limits.ports_per_nat_ip``. [ports]
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per demand, in order, with the columns of :data:`SIZE_RESULT_COLUMNS`
+        (``service`` first when given). ``.attrs``: ``assumptions``, ``overridden`` and
+        ``failed_rows``.
+
+    Raises
+    ------
+    ValueError
+        When ``concurrent_connections`` is missing or ``demands`` is not a table.
+
+    Examples
+    --------
+    >>> demands = pd.DataFrame({"service": ["a", "b"],
+    ...                         "concurrent_connections": [100_000, 3_000_000]})
+    >>> size_table(demands)[["service", "pls_count", "nat_ips", "backend_vms", "ceiling"]]
+      service  pls_count  nat_ips  backend_vms  ceiling
+    0       a          1        2            1   128000
+    1       b          8        8            1  4096000
+    """
+    if not isinstance(demands, pd.DataFrame):
+        raise ValueError(f"demands must be a pandas DataFrame, got {type(demands).__name__}")
+    known = {c.name for c in DEMAND_COLUMNS} | {"service"}
+    unknown = [str(c) for c in demands.columns if c not in known]
+    if unknown:
+        shown = ", ".join(_short(c, 40) for c in unknown[:10])
+        raise ValueError(f"demands: unknown column(s) {shown}; allowed: "
+                         f"{', '.join(sorted(known))}")
+    if "concurrent_connections" not in demands.columns:
+        raise ValueError("demands: missing the required column 'concurrent_connections'")
+    if len(demands) == 0:
+        raise ValueError("demands: no rows (a header but no demands)")
+    lim = _limits(limits, ports_per_nat_ip=ports_per_nat_ip)
+    frame = demands.reset_index(drop=True)
+    labels = None
+    if "service" in frame:
+        labels = [f"row {i + 1} (service {_short(s, 60)})"
+                  for i, s in enumerate(frame["service"].tolist())]
+    rows = TableRows(frame, {c.name: c.allowed for c in DEMAND_COLUMNS}, labels)
+    demand = validate_demands(rows, lim, defaults)
+    ok = rows.ok
+    columns, infeasible = size_rows(demand, ok, lim)
+    status = np.where(ok, "ok", "error").astype(object)
+    for i, message in infeasible.items():
+        rows.errors[i].append(f"infeasible: {message}")
+        status[i] = "infeasible"
+    result = pd.DataFrame({"status": status, "error": rows.messages()})
+    if "service" in frame:
+        result.insert(0, "service", frame["service"].to_numpy())
+    for name in SIZE_RESULT_COLUMNS:
+        if name in columns:
+            result[name] = columns[name]
+    result = as_counts(result)
+    assumptions = []
+    if "port_hold_s" not in lim.overridden and np.any(demand["new_connections_per_s"] > 0):
+        assumptions.append(
+            f"port_hold_s={lim.default_port_hold_s} s is an assumption where a row leaves it "
+            "empty (Azure documents no Private Link port hold-down; NAT Gateway's 65 s after "
+            "FIN is the nearest figure)")
+    if "ports_per_nat_ip" not in lim.overridden:
+        assumptions.append(f"ports_per_nat_ip={lim.ports_per_nat_ip:,} models the FAQ's \"64k\" "
+                           "(exact value undocumented)")
+    result.attrs.update(assumptions=assumptions, overridden=dict(lim.overridden),
+                        failed_rows=int((status != "ok").sum()))
+    return result

@@ -23,6 +23,8 @@ from concurrent.futures import FIRST_COMPLETED, wait
 import numpy as np
 import pandas as pd
 
+from .availability import compile_structure
+from .budget import check_simulation_memory
 from .checkpoint import Checkpoint
 from .execution import executor_for, stop, tasks_in_flight
 from .limits import get_limits
@@ -228,6 +230,12 @@ def _simulate_rows(rows, specs, store, trials, years, scheduler, workers, progre
     pending_rows = {}
     for i, (deployment, outages) in specs.items():
         if rows.errors[i]:
+            continue
+        try:  # refuse, as the row's error, what would not fit in memory
+            check_simulation_memory(compile_structure(deployment, outages).processes, years,
+                                    min(trials, BLOCK_TRIALS))
+        except ValueError as error:
+            rows.errors[i].append(str(error))
             continue
         key = _row_key(rows.service[i], deployment, outages, trials, years, store.entropy)
         if key in store.done:

@@ -229,6 +229,20 @@ def ports_needed(concurrent_connections, new_connections_per_s=0.0, port_hold_s=
     return result
 
 
+#: Most rows :func:`ceiling_table` builds (a table people read, or a plot's grid). [rows]
+MAX_GRID_ROWS = 1_000_000
+
+
+class _AxisInputs(Inputs):
+    """Axes of a grid checked one by one (they are not broadcast together)."""
+
+    def __init__(self, **named):
+        self.index, self.scalar = None, False
+        self.arrays = {}
+        for name, value in named.items():
+            self.arrays[name] = Inputs(**{name: value}).arrays[name]
+
+
 def ceiling_table(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
                   max_connections_per_vm=None, overflow_probability=None, enforce_limits=True,
                   limits=None):
@@ -274,6 +288,14 @@ def ceiling_table(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
     for name, axis in zip(("pls_count", "nat_ips", "backend_vms"), axes):
         if axis.ndim != 1:
             raise ValueError(f"{name} must be a scalar or a 1-D sequence of values")
+    # the values and the size of the grid are checked before the grid is built
+    _check_deployment(_AxisInputs(pls_count=axes[0], nat_ips=axes[1], backend_vms=axes[2]),
+                      lim, enforce_limits)
+    rows = math.prod(axis.size for axis in axes)
+    if rows > MAX_GRID_ROWS:
+        raise ValueError(f"the grid of {axes[0].size:,} pls_count x {axes[1].size:,} nat_ips x "
+                         f"{axes[2].size:,} backend_vms values has {rows:,} rows, more than the "
+                         f"{MAX_GRID_ROWS:,} allowed; ask for fewer values")
     grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")]
     pls, nat, vms = grid
     nominal = connection_ceiling(nat, vms, pls, enforce_limits=enforce_limits, limits=lim)

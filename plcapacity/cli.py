@@ -124,6 +124,9 @@ def _int_list(text: str) -> list[int]:
                 values.add(int(part))
         except ValueError:
             raise argparse.ArgumentTypeError(problem) from None
+        if len(values) > _MAX_LIST_VALUES:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r}: more than {_MAX_LIST_VALUES:,} "
+                                             "values")
     return sorted(values)
 
 

@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .capacity import connection_ceiling
 from .outages import OutageGroup, OutageModel
 from .regions import check_region, regions_in_geography
 from .sla import SLA
-from .validation import check_number
+from .tables import check_readable_file
+from .validation import _short, check_number
+
+#: Largest deployment file read. [bytes] (1 MiB: thousands of endpoints.)
+MAX_DEPLOYMENT_BYTES = 1 << 20
 
 __all__ = ["Destination", "Endpoint", "Failover", "Deployment", "load_deployment",
            "regional_deployment"]
@@ -283,22 +286,29 @@ def _names(value, where):
     return tuple(value)
 
 
-def _array_of_tables(doc, key):
+def _array_of_tables(doc, key, where=None):
     value = doc.get(key, [])
+    where = where or f"[[{key}]]"
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise ValueError(f"[[{key}]] must be an array of tables (write [[{key}]] blocks)")
+        raise ValueError(f"{where} must be an array of tables (write {where} blocks), got "
+                         f"{_short(value)}")
+    return value
+
+
+def _text(value, where):
+    """A name or a region: non-empty text, or an error naming the key."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{where}={_short(value)} is not allowed: non-empty text")
     return value
 
 
 def _parse_outages(spec: dict) -> OutageModel:
     _check_keys(spec, {"rate_per_year", "duration", "regions", "groups"}, "[outages]")
     groups = []
-    for i, group in enumerate(spec.get("groups", []), start=1):
+    for i, group in enumerate(_array_of_tables(spec, "groups", "[[outages.groups]]"), start=1):
         where = f"[[outages.groups]] #{i}"
-        if not isinstance(group, dict):
-            raise ValueError(f"{where}: must be a table")
         _check_keys(group, {"name", "regions", "geography", "rate_per_year", "duration"}, where)
-        name = _require(group, "name", where)
+        name = _text(_require(group, "name", where), f"{where} name")
         where = f"[[outages.groups]] {name!r}"
         if ("regions" in group) == ("geography" in group):
             raise ValueError(f"{where}: give either regions = [...] or geography = \"...\"")
@@ -324,9 +334,9 @@ def _parse_destination(spec, i):
     where = f"[[destinations]] #{i}"
     capacity_keys = {"nat_ips", "backend_vms", "pls_count", "max_connections_per_vm"}
     _check_keys(spec, {"name", "region", "capacity_connections"} | capacity_keys, where)
-    name = _require(spec, "name", where)
+    name = _text(_require(spec, "name", where), f"{where} name")
     where = f"[[destinations]] {name!r}"
-    region = _require(spec, "region", where)
+    region = _text(_require(spec, "region", where), f"{where} region")
     sized = {k: spec[k] for k in capacity_keys if k in spec}
     if sized and "capacity_connections" in spec:
         raise ValueError(f"{where}: give capacity_connections or nat_ips/backend_vms, not both")
@@ -371,11 +381,19 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
     FileNotFoundError
         When the file does not exist.
     """
-    path = Path(path)
+    path = check_readable_file(path, max_bytes=MAX_DEPLOYMENT_BYTES, what="deployment file")
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not a TOML text file (byte {error.start} is not UTF-8)"
+                         ) from None
+    try:
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not usable TOML: arrays or tables nested too deeply"
+                         ) from None
     try:
         _check_keys(doc, _TOP_KEYS, "top level")
         if "outages" not in doc:
@@ -389,9 +407,9 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
         for i, spec in enumerate(_array_of_tables(doc, "endpoints"), start=1):
             where = f"[[endpoints]] #{i}"
             _check_keys(spec, {"name", "region", "destination"}, where)
-            endpoints.append(Endpoint(_require(spec, "name", where),
-                                      _require(spec, "region", where),
-                                      _require(spec, "destination", where)))
+            endpoints.append(Endpoint(
+                *(_text(_require(spec, key, where), f"{where} {key}")
+                  for key in ("name", "region", "destination"))))
         demand = _table(doc, "demand", "[demand]")
         _check_keys(demand, {"connections"}, "[demand]")
         failover_spec = _table(doc, "failover", "[failover]")
@@ -409,4 +427,8 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
                                 demand.get("connections"), failover, sla)
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
+    except (TypeError, AttributeError, KeyError, IndexError, RecursionError, OverflowError,
+            MemoryError) as error:  # a shape no check above foresaw: still the file's error
+        raise ValueError(f"{path}: not a usable deployment file ({type(error).__name__}: "
+                         f"{str(error)[:200]})") from None
     return deployment, model

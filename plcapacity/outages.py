@@ -23,7 +23,7 @@ from .regions import check_region, regions_in_geography
 from .validation import check_number
 
 __all__ = [
-    "MINUTES_PER_YEAR", "FixedDuration", "ExponentialDuration", "LognormalDuration",
+    "MINUTES_PER_YEAR", "MAX_OUTAGE_HOURS", "FixedDuration", "ExponentialDuration", "LognormalDuration",
     "EmpiricalDuration", "duration_law", "OutageProcess", "OutageGroup", "OutageModel",
 ]
 
@@ -34,9 +34,16 @@ _MINUTES_PER_HOUR = 60
 _Z95 = float(stats.norm.ppf(0.95))
 
 
+#: Longest outage duration (parameter or mean) the model takes: a year. [h] A bound of the
+#: model, not an Azure figure: longer "outages" are a region lost, and they would make the
+#: simulated time axis overflow long before they made sense.
+MAX_OUTAGE_HOURS = 8_760.0
+
+
 def _positive(value, what):
-    return check_number(value, what, 0, low_inclusive=False,
-                        allowed="a positive number of hours")
+    return check_number(value, what, 0, MAX_OUTAGE_HOURS, low_inclusive=False,
+                        allowed=f"a positive number of hours, at most {MAX_OUTAGE_HOURS:,.0f} "
+                                "(a year)")
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,12 @@ class LognormalDuration:
                              f"median_hours={self.median_hours!r}")
         object.__setattr__(self, "median_hours", median)
         object.__setattr__(self, "p95_hours", p95)
+        # the mean grows as exp(sigma^2 / 2): a wide spread can put it past any bound
+        if self.mu + self.sigma ** 2 / 2 > math.log(MAX_OUTAGE_HOURS * _MINUTES_PER_HOUR):
+            raise ValueError(
+                f"median_hours={self.median_hours:g} with p95_hours={self.p95_hours:g} is not "
+                f"allowed: their lognormal has a mean above {MAX_OUTAGE_HOURS:,.0f} h (a "
+                "year); bring p95_hours closer to the median")
 
     @property
     def mu(self) -> float:

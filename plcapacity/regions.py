@@ -11,6 +11,7 @@ import difflib
 import pandas as pd
 
 from .limits import read_reference
+from .validation import _short
 
 __all__ = ["region_catalog", "region_names", "check_region", "regions_in_geography"]
 
@@ -49,11 +50,14 @@ def check_region(name, *, where: str = "region") -> str:
         For an unknown name.
     """
     known = region_names()
+    if not isinstance(name, str):
+        raise ValueError(f"{where}={_short(name)} is not allowed: a region name (text) such "
+                         "as \"eastus\"")
     if name in known:
         return name
     close = difflib.get_close_matches(str(name).lower().replace(" ", ""), known, n=3, cutoff=0.6)
     hint = f"; closest known: {', '.join(close)}" if close else ""
-    raise ValueError(f"{where}: unknown region {name!r}{hint} ({len(known)} regions in data/regions.csv)")
+    raise ValueError(f"{where}: unknown region {_short(name)}{hint} ({len(known)} regions in data/regions.csv)")
 
 
 def regions_in_geography(geography: str) -> list[str]:

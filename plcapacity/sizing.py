@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -368,7 +369,7 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
         counts[k][0] for k in ("pls", "nat", "vms", "healthy", "binding", "feasible"))
     if not feasible.any():
         raise InfeasibleDemandError(
-            f"demand needs {required_ports:,} ports with {headroom:.0%} headroom; even "
+            f"demand needs {_amount(required_ports)} ports with {headroom:.0%} headroom; even "
             f"{lim.pls_per_load_balancer} PLS x {lim.nat_ips_per_pls} NAT IPs x {usable_vms:,} "
             f"VMs (after {failures} failures) keep the probability that hashing overflows a "
             f"port pool or a VM above overflow_probability={probability:g}",
@@ -439,21 +440,30 @@ def _check_feasible(lim, required_ports, required_connections, usable_vms, failu
     largest = (f"{lim.pls_per_load_balancer} PLS x {lim.nat_ips_per_pls} NAT IPs x "
                f"{usable_vms:,} VMs left after {failures} failures")
     most_ports = lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable_vms * ports_per
-    what = f"with {headroom:.0%} headroom"
+    what = f"with {_amount(Fraction(headroom) * 100)} % headroom"
     if required_ports > most_ports:
         raise InfeasibleDemandError(
-            f"demand needs {required_ports:,} ports {what}, but the largest deployment within "
-            f"the limits ({largest}, {float(ports_per):,.0f} ports each) carries "
-            f"{float(most_ports):,.0f} ({float(required_ports - most_ports):,.0f} short; "
+            f"demand needs {_amount(required_ports)} ports {what}, but the largest deployment "
+            f"within the limits ({largest}, {_amount(ports_per)} ports each) carries "
+            f"{_amount(most_ports)} ({_amount(required_ports - most_ports)} short; "
             f"backend_pool_size={pool:,})",
             limit="backend_pool_size", required=required_ports, available=most_ports)
     if cap is not None and required_connections > usable_vms * _decimal(cap):
         most = usable_vms * _decimal(cap)
         raise InfeasibleDemandError(
-            f"demand needs {required_connections:,} connections {what}, but {usable_vms:,} VMs "
-            f"(backend_pool_size={pool:,} less {failures} failures) x {float(cap):,.0f} per VM "
-            f"hold {float(most):,.0f} ({float(required_connections - most):,.0f} short)",
+            f"demand needs {_amount(required_connections)} connections {what}, but "
+            f"{usable_vms:,} VMs (backend_pool_size={pool:,} less {failures} failures) x "
+            f"{_amount(cap)} per VM hold {_amount(most)} "
+            f"({_amount(required_connections - most)} short)",
             limit="backend_pool_size", required=required_connections, available=most)
+
+
+def _amount(value) -> str:
+    """A count for a message: ``1,234,567``, or ``1.235E+400`` when too large for a float."""
+    try:
+        return f"{float(value):,.0f}"
+    except OverflowError:
+        return f"{Decimal(math.ceil(value)):.3E}"
 
 
 # ----------------------------------------------------------------------------- tables
@@ -557,8 +567,12 @@ def validate_demands(rows, lim, defaults=None):
     )
 
 
+#: Rows sized at once: bounds the (rows x configurations) work arrays whatever the table's size.
+_SIZE_CHUNK_ROWS = 8_192
+
+
 def size_rows(demand, ok, lim):
-    """Size every good row at once (vectorized over rows and configurations).
+    """Size every good row (vectorized over rows and configurations, a chunk at a time).
 
     Parameters
     ----------
@@ -582,19 +596,34 @@ def size_rows(demand, ok, lim):
     out["warning"] = np.full(n, "", dtype=object)
     infeasible = {}
     good = np.flatnonzero(ok)
-    if good.size == 0:
-        return out, infeasible
+    for start in range(0, good.size, _SIZE_CHUNK_ROWS):  # chunks of rows, for memory
+        _size_chunk(demand, good[start:start + _SIZE_CHUNK_ROWS], lim, out, infeasible)
+    return out, infeasible
+
+
+def _size_chunk(demand, good, lim, out, infeasible):
+    """Size the rows ``good`` into ``out`` (and ``infeasible``)."""
     concurrent, rate, hold, headroom, failures, cap, endpoints, probability, growth = (
         demand[name][good] for name in (
             "concurrent_connections", "new_connections_per_s", "port_hold_s", "headroom",
             "vm_failures_tolerated", "max_connections_per_vm", "consumer_endpoints",
             "overflow_probability", "growth_per_year"))
-    needed, needed_ports, req_ports, req_conn = _requirements(concurrent, rate, hold, headroom)
     ports_per = lim.ports_per_nat_ip
     usable = lim.backend_pool_size - failures
     most_ports = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable * float(ports_per))
     most_connections = np.where(np.isnan(cap), np.inf, usable * cap)
-    too_big = (req_ports.astype(float) > most_ports) | (req_conn.astype(float) > most_connections)
+    # Rows far beyond any deployment (or beyond a float: 1e308 x 1.2) are infeasible before
+    # any exact arithmetic, which then only ever sees numbers near the limits.
+    with np.errstate(over="ignore", invalid="ignore"):
+        rough_ports = (concurrent + rate * hold) * (1 + headroom)
+        rough_connections = concurrent * (1 + headroom)
+    hopeless = ~(rough_ports <= most_ports * (1 + 1e-6)) | ~(
+        rough_connections <= most_connections * (1 + 1e-6))
+    calm = lambda a: np.where(hopeless, 0.0, a)  # noqa: E731
+    needed, needed_ports, req_ports, req_conn = _requirements(
+        calm(concurrent), calm(rate), calm(hold), calm(headroom))
+    too_big = hopeless | (req_ports.astype(float) > most_ports) | (
+        req_conn.astype(float) > most_connections)
     # rows too large for any deployment are infeasible (explained below); zeroing them keeps
     # every other row in exact int64 arithmetic
     req_ports = np.where(too_big, 0, req_ports).astype(np.int64)
@@ -612,7 +641,7 @@ def size_rows(demand, ok, lim):
     pick = lambda a: a[np.arange(good.size), best]  # noqa: E731
     vms, healthy = pick(counts["vms"]), pick(counts["healthy"])
     figures = _deployment_figures(pls[best], nat[best], vms, healthy, needed, needed_ports,
-                                  concurrent, cap, ports_per, lim)
+                                  calm(concurrent), cap, ports_per, lim)
     for name in ("ceiling", "ceiling_after_failures", "port_capacity_after_failures",
                  "utilization", "utilization_after_failures", "spare_connections"):
         out[name][good] = np.where(found, figures[name], np.nan)
@@ -653,7 +682,10 @@ def size_rows(demand, ok, lim):
             infeasible[i] = "no deployment within the limits carries the demand"
         except InfeasibleDemandError as error:
             infeasible[i] = str(error)
-    return out, infeasible
+        except (ValueError, ArithmeticError) as error:  # beyond words: still the row's own
+            infeasible[i] = f"no deployment within the limits carries the demand ({error})"
+
+
 
 
 def as_counts(frame, columns=_COUNT_COLUMNS):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,8 +81,18 @@ class Inputs:
 
 
 def _short(value, limit=60):
-    text = repr(value)
+    """A value as a message quotes it: its repr, cut to ``limit`` characters, and safe for
+    any input (deeply nested or huge containers are abbreviated, not walked)."""
+    if isinstance(value, (str, bytes, int, float, bool, type(None), np.number)):
+        text = repr(value)
+    else:
+        text = _REPR.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxtuple = 2, 4, 4, 4
+_REPR.maxstring, _REPR.maxother = 40, 40
 
 
 def _position(array, flat_position, index):

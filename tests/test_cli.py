@@ -102,7 +102,7 @@ def test_size_input_file(capsys):
     (["size", "100", "--top", "0"], "'0' is not allowed: a whole number >= 1"),
     (["ceiling", "--nat-ips", "8-1", "--vms", "2"], "the range 8-1 runs backwards"),
     (["ceiling", "--nat-ips", "1", "--vms", "1-99999999999999999999"], "more than 100,000"),
-    (["simulate", "no-such.toml"], "No such file"),
+    (["simulate", "no-such.toml"], "no-such.toml: no such deployment file"),
     (["simulate", "x.toml", "--trials", "0"], "'0' is not allowed"),
     (["exact"], "the following arguments are required: deployment"),
     (["size"], "give either CONCURRENT_CONNECTIONS or --input TABLE"),

@@ -4,9 +4,14 @@ The state of the outage processes involved (each region's own and each correlate
 a bit mask: bit ``k`` set while process ``k`` has an outage in progress. Processes are
 independent, process ``k`` being down with probability ``q_k = 1 - exp(-rate_k E[D_k])``, so
 the steady-state unavailability is a finite sum over the ``2**K`` states of
-``P(state) * [service down in state]`` (ARCHITECTURE.md, "The availability model, defined").
-The same state evaluation serves the Monte Carlo engine, so both share one definition of
-"reachable" and "served".
+``P(state) * [service down in state]``.
+
+Active-active, the sum is taken without visiting the ``2**K`` states: conditioned on the few
+correlated groups, the regions are independent, and the service's state follows from
+per-block products and a convolution of capacity distributions (see ``_conditioned``). The
+full enumeration remains for active-passive failover and as the reference the tests check
+against. The same state evaluation (:meth:`Structure.evaluate`) serves the Monte Carlo engine,
+so both share one definition of "reachable" and "served".
 """
 
 from __future__ import annotations
@@ -14,11 +19,15 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .exceptions import ModelWarning
 from .outages import MINUTES_PER_YEAR
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Structure", "compile_structure", "exact_unavailability", "down_episode_frequency",
            "exact_summary", "process_table", "nines"]
@@ -137,8 +146,19 @@ def compile_structure(deployment, outages) -> Structure:
                      tuple(e.name for e in deployment.endpoints), tuple(used))
 
 
-#: Most outage processes the exact sum enumerates (2**24 states take a few seconds).
+#: Most outage processes the full enumeration takes (2**24 states take a few seconds). The
+#: enumeration serves active-passive failover, and active-active deployments the conditioned
+#: calculation refuses.
 EXACT_MAX_PROCESSES = 24
+#: Most correlated groups the conditioned calculation takes (it visits their 2**G joint states).
+EXACT_MAX_GROUPS = 16
+#: Most outage processes in one block of regions coupled by cross-region endpoints (the
+#: conditioned calculation visits each block's 2**m states).
+EXACT_MAX_BLOCK = 16
+#: Most distinct capacity sums below the demand that the calculation keeps.
+EXACT_MAX_LEVELS = 1 << 16
+#: Elements of the largest temporary array per batch of group states (8 bytes each).
+_BATCH_ELEMENTS = 1 << 22
 
 
 def _check_enumerable(structure):
@@ -173,39 +193,12 @@ def _check_metric(metric):
         raise ValueError(f"metric={metric!r} is not allowed: one of {', '.join(METRICS)}")
 
 
-def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
-    """Steady-state probability that the service is down (or not served).
+# ------------------------------------------------------------------ full enumeration (reference)
 
-    Parameters
-    ----------
-    deployment : Deployment
-    outages : OutageModel
-    metric : {"reachable", "served"}
-        ``reachable``: no endpoint usable. ``served``: not reachable, or the destinations that
-        carry traffic cannot hold the demand.
 
-    Returns
-    -------
-    float
-        Unavailability in [0, 1] (the long-run fraction of time down).
-
-    Warns
-    -----
-    ModelWarning
-        For active-passive failover: the value excludes failover gaps (the exact sum has no
-        notion of time); :func:`plcapacity.simulate` includes them.
-
-    Notes
-    -----
-    ``U = sum over states s of prod_k q_k^[k in s] (1 - q_k)^[k not in s] * [down(s)]`` with
-    ``q_k = 1 - exp(-rate_k * E[D_k])``, enumerated in chunks of 65,536 states.
-    """
-    _check_metric(metric)
-    structure = compile_structure(deployment, outages)
+def _enumerated_unavailability(structure, metric) -> float:
+    """``sum_s P(s) [down(s)]`` over all ``2**K`` states (any failover mode)."""
     _check_enumerable(structure)
-    if structure.active_passive and structure.delay_minutes > 0:
-        warnings.warn("active-passive: exact_unavailability excludes failover gaps (the "
-                      "gap-free value); simulate() includes them", ModelWarning, stacklevel=2)
     q = np.array([p.probability_down for p in structure.processes])
     total = 0.0
     for states, probability in _state_chunks(q):
@@ -215,17 +208,9 @@ def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
     return float(total)
 
 
-def down_episode_frequency(deployment, outages, *, metric="reachable") -> float:
-    """Long-run rate at which the service goes down (gap-free). [episodes per year]
-
-    From an up state ``s``, process ``k`` (up) starts an outage at rate ``rate_k``; the service
-    goes down if ``s | k`` is a down state. So ``f = sum_s P(s) [up(s)] sum_k [k not in s]
-    [down(s | k)] rate_k``. With active-passive failover and a delay, each failover (the
-    active endpoint lost while another is usable) also counts as an episode. Used to say how
-    many down episodes a sample should contain.
-    """
-    _check_metric(metric)
-    structure = compile_structure(deployment, outages)
+def _enumerated_episode_frequency(structure, metric) -> float:
+    """``sum_s P(s) [up(s)] sum_k [k not in s] [down(s | k)] rate_k`` over all states, with
+    each failover counted as an episode (active-passive with a delay). [1/yr]"""
     _check_enumerable(structure)
     gaps = structure.active_passive and structure.delay_minutes > 0
     q = np.array([p.probability_down for p in structure.processes])
@@ -247,6 +232,419 @@ def down_episode_frequency(deployment, outages, *, metric="reachable") -> float:
     return float(total)
 
 
+# ------------------------------------------------------ conditioned calculation (active-active)
+#
+# Given the up/down state of the correlated groups, the regions' own processes are independent.
+# A region is a *variable* of the calculation when it hosts a used destination; the regions
+# that only hold endpoints are pooled by the set of destinations they reach (such a pool is up
+# while any of its regions is: ``P(pool down) = prod q_r``). A destination carries traffic while
+# its region's variable is up and some variable holding one of its endpoints is up. Variables
+# linked through a destination form a *block*; blocks are independent given the groups, so
+#
+# * unreachable = product over blocks of P(no destination of the block carries), and
+# * the carried capacity is the sum of independent per-block capacities: its distribution is
+#   the convolution of the blocks' distributions, kept over the distinct sums below the demand
+#   (every sum at or above it is one "covered" level).
+#
+# Each block's table maps its 2**m variable states to (capacity, carries); the value sets of
+# all convolutions depend only on the structure, so they are built once and each batch of
+# group states only adds probabilities. (A zone process would join the block of its region's
+# variable and change that block's capacity column: a local change.)
+#
+# The down-episode frequency keeps the enumeration's definition. The service being monotone in
+# the set of down processes (active-active), ``f = sum_k rate_k (1 - q_k) (U[k down] - U[k up])``
+# with ``U[k x]`` the unavailability given process ``k`` in state ``x``. For a group, ``U[.]``
+# comes from the per-group-state values; for a region, from its block's signed distribution
+# "down minus up" against the distribution of the other blocks (prefix and suffix
+# convolutions), times the probability that the rest of its pool is down.
+
+
+class _Refused(ValueError):
+    """The conditioned calculation is out of reach for this deployment."""
+
+
+def _kron_probabilities(p):
+    """``P[..., s] = prod_i p_i^[bit i of s] (1 - p_i)^[not bit i]``: p shape (..., m)."""
+    table = np.ones(p.shape[:-1] + (1,))
+    for i in range(p.shape[-1]):
+        pi = p[..., i:i + 1]
+        table = np.concatenate([table * (1 - pi), table * pi], axis=-1)
+    return table
+
+
+def _grouped(values, demand):
+    """Distinct values (below ``demand``; larger ones become ``demand``) and the inverse map."""
+    if demand is not None:
+        values = np.minimum(values, demand)
+    return np.unique(values, return_inverse=True)
+
+
+def _bin(weights, inverse, n_values):
+    """Sum ``weights`` (batch, n) into ``n_values`` bins along the last axis."""
+    batch = weights.shape[0]
+    index = (np.arange(batch)[:, None] * n_values + inverse[None, :]).ravel()
+    return np.bincount(index, weights=weights.ravel(),
+                       minlength=batch * n_values).reshape(batch, n_values)
+
+
+@dataclass
+class _Block:
+    variables: list          # indices into the plan's variables, bit i of a state = variables[i]
+    carries: np.ndarray      # bool (2**m,): some destination of the block carries traffic
+    values: np.ndarray       # distinct capacities of the block (capped at the demand)
+    inverse: np.ndarray      # state -> index in values
+
+
+@dataclass
+class _Sums:
+    """Value set of a sum of block capacities and, for each state pair, where it lands."""
+    values: np.ndarray
+    inverse: np.ndarray      # (len(left) * len(right),) -> index in values
+
+
+class _Plan:
+    """The structural part of the conditioned calculation: variables, blocks, value sets."""
+
+    def __init__(self, deployment, structure):
+        processes = structure.processes
+        self.groups = [k for k, p in enumerate(processes) if p.kind == "group"]
+        self.regions = [k for k, p in enumerate(processes) if p.kind != "group"]
+        if len(self.groups) > EXACT_MAX_GROUPS:
+            raise _Refused(
+                f"{len(self.groups)} correlated groups involved: the exact calculation visits "
+                f"their 2**{len(self.groups)} joint states (at most {EXACT_MAX_GROUPS} groups); "
+                "use simulate()")
+        region_index = {processes[k].regions[0]: i for i, k in enumerate(self.regions)}
+        # group_masks[i]: bit j set when group j contains region i
+        self.group_masks = np.zeros(len(self.regions), dtype=np.int64)
+        for j, k in enumerate(self.groups):
+            for region in processes[k].regions:
+                if region in region_index:
+                    self.group_masks[region_index[region]] |= 1 << j
+
+        used = list(structure.destination_names)
+        dest_region = [region_index[deployment.destination(n).region] for n in used]
+        endpoint_regions = [set() for _ in used]
+        for endpoint in deployment.endpoints:
+            endpoint_regions[used.index(endpoint.destination)].add(region_index[endpoint.region])
+        # variables: regions hosting a destination, then pools of endpoint-only regions
+        hosts = sorted(set(dest_region))
+        self.members = [[r] for r in hosts]
+        variable_of = {r: v for v, r in enumerate(hosts)}
+        pools = {}
+        for r in range(len(self.regions)):
+            if r not in variable_of:
+                reach = frozenset(d for d, regions in enumerate(endpoint_regions) if r in regions)
+                pools.setdefault(reach, []).append(r)
+        for pool in pools.values():
+            for r in pool:
+                variable_of[r] = len(self.members)
+            self.members.append(pool)
+        self.variable_of = [variable_of[r] for r in range(len(self.regions))]
+        home = [variable_of[r] for r in dest_region]
+        reach = [sorted({variable_of[r] for r in regions}) for regions in endpoint_regions]
+
+        # blocks: variables linked through a destination (union-find)
+        parent = list(range(len(self.members)))
+
+        def root(v):
+            while parent[v] != v:
+                parent[v] = parent[parent[v]]
+                v = parent[v]
+            return v
+
+        for d in range(len(used)):
+            for v in reach[d]:
+                parent[root(v)] = root(home[d])
+        roots = sorted({root(v) for v in range(len(self.members))})
+        demand = structure.demand
+        self.capacity = demand is not None and demand > 0
+        self.demand = float(demand) if self.capacity else None
+        self.blocks = []
+        self.block_of = [0] * len(self.members)
+        for b, r0 in enumerate(roots):
+            variables = [v for v in range(len(self.members)) if root(v) == r0]
+            if len(variables) > EXACT_MAX_BLOCK:
+                names = sorted(processes[self.regions[r]].name
+                               for v in variables for r in self.members[v])
+                raise _Refused(
+                    f"{len(names)} regions ({', '.join(names[:6])}"
+                    f"{', ...' if len(names) > 6 else ''}) are coupled by cross-region "
+                    f"endpoints into one block of {len(variables)} variables: the exact "
+                    f"calculation visits its 2**{len(variables)} states (at most "
+                    f"{EXACT_MAX_BLOCK}); use simulate()")
+            local = {v: i for i, v in enumerate(variables)}
+            for v in variables:
+                self.block_of[v] = b
+            states = np.arange(1 << len(variables), dtype=np.int64)
+            up = [((states >> i) & 1) == 0 for i in range(len(variables))]
+            carries = np.zeros(states.shape, dtype=bool)
+            capacity = np.zeros(states.shape)
+            for d in range(len(used)):
+                if home[d] not in local:
+                    continue
+                usable = np.zeros(states.shape, dtype=bool)
+                for v in reach[d]:
+                    usable |= up[local[v]]
+                carry = up[local[home[d]]] & usable
+                carries |= carry
+                if self.capacity:
+                    capacity += np.where(carry, structure.capacities[d], 0.0)
+            values, inverse = _grouped(capacity, self.demand)
+            self.blocks.append(_Block(variables, carries, values, inverse))
+
+        # value sets of the prefix sums (blocks 0..i-1) and suffix sums (blocks i+1..)
+        self.prefix, self.suffix = [np.zeros(1)], [np.zeros(1)]
+        self.prefix_steps, self.suffix_steps = [], []
+        if self.capacity:
+            for block in self.blocks:
+                step = self._sum(self.prefix[-1], block.values)
+                self.prefix_steps.append(step)
+                self.prefix.append(step.values)
+            for block in reversed(self.blocks):
+                step = self._sum(block.values, self.suffix[-1])
+                self.suffix_steps.append(step)
+                self.suffix.append(step.values)
+            self.suffix.reverse()      # suffix[i]: blocks i.. ; suffix[len]: nothing
+            self.suffix_steps.reverse()
+        # elements per group state of the largest temporaries
+        widths = [b.carries.size * max(2, len(b.variables)) for b in self.blocks]
+        if self.capacity:
+            for i, block in enumerate(self.blocks):
+                widths.append(len(self.prefix[i]) * block.values.size)
+                widths.append(block.values.size * len(self.suffix[i + 1]))
+                widths.append(block.values.size * len(self.prefix[i]))
+            widths.append(sum(len(v) for v in self.prefix + self.suffix))
+        self.width = max(widths)
+
+    def _sum(self, left, right) -> _Sums:
+        if left.size * right.size > _BATCH_ELEMENTS:
+            raise _Refused(
+                f"the destinations' capacities give {left.size} x {right.size} distinct partial "
+                f"sums below the demand: too many to combine exactly; use simulate()")
+        values, inverse = _grouped((left[:, None] + right[None, :]).ravel(), self.demand)
+        if values.size > EXACT_MAX_LEVELS:
+            raise _Refused(
+                f"the destinations' capacities give {values.size} distinct sums below the "
+                f"demand (at most {EXACT_MAX_LEVELS} are kept); use simulate()")
+        return _Sums(values, inverse)
+
+
+def _convolve(step, left, right):
+    """Probabilities (batch, n) of a sum, from those of its two independent parts."""
+    outer = (left[:, :, None] * right[:, None, :]).reshape(left.shape[0], -1)
+    return _bin(outer, step.inverse, step.values.size)
+
+
+def _conditioned(deployment, structure) -> dict:
+    """Unavailability and down-episode frequency, both metrics, by conditioning on the groups.
+
+    Returns
+    -------
+    dict
+        ``reachable`` and ``served`` unavailability [-], ``reachable_rate`` and
+        ``served_rate`` down episodes [1/yr].
+    """
+    plan = _Plan(deployment, structure)
+    processes = structure.processes
+    q_all = np.array([p.probability_down for p in processes])
+    rate_all = np.array([p.rate_per_year for p in processes])
+    q_region, q_group = q_all[plan.regions], q_all[plan.groups]
+    # an up region process turning down: rate_r (1 - q_r), times the chance it matters
+    region_flow = rate_all[plan.regions] * (1 - q_region)
+    n_groups = len(plan.groups)
+    n_states = 1 << n_groups
+    batch = max(1, min(n_states, _BATCH_ELEMENTS // max(plan.width, 1)))
+    out = {key: np.empty(n_states) for key in ("u_reach", "u_served", "f_reach", "f_served")}
+    for start in range(0, n_states, batch):
+        g = np.arange(start, min(start + batch, n_states), dtype=np.int64)
+        forced = (g[:, None] & plan.group_masks[None, :]) != 0            # (n, R)
+        q = np.where(forced, 1.0, q_region[None, :])
+        p_var = np.stack([np.prod(q[:, members], axis=1) for members in plan.members], axis=1)
+        # P(the rest of its pool down) for each region; 0 where a group holds it down
+        rest = np.stack([np.prod(q[:, [s for s in plan.members[v] if s != r]], axis=1)
+                         for r, v in enumerate(plan.variable_of)], axis=1)
+        coef = np.where(forced, 0.0, rest * region_flow[None, :])          # (n, R)
+        result = _batch(plan, p_var)
+        delta_reach, delta_served = result["delta_reach"], result["delta_served"]
+        var = np.array(plan.variable_of)
+        sl = slice(start, start + g.size)
+        out["u_reach"][sl] = result["u_reach"]
+        out["u_served"][sl] = result["u_served"]
+        out["f_reach"][sl] = (coef * delta_reach[:, var]).sum(axis=1)
+        out["f_served"][sl] = (coef * delta_served[:, var]).sum(axis=1)
+    # the groups: P(g), and each group's turning down from the states where it is up
+    p_g = _kron_probabilities(q_group[None, :])[0]
+    states = np.arange(n_states)
+    answer = {"reachable": float(p_g @ out["u_reach"]),
+              "served": float(p_g @ out["u_served"])}
+    for metric, u_key, f_key in (("reachable", "u_reach", "f_reach"),
+                                 ("served", "u_served", "f_served")):
+        rate = float(p_g @ out[f_key])
+        for j, k in enumerate(plan.groups):
+            up = (states >> j) & 1 == 0
+            rate += rate_all[k] * float(
+                p_g[up] @ (out[u_key][states[up] | (1 << j)] - out[u_key][up]))
+        answer[f"{metric}_rate"] = rate
+    return answer
+
+
+def _batch(plan, p_var):
+    """Per group state of a batch: unavailability and ``U[v down] - U[v up]`` per variable.
+
+    ``p_var`` (n, V): each variable's probability of being down in each group state.
+    """
+    n = p_var.shape[0]
+    n_blocks = len(plan.blocks)
+    none = []            # (n,) P(block carries nothing)
+    dists = []           # (n, values) block capacity distribution
+    signed = []          # per block: list over its variables of (n, 2**m) "down minus up"
+    for block in plan.blocks:
+        p = p_var[:, block.variables]
+        table = _kron_probabilities(p)
+        none.append(table[:, ~block.carries].sum(axis=1))
+        if plan.capacity:
+            dists.append(_bin(table, block.inverse, block.values.size))
+        rows = []
+        states = np.arange(block.carries.size)
+        for i in range(len(block.variables)):
+            # weight of the other variables' state, on both states of variable i
+            others = _kron_probabilities(np.where(np.arange(p.shape[1]) == i, 0.0, p))
+            bit = 1 << i
+            sign = np.where(states & bit, 1.0, -1.0)
+            rows.append(others[:, states & ~bit] * sign[None, :])
+        signed.append(rows)
+
+    none = np.stack(none, axis=1)                                          # (n, B)
+    ones = np.ones((n, 1))
+    before = np.cumprod(np.concatenate([ones, none[:, :-1]], axis=1), axis=1)
+    after = np.cumprod(np.concatenate([ones, none[:, :0:-1]], axis=1), axis=1)[:, ::-1]
+    others_none = before * after                                           # (n, B)
+    u_reach = before[:, -1] * none[:, -1]
+
+    n_vars = p_var.shape[1]
+    delta_reach = np.zeros((n, n_vars))
+    delta_served = np.zeros((n, n_vars))
+    for b, block in enumerate(plan.blocks):
+        for i, v in enumerate(block.variables):
+            delta_reach[:, v] = (signed[b][i][:, ~block.carries].sum(axis=1)
+                                 * others_none[:, b])
+    if not plan.capacity:
+        return dict(u_reach=u_reach, u_served=u_reach, delta_reach=delta_reach,
+                    delta_served=delta_reach)
+
+    prefix = [ones]
+    for b in range(n_blocks):
+        prefix.append(_convolve(plan.prefix_steps[b], prefix[-1], dists[b]))
+    suffix = [ones]
+    for b in range(n_blocks - 1, -1, -1):
+        suffix.append(_convolve(plan.suffix_steps[b], dists[b], suffix[-1]))
+    suffix.reverse()
+    total_values = plan.prefix[-1]
+    u_served = prefix[-1][:, total_values < plan.demand].sum(axis=1)
+    for b, block in enumerate(plan.blocks):
+        # F[c]: P(other blocks' capacity < demand - c) for each value c of this block
+        left_values, right_values = plan.prefix[b], plan.suffix[b + 1]
+        gap = (plan.demand - block.values)[:, None] - left_values[None, :]    # (c, a)
+        index = np.searchsorted(right_values, gap, side="left")
+        below = np.concatenate([np.zeros((n, 1)), np.cumsum(suffix[b + 1], axis=1)], axis=1)
+        F = np.einsum("nca,na->nc", below[:, index], prefix[b])
+        for i, v in enumerate(block.variables):
+            delta_served[:, v] = (_bin(signed[b][i], block.inverse, block.values.size)
+                                  * F).sum(axis=1)
+    return dict(u_reach=u_reach, u_served=u_served, delta_reach=delta_reach,
+                delta_served=delta_served)
+
+
+def _exact(deployment, structure) -> dict:
+    """Both unavailabilities and both episode frequencies: conditioned when active-active,
+    the full enumeration otherwise (or when the conditioned calculation is out of reach and
+    the enumeration is not)."""
+    if not structure.active_passive:
+        try:
+            return _conditioned(deployment, structure)
+        except _Refused as refusal:
+            if structure.n_processes > EXACT_MAX_PROCESSES:
+                raise ValueError(str(refusal)) from None
+    return _enumerated(structure)
+
+
+def _enumerated(structure) -> dict:
+    return {metric: _enumerated_unavailability(structure, metric) for metric in METRICS} | {
+        f"{metric}_rate": _enumerated_episode_frequency(structure, metric)
+        for metric in METRICS}
+
+
+def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
+    """Steady-state probability that the service is down (or not served).
+
+    Parameters
+    ----------
+    deployment : Deployment
+    outages : OutageModel
+    metric : {"reachable", "served"}
+        ``reachable``: no endpoint usable. ``served``: not reachable, or the destinations that
+        carry traffic cannot hold the demand.
+
+    Returns
+    -------
+    float
+        Unavailability in [0, 1] (the long-run fraction of time down).
+
+    Raises
+    ------
+    ValueError
+        When the calculation is out of reach: more than 16 correlated groups, regions
+        coupled by cross-region endpoints into a block of more than 16, or too many distinct
+        capacity sums, and more than 24 outage processes in all (active-active); more than 24
+        outage processes (active-passive).
+
+    Warns
+    -----
+    ModelWarning
+        For active-passive failover: the value excludes failover gaps (the exact sum has no
+        notion of time); :func:`plcapacity.simulate` includes them.
+
+    Notes
+    -----
+    ``U = sum over states s of prod_k q_k^[k in s] (1 - q_k)^[k not in s] * [down(s)]`` with
+    ``q_k = 1 - exp(-rate_k * E[D_k])``. Active-active, the sum is taken by conditioning on the
+    correlated groups (their ``2**G`` joint states): given them the regions are independent,
+    so the probability that no endpoint is usable is a product over blocks of linked regions
+    and the carried capacity's distribution a convolution. Active-passive, it enumerates all
+    ``2**K`` states in chunks of 65,536.
+    """
+    _check_metric(metric)
+    structure = compile_structure(deployment, outages)
+    if structure.active_passive and structure.delay_minutes > 0:
+        warnings.warn("active-passive: exact_unavailability excludes failover gaps (the "
+                      "gap-free value); simulate() includes them", ModelWarning, stacklevel=2)
+    if structure.active_passive:
+        return _enumerated_unavailability(structure, metric)
+    return _exact(deployment, structure)[metric]
+
+
+def down_episode_frequency(deployment, outages, *, metric="reachable") -> float:
+    """Long-run rate at which the service goes down (gap-free). [episodes per year]
+
+    From an up state ``s``, process ``k`` (up) starts an outage at rate ``rate_k``; the service
+    goes down if ``s | k`` is a down state. So ``f = sum_s P(s) [up(s)] sum_k [k not in s]
+    [down(s | k)] rate_k``. With active-passive failover and a delay, each failover (the
+    active endpoint lost while another is usable) also counts as an episode. Used to say how
+    many down episodes a sample should contain.
+
+    Active-active, the service is monotone in the set of down processes, so
+    ``f = sum_k rate_k (1 - q_k) (U[k down] - U[k up])``, computed with the same conditioning
+    as :func:`exact_unavailability`; active-passive enumerates the states (at most 24
+    processes).
+    """
+    _check_metric(metric)
+    structure = compile_structure(deployment, outages)
+    if structure.active_passive:
+        return _enumerated_episode_frequency(structure, metric)
+    return _exact(deployment, structure)[f"{metric}_rate"]
+
+
 def nines(unavailability) -> float:
     """``-log10(unavailability)``: 1e-4 is four nines (inf for zero)."""
     return math.inf if unavailability <= 0 else -math.log10(unavailability)
@@ -266,11 +664,9 @@ def exact_summary(deployment, outages) -> "pd.Series":
     """
     import pandas as pd
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ModelWarning)
-        down = exact_unavailability(deployment, outages)
-        unserved = exact_unavailability(deployment, outages, metric="served")
     structure = compile_structure(deployment, outages)
+    exact = _exact(deployment, structure)
+    down, unserved = exact["reachable"], exact["served"]
     gap_free = structure.active_passive and structure.delay_minutes > 0
     return pd.Series({
         "availability": 1.0 - down,
@@ -278,7 +674,7 @@ def exact_summary(deployment, outages) -> "pd.Series":
         "nines": nines(down),
         "annual_downtime_min": annual_downtime_minutes(down),
         "annual_unserved_min": annual_downtime_minutes(unserved),
-        "down_episodes_per_year": down_episode_frequency(deployment, outages),
+        "down_episodes_per_year": exact["reachable_rate"],
         "processes": structure.n_processes,
         "note": ("active-passive: availability excludes failover gaps (simulate includes "
                  "them); episodes count failovers") if gap_free else "",

@@ -136,14 +136,18 @@ def compile_structure(deployment, outages) -> Structure:
         target = deployment.destination(endpoint.destination)
         masks.append(region_mask.get(endpoint.region, 0) | region_mask.get(target.region, 0))
         destinations.append(used.index(endpoint.destination))
-    capacities = np.array([np.nan if deployment.destination(n).capacity_connections is None
-                           else deployment.destination(n).capacity_connections
-                           for n in used], dtype=float)
     return Structure(processes, np.array(masks, dtype=np.int64), np.array(destinations),
-                     capacities, deployment.demand_connections,
+                     _capacities(deployment, used), deployment.demand_connections,
                      deployment.failover.mode == "active-passive",
                      deployment.failover.delay_minutes,
                      tuple(e.name for e in deployment.endpoints), tuple(used))
+
+
+def _capacities(deployment, names) -> np.ndarray:
+    """Capacity of each named destination, NaN where unknown. [connections]"""
+    return np.array([np.nan if deployment.destination(n).capacity_connections is None
+                     else deployment.destination(n).capacity_connections
+                     for n in names], dtype=float)
 
 
 #: Most outage processes the full enumeration takes (2**24 states take a few seconds). The
@@ -305,8 +309,7 @@ class _Sums:
 class _Plan:
     """The structural part of the conditioned calculation: variables, blocks, value sets."""
 
-    def __init__(self, deployment, structure):
-        processes = structure.processes
+    def __init__(self, deployment, processes):
         self.groups = [k for k, p in enumerate(processes) if p.kind == "group"]
         self.regions = [k for k, p in enumerate(processes) if p.kind != "group"]
         if len(self.groups) > EXACT_MAX_GROUPS:
@@ -322,7 +325,8 @@ class _Plan:
                 if region in region_index:
                     self.group_masks[region_index[region]] |= 1 << j
 
-        used = list(structure.destination_names)
+        used = deployment.used_destinations
+        capacities = _capacities(deployment, used)
         dest_region = [region_index[deployment.destination(n).region] for n in used]
         endpoint_regions = [set() for _ in used]
         for endpoint in deployment.endpoints:
@@ -357,7 +361,7 @@ class _Plan:
             for v in reach[d]:
                 parent[root(v)] = root(home[d])
         roots = sorted({root(v) for v in range(len(self.members))})
-        demand = structure.demand
+        demand = deployment.demand_connections
         self.capacity = demand is not None and demand > 0
         self.demand = float(demand) if self.capacity else None
         self.blocks = []
@@ -389,7 +393,7 @@ class _Plan:
                 carry = up[local[home[d]]] & usable
                 carries |= carry
                 if self.capacity:
-                    capacity += np.where(carry, structure.capacities[d], 0.0)
+                    capacity += np.where(carry, capacities[d], 0.0)
             values, inverse = _grouped(capacity, self.demand)
             self.blocks.append(_Block(variables, carries, values, inverse))
 
@@ -436,17 +440,30 @@ def _convolve(step, left, right):
     return _bin(outer, step.inverse, step.values.size)
 
 
-def _conditioned(deployment, structure) -> dict:
+def _conditioned(deployment, processes, *, rates=True) -> dict:
     """Unavailability and down-episode frequency, both metrics, by conditioning on the groups.
+
+    Parameters
+    ----------
+    deployment : Deployment
+        Active-active.
+    processes : list of OutageProcess
+        ``outages.processes(deployment.regions)``.
+    rates : bool
+        Also the episode frequencies (about twice the work).
 
     Returns
     -------
     dict
-        ``reachable`` and ``served`` unavailability [-], ``reachable_rate`` and
-        ``served_rate`` down episodes [1/yr].
+        ``reachable`` and ``served`` unavailability [-]; with ``rates``, ``reachable_rate``
+        and ``served_rate`` down episodes [1/yr].
+
+    Raises
+    ------
+    _Refused
+        Too many groups, too large a block, or too many capacity sums.
     """
-    plan = _Plan(deployment, structure)
-    processes = structure.processes
+    plan = _Plan(deployment, processes)
     q_all = np.array([p.probability_down for p in processes])
     rate_all = np.array([p.rate_per_year for p in processes])
     q_region, q_group = q_all[plan.regions], q_all[plan.groups]
@@ -465,19 +482,21 @@ def _conditioned(deployment, structure) -> dict:
         rest = np.stack([np.prod(q[:, [s for s in plan.members[v] if s != r]], axis=1)
                          for r, v in enumerate(plan.variable_of)], axis=1)
         coef = np.where(forced, 0.0, rest * region_flow[None, :])          # (n, R)
-        result = _batch(plan, p_var)
-        delta_reach, delta_served = result["delta_reach"], result["delta_served"]
-        var = np.array(plan.variable_of)
+        result = _batch(plan, p_var, rates)
         sl = slice(start, start + g.size)
         out["u_reach"][sl] = result["u_reach"]
         out["u_served"][sl] = result["u_served"]
-        out["f_reach"][sl] = (coef * delta_reach[:, var]).sum(axis=1)
-        out["f_served"][sl] = (coef * delta_served[:, var]).sum(axis=1)
+        if rates:
+            var = np.array(plan.variable_of)
+            out["f_reach"][sl] = (coef * result["delta_reach"][:, var]).sum(axis=1)
+            out["f_served"][sl] = (coef * result["delta_served"][:, var]).sum(axis=1)
     # the groups: P(g), and each group's turning down from the states where it is up
     p_g = _kron_probabilities(q_group[None, :])[0]
     states = np.arange(n_states)
     answer = {"reachable": float(p_g @ out["u_reach"]),
               "served": float(p_g @ out["u_served"])}
+    if not rates:
+        return answer
     for metric, u_key, f_key in (("reachable", "u_reach", "f_reach"),
                                  ("served", "u_served", "f_served")):
         rate = float(p_g @ out[f_key])
@@ -489,7 +508,7 @@ def _conditioned(deployment, structure) -> dict:
     return answer
 
 
-def _batch(plan, p_var):
+def _batch(plan, p_var, rates=True):
     """Per group state of a batch: unavailability and ``U[v down] - U[v up]`` per variable.
 
     ``p_var`` (n, V): each variable's probability of being down in each group state.
@@ -507,7 +526,7 @@ def _batch(plan, p_var):
             dists.append(_bin(table, block.inverse, block.values.size))
         rows = []
         states = np.arange(block.carries.size)
-        for i in range(len(block.variables)):
+        for i in range(len(block.variables) if rates else 0):
             # weight of the other variables' state, on both states of variable i
             others = _kron_probabilities(np.where(np.arange(p.shape[1]) == i, 0.0, p))
             bit = 1 << i
@@ -525,7 +544,7 @@ def _batch(plan, p_var):
     n_vars = p_var.shape[1]
     delta_reach = np.zeros((n, n_vars))
     delta_served = np.zeros((n, n_vars))
-    for b, block in enumerate(plan.blocks):
+    for b, block in enumerate(plan.blocks if rates else ()):
         for i, v in enumerate(block.variables):
             delta_reach[:, v] = (signed[b][i][:, ~block.carries].sum(axis=1)
                                  * others_none[:, b])
@@ -537,12 +556,12 @@ def _batch(plan, p_var):
     for b in range(n_blocks):
         prefix.append(_convolve(plan.prefix_steps[b], prefix[-1], dists[b]))
     suffix = [ones]
-    for b in range(n_blocks - 1, -1, -1):
+    for b in range(n_blocks - 1 if rates else -1, -1, -1):
         suffix.append(_convolve(plan.suffix_steps[b], dists[b], suffix[-1]))
     suffix.reverse()
     total_values = plan.prefix[-1]
     u_served = prefix[-1][:, total_values < plan.demand].sum(axis=1)
-    for b, block in enumerate(plan.blocks):
+    for b, block in enumerate(plan.blocks if rates else ()):
         # F[c]: P(other blocks' capacity < demand - c) for each value c of this block
         left_values, right_values = plan.prefix[b], plan.suffix[b + 1]
         gap = (plan.demand - block.values)[:, None] - left_values[None, :]    # (c, a)
@@ -556,23 +575,24 @@ def _batch(plan, p_var):
                 delta_served=delta_served)
 
 
-def _exact(deployment, structure) -> dict:
-    """Both unavailabilities and both episode frequencies: conditioned when active-active,
-    the full enumeration otherwise (or when the conditioned calculation is out of reach and
-    the enumeration is not)."""
-    if not structure.active_passive:
+def _exact(deployment, outages, *, rates=True) -> dict:
+    """Both unavailabilities [-] and (with ``rates``) both episode frequencies [1/yr], keyed
+    ``reachable``, ``served``, ``reachable_rate``, ``served_rate``: conditioned on the groups
+    when active-active, by the full enumeration when active-passive (or when the conditioned
+    calculation is out of reach and the enumeration is not)."""
+    if deployment.failover.mode != "active-passive":
+        processes = outages.processes(deployment.regions)
         try:
-            return _conditioned(deployment, structure)
+            return _conditioned(deployment, processes, rates=rates)
         except _Refused as refusal:
-            if structure.n_processes > EXACT_MAX_PROCESSES:
+            if len(processes) > EXACT_MAX_PROCESSES:
                 raise ValueError(str(refusal)) from None
-    return _enumerated(structure)
-
-
-def _enumerated(structure) -> dict:
-    return {metric: _enumerated_unavailability(structure, metric) for metric in METRICS} | {
-        f"{metric}_rate": _enumerated_episode_frequency(structure, metric)
-        for metric in METRICS}
+    structure = compile_structure(deployment, outages)
+    answer = {metric: _enumerated_unavailability(structure, metric) for metric in METRICS}
+    if rates:
+        answer |= {f"{metric}_rate": _enumerated_episode_frequency(structure, metric)
+                   for metric in METRICS}
+    return answer
 
 
 def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
@@ -615,13 +635,14 @@ def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
     ``2**K`` states in chunks of 65,536.
     """
     _check_metric(metric)
-    structure = compile_structure(deployment, outages)
-    if structure.active_passive and structure.delay_minutes > 0:
-        warnings.warn("active-passive: exact_unavailability excludes failover gaps (the "
-                      "gap-free value); simulate() includes them", ModelWarning, stacklevel=2)
-    if structure.active_passive:
+    if deployment.failover.mode == "active-passive":
+        structure = compile_structure(deployment, outages)
+        if structure.delay_minutes > 0:
+            warnings.warn("active-passive: exact_unavailability excludes failover gaps (the "
+                          "gap-free value); simulate() includes them", ModelWarning,
+                          stacklevel=2)
         return _enumerated_unavailability(structure, metric)
-    return _exact(deployment, structure)[metric]
+    return _exact(deployment, outages, rates=False)[metric]
 
 
 def down_episode_frequency(deployment, outages, *, metric="reachable") -> float:
@@ -639,10 +660,9 @@ def down_episode_frequency(deployment, outages, *, metric="reachable") -> float:
     processes).
     """
     _check_metric(metric)
-    structure = compile_structure(deployment, outages)
-    if structure.active_passive:
-        return _enumerated_episode_frequency(structure, metric)
-    return _exact(deployment, structure)[f"{metric}_rate"]
+    if deployment.failover.mode == "active-passive":
+        return _enumerated_episode_frequency(compile_structure(deployment, outages), metric)
+    return _exact(deployment, outages)[f"{metric}_rate"]
 
 
 def nines(unavailability) -> float:
@@ -664,10 +684,10 @@ def exact_summary(deployment, outages) -> "pd.Series":
     """
     import pandas as pd
 
-    structure = compile_structure(deployment, outages)
-    exact = _exact(deployment, structure)
+    exact = _exact(deployment, outages)
     down, unserved = exact["reachable"], exact["served"]
-    gap_free = structure.active_passive and structure.delay_minutes > 0
+    gap_free = (deployment.failover.mode == "active-passive"
+                and deployment.failover.delay_minutes > 0)
     return pd.Series({
         "availability": 1.0 - down,
         "served_availability": 1.0 - unserved,
@@ -675,7 +695,7 @@ def exact_summary(deployment, outages) -> "pd.Series":
         "annual_downtime_min": annual_downtime_minutes(down),
         "annual_unserved_min": annual_downtime_minutes(unserved),
         "down_episodes_per_year": exact["reachable_rate"],
-        "processes": structure.n_processes,
+        "processes": len(outages.processes(deployment.regions)),
         "note": ("active-passive: availability excludes failover gaps (simulate includes "
                  "them); episodes count failovers") if gap_free else "",
     }, name="exact", dtype=object)

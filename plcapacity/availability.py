@@ -517,7 +517,7 @@ def _batch(plan, p_var, rates=True):
     n_blocks = len(plan.blocks)
     none = []            # (n,) P(block carries nothing)
     dists = []           # (n, values) block capacity distribution
-    signed = []          # per block: list over its variables of (n, 2**m) "down minus up"
+    pairs = []           # per block, per variable i: (weights (n, 2**(m-1)), s0, s1)
     for block in plan.blocks:
         p = p_var[:, block.variables]
         table = _kron_probabilities(p)
@@ -527,12 +527,13 @@ def _batch(plan, p_var, rates=True):
         rows = []
         states = np.arange(block.carries.size)
         for i in range(len(block.variables) if rates else 0):
-            # weight of the other variables' state, on both states of variable i
-            others = _kron_probabilities(np.where(np.arange(p.shape[1]) == i, 0.0, p))
+            # the states with variable i up (s0) and down (s1); the weight of the others'
+            # state, which both share
             bit = 1 << i
-            sign = np.where(states & bit, 1.0, -1.0)
-            rows.append(others[:, states & ~bit] * sign[None, :])
-        signed.append(rows)
+            s0 = states[states & bit == 0]
+            others = _kron_probabilities(np.where(np.arange(p.shape[1]) == i, 0.0, p))
+            rows.append((others[:, s0], s0, s0 | bit))
+        pairs.append(rows)
 
     none = np.stack(none, axis=1)                                          # (n, B)
     ones = np.ones((n, 1))
@@ -545,9 +546,13 @@ def _batch(plan, p_var, rates=True):
     delta_reach = np.zeros((n, n_vars))
     delta_served = np.zeros((n, n_vars))
     for b, block in enumerate(plan.blocks if rates else ()):
+        lost = ~block.carries
         for i, v in enumerate(block.variables):
-            delta_reach[:, v] = (signed[b][i][:, ~block.carries].sum(axis=1)
-                                 * others_none[:, b])
+            # P(the others' state is such that variable i going down leaves nothing carried);
+            # a difference of indicators, so no cancellation
+            weights, s0, s1 = pairs[b][i]
+            flips = lost[s1] & ~lost[s0]
+            delta_reach[:, v] = weights[:, flips].sum(axis=1) * others_none[:, b]
     if not plan.capacity:
         return dict(u_reach=u_reach, u_served=u_reach, delta_reach=delta_reach,
                     delta_served=delta_reach)
@@ -560,6 +565,9 @@ def _batch(plan, p_var, rates=True):
         suffix.append(_convolve(plan.suffix_steps[b], dists[b], suffix[-1]))
     suffix.reverse()
     total_values = plan.prefix[-1]
+    if total_values[-1] < plan.demand:   # never enough capacity: exactly 1, no episodes
+        return dict(u_reach=u_reach, u_served=np.ones(n), delta_reach=delta_reach,
+                    delta_served=delta_served)
     u_served = prefix[-1][:, total_values < plan.demand].sum(axis=1)
     for b, block in enumerate(plan.blocks if rates else ()):
         # F[c]: P(other blocks' capacity < demand - c) for each value c of this block
@@ -569,8 +577,10 @@ def _batch(plan, p_var, rates=True):
         below = np.concatenate([np.zeros((n, 1)), np.cumsum(suffix[b + 1], axis=1)], axis=1)
         F = np.einsum("nca,na->nc", below[:, index], prefix[b])
         for i, v in enumerate(block.variables):
-            delta_served[:, v] = (_bin(signed[b][i], block.inverse, block.values.size)
-                                  * F).sum(axis=1)
+            weights, s0, s1 = pairs[b][i]
+            changes = block.inverse[s1] != block.inverse[s0]
+            gain = F[:, block.inverse[s1[changes]]] - F[:, block.inverse[s0[changes]]]
+            delta_served[:, v] = (weights[:, changes] * gain).sum(axis=1)
     return dict(u_reach=u_reach, u_served=u_served, delta_reach=delta_reach,
                 delta_served=delta_served)
 

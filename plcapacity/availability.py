@@ -29,8 +29,15 @@ from .outages import MINUTES_PER_YEAR
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Structure", "compile_structure", "exact_unavailability", "down_episode_frequency",
-           "exact_summary", "process_table", "nines"]
+__all__ = [
+    "Structure",
+    "compile_structure",
+    "down_episode_frequency",
+    "exact_summary",
+    "exact_unavailability",
+    "nines",
+    "process_table",
+]
 
 METRICS = ("reachable", "served")
 #: States enumerated at once in the exact sum (bounds memory for many processes).
@@ -554,8 +561,8 @@ def _batch(plan, p_var, rates=True):
             flips = lost[s1] & ~lost[s0]
             delta_reach[:, v] = weights[:, flips].sum(axis=1) * others_none[:, b]
     if not plan.capacity:
-        return dict(u_reach=u_reach, u_served=u_reach, delta_reach=delta_reach,
-                    delta_served=delta_reach)
+        return {"u_reach": u_reach, "u_served": u_reach, "delta_reach": delta_reach,
+                    "delta_served": delta_reach}
 
     prefix = [ones]
     for b in range(n_blocks):
@@ -566,8 +573,8 @@ def _batch(plan, p_var, rates=True):
     suffix.reverse()
     total_values = plan.prefix[-1]
     if total_values[-1] < plan.demand:   # never enough capacity: exactly 1, no episodes
-        return dict(u_reach=u_reach, u_served=np.ones(n), delta_reach=delta_reach,
-                    delta_served=delta_served)
+        return {"u_reach": u_reach, "u_served": np.ones(n), "delta_reach": delta_reach,
+                    "delta_served": delta_served}
     u_served = prefix[-1][:, total_values < plan.demand].sum(axis=1)
     for b, block in enumerate(plan.blocks if rates else ()):
         # F[c]: P(other blocks' capacity < demand - c) for each value c of this block
@@ -581,8 +588,8 @@ def _batch(plan, p_var, rates=True):
             changes = block.inverse[s1] != block.inverse[s0]
             gain = F[:, block.inverse[s1[changes]]] - F[:, block.inverse[s0[changes]]]
             delta_served[:, v] = (weights[:, changes] * gain).sum(axis=1)
-    return dict(u_reach=u_reach, u_served=u_served, delta_reach=delta_reach,
-                delta_served=delta_served)
+    return {"u_reach": u_reach, "u_served": u_served, "delta_reach": delta_reach,
+                "delta_served": delta_served}
 
 
 def _exact(deployment, outages, *, rates=True) -> dict:
@@ -685,7 +692,7 @@ def annual_downtime_minutes(unavailability) -> float:
     return unavailability * MINUTES_PER_YEAR
 
 
-def exact_summary(deployment, outages) -> "pd.Series":
+def exact_summary(deployment, outages) -> pd.Series:
     """The exact steady-state figures for a deployment, as a Series.
 
     Index: ``availability`` and ``served_availability`` [-], ``nines``,
@@ -711,7 +718,7 @@ def exact_summary(deployment, outages) -> "pd.Series":
     }, name="exact", dtype=object)
 
 
-def process_table(deployment, outages) -> "pd.DataFrame":
+def process_table(deployment, outages) -> pd.DataFrame:
     """The outage processes involved: name, kind, regions, rate_per_year [1/yr],
     mean_duration_h [h], duration law and probability_down [-]."""
     import pandas as pd

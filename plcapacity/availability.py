@@ -249,7 +249,8 @@ def _enumerated_episode_frequency(structure, metric) -> float:
 # A region is a *variable* of the calculation when it hosts a used destination; the regions
 # that only hold endpoints are pooled by the set of destinations they reach (such a pool is up
 # while any of its regions is: ``P(pool down) = prod q_r``). A destination carries traffic while
-# its region's variable is up and some variable holding one of its endpoints is up. Variables
+# its region's variable is up and some variable holding one of its endpoints is up (with an
+# endpoint in its own region, while that region is up: its other endpoints are moot). Variables
 # linked through a destination form a *block*; blocks are independent given the groups, so
 #
 # * unreachable = product over blocks of P(no destination of the block carries), and
@@ -338,6 +339,9 @@ class _Plan:
         endpoint_regions = [set() for _ in used]
         for endpoint in deployment.endpoints:
             endpoint_regions[used.index(endpoint.destination)].add(region_index[endpoint.region])
+        for d, regions in enumerate(endpoint_regions):
+            if dest_region[d] in regions:  # an endpoint in its own region: the others are moot
+                endpoint_regions[d] = {dest_region[d]}
         # variables: regions hosting a destination, then pools of endpoint-only regions
         hosts = sorted(set(dest_region))
         self.members = [[r] for r in hosts]

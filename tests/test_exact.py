@@ -245,40 +245,67 @@ def test_public_functions_and_summary_agree_with_the_brute_force():
 # ----------------------------------------------------------------------------------- limits
 
 
-def ring(n, demand=None):
-    """n regions, each with its own PLS, an endpoint to it and one to the next region's PLS:
-    all n regions are coupled into one block."""
+def ring(n, demand=None, *, own=True):
+    """n regions, each with its own PLS and an endpoint to the next region's PLS; with
+    ``own``, also an endpoint to its own PLS."""
     regions = REGIONS[:n]
     return Deployment(
         tuple(Destination(f"d-{r}", r, 1e6) for r in regions),
-        tuple(Endpoint(f"e-{r}", r, f"d-{r}") for r in regions)
-        + tuple(Endpoint(f"x-{r}", regions[(i + 1) % n], f"d-{r}")
+        tuple(Endpoint(f"e-{r}", r, f"d-{r}") for r in regions if own)
+        + tuple(Endpoint(f"x-{r}", r, f"d-{regions[(i + 1) % n]}")
                 for i, r in enumerate(regions)),
         demand_connections=demand)
 
 
-def test_a_small_coupled_ring_is_exact():
-    model = OutageModel(40.0, {"law": "fixed", "hours": 30})
-    q = -math.expm1(-40 * 30 / 8760)
-    deployment = ring(8, demand=5.5e6)
-    assert exact_unavailability(deployment, model) == pytest.approx(q ** 8, rel=1e-12)
-    assert exact_unavailability(deployment, model, metric="served") == pytest.approx(
-        binomial_tail(8, 6, 1 - q), rel=1e-12)
+RING_MODEL = OutageModel(40.0, {"law": "fixed", "hours": 30})
+RING_Q = -math.expm1(-40 * 30 / 8760)
+
+
+def test_endpoints_beside_one_in_the_destination_region_couple_nothing():
+    """With an endpoint in its own region, a PLS carries while that region is up: the ring's
+    other endpoints are moot, so 40 regions stay independent (no block of 40)."""
+    deployment = ring(40, demand=29.5e6)
+    assert exact_unavailability(deployment, RING_MODEL) == pytest.approx(RING_Q ** 40,
+                                                                         rel=1e-12)
+    assert exact_unavailability(deployment, RING_MODEL, metric="served") == pytest.approx(
+        binomial_tail(40, 30, 1 - RING_Q), rel=1e-12)
+    assert down_episode_frequency(deployment, RING_MODEL) == pytest.approx(
+        40 * 40 * (1 - RING_Q) * RING_Q ** 39, rel=1e-12)
+
+
+def test_a_coupled_ring():
+    """Without endpoints in their own regions, PLS i+1 carries while regions i and i+1 are
+    both up: one block. Unreachable while no two neighbours on the cycle are up: the trace
+    of the n-th power of the transfer matrix T[s, t] = w(t) [not (s up and t up)]."""
+    n = 9
+    deployment = ring(n, demand=3.5e6, own=False)
+    a, q = 1 - RING_Q, RING_Q
+    transfer = np.array([[q, a], [q, 0.0]])          # rows/columns: down, up
+    expected = np.trace(np.linalg.matrix_power(transfer, n))
+    assert exact_unavailability(deployment, RING_MODEL) == pytest.approx(expected, rel=1e-12)
+    structure = compile_structure(deployment, RING_MODEL)
+    got = _conditioned(deployment, RING_MODEL.processes(deployment.regions))
+    for metric in ("reachable", "served"):
+        assert got[metric] == pytest.approx(_enumerated_unavailability(structure, metric),
+                                            rel=1e-12)
+        assert got[f"{metric}_rate"] == pytest.approx(
+            _enumerated_episode_frequency(structure, metric), rel=1e-12)
 
 
 def test_a_coupled_block_too_large_falls_back_to_the_enumeration():
     n = EXACT_MAX_BLOCK + 1                         # 17 processes: enumerable
-    model = OutageModel(40.0, {"law": "fixed", "hours": 30})
-    q = -math.expm1(-40 * 30 / 8760)
+    deployment = ring(n, own=False)
     with pytest.raises(ValueError, match="coupled by cross-region endpoints"):
-        _conditioned(ring(n), model.processes(ring(n).regions))
-    assert exact_unavailability(ring(n), model) == pytest.approx(q ** n, rel=1e-12)
+        _conditioned(deployment, RING_MODEL.processes(deployment.regions))
+    a, q = 1 - RING_Q, RING_Q
+    expected = np.trace(np.linalg.matrix_power(np.array([[q, a], [q, 0.0]]), n))
+    assert exact_unavailability(deployment, RING_MODEL) == pytest.approx(expected, rel=1e-12)
 
 
 def test_a_coupled_block_too_large_and_too_many_processes_is_refused():
     with pytest.raises(ValueError, match=r"30 regions \(.*\) are coupled by cross-region "
                                          r"endpoints into one block of 30 .*use simulate"):
-        exact_unavailability(ring(30), OutageModel(1.0, {"law": "fixed", "hours": 4}))
+        exact_unavailability(ring(30, own=False), RING_MODEL)
 
 
 def test_too_many_groups_is_refused_naming_them():

@@ -422,15 +422,18 @@ class _Plan:
                 self.suffix.append(step.values)
             self.suffix.reverse()      # suffix[i]: blocks i.. ; suffix[len]: nothing
             self.suffix_steps.reverse()
-        # elements per group state of the largest temporaries
-        widths = [b.carries.size * max(2, len(b.variables)) for b in self.blocks]
+        # elements per group state: the arrays kept through a batch (state tables and pair
+        # weights of every block, distributions, prefix and suffix sums), plus the largest
+        # temporary (an outer product of a convolution, or the gathered CDF of one block)
+        kept = sum(b.carries.size * (2 + len(b.variables)) + b.values.size
+                   for b in self.blocks)
+        temporary = [0]
         if self.capacity:
+            kept += sum(len(v) for v in self.prefix + self.suffix)
             for i, block in enumerate(self.blocks):
-                widths.append(len(self.prefix[i]) * block.values.size)
-                widths.append(block.values.size * len(self.suffix[i + 1]))
-                widths.append(block.values.size * len(self.prefix[i]))
-            widths.append(sum(len(v) for v in self.prefix + self.suffix))
-        self.width = max(widths)
+                temporary.append(len(self.prefix[i]) * block.values.size)
+                temporary.append(block.values.size * len(self.suffix[i + 1]))
+        self.width = kept + 2 * max(temporary)
 
     def _sum(self, left, right) -> _Sums:
         if left.size * right.size > _BATCH_ELEMENTS:
@@ -635,10 +638,10 @@ def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
     Raises
     ------
     ValueError
-        When the calculation is out of reach: more than 16 correlated groups, regions
-        coupled by cross-region endpoints into a block of more than 16, or too many distinct
-        capacity sums, and more than 24 outage processes in all (active-active); more than 24
-        outage processes (active-passive).
+        Active-active: with more than 16 correlated groups, regions coupled by cross-region
+        endpoints into a block of more than 16, or more than 65,536 distinct capacity sums
+        below the demand, when there are also more than 24 outage processes (up to 24, the
+        full enumeration answers instead). Active-passive: more than 24 outage processes.
 
     Warns
     -----
@@ -675,6 +678,25 @@ def down_episode_frequency(deployment, outages, *, metric="reachable") -> float:
     active endpoint lost while another is usable) also counts as an episode. Used to say how
     many down episodes a sample should contain.
 
+    Parameters
+    ----------
+    deployment : Deployment
+    outages : OutageModel
+    metric : {"reachable", "served"}
+        Episodes of being unreachable, or of not being served.
+
+    Returns
+    -------
+    float
+        Down episodes per year. [1/yr]
+
+    Raises
+    ------
+    ValueError
+        As :func:`exact_unavailability`.
+
+    Notes
+    -----
     Active-active, the service is monotone in the set of down processes, so
     ``f = sum_k rate_k (1 - q_k) (U[k down] - U[k up])``, computed with the same conditioning
     as :func:`exact_unavailability`; active-passive enumerates the states (at most 24

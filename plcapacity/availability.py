@@ -163,9 +163,13 @@ def _capacities(deployment, names) -> np.ndarray:
 EXACT_MAX_PROCESSES = 24
 #: Most correlated groups the conditioned calculation takes (it visits their 2**G joint states).
 EXACT_MAX_GROUPS = 16
-#: Most outage processes in one block of regions coupled by cross-region endpoints (the
-#: conditioned calculation visits each block's 2**m states).
+#: Most variables in one block of regions coupled by cross-region endpoints (the conditioned
+#: calculation visits each block's 2**m states; larger blocks are split by conditioning on
+#: some of their regions).
 EXACT_MAX_BLOCK = 16
+#: Most processes conditioned on, groups and regions that split blocks together (their
+#: 2**n joint states are visited).
+EXACT_MAX_CONDITIONED = 16
 #: Most distinct capacity sums below the demand that the calculation keeps.
 EXACT_MAX_LEVELS = 1 << 16
 #: Elements of the largest temporary array per batch of group states (8 bytes each).
@@ -299,9 +303,31 @@ def _bin(weights, inverse, n_values):
                        minlength=batch * n_values).reshape(batch, n_values)
 
 
+def _components(variables, edges) -> list:
+    """Connected components (sorted lists, in order of their first variable) of the set
+    ``variables``, linked by the hyperedges ``edges`` restricted to it."""
+    parent = {v: v for v in variables}
+
+    def root(v):
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    for edge in edges:
+        inside = [v for v in edge if v in parent]
+        for v in inside[1:]:
+            parent[root(v)] = root(inside[0])
+    groups = {}
+    for v in sorted(variables):
+        groups.setdefault(root(v), []).append(v)
+    return list(groups.values())
+
+
 @dataclass
 class _Block:
     variables: list          # indices into the plan's variables, bit i of a state = variables[i]
+    n_own: int               # variables[:n_own] belong to the block; the rest are conditioned on
     carries: np.ndarray      # bool (2**m,): some destination of the block carries traffic
     values: np.ndarray       # distinct capacities of the block (capped at the demand)
     inverse: np.ndarray      # state -> index in values
@@ -359,45 +385,34 @@ class _Plan:
         home = [variable_of[r] for r in dest_region]
         reach = [sorted({variable_of[r] for r in regions}) for regions in endpoint_regions]
 
-        # blocks: variables linked through a destination (union-find)
-        parent = list(range(len(self.members)))
-
-        def root(v):
-            while parent[v] != v:
-                parent[v] = parent[parent[v]]
-                v = parent[v]
-            return v
-
-        for d in range(len(used)):
-            for v in reach[d]:
-                parent[root(v)] = root(home[d])
-        roots = sorted({root(v) for v in range(len(self.members))})
         demand = deployment.demand_connections
         self.capacity = demand is not None and demand > 0
         self.demand = float(demand) if self.capacity else None
+        # blocks: variables linked through a destination; a block too large is split by
+        # conditioning on some of its regions (``cut``), which then join the groups
+        edges = [{home[d], *reach[d]} for d in range(len(used))]
+        self.cut = self._cut(edges, processes)
+        cut_set = set(self.cut)
+        components = _components(set(range(len(self.members))) - cut_set, edges)
+        owner = {v: b for b, component in enumerate(components) for v in component}
+        destinations = [[] for _ in components]
+        orphans = []                   # destinations whose variables are all conditioned on
+        for d, edge in enumerate(edges):
+            free = [v for v in edge if v not in cut_set]
+            (destinations[owner[free[0]]] if free else orphans).append(d)
+        if orphans:
+            components.append([])
+            destinations.append(orphans)
         self.blocks = []
-        self.block_of = [0] * len(self.members)
-        for b, r0 in enumerate(roots):
-            variables = [v for v in range(len(self.members)) if root(v) == r0]
-            if len(variables) > EXACT_MAX_BLOCK:
-                names = sorted(processes[self.regions[r]].name
-                               for v in variables for r in self.members[v])
-                raise _Refused(
-                    f"{len(names)} regions ({', '.join(names[:6])}"
-                    f"{', ...' if len(names) > 6 else ''}) are coupled by cross-region "
-                    f"endpoints into one block of {len(variables)} variables: the exact "
-                    f"calculation visits its 2**{len(variables)} states (at most "
-                    f"{EXACT_MAX_BLOCK}); use simulate()")
+        for own, mine in zip(components, destinations):
+            attached = sorted({v for d in mine for v in edges[d]} - set(own))
+            variables = list(own) + attached
             local = {v: i for i, v in enumerate(variables)}
-            for v in variables:
-                self.block_of[v] = b
             states = np.arange(1 << len(variables), dtype=np.int64)
             up = [((states >> i) & 1) == 0 for i in range(len(variables))]
             carries = np.zeros(states.shape, dtype=bool)
             capacity = np.zeros(states.shape)
-            for d in range(len(used)):
-                if home[d] not in local:
-                    continue
+            for d in mine:
                 usable = np.zeros(states.shape, dtype=bool)
                 for v in reach[d]:
                     usable |= up[local[v]]
@@ -406,7 +421,7 @@ class _Plan:
                 if self.capacity:
                     capacity += np.where(carry, capacities[d], 0.0)
             values, inverse = _grouped(capacity, self.demand)
-            self.blocks.append(_Block(variables, carries, values, inverse))
+            self.blocks.append(_Block(variables, len(own), carries, values, inverse))
 
         # value sets of the prefix sums (blocks 0..i-1) and suffix sums (blocks i+1..)
         self.prefix, self.suffix = [np.zeros(1)], [np.zeros(1)]
@@ -434,6 +449,43 @@ class _Plan:
                 temporary.append(len(self.prefix[i]) * block.values.size)
                 temporary.append(block.values.size * len(self.suffix[i + 1]))
         self.width = kept + 2 * max(temporary)
+
+    def _cut(self, edges, processes) -> list:
+        """Variables to condition on so that every block has at most ``EXACT_MAX_BLOCK``
+        variables (its own and those conditioned on that it touches): greedily, the one-region
+        variable whose removal leaves the smallest largest block."""
+        cut = set()
+        everything = set(range(len(self.members)))
+        coupled = [set(c) for c in _components(everything, edges)]
+
+        def size(component):
+            touched = {v for edge in edges if edge & component for v in edge}
+            return len(touched | component)
+
+        while True:
+            components = [set(c) for c in _components(everything - cut, edges)]
+            too_large = [c for c in components if size(c) > EXACT_MAX_BLOCK]
+            if not too_large:
+                return sorted(cut)
+            block = max(too_large, key=len)
+            candidates = sorted(v for v in block if len(self.members[v]) == 1)
+            if not candidates or len(self.groups) + len(cut) >= EXACT_MAX_CONDITIONED:
+                whole = next(c for c in coupled if c >= block)
+                names = sorted(processes[self.regions[r]].name
+                               for v in whole for r in self.members[v])
+                raise _Refused(
+                    f"{len(names)} regions ({', '.join(names[:6])}"
+                    f"{', ...' if len(names) > 6 else ''}) are coupled by cross-region "
+                    f"endpoints into one block of {len(whole)} variables, which conditioning "
+                    f"on at most {EXACT_MAX_CONDITIONED} groups and regions in all "
+                    f"({len(self.groups)} groups here) does not split into blocks of at most "
+                    f"{EXACT_MAX_BLOCK}; use simulate()")
+
+            def largest_left(v, block=block):
+                rest = [set(c) for c in _components(block - {v}, edges)]
+                return max((size(c) for c in rest), default=0)
+
+            cut.add(min(candidates, key=largest_left))
 
     def _sum(self, left, right) -> _Sums:
         if left.size * right.size > _BATCH_ELEMENTS:
@@ -480,17 +532,23 @@ def _conditioned(deployment, processes, *, rates=True) -> dict:
     plan = _Plan(deployment, processes)
     q_all = np.array([p.probability_down for p in processes])
     rate_all = np.array([p.rate_per_year for p in processes])
-    q_region, q_group = q_all[plan.regions], q_all[plan.groups]
-    # an up region process turning down: rate_r (1 - q_r), times the chance it matters
-    region_flow = rate_all[plan.regions] * (1 - q_region)
-    n_groups = len(plan.groups)
-    n_states = 1 << n_groups
+    q_region = q_all[plan.regions]
+    # the processes conditioned on: the groups, then the regions that split blocks (bit j of
+    # an outer state: process outer[j] down)
+    outer = plan.groups + [plan.regions[plan.members[v][0]] for v in plan.cut]
+    cut_masks = np.zeros(len(plan.regions), dtype=np.int64)
+    for j, v in enumerate(plan.cut):
+        cut_masks[plan.members[v][0]] = 1 << (len(plan.groups) + j)
+    # an up region process turning down: rate_r (1 - q_r), times the chance it matters; the
+    # regions conditioned on count with the groups
+    region_flow = np.where(cut_masks > 0, 0.0, rate_all[plan.regions] * (1 - q_region))
+    n_states = 1 << len(outer)
     batch = max(1, min(n_states, _BATCH_ELEMENTS // max(plan.width, 1)))
     out = {key: np.empty(n_states) for key in ("u_reach", "u_served", "f_reach", "f_served")}
     for start in range(0, n_states, batch):
         g = np.arange(start, min(start + batch, n_states), dtype=np.int64)
-        forced = (g[:, None] & plan.group_masks[None, :]) != 0            # (n, R)
-        q = np.where(forced, 1.0, q_region[None, :])
+        forced = (g[:, None] & (plan.group_masks | cut_masks)[None, :]) != 0      # (n, R)
+        q = np.where(forced, 1.0, np.where(cut_masks > 0, 0.0, q_region)[None, :])
         p_var = np.stack([np.prod(q[:, members], axis=1) for members in plan.members], axis=1)
         # P(the rest of its pool down) for each region; 0 where a group holds it down
         rest = np.stack([np.prod(q[:, [s for s in plan.members[v] if s != r]], axis=1)
@@ -504,8 +562,8 @@ def _conditioned(deployment, processes, *, rates=True) -> dict:
             var = np.array(plan.variable_of)
             out["f_reach"][sl] = (coef * result["delta_reach"][:, var]).sum(axis=1)
             out["f_served"][sl] = (coef * result["delta_served"][:, var]).sum(axis=1)
-    # the groups: P(g), and each group's turning down from the states where it is up
-    p_g = _kron_probabilities(q_group[None, :])[0]
+    # the outer processes: P(g), and each one's turning down from the states where it is up
+    p_g = _kron_probabilities(q_all[outer][None, :])[0]
     states = np.arange(n_states)
     answer = {"reachable": float(p_g @ out["u_reach"]),
               "served": float(p_g @ out["u_served"])}
@@ -514,7 +572,7 @@ def _conditioned(deployment, processes, *, rates=True) -> dict:
     for metric, u_key, f_key in (("reachable", "u_reach", "f_reach"),
                                  ("served", "u_served", "f_served")):
         rate = float(p_g @ out[f_key])
-        for j, k in enumerate(plan.groups):
+        for j, k in enumerate(outer):
             up = (states >> j) & 1 == 0
             rate += rate_all[k] * float(
                 p_g[up] @ (out[u_key][states[up] | (1 << j)] - out[u_key][up]))
@@ -540,7 +598,7 @@ def _batch(plan, p_var, rates=True):
             dists.append(_bin(table, block.inverse, block.values.size))
         rows = []
         states = np.arange(block.carries.size)
-        for i in range(len(block.variables) if rates else 0):
+        for i in range(block.n_own if rates else 0):
             # the states with variable i up (s0) and down (s1); the weight of the others'
             # state, which both share
             bit = 1 << i
@@ -561,7 +619,7 @@ def _batch(plan, p_var, rates=True):
     delta_served = np.zeros((n, n_vars))
     for b, block in enumerate(plan.blocks if rates else ()):
         lost = ~block.carries
-        for i, v in enumerate(block.variables):
+        for i, v in enumerate(block.variables[:block.n_own]):
             # P(the others' state is such that variable i going down leaves nothing carried);
             # a difference of indicators, so no cancellation
             weights, s0, s1 = pairs[b][i]
@@ -590,7 +648,7 @@ def _batch(plan, p_var, rates=True):
         index = np.searchsorted(right_values, gap, side="left")
         below = np.concatenate([np.zeros((n, 1)), np.cumsum(suffix[b + 1], axis=1)], axis=1)
         F = np.einsum("nca,na->nc", below[:, index], prefix[b])
-        for i, v in enumerate(block.variables):
+        for i, v in enumerate(block.variables[:block.n_own]):
             weights, s0, s1 = pairs[b][i]
             changes = block.inverse[s1] != block.inverse[s0]
             gain = F[:, block.inverse[s1[changes]]] - F[:, block.inverse[s0[changes]]]

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from plcapacity import availability
 from plcapacity.availability import (EXACT_MAX_BLOCK, EXACT_MAX_GROUPS, _conditioned,
                                      _enumerated_episode_frequency,
                                      _enumerated_unavailability, compile_structure,
@@ -292,20 +293,84 @@ def test_a_coupled_ring():
             _enumerated_episode_frequency(structure, metric), rel=1e-12)
 
 
-def test_a_coupled_block_too_large_falls_back_to_the_enumeration():
-    n = EXACT_MAX_BLOCK + 1                         # 17 processes: enumerable
-    deployment = ring(n, own=False)
-    with pytest.raises(ValueError, match="coupled by cross-region endpoints"):
-        _conditioned(deployment, RING_MODEL.processes(deployment.regions))
+def ring_pairs_distribution(n, a):
+    """P(exactly j neighbouring pairs both up) on a cycle of n regions each up with
+    probability a: a DP along the cycle from region 0's state. Returns an array over j."""
+    total = np.zeros(n + 1)
+    for first in (0, 1):                            # 1: up
+        dp = {(first, 0): a if first else 1 - a}    # (state of the last region, pairs)
+        for _ in range(n - 1):
+            new = {}
+            for (last, pairs), p in dp.items():
+                for x in (0, 1):
+                    key = (x, pairs + (last and x))
+                    new[key] = new.get(key, 0.0) + p * (a if x else 1 - a)
+            dp = new
+        for (last, pairs), p in dp.items():
+            total[pairs + (last and first)] += p
+    return total
+
+
+@pytest.mark.parametrize("n", [EXACT_MAX_BLOCK + 1, 55])
+def test_a_long_coupled_ring_is_split_by_conditioning(n):
+    """A ring of n regions coupled end to end (PLS i+1 carries while regions i and i+1 are
+    up) is one block: conditioning on a few of its regions splits it. Unreachable: the
+    transfer-matrix trace; served with a demand of k PLSs: fewer than k up pairs."""
+    k = n // 3
+    deployment = ring(n, demand=(k - 0.5) * 1e6, own=False)
     a, q = 1 - RING_Q, RING_Q
     expected = np.trace(np.linalg.matrix_power(np.array([[q, a], [q, 0.0]]), n))
-    assert exact_unavailability(deployment, RING_MODEL) == pytest.approx(expected, rel=1e-12)
+    pairs = ring_pairs_distribution(n, a)
+    assert math.fsum(pairs) == pytest.approx(1, rel=1e-14)
+    got = _conditioned(deployment, RING_MODEL.processes(deployment.regions), rates=False)
+    assert got["reachable"] == pytest.approx(expected, rel=1e-12)
+    assert got["reachable"] == pytest.approx(pairs[0], rel=1e-12)
+    assert got["served"] == pytest.approx(math.fsum(pairs[:k]), rel=1e-12)
 
 
-def test_a_coupled_block_too_large_and_too_many_processes_is_refused():
+@pytest.mark.parametrize("block", [1, 2, 3, 5])
+@pytest.mark.parametrize("seed", range(0, 200, 3))
+def test_split_blocks_match_the_enumeration(seed, block, monkeypatch):
+    """With a small block limit, the random deployments' blocks are split by conditioning on
+    their regions: still the enumeration's values."""
+    monkeypatch.setattr(availability, "EXACT_MAX_BLOCK", block)
+    deployment, model = random_deployment(seed)
+    structure = compile_structure(deployment, model)
+    expected = {metric: _enumerated_unavailability(structure, metric)
+                for metric in ("reachable", "served")}
+    expected |= {f"{metric}_rate": _enumerated_episode_frequency(structure, metric)
+                 for metric in ("reachable", "served")}
+    try:
+        got = _conditioned(deployment, model.processes(deployment.regions))
+    except ValueError as refusal:                   # a pool of regions cannot be split
+        assert block < 3 and "does not split into blocks" in str(refusal)
+        return
+    assert_close(got, expected, (deployment, model))
+
+
+def mesh(n):
+    """n regions, each with a PLS reached from every other region (none from its own)."""
+    regions = REGIONS[:n]
+    return Deployment(tuple(Destination(f"d-{r}", r, 1e6) for r in regions),
+                      tuple(Endpoint(f"e-{r}-{s}", s, f"d-{r}")
+                            for r in regions for s in regions if s != r))
+
+
+def test_a_block_that_cannot_be_split_falls_back_to_the_enumeration():
+    """A mesh: every PLS is reached from every other region, so removing regions never splits
+    it. Up while at least two regions are: U = q^n + n (1-q) q^(n-1)."""
+    n = 20
+    with pytest.raises(ValueError, match="does not split into blocks"):
+        _conditioned(mesh(n), RING_MODEL.processes(mesh(n).regions))
+    q = RING_Q
+    assert exact_unavailability(mesh(n), RING_MODEL) == pytest.approx(
+        q ** n + n * (1 - q) * q ** (n - 1), rel=1e-12)
+
+
+def test_a_block_that_cannot_be_split_and_too_many_processes_is_refused():
     with pytest.raises(ValueError, match=r"30 regions \(.*\) are coupled by cross-region "
                                          r"endpoints into one block of 30 .*use simulate"):
-        exact_unavailability(ring(30, own=False), RING_MODEL)
+        exact_unavailability(mesh(30), RING_MODEL)
 
 
 def test_too_many_groups_is_refused_naming_them():
@@ -329,3 +394,17 @@ def test_too_many_capacity_sums_is_refused():
     with pytest.raises(ValueError, match="distinct .*sums below the demand.*use simulate"):
         exact_unavailability(deployment, OutageModel(1.0, {"law": "fixed", "hours": 4}),
                              metric="served")
+
+
+def test_split_blocks_are_exercised(monkeypatch):
+    """The split-block comparison above does split blocks (and rarely refuses)."""
+    monkeypatch.setattr(availability, "EXACT_MAX_BLOCK", 1)
+    split = refused = 0
+    for seed in range(0, 200, 3):
+        deployment, model = random_deployment(seed)
+        try:
+            split += bool(availability._Plan(deployment,
+                                             model.processes(deployment.regions)).cut)
+        except ValueError:
+            refused += 1
+    assert split >= 25 and refused <= 15

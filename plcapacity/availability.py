@@ -453,10 +453,12 @@ class _Plan:
     def _cut(self, edges, processes) -> list:
         """Variables to condition on so that every block has at most ``EXACT_MAX_BLOCK``
         variables (its own and those conditioned on that it touches): greedily, the one-region
-        variable whose removal leaves the smallest largest block."""
+        variable whose removal leaves the smallest largest block, of those the one in most
+        destinations' links (a hub region holding endpoints to many destinations)."""
         cut = set()
         everything = set(range(len(self.members)))
         coupled = [set(c) for c in _components(everything, edges)]
+        degree = [sum(v in edge for edge in edges) for v in everything]
 
         def size(component):
             touched = {v for edge in edges if edge & component for v in edge}
@@ -483,7 +485,7 @@ class _Plan:
 
             def largest_left(v, block=block):
                 rest = [set(c) for c in _components(block - {v}, edges)]
-                return max((size(c) for c in rest), default=0)
+                return max((size(c) for c in rest), default=0), -degree[v]
 
             cut.add(min(candidates, key=largest_left))
 

@@ -408,3 +408,27 @@ def test_split_blocks_are_exercised(monkeypatch):
         except ValueError:
             refused += 1
     assert split >= 25 and refused <= 15
+
+
+def test_hub_regions_holding_every_endpoint():
+    """55 regions, each with a PLS; the endpoints are all in 4 hub regions (every hub reaches
+    every PLS), so all regions form one block, split by conditioning on the hubs. A hub's PLS
+    carries while the hub is up; another PLS while its region and some hub are up. With j
+    hubs up (j >= 1), served while at least k - j of the other 51 regions are up."""
+    n, h, k = 55, 4, 40
+    regions = REGIONS[:n]
+    hubs = regions[:h]
+    model = OutageModel(40.0, {"law": "fixed", "hours": 30})
+    deployment = Deployment(tuple(Destination(f"d-{r}", r, 1e6) for r in regions),
+                            tuple(Endpoint(f"e-{s}-{r}", s, f"d-{r}")
+                                  for s in hubs for r in regions),
+                            demand_connections=(k - 0.5) * 1e6)
+    q = -math.expm1(-40 * 30 / 8760)
+    a = 1 - q
+    served = q ** h + math.fsum(math.comb(h, j) * a ** j * q ** (h - j)
+                                * binomial_tail(n - h, k - j, a) for j in range(1, h + 1))
+    got = _conditioned(deployment, model.processes(deployment.regions))
+    assert got["reachable"] == pytest.approx(q ** h, rel=1e-12)
+    assert got["served"] == pytest.approx(served, rel=1e-12)
+    # a hub going down takes the service down only as the last hub up
+    assert got["reachable_rate"] == pytest.approx(h * 40 * a * q ** (h - 1), rel=1e-12)

@@ -174,6 +174,8 @@ EXACT_MAX_CONDITIONED = 16
 EXACT_MAX_LEVELS = 1 << 16
 #: Elements of the largest temporary array per batch of group states (8 bytes each).
 _BATCH_ELEMENTS = 1 << 22
+#: Most pairs of partial sums one convolution step forms per group state.
+_MAX_PAIRS = 1 << 22
 
 
 def _check_enumerable(structure):
@@ -490,7 +492,7 @@ class _Plan:
             cut.add(min(candidates, key=largest_left))
 
     def _sum(self, left, right) -> _Sums:
-        if left.size * right.size > _BATCH_ELEMENTS:
+        if left.size * right.size > _MAX_PAIRS:
             raise _Refused(
                 f"the destinations' capacities give {left.size} x {right.size} distinct partial "
                 f"sums below the demand: too many to combine exactly; use simulate()")

@@ -432,3 +432,16 @@ def test_hub_regions_holding_every_endpoint():
     assert got["served"] == pytest.approx(served, rel=1e-12)
     # a hub going down takes the service down only as the last hub up
     assert got["reachable_rate"] == pytest.approx(h * 40 * a * q ** (h - 1), rel=1e-12)
+
+
+@pytest.mark.parametrize("elements", [1, 3000])
+def test_batches_of_group_states_do_not_change_the_values(elements, monkeypatch):
+    """Memory is bounded by visiting the outer states in batches: one at a time, or a few,
+    gives the values of one batch."""
+    deployment, model = random_deployment(169)
+    processes = model.processes(deployment.regions)
+    whole = _conditioned(deployment, processes)
+    assert sum(p.kind == "group" for p in processes) == 3
+    assert whole["reachable"] < whole["served"] < 1
+    monkeypatch.setattr(availability, "_BATCH_ELEMENTS", elements)
+    assert_close(_conditioned(deployment, processes), whole, elements)

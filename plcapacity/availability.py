@@ -264,17 +264,26 @@ def _enumerated_episode_frequency(structure, metric) -> float:
 #   the convolution of the blocks' distributions, kept over the distinct sums below the demand
 #   (every sum at or above it is one "covered" level).
 #
+# A block of more than EXACT_MAX_BLOCK variables (regions linked by cross-region endpoints, such
+# as hub regions holding endpoints to every destination) is split by conditioning on a few of
+# its regions as well: they join the groups as *outer* processes, whose joint states are
+# visited one batch at a time; inside, such a region is up or down for sure, so the blocks it
+# touches carry it as a variable of probability 0 or 1 and stay independent.
+#
 # Each block's table maps its 2**m variable states to (capacity, carries); the value sets of
 # all convolutions depend only on the structure, so they are built once and each batch of
-# group states only adds probabilities. (A zone process would join the block of its region's
+# outer states only adds probabilities. (A zone process would join the block of its region's
 # variable and change that block's capacity column: a local change.)
 #
 # The down-episode frequency keeps the enumeration's definition. The service being monotone in
 # the set of down processes (active-active), ``f = sum_k rate_k (1 - q_k) (U[k down] - U[k up])``
-# with ``U[k x]`` the unavailability given process ``k`` in state ``x``. For a group, ``U[.]``
-# comes from the per-group-state values; for a region, from its block's signed distribution
-# "down minus up" against the distribution of the other blocks (prefix and suffix
-# convolutions), times the probability that the rest of its pool is down.
+# with ``U[k x]`` the unavailability given process ``k`` in state ``x``. For an outer process,
+# ``U[.]`` comes from the per-outer-state values. For a block's variable, the difference is a
+# sum over the other variables' states of their probability times the change of the block's
+# outcome when the variable goes down (whether anything is carried; the probability that the
+# other blocks' capacity falls short of the demand, from prefix and suffix convolutions), so
+# states where nothing changes add exactly nothing; a region in a pool counts times the
+# probability that the rest of its pool is down.
 
 
 class _Refused(ValueError):
@@ -701,9 +710,10 @@ def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
     ------
     ValueError
         Active-active: with more than 16 correlated groups, regions coupled by cross-region
-        endpoints into a block of more than 16, or more than 65,536 distinct capacity sums
-        below the demand, when there are also more than 24 outage processes (up to 24, the
-        full enumeration answers instead). Active-passive: more than 24 outage processes.
+        endpoints into a block that conditioning on at most 16 groups and regions in all does
+        not split into blocks of at most 16 variables, or more than 65,536 distinct capacity
+        sums below the demand, when there are also more than 24 outage processes (up to 24,
+        the full enumeration answers instead). Active-passive: more than 24 outage processes.
 
     Warns
     -----
@@ -715,10 +725,11 @@ def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
     -----
     ``U = sum over states s of prod_k q_k^[k in s] (1 - q_k)^[k not in s] * [down(s)]`` with
     ``q_k = 1 - exp(-rate_k * E[D_k])``. Active-active, the sum is taken by conditioning on the
-    correlated groups (their ``2**G`` joint states): given them the regions are independent,
-    so the probability that no endpoint is usable is a product over blocks of linked regions
-    and the carried capacity's distribution a convolution. Active-passive, it enumerates all
-    ``2**K`` states in chunks of 65,536.
+    correlated groups (their ``2**G`` joint states, and those of a few regions when
+    cross-region endpoints link many regions): given them the regions are independent, so the
+    probability that no endpoint is usable is a product over blocks of linked regions and the
+    carried capacity's distribution a convolution. Active-passive, it enumerates all ``2**K``
+    states in chunks of 65,536.
     """
     _check_metric(metric)
     if deployment.failover.mode == "active-passive":

@@ -22,6 +22,7 @@ from .deployment import Deployment, Destination, Endpoint, Failover, load_deploy
 from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
 from .limits import get_limits
 from .montecarlo import SimulationResult, simulate
+from .outage_fit import OutageFit, fit_outages, outage_profile, outage_profile_fit, outage_profiles
 from .outages import OutageGroup, OutageModel
 from .sla import SLA
 
@@ -40,6 +41,11 @@ __all__ = [
     "ModelWarning",
     "OutageGroup",
     "OutageModel",
+    "OutageFit",
+    "fit_outages",
+    "outage_profile",
+    "outage_profile_fit",
+    "outage_profiles",
     "SLA",
     "SimulationResult",
     "exact_summary",

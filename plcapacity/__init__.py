@@ -25,6 +25,7 @@ from .montecarlo import SimulationResult, simulate
 from .outage_fit import OutageFit, fit_outages, outage_profile, outage_profile_fit, outage_profiles
 from .outages import OutageGroup, OutageModel
 from .sla import SLA
+from .uncertainty import UncertaintyResult, simulate_with_uncertainty
 
 try:
     __version__ = version("plcapacity")
@@ -46,6 +47,8 @@ __all__ = [
     "outage_profile",
     "outage_profile_fit",
     "outage_profiles",
+    "UncertaintyResult",
+    "simulate_with_uncertainty",
     "SLA",
     "SimulationResult",
     "exact_summary",

@@ -53,6 +53,8 @@ whole region down, so rates of incidents are an upper bound on rates of region o
 fitted to them is an evidence-based, **conservative** assumption (it overstates
 unavailability), and is flagged as such in :func:`outage_profiles`.
 
+The shipped data, the decisions above and measured figures: ``docs/outage-evidence.md``.
+
 References
 ----------
 .. [1] Azure status history, https://azure.status.microsoft/status/history/ (collected by the

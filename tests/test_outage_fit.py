@@ -566,3 +566,28 @@ def test_cli_fit_outages_bad_input_is_one_line_exit_2(capsys, tmp_path):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("plcapacity: error: ")
     assert "line 2" in err and "Atlantis" in err
+
+
+def test_gpd_fitted_model_simulates_to_its_exact_value(rng):
+    # Heavy-tailed durations end to end: fitted law, exact busy probability, and the Monte
+    # Carlo engine's sampling and steady start (equilibrium residuals) agreeing with it.
+    n = 600
+    starts = pd.Timestamp("2000-01-01", tz="UTC") + pd.to_timedelta(
+        np.sort(rng.uniform(0, 20 * MINUTES_PER_YEAR, n)), unit="min")
+    hours = stats.genpareto(0.3, scale=20.0).rvs(n, random_state=rng)
+    fit = plc.fit_outages(_incidents(list(zip(starts, starts + pd.to_timedelta(hours, unit="h"),
+                                              ["West Europe"] * n))), duration_laws=("gpd",))
+    law = fit.model.duration
+    assert isinstance(law, GeneralizedParetoDuration) and 0.15 < law.shape < 0.45
+    we = plc.Deployment((plc.Destination("pls", "westeurope"),),
+                        (plc.Endpoint("pe", "westeurope", "pls"),))
+    rate = fit.model.regions["westeurope"][0]
+    expected = -math.expm1(-rate * law.mean_minutes / MINUTES_PER_YEAR)
+    assert plc.exact_unavailability(we, fit.model) == pytest.approx(expected, rel=1e-12)
+    result = plc.simulate(we, fit.model, trials=20_000, seed=6)
+    assert result.ci[0] <= 1 - expected <= result.ci[1]
+
+
+def test_cli_fit_outages_bad_period_is_exit_2(capsys):
+    assert main(["fit-outages", str(SHIPPED), "--period", "2020-01-01", "2018-01-01"]) == 2
+    assert "the end must be after the start" in capsys.readouterr().err

@@ -80,14 +80,28 @@ from scipy import stats
 
 from .limits import data_path, read_reference
 from .outages import (
-    _LAWS, MINUTES_PER_YEAR, ExponentialDuration, GeneralizedParetoDuration, LognormalDuration,
-    OutageGroup, OutageModel,
+    _LAWS,
+    MINUTES_PER_YEAR,
+    ExponentialDuration,
+    GeneralizedParetoDuration,
+    LognormalDuration,
+    OutageGroup,
+    OutageModel,
 )
 from .regions import check_region, region_catalog
 from .sla import SLA
 
-__all__ = ["OutageFit", "fit_outages", "fit_durations", "read_incidents", "load_incidents",
-           "outage_profile", "outage_profile_fit", "outage_profiles", "DURATION_LAWS"]
+__all__ = [
+    "DURATION_LAWS",
+    "OutageFit",
+    "fit_durations",
+    "fit_outages",
+    "load_incidents",
+    "outage_profile",
+    "outage_profile_fit",
+    "outage_profiles",
+    "read_incidents",
+]
 
 #: Duration laws :func:`fit_durations` can fit, by the name ``duration_law`` uses.
 DURATION_LAWS = ("exponential", "lognormal", "gpd")
@@ -475,6 +489,14 @@ class OutageFit:
     excluded: pd.DataFrame
     period: tuple
     exposure_years: float
+
+    def __repr__(self) -> str:
+        in_model = self.table[self.table["in_model"] & (self.table["kind"] != "pooled")]
+        begin, end = (p.strftime("%Y-%m-%d") for p in self.period)
+        return (f"OutageFit({int(in_model['events'].sum())} incidents from {begin} to {end}, "
+                f"{len(self.model.regions)} regions with own rates, "
+                f"{len(self.model.groups)} groups, pooled rate "
+                f"{self.model.rate_per_year:.3g}/yr, durations {self.duration.describe()})")
 
     @property
     def duration(self):

@@ -48,16 +48,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .availability import METRICS, compile_structure, EXACT_MAX_PROCESSES
+from .availability import EXACT_MAX_PROCESSES, METRICS, compile_structure
 from .exceptions import ModelWarning
 from .montecarlo import simulate
 from .outage_fit import OutageFit
 from .outages import (
-    MINUTES_PER_YEAR, ExponentialDuration, GeneralizedParetoDuration, LognormalDuration,
-    OutageGroup, OutageModel,
+    MINUTES_PER_YEAR,
+    ExponentialDuration,
+    GeneralizedParetoDuration,
+    LognormalDuration,
+    OutageGroup,
+    OutageModel,
 )
 
-__all__ = ["UncertaintyResult", "simulate_with_uncertainty", "draw_parameters"]
+__all__ = ["UncertaintyResult", "draw_parameters", "simulate_with_uncertainty"]
 
 _Z95 = 1.6448536269514722  # standard normal 0.95 quantile (lognormal p95 from mu, sigma)
 #: Entries of the (draws x down states) probability table computed at once.

@@ -23,17 +23,27 @@ import tomllib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import plcapacity as plc
 from plcapacity.cli import main
 from plcapacity.limits import data_path
 from plcapacity.outage_fit import (
-    DURATION_LAWS, INCIDENTS_FILE, fit_durations, garwood_interval, load_incidents,
-    merge_duplicates, parse_location,
+    DURATION_LAWS,
+    INCIDENTS_FILE,
+    fit_durations,
+    garwood_interval,
+    load_incidents,
+    merge_duplicates,
+    parse_location,
 )
 from plcapacity.outages import (
-    MINUTES_PER_YEAR, ExponentialDuration, GeneralizedParetoDuration, LognormalDuration,
+    MINUTES_PER_YEAR,
+    ExponentialDuration,
+    GeneralizedParetoDuration,
+    LognormalDuration,
     OutageModel,
 )
 
@@ -511,8 +521,8 @@ def test_bad_csv_names_the_file_and_line(tmp_path):
     ({"period": ("soon", "2019-01-01")}, "period: start='soon' is not a date"),
     ({"regions": "westeurope"}, "regions='westeurope' is not allowed: a list"),
     ({"regions": ["westeurope", "atlantis"]}, "regions: unknown region 'atlantis'"),
-    ({"duration_laws": ("weibull",)}, "duration_laws=['weibull'] is not allowed: one or more "
-                                      "of exponential, lognormal, gpd"),
+    ({"duration_laws": ("weibull",)}, ("duration_laws=['weibull'] is not allowed: one or more "
+                                       "of exponential, lognormal, gpd")),
     ({"aliases": ["x"]}, "aliases=['x'] is not allowed"),
 ])
 def test_bad_arguments_give_clear_errors(kwargs, fragment):
@@ -591,3 +601,27 @@ def test_gpd_fitted_model_simulates_to_its_exact_value(rng):
 def test_cli_fit_outages_bad_period_is_exit_2(capsys):
     assert main(["fit-outages", str(SHIPPED), "--period", "2020-01-01", "2018-01-01"]) == 2
     assert "the end must be after the start" in capsys.readouterr().err
+
+
+def test_repr_is_one_line():
+    text = repr(plc.outage_profile_fit("azure-status-2018-2020"))
+    assert text.startswith("OutageFit(85 incidents from 2018-01-01 to 2020-01-01, 18 regions")
+    assert "\n" not in text
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 200), st.integers(1, 40)),
+                min_size=1, max_size=30))
+def test_merge_duplicates_equals_brute_force(rows):
+    t0 = pd.Timestamp("2019-01-01")
+    frame = pd.DataFrame({"key": [k for k, _, _ in rows],
+                          "start": [t0 + pd.Timedelta(minutes=s) for _, s, _ in rows],
+                          "end": [t0 + pd.Timedelta(minutes=s + d) for _, s, d in rows]})
+    merged = merge_duplicates(frame)
+    for key in ("a", "b"):
+        expected = _brute_force_merge([(s, e) for k, s, e in
+                                       zip(frame["key"], frame["start"], frame["end"])
+                                       if k == key])
+        got = merged[merged["key"] == key]
+        assert [[s, e] for s, e in zip(got["start"], got["end"])] == expected
+    assert merged["rows_merged"].sum() == len(rows)

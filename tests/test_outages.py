@@ -488,7 +488,7 @@ def test_calibrated_to_sla_passes_overrides_and_groups():
 # Known answers from scipy.stats.genpareto (an independent implementation of the same law,
 # location 0): mean = scale / (1 - xi); E[D^2] = 2 scale^2 / ((1 - xi)(1 - 2 xi)) for xi < 1/2.
 
-from plcapacity.outages import GeneralizedParetoDuration  # noqa: E402
+from plcapacity.outages import GeneralizedParetoDuration
 
 GPD_CASES = [pytest.param(0.3, 4.0, id="heavy-0.3"), pytest.param(0.0, 2.0, id="exponential-0"),
              pytest.param(-0.2, 3.0, id="bounded--0.2"), pytest.param(0.6, 1.0, id="heavy-0.6")]

@@ -60,8 +60,9 @@ def test_wheel_carries_reference_data_and_works_installed(tmp_path):
     assert module_file.startswith(str(site)) and data_dir.startswith(str(site))
     assert values == "64000 55 5120000"
     # The evidence outage profile is fitted from the incident list inside the wheel.
-    fitted = subprocess.run([sys.executable, "-c", "import plcapacity as p; m = p.outage_profile("
-                             "'azure-status-2018-2020'); print(m.regions['westeurope'][0])"],
+    probe = ("import plcapacity as p; m = p.outage_profile('azure-status-2018-2020');"
+             "print(m.regions['westeurope'][0])")
+    fitted = subprocess.run([sys.executable, "-c", probe],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120,
                             env={"PYTHONPATH": str(site)})
     assert fitted.returncode == 0, fitted.stderr

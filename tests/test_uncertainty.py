@@ -188,11 +188,11 @@ def test_groups_and_pooled_regions_take_their_own_draws(rng):
     result = plc.simulate_with_uncertainty(deployment, fit, draws=3, trials_per_draw=0, seed=4)
     assert result.draws["rate:pooled"].nunique() == 3
     for row in result.draws.to_dict("records"):
-        def q(name):
-            return -math.expm1(-row[f"rate:{name}"] * row["mean_duration_hours"] * 60
-                               / MINUTES_PER_YEAR)
+        q_pooled, q_group = (-math.expm1(-row[f"rate:{name}"] * row["mean_duration_hours"] * 60
+                                         / MINUTES_PER_YEAR)
+                             for name in ("pooled", "uksouth / ukwest"))
         # Down while francecentral is down and (uksouth or the UK group is down); by hand.
-        expected = q("pooled") * (1 - (1 - q("pooled")) * (1 - q("uksouth / ukwest")))
+        expected = q_pooled * (1 - (1 - q_pooled) * (1 - q_group))
         assert 1 - row["availability"] == pytest.approx(expected, rel=1e-12)
 
 

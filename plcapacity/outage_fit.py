@@ -638,7 +638,7 @@ def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_
     frame["key"] = np.where(frame["kind"] == "not attributed", _MULTI_REGION,
                             frame["regions"].map(" ".join))
     names = {}
-    for loc, (k, name, regs) in parsed.items():  # first spelling (sorted) names the group
+    for k, name, regs in parsed.values():  # the first spelling met names the group
         if k in ("region", "group"):
             names.setdefault(" ".join(regs), name)
     merged = merge_duplicates(frame)

@@ -9,7 +9,7 @@ Usage::
     plcapacity exact deployment.toml
     plcapacity batch data/examples/services.csv -o results.csv [--resume] [--scheduler ADDR]
     plcapacity report data/examples/services.csv -o report.html
-    plcapacity fit-outages incidents.csv [--format table|toml|json] [--period START END]
+    plcapacity fit-outages incidents.csv [--format table|toml|json] [--period START END] [--regions LIST]
     plcapacity --version
 
 The CLI is thin: it parses, calls the public functions of :mod:`plcapacity` and prints. Bad
@@ -259,6 +259,9 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="output format (default: readable tables)")
     fit.add_argument("--period", nargs=2, metavar=("START", "END"),
                      help="observation window, UTC (default: first start to last end)")
+    fit.add_argument("--regions", metavar="LIST",
+                     help="regions under observation, comma-separated catalog names (default: "
+                          "those with incidents of their own)")
     return parser
 
 
@@ -543,7 +546,9 @@ def _run_report(args, out, err):
 
 def _run_fit_outages(args, out, err):
     from .outage_fit import fit_outages
-    fit = fit_outages(args.incidents, period=args.period)
+    regions = None if args.regions is None else [
+        r.strip() for r in args.regions.split(",") if r.strip()]
+    fit = fit_outages(args.incidents, period=args.period, regions=regions)
     if args.format == "toml":
         out.write(fit.to_toml())
     elif args.format == "json":

@@ -625,3 +625,15 @@ def test_merge_duplicates_equals_brute_force(rows):
         got = merged[merged["key"] == key]
         assert [[s, e] for s, e in zip(got["start"], got["end"])] == expected
     assert merged["rows_merged"].sum() == len(rows)
+
+
+def test_cli_fit_outages_regions_option(capsys):
+    regions = "westeurope,northeurope,francecentral,swedencentral"
+    assert main(["fit-outages", str(SHIPPED), "--format", "json", "--period", "2018-01-01",
+                 "2020-01-01", "--regions", regions]) == 0
+    rates = {r["name"]: r for r in json.loads(capsys.readouterr().out)["rates"]}
+    # 22 + 4 + 1 + 0 own incidents (brute-force counts above) over 4 regions x 2 years.
+    assert rates["pooled"]["events"] == 27
+    assert rates["pooled"]["rate_per_year"] == pytest.approx(27 / 8)
+    assert rates["swedencentral"]["events"] == 0 and not rates["swedencentral"]["in_model"]
+    assert "eastus" not in rates

@@ -9,7 +9,8 @@ Usage::
     plcapacity exact deployment.toml
     plcapacity batch data/examples/services.csv -o results.csv [--resume] [--scheduler ADDR]
     plcapacity report data/examples/services.csv -o report.html
-    plcapacity fit-outages incidents.csv [--format table|toml|json] [--period START END] [--regions LIST]
+    plcapacity fit-outages incidents.csv [--format table|toml|json] [--period START END]
+                           [--regions LIST]
     plcapacity --version
 
 The CLI is thin: it parses, calls the public functions of :mod:`plcapacity` and prints. Bad

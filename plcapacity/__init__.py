@@ -16,12 +16,14 @@ from .deployment import (Deployment, Destination, Endpoint, Failover, load_deplo
 from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
 from .limits import get_limits
 from .montecarlo import SimulationResult, simulate
+from .outage_fit import OutageFit, fit_outages, outage_profile, outage_profile_fit, outage_profiles
 from .outages import OutageGroup, OutageModel
 from .imbalance import effective_ceiling, overflow_probability
 from .scenarios import columns_table, read_scenarios
 from .sizing import size, size_table
 from .sla import SLA
 from .tables import read_table, write_table
+from .uncertainty import UncertaintyResult, simulate_with_uncertainty
 
 try:
     __version__ = version("plcapacity")
@@ -38,6 +40,13 @@ __all__ = [
     "ModelWarning",
     "OutageGroup",
     "OutageModel",
+    "OutageFit",
+    "fit_outages",
+    "outage_profile",
+    "outage_profile_fit",
+    "outage_profiles",
+    "UncertaintyResult",
+    "simulate_with_uncertainty",
     "SLA",
     "SimulationResult",
     "exact_summary",

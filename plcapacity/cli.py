@@ -9,6 +9,8 @@ Usage::
     plcapacity exact deployment.toml
     plcapacity batch data/examples/services.csv -o results.csv [--resume] [--scheduler ADDR]
     plcapacity report data/examples/services.csv -o report.html
+    plcapacity fit-outages incidents.csv [--format table|toml|json] [--period START END]
+                           [--regions LIST]
     plcapacity --version
 
 The CLI is thin: it parses, calls the public functions of :mod:`plcapacity` and prints. Bad
@@ -19,6 +21,7 @@ deployment within Azure's limits can carry exits with code 1.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import warnings
@@ -272,6 +275,23 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
     report.add_argument("--title", default="Private Link capacity and availability")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    fit = commands.add_parser(
+        "fit-outages", help="fit an outage model to a list of incidents",
+        description="Fit per-region and per-group outage rates (exact 95 %% intervals) and a "
+                    "duration law (maximum likelihood, chosen by AIC) to incidents: a CSV with "
+                    "start, end (UTC) and location columns. --format toml prints an [outages] "
+                    "section for a deployment file.",
+        epilog="The shipped Azure status incidents: data/outages/"
+               "azure_status_incidents_2018_2020.csv (read data/outages/README.md first).")
+    fit.add_argument("incidents", help="incident table (CSV)")
+    fit.add_argument("--format", choices=("table", "toml", "json"), default="table",
+                     help="output format (default: readable tables)")
+    fit.add_argument("--period", nargs=2, metavar=("START", "END"),
+                     help="observation window, UTC (default: first start to last end)")
+    fit.add_argument("--regions", metavar="LIST",
+                     help="regions under observation, comma-separated catalog names (default: "
+                          "those with incidents of their own)")
     return parser
 
 
@@ -563,6 +583,38 @@ def _run_report(args, out, err):
     return EXIT_OK if failed == 0 else EXIT_INFEASIBLE
 
 
+def _run_fit_outages(args, out, err):
+    from .outage_fit import fit_outages
+    regions = None if args.regions is None else [
+        r.strip() for r in args.regions.split(",") if r.strip()]
+    fit = fit_outages(args.incidents, period=args.period, regions=regions)
+    if args.format == "toml":
+        out.write(fit.to_toml())
+    elif args.format == "json":
+        out.write(json.dumps(fit.to_dict(), indent=2) + "\n")
+    else:
+        rates = fit.table.drop(columns=["regions", "note"]).copy()
+        for column in ("exposure_years", "rate_per_year", "rate_low", "rate_high"):
+            rates[column] = rates[column].map("{:.3g}".format)
+        durations = fit.durations.assign(
+            parameters=fit.durations["parameters"].map(
+                lambda p: ", ".join(f"{k}={v:.4g}" for k, v in p.items())),
+            mean_hours=fit.durations["mean_hours"].map("{:.3g}".format),
+            aic=fit.durations["aic"].map("{:.1f}".format),
+            delta_aic=fit.durations["delta_aic"].map("{:.1f}".format),
+            ks_pvalue=fit.durations["ks_pvalue"].map("{:.3f}".format))
+        begin, end = (p.strftime("%Y-%m-%d") for p in fit.period)
+        out.write(f"Rates per year, {begin} to {end} ({fit.exposure_years:.3g} years), "
+                  "95 % exact intervals:\n")
+        out.write(rates.to_string(index=False) + "\n\nDurations (hours):\n")
+        out.write(durations[["law", "parameters", "mean_hours", "aic", "delta_aic",
+                             "ks_pvalue", "chosen"]].to_string(index=False) + "\n")
+        out.write(f"note: {len(fit.excluded)} row(s) left out (outside the period or not in "
+                  "the region catalog); rates of service incidents bound region outages from "
+                  "above\n")
+    return EXIT_OK
+
+
 def main(argv=None, *, out=None, err=None) -> int:
     """Run the command line; returns the exit code.
 
@@ -580,7 +632,8 @@ def main(argv=None, *, out=None, err=None) -> int:
             parser.print_help(out)
             return EXIT_USAGE
         run = {"ceiling": _run_ceiling, "size": _run_size, "simulate": _run_simulate,
-               "exact": _run_exact, "batch": _run_batch, "report": _run_report}[args.command]
+               "exact": _run_exact, "batch": _run_batch, "report": _run_report,
+               "fit-outages": _run_fit_outages}[args.command]
         return run(args, out, err)
     except SystemExit as stop:  # --help and --version
         return stop.code or EXIT_OK

@@ -23,8 +23,9 @@ from .regions import check_region, regions_in_geography
 from .validation import check_number
 
 __all__ = [
-    "MINUTES_PER_YEAR", "MAX_OUTAGE_HOURS", "FixedDuration", "ExponentialDuration", "LognormalDuration",
-    "EmpiricalDuration", "duration_law", "OutageProcess", "OutageGroup", "OutageModel",
+    "MINUTES_PER_YEAR", "MAX_OUTAGE_HOURS", "FixedDuration", "ExponentialDuration",
+    "LognormalDuration", "EmpiricalDuration", "GeneralizedParetoDuration", "duration_law",
+    "OutageProcess", "OutageGroup", "OutageModel",
 ]
 
 #: Minutes in a 365-day year: the calendar the availability model is defined on.
@@ -179,11 +180,81 @@ class EmpiricalDuration:
         return f"empirical, {len(self.hours)} observations, mean {self.mean_minutes / 60:g} h"
 
 
+@dataclass(frozen=True)
+class GeneralizedParetoDuration:
+    """Generalized Pareto durations (heavy-tailed for ``shape > 0``), location 0.
+
+    ``P(D > x) = (1 + shape * x / scale) ** (-1 / shape)`` (``exp(-x / scale)`` at
+    ``shape = 0``), the law of excesses over a threshold (Pickands-Balkema-de Haan).
+
+    Parameters
+    ----------
+    shape : float
+        Tail index ``xi``: ``0`` exponential, ``> 0`` heavier tails. Must be below 1 (a finite
+        mean, which the availability model needs). [-]
+    scale_hours : float
+        Scale ``sigma``. [h]
+
+    Notes
+    -----
+    Mean ``scale / (1 - shape)``. The remaining time of an outage in progress at a random
+    instant (the equilibrium excess law, density ``P(D > x) / E[D]``) is again generalized
+    Pareto, with shape ``xi / (1 - xi)`` and scale ``sigma / (1 - xi)``.
+
+    References
+    ----------
+    .. [1] J. Pickands, "Statistical inference using extreme order statistics", Annals of
+       Statistics 3(1), 1975. ``scipy.stats.genpareto`` uses the same parametrization.
+    """
+
+    shape: float
+    scale_hours: float
+
+    def __post_init__(self):
+        shape = check_number(self.shape, "shape", high=1, high_inclusive=False,
+                             allowed="a number below 1 (at shape >= 1 the mean duration is "
+                                     "infinite, so no steady-state availability exists)")
+        object.__setattr__(self, "shape", shape)
+        object.__setattr__(self, "scale_hours", _positive(self.scale_hours, "scale_hours"))
+        if self.mean_minutes > MAX_OUTAGE_HOURS * _MINUTES_PER_HOUR:
+            raise ValueError(f"shape={shape:g} with scale_hours={self.scale_hours:g} is not "
+                             f"allowed: the mean duration is above {MAX_OUTAGE_HOURS:,.0f} h "
+                             "(a year)")
+
+    @property
+    def mean_minutes(self) -> float:
+        """Mean duration ``scale / (1 - shape)``. [min]"""
+        return self.scale_hours * _MINUTES_PER_HOUR / (1 - self.shape)
+
+    @staticmethod
+    def _draw(rng, n, shape, scale):
+        # Inverse CDF: x = scale ((1 - u)^-xi - 1) / xi, i.e. scale * expm1(xi E) / xi with
+        # E = -ln(1 - u) standard exponential (and scale * E at xi = 0).
+        e = rng.standard_exponential(n)
+        if shape == 0:
+            return scale * e
+        return scale * np.expm1(shape * e) / shape
+
+    def sample(self, rng, n):
+        """``n`` durations. [min]"""
+        return self._draw(rng, n, self.shape, self.scale_hours * _MINUTES_PER_HOUR)
+
+    def sample_residual(self, rng, n):
+        """Remaining durations of outages in progress at a random instant. [min]"""
+        shape = self.shape / (1 - self.shape)
+        return self._draw(rng, n, shape, self.scale_hours * _MINUTES_PER_HOUR / (1 - self.shape))
+
+    def describe(self) -> str:
+        return (f"generalized Pareto, shape {self.shape:g}, scale {self.scale_hours:g} h, "
+                f"mean {self.mean_minutes / 60:g} h")
+
+
 _LAWS = {
     "fixed": (FixedDuration, ("hours",)),
     "exponential": (ExponentialDuration, ("mean_hours",)),
     "lognormal": (LognormalDuration, ("median_hours", "p95_hours")),
     "empirical": (EmpiricalDuration, ("hours",)),
+    "gpd": (GeneralizedParetoDuration, ("shape", "scale_hours")),
 }
 
 
@@ -194,7 +265,8 @@ def duration_law(spec, *, where="duration"):
     ----------
     spec : dict or duration law
         ``law`` is one of ``fixed`` (``hours``), ``exponential`` (``mean_hours``),
-        ``lognormal`` (``median_hours``, ``p95_hours``) or ``empirical`` (``hours``, a list).
+        ``lognormal`` (``median_hours``, ``p95_hours``), ``empirical`` (``hours``, a list) or
+        ``gpd`` (generalized Pareto: ``shape`` below 1, ``scale_hours``).
     where : str
         Where the spec comes from, for error messages.
     """

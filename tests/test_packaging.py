@@ -42,7 +42,9 @@ def test_wheel_carries_reference_data_and_works_installed(tmp_path):
     assert build.returncode == 0, build.stderr
     wheel = next((tmp_path / "dist").glob("plcapacity-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for table in ("azure_limits.csv", "regions.csv", "pricing.csv", "sla.csv"):
+    for table in ("azure_limits.csv", "regions.csv", "pricing.csv", "sla.csv",
+                  "outages/azure_status_incidents_2018_2020.csv", "outages/location_aliases.csv",
+                  "outages/README.md"):
         assert f"plcapacity/data/{table}" in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
@@ -57,3 +59,11 @@ def test_wheel_carries_reference_data_and_works_installed(tmp_path):
     module_file, data_dir, values = done.stdout.splitlines()
     assert module_file.startswith(str(site)) and data_dir.startswith(str(site))
     assert values == "64000 55 5120000"
+    # The evidence outage profile is fitted from the incident list inside the wheel.
+    probe = ("import plcapacity as p; m = p.outage_profile('azure-status-2018-2020');"
+             "print(m.regions['westeurope'][0])")
+    fitted = subprocess.run([sys.executable, "-c", probe],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            env={"PYTHONPATH": str(site)})
+    assert fitted.returncode == 0, fitted.stderr
+    assert fitted.stdout.strip() == "11.0"  # 22 merged West Europe incidents in 2018-2019

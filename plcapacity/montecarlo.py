@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from .availability import compile_structure
-from .engine import Tables, simulate_block
+from .engine import Tables, simulate_block, ticks_per_minute  # noqa: F401 (re-exported)
 from .exceptions import ModelWarning
 from .outages import MINUTES_PER_YEAR
 from .results import (Accumulator, SimulationResult, block_summary, build_result,

@@ -146,7 +146,7 @@ def test_seed_forms_agree():
 
 def test_names_other_modules_import_from_here():
     """batch.py, the notebooks and reports import these from plcapacity.montecarlo."""
-    from plcapacity import montecarlo, results, studies
+    from plcapacity import engine, montecarlo, results, studies
     from plcapacity.montecarlo import (SimulationResult, _seed_sequence, _whole,  # noqa: F401
                                        availability_by_region_count, block_rng,
                                        block_summaries, blocks_for, exact_figures,
@@ -155,6 +155,7 @@ def test_names_other_modules_import_from_here():
     assert exact_figures is results.exact_figures
     assert availability_by_region_count is studies.availability_by_region_count
     assert _seed_sequence is seed_sequence
+    assert montecarlo.ticks_per_minute is engine.ticks_per_minute
     assert _whole(3.0, "trials") == 3
     assert set(montecarlo.__all__) <= set(dir(montecarlo))
     with pytest.raises(AttributeError):

@@ -118,7 +118,7 @@ def main(argv=None):
     tracemalloc.stop()
     print(f"  peak traced memory of one {trials:,}-trial run: {peak / 2 ** 20:,.1f} MiB "
           f"(per-trial results kept: {trials <= 2_000_000})")
-    print(f"  served unavailability {1 - result.served_fraction:.3e} "
+    print(f"  served unavailability {1 - result.served_availability:.3e} "
           f"(exact {result.exact_served:.3e})")
 
     deployment20, outages20 = twenty_process_deployment()
@@ -139,7 +139,7 @@ def main(argv=None):
         print(f"  long run: {long_trials:,} trial-years in {elapsed:.1f} s "
               f"({long_trials / elapsed:,.0f}/s); peak RSS of this process {rss_mib:,.0f} MiB "
               f"(goal < 1024): {'PASS' if rss_mib < 1024 else 'MISS'}")
-        print(f"  served unavailability {1 - result.served_fraction:.4e} "
+        print(f"  served unavailability {1 - result.served_availability:.4e} "
               f"+/- {result.served_ci_half_width:.1e} (exact {result.exact_served:.4e})")
 
 

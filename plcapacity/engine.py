@@ -1,0 +1,680 @@
+"""The event engine of the Monte Carlo: one block of trials, from outage intervals to per-trial
+downtime, unserved time, monthly downtime, incidents and causes.
+
+A block lays its trials end to end on one integer time axis: trial ``i`` covers ticks
+``[i * trial_ticks, (i + 1) * trial_ticks)``, with ``trial_ticks = years * 525,600 *
+ticks_per_minute(years)``. Nothing loops over trials or events:
+
+1. :func:`block_intervals` draws each outage process's outages (a handful of processes) and
+   merges them into sorted, disjoint intervals, each inside its trial (:func:`_union`).
+2. :func:`_sweep` writes every start and end as one integer *key*, sorts the keys, and a
+   cumulative XOR of one bit per key gives the *state* (the set of processes down) of the
+   segment that begins at each key.
+3. :func:`_down_segments` looks the states up (reachable? served?) and keeps the segments
+   that are down or unserved; :func:`_failover_gaps` adds the active-passive failover gaps.
+4. :func:`_reduce` merges them into incidents per metric and reduces them per trial with
+   ``bincount``: totals, the monthly split (:func:`_monthly`) and causes (:func:`_attribute`).
+
+Keys and their bit budget
+-------------------------
+A key is ``tick << 6 | k``: the time in ticks in the high bits, the process index ``k`` in the
+low ``_PROCESS_BITS = 6`` bits (processes 0..61: a state is an int64 bit mask, so
+``1 << k`` must fit). One sort of plain integers then orders every event in time.
+
+Time is an integer number of ticks, ``ticks_per_minute(years) = 2 ** (20 - ceil(log2
+years))`` (2**-20 minute, 57 microseconds, for one-year trials; a coarser power of two for
+longer ones), chosen so that a whole block's axis, shifted by the process bits, fits int64::
+
+    span       = BLOCK_TRIALS * years * 525,600 * 2**20 / 2**ceil(log2 years)
+              <= 2**16 * 525,600 * 2**20           (years <= 2**ceil(log2 years))
+               = 525,600 * 2**36  ~ 3.6e16         (525,600 < 2**19.004)
+    span << 6 <= 525,600 * 2**42  ~ 2.3e18  <  2**63 - 1 ~ 9.2e18
+
+so the largest key (an end at the block's last tick) keeps a factor of four of headroom.
+Outages are clipped to their trial before any key is made, so no key exceeds ``span << 6 | 63``.
+
+Ties at equal ticks
+-------------------
+Events at the same tick are ordered by the low bits, that is by process index; for one
+process (whose intervals are written start, end, start, end..., already sorted) the stable
+sort keeps an end before a start at the same tick. The state after the *last* key of a tick
+is the true state whatever that order, because XOR commutes; the states in between last zero
+ticks. Their segments have ``end == start`` and are dropped, so downtime, unserved time,
+months and causes of down segments do not depend on the order. Failover detection looks at
+every key: a loss seen in an in-between state opens a gap that ends as soon as the lost
+endpoint (or a better one) is usable again, which is at the same tick when the tick's final
+state has it back: such a gap is empty and dropped. Ties between processes are certain at
+trial starts (every steady-start outage begins exactly at its trial's first tick; failovers
+at that tick are left out) and rare elsewhere (a tick is 2**-20 minute). An outage shorter
+than half a tick rounds to zero length: its two keys are equal and their toggles cancel.
+
+Touching intervals
+------------------
+Within a trial, intervals that touch (one starts at the tick where another ends) merge into
+one: one incident, not two. Across a trial boundary they never merge: an outage clipped at
+the end of trial ``i`` and a steady-start outage beginning at the first tick of trial
+``i + 1`` stay two intervals, so every interval lies inside one trial and is counted in the
+trial of its start (``start // trial_ticks``).
+
+State 0 (every process up)
+--------------------------
+Segments in which some process is down lie inside that process's interval, hence inside one
+trial. All-up segments are the only ones that can run from one trial into the next (and the
+stretches before the first key and after the last one are all-up too). They are skipped in
+the segment scan: with every process up the service is reachable (every endpoint is usable)
+and, almost always, served. When the all-up state itself is unserved (say, an active-passive
+primary destination too small for the demand), each trial's all-up time is added to its total
+apart, as the trial length less the time with some process down
+(:func:`_all_up_minutes`); all-up time never overlaps a failover gap (a gap ends at the
+latest when every process is up, since the primary endpoint is then active again).
+
+A worked example with two processes
+-----------------------------------
+Active-active, endpoint 0 in eastus (process 0) and endpoint 1 in westus2 (process 1), each
+to a PLS in its own region: the service is down while both processes are down. One trial;
+eastus is down over ticks [10, 40) and [50, 60), westus2 over [30, 50)::
+
+    event            tick  k  key = tick << 6 | k  toggle 1 << k  state (XOR)  segment
+    eastus down        10  0        640                0b01          0b01      [10, 30) up
+    westus2 down       30  1       1921                0b10          0b11      [30, 40) DOWN
+    eastus back        40  0       2560                0b01          0b10      [40, 50) up
+    eastus down        50  0       3200                0b01          0b11      [50, 50) empty
+    westus2 back       50  1       3201                0b10          0b01      [50, 60) up
+    eastus back        60  0       3840                0b01          0b00      [60, ...) all up
+
+At tick 50 eastus goes down and westus2 comes back: the key of process 0 sorts first, so for
+zero ticks both are down; that segment is empty and dropped. The downtime is the single
+segment [30, 40): 10 ticks, one incident, blamed on both processes equally (the recovery of
+either alone would end it).
+
+>>> import numpy as np
+>>> from plcapacity.availability import compile_structure
+>>> from plcapacity.deployment import Deployment, Destination, Endpoint
+>>> from plcapacity.outages import OutageModel
+>>> deployment = Deployment(
+...     (Destination("pls-e", "eastus", None), Destination("pls-w", "westus2", None)),
+...     (Endpoint("pe-e", "eastus", "pls-e"), Endpoint("pe-w", "westus2", "pls-w")))
+>>> structure = compile_structure(deployment, OutageModel(1.0, {"law": "fixed", "hours": 1}))
+>>> [p.name for p in structure.processes]
+['eastus', 'westus2']
+>>> intervals = [(np.array([10, 50]), np.array([40, 60])), (np.array([30]), np.array([50]))]
+>>> keys, state = _sweep(Tables(structure), intervals)
+>>> keys.tolist(), [bin(s) for s in state]
+([640, 1921, 2560, 3200, 3201, 3840], ['0b1', '0b11', '0b10', '0b11', '0b1', '0b0'])
+>>> out = evaluate_block(structure, Tables(structure), intervals, n_trials=1, years=1)
+>>> out["downtime"] * ticks_per_minute(1), out["incidents"]
+(array([10.]), array([1]))
+>>> out["cause"][1] * ticks_per_minute(1)
+array([[5., 5.]])
+
+Units: ticks inside the engine, minutes in what it returns; a year is 365 days.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .availability import TABLE_MAX_PROCESSES
+from .outages import MINUTES_PER_YEAR, FixedDuration
+from .sla import month_edges_minutes
+
+__all__ = ["Tables", "ticks_per_minute", "block_intervals", "simulate_block",
+           "evaluate_block", "dense_cause"]
+
+#: Bits of a sort key that hold the process index (processes 0..61: the state is an int64).
+_PROCESS_BITS = 6
+#: Time resolution of a one-year trial: 2**-20 minute (57 microseconds). Longer trials use a
+#: coarser power of two so that a block's time axis, shifted by the process bits, fits int64.
+_TICK_BITS_ONE_YEAR = 20
+_PROCESS_MASK = (1 << _PROCESS_BITS) - 1
+
+
+def ticks_per_minute(years) -> int:
+    """Integer time steps per minute for trials of ``years`` years (a power of two).
+
+    Parameters
+    ----------
+    years : int
+        Calendar years per trial. [yr]
+
+    Returns
+    -------
+    int
+        ``2 ** (20 - ceil(log2(years)))``. [ticks per min]
+    """
+    return 1 << (_TICK_BITS_ONE_YEAR - max(0, math.ceil(math.log2(years))))
+
+
+# ----------------------------------------------------------------------------- state tables
+
+
+class Tables:
+    """Per-state lookups (or a direct evaluation when there are too many processes), and
+    scratch buffers reused from block to block (fresh multi-megabyte arrays for every block
+    cost page faults that show in the run time).
+
+    Parameters
+    ----------
+    structure : plcapacity.availability.Structure
+        The compiled deployment and outage processes.
+
+    Attributes
+    ----------
+    code : ndarray of int8 or None
+        Per state (up to ``TABLE_MAX_PROCESSES`` processes): bit 0 set when down (not
+        reachable), bit 1 when not served. None above: :meth:`code_of` evaluates.
+    all_up_code : int
+        The code of state 0 (every process up).
+    """
+
+    def __init__(self, structure):
+        self.structure = structure
+        self._buffers = {}
+        if structure.n_processes <= TABLE_MAX_PROCESSES:
+            states = np.arange(1 << structure.n_processes, dtype=np.int64)
+            reachable, served, active, usable = structure.evaluate(states)
+            self._table = (~reachable, ~served, active, usable)
+            self.code = self._code(reachable, served)
+        else:
+            self._table = None
+            self.code = None
+        self.all_up_code = int(self.code_of(np.zeros(1, dtype=np.int64))[0])
+
+    def buffer(self, name, size, dtype=np.int64):
+        """A scratch array of ``size`` elements (contents undefined), reused across blocks."""
+        held = self._buffers.get(name)
+        if held is None or held.size < size:
+            held = self._buffers[name] = np.empty(max(size, 1), dtype=dtype)
+        return held[:size]
+
+    @staticmethod
+    def _code(reachable, served):
+        """Bit 0: down (not reachable); bit 1: not served."""
+        return ((~reachable).astype(np.int8) | ((~served).astype(np.int8) << 1))
+
+    def critical(self, states):
+        """For each down state, the processes whose recovery alone would end the downtime
+        (a bit mask; 0 when no single recovery would)."""
+        states = np.asarray(states, dtype=np.int64)
+        mask = np.zeros_like(states)
+        for k in range(self.structure.n_processes):  # a handful of processes
+            down_k = (states >> k) & 1 == 1
+            if not down_k.any():
+                continue
+            without = states[down_k] & ~np.int64(1 << k)
+            code = self.code[without] if self.code is not None else self.code_of(without)
+            mask[down_k] |= np.where(code & 1 == 0, np.int64(1 << k), 0)
+        return mask
+
+    def code_of(self, states):
+        """The code (bit 0 down, bit 1 unserved) of each state, evaluated directly."""
+        unique, inverse = np.unique(states, return_inverse=True)
+        reachable, served, _, _ = self.structure.evaluate(unique, with_usable=False)
+        return self._code(reachable, served)[inverse]
+
+    def lookup(self, states, *, failover=False):
+        """down, unserved (and, with ``failover``, active, usable) for each state."""
+        wanted = 4 if failover else 2
+        if self._table is not None:
+            return tuple(t[states] for t in self._table[:wanted])
+        unique, inverse = np.unique(states, return_inverse=True)
+        reachable, served, active, usable = self.structure.evaluate(unique)
+        found = (~reachable, ~served, active, usable)[:wanted]
+        return tuple(t[inverse] for t in found)
+
+
+# ----------------------------------------------------------------------------- intervals
+
+
+def _process_intervals(process, n_trials, trial_ticks, scale, rng):
+    """Merged outage intervals of one process over a block, sorted. [ticks]
+
+    Times are integer ticks (``scale`` per minute) on the block's axis: trial ``i`` covers
+    ``[i * trial_ticks, (i + 1) * trial_ticks)``, so trial boundaries are exact.
+    """
+    span_minutes = n_trials * trial_ticks / scale
+    rate = process.rate_per_minute
+    law = process.duration
+    count = rng.poisson(rate * span_minutes)
+    spacing = np.cumsum(rng.standard_exponential(count + 1))
+    # Sorted uniform starts on the block's axis, straight in ticks (truncated to the tick).
+    starts = (spacing[:count] * ((n_trials * trial_ticks) / spacing[count])).astype(np.int64)
+    if isinstance(law, FixedDuration):  # no draws, and one integer for every outage
+        ends = starts + int(round(law.mean_minutes * scale))
+    else:
+        ends = starts + np.rint(law.sample(rng, count) * scale).astype(np.int64)
+    # Steady start: outages already running when a trial begins (equilibrium residual law).
+    running = rng.poisson(rate * law.mean_minutes * n_trials)
+    if running:
+        begin = np.sort(rng.integers(0, n_trials, running)) * trial_ticks
+        residual = np.rint(law.sample_residual(rng, running) * scale).astype(np.int64)
+        at = np.searchsorted(starts, begin, side="left")
+        starts = np.insert(starts, at, begin)
+        ends = np.insert(ends, at, begin + residual)
+    return _union(starts, ends, trial_ticks)
+
+
+def _union(starts, ends, trial_ticks, keep=None):
+    """Union of intervals sorted by start, each clipped to its trial; touching ones merge
+    (but never across a trial boundary).
+
+    Parameters
+    ----------
+    starts, ends : ndarray of int64
+        Intervals ``[start, end)`` sorted by start; the trial of each is
+        ``start // trial_ticks``, and its end is clipped to that trial's end. [ticks]
+    trial_ticks : int
+        Ticks per trial. [ticks]
+    keep : ndarray, optional
+        A value per interval, of which the merged interval keeps its first member's.
+
+    Returns
+    -------
+    starts, ends : ndarray of int64
+        The merged intervals, sorted and disjoint. [ticks]
+    keep : ndarray
+        Only when ``keep`` was given.
+    """
+    if starts.size == 0:
+        return (starts, ends) if keep is None else (starts, ends, keep)
+    trial = starts // trial_ticks
+    trial_end = trial + 1
+    trial_end *= trial_ticks
+    ends = np.minimum(ends, trial_end, out=trial_end)
+    reach = np.maximum.accumulate(ends)
+    new = np.empty(starts.size, dtype=bool)
+    new[0] = True
+    new[1:] = (starts[1:] > reach[:-1]) | (trial[1:] != trial[:-1])
+    if new.all():  # nothing overlapped
+        return (starts, reach) if keep is None else (starts, reach, keep)
+    last = np.empty_like(new)  # the last member of each merged interval
+    last[:-1] = new[1:]
+    last[-1] = True
+    if keep is None:
+        return starts[new], reach[last]
+    return starts[new], reach[last], keep[new]
+
+
+def _sorted_union(starts, ends, trial_ticks, keep=None):
+    """:func:`_union` for intervals in any order (small arrays: down periods, gaps)."""
+    order = np.argsort(starts, kind="stable")
+    return _union(starts[order], ends[order], trial_ticks,
+                  None if keep is None else keep[order])
+
+
+def _covered(x, starts, ends):
+    """Measure of the union of sorted disjoint intervals that lies before each point of x.
+
+    Parameters
+    ----------
+    x : ndarray of int64
+        Points. [ticks]
+    starts, ends : ndarray of int64
+        Sorted, disjoint intervals ``[start, end)``. [ticks]
+
+    Returns
+    -------
+    ndarray of int64
+        ``sum(max(0, min(x, end) - start))`` over the intervals, for each point. [ticks]
+    """
+    if starts.size == 0:
+        return np.zeros(x.shape, dtype=np.int64)
+    cumulative = np.concatenate([[0], np.cumsum(ends - starts)])
+    i = np.searchsorted(starts, x, side="right") - 1
+    j = np.maximum(i, 0)
+    inside = np.clip(x - starts[j], 0, (ends - starts)[j])
+    return np.where(i >= 0, cumulative[j] + inside, 0)
+
+
+def block_intervals(structure, n_trials, years, rng):
+    """Random outage intervals of every process over one block.
+
+    Parameters
+    ----------
+    structure : plcapacity.availability.Structure
+    n_trials : int
+        Trials in the block.
+    years : int
+        Years per trial. [yr]
+    rng : numpy.random.Generator
+        The block's generator.
+
+    Returns
+    -------
+    list of (ndarray, ndarray)
+        ``(starts, ends)`` per process: merged, sorted, each inside its trial. [ticks]
+    """
+    scale = ticks_per_minute(years)
+    trial_ticks = years * MINUTES_PER_YEAR * scale
+    return [_process_intervals(process, n_trials, trial_ticks, scale, rng)
+            for process in structure.processes]  # a handful of processes
+
+
+def simulate_block(structure, tables, n_trials, years, rng):
+    """Simulate one block of trials: :func:`block_intervals`, then :func:`evaluate_block`.
+
+    Returns
+    -------
+    dict
+        As :func:`evaluate_block`. [min]
+    """
+    return evaluate_block(structure, tables, block_intervals(structure, n_trials, years, rng),
+                          n_trials, years)
+
+
+# ----------------------------------------------------------------------------- one block
+
+
+def _sweep(tables, intervals):
+    """Sort every start and end into keys and sweep the states.
+
+    Keys are ``tick << _PROCESS_BITS | k``. A process's merged intervals are disjoint, so
+    start, end, start, end... is already sorted: K sorted runs, merged in nearly linear time
+    by the stable sort. Each key toggles its process's bit; the cumulative XOR is the state
+    of the segment from that key to the next.
+
+    Returns
+    -------
+    keys : ndarray of int64
+        Sorted keys (a view of a buffer of ``tables``).
+    state : ndarray of int64
+        The set of processes down (a bit mask) after each key.
+    """
+    keys = tables.buffer("keys", 2 * sum(starts.size for starts, _ in intervals))
+    offset = 0
+    for k, (starts, ends) in enumerate(intervals):  # a handful of processes
+        run = keys[offset:offset + 2 * starts.size]
+        run[0::2] = starts
+        run[1::2] = ends
+        run <<= _PROCESS_BITS
+        run |= k
+        offset += run.size
+    keys.sort(kind="stable")
+    toggle = np.bitwise_and(keys, _PROCESS_MASK, out=tables.buffer("toggle", keys.size))
+    np.left_shift(1, toggle, out=toggle)
+    state = np.bitwise_xor.accumulate(toggle, out=toggle)
+    return keys, state
+
+
+def _segment_ends(keys, index, span):
+    """End tick of the segment that begins at each key ``index``: the next key's time, or the
+    block's end ``span`` after the last key. [ticks]"""
+    following = index + 1
+    return np.where(following < keys.size,
+                    keys[np.minimum(following, keys.size - 1)] >> _PROCESS_BITS, span)
+
+
+def _down_segments(tables, keys, state, span):
+    """The non-empty segments that are down or unserved, apart from all-up ones.
+
+    One gather answers both questions for every segment (bit 0 down, bit 1 unserved); only
+    the few segments with either bit set are looked at further, and only their times are
+    taken out of the keys. All-up segments (state 0) are left to :func:`_all_up_minutes`:
+    they are the only segments that can run from one trial into the next.
+
+    Returns
+    -------
+    candidates : ndarray of int
+        Index of the key that begins each segment.
+    starts, ends : ndarray of int64
+        The segments. [ticks]
+    code : ndarray of int8
+        Bit 0: down; bit 1: unserved.
+    """
+    code = tables.code[state] if tables.code is not None else tables.code_of(state)
+    candidates = np.flatnonzero(code)
+    candidates = candidates[state[candidates] != 0]
+    seg_start = keys[candidates] >> _PROCESS_BITS
+    seg_end = _segment_ends(keys, candidates, span)
+    keep = seg_end > seg_start
+    candidates, seg_start, seg_end = candidates[keep], seg_start[keep], seg_end[keep]
+    return candidates, seg_start, seg_end, code[candidates]
+
+
+def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
+    """Active-passive failover gaps: each time the active endpoint is lost while another is
+    usable, the service is down for ``min(delay, time until the lost endpoint, or one of
+    higher priority, is usable again)``.
+
+    A failover at a trial's first tick (an outage already running when the trial starts) is
+    left out: its remaining gap is shorter than the delay by the outage's age; the bias is
+    below rate x P(down) x delay.
+
+    Parameters
+    ----------
+    delay : int
+        Failover delay. [ticks]
+
+    Returns
+    -------
+    starts, ends : ndarray of int64
+        The non-empty gaps, in time order (possibly overlapping). [ticks]
+    cause : ndarray of int64
+        The process whose outage triggered each gap.
+    """
+    times = keys >> _PROCESS_BITS
+    active, usable = tables.lookup(state, failover=True)[2:]
+    # Before the first event every process is up (state 0): the first endpoint is active.
+    before = np.concatenate([[0], active[:-1]])
+    lost = (before >= 0) & (active >= 0) & (active != before)
+    lost &= ~usable[np.arange(times.size), np.maximum(before, 0)]
+    at = np.flatnonzero(lost)
+    at = at[times[at] % trial_ticks != 0]
+    if not at.size:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
+    failed = before[at]
+    # The gap lasts until the failed endpoint, or one of higher priority, is usable again
+    # (failing back costs nothing), or the delay has passed.
+    back = np.empty(at.size, dtype=np.int64)
+    for endpoint in np.unique(failed):  # endpoints that failed, not trials
+        mine = failed == endpoint
+        again = np.flatnonzero((active >= 0) & (active <= endpoint))
+        nxt = np.searchsorted(again, at[mine], side="right")
+        index = again[np.minimum(nxt, again.size - 1)]
+        back[mine] = np.where(nxt < again.size, times[index], span)
+    gap_starts = times[at]
+    gap_ends = np.minimum(gap_starts + delay, back)
+    gap_cause = keys[at] & _PROCESS_MASK  # the process that failed
+    real = gap_ends > gap_starts
+    return gap_starts[real], gap_ends[real], gap_cause[real]
+
+
+def _reduce(tables, keys, state, segments, gaps, n_trials, years, K):
+    """Per-trial totals of each metric, and for downtime its incidents, months and causes.
+
+    Down (unserved) segments and the failover gaps are merged into incidents (touching ones
+    merge, never across a trial boundary), summed per trial with ``bincount``, and, when the
+    all-up state itself is down (unserved), each trial's all-up time is added.
+
+    Parameters
+    ----------
+    segments : tuple
+        ``(candidates, starts, ends, code)`` from :func:`_down_segments`.
+    gaps : tuple
+        ``(starts, ends, cause)`` from :func:`_failover_gaps`.
+
+    Returns
+    -------
+    dict
+        As :func:`evaluate_block`.
+    """
+    scale = ticks_per_minute(years)
+    trial_ticks = years * MINUTES_PER_YEAR * scale
+    span = n_trials * trial_ticks
+    candidates, seg_start, seg_end, candidate_code = segments
+    gap_starts, gap_ends, gap_cause = gaps
+    results = {}
+    for name, bit in (("downtime", 1), ("unserved", 2)):
+        mine = (candidate_code & bit) != 0
+        seg_starts, seg_ends = seg_start[mine], seg_end[mine]
+        merged_starts, merged_ends = _sorted_union(np.concatenate([seg_starts, gap_starts]),
+                                                   np.concatenate([seg_ends, gap_ends]),
+                                                   trial_ticks)
+        trial = merged_starts // trial_ticks
+        results[name] = np.bincount(trial, (merged_ends - merged_starts) / scale,
+                                    minlength=n_trials)
+        if tables.all_up_code & bit:
+            # Down (or unserved) even with every region up, such as a primary destination too
+            # small for the demand: all the all-up time of each trial counts too. All-up time
+            # never overlaps a gap (the failed endpoint's region is down throughout one).
+            results[name] += _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale)
+        if name != "downtime":
+            continue
+        results["incidents"] = np.bincount(trial, minlength=n_trials)
+        results["monthly"] = _monthly(merged_starts, merged_ends, trial, trial_ticks, scale,
+                                      years)
+        states = state[candidates[mine]]
+        results["cause"] = _attribute(states, tables.critical(states), seg_starts, seg_ends, K,
+                                      trial_ticks, scale, gap_starts, gap_ends, gap_cause)
+    return results
+
+
+def evaluate_block(structure, tables, intervals, n_trials, years):
+    """Downtime, unserved time, months, incidents and causes of one block, from its outage
+    intervals.
+
+    Parameters
+    ----------
+    structure : plcapacity.availability.Structure
+    tables : Tables
+        Lookups (and scratch buffers) for ``structure``.
+    intervals : list of (ndarray, ndarray)
+        ``(starts, ends)`` per process: merged, sorted, each inside its trial. [ticks]
+    n_trials : int
+        Trials in the block.
+    years : int
+        Years per trial. [yr]
+
+    Returns
+    -------
+    dict
+        ``downtime``, ``unserved``: per trial [min]; ``incidents``: down episodes per trial;
+        ``monthly``: ``(trial, month, minutes)`` of the months with downtime (sparse);
+        ``cause``: ``(trial, minutes)`` contributions, minutes of shape (m, K) [min]
+        (:func:`dense_cause` makes them per trial).
+    """
+    scale = ticks_per_minute(years)
+    trial_ticks = years * MINUTES_PER_YEAR * scale
+    span = n_trials * trial_ticks
+    keys, state = _sweep(tables, intervals)
+    delay = int(round(structure.delay_minutes * scale))  # in ticks: 0 means no gaps
+    failover = structure.active_passive and delay > 0 and keys.size > 0
+    segments = _down_segments(tables, keys, state, span)
+    if failover:
+        gaps = _failover_gaps(tables, keys, state, trial_ticks, span, delay)
+    else:
+        empty = np.empty(0, dtype=np.int64)
+        gaps = (empty, empty, empty)
+    return _reduce(tables, keys, state, segments, gaps, n_trials, years,
+                   structure.n_processes)
+
+
+# ----------------------------------------------------------------------------- reductions
+
+
+def _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale):
+    """Minutes of each trial with every process up. Segments with some process down never
+    cross a trial boundary, so each trial's all-up time is its length less theirs."""
+    down = np.flatnonzero(state != 0)
+    starts = keys[down] >> _PROCESS_BITS
+    ends = _segment_ends(keys, down, span)
+    busy = np.bincount(starts // trial_ticks, (ends - starts) / scale, minlength=n_trials)
+    return trial_ticks / scale - busy
+
+
+def _monthly(starts, ends, trial, trial_ticks, scale, years):
+    """Downtime of the calendar months that have any, as a sparse list.
+
+    Parameters
+    ----------
+    starts, ends : ndarray of int64
+        Sorted, disjoint down intervals, each inside its trial. [ticks]
+    trial : ndarray of int
+        The trial of each interval.
+    trial_ticks, scale : int
+        Ticks per trial and per minute.
+    years : int
+        Years per trial (months are those of 365-day years). [yr]
+
+    Returns
+    -------
+    trial, month : ndarray of int
+        Each (trial, month) with downtime, in order.
+    minutes : ndarray of float
+        Its downtime. [min]
+    """
+    edges = np.rint(month_edges_minutes(years) * scale).astype(np.int64)
+    months = len(edges) - 1
+    local_start, local_end = starts - trial * trial_ticks, ends - trial * trial_ticks
+    m0 = np.searchsorted(edges, local_start, side="right") - 1
+    m1 = np.searchsorted(edges, local_end, side="left") - 1
+    spans = np.maximum(m1 - m0 + 1, 1)
+    piece = np.repeat(np.arange(starts.size), spans)
+    month = m0[piece] + (np.arange(piece.size) - np.repeat(np.cumsum(spans) - spans, spans))
+    overlap = np.maximum(np.minimum(local_end[piece], edges[month + 1])
+                         - np.maximum(local_start[piece], edges[month]), 0)
+    flat = trial[piece] * months + month      # nondecreasing: intervals come sorted
+    if flat.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0)
+    first = np.flatnonzero(np.diff(flat, prepend=-1))
+    return flat[first] // months, flat[first] % months, np.add.reduceat(overlap, first) / scale
+
+
+def _attribute(states, critical, starts, ends, K, trial_ticks, scale, gap_starts, gap_ends,
+               gap_cause):
+    """Downtime attributed to the processes that caused it.
+
+    A down stretch goes to the processes whose recovery alone would end it (``critical``),
+    split equally among them; when no single recovery would, to every process down then. The
+    part of a failover gap not already down goes to the process whose outage triggered the
+    failover (where gaps overlap, each gap keeps what it adds).
+
+    Returns
+    -------
+    trial : ndarray of int, shape (m,)
+        The trial of each contribution (a trial may appear several times).
+    minutes : ndarray of float, shape (m, K)
+        Minutes attributed to each process. [min]
+    """
+    blame = np.where(critical != 0, critical, states)
+    bits = ((blame[:, None] >> np.arange(K)) & 1).astype(float)
+    share = (ends - starts) / scale / np.maximum(bits.sum(axis=1), 1)
+    trial = [starts // trial_ticks]
+    minutes = [bits * share[:, None]]
+    if gap_starts.size:
+        order = np.argsort(gap_starts, kind="stable")
+        gs, ge, gc = gap_starts[order], gap_ends[order], gap_cause[order]
+        reach = np.maximum.accumulate(ge)
+        fresh = np.maximum(gs, np.concatenate([[0], reach[:-1]]))  # not in an earlier gap
+        fresh = np.minimum(fresh, ge)
+        only_gap = (ge - fresh) - (_covered(ge, starts, ends) - _covered(fresh, starts, ends))
+        contribution = np.zeros((gs.size, K))
+        contribution[np.arange(gs.size), gc] = only_gap / scale
+        trial.append(gs // trial_ticks)
+        minutes.append(contribution)
+    return np.concatenate(trial), np.concatenate(minutes)
+
+
+def dense_cause(cause, n_trials, K):
+    """Per-trial attribution from the sparse contributions of :func:`evaluate_block`.
+
+    Parameters
+    ----------
+    cause : tuple of ndarray
+        ``(trial, minutes)``, minutes of shape (m, K). [min]
+    n_trials, K : int
+        Trials and processes.
+
+    Returns
+    -------
+    ndarray of float, shape (n_trials, K)
+        Downtime attributed to each process in each trial. [min]
+    """
+    trial, minutes = cause
+    dense = np.zeros((n_trials, K))
+    np.add.at(dense, trial, minutes)
+    return dense

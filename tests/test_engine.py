@@ -1,0 +1,349 @@
+"""Event engine: against a brute-force event loop written here, the steady start, and property
+tests (hypothesis) of the interval helpers against naive versions."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mc_cases import (FREQUENT, GROUPED, shortfall, three_regions_active_passive,
+                      two_regions_shared_destination, undersized_primary)
+from plcapacity.availability import compile_structure
+from plcapacity.deployment import Deployment, Destination, Endpoint, Failover
+from plcapacity.engine import (_PROCESS_BITS, Tables, _covered, _monthly, _sorted_union, _union,
+                               block_intervals, dense_cause, evaluate_block, ticks_per_minute)
+from plcapacity.montecarlo import BLOCK_TRIALS
+from plcapacity.outages import MINUTES_PER_YEAR
+from plcapacity.sla import month_edges_minutes
+
+PROPERTY = settings(max_examples=150, deadline=None)
+
+
+# ----------------------------------------------------------------------------- time axis
+
+
+@pytest.mark.parametrize("years", [1, 2, 3, 4, 5, 8, 9, 100])
+def test_a_block_axis_fits_int64_keys(years):
+    """The largest key of a full block (an end at its last tick, process 63) fits int64."""
+    span = BLOCK_TRIALS * years * MINUTES_PER_YEAR * ticks_per_minute(years)
+    assert (span << _PROCESS_BITS | 63) < 2 ** 63 - 1
+    assert ticks_per_minute(years) & (ticks_per_minute(years) - 1) == 0  # a power of two
+    assert ticks_per_minute(1) == 2 ** 20
+
+
+def test_steady_start_probability_down_at_time_zero():
+    """P(down at t=0) must equal the stationary q = 1 - exp(-rate E[D]) (steady start)."""
+    deployment = two_regions_shared_destination()
+    structure = compile_structure(deployment, FREQUENT)
+    n = BLOCK_TRIALS
+    down_at_zero = []
+    for block in range(4):
+        rng = np.random.default_rng(block)
+        starts, _ = block_intervals(structure, n, 1, rng)[0]  # eastus
+        trial_ticks = MINUTES_PER_YEAR * ticks_per_minute(1)
+        down_at_zero.append(np.unique(starts[starts % trial_ticks == 0]).size / n)
+    q = FREQUENT.processes(["eastus"])[0].probability_down
+    observed = np.mean(down_at_zero)
+    assert abs(observed - q) <= 4 * math.sqrt(q * (1 - q) / (4 * n))
+
+
+def test_ties_at_one_tick_do_not_depend_on_process_order():
+    """One process goes down at the tick where the other comes back: whichever sorts first,
+    the in-between state lasts zero ticks and adds no downtime."""
+    both = Deployment((Destination("pls-e", "eastus", None),
+                       Destination("pls-w", "westus2", None)),
+                      (Endpoint("pe-e", "eastus", "pls-e"),
+                       Endpoint("pe-w", "westus2", "pls-w")))  # down while both are down
+    structure = compile_structure(both, FREQUENT)
+    scale = ticks_per_minute(1)
+    a = (np.array([10, 50]), np.array([40, 60]))
+    b = (np.array([30]), np.array([50]))
+    # [a, b]: at tick 50 the start of process 0 sorts first (both down for zero ticks);
+    # [b, a]: the end of process 0 sorts first (both up for zero ticks).
+    for intervals in ([a, b], [b, a]):
+        out = evaluate_block(structure, Tables(structure), intervals, 1, 1)
+        assert out["downtime"][0] * scale == 10
+        assert out["incidents"][0] == 1
+
+
+# ----------------------------------------------------------------------------- brute force
+
+
+def _brute_force(deployment, outages, intervals, n_trials, years, sla):
+    """An event loop over each trial, written independently of the engine.
+
+    Walks the elementary segments between outage boundaries, evaluates the deployment by its
+    definition, adds failover gaps one by one, and splits the downtime by calendar month.
+    Times in ticks; returns per-trial lists.
+    """
+    scale = ticks_per_minute(years)
+    T = years * MINUTES_PER_YEAR * scale
+    processes = outages.processes(deployment.regions)
+    endpoints = deployment.endpoints
+    demand = deployment.demand_connections
+    active_passive = deployment.failover.mode == "active-passive"
+    delay = round(deployment.failover.delay_minutes * scale)
+    edges = [round(e * scale) for e in month_edges_minutes(years)]
+
+    def evaluate(down_set):
+        down_regions = {r for k in down_set for r in processes[k].regions}
+        usable = [e.region not in down_regions
+                  and deployment.destination(e.destination).region not in down_regions
+                  for e in endpoints]
+        reachable = any(usable)
+        active = usable.index(True) if reachable else -1
+        if demand is None:
+            served = reachable
+        elif active_passive:
+            served = reachable and deployment.destination(
+                endpoints[active].destination).capacity_connections >= demand
+        else:
+            carrying = {e.destination for e, u in zip(endpoints, usable) if u}
+            served = reachable and sum(deployment.destination(d).capacity_connections
+                                       for d in carrying) >= demand
+        return reachable, served, active, usable
+
+    per_trial = {key: [] for key in ("downtime", "unserved", "incidents", "monthly", "cause")}
+    for trial in range(n_trials):
+        lo, hi = trial * T, (trial + 1) * T
+        mine = []
+        for k, (starts, ends) in enumerate(intervals):
+            for s, e in zip(starts.tolist(), ends.tolist()):
+                if lo <= s < hi:
+                    mine.append((s - lo, e - lo, k))
+        cuts = sorted({0, T} | {s for s, _, _ in mine} | {e for _, e, _ in mine})
+        segments = []
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            down_set = frozenset(k for s, e, k in mine if s <= a < e)
+            segments.append((a, b, down_set, *evaluate(down_set)))
+        gaps = []
+        if active_passive and delay > 0:
+            for i in range(1, len(segments)):
+                previous_active = segments[i - 1][5]
+                a, _, down_set, _, _, active, usable = segments[i]
+                if previous_active >= 0 and active >= 0 and not usable[previous_active] and a > 0:
+                    # until the failed endpoint or a higher-priority one is active again
+                    back = next((seg[0] for seg in segments[i:]
+                                 if 0 <= seg[5] <= previous_active), T)
+                    trigger = next(k for s, e, k in mine if s == a)
+                    if min(a + delay, back) > a:
+                        gaps.append((a, min(a + delay, back), trigger))
+        def union(pieces):
+            merged = []
+            for s, e in sorted(pieces):
+                if merged and s <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], e)
+                else:
+                    merged.append([s, e])
+            return merged
+
+        down = union([(a, b) for a, b, _, r, *_ in segments if not r and b > a]
+                     + [(s, e) for s, e, _ in gaps])
+        unserved = union([(a, b) for a, b, _, _, sv, *_ in segments if not sv and b > a]
+                         + [(s, e) for s, e, _ in gaps])
+        monthly = {}
+        for s, e in down:
+            for m in range(len(edges) - 1):
+                overlap = min(e, edges[m + 1]) - max(s, edges[m])
+                if overlap > 0:
+                    monthly[m] = monthly.get(m, 0) + overlap / scale
+        cause = [0.0] * len(processes)
+        down_segments = [(a, b, d) for a, b, d, r, *_ in segments if not r and b > a]
+        for a, b, d in down_segments:
+            critical = [k for k in d if evaluate(d - {k})[0]]
+            blamed = critical or sorted(d)
+            for k in blamed:
+                cause[k] += (b - a) / scale / len(blamed)
+        reach = 0
+        for s, e, k in sorted(gaps):
+            fresh = min(max(s, reach), e)
+            reach = max(reach, e)
+            covered = sum(max(0, min(e, b) - max(fresh, a)) for a, b, _ in down_segments)
+            cause[k] += ((e - fresh) - covered) / scale
+        per_trial["downtime"].append(sum(e - s for s, e in down) / scale)
+        per_trial["unserved"].append(sum(e - s for s, e in unserved) / scale)
+        per_trial["incidents"].append(len(down))
+        per_trial["monthly"].append(monthly)
+        per_trial["cause"].append(cause)
+    return per_trial
+
+
+BRUTE_CASES = {
+    "undersized-primary": (undersized_primary(), FREQUENT),
+    "active-passive-gaps": (three_regions_active_passive(delay=600.0), GROUPED),
+    "active-passive-short-delay": (three_regions_active_passive(delay=5.0), FREQUENT),
+    "active-active-served": (shortfall(), GROUPED),
+    "shared-destination": (two_regions_shared_destination(), FREQUENT),
+}
+
+
+@pytest.mark.parametrize("case", BRUTE_CASES.values(), ids=BRUTE_CASES.keys())
+@pytest.mark.parametrize("years", [1, 2])
+def test_engine_matches_brute_force_event_loop(case, years):
+    deployment, outages = case
+    structure = compile_structure(deployment, outages)
+    n_trials = 500
+    intervals = block_intervals(structure, n_trials, years, np.random.default_rng(years))
+    engine = evaluate_block(structure, Tables(structure), intervals, n_trials, years)
+    reference = _brute_force(deployment, outages, intervals, n_trials, years, deployment.sla)
+    assert sum(reference["downtime"]) > 0
+    np.testing.assert_allclose(engine["downtime"], reference["downtime"], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(engine["unserved"], reference["unserved"], rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(engine["incidents"], reference["incidents"])
+    np.testing.assert_allclose(dense_cause(engine["cause"], n_trials, structure.n_processes),
+                               np.array(reference["cause"]), rtol=1e-9, atol=1e-9)
+    months = 12 * years
+    dense = np.zeros((n_trials, months))
+    trial, month, minutes = engine["monthly"]
+    dense[trial, month] = minutes
+    expected = np.zeros((n_trials, months))
+    for t, monthly in enumerate(reference["monthly"]):
+        for m, value in monthly.items():
+            expected[t, m] = value
+    np.testing.assert_allclose(dense, expected, rtol=1e-12, atol=1e-9)
+    if deployment.failover.mode == "active-passive":
+        # gaps were really exercised: downtime exceeds the gap-free "nothing usable" time
+        no_gap = evaluate_block(
+            compile_structure(Deployment(deployment.destinations, deployment.endpoints,
+                                         deployment.demand_connections,
+                                         Failover("active-passive", 0.0,
+                                                  deployment.failover.order)), outages),
+            Tables(structure), intervals, n_trials, years)
+        assert engine["downtime"].sum() > no_gap["downtime"].sum()
+
+
+# ----------------------------------------------------------------------------- properties
+
+
+def _naive_union(starts, ends, trial_ticks, keep):
+    """A Python loop: clip each interval to its trial, merge overlapping and touching ones
+    of the same trial, in start order (stable)."""
+    merged = []
+    for s, e, k in sorted(zip(starts, ends, keep), key=lambda item: item[0]):
+        trial = s // trial_ticks
+        e = min(e, (trial + 1) * trial_ticks)
+        if merged and merged[-1][3] == trial and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e, k, trial])
+    return ([m[0] for m in merged], [m[1] for m in merged], [m[2] for m in merged])
+
+
+@st.composite
+def interval_sets(draw):
+    """A few trials of a few ticks, and intervals over them: some touching, some running past
+    their trial's end (by up to two trials), some empty."""
+    trial_ticks = draw(st.integers(1, 12))
+    n_trials = draw(st.integers(1, 3))
+    span = trial_ticks * n_trials
+    n = draw(st.integers(0, 12))
+    starts = draw(st.lists(st.integers(0, span - 1), min_size=n, max_size=n))
+    lengths = draw(st.lists(st.integers(0, 2 * trial_ticks + 1), min_size=n, max_size=n))
+    # touching: some intervals start exactly where an earlier one ends
+    for i in range(1, n):
+        if draw(st.booleans()) and starts[i - 1] + lengths[i - 1] < span:
+            starts[i] = starts[i - 1] + lengths[i - 1]
+    ends = [s + length for s, length in zip(starts, lengths)]
+    return trial_ticks, n_trials, starts, ends
+
+
+@PROPERTY
+@given(interval_sets())
+def test_union_matches_a_python_loop_and_a_tick_array(case):
+    trial_ticks, n_trials, starts, ends = case
+    order = sorted(range(len(starts)), key=lambda i: starts[i])
+    s = np.array([starts[i] for i in order], dtype=np.int64)
+    e = np.array([ends[i] for i in order], dtype=np.int64)
+    keep = np.arange(s.size)
+    got_s, got_e, got_k = _union(s, e, trial_ticks, keep)
+    want_s, want_e, want_k = _naive_union(s.tolist(), e.tolist(), trial_ticks, keep.tolist())
+    assert got_s.tolist() == want_s and got_e.tolist() == want_e and got_k.tolist() == want_k
+    # and by meaning: per trial, the ticks covered are those covered by some clipped interval
+    covered = np.zeros(n_trials * trial_ticks, dtype=bool)
+    for a, b in zip(s.tolist(), e.tolist()):
+        covered[a:min(b, (a // trial_ticks + 1) * trial_ticks)] = True
+    union = np.zeros_like(covered)
+    for a, b in zip(got_s.tolist(), got_e.tolist()):
+        assert a // trial_ticks == (b - 1) // trial_ticks or b == a  # inside one trial
+        union[a:b] = True
+    np.testing.assert_array_equal(union, covered)
+    # disjoint and sorted; touching only across a trial boundary
+    for (a0, b0), (a1, b1) in zip(zip(got_s, got_e), zip(got_s[1:], got_e[1:])):
+        assert b0 < a1 or (b0 == a1 and a1 % trial_ticks == 0)
+    # without keep, the same intervals; in any order, the same intervals
+    plain = _union(s, e, trial_ticks)
+    assert len(plain) == 2 and plain[0].tolist() == want_s and plain[1].tolist() == want_e
+    shuffled = np.random.default_rng(len(starts)).permutation(s.size)
+    any_order = _sorted_union(s[shuffled], e[shuffled], trial_ticks)
+    assert any_order[0].tolist() == want_s and any_order[1].tolist() == want_e
+
+
+@st.composite
+def disjoint_intervals(draw, limit):
+    """Sorted disjoint intervals in [0, limit): consecutive pairs of sorted points (equal
+    points give empty and touching intervals)."""
+    points = sorted(draw(st.lists(st.integers(0, limit), max_size=12)))
+    points = points[:len(points) // 2 * 2]
+    return (np.array(points[0::2], dtype=np.int64), np.array(points[1::2], dtype=np.int64))
+
+
+@PROPERTY
+@given(disjoint_intervals(60), st.lists(st.integers(-5, 70), min_size=1, max_size=20))
+def test_covered_matches_a_tick_array(intervals, x):
+    starts, ends = intervals
+    x = np.array(x, dtype=np.int64)
+    ticks = np.zeros(80, dtype=np.int64)
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        ticks[a:b] = 1
+    naive = [int(ticks[:max(point, 0)].sum()) for point in x.tolist()]
+    assert _covered(x, starts, ends).tolist() == naive
+
+
+@st.composite
+def yearly_down_intervals(draw):
+    """Sorted disjoint non-empty down intervals over one or two trials of one or two years, at
+    1 or 2 ticks per minute, with ends often on month edges or one tick before one."""
+    years = draw(st.integers(1, 2))
+    scale = draw(st.sampled_from([1, 2]))
+    n_trials = draw(st.integers(1, 2))
+    trial_ticks = years * MINUTES_PER_YEAR * scale
+    edges = (month_edges_minutes(years) * scale).astype(np.int64).tolist()
+    point = st.one_of(st.integers(0, trial_ticks), st.sampled_from(edges),
+                      st.sampled_from(edges).map(lambda v: max(v - 1, 0)))
+    starts, ends = [], []
+    for trial in range(n_trials):
+        points = sorted(set(draw(st.lists(point, max_size=8))))
+        points = points[:len(points) // 2 * 2]
+        pairs = list(zip(points[0::2], points[1::2]))  # non-empty, as the engine's are
+        starts += [trial * trial_ticks + a for a, _ in pairs]  # each inside its trial
+        ends += [trial * trial_ticks + b for _, b in pairs]
+    return years, scale, n_trials, np.array(starts, np.int64), np.array(ends, np.int64)
+
+
+@PROPERTY
+@given(yearly_down_intervals())
+def test_monthly_split_matches_per_tick_accumulation(case):
+    years, scale, n_trials, starts, ends = case
+    trial_ticks = years * MINUTES_PER_YEAR * scale
+    trial = starts // trial_ticks
+    got_trial, got_month, got_minutes = _monthly(starts, ends, trial, trial_ticks, scale, years)
+    months = 12 * years
+    pairs = got_trial * months + got_month
+    assert np.all(np.diff(pairs) > 0)  # each (trial, month) once, in order
+    assert np.all((got_trial >= 0) & (got_trial < n_trials))
+    assert np.all((got_month >= 0) & (got_month < months))
+    assert np.all(got_minutes > 0)  # only the months that have downtime
+    got = np.zeros((n_trials, months))
+    got[got_trial, got_month] = got_minutes
+    # naive: mark every tick down, then add up each month's ticks
+    down = np.zeros(n_trials * trial_ticks, dtype=np.int64)
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        down[a:b] += 1
+    edges = (month_edges_minutes(years) * scale).astype(np.int64)
+    per_trial = down.reshape(n_trials, trial_ticks).cumsum(axis=1)
+    per_trial = np.concatenate([np.zeros((n_trials, 1), np.int64), per_trial], axis=1)
+    want = np.diff(per_trial[:, edges], axis=1) / scale
+    np.testing.assert_array_equal(got, want)
+    assert got.sum() == pytest.approx((ends - starts).sum() / scale)

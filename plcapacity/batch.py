@@ -24,25 +24,24 @@ import numpy as np
 import pandas as pd
 
 from .availability import compile_structure
-from .budget import check_simulation_memory
+from .budget import MAX_TRIAL_YEARS, MAX_YEARS_PER_TRIAL, check_simulation_memory
 from .checkpoint import Checkpoint
 from .execution import executor_for, stop, tasks_in_flight
 from .limits import get_limits
-from .montecarlo import (_seed_sequence, _whole, block_summaries, exact_figures,
-                         result_from_summaries, BLOCK_TRIALS)
+from .montecarlo import (BLOCK_TRIALS, block_summaries, exact_figures, result_from_summaries,
+                         seed_sequence)
 from .progress import progress_bar
 from .scenarios import (COLUMNS, RESULT_COLUMNS, BatchInputError, ScenarioRows,
                         availability_specs, columns_table, read_scenarios)
 from .sizing import as_counts, size_rows, validate_demands
 from .tables import same_file, write_table
+from .validation import check_number
 
 __all__ = ["run_batch", "write_results", "COLUMNS", "RESULT_COLUMNS", "BatchInputError",
            "columns_table", "read_scenarios"]
 
 #: Blocks of 65,536 trials in one task: big enough to amortize a task, small enough to spread.
 _BLOCKS_PER_TASK = 8
-#: Most trial-years one row may ask for. [trial-years] (about a day of one core's time.)
-MAX_TRIAL_YEARS = 10 ** 11
 
 
 def _row_seed(entropy, service) -> np.random.SeedSequence:
@@ -56,7 +55,7 @@ def _row_seed(entropy, service) -> np.random.SeedSequence:
 
 def _batch_entropy(seed):
     """The entropy every row seed derives from, from what :func:`plcapacity.simulate` takes."""
-    root = _seed_sequence(seed)
+    root = seed_sequence(seed)
     if root.spawn_key:  # a spawned child: its key is part of its identity
         base = list(root.entropy) if isinstance(root.entropy, (list, tuple)) else [root.entropy]
         return [*base, *root.spawn_key]
@@ -93,9 +92,9 @@ def _availability_columns(deployment, outages, summaries, figures, years, seed, 
         "availability": result.availability,
         "availability_ci_low": result.ci[0],
         "availability_ci_high": result.ci[1],
-        "served_availability": result.served_fraction,
-        "served_availability_ci_low": result.served_ci[0],
-        "served_availability_ci_high": result.served_ci[1],
+        "served_availability": result.served_availability,
+        "served_availability_ci_low": result.served_availability_ci[0],
+        "served_availability_ci_high": result.served_availability_ci[1],
         "mean_annual_downtime_min": summary["mean_annual_downtime_min"],
         "p99_annual_downtime_min": summary["p99_annual_downtime_min"],
         "p_month_below_slo": summary["p_month_below_slo"],
@@ -184,12 +183,11 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     """
     if on_error not in ("collect", "raise"):
         raise ValueError(f"on_error={on_error!r} is not allowed: 'collect' or 'raise'")
-    trials = _whole(trials, "trials")
-    years = _whole(years, "years")
+    trials = check_number(trials, "trials", 1, integer=True)
+    years = check_number(years, "years", 1, MAX_YEARS_PER_TRIAL, integer=True)
     if trials * years > MAX_TRIAL_YEARS:
-        raise ValueError(f"trials={trials:,} x years={years} is not allowed: at most "
-                         f"{MAX_TRIAL_YEARS:,} trial-years per row (about a day of a core's "
-                         "time each)")
+        raise ValueError(f"trials={trials:,} x years={years:,} is not allowed: at most "
+                         f"{MAX_TRIAL_YEARS:,} trial-years per row")
     source = None if isinstance(scenarios, pd.DataFrame) else scenarios
     if output is not None and source is not None and same_file(output, source):
         raise BatchInputError(f"output {output} is the input table itself; choose another "

@@ -15,12 +15,15 @@ import math
 
 from .outages import MINUTES_PER_YEAR
 
-__all__ = ["DEFAULT_MEMORY_BYTES", "MAX_YEARS_PER_TRIAL", "simulation_bytes",
+__all__ = ["DEFAULT_MEMORY_BYTES", "MAX_TRIAL_YEARS", "MAX_YEARS_PER_TRIAL", "simulation_bytes",
            "check_simulation_memory"]
 
 #: Default memory budget of one simulation (one block of trials). [bytes] (2 GiB: two batch
 #: workers stay well inside a small machine's memory.)
 DEFAULT_MEMORY_BYTES = 2 << 30
+#: Most trial-years of one simulation (or one batch row). [trial-years] About a quarter of an
+#: hour of one core at this engine's speed; the per-block sums it keeps stay below 200 MB.
+MAX_TRIAL_YEARS = 10 ** 10
 #: Longest trial. [yr] (The engine's integer time axis is exact up to 2**20 years; trials
 #: longer than a few decades answer no question the SLA asks.)
 MAX_YEARS_PER_TRIAL = 1_000

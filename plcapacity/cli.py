@@ -418,9 +418,10 @@ def _report_warnings(caught, err):
 
 
 _SUMMARY_FORMATS = {
-    "availability": "{:.8f}", "ci95_low": "{:.8f}", "ci95_high": "{:.8f}",
+    "availability": "{:.8f}", "availability_ci_low": "{:.8f}", "availability_ci_high": "{:.8f}",
     "exact_availability": "{:.10f}", "served_availability": "{:.10f}",
-    "served_fraction": "{:.8f}", "exact_served_fraction": "{:.10f}", "nines": "{:.2f}",
+    "served_availability_ci_low": "{:.8f}", "served_availability_ci_high": "{:.8f}",
+    "exact_served_availability": "{:.10f}", "nines": "{:.2f}",
     "p_month_below_slo": "{:.4%}",
     "expected_credit_percent": "{:.4f} %",
 }

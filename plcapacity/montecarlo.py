@@ -16,7 +16,6 @@ Units: minutes; a year is 365 days.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -24,9 +23,11 @@ import numpy as np
 from .availability import compile_structure
 from .engine import Tables, simulate_block, ticks_per_minute  # noqa: F401 (re-exported)
 from .exceptions import ModelWarning
+from .budget import DEFAULT_MEMORY_BYTES, MAX_TRIAL_YEARS, check_simulation_memory
 from .outages import MINUTES_PER_YEAR
 from .results import (Accumulator, SimulationResult, block_summary, build_result,
                       exact_figures, mean_ci)
+from .validation import check_number
 
 # availability_by_region_count (now in plcapacity.studies) is still importable from here.
 __all__ = ["simulate", "SimulationResult", "BLOCK_TRIALS", "block_summaries",
@@ -82,14 +83,7 @@ def block_rng(root, block_index) -> np.random.Generator:
 
 
 def _whole(value, name, low=1):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if not (math.isfinite(number) and number.is_integer() and number >= low) \
-            or isinstance(value, bool):
-        raise ValueError(f"{name}={value!r} is not allowed: a whole number >= {low}")
-    return int(number)
+    return check_number(value, name, low, integer=True)
 
 
 def _progress_bar(progress, total):
@@ -104,7 +98,8 @@ def _progress_bar(progress, total):
 
 
 def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None,
-             target_rel_ci=None, progress=None, max_trials=None, keep_trials=None):
+             target_rel_ci=None, progress=None, max_trials=None, keep_trials=None,
+             max_memory_bytes=DEFAULT_MEMORY_BYTES):
     """Monte Carlo of regional outages over a deployment.
 
     Parameters
@@ -132,24 +127,39 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
     keep_trials : bool, optional
         Keep per-trial results (``.trials``, ``.downtime_min``). Default: when the run has
         at most 2,000,000 trials.
+    max_memory_bytes : float, default 2 GiB
+        Memory budget of one block of trials. [bytes] A model whose block would need more
+        (many or long outages, long trials) is refused before anything is allocated, with a
+        message naming the busiest outage process (see :mod:`plcapacity.budget`).
 
     Returns
     -------
     SimulationResult
+
+    Raises
+    ------
+    ValueError
+        For invalid arguments, more than ``MAX_TRIAL_YEARS`` trial-years, or a model beyond
+        the memory budget.
     """
     trials = _whole(trials, "trials")
     years = _whole(years, "years")
     chunk = BLOCK_TRIALS if chunk_size is None else _whole(chunk_size, "chunk_size")
     blocks_per_chunk = max(1, -(-chunk // BLOCK_TRIALS))
-    if target_rel_ci is not None and not (0 < float(target_rel_ci) < 1):
-        raise ValueError(f"target_rel_ci={target_rel_ci!r} is not allowed: a fraction "
-                         "between 0 and 1, such as 0.05")
+    if target_rel_ci is not None:
+        check_number(target_rel_ci, "target_rel_ci", 0, 1, low_inclusive=False,
+                     high_inclusive=False, allowed="a fraction between 0 and 1, such as 0.05")
     limit = trials if target_rel_ci is None else (
         100 * trials if max_trials is None else _whole(max_trials, "max_trials"))
     if limit < trials:
         raise ValueError(f"max_trials={max_trials!r} is not allowed: at least trials={trials}")
+    if limit * years > MAX_TRIAL_YEARS:
+        raise ValueError(f"{limit:,} trials x {years:,} years is not allowed: at most "
+                         f"{MAX_TRIAL_YEARS:,} trial-years in one simulation")
     root = seed_sequence(seed)
     structure = compile_structure(deployment, outages)
+    check_simulation_memory(structure.processes, years, min(limit, BLOCK_TRIALS),
+                            max_memory_bytes)
     tables = Tables(structure)
     sla = deployment.sla
     T = float(years * MINUTES_PER_YEAR)

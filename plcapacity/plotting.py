@@ -210,7 +210,7 @@ def effective_vs_nominal(nat_ips=8, backend_vms=(1, 10, 100, 1000), pls_count=1,
 
 
 def _annual_downtime(result):
-    return np.asarray(result.downtime_minutes, dtype=float) / result.years
+    return np.asarray(result.downtime_min, dtype=float) / result.years
 
 
 def downtime_histogram(result, *, ax=None, bins=60):
@@ -273,7 +273,7 @@ def availability_vs_regions(table, *, ax=None):
     ----------
     table : pandas.DataFrame
         From :func:`plcapacity.montecarlo.availability_by_region_count`: columns ``regions``,
-        ``exact_availability``, ``availability``, ``ci_low``, ``ci_high``.
+        ``exact_availability``, ``availability``, ``availability_ci_low``, ``availability_ci_high``.
 
     Returns
     -------
@@ -283,8 +283,8 @@ def availability_vs_regions(table, *, ax=None):
     unavailability = 1 - table["exact_availability"].clip(upper=1 - 1e-16)
     ax.plot(table["regions"], unavailability, marker="o", label="exact (steady state)")
     simulated = 1 - table["availability"]
-    low = simulated - (1 - table["ci_high"])
-    high = (1 - table["ci_low"]) - simulated
+    low = simulated - (1 - table["availability_ci_high"])
+    high = (1 - table["availability_ci_low"]) - simulated
     shown = simulated > 0
     ax.errorbar(table["regions"][shown], simulated[shown],
                 yerr=[low[shown], high[shown]], fmt="s", capsize=3,

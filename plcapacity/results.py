@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .availability import (TABLE_MAX_PROCESSES, compile_structure, down_episode_frequency,
+from .availability import (down_episode_frequency,
                            exact_unavailability, nines)
 from .engine import dense_cause
 from .exceptions import ModelWarning
@@ -374,21 +374,22 @@ def exact_figures(deployment, outages) -> dict:
     -------
     dict
         ``exact`` and ``exact_served``: steady-state unavailability, reachable and served
-        [-] (None above 20 processes); ``episode_rate`` and ``unserved_rate``: down
-        (unserved) episodes [per year] (NaN above the state-table size).
+        [-] (None where the exact calculation declines the deployment); ``episode_rate`` and
+        ``unserved_rate``: down (unserved) episodes [per year] (NaN where it declines).
     """
-    structure = compile_structure(deployment, outages)
+    def attempt(function, metric, missing):
+        try:
+            return function(deployment, outages, metric=metric)
+        except ValueError:  # too large for the exact method: the simulation stands alone
+            return missing
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ModelWarning)
-        exact_ok = structure.n_processes <= 20
-        small = structure.n_processes <= TABLE_MAX_PROCESSES
         return dict(
-            exact=exact_unavailability(deployment, outages) if exact_ok else None,
-            exact_served=(exact_unavailability(deployment, outages, metric="served")
-                          if exact_ok else None),
-            episode_rate=down_episode_frequency(deployment, outages) if small else math.nan,
-            unserved_rate=(down_episode_frequency(deployment, outages, metric="served")
-                           if small else math.nan))
+            exact=attempt(exact_unavailability, "reachable", None),
+            exact_served=attempt(exact_unavailability, "served", None),
+            episode_rate=attempt(down_episode_frequency, "reachable", math.nan),
+            unserved_rate=attempt(down_episode_frequency, "served", math.nan))
 
 
 def build_result(deployment, structure, acc, years, figures, seed_entropy):

@@ -14,8 +14,6 @@ __all__ = ["availability_by_region_count"]
 
 #: Former column names, still written beside the new ones (deprecated; removed once every
 #: reader uses the new names).
-_FORMER_COLUMNS = {"ci_low": "availability_ci_low", "ci_high": "availability_ci_high",
-                   "served_fraction": "served_availability"}
 
 
 def availability_by_region_count(regions, outages, *, trials=100_000, seed=None,
@@ -41,9 +39,7 @@ def availability_by_region_count(regions, outages, *, trials=100_000, seed=None,
     pandas.DataFrame
         One row per count: ``regions`` [-], ``exact_availability``, ``availability``,
         ``availability_ci_low``, ``availability_ci_high`` (its 95 % confidence interval),
-        ``served_availability`` [-] and ``mean_annual_downtime_min`` [min per year]. The
-        former names ``ci_low``, ``ci_high`` and ``served_fraction`` follow as copies
-        (deprecated).
+        ``served_availability`` [-] and ``mean_annual_downtime_min`` [min per year].
     """
     from .deployment import Deployment, Destination, Endpoint
     rows = []
@@ -61,7 +57,4 @@ def availability_by_region_count(regions, outages, *, trials=100_000, seed=None,
                          availability_ci_low=result.ci[0], availability_ci_high=result.ci[1],
                          served_availability=result.served_availability,
                          mean_annual_downtime_min=result.unavailability * MINUTES_PER_YEAR))
-    table = pd.DataFrame(rows)
-    for former, name in _FORMER_COLUMNS.items():
-        table[former] = table[name]
-    return table
+    return pd.DataFrame(rows)

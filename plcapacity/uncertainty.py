@@ -421,7 +421,7 @@ def simulate_with_uncertainty(deployment, fit, *, draws=200, trials_per_draw=2_0
                                years=years, seed=_child(root, 1, d), progress=False,
                                keep_trials=True)
                 below = run.trials["months_below_slo"].to_numpy() / (12 * years)
-                down = run.downtime_minutes / (years * MINUTES_PER_YEAR)
+                down = run.downtime_min / (years * MINUTES_PER_YEAR)
                 sims["simulated_availability"].append(run.availability)
                 sims["simulated_availability_se"].append(down.std(ddof=1) / math.sqrt(down.size)
                                                          if down.size > 1 else math.nan)

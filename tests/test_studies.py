@@ -1,5 +1,4 @@
-"""Studies: availability by region count, exact and simulated, under the current column names
-(the former ones follow as copies until every reader has moved)."""
+"""Studies: availability by region count, exact and simulated."""
 
 import numpy as np
 import pytest
@@ -19,13 +18,10 @@ def table():
 
 
 def test_columns(table):
-    assert list(table.columns[:7]) == ["regions", "exact_availability", "availability",
+    assert list(table.columns) == ["regions", "exact_availability", "availability",
                                        "availability_ci_low", "availability_ci_high",
                                        "served_availability", "mean_annual_downtime_min"]
     assert table.regions.tolist() == [1, 2, 3]
-    for former, name in (("ci_low", "availability_ci_low"), ("ci_high", "availability_ci_high"),
-                         ("served_fraction", "served_availability")):
-        assert table[former].equals(table[name].rename(former))
 
 
 def test_exact_and_simulated_values(table):

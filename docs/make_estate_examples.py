@@ -52,7 +52,7 @@ SERVICES = [
 
 def private_link_services():
     services, endpoints = [], []
-    for name, group, region, lb, frontend, nat_ips, links in SERVICES:
+    for number, (name, group, region, lb, frontend, nat_ips, links) in enumerate(SERVICES):
         pls_id = rid(group, "privateLinkServices", name)
         connections = []
         for pe_region, count, state, located in links:
@@ -103,7 +103,7 @@ def private_link_services():
                 "id": f"{pls_id}/ipConfigurations/nat-{k}",
                 "name": f"nat-{k}",
                 "primary": k == 0,
-                "privateIPAddress": f"10.{len(name)}.0.{10 + k}",
+                "privateIPAddress": f"10.{20 + number}.0.{10 + k}",
                 "privateIPAddressVersion": "IPv4",
                 "privateIPAllocationMethod": "Static",
                 "provisioningState": "Succeeded",

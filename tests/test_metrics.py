@@ -93,7 +93,10 @@ def test_azure_metrics_csv_from_the_portal(tmp_path):
     bytes_in = table[table["metric"] == "PLSBytesIn"].set_index("aggregation")["value"]
     assert bytes_in.to_dict() == {"count": 1, "total": 1000}   # empty cells are no data
     assert (table["dimension"] == "").all()
-    assert table["timestamp"].iloc[0] == pd.Timestamp("2026-03-01T13:00:00Z")
+    assert set(table.loc[table["metric"] == "PLSNatPortsUsage", "timestamp"]) == {
+        pd.Timestamp("2026-03-01T13:00:00Z")}
+    assert set(table.loc[table["metric"] == "PLSBytesIn", "timestamp"]) == {
+        pd.Timestamp("2026-03-01T13:01:00Z")}
 
 
 def test_azure_metrics_v2_keeps_the_dimension(tmp_path):

@@ -229,7 +229,7 @@ PROFILES = {  # NAT IP k -> (start [%], slope [%/day], growth [1/day], noise [%]
     "pls-orders": lambda k: (30 + 2 * k, 0.22, 0.0, 1.5),
     "pls-payments": lambda k: (22, 0.0, 0.0105, 1.0),
     "pls-search": lambda k: (31 - 3 * k, 0.0, 0.0, 1.5),
-    "pls-legacy": lambda k: (74 + 10 * k, 0.05, 0.0, 1.0),
+    "pls-legacy": lambda k: (62 + 8 * k, 0.05, 0.0, 1.0),
 }
 
 

@@ -20,7 +20,10 @@ from .capacity import (
 )
 from .deployment import Deployment, Destination, Endpoint, Failover, load_deployment
 from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
+from .forecast import forecast_exhaustion
+from .inventory import deployment_from_inventory, read_inventory
 from .limits import get_limits
+from .metrics import read_metrics
 from .montecarlo import SimulationResult, simulate
 from .outages import OutageGroup, OutageModel
 from .sla import SLA
@@ -48,6 +51,10 @@ __all__ = [
     "simulate",
     "ceiling_table",
     "connection_ceiling",
+    "deployment_from_inventory",
+    "forecast_exhaustion",
+    "read_inventory",
+    "read_metrics",
     "effective_ceiling",
     "get_limits",
     "limits",

@@ -516,6 +516,7 @@ def ceilings_vs_peaks(table, *, ax=None):
     ax.set_yticks(y, names)
     _thousands(ax.xaxis)
     ax.set_xlabel("concurrent connections [connections]")
+    ax.set_ylabel("service")
     ax.margins(x=0.25)
     ax.legend(fontsize=8, loc="lower right")
     return ax

@@ -313,7 +313,7 @@ def _parse_lb(resource, path, nic_vm):
 
 
 def _parse_pe(resource, path):
-    """(private endpoint id, its region, the PLS ids it connects to)."""
+    """(private endpoint id, its region), both lower case."""
     rid = get(resource, "id")
     if not isinstance(rid, str) or not rid:
         raise ValueError(f"{path}: a private endpoint without an id: {str(resource)[:120]}")

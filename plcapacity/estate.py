@@ -71,7 +71,9 @@ def estate_table(inventory: pd.DataFrame, forecast: pd.DataFrame | None = None, 
           highest daily peak over the NAT IPs, all time and in the last week.
         - ``peak_connections_estimate`` [connections]: the sum over NAT IPs of the peak
           share of ``backend_vms * ports_per_nat_ip`` ports (an upper estimate: NAT IPs need
-          not peak on the same day).
+          not peak on the same day). UNCERTAIN: Azure does not document whether the
+          percentage is the mean or the largest share over a NAT IP's per-VM port pools; the
+          estimate reads it as the share of all of the NAT IP's ports.
         - ``peak_throughput_mbit_s`` [Mbit/s]: from PLSBytesIn + PLSBytesOut, when exported.
         - ``reaches_<threshold>``: for each threshold, the first NAT IP's crossing: ``crossed
           YYYY-MM-DD``, ``YYYY-MM-DD (earliest to latest)``, ``not within the horizon``, ``too
@@ -211,8 +213,11 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
         "<h2 id='forecasts'>Exhaustion forecasts</h2>", forecast_html,
         "<h2 id='figures'>Figures</h2>", figure_html,
         "<h2 id='assumptions'>Method and assumptions</h2><ul>",
-        "<li>PLSNatPortsUsage is the share of a NAT IP's ports in use; each NAT IP gives "
-        "64,000 ports per backend VM (the FAQ's '64k'; the exact value is undocumented).</li>",
+        "<li>PLSNatPortsUsage is read as the share of a NAT IP's ports in use; each NAT IP "
+        "gives 64,000 ports per backend VM (the FAQ's '64k'; the exact value is "
+        "undocumented). Uncertain: Azure does not document whether the percentage is the mean "
+        "or the largest share over the NAT IP's per-VM port pools, so the estimated peak in "
+        "connections may be high.</li>",
         "<li>Forecasts extrapolate a trend; step changes (a new consumer, a scale-out) are not "
         "foreseen.</li>",
         "".join(f"<li>{html.escape(note)}</li>" for note in notes), "</ul>",

@@ -512,6 +512,10 @@ def _findings(table, lim) -> list[str]:
             items.append(f"one NAT IP only: {lim.ports_per_nat_ip:,} ports per backend VM "
                          "and no second NAT IP to share the load (a PLS takes up to "
                          f"{lim.nat_ips_per_pls})")
+        elif not lim.min_nat_ips_per_pls <= row.nat_ips <= lim.nat_ips_per_pls:
+            items.append(f"{row.nat_ips} NAT IP configurations, outside the "
+                         f"{lim.min_nat_ips_per_pls} to {lim.nat_ips_per_pls} a PLS has: no "
+                         "ceiling computed")
         used = row.private_endpoints + row.pending_connections
         if used > PE_SHARE_AT_RISK * pe_limit:
             items.append(f"{used:,} endpoint connections ({used / pe_limit:.0%} of the "

@@ -13,7 +13,7 @@
   portal's export, headers such as ``TimeGenerated [UTC]``) or JSON (an array of rows, or the
   query API's ``tables[].columns/rows``): ``TimeGenerated``, ``ResourceId`` / ``_ResourceId``,
   ``MetricName``, ``Average``, ``Minimum``, ``Maximum``, ``Total``, ``Count``, ``UnitName`` and,
-  in V2 only, ``Dimension``.
+  in V2 only, ``Dimension`` (or ``Dimensions``).
 
 The metrics of ``Microsoft.Network/privateLinkServices`` are ``PLSNatPortsUsage`` (percent of
 the NAT ports in use, dimension ``PrivateLinkServiceIPAddress``, the NAT IP), ``PLSBytesIn`` and
@@ -165,6 +165,7 @@ def _dimension_cell(value):
 def _from_log_analytics(rows, path):
     frame = pd.DataFrame(rows)
     frame.columns = [str(c).split(" [")[0].strip().lower() for c in frame.columns]
+    frame = frame.rename(columns={"dimensions": "dimension"})  # spelled both ways
     resource = "_resourceid" if "_resourceid" in frame else "resourceid"
     missing = [c for c in ("timegenerated", "metricname") if c not in frame]
     if resource not in frame:
@@ -249,8 +250,9 @@ def read_metrics(*paths) -> pd.DataFrame:
         notes.append(f"{NAT_PORTS_METRIC} has no {NAT_IP_DIMENSION} dimension for "
                      f"{len(flattened)} resource(s) ({', '.join(r.rsplit('/', 1)[-1] for r in flattened)}): "
                      "the export aggregated over the NAT IPs (diagnostic settings and the "
-                     "AzureMetrics table do), so the per-NAT-IP breakdown is lost; use az "
-                     f"monitor metrics list --filter \"{NAT_IP_DIMENSION} eq '*'\" for it")
+                     "AzureMetrics table do), so the per-NAT-IP breakdown is lost; az monitor "
+                     f"metrics list with --dimension {NAT_IP_DIMENSION} (or --filter "
+                     f"\"{NAT_IP_DIMENSION} eq '*'\") or AzureMetricsV2 keep it")
         warnings.warn(notes[-1], ModelWarning, stacklevel=2)
     table.attrs["notes"] = notes
     table.attrs["flattened"] = flattened

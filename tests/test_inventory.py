@@ -366,3 +366,10 @@ def test_deployment_errors(example, tmp_path):
         deployment_from_inventory(lonely, "p")
     with pytest.raises(ValueError, match="give the result of plcapacity.read_inventory"):
         deployment_from_inventory(pd.DataFrame({"x": [1]}), "p")
+
+
+def test_a_pls_without_nat_ips_has_no_ceiling_and_says_why(tmp_path):
+    table = read_inventory(write(tmp_path, "p.json", [pls_rest("p", nat_ips=0)]),
+                           write(tmp_path, "l.json", [lb_rest(members=[nic(1)])]))
+    assert pd.isna(table.loc[0, "ceiling"])
+    assert "0 NAT IP configurations, outside the 1 to 8 a PLS has" in table.loc[0, "findings"]

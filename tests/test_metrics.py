@@ -150,3 +150,10 @@ def test_size_limit_and_no_paths(tmp_path, monkeypatch):
     monkeypatch.setattr(_exports, "MAX_EXPORT_BYTES", 10)
     with pytest.raises(ValueError, match=r"larger than 10 bytes"):
         read_metrics(write(tmp_path, "m.json", rest([])))
+
+
+def test_dimensions_column_spelled_in_the_plural(tmp_path):
+    rows = [{"TimeGenerated": "2026-03-01T13:00:00Z", "_ResourceId": PLS,
+             "MetricName": "PLSNatPortsUsage", "Maximum": 41.5, "UnitName": "Percent",
+             "Dimensions": '{"PrivateLinkServiceIPAddress":"10.0.0.4"}'}]
+    assert read_metrics(write(tmp_path, "v2.json", rows))["dimension"].tolist() == ["10.0.0.4"]

@@ -362,8 +362,9 @@ def read_inventory(*paths, max_connections_per_vm=None, limits=None) -> pd.DataF
         - ``findings``: limits at risk, each a sentence, joined by ``"; "`` (empty when none):
           one NAT IP only; more than :data:`PE_SHARE_AT_RISK` of ``limits.pe_per_pls``
           connections (approved plus pending); more PLSs on the load balancer than
-          ``limits.pls_per_load_balancer``; every approved endpoint in one region; backend VMs
-          unknown because the load balancer was not in the input, or none in the pools.
+          ``limits.pls_per_load_balancer``; every approved endpoint in one region; endpoint
+          regions unknown; backend VMs unknown because the load balancer was not in the input,
+          or none in the pools.
 
         ``.attrs["connections"]`` holds each connection as a record (``pls_id``,
         ``private_endpoint_id``, ``status``, ``region``; see :func:`connections_table`),
@@ -470,6 +471,8 @@ def _add_counts(table, connections, frontends, known_lbs):
     table["pe_regions"] = [text.get(key, "") for key in table["pls_id"]]
     table["distinct_pe_regions"] = table["pls_id"].map(
         regions.groupby("pls_id")["region"].nunique()).fillna(0).astype("int64")
+    unlocated = approved[approved["region"].isna()].groupby("pls_id").size()
+    table["unknown_pe_regions"] = table["pls_id"].map(unlocated).fillna(0).astype("int64")
     first = regions.groupby("pls_id")["region"].first()
     table["only_pe_region"] = [first.get(key, "") for key in table["pls_id"]]
     return table
@@ -528,6 +531,9 @@ def _findings(table, lim) -> list[str]:
                 and row.only_pe_region != "unknown":
             items.append(f"every private endpoint is in {row.only_pe_region}: one regional "
                          "outage there cuts off all consumers")
+        if row.unknown_pe_regions:
+            items.append(f"the region of {row.unknown_pe_regions} private endpoint(s) is "
+                         "unknown (add az network private-endpoint list output)")
         if pd.isna(row.backend_vms):
             items.append(f"backend VMs unknown: load balancer "
                          f"{row.load_balancer_id.rstrip('/').split('/')[-1]} is not in the "

@@ -359,6 +359,9 @@ def test_deployment_errors(example, tmp_path):
     with pytest.raises(ValueError, match=r"'pls-legacy': demand needs its ceiling"):
         deployment_from_inventory(example, "pls-legacy", demand=10)
     unlocated = read_inventory(ESTATE / "pls.json", ESTATE / "lb.json")
+    assert unlocated.loc[0, "pe_regions"] == "unknown (31)"
+    assert unlocated.loc[0, "findings"] == ("the region of 31 private endpoint(s) is unknown "
+                                            "(add az network private-endpoint list output)")
     with pytest.raises(ValueError, match=r"the region of private endpoint .* is unknown"):
         deployment_from_inventory(unlocated, "pls-orders")
     lonely = read_inventory(write(tmp_path, "p.json", [pls_rest("p")]))

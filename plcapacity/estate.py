@@ -24,10 +24,12 @@ from .forecast import STATUS_BEYOND, STATUS_CROSSED, STATUS_FORECAST, STATUS_TOO
 from .limits import get_limits
 from .report import _STYLE, assumptions, figure_data_uri, html_table
 
-__all__ = ["estate_table", "estate_review", "SOON_DAYS"]
+__all__ = ["estate_table", "estate_review", "SOON_DAYS", "MAX_USAGE_FIGURES"]
 
 #: A forecast crossing within this many days flags the PLS in the review. [days]
 SOON_DAYS = 90
+#: Most usage-over-time figures in a review (the services that reach a threshold first). [-]
+MAX_USAGE_FIGURES = 24
 
 _TABLE_COLUMNS = ["name", "region", "nat_ips", "backend_vms", "ceiling", "binding_limit",
                   "private_endpoints", "pending_connections", "pe_regions"]
@@ -156,9 +158,17 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
     percent = lambda v: f"{v:.1f} %"  # noqa: E731
     formats = {"peak_nat_port_usage_percent": percent, "current_nat_port_usage_percent": percent,
                "peak_throughput_mbit_s": lambda v: f"{v:,.1f}"}
-    figures = []
+    figures, notes_extra = [], []
     if forecast is not None and metrics is not None and len(forecast):
-        for pls in forecast["pls"].unique():
+        order = (forecast.assign(_soon=forecast["status"].map({STATUS_CROSSED: 0,
+                                                                STATUS_FORECAST: 1}).fillna(2))
+                 .sort_values(["_soon", "crossing_date"], na_position="last"))
+        chosen = list(order["pls"].drop_duplicates())
+        if len(chosen) > MAX_USAGE_FIGURES:
+            notes_extra.append(f"usage figures for the {MAX_USAGE_FIGURES} services that reach "
+                               f"a threshold first; {len(chosen) - MAX_USAGE_FIGURES} more "
+                               "are in the tables only")
+        for pls in chosen[:MAX_USAGE_FIGURES]:
             figures.append((f"usage-{pls}", plotting.nat_port_forecast(metrics, forecast, pls),
                             f"{pls}: daily peaks of PLSNatPortsUsage per NAT IP, the trend "
                             "carried forward (dashed) and its prediction band (shaded); dotted: "
@@ -188,7 +198,7 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
                          bad=(per_ip["status"] == STATUS_CROSSED).to_numpy()))
     else:
         forecast_html = "<p>No metrics given.</p>"
-    notes = list(table.attrs.get("notes", []))
+    notes = list(table.attrs.get("notes", [])) + notes_extra
     if metrics is not None:
         notes += list(metrics.attrs.get("notes", []))
     cap = inventory.attrs.get("max_connections_per_vm")

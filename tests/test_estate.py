@@ -82,6 +82,16 @@ def test_review_has_every_section_and_figure(estate):
     assert page.rstrip().endswith("</html>")
 
 
+def test_review_caps_the_usage_figures(estate, monkeypatch):
+    inventory, metrics, forecast = estate
+    monkeypatch.setattr("plcapacity.estate.MAX_USAGE_FIGURES", 2)
+    page = estate_review(inventory, metrics, forecast)
+    assert page.count("<img ") == 2 + 1
+    # the two that reach a threshold first: pls-legacy has crossed, pls-payments is next
+    assert "id='fig-usage-pls-legacy'" in page and "id='fig-usage-pls-payments'" in page
+    assert "2 more are in the tables only" in page
+
+
 def test_review_escapes_everything(tmp_path, estate):
     inventory, metrics, forecast = estate
     hostile = inventory.copy()

@@ -255,7 +255,7 @@ def _forecast_one(t, y, thresholds, horizon_days, confidence):
             continue
         point, earliest, latest = _dates(fit, math.log(thr) if use_log else thr, last)
         if not clear:
-            other, other_earliest, other_latest = _dates(
+            _, other_earliest, other_latest = _dates(
                 fits[not use_log], thr if use_log else math.log(thr), last)
             earliest, latest = min(earliest, other_earliest), max(latest, other_latest)
         status = STATUS_FORECAST if point <= end else STATUS_BEYOND

@@ -413,7 +413,7 @@ def read_inventory(*paths, max_connections_per_vm=None, limits=None) -> pd.DataF
                          "Microsoft.Network/privateLinkServices); give the output of az network "
                          "private-link-service list or a Resource Graph query for it")
     nic_vm = {}
-    for path, nic in by_type[NIC_TYPE]:
+    for _, nic in by_type[NIC_TYPE]:
         vm = get(props(nic), "virtualMachine")
         if isinstance(get(nic, "id"), str) and isinstance(get(vm, "id"), str):
             nic_vm[get(nic, "id").lower()] = get(vm, "id").lower()

@@ -4,7 +4,6 @@ and the bundled example."""
 import csv
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 

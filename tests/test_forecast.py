@@ -229,3 +229,22 @@ def test_metrics_without_nat_ports():
         forecast_exhaustion(bytes_only)
     with pytest.raises(ValueError, match="give the table of plcapacity.read_metrics"):
         forecast_exhaustion(pd.DataFrame({"x": [1]}))
+
+
+@pytest.mark.parametrize("growth", ["linear", "exponential"])
+def test_crossing_date_matches_a_day_by_day_scan_of_the_fitted_trend(rng, growth):
+    t = np.arange(75)
+    y = (30 + 0.4 * t if growth == "linear" else 25 * np.exp(0.012 * t)) \
+        + rng.normal(0, 0.8, t.size)
+    forecast = forecast_exhaustion(metrics_from_daily(y))
+    fit = forecast.attrs["fits"][(PLS, "10.0.0.4")]
+    days = np.arange(0, 2000)
+    trend = fit["intercept"] + fit["slope"] * days
+    trend = np.exp(trend) if fit["log"] else trend
+    for threshold in (80, 100):
+        scan = days[np.argmax(trend >= threshold)]            # first whole day at or above
+        row = one(forecast, threshold)
+        # the crossing falls within day scan - 1 (crossed during that day) .. scan
+        offset = (row["crossing_date"] - DAY0).days
+        assert scan - 1 <= offset <= scan
+        assert row["crossing_earliest"] <= row["crossing_date"] <= row["crossing_latest"]

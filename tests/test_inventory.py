@@ -376,3 +376,27 @@ def test_a_pls_without_nat_ips_has_no_ceiling_and_says_why(tmp_path):
                            write(tmp_path, "l.json", [lb_rest(members=[nic(1)])]))
     assert pd.isna(table.loc[0, "ceiling"])
     assert "0 NAT IP configurations, outside the 1 to 8 a PLS has" in table.loc[0, "findings"]
+
+
+def test_backend_vms_and_ceiling_against_brute_force(tmp_path):
+    # random pools of NIC and scale-set members, some repeated; an independent count of the
+    # distinct VMs and the FAQ's formula with the per-VM cap
+    rng = np.random.default_rng(7)
+    cap = plc.get_limits().vm_nic_concurrent_flows
+    for case in range(25):
+        members, expected = [], set()
+        for _ in range(rng.integers(1, 40)):
+            if rng.uniform() < 0.5:
+                i = int(rng.integers(0, 10))
+                members.append(nic(i, f"c{rng.integers(0, 2)}"))
+                expected.add(("nic", i))
+            else:
+                i = int(rng.integers(0, 10))
+                members.append(vmss(i, f"n{rng.integers(0, 2)}", f"c{rng.integers(0, 2)}"))
+                expected.add(("vmss", i))
+        nat_ips = int(rng.integers(1, 9))
+        table = read_inventory(write(tmp_path, f"p{case}.json", [pls_rest("p", nat_ips=nat_ips)]),
+                               write(tmp_path, f"l{case}.json", [lb_rest(members=members)]))
+        vms = len(expected)
+        assert table.loc[0, "backend_vms"] == vms
+        assert table.loc[0, "ceiling"] == min(nat_ips * vms * 64_000, vms * cap)

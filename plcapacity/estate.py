@@ -224,8 +224,8 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
         "<h2 id='figures'>Figures</h2>", figure_html,
         "<h2 id='assumptions'>Method and assumptions</h2><ul>",
         "<li>PLSNatPortsUsage is read as the share of a NAT IP's ports in use; each NAT IP "
-        "gives 64,000 ports per backend VM (the FAQ's '64k'; the exact value is "
-        "undocumented). Uncertain: Azure does not document whether the percentage is the mean "
+        f"gives {get_limits().ports_per_nat_ip:,} ports per backend VM (the FAQ's '64k'; the "
+        "exact value is undocumented). Uncertain: Azure does not document whether the percentage is the mean "
         "or the largest share over the NAT IP's per-VM port pools, so the estimated peak in "
         "connections may be high.</li>",
         "<li>Forecasts extrapolate a trend; step changes (a new consumer, a scale-out) are not "

@@ -209,7 +209,7 @@ def metrics_file(pls_id, nat_ips, profile, rng):
               "displayDescription": "Nat Ports Usage", "unit": "Percent",
               "timeseries": series, "errorCode": "Success"}]
     for metric, share in (("PLSBytesIn", 0.35), ("PLSBytesOut", 0.65)):
-        total = load / len(nat_ips) * share * 4.5e8 * rng.uniform(0.9, 1.1, load.size)
+        total = load / len(nat_ips) * share * 2.7e9 * rng.uniform(0.9, 1.1, load.size)
         value.append({
             "id": f"{pls_id}/providers/Microsoft.Insights/metrics/{metric}",
             "type": "Microsoft.Insights/metrics",

@@ -565,7 +565,7 @@ def _run_report(args, out, err):
 
 
 _ESTATE_SUMMARY = ["name", "region", "nat_ips", "backend_vms", "ceiling", "binding_limit",
-                   "private_endpoints", "peak_nat_port_usage_percent"]
+                   "private_endpoints", "peak_nat_port_usage_percent", "peak_throughput_mbit_s"]
 
 
 def _run_estate(args, out, err):
@@ -592,9 +592,11 @@ def _run_estate(args, out, err):
     if args.format == "table":
         columns = [c for c in table.columns if c in _ESTATE_SUMMARY
                    or (c.startswith("reaches_") and not c.endswith("_date"))]
-        shown = table[columns].rename(columns={"peak_nat_port_usage_percent": "peak_%"})
-        if "peak_%" in shown:
-            shown["peak_%"] = shown["peak_%"].map("{:.1f}".format, na_action="ignore")
+        shown = table[columns].rename(columns={"peak_nat_port_usage_percent": "peak_%",
+                                               "peak_throughput_mbit_s": "peak_Mbit/s"})
+        for column in ("peak_%", "peak_Mbit/s"):
+            if column in shown:
+                shown[column] = shown[column].map("{:.1f}".format, na_action="ignore")
         out.write(_format_table(shown) + "\n")
         for name, findings in zip(table["name"], table["findings"]):
             for finding in filter(None, str(findings).split("; ")):

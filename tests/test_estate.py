@@ -127,6 +127,7 @@ def test_estate_command_prints_the_table_and_findings():
     lines = out.splitlines()
     assert lines[0].split()[:5] == ["name", "region", "nat_ips", "backend_vms", "ceiling"]
     assert "1,536,000" in lines[1] and "pls-orders" in lines[1]
+    assert {"peak_%", "peak_Mbit/s", "reaches_80", "reaches_100"} <= set(lines[0].split())
     assert "finding: pls-legacy: backend VMs unknown" in out
     assert "note: Theil-Sen fits" in out
 

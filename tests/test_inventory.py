@@ -255,15 +255,16 @@ def test_findings_at_the_policy_boundaries(tmp_path):
                                           "allowed").all()
 
 
-def test_portal_csv_export_of_resource_graph(tmp_path):
+@pytest.mark.parametrize("upper", [False, True], ids=["lower-case", "upper-case"])
+def test_portal_csv_export_of_resource_graph(tmp_path, upper):
     rows = [pls_rest("p", connections=[("pe1", "Approved", "eastus")]), lb_rest(members=[nic(1)])]
     path = tmp_path / "graph.csv"
+    header = ["id", "name", "type", "location", "properties"]
     with open(path, "w", newline="") as stream:
-        writer = csv.DictWriter(stream, ["id", "name", "type", "location", "properties"])
-        writer.writeheader()
+        writer = csv.writer(stream)
+        writer.writerow([h.upper() if upper else h for h in header])
         for row in rows:
-            writer.writerow({**{k: row[k] for k in ("id", "name", "type", "location")},
-                             "properties": json.dumps(row["properties"])})
+            writer.writerow([row[k] for k in header[:4]] + [json.dumps(row["properties"])])
     table = read_inventory(path)
     assert table.loc[0, "backend_vms"] == 1 and table.loc[0, "ceiling"] == 2 * 64_000
 
@@ -316,6 +317,9 @@ def test_unreadable_files_give_value_errors(tmp_path, monkeypatch):
         read_inventory(tmp_path / "missing.json")
     with pytest.raises(ValueError, match="no private link service found"):
         read_inventory(write(tmp_path, "lb.json", [lb_rest()]))
+    table_shape = {"data": {"columns": [{"name": "id"}], "rows": [["x"]]}}
+    with pytest.raises(ValueError, match=r"a Resource Graph table result \(columns/rows\)"):
+        read_inventory(write(tmp_path, "table.json", table_shape))
     with pytest.raises(ValueError, match=r"item 0 is int"):
         read_inventory(write(tmp_path, "ints.json", [1, 2]))
     monkeypatch.setattr(_exports, "MAX_EXPORT_BYTES", 100)

@@ -14,7 +14,10 @@ from .capacity import ceiling_table, connection_ceiling, ports_needed
 from .deployment import (Deployment, Destination, Endpoint, Failover, load_deployment,
                          regional_deployment)
 from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
+from .forecast import forecast_exhaustion
+from .inventory import deployment_from_inventory, read_inventory
 from .limits import get_limits
+from .metrics import read_metrics
 from .montecarlo import SimulationResult, simulate
 from .outage_fit import OutageFit, fit_outages, outage_profile, outage_profile_fit, outage_profiles
 from .outages import OutageGroup, OutageModel
@@ -55,6 +58,10 @@ __all__ = [
     "simulate",
     "ceiling_table",
     "connection_ceiling",
+    "deployment_from_inventory",
+    "forecast_exhaustion",
+    "read_inventory",
+    "read_metrics",
     "effective_ceiling",
     "get_limits",
     "limits",

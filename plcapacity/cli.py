@@ -1,4 +1,5 @@
-"""Command-line interface: ``plcapacity ceiling | size | simulate | exact``.
+"""Command-line interface: ``plcapacity ceiling | size | simulate | exact | batch | report |
+estate``.
 
 Usage::
 
@@ -11,6 +12,7 @@ Usage::
     plcapacity report data/examples/services.csv -o report.html
     plcapacity fit-outages incidents.csv [--format table|toml|json] [--period START END]
                            [--regions LIST]
+    plcapacity estate --inventory pls.json lb.json pe.json --metrics nat-ports.json -o estate.html
     plcapacity --version
 
 The CLI is thin: it parses, calls the public functions of :mod:`plcapacity` and prints. Bad
@@ -292,7 +294,43 @@ def _build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--regions", metavar="LIST",
                      help="regions under observation, comma-separated catalog names (default: "
                           "those with incidents of their own)")
+    estate = commands.add_parser(
+        "estate", help="your deployed PLSs: ceilings, limits at risk, exhaustion forecasts",
+        description="Read Azure exports of your Private Link Services, load balancers and "
+                    "private endpoints (az ... list output or Resource Graph results, JSON or "
+                    "CSV) and, optionally, their PLSNatPortsUsage metrics (az monitor metrics "
+                    "list -o json, or AzureMetrics / AzureMetricsV2 exports); print one row "
+                    "per PLS with its ceiling, findings and the dates its NAT ports reach "
+                    "each threshold, and with -o write an HTML review.")
+    estate.add_argument("--inventory", nargs="+", required=True, metavar="FILE",
+                        help="PLS, load balancer, private endpoint (and NIC) exports")
+    estate.add_argument("--metrics", nargs="+", metavar="FILE",
+                        help="metrics exports (PLSNatPortsUsage per NAT IP; PLSBytesIn/Out)")
+    estate.add_argument("-o", "--output", metavar="FILE.html",
+                        help="also write the HTML review (atomically)")
+    estate.add_argument("--thresholds", type=_percent_list, default=[80.0, 100.0],
+                        metavar="LIST", help="NAT port usage levels to forecast, in %% "
+                                             "(default: 80,100)")
+    estate.add_argument("--horizon-days", type=_number, default=365, metavar="DAYS",
+                        help="how far ahead to forecast (default: 365)")
+    estate.add_argument("--max-connections-per-vm", type=_number, metavar="N",
+                        help="cap per backend VM in the ceilings (default: the NIC's 500000 "
+                             "flows)")
+    estate.add_argument("--title", default="Private Link estate review")
+    _add_format(estate)
     return parser
+
+
+def _percent_list(text: str) -> list[float]:
+    """``80,100`` as a list of numbers."""
+    try:
+        values = [float(part.replace("%", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of percentages (write "
+                                         "80,100)") from None
+    if not values:
+        raise argparse.ArgumentTypeError(f"{text!r}: give at least one percentage")
+    return values
 
 
 def _add_limit_options(parser):
@@ -616,6 +654,67 @@ def _run_fit_outages(args, out, err):
     return EXIT_OK
 
 
+_ESTATE_SUMMARY = ["name", "region", "nat_ips", "backend_vms", "ceiling", "binding_limit",
+                   "private_endpoints", "peak_nat_port_usage_percent", "peak_throughput_mbit_s"]
+
+
+def _run_estate(args, out, err):
+    from .estate import estate_table
+    from .forecast import forecast_exhaustion
+    from .inventory import read_inventory
+    from .metrics import read_metrics
+    if args.output:
+        if not args.output.lower().endswith((".html", ".htm")):
+            raise UsageError(f"plcapacity estate: -o {args.output}: the review is an .html "
+                             "file")
+        _check_output_folder(args.output)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelWarning)
+        inventory = read_inventory(*args.inventory,
+                                   max_connections_per_vm=args.max_connections_per_vm)
+        metrics = forecast = None
+        if args.metrics:
+            metrics = read_metrics(*args.metrics)
+            forecast = forecast_exhaustion(metrics, thresholds=args.thresholds,
+                                           horizon_days=args.horizon_days)
+    table = estate_table(inventory, forecast)
+    notes = list(table.attrs.get("notes", []))
+    if args.format == "table":
+        columns = [c for c in table.columns if c in _ESTATE_SUMMARY
+                   or (c.startswith("reaches_") and not c.endswith("_date"))]
+        shown = table[columns].rename(columns={"peak_nat_port_usage_percent": "peak_%",
+                                               "peak_throughput_mbit_s": "peak_Mbit/s"})
+        for column in ("peak_%", "peak_Mbit/s"):
+            if column in shown:
+                shown[column] = shown[column].map("{:.1f}".format, na_action="ignore")
+        out.write(_format_table(shown) + "\n")
+        for name, findings in zip(table["name"], table["findings"]):
+            for finding in filter(None, str(findings).split("; ")):
+                out.write(f"finding: {name}: {finding}\n")
+    else:
+        frame = table.copy()
+        for column in frame.columns:
+            if column.endswith("_date"):
+                frame[column] = frame[column].map(lambda v: f"{v:%Y-%m-%d}", na_action="ignore")
+        _emit(frame, args.format, [], out, err)
+    if forecast is not None:
+        notes.append(forecast.attrs["criterion"])
+    note_stream = out if args.format == "table" else err
+    for note in notes:
+        note_stream.write(f"note: {note}\n")
+    if args.output:
+        import matplotlib
+        matplotlib.use("Agg")  # files, not windows
+        from .estate import estate_review
+        from .report import write_report
+        write_report(estate_review(inventory, metrics, forecast, title=args.title,
+                                   sources=[*args.inventory, *(args.metrics or [])]),
+                     args.output)
+        note_stream.write(f"review of {len(table)} Private Link Services in {args.output}\n")
+    _report_warnings(caught, err)
+    return EXIT_OK
+
+
 def main(argv=None, *, out=None, err=None) -> int:
     """Run the command line; returns the exit code.
 
@@ -634,7 +733,7 @@ def main(argv=None, *, out=None, err=None) -> int:
             return EXIT_USAGE
         run = {"ceiling": _run_ceiling, "size": _run_size, "simulate": _run_simulate,
                "exact": _run_exact, "batch": _run_batch, "report": _run_report,
-               "fit-outages": _run_fit_outages}[args.command]
+               "fit-outages": _run_fit_outages, "estate": _run_estate}[args.command]
         return run(args, out, err)
     except SystemExit as stop:  # --help and --version
         return stop.code or EXIT_OK

@@ -20,6 +20,7 @@ __all__ = [
     "ceiling_heatmap", "ceiling_vs_demand", "ports_needed_by_rate", "effective_vs_nominal",
     "downtime_histogram", "downtime_cdf", "availability_vs_regions", "monthly_slo_misses",
     "downtime_causes", "batch_overview", "utilization_by_service", "slo_risk_by_service",
+    "nat_port_forecast", "ceilings_vs_peaks",
 ]
 
 
@@ -400,4 +401,123 @@ def slo_risk_by_service(results, *, ax=None):
     ax.set_xlabel("P(a calendar month misses the SLO) [-]")
     ax.set_ylabel("service")
     ax.tick_params(axis="y", labelsize=7)
+    return ax
+
+
+# ----------------------------------------------------------------------------- the estate
+
+
+def nat_port_forecast(metrics, forecast, pls, *, ax=None):
+    """Daily peaks of ``PLSNatPortsUsage`` per NAT IP of one PLS, the trend carried forward
+    with its prediction band, and the thresholds.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics`.
+    forecast : pandas.DataFrame
+        The result of :func:`plcapacity.forecast_exhaustion` on them.
+    pls : str
+        The PLS's name or resource id.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Daily peaks [%] against the date (UTC); per NAT IP a dashed trend to the horizon and
+        a shaded band: the steepest and shallowest Theil-Sen lines plus the upper and lower
+        residual quantiles (where the band meets a threshold are the interval's ends).
+    """
+    import pandas as pd
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    from .forecast import daily_peaks
+    key = str(pls).lower()
+    mine = forecast[(forecast["resource_id"].str.lower() == key)
+                    | (forecast["pls"].str.lower() == key)]
+    if mine.empty:
+        raise ValueError(f"pls={pls!r} is not in the forecast; known: "
+                         f"{', '.join(sorted(forecast['pls'].unique()))}")
+    resource = mine["resource_id"].iloc[0]
+    peaks = daily_peaks(metrics, aggregation=forecast.attrs.get("aggregation"))
+    peaks = peaks[peaks["resource_id"] == resource]
+    thresholds = sorted(mine["threshold_percent"].unique())
+    horizon = float(forecast.attrs.get("horizon_days", 365))
+    ax = _axes(ax, figsize=(7.2, 4.2))
+    day = pd.Timedelta(days=1)
+    for i, (nat_ip, series) in enumerate(peaks.groupby("dimension", sort=True)):
+        color = f"C{i % 10}"
+        label = _literal(nat_ip or "all NAT IPs")
+        ax.plot(series["day"], series["peak"], ".", color=color, markersize=3, label=label)
+        fit = forecast.attrs.get("fits", {}).get((resource, nat_ip))
+        if fit is None:
+            continue
+        first = fit["first_day"]
+        last = (series["day"].iloc[-1] - first) / day
+        ahead = mine[mine["nat_ip"] == nat_ip]["crossing_latest"].max()
+        stop = last + horizon if pd.isna(ahead) else min(last + horizon,
+                                                         (ahead - first) / day + 14)
+        t = np.linspace(0, max(stop, last + 1), 200)
+        lines = fit["intercepts"][:, None] + fit["slopes"][:, None] * t
+        middle = fit["intercept"] + fit["slope"] * t
+        upper, lower = lines.max(axis=0) + fit["q_high"], lines.min(axis=0) + fit["q_low"]
+        if fit["log"]:
+            middle, upper, lower = np.exp(middle), np.exp(upper), np.exp(lower)
+        ceiling = 1.15 * max(thresholds)
+        dates = first + pd.to_timedelta(t, unit="D")
+        ax.plot(dates, np.minimum(middle, ceiling), "--", color=color, linewidth=1)
+        future = t >= last
+        ax.fill_between(dates[future], np.clip(lower[future], 0, ceiling),
+                        np.clip(upper[future], 0, ceiling), color=color, alpha=0.15,
+                        linewidth=0)
+    for threshold in thresholds:
+        ax.axhline(threshold, color="red" if threshold >= 100 else "darkorange",
+                   linestyle=":", linewidth=1)
+    ax.set_ylim(0, 1.15 * max(thresholds))
+    locator = AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.set_xlabel("date (UTC)")
+    ax.set_ylabel("PLSNatPortsUsage, daily peak [%]")
+    ax.set_title(_literal(mine["pls"].iloc[0]), fontsize=10)
+    ax.legend(fontsize=7, title="NAT IP", title_fontsize=7, loc="upper left")
+    return ax
+
+
+def ceilings_vs_peaks(table, *, ax=None):
+    """Each PLS's connection ceiling against its observed peak, as horizontal bars.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The result of :func:`plcapacity.estate.estate_table` (columns ``name``, ``ceiling``
+        and ``peak_connections_estimate``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Ceiling [connections] (light) and the estimated peak of ports in use (dark); a PLS
+        whose backend VMs are unknown has no ceiling bar.
+    """
+    shown = table.iloc[::-1]
+    ax = _axes(ax, figsize=(7.2, max(2.5, 0.45 * len(shown) + 1)))
+    names = [_literal(n) for n in shown["name"]]
+    y = np.arange(len(shown))
+    ceiling = shown["ceiling"].astype("float64").to_numpy()
+    peak = shown["peak_connections_estimate"].astype("float64").to_numpy()
+    ax.barh(y, np.nan_to_num(ceiling), height=0.7, color="tab:blue", alpha=0.3,
+            label="ceiling")
+    ax.barh(y, np.nan_to_num(peak), height=0.35, color="tab:blue",
+            label="observed peak (estimated)")
+    for row, (c, p) in enumerate(zip(ceiling, peak)):
+        text = "ceiling unknown" if np.isnan(c) else (
+            f"{p / c:.0%} of the ceiling" if not np.isnan(p) and c > 0 else "")
+        if text:
+            ax.annotate(text, (np.nan_to_num(max(np.nan_to_num(c), np.nan_to_num(p))), row),
+                        xytext=(4, -3), textcoords="offset points", fontsize=7)
+    ax.set_yticks(y, names)
+    _thousands(ax.xaxis)
+    ax.set_xlabel("concurrent connections [connections]")
+    ax.set_ylabel("service")
+    ax.margins(x=0.25)
+    ax.legend(fontsize=8, loc="lower right")
     return ax

@@ -13,7 +13,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 def test_the_three_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == ["01-connection-ceilings.ipynb",
                                            "02-regional-outages.ipynb",
-                                           "03-batch-sizing-report.ipynb"]
+                                           "03-batch-sizing-report.ipynb",
+                                           "04-your-estate.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -116,3 +116,22 @@ def test_every_public_picture_is_tested():
     source = open(__file__).read()
     for name in plotting.__all__:
         assert f"plotting.{name}(" in source, name
+
+
+def test_estate_pictures():
+    inventory = plc.read_inventory(*(data_path("examples/estate") / name
+                                     for name in ("pls.json", "lb.json", "pe.json")))
+    metrics = plc.read_metrics(data_path("examples/estate/metrics-pls-payments.json"))
+    forecast = plc.forecast_exhaustion(metrics)
+    fig, axes = plt.subplots(1, 2)
+    ax = check(plotting.nat_port_forecast(metrics, forecast, "pls-payments", ax=axes[0]),
+               xlabel_unit="date")
+    assert ax is axes[0]
+    assert len(ax.collections) == 1          # one NAT IP: one prediction band
+    assert [line.get_ydata()[0] for line in ax.get_lines()[-2:]] == [80, 100]   # thresholds
+    from plcapacity.estate import estate_table
+    ax = check(plotting.ceilings_vs_peaks(estate_table(inventory, forecast), ax=axes[1]))
+    assert ax is axes[1]
+    # ceilings (4 bars, one unknown drawn at 0) and estimated peaks (payments only)
+    widths = [p.get_width() for p in ax.patches]
+    assert sorted(widths)[-1] == 1_536_000 and 384_000 in widths

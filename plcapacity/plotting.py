@@ -488,8 +488,10 @@ def utilization_by_service(results, *, ax=None, top=None):
     ax.tick_params(axis="y", labelsize=7)
     if cut:
         ax.set_title(f"Fullest services: {cut}", fontsize=9)
-    ax.legend(handles=[Patch(color=c, label=b) for b, c in palette.items()
-                       if b in set(ok["binding_limit"])], fontsize=8, title="binding limit",
+    names = {"nat_ports": "NAT ports", "vm_connections": "connections per VM",
+             "hash_overflow": "port-hash overflow"}
+    ax.legend(handles=[Patch(color=c, label=f"{names[b]} ({b})") for b, c in palette.items()
+                       if b in set(ok["binding_limit"])], fontsize=8, title="limiting factor",
               title_fontsize=8, loc="lower right")
     return ax
 

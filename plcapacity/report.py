@@ -159,6 +159,8 @@ def _cell(value, fmt):
     return str(value)
 
 
+#: Columns of sentences, given more width than short text. [-]
+_LONG_TEXT = ("why", "availability_note", "note", "warning")
 _EMPTY_STYLE = re.compile(r'^\s*<style type="text/css">\s*</style>\s*')
 
 
@@ -196,8 +198,8 @@ def html_table(frame: pd.DataFrame, formats=None, *, bad=None, labels=None, uuid
                           for column in frame.columns}, index=range(len(frame)))
     shown.columns = [str(labels.get(c, c)) for c in frame.columns]
     numeric = set(numeric or ()) | set(formats)
-    kinds = ["num" if c in numeric or pd.api.types.is_numeric_dtype(frame[c]) else "text"
-             for c in frame.columns]
+    kinds = ["num" if c in numeric or pd.api.types.is_numeric_dtype(frame[c]) else
+             "text long" if c in _LONG_TEXT else "text" for c in frame.columns]
     marks = np.broadcast_to(np.asarray(bad, dtype=bool) if bad is not None else False,
                             (len(frame),))
     classes = pd.DataFrame([[kind + (" bad" if mark else "") for kind in kinds]
@@ -436,9 +438,9 @@ def readable(text) -> list[str]:
         rare = _RARE.fullmatch(part.strip())
         if rare:
             figure = rare["figure"].replace("served fraction", "served availability")
-            part = (f"rare events ({rare['what']}): the simulated years are expected to hold "
-                    f"only {rare['n']} episodes, too few to measure the {figure}; the exact "
-                    f"value is {rare['exact']}")
+            part = (f"rare events ({rare['what']}): only about {rare['n']} episodes in the "
+                    f"simulated years, too few to measure the {figure}; exact value "
+                    f"{rare['exact']}")
         part = _NAMES.sub(lambda m: f"\u201c{_plain_name(m[1])}\u201d", part.strip())
         if part:
             first = 1 if part.startswith("\u201c") and len(part) > 1 else 0
@@ -451,7 +453,7 @@ def readable(text) -> list[str]:
 
 
 def _percent(digits):
-    return lambda v: f"{100 * float(v):.{digits}f} %"
+    return lambda v: f"{100 * float(v):.{digits}f}\u00a0%"  # no line break before %
 
 
 def _months(value):
@@ -575,6 +577,10 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
     soon = months < MONTHS_AT_RISK
     slo = p_miss > SLO_RISK
     inputs = report_inputs(results, scenarios)
+    blank = pd.Series("", index=results.index)
+    errors = results.get("error", blank).fillna("").astype(str)
+    warned = results.get("warning", blank).fillna("").astype(str)
+    noted = results.get("availability_note", blank).fillna("").astype(str)
     if seed is None:
         seed = results.attrs.get("seed_entropy")
 
@@ -595,7 +601,7 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
     for i in picked:
         reasons = []
         if not ok[i]:
-            reasons.append(f"{status.iat[i]}: {results['error'].iat[i]}")
+            reasons.append(f"{status.iat[i]}: {errors.iat[i]}")
         if short[i]:
             reasons.append(f"capacity shortfall after a regional outage: demand not fully "
                            f"served about {unserved[i]:,.1f} h a year (served "
@@ -648,12 +654,12 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
     avail["exact_availability"] = results["exact_availability"].to_numpy()[order]
     low = results["availability_ci_low"].to_numpy()[order]
     high = results["availability_ci_high"].to_numpy()[order]
-    avail["availability"] = [f"{100 * a:.4f} % ({100 * lo:.4f}\u2013{100 * hi:.4f})"
+    avail["availability"] = [f"{100 * a:.4f}\u00a0% ({100 * lo:.4f}\u2013{100 * hi:.4f})"
                              for a, lo, hi in zip(availability[order], low, high)]
     if "served_availability_ci_low" in results.columns:
         s_low = results["served_availability_ci_low"].to_numpy()[order]
         s_high = results["served_availability_ci_high"].to_numpy()[order]
-        avail["served"] = [f"{100 * a:.4f} % ({100 * lo:.4f}\u2013{100 * hi:.4f})"
+        avail["served"] = [f"{100 * a:.4f}\u00a0% ({100 * lo:.4f}\u2013{100 * hi:.4f})"
                            for a, lo, hi in zip(served[order], s_low, s_high)]
     else:
         avail["served"] = served[order]
@@ -661,7 +667,7 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
     for column in ("mean_annual_downtime_min", "p_month_below_slo", "expected_credit_percent"):
         avail[column] = results[column].to_numpy()[order]
     avail["availability_note"] = [" ".join(readable(t)) for t in
-                                  results["availability_note"].to_numpy()[order]]
+                                  noted.to_numpy()[order]]
     labels = dict(LABELS)
     if "served_availability_ci_low" in results.columns:
         labels["served"] = "Served availability [%] (95 % CI)"
@@ -669,11 +675,12 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
 
     # Warnings: one line per distinct message, with how many services and which.
     messages = {}
-    for name, text in zip(results["service"].to_numpy(), results["warning"].to_numpy()):
+    has = (warned.str.strip() != "").to_numpy()
+    for name, text in zip(results["service"].to_numpy()[has], warned.to_numpy()[has]):
         for sentence in readable(text):
             messages.setdefault(sentence, []).append(str(name))
     warnings = sorted(messages.items(), key=lambda item: -len(item[1]))
-    notes_count = int(sum(bool(readable(t)) for t in results["availability_note"]))
+    notes_count = int((noted.str.strip() != "").sum())
 
     # Figures: every service in the overview, the riskiest named; top-N bars.
     plot_frame = results.copy()

@@ -169,7 +169,7 @@ def test_inputs_beside_the_recommendation_with_plain_headers(page):
         assert f">{raw}<" not in page  # no snake_case headers
     sizing = table(page, "T_sizing")
     row = sizing.set_index("Service").loc["payments-api"]
-    assert row["Demand [connections]"] == "250,000" and row["Headroom [%]"] == "30 %"
+    assert row["Demand [connections]"] == "250,000" and row["Headroom [%]"] == "30\u00a0%"
     assert row["Recommended PLS \u00d7 NAT IPs \u00d7 VMs"] == "1 \u00d7 2 \u00d7 5"
     assert row["Limiting factor"] == "connections per VM"
     assert sizing.set_index("Service").loc["hr-portal", "Max connections per VM"] == \

@@ -16,8 +16,9 @@ The building blocks are importable for report authors' own documents:
 :func:`figure_data_uri` (a figure as an embeddable PNG), :func:`html_table`,
 :func:`assumptions` (the limit values a run used, with sources and uncertainty),
 :func:`uncertainties` (what is uncertain, in sentences generated from ``data/``),
-:func:`glossary`, :func:`limits_at_risk`, :func:`capacity_shortfall`, :func:`report_inputs`
-and :func:`results_table`; :func:`batch_report` assembles them.
+:func:`glossary`, :func:`limits_at_risk`, :func:`capacity_shortfall`, :func:`report_inputs`,
+:func:`results_table` and :func:`readable` (warnings and notes as sentences);
+:func:`batch_report` assembles them.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from .limits import get_limits, limits_table, pricing, read_reference
 
 __all__ = ["figure_data_uri", "html_table", "assumptions", "uncertainties", "glossary",
            "limits_at_risk", "capacity_shortfall", "report_inputs", "results_table",
-           "batch_report", "write_report"]
+           "readable", "batch_report", "write_report"]
 
 #: Utilization after failures above which a service is flagged (the default headroom of 20 %
 #: is used up at 1 / 1.2 = 83 %). [-]

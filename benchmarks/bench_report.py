@@ -61,7 +61,7 @@ def synthetic(results, scenarios, n, seed=0):
     frame["utilization_after_failures"] = np.clip(
         frame["utilization_after_failures"] * rng.uniform(0.8, 1.2, n), 0, 1.3)
     frame["p_month_below_slo"] = frame["p_month_below_slo"] * rng.uniform(0.5, 1.5, n)
-    served = [c for c in ("served_availability", "served_fraction") if c in frame][0]
+    served = next(c for c in ("served_availability", "served_fraction") if c in frame)
     frame[served] = 1 - (1 - frame[served]) * rng.uniform(0.5, 1.5, n)
     frame.attrs = dict(results.attrs)
     inputs = scenarios.set_index("service").loc[results["service"]].reset_index()

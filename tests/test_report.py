@@ -6,7 +6,6 @@ import html.parser
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -193,7 +192,8 @@ def test_capacity_shortfall_is_a_risk_counted_and_highlighted(results, page):
     assert hours > 10 and f"{hours:,.1f} h a year" in text
     attention = table(page, "T_attention")
     assert attention.Service.iloc[0] in set(results.service[short])
-    assert "capacity shortfall" in attention.set_index("Service").loc["cdn-origin", "Why it needs attention"]
+    why = attention.set_index("Service").loc["cdn-origin", "Why it needs attention"]
+    assert "capacity shortfall" in why
     assert 'class="data row0 col0 text bad"' in page.split('id="T_availability"')[1]
 
 

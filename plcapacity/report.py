@@ -406,7 +406,10 @@ def report_inputs(results: pd.DataFrame, scenarios=None) -> pd.DataFrame:
 def results_table(results: pd.DataFrame, scenarios=None) -> pd.DataFrame:
     """The full table the report offers as a download: every result column, then the inputs
     that ``results`` does not already carry (from ``scenarios``)."""
-    inputs = report_inputs(results, scenarios)
+    return _with_inputs(results, report_inputs(results, scenarios))
+
+
+def _with_inputs(results, inputs):
     extra = inputs[[c for c in inputs.columns if c not in results.columns]]
     if extra.empty:
         return results
@@ -520,6 +523,199 @@ def _csv_uri(frame):
     return "data:text/csv;base64," + base64.b64encode(data).decode("ascii"), len(data)
 
 
+class _Rows:
+    """The per-row figures and risk flags a report reads, as numpy arrays (one pass)."""
+
+    def __init__(self, results, inputs):
+        blank = pd.Series("", index=results.index)
+        self.service = results["service"].astype(str).to_numpy()
+        self.status = results["status"].astype(str).to_numpy()
+        self.ok = self.status == "ok"
+        self.error = results.get("error", blank).fillna("").astype(str).to_numpy()
+        self.warning = results.get("warning", blank).fillna("").astype(str)
+        self.note = results.get("availability_note", blank).fillna("").astype(str)
+        self.utilization = results["utilization_after_failures"].astype(float).to_numpy()
+        self.months = results["months_to_ceiling"].astype(float).to_numpy()
+        self.p_miss = results["p_month_below_slo"].astype(float).to_numpy()
+        self.availability = results["availability"].astype(float).to_numpy()
+        self.served = _served(results).to_numpy()
+        self.simulated = ~np.isnan(self.availability)
+        self.short = capacity_shortfall(results).to_numpy()
+        self.unserved = (1 - self.served) * HOURS_PER_YEAR
+        self.full = self.utilization > UTILIZATION_AT_RISK
+        self.soon = self.months < MONTHS_AT_RISK
+        self.slo = self.p_miss > SLO_RISK
+        self.attention = ~self.ok | self.short | self.slo | self.full | self.soon
+        self.results, self.inputs = results, inputs
+
+
+_FORMATS = {"utilization_after_failures": _percent(1), "months_to_ceiling": _months,
+            "pe_monthly_cost_usd": lambda v: f"${v:,.2f}", "headroom": _percent(0),
+            "exact_availability": _percent(4), "availability": _percent(4),
+            "served": _percent(4), "unserved_hours": lambda v: f"{v:,.1f}",
+            "mean_annual_downtime_min": lambda v: f"{v:,.1f}",
+            "p99_annual_downtime_min": lambda v: f"{v:,.1f}",
+            "p_month_below_slo": _percent(2), "expected_credit_percent": lambda v: f"{v:.3f}"}
+
+
+def _why(r, i):
+    reasons = []
+    if not r.ok[i]:
+        reasons.append(f"{r.status[i]}: {r.error[i]}")
+    if r.short[i]:
+        reasons.append(f"capacity shortfall after a regional outage: demand not fully served "
+                       f"about {r.unserved[i]:,.1f} h a year (served {100 * r.served[i]:.4f} % "
+                       f"against {100 * r.availability[i]:.4f} % available)")
+    if r.slo[i]:
+        reasons.append(f"misses its SLO in {r.p_miss[i]:.1%} of months")
+    if r.full[i]:
+        reasons.append(f"{r.utilization[i]:.0%} used after the VM failures it tolerates")
+    if r.soon[i]:
+        reasons.append(f"full in {r.months[i]:.1f} months at its growth")
+    return "; ".join(reasons)
+
+
+def _attention_table(r, top):
+    """Failed first, then shortfalls, SLO risk, nearly full, full soon: the ``top``."""
+    order = _ranked([~r.ok, r.short, r.slo, r.full, r.soon], r.unserved, r.p_miss,
+                    r.utilization)
+    picked = order[r.attention[order]][:top]
+    frame = pd.DataFrame({
+        "service": r.service[picked], "status": r.status[picked],
+        "why": [_why(r, i) for i in picked],
+        "utilization_after_failures": r.utilization[picked],
+        "months_to_ceiling": r.months[picked], "served": r.served[picked],
+        "unserved_hours": r.unserved[picked]})
+    if frame.empty:
+        return None
+    return html_table(frame, _FORMATS, labels=LABELS, uuid="attention",
+                      bad=np.ones(len(frame), bool))
+
+
+def _sizing_table(r, top):
+    """The ``top`` fullest services (failed rows first), inputs beside the recommendation."""
+    order = _ranked([~r.ok], r.utilization)[:top]
+    frame = pd.DataFrame({"service": r.service[order]})
+    shown = [c for c in _SIZING_INPUTS if c in r.inputs.columns]
+    for column in shown:
+        frame[column] = _input_cells(r.inputs.iloc[order], column)
+    counts = [r.results[c].to_numpy()[order] for c in ("pls_count", "nat_ips", "backend_vms")]
+    frame["recommended"] = [f"{p} \u00d7 {q} \u00d7 {v}" if good else f"{s}: see above"
+                            for p, q, v, good, s in zip(*counts, r.ok[order],
+                                                        r.status[order])]
+    frame["binding_limit"] = [BINDING.get(b, "-" if _missing(b) else str(b))
+                              for b in r.results["binding_limit"].to_numpy()[order]]
+    for column in ("utilization_after_failures", "months_to_ceiling", "pe_monthly_cost_usd"):
+        frame[column] = r.results[column].to_numpy()[order]
+    table = html_table(frame, _FORMATS, labels=LABELS, uuid="sizing",
+                       bad=~r.ok[order] | r.full[order], numeric=shown)
+    return table, len(frame), shown
+
+
+def _with_ci(values, low, high):
+    return [f"{100 * a:.4f}\u00a0% ({100 * lo:.4f}\u2013{100 * hi:.4f})"
+            for a, lo, hi in zip(values, low, high)]
+
+
+def _availability_table(r, top):
+    """Shortfalls first, then the most likely to miss the SLO: the ``top`` with regions."""
+    order = _ranked([r.short, r.slo], r.unserved, r.p_miss)
+    order = order[r.simulated[order]][:top]
+    results, inputs = r.results, r.inputs
+    frame = pd.DataFrame({"service": r.service[order]})
+    for column in ("pe_regions", "failover", "slo_percent"):
+        if column in inputs.columns:
+            frame[column] = _input_cells(inputs.iloc[order], column)
+    if "deployment" in inputs.columns:
+        files = inputs["deployment"].to_numpy()[order]
+        for column, word in (("pe_regions", "layout file {}"), ("failover", "per layout file")):
+            if column in frame.columns:
+                frame[column] = [text if _missing(name) else word.format(name)
+                                 for name, text in zip(files, frame[column])]
+    frame["exact_availability"] = results["exact_availability"].to_numpy()[order]
+    frame["availability"] = _with_ci(r.availability[order],
+                                     results["availability_ci_low"].to_numpy()[order],
+                                     results["availability_ci_high"].to_numpy()[order])
+    labels = dict(LABELS, availability="Availability, simulated [%] (95 % CI)")
+    if "served_availability_ci_low" in results.columns:
+        frame["served"] = _with_ci(r.served[order],
+                                   results["served_availability_ci_low"].to_numpy()[order],
+                                   results["served_availability_ci_high"].to_numpy()[order])
+        labels["served"] = "Served availability [%] (95 % CI)"
+    else:
+        frame["served"] = r.served[order]
+    frame["unserved_hours"] = r.unserved[order]
+    for column in ("mean_annual_downtime_min", "p_month_below_slo", "expected_credit_percent"):
+        frame[column] = results[column].to_numpy()[order]
+    frame["availability_note"] = [" ".join(readable(t)) for t in r.note.to_numpy()[order]]
+    if frame.empty:
+        return None, 0, []
+    table = html_table(frame, _FORMATS, labels=labels, uuid="availability",
+                       bad=r.short[order] | r.slo[order], numeric=["slo_percent"])
+    first_short = [dict(service=r.service[i], hours=f"{r.unserved[i]:,.1f}",
+                        served=f"{100 * r.served[i]:.4f} %") for i in order if r.short[i]][:3]
+    return table, len(frame), first_short
+
+
+def _warnings(r):
+    """One entry per distinct warning sentence, with the services that have it (most
+    common first)."""
+    messages = {}
+    has = (r.warning.str.strip() != "").to_numpy()
+    for name, text in zip(r.service[has], r.warning.to_numpy()[has]):
+        for sentence in readable(text):
+            messages.setdefault(sentence, []).append(name)
+    return sorted(messages.items(), key=lambda item: -len(item[1]))
+
+
+def _figures(r, top):
+    """The overview (every service, the riskiest named) and the top-N bar charts."""
+    sized, simulated = int(r.ok.sum()), int(r.simulated.sum())
+    frame = r.results
+    if "headroom" in r.inputs.columns and "headroom" not in frame.columns:
+        frame = frame.assign(headroom=pd.to_numeric(r.inputs["headroom"],
+                                                    errors="coerce").to_numpy())
+    headroom = (pd.to_numeric(frame["headroom"], errors="coerce")
+                if "headroom" in frame.columns else None)
+    if headroom is None or headroom.isna().all():
+        headroom_text = "the default 20 % headroom (the rows' headroom is not known here)"
+    else:
+        h = headroom.fillna(0.2)
+        headroom_text = (f"{h.min():.0%} headroom" if np.isclose(h.min(), h.max()) else
+                         f"headrooms from {h.min():.0%} to {h.max():.0%} (shaded band)")
+    figures = [
+        dict(id="fig-batch-overview",
+             uri=figure_data_uri(plotting.batch_overview(frame, max_labels=top)),
+             caption=f"Every service sized ({sized:,}): utilization after the VM failures it "
+                     "tolerates, against the probability that a calendar month misses its "
+                     f"SLO (red: above {SLO_RISK:.0%}). Headroom used up: {headroom_text}. "
+                     f"At most {top} of the riskiest services are named."),
+        dict(id="fig-utilization",
+             uri=figure_data_uri(plotting.utilization_by_service(r.results, top=top)),
+             caption=f"The {min(top, sized)} fullest of {sized:,} services: utilization "
+                     "after tolerated failures, coloured by the limiting factor.")]
+    if simulated:
+        figures.append(dict(
+            id="fig-slo-risk",
+            uri=figure_data_uri(plotting.slo_risk_by_service(r.results, top=top)),
+            caption=f"The {min(top, simulated)} of {simulated:,} services with regions most "
+                    "likely to miss the SLO in a month, with the expected service credit."))
+    return figures
+
+
+def _download(results, inputs, source, full_table):
+    full = _with_inputs(results, inputs)
+    info = dict(rows=len(full), columns=len(full.columns), embedded=full_table is None)
+    if full_table is None:
+        href, size = _csv_uri(full)
+        stem = Path(str(source)).stem if source else "plcapacity"
+        info.update(href=href, name=f"{stem}-results.csv",
+                    size=f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB")
+    else:
+        info.update(href=str(full_table), name=Path(str(full_table)).name, size=None)
+    return info
+
+
 def batch_report(results: pd.DataFrame, *, scenarios=None,
                  title="Private Link capacity and availability", source="", trials=None,
                  seed=None, top=TOP, full_table=None, limits=None) -> str:
@@ -563,210 +759,41 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
         The HTML document.
     """
     top = int(top)
-    n = len(results)
-    status = results["status"].astype(str)
-    ok = (status == "ok").to_numpy()
-    utilization = results["utilization_after_failures"].astype(float).to_numpy()
-    months = results["months_to_ceiling"].astype(float).to_numpy()
-    p_miss = results["p_month_below_slo"].astype(float).to_numpy()
-    availability = results["availability"].astype(float).to_numpy()
-    served = _served(results).to_numpy()
-    simulated = ~np.isnan(availability)
-    short = capacity_shortfall(results).to_numpy()
-    unserved = (1 - served) * HOURS_PER_YEAR
-    full = utilization > UTILIZATION_AT_RISK
-    soon = months < MONTHS_AT_RISK
-    slo = p_miss > SLO_RISK
-    inputs = report_inputs(results, scenarios)
-    blank = pd.Series("", index=results.index)
-    errors = results.get("error", blank).fillna("").astype(str)
-    warned = results.get("warning", blank).fillna("").astype(str)
-    noted = results.get("availability_note", blank).fillna("").astype(str)
+    r = _Rows(results, report_inputs(results, scenarios))
     if seed is None:
         seed = results.attrs.get("seed_entropy")
-
-    fmt = {"utilization_after_failures": _percent(1), "months_to_ceiling": _months,
-           "pe_monthly_cost_usd": lambda v: f"${v:,.2f}", "headroom": _percent(0),
-           "exact_availability": _percent(4), "availability": _percent(4),
-           "served": _percent(4), "unserved_hours": lambda v: f"{v:,.1f}",
-           "mean_annual_downtime_min": lambda v: f"{v:,.1f}",
-           "p99_annual_downtime_min": lambda v: f"{v:,.1f}",
-           "p_month_below_slo": _percent(2), "expected_credit_percent": lambda v: f"{v:.3f}",
-           }
-
-    # Services that need attention: failed, shortfall, SLO risk, nearly full, full soon.
-    attention = ~ok | short | slo | full | soon
-    order = _ranked([~ok, short, slo, full, soon], unserved, p_miss, utilization)
-    picked = order[attention[order]][:top]
-    why = []
-    for i in picked:
-        reasons = []
-        if not ok[i]:
-            reasons.append(f"{status.iat[i]}: {errors.iat[i]}")
-        if short[i]:
-            reasons.append(f"capacity shortfall after a regional outage: demand not fully "
-                           f"served about {unserved[i]:,.1f} h a year (served "
-                           f"{100 * served[i]:.4f} % against {100 * availability[i]:.4f} % "
-                           "available)")
-        if slo[i]:
-            reasons.append(f"misses its SLO in {p_miss[i]:.1%} of months")
-        if full[i]:
-            reasons.append(f"{utilization[i]:.0%} used after the VM failures it tolerates")
-        if soon[i]:
-            reasons.append(f"full in {months[i]:.1f} months at its growth")
-        why.append("; ".join(reasons))
-    attention_frame = pd.DataFrame({
-        "service": results["service"].to_numpy()[picked], "status": status.to_numpy()[picked],
-        "why": why, "utilization_after_failures": utilization[picked],
-        "months_to_ceiling": months[picked], "served": served[picked],
-        "unserved_hours": unserved[picked]})
-
-    # Sizing: the fullest services (failed rows first), inputs beside the recommendation.
-    order = size_order = _ranked([~ok], utilization)[:top]
-    sizing = pd.DataFrame({"service": results["service"].to_numpy()[order]})
-    shown_inputs = [c for c in _SIZING_INPUTS if c in inputs.columns]
-    for column in shown_inputs:
-        sizing[column] = _input_cells(inputs.iloc[order], column)
-    recommended = [f"{p} \u00d7 {q} \u00d7 {v}" if good else f"{s}: see attention"
-                   for p, q, v, good, s in zip(results["pls_count"].to_numpy()[order],
-                                               results["nat_ips"].to_numpy()[order],
-                                               results["backend_vms"].to_numpy()[order],
-                                               ok[order], status.to_numpy()[order])]
-    sizing["recommended"] = recommended
-    sizing["binding_limit"] = [BINDING.get(b, "-" if _missing(b) else str(b))
-                               for b in results["binding_limit"].to_numpy()[order]]
-    for column in ("utilization_after_failures", "months_to_ceiling", "pe_monthly_cost_usd"):
-        sizing[column] = results[column].to_numpy()[order]
-
-    # Availability: shortfalls first, then the most likely to miss the SLO.
-    order = _ranked([short, slo], unserved, p_miss)
-    order = order[simulated[order]][:top]
-    avail = pd.DataFrame({"service": results["service"].to_numpy()[order]})
-    for column in ("pe_regions", "failover", "slo_percent"):
-        if column in inputs.columns:
-            avail[column] = _input_cells(inputs.iloc[order], column)
-    if "deployment" in inputs.columns:
-        files = [not _missing(f) for f in inputs["deployment"].to_numpy()[order]]
-        for column, word in (("pe_regions", "layout file {}"), ("failover", "per layout file")):
-            if column in avail.columns:
-                avail[column] = [word.format(name) if has else text for has, name, text
-                                 in zip(files, inputs["deployment"].to_numpy()[order],
-                                        avail[column])]
-    avail["exact_availability"] = results["exact_availability"].to_numpy()[order]
-    low = results["availability_ci_low"].to_numpy()[order]
-    high = results["availability_ci_high"].to_numpy()[order]
-    avail["availability"] = [f"{100 * a:.4f}\u00a0% ({100 * lo:.4f}\u2013{100 * hi:.4f})"
-                             for a, lo, hi in zip(availability[order], low, high)]
-    if "served_availability_ci_low" in results.columns:
-        s_low = results["served_availability_ci_low"].to_numpy()[order]
-        s_high = results["served_availability_ci_high"].to_numpy()[order]
-        avail["served"] = [f"{100 * a:.4f}\u00a0% ({100 * lo:.4f}\u2013{100 * hi:.4f})"
-                           for a, lo, hi in zip(served[order], s_low, s_high)]
-    else:
-        avail["served"] = served[order]
-    avail["unserved_hours"] = unserved[order]
-    for column in ("mean_annual_downtime_min", "p_month_below_slo", "expected_credit_percent"):
-        avail[column] = results[column].to_numpy()[order]
-    avail["availability_note"] = [" ".join(readable(t)) for t in
-                                  noted.to_numpy()[order]]
-    labels = dict(LABELS)
-    if "served_availability_ci_low" in results.columns:
-        labels["served"] = "Served availability [%] (95 % CI)"
-    labels["availability"] = "Availability, simulated [%] (95 % CI)"
-
-    # Warnings: one line per distinct message, with how many services and which.
-    messages = {}
-    has = (warned.str.strip() != "").to_numpy()
-    for name, text in zip(results["service"].to_numpy()[has], warned.to_numpy()[has]):
-        for sentence in readable(text):
-            messages.setdefault(sentence, []).append(str(name))
-    warnings = sorted(messages.items(), key=lambda item: -len(item[1]))
-    notes_count = int((noted.str.strip() != "").sum())
-
-    # Figures: every service in the overview, the riskiest named; top-N bars.
-    plot_frame = results.copy()
-    if "headroom" in inputs.columns and "headroom" not in plot_frame.columns:
-        plot_frame["headroom"] = pd.to_numeric(inputs["headroom"], errors="coerce").to_numpy()
-    headroom = (pd.to_numeric(plot_frame["headroom"], errors="coerce")
-                if "headroom" in plot_frame.columns else None)
-    if headroom is None or headroom.isna().all():
-        headroom_text = "the default 20 % headroom (the row's headroom is not known here)"
-    else:
-        h = headroom.fillna(0.2)
-        headroom_text = (f"{h.min():.0%} headroom" if np.isclose(h.min(), h.max()) else
-                         f"headrooms from {h.min():.0%} to {h.max():.0%} (shaded band)")
-    figures = [dict(
-        id="fig-batch-overview", uri=figure_data_uri(plotting.batch_overview(
-            plot_frame, max_labels=top)),
-        caption=f"Every service sized ({int(ok.sum()):,}): utilization after the VM failures "
-                "it tolerates, against the probability that a calendar month misses its SLO "
-                f"(red: above {SLO_RISK:.0%}). Headroom used up: {headroom_text}. At most "
-                f"{top} of the riskiest services are named.")]
-    figures.append(dict(
-        id="fig-utilization", uri=figure_data_uri(plotting.utilization_by_service(
-            results, top=top)),
-        caption=f"The {min(top, int(ok.sum()))} fullest of {int(ok.sum()):,} services: "
-                "utilization after tolerated failures, coloured by the limiting factor."))
-    if simulated.any():
-        figures.append(dict(
-            id="fig-slo-risk", uri=figure_data_uri(plotting.slo_risk_by_service(
-                results, top=top)),
-            caption=f"The {min(top, int(simulated.sum()))} of {int(simulated.sum()):,} "
-                    "services with regions most likely to miss the SLO in a month, with the "
-                    "expected service credit."))
-
-    full_frame = results_table(results, scenarios)
-    if full_table is None:
-        csv_href, csv_bytes = _csv_uri(full_frame)
-        stem = Path(str(source)).stem if source else "plcapacity"
-        csv_name = f"{stem}-results.csv"
-    else:
-        csv_href, csv_bytes, csv_name = str(full_table), None, Path(str(full_table)).name
-    first_short = [(str(results["service"].iat[i]), unserved[i], served[i])
-                   for i in order if short[i]][:3]
-
-    assumed = assumptions(limits)
+    sizing, sizing_shown, sizing_inputs = _sizing_table(r, top)
+    availability, availability_shown, first_short = _availability_table(r, top)
+    warnings = _warnings(r)
+    ok = r.ok
     context = dict(
         title=title, version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        source=str(source) if source else "", trials=trials if simulated.any() else None,
+        source=str(source) if source else "", trials=trials if r.simulated.any() else None,
         seed=seed, top=top,
-        counts=dict(services=n, sized=int(ok.sum()), failed=int((~ok).sum()),
-                    full=int(full.sum()), soon=int(soon.sum()),
-                    capacity=int((ok & (full | soon)).sum()), simulated=int(simulated.sum()),
-                    slo=int(slo.sum()), shortfall=int(short.sum()),
-                    attention=int(attention.sum()), warned=int(sum(len(v) for v in
-                                                                   messages.values())),
-                    notes=notes_count),
+        counts=dict(services=len(results), sized=int(ok.sum()), failed=int((~ok).sum()),
+                    full=int(r.full.sum()), soon=int(r.soon.sum()),
+                    capacity=int((ok & (r.full | r.soon)).sum()),
+                    simulated=int(r.simulated.sum()), slo=int(r.slo.sum()),
+                    shortfall=int(r.short.sum()), attention=int(r.attention.sum()),
+                    warned=sum(len(names) for _, names in warnings),
+                    notes=int((r.note.str.strip() != "").sum())),
         thresholds=dict(utilization=f"{UTILIZATION_AT_RISK:.0%}", months=MONTHS_AT_RISK,
                         slo=f"{SLO_RISK:.0%}"),
-        first_short=[dict(service=s, hours=f"{h:,.1f}", served=f"{100 * v:.4f} %")
-                     for s, h, v in first_short],
-        attention=_markup(html_table(attention_frame, fmt, labels=LABELS, uuid="attention",
-                                     bad=np.ones(len(attention_frame), bool)))
-        if len(attention_frame) else None,
-        sizing=_markup(html_table(sizing, fmt, labels=LABELS, uuid="sizing",
-                                  bad=~ok[size_order] | full[size_order],
-                                  numeric=shown_inputs)),
-        sizing_shown=len(sizing), sizing_inputs=[LABELS[c] for c in shown_inputs],
-        missing_inputs=not shown_inputs,
-        availability=_markup(html_table(avail, fmt, labels=labels, uuid="availability",
-                                        bad=short[order] | slo[order],
-                                        numeric=["slo_percent"]))
-        if len(avail) else None,
-        availability_shown=len(avail),
+        first_short=first_short,
+        attention=_markup(table) if (table := _attention_table(r, top)) else None,
+        sizing=_markup(sizing), sizing_shown=sizing_shown,
+        sizing_inputs=[LABELS[c] for c in sizing_inputs], missing_inputs=not sizing_inputs,
+        availability=_markup(availability) if availability else None,
+        availability_shown=availability_shown,
         warnings=[dict(text=text, count=len(names), services=names[:10],
                        more=max(0, len(names) - 10)) for text, names in warnings[:top]],
         warnings_more=max(0, len(warnings) - top),
-        figures=figures,
-        csv=dict(href=csv_href, name=csv_name, rows=len(full_frame),
-                 columns=len(full_frame.columns),
-                 size=(f"{csv_bytes / 1e6:,.1f} MB" if csv_bytes >= 1e6 else
-                       f"{csv_bytes / 1e3:,.0f} kB") if csv_bytes else None,
-                 embedded=full_table is None),
+        figures=_figures(r, top),
+        csv=_download(results, r.inputs, source, full_table),
         glossary=glossary(limits),
         assumptions=_markup(html_table(
-            assumed, {"value": lambda v: _cell(v, None)}, uuid="assumptions",
+            assumptions(limits), {"value": lambda v: _cell(v, None)}, uuid="assumptions",
             labels={"name": "Reference value", "value": "Value used", "unit": "Unit",
                     "scope": "Scope", "uncertain": "Uncertain", "source": "Source",
                     "as_of": "Read on", "note": "Note"})),

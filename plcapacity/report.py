@@ -561,7 +561,7 @@ _FORMATS = {"utilization_after_failures": _percent(1), "months_to_ceiling": _mon
 def _why(r, i):
     reasons = []
     if not r.ok[i]:
-        reasons.append(f"{r.status[i]}: {r.error[i]}")
+        reasons.append(r.error[i] or r.status[i])  # the status column says which kind
     if r.short[i]:
         reasons.append(f"capacity shortfall after a regional outage: demand not fully served "
                        f"about {r.unserved[i]:,.1f} h a year (served {100 * r.served[i]:.4f} % "

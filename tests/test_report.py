@@ -341,6 +341,24 @@ def test_report_inputs_join_by_service(results):
         report_inputs(results, shuffled.drop(columns="service"))
 
 
+def test_failed_rows_come_first_and_are_counted(results):
+    failed = results.copy()
+    columns = ["utilization_after_failures", "months_to_ceiling", "pls_count", "nat_ips",
+               "backend_vms"]
+    failed.loc[3, "status"] = "error"
+    failed.loc[3, "error"] = "row 4 (service 'partner-gateway'): column headroom='x' is not allowed"
+    failed.loc[3, columns] = np.nan
+    page = batch_report(failed)
+    text = " ".join(parse(page).text)
+    assert "20 services: 19 sized, 1 failed" in text
+    attention = table(page, "T_attention")
+    assert attention.Service.iloc[0] == "partner-gateway"
+    assert attention["Why it needs attention"].iloc[0].startswith("row 4 (service")
+    sizing = table(page, "T_sizing")
+    assert sizing.Service.iloc[0] == "partner-gateway"
+    assert sizing.iloc[0]["Recommended PLS \u00d7 NAT IPs \u00d7 VMs"] == "error: see above"
+
+
 def test_limits_at_risk_picks_full_and_soon(results):
     risk = limits_at_risk(results)
     full = results[results.utilization_after_failures > 0.8].service

@@ -346,7 +346,8 @@ def test_failed_rows_come_first_and_are_counted(results):
     columns = ["utilization_after_failures", "months_to_ceiling", "pls_count", "nat_ips",
                "backend_vms"]
     failed.loc[3, "status"] = "error"
-    failed.loc[3, "error"] = "row 4 (service 'partner-gateway'): column headroom='x' is not allowed"
+    failed.loc[3, "error"] = ("row 4 (service 'partner-gateway'): column headroom='x' is not "
+                              "allowed")
     failed.loc[3, columns] = np.nan
     page = batch_report(failed)
     text = " ".join(parse(page).text)

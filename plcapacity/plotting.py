@@ -334,15 +334,22 @@ def _served(results):
 
 
 def _spread_labels(ax, xs, ys, texts, fontsize=7):
-    """Name points without overlaps: a greedy pass from the bottom up moves each label up
-    until it clears the labels already placed (a thin leader line marks a moved label)."""
+    """Name points without overlaps.
+
+    First a greedy pass from the bottom up moves each label up until it clears the labels
+    already placed (a thin leader line marks a moved label). If that would push a label out
+    of the axes (a crowd in one spot), the labels go instead into a column right of the axes,
+    in the order of their points' heights, each with a leader line to its point.
+    """
     if not len(texts):
         return []
     ax.autoscale_view()
     points = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)])
     at = ax.transData.transform(points) * 72 / ax.figure.dpi  # display points
+    box = ax.get_window_extent()
+    top = (box.y1 - fontsize * 0.5) * 72 / ax.figure.dpi
     height = fontsize * 1.3
-    placed, artists = [], []
+    placed, offsets = [], {}
     for i in np.lexsort((at[:, 0], at[:, 1])):
         left, width = at[i, 0] + 3, 0.6 * fontsize * len(str(texts[i]))
         dy = 2.0
@@ -350,11 +357,19 @@ def _spread_labels(ax, xs, ys, texts, fontsize=7):
                   and y0 < at[i, 1] + dy + height for x0, x1, y0, y1 in placed):
             dy += height
         placed.append((left, left + width, at[i, 1] + dy, at[i, 1] + dy + height))
-        artists.append(ax.annotate(
-            _literal(texts[i]), tuple(points[i]), fontsize=fontsize, xytext=(3, dy),
-            textcoords="offset points", annotation_clip=False,
-            arrowprops=dict(arrowstyle="-", color="0.6", lw=0.5) if dy > 2.0 else None))
-    return artists
+        offsets[i] = dy
+    line = dict(arrowstyle="-", color="0.6", lw=0.5)
+    if max(at[i, 1] + dy + height for i, dy in offsets.items()) <= top + height:
+        return [ax.annotate(_literal(texts[i]), tuple(points[i]), fontsize=fontsize,
+                            xytext=(3, dy), textcoords="offset points", annotation_clip=False,
+                            arrowprops=line if dy > 2.0 else None)
+                for i, dy in offsets.items()]
+    order = np.lexsort((at[:, 0], at[:, 1]))  # bottom to top
+    slots = np.linspace(0.0, 1.0, len(order)) if len(order) > 1 else np.array([0.5])
+    return [ax.annotate(_literal(texts[i]), tuple(points[i]), xycoords="data",
+                        xytext=(1.03, slot), textcoords="axes fraction", fontsize=fontsize,
+                        va="center", annotation_clip=False, arrowprops=line)
+            for i, slot in zip(order, slots)]
 
 
 def _shown(frame, column, top):
@@ -404,20 +419,22 @@ def batch_overview(results, *, ax=None, label=True, headroom=None, max_labels=25
     short = (served < ok["availability"].astype(float) - 1e-9).to_numpy()
     colors = np.where(ok["p_month_below_slo"].isna(), "grey",
                       np.where(risk > 0.05, "tab:red", "tab:blue"))
-    ax.scatter(utilization, risk, c=colors, s=30 if len(ok) <= 500 else 8, zorder=2)
+    large = len(ok) > 500  # smaller, translucent markers so that a crowd stays legible
+    ax.scatter(utilization, risk, c=colors, s=6 if large else 30, alpha=0.5 if large else 1,
+               linewidths=0, zorder=2)
     handles = [Line2D([], [], marker="o", ls="", color=c, label=t) for c, t in (
         ("tab:blue", "misses the SLO in at most 5 % of months"),
         ("tab:red", "misses the SLO in more than 5 % of months"),
         ("grey", "no regions simulated (plotted at 0)"))]
     past = utilization.to_numpy() > 1 / (1 + headroom)
     if past.any():
-        ax.scatter(utilization[past], risk[past], s=80, facecolors="none", edgecolors="black",
-                   linewidths=0.8, zorder=3)
+        ax.scatter(utilization[past], risk[past], s=20 if large else 80, facecolors="none",
+                   edgecolors="black", linewidths=0.4 if large else 0.8, zorder=3)
         handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="none",
                               markeredgecolor="black", label="past its own headroom"))
     if short.any():
-        ax.scatter(utilization[short], risk[short], marker="x", s=60, color="tab:purple",
-                   zorder=4)
+        ax.scatter(utilization[short], risk[short], marker="x", s=12 if large else 60,
+                   linewidths=0.6 if large else 1.5, color="tab:purple", zorder=4)
         handles.append(Line2D([], [], marker="x", ls="", color="tab:purple",
                               label="capacity shortfall after a regional outage"))
     if ok.empty:
@@ -437,7 +454,7 @@ def batch_overview(results, *, ax=None, label=True, headroom=None, max_labels=25
     ax.set_ylabel("probability that a month misses the SLO [%]")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15),
               ncol=2, frameon=False)  # below the axes: never over a point or a name
     if label and len(ok):
         # Name every service in a small batch; in a large one only those worth a look
@@ -448,7 +465,7 @@ def batch_overview(results, *, ax=None, label=True, headroom=None, max_labels=25
                             -risk[named.index].to_numpy()))[:max_labels]
         named = named.iloc[order]
         if len(order) < int(np.sum(notable)):
-            ax.set_title(f"{len(order)} of {int(np.sum(notable))} notable services named "
+            ax.set_title(f"{len(order)} of {int(np.sum(notable)):,} notable services named "
                          "(the riskiest)", fontsize=9)
         engine = ax.figure.get_layout_engine()
         if engine is not None:

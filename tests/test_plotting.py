@@ -123,6 +123,28 @@ def test_batch_overview_labels_do_not_overlap():
             assert not a.overlaps(b)
 
 
+def test_batch_overview_crowd_goes_to_a_side_column():
+    # 25 riskiest of 2,000 services in one corner: too many to stack above the points, so
+    # the names line up right of the axes, apart, each with a leader line to its point
+    n = 2_000
+    rng = np.random.default_rng(1)
+    crowd = pd.DataFrame({"service": [f"a-long-service-name-{i:04d}" for i in range(n)],
+                          "status": "ok",
+                          "utilization_after_failures": rng.uniform(0.9, 0.95, n),
+                          "p_month_below_slo": rng.uniform(0.2, 0.21, n),
+                          "availability": 0.9999, "served_availability": 0.9999})
+    ax = check(plotting.batch_overview(crowd))
+    boxes = _boxes(ax)
+    assert len(boxes) == 25
+    right = ax.get_window_extent().x1
+    assert all(box.x0 >= right for box in boxes)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+    assert all(t.arrow_patch is not None for t in ax.texts)
+    assert "25 of 2,000 notable services named" in ax.get_title()
+
+
 def test_batch_overview_headroom_band_and_label_cap():
     n = 300
     crowd = pd.DataFrame({"service": [f"s{i}" for i in range(n)], "status": "ok",

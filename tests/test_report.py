@@ -179,6 +179,10 @@ def test_inputs_are_said_to_be_missing_without_scenarios(results):
     page = batch_report(results)
     assert "The inputs are not shown" in page
     assert "Demand [connections]" not in page
+    assert f"Seed {results.attrs['seed_entropy']}:" in page  # the seed from the results
+    unseeded = results.copy()
+    unseeded.attrs = {}
+    assert "No seed was recorded" in batch_report(unseeded)
 
 
 def test_capacity_shortfall_is_a_risk_counted_and_highlighted(results, page):

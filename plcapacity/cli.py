@@ -275,7 +275,9 @@ def _build_parser() -> argparse.ArgumentParser:
             ("--workers", _positive_whole, None, "local processes (default: all cores)")):
         report.add_argument(flag, type=kind, default=default, metavar="N", help=text)
     report.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
-    report.add_argument("--title", default="Private Link capacity and availability")
+    report.add_argument("--title", default="Private Link capacity and availability",
+                        help="the report's heading (default: Private Link capacity and "
+                             "availability)")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     fit = commands.add_parser(
@@ -614,8 +616,9 @@ def _run_report(args, out, err):
         results = run_batch(args.scenarios, trials=args.trials, years=args.years,
                             seed=args.seed, scheduler=args.scheduler, workers=args.workers,
                             progress=False if args.no_progress else None)
-    write_report(batch_report(results, title=args.title, source=args.scenarios,
-                              trials=args.trials * args.years, seed=args.seed), args.output)
+    write_report(batch_report(results, scenarios=args.scenarios, title=args.title,
+                              source=args.scenarios, trials=args.trials * args.years,
+                              seed=args.seed), args.output)
     failed = int((results["status"] != "ok").sum())
     out.write(f"report of {len(results)} services ({failed} failed) in {args.output}\n")
     _report_warnings(caught, err)

@@ -326,50 +326,175 @@ def downtime_causes(result, *, ax=None):
     return ax
 
 
-def batch_overview(results, *, ax=None, label=True):
+def _served(results):
+    """Served availability per row: ``served_availability``, or ``served_fraction`` (its name
+    in results from plcapacity 0.1), or NaN where neither column exists."""
+    for name in ("served_availability", "served_fraction"):
+        if name in results.columns:
+            return results[name].astype(float)
+    return results["availability"].astype(float) * np.nan
+
+
+def _spread_labels(ax, xs, ys, texts, fontsize=7):
+    """Name points without overlaps.
+
+    First a greedy pass from the bottom up moves each label up until it clears the labels
+    already placed (a thin leader line marks a moved label). If that would push a label out
+    of the axes (a crowd in one spot), the labels go instead into a column right of the axes,
+    in the order of their points' heights, each with a leader line to its point.
+    """
+    if not len(texts):
+        return []
+    ax.autoscale_view()
+    points = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)])
+    at = ax.transData.transform(points) * 72 / ax.figure.dpi  # display points
+    box = ax.get_window_extent()
+    top = (box.y1 - fontsize * 0.5) * 72 / ax.figure.dpi
+    height = fontsize * 1.3
+    placed, offsets = [], {}
+    for i in np.lexsort((at[:, 0], at[:, 1])):
+        left, width = at[i, 0] + 3, 0.6 * fontsize * len(str(texts[i]))
+        dy = 2.0
+        while any(left < x1 and x0 < left + width and at[i, 1] + dy < y1
+                  and y0 < at[i, 1] + dy + height for x0, x1, y0, y1 in placed):
+            dy += height
+        placed.append((left, left + width, at[i, 1] + dy, at[i, 1] + dy + height))
+        offsets[i] = dy
+    line = dict(arrowstyle="-", color="0.6", lw=0.5)
+    if max(at[i, 1] + dy + height for i, dy in offsets.items()) <= top + height:
+        return [ax.annotate(_literal(texts[i]), tuple(points[i]), fontsize=fontsize,
+                            xytext=(3, dy), textcoords="offset points", annotation_clip=False,
+                            arrowprops=line if dy > 2.0 else None)
+                for i, dy in offsets.items()]
+    order = np.lexsort((at[:, 0], at[:, 1]))  # bottom to top
+    slots = np.linspace(0.0, 1.0, len(order)) if len(order) > 1 else np.array([0.5])
+    return [ax.annotate(_literal(texts[i]), tuple(points[i]), xycoords="data",
+                        xytext=(1.03, slot), textcoords="axes fraction", fontsize=fontsize,
+                        va="center", annotation_clip=False, arrowprops=line)
+            for i, slot in zip(order, slots)]
+
+
+def _shown(frame, column, top):
+    """The ``top`` rows with the largest ``column`` (all rows when ``top`` is None), sorted
+    ascending for a bar chart (largest at the top), and a title saying what was cut."""
+    frame = frame.sort_values(column, kind="stable")
+    if top is None or len(frame) <= top:
+        return frame, None
+    return frame.tail(int(top)), f"the {int(top)} highest of {len(frame):,} services"
+
+
+def batch_overview(results, *, ax=None, label=True, headroom=None, max_labels=25):
     """Per service: utilization after failures against the risk of a month below the SLO.
 
     Parameters
     ----------
     results : pandas.DataFrame
         From :func:`plcapacity.run_batch`.
+    label : bool
+        Name the services: all of a batch of up to 8, otherwise those nearly full (over
+        80 % used) or missing the SLO in more than 3 % of months, at most ``max_labels`` of
+        them (the riskiest first). Labels are moved apart so that they do not overlap.
+    headroom : float or array-like, optional
+        Each service's headroom [-] (default: the ``headroom`` column if present, else 0.2).
+        A service is past its headroom at utilization 1 / (1 + headroom); one value draws a
+        line there, differing values a band from the lowest to the highest, and points past
+        their own headroom get a black ring.
+    max_labels : int
+        Most services named. [-]
 
     Returns
     -------
     matplotlib.axes.Axes
     """
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import PercentFormatter
     ax = _axes(ax, figsize=(7.2, 4.8))
-    ok = results[results["status"] == "ok"]
+    is_ok = (results["status"] == "ok").to_numpy()
+    ok = results[is_ok]
     risk = ok["p_month_below_slo"].fillna(0)
+    utilization = ok["utilization_after_failures"].astype(float)
+    if headroom is None:
+        headroom = results["headroom"] if "headroom" in results.columns else 0.2
+    headroom = np.broadcast_to(np.asarray(headroom, dtype=float), is_ok.shape)[is_ok]
+    headroom = np.where(np.isnan(headroom), 0.2, headroom)
+    served = _served(ok)
+    short = (served < ok["availability"].astype(float) - 1e-9).to_numpy()
     colors = np.where(ok["p_month_below_slo"].isna(), "grey",
                       np.where(risk > 0.05, "tab:red", "tab:blue"))
-    ax.scatter(ok["utilization_after_failures"], risk, c=colors, s=30)
+    large = len(ok) > 500  # smaller, translucent markers so that a crowd stays legible
+    ax.scatter(utilization, risk, c=colors, s=6 if large else 30, alpha=0.5 if large else 1,
+               linewidths=0, zorder=2)
+    handles = [Line2D([], [], marker="o", ls="", color=c, label=t) for c, t in (
+        ("tab:blue", "misses the SLO in at most 5 % of months"),
+        ("tab:red", "misses the SLO in more than 5 % of months"),
+        ("grey", "no regions simulated (plotted at 0)"))]
+    past = utilization.to_numpy() > 1 / (1 + headroom)
+    if past.any():
+        ax.scatter(utilization[past], risk[past], s=20 if large else 80, facecolors="none",
+                   edgecolors="black", linewidths=0.4 if large else 0.8, zorder=3)
+        handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="none",
+                              markeredgecolor="black", label="past its own headroom"))
+    if short.any():
+        ax.scatter(utilization[short], risk[short], marker="x", s=12 if large else 60,
+                   linewidths=0.6 if large else 1.5, color="tab:purple", zorder=4)
+        handles.append(Line2D([], [], marker="x", ls="", color="tab:purple",
+                              label="capacity shortfall after a regional outage"))
     if ok.empty:
         ax.text(0.5, 0.5, "no service was sized", ha="center", va="center",
                 transform=ax.transAxes)
-    if label:
-        # Name every service in a small batch; in a large one only those worth a look
-        # (nearly full, or missing the SLO often), so that names stay readable.
-        notable = (len(ok) <= 8) | (risk > 0.03) | (ok["utilization_after_failures"] > 0.8)
-        for row, y, named in zip(ok.itertuples(), risk, np.broadcast_to(notable, risk.shape)):
-            if named:
-                ax.annotate(_literal(row.service), (row.utilization_after_failures, y),
-                            fontsize=7, xytext=(3, 2), textcoords="offset points")
-    ax.axvline(1 / 1.2, color="grey", linestyle=":", label="20 % headroom used up")
-    ax.set_xlabel("utilization after tolerated VM failures [-]")
-    ax.set_ylabel("P(a month misses the SLO) [-] (grey: no regions)")
+    low, high = (np.min(headroom), np.max(headroom)) if len(headroom) else (0.2, 0.2)
+    if np.isclose(low, high):
+        ax.axvline(1 / (1 + low), color="grey", linestyle=":")
+        handles.append(Line2D([], [], color="grey", ls=":",
+                              label=f"{low:.0%} headroom used up ({1 / (1 + low):.0%})"))
+    else:
+        ax.axvspan(1 / (1 + high), 1 / (1 + low), color="grey", alpha=0.15, lw=0)
+        handles.append(Line2D([], [], color="grey", alpha=0.4, lw=6, label=(
+            f"headroom used up: {1 / (1 + high):.0%} (headroom {high:.0%}) to "
+            f"{1 / (1 + low):.0%} (headroom {low:.0%})")))
+    ax.set_xlabel("utilization after tolerated VM failures [%]")
+    ax.set_ylabel("probability that a month misses the SLO [%]")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.legend(fontsize=8)
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15),
+              ncol=2, frameon=False)  # below the axes: never over a point or a name
+    if label and len(ok):
+        # Name every service in a small batch; in a large one only those worth a look
+        # (nearly full, or missing the SLO often), the riskiest first, so names stay readable.
+        notable = (len(ok) <= 8) | (risk > 0.03) | (utilization > 0.8) | short
+        named = ok[np.broadcast_to(np.asarray(notable), risk.shape)]
+        order = np.lexsort((-utilization[named.index].to_numpy(),
+                            -risk[named.index].to_numpy()))[:max_labels]
+        named = named.iloc[order]
+        if len(order) < int(np.sum(notable)):
+            ax.set_title(f"{len(order)} of {int(np.sum(notable)):,} notable services named "
+                         "(the riskiest)", fontsize=9)
+        engine = ax.figure.get_layout_engine()
+        if engine is not None:
+            engine.execute(ax.figure)  # final axes position before labels are spaced
+        _spread_labels(ax, utilization[named.index], risk[named.index],
+                       named["service"].tolist())
     return ax
 
 
-def utilization_by_service(results, *, ax=None):
-    """Utilization after tolerated failures per service, coloured by the binding limit."""
+def utilization_by_service(results, *, ax=None, top=None):
+    """Utilization after tolerated failures per service, coloured by the binding limit.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        From :func:`plcapacity.run_batch`.
+    top : int, optional
+        Draw only the ``top`` fullest services (the title says how many there are); default
+        all, which is unreadable beyond a few dozen.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     from matplotlib.patches import Patch
     from matplotlib.ticker import PercentFormatter
-    ok = results[results["status"] == "ok"].sort_values("utilization_after_failures")
+    ok, cut = _shown(results[results["status"] == "ok"], "utilization_after_failures", top)
     ax = _axes(ax, figsize=(7.2, max(3.0, 0.22 * len(ok) + 1)))
     palette = {"nat_ports": "tab:blue", "vm_connections": "tab:green",
                "hash_overflow": "tab:purple"}
@@ -377,19 +502,36 @@ def utilization_by_service(results, *, ax=None):
             color=[palette.get(b, "grey") for b in ok["binding_limit"]])
     ax.axvline(1.0, color="red", linestyle="--")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("utilization after tolerated VM failures [-]")
+    ax.set_xlabel("utilization after tolerated VM failures [%]")
     ax.set_ylabel("service")
     ax.tick_params(axis="y", labelsize=7)
-    ax.legend(handles=[Patch(color=c, label=b) for b, c in palette.items()
-                       if b in set(ok["binding_limit"])], fontsize=8, title="binding limit",
+    if cut:
+        ax.set_title(f"Fullest services: {cut}", fontsize=9)
+    names = {"nat_ports": "NAT ports", "vm_connections": "connections per VM",
+             "hash_overflow": "port-hash overflow"}
+    ax.legend(handles=[Patch(color=c, label=f"{names[b]} ({b})") for b, c in palette.items()
+                       if b in set(ok["binding_limit"])], fontsize=8, title="limiting factor",
               title_fontsize=8, loc="lower right")
     return ax
 
 
-def slo_risk_by_service(results, *, ax=None):
-    """Probability that a month misses the SLO, per service with regions (largest first)."""
+def slo_risk_by_service(results, *, ax=None, top=None):
+    """Probability that a month misses the SLO, per service with regions (largest first).
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        From :func:`plcapacity.run_batch`.
+    top : int, optional
+        Draw only the ``top`` services most likely to miss the SLO; default all.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     from matplotlib.ticker import PercentFormatter
-    shown = results[results["p_month_below_slo"].notna()].sort_values("p_month_below_slo")
+    shown, cut = _shown(results[results["p_month_below_slo"].notna()], "p_month_below_slo",
+                        top)
     ax = _axes(ax, figsize=(7.2, max(3.0, 0.22 * len(shown) + 1)))
     ax.barh([_literal(n) for n in shown["service"]], shown["p_month_below_slo"],
             color="tab:orange")
@@ -398,9 +540,11 @@ def slo_risk_by_service(results, *, ax=None):
         ax.annotate(f"credit {credit:.2f} %", (risk, y), fontsize=6, xytext=(3, -2),
                     textcoords="offset points")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("P(a calendar month misses the SLO) [-]")
+    ax.set_xlabel("probability that a calendar month misses the SLO [%]")
     ax.set_ylabel("service")
     ax.tick_params(axis="y", labelsize=7)
+    if cut:
+        ax.set_title(f"Most likely to miss the SLO: {cut}", fontsize=9)
     return ax
 
 

@@ -87,14 +87,80 @@ def test_availability_vs_regions():
     assert ax.get_yscale() == "log"
 
 
+def _served(frame):
+    return frame.get("served_availability", frame.get("served_fraction"))
+
+
 def test_batch_overview(batch):
     ax = check(plotting.batch_overview(batch))
     labels = {t.get_text() for t in ax.texts}
     ok = batch[batch.status == "ok"]
-    notable = ok[(ok.p_month_below_slo.fillna(0) > 0.03) | (ok.utilization_after_failures > 0.8)]
+    short = _served(ok) < ok.availability - 1e-9
+    notable = ok[(ok.p_month_below_slo.fillna(0) > 0.03) | (ok.utilization_after_failures > 0.8)
+                 | short]
     assert labels == set(notable.service) and "telemetry-ingest" in labels
+    assert "cdn-origin" in labels                  # capacity shortfall after an outage
+    assert "[%]" in ax.get_xlabel() and "[%]" in ax.get_ylabel()  # ticks are percentages
     small = plotting.batch_overview(batch.head(5))
     assert {t.get_text() for t in small.texts} == set(batch.head(5).service)
+
+
+def _boxes(ax):
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    return [matplotlib.text.Text.get_window_extent(t, renderer) for t in ax.texts]
+
+
+def test_batch_overview_labels_do_not_overlap():
+    # 12 services on top of each other: every label is drawn, none overlaps another
+    crowd = pd.DataFrame({"service": [f"service-{i:02d}" for i in range(12)], "status": "ok",
+                          "utilization_after_failures": 0.9, "p_month_below_slo": 0.1,
+                          "availability": 0.9999, "served_availability": 0.9999})
+    boxes = _boxes(check(plotting.batch_overview(crowd)))
+    assert len(boxes) == 12
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+
+
+def test_batch_overview_crowd_goes_to_a_side_column():
+    # 25 riskiest of 2,000 services in one corner: too many to stack above the points, so
+    # the names line up right of the axes, apart, each with a leader line to its point
+    n = 2_000
+    rng = np.random.default_rng(1)
+    crowd = pd.DataFrame({"service": [f"a-long-service-name-{i:04d}" for i in range(n)],
+                          "status": "ok",
+                          "utilization_after_failures": rng.uniform(0.9, 0.95, n),
+                          "p_month_below_slo": rng.uniform(0.2, 0.21, n),
+                          "availability": 0.9999, "served_availability": 0.9999})
+    ax = check(plotting.batch_overview(crowd))
+    boxes = _boxes(ax)
+    assert len(boxes) == 25
+    right = ax.get_window_extent().x1
+    assert all(box.x0 >= right for box in boxes)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+    assert all(t.arrow_patch is not None for t in ax.texts)
+    assert "25 of 2,000 notable services named" in ax.get_title()
+
+
+def test_batch_overview_headroom_band_and_label_cap():
+    n = 300
+    crowd = pd.DataFrame({"service": [f"s{i}" for i in range(n)], "status": "ok",
+                          "utilization_after_failures": np.linspace(0.5, 0.95, n),
+                          "p_month_below_slo": np.linspace(0, 0.2, n),
+                          "availability": 0.9999, "served_fraction": 0.9999,
+                          "headroom": np.where(np.arange(n) % 2, 0.2, 1.0)})
+    ax = check(plotting.batch_overview(crowd, max_labels=10))
+    assert len(ax.texts) == 10
+    assert {t.get_text() for t in ax.texts} == {f"s{i}" for i in range(n - 10, n)}
+    legend = " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    assert "50% (headroom 100%) to 83% (headroom 20%)" in legend
+    assert "past its own headroom" in legend
+    one = check(plotting.batch_overview(crowd.assign(headroom=0.3)))
+    legend = " ".join(t.get_text() for t in one.get_legend().get_texts())
+    assert "30% headroom used up (77%)" in legend
 
 
 def test_draws_on_given_axes():
@@ -110,6 +176,17 @@ def test_per_service_bars(batch):
     assert widths == pytest.approx(sorted(batch.utilization_after_failures))
     ax = check(plotting.slo_risk_by_service(batch))
     assert len(ax.patches) == batch.p_month_below_slo.notna().sum()
+
+
+def test_per_service_bars_top(batch):
+    ax = check(plotting.utilization_by_service(batch, top=5))
+    assert len(ax.patches) == 5
+    assert sorted(p.get_width() for p in ax.patches) == pytest.approx(
+        sorted(batch.utilization_after_failures)[-5:])
+    assert "5 highest of 20" in ax.get_title()
+    ax = check(plotting.slo_risk_by_service(batch, top=3))
+    assert [t.get_text() for t in ax.get_yticklabels()][::-1] == list(
+        batch.sort_values("p_month_below_slo", ascending=False).service[:3])
 
 
 def test_every_public_picture_is_tested():

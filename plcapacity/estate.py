@@ -22,7 +22,7 @@ import pandas as pd
 from . import __version__, plotting
 from .forecast import STATUS_BEYOND, STATUS_CROSSED, STATUS_FORECAST, STATUS_TOO_FEW
 from .limits import get_limits
-from .report import _STYLE, assumptions, figure_data_uri, html_table
+from .report import assumptions, figure_data_uri, html_table, page_style
 
 __all__ = ["estate_table", "estate_review", "SOON_DAYS", "MAX_USAGE_FIGURES"]
 
@@ -204,7 +204,7 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
     cap = inventory.attrs.get("max_connections_per_vm")
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<title>{html.escape(title)}</title><style>{page_style()}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='note'>Generated {generated} by plcapacity {html.escape(__version__)}"
         + (f" from {html.escape(', '.join(map(str, sources)))}" if sources else "") + ".</p>",

@@ -497,6 +497,13 @@ def _input_cells(inputs, column):
 
 
 @functools.lru_cache(maxsize=1)
+def page_style() -> str:
+    """The CSS of plcapacity's HTML pages (``templates/report.css``), for pages built
+    elsewhere (such as the estate review) to look the same."""
+    from importlib import resources
+    return (resources.files("plcapacity") / "templates" / "report.css").read_text("utf-8")
+
+
 def _environment():
     import jinja2
     return jinja2.Environment(loader=jinja2.PackageLoader("plcapacity", "templates"),

@@ -31,7 +31,8 @@ from .limits import get_limits
 from .montecarlo import (BLOCK_TRIALS, block_summaries, exact_figures, result_from_summaries,
                          seed_sequence)
 from .progress import progress_bar
-from .scenarios import (COLUMNS, RESULT_COLUMNS, BatchInputError, ScenarioRows,
+from .scenarios import (COLUMNS, DEFAULT_OUTAGE_PROFILE, RESULT_COLUMNS, BatchInputError,
+                        ScenarioRows,
                         availability_specs, columns_table, read_scenarios)
 from .sizing import as_counts, size_rows, validate_demands
 from .tables import same_file, write_table
@@ -127,7 +128,7 @@ class _Row:
 def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
               on_error="collect", passthrough=False, workers=None, progress=None,
               checkpoint=None, resume=False, output=None, limits=None,
-              allow_outside_paths=False):
+              allow_outside_paths=False, outage_profile=DEFAULT_OUTAGE_PROFILE):
     """Size every service of a table and, where it has regions, simulate its availability.
 
     Parameters
@@ -166,6 +167,10 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     limits : Limits, optional
     allow_outside_paths : bool
         Let ``deployment`` cells name files outside the table's folder.
+    outage_profile : str, default "azure-status-2018-2020"
+        Outage model of rows that name none (see :func:`plcapacity.outage_profile`): fitted
+        to Azure's status incidents. ``"sla-calibrated"`` calibrates each row to its own
+        ``slo_percent`` (the answer then restates the objective: for comparison only).
 
     Returns
     -------
@@ -203,7 +208,8 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
         rows.errors[i].append(f"infeasible: {message}")
         status[i] = "infeasible"
     sizing["concurrent"] = demand["concurrent_connections"]
-    specs = availability_specs(rows, sizing, status, allow_outside_paths=allow_outside_paths)
+    specs = availability_specs(rows, sizing, status, allow_outside_paths=allow_outside_paths,
+                               outage_profile=outage_profile)
     if on_error == "raise" and not rows.ok.all():
         raise ValueError(rows.messages()[np.flatnonzero(~rows.ok)[0]])
 

@@ -109,6 +109,14 @@ def _positive_whole(text: str) -> int:
 _MAX_LIST_VALUES = 100_000
 
 
+def _cap(text: str):
+    """A per-VM cap: a number, ``nic`` (the NIC's flows) or ``none`` (no cap, as None)."""
+    word = text.strip().lower()
+    if word == "none":
+        return None
+    return "nic" if word == "nic" else _number(text)
+
+
 def _int_list(text: str) -> list[int]:
     """``1-8``, ``2,4,8`` or a mix such as ``1-4,8``, as a sorted list of unique integers."""
     values = set()
@@ -192,6 +200,9 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="private endpoints connecting to the service (default: 1)")
     sizing.add_argument("--overflow-probability", type=_number, metavar="P",
                         help="size on the usable ceiling at this hash-overflow probability")
+    sizing.add_argument("--vm-hourly-usd", type=_number, metavar="USD",
+                        help="price of a backend VM per hour: adds the provider-side monthly "
+                             "cost of each option")
     _add_limit_options(sizing)
     sizing.add_argument("--top", type=_positive_whole, default=10, metavar="N",
                         help="rows to show in the table format (default: 10)")
@@ -259,6 +270,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="list the scenario columns (unit, default, allowed) and exit")
     batch.add_argument("--allow-outside-paths", action="store_true",
                        help="let the deployment column name files outside the table's folder")
+    batch.add_argument("--outage-profile", default="azure-status-2018-2020", metavar="NAME",
+                       help="outage model of rows that name none: azure-status-2018-2020 "
+                            "(default, fitted to Azure status incidents) or sla-calibrated")
 
     report = commands.add_parser(
         "report", help="a self-contained HTML report of a batch run",
@@ -338,9 +352,9 @@ def _percent_list(text: str) -> list[float]:
 def _add_limit_options(parser):
     parser.add_argument("--ports-per-nat-ip", type=_number, metavar="N",
                         help="override ports per NAT IP per VM (default: 64000)")
-    parser.add_argument("--max-connections-per-vm", type=_number, metavar="N",
-                        help="cap on connections per VM (default: none; the NIC supports "
-                             "500000 flows)")
+    parser.add_argument("--max-connections-per-vm", type=_cap, default="nic", metavar="N",
+                        help="cap on connections per VM, or none (default: the 500000 "
+                             "concurrent flows a VM NIC supports)")
 
 
 # ----------------------------------------------------------------------------- output
@@ -397,7 +411,8 @@ def _emit(frame: pd.DataFrame, fmt: str, notes: list[str], out, err):
 
 _SIZE_SUMMARY = ["rank", "pls_count", "nat_ips", "backend_vms", "ceiling",
                  "ceiling_after_failures", "utilization_after_failures", "spare_connections",
-                 "binding_limit", "effective_ceiling", "pe_monthly_cost_usd"]
+                 "binding_limit", "effective_ceiling", "pe_monthly_cost_usd",
+                 "total_monthly_cost_usd"]
 
 
 def _run_ceiling(args, out, err):
@@ -416,7 +431,7 @@ def _size_options(args) -> dict:
                 max_connections_per_vm=args.max_connections_per_vm,
                 consumer_endpoints=args.consumer_endpoints,
                 overflow_probability=args.overflow_probability,
-                ports_per_nat_ip=args.ports_per_nat_ip)
+                ports_per_nat_ip=args.ports_per_nat_ip, vm_hourly_usd=args.vm_hourly_usd)
 
 
 def _run_size(args, out, err):
@@ -574,7 +589,8 @@ def _run_batch(args, out, err):
                             on_error=args.on_error, passthrough=args.passthrough,
                             progress=False if args.no_progress else None,
                             checkpoint=checkpoint, resume=args.resume, output=args.output,
-                            allow_outside_paths=args.allow_outside_paths)
+                            allow_outside_paths=args.allow_outside_paths,
+                            outage_profile=args.outage_profile)
     overview = _batch_overview(results)
     out.write(_format_table(overview.head(args.top)) + "\n")
     if len(overview) > args.top:

@@ -23,12 +23,17 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from .capacity import _limits, connection_ceiling
+from .capacity import NIC_FLOWS, _limits, connection_ceiling, vm_cap
 from .exceptions import CapacityWarning, InfeasibleDemandError
 from .imbalance import _any_overflow, _overflow
 from .validation import Column, TableRows, _short, check_number
 
 __all__ = ["size", "size_table", "DEMAND_COLUMNS", "SIZE_RESULT_COLUMNS"]
+
+#: What a recommendation with one backend VM says.
+SINGLE_VM_NOTE = ("one backend VM: no redundancy (a VM failure, reboot or host maintenance "
+                  "stops the service); tolerate a VM failure (vm_failures_tolerated=1) for a "
+                  "second VM")
 
 
 def _decimal(value) -> Fraction:
@@ -239,8 +244,8 @@ def _vm_counts(required_ports, required_connections, failures, cap, endpoints, p
 
 
 def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None, headroom=0.2,
-         vm_failures_tolerated=0, max_connections_per_vm=None, consumer_endpoints=1,
-         overflow_probability=None, ports_per_nat_ip=None, limits=None):
+         vm_failures_tolerated=0, max_connections_per_vm=NIC_FLOWS, consumer_endpoints=1,
+         overflow_probability=None, ports_per_nat_ip=None, vm_hourly_usd=None, limits=None):
     """Smallest deployments that carry a demand with headroom, even after VM failures.
 
     For every (pls_count, nat_ips) within Azure's limits that accepts ``consumer_endpoints``
@@ -260,8 +265,10 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
         ``demand * (1 + headroom)``. [-]
     vm_failures_tolerated : int, default 0
         Backend VMs that may fail while the demand with headroom is still carried. [-]
-    max_connections_per_vm : float, optional
-        Most concurrent connections one VM holds. [connections] Default: no cap.
+    max_connections_per_vm : float, "nic" or None, default "nic"
+        Most concurrent connections one VM holds. [connections] ``"nic"``: the concurrent
+        flows a VM's NIC supports (``limits.vm_nic_concurrent_flows``, 500,000; one NIC per
+        VM assumed, each connection one flow). ``None`` (or ``math.inf``): no cap.
     consumer_endpoints : int, default 1
         Private endpoints that connect to the service (at most ``pe_per_pls`` per PLS). [-]
     overflow_probability : float, optional
@@ -269,6 +276,9 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
         pool overflows at the required load must be at most this. [-]
     ports_per_nat_ip : float, optional
         Override of ``limits.ports_per_nat_ip``. [ports]
+    vm_hourly_usd : float, optional
+        Price of one backend VM per hour. [USD/h] When given, the provider-side monthly cost
+        of each option is added, so options can be compared by cost.
     limits : Limits, optional
         Reference limits to use.
 
@@ -302,6 +312,9 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
                                          with overflow_probability). [0-1]
             max_private_endpoints        pls_count * pe_per_pls. [PEs]
             pe_monthly_cost_usd          consumer side: consumer_endpoints * PE hourly price * hours per month. [USD]
+            provider_monthly_cost_usd    provider side (with vm_hourly_usd): backend_vms * vm_hourly_usd
+                                         * hours per month, plus the PLS hourly price. [USD]
+            total_monthly_cost_usd       consumer and provider sides (with vm_hourly_usd). [USD]
 
         ``.attrs`` holds ``overridden`` (overridden limits), ``assumptions`` (assumed values
         used) and ``demand`` (the inputs).
@@ -336,10 +349,9 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     endpoints = check_number(consumer_endpoints, "consumer_endpoints", 1, integer=True)
     ports_per = _whole_if_integral(check_number(lim.ports_per_nat_ip, "ports_per_nat_ip", 1,
                                                  allowed="a number of ports >= 1"))
-    cap = max_connections_per_vm
-    if cap is not None:
-        cap = _whole_if_integral(check_number(cap, "max_connections_per_vm", 1,
-                                               allowed="a number of connections >= 1"))
+    cap = vm_cap(max_connections_per_vm, lim)
+    price = None if vm_hourly_usd is None else check_number(
+        vm_hourly_usd, "vm_hourly_usd", 0, allowed="a price per hour >= 0 (USD)")
     probability = overflow_probability
     if probability is not None:
         probability = check_number(probability, "overflow_probability", 0, 1,
@@ -401,6 +413,10 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     table["max_private_endpoints"] = pls * lim.pe_per_pls
     table["pe_monthly_cost_usd"] = (endpoints * lim.private_endpoint_hour_usd
                                     * lim.hours_per_month)
+    if price is not None:
+        table["provider_monthly_cost_usd"] = _provider_cost(vms, pls, price, lim)
+        table["total_monthly_cost_usd"] = (table["provider_monthly_cost_usd"]
+                                           + table["pe_monthly_cost_usd"])
     assumptions = []
     if not hold_given and rate > 0:
         assumptions.append(
@@ -412,15 +428,31 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     table.attrs.update(overridden=dict(lim.overridden), assumptions=assumptions, demand=dict(
         concurrent_connections=concurrent, new_connections_per_s=rate, port_hold_s=hold,
         headroom=headroom, vm_failures_tolerated=failures, consumer_endpoints=endpoints,
-        max_connections_per_vm=cap, overflow_probability=probability))
+        max_connections_per_vm=cap, overflow_probability=probability,
+        vm_hourly_usd=price))
+    if cap == lim.vm_nic_concurrent_flows and "vm_nic_concurrent_flows" not in lim.overridden:
+        assumptions.append(f"max_connections_per_vm={cap:,}: the concurrent flows one VM NIC "
+                           "supports (one NIC per VM, one flow per connection)")
     best = table.iloc[0]
     if cap is None and best.connections_per_vm > lim.vm_nic_concurrent_flows:
-        warnings.warn(
-            f"the best configuration puts {best.connections_per_vm:,.0f} connections on each VM, "
-            f"above the {lim.vm_nic_concurrent_flows:,} concurrent flows a VM NIC supports; pass "
-            f"max_connections_per_vm={lim.vm_nic_concurrent_flows} to size for it",
-            CapacityWarning, stacklevel=2)
+        warnings.warn(_nic_warning(best.connections_per_vm, lim), CapacityWarning, stacklevel=2)
+    if best.backend_vms == 1:
+        warnings.warn(SINGLE_VM_NOTE, CapacityWarning, stacklevel=2)
     return table
+
+
+
+
+def _nic_warning(connections_per_vm, lim):
+    return (f"the best configuration puts {connections_per_vm:,.0f} connections on each VM, "
+            f"above the {lim.vm_nic_concurrent_flows:,} concurrent flows a VM NIC supports "
+            "(sized without a per-VM cap)")
+
+
+def _provider_cost(vms, pls, price, lim):
+    """Provider side per month: the backend VMs and the PLS hours. [USD]"""
+    return (np.asarray(vms) * price + np.asarray(pls) * lim.private_link_service_hour_usd) \
+        * lim.hours_per_month
 
 
 def _check_endpoints(endpoints, lim):
@@ -479,8 +511,10 @@ DEMAND_COLUMNS = (
            "spare fraction on top of the demand"),
     Column("vm_failures_tolerated", "VMs", "0", "a whole number >= 0",
            "backend VMs that may fail while the demand is still carried"),
-    Column("max_connections_per_vm", "connections", "no cap", "a number >= 1",
-           "most connections one VM holds (the NIC supports 500,000 flows)"),
+    Column("max_connections_per_vm", "connections",
+           "the NIC's concurrent flows (500,000, data/azure_limits.csv)",
+           "a number >= 1, or none (no cap)",
+           "most connections one VM holds (one NIC per VM, one flow per connection)"),
     Column("consumer_endpoints", "PEs", "1", "a whole number from 1 to 8,000",
            "private endpoints connecting to the service"),
     Column("overflow_probability", "-", "none (size on the nominal ceiling)",
@@ -489,6 +523,8 @@ DEMAND_COLUMNS = (
            "pool or a VM"),
     Column("growth_per_year", "-", "0", "a number > -1 (0.3 = +30 % a year)",
            "demand growth, for months_to_ceiling"),
+    Column("vm_hourly_usd", "USD/h", "none (no provider cost)", "a number >= 0",
+           "price of one backend VM per hour, for the provider-side cost"),
 )
 
 #: The result columns of :func:`size_table`: name -> (unit, meaning).
@@ -512,6 +548,9 @@ SIZE_RESULT_COLUMNS = {
     "months_to_ceiling": ("months", "until the growing demand uses up the capacity left after "
                           "the tolerated VM failures (inf: never; null in JSON)"),
     "pe_monthly_cost_usd": ("USD", "consumer side: private endpoint hours per month"),
+    "provider_monthly_cost_usd": ("USD", "provider side (rows with vm_hourly_usd): backend VM "
+                                  "hours and PLS hours per month"),
+    "total_monthly_cost_usd": ("USD", "consumer and provider sides (rows with vm_hourly_usd)"),
     "warning": ("-", "capacity warnings (such as more connections per VM than a NIC holds)"),
 }
 
@@ -535,12 +574,20 @@ def validate_demands(rows, lim, defaults=None):
         One float64 array per demand column (NaN where the cell is bad; NaN
         ``max_connections_per_vm`` and ``overflow_probability`` mean none).
     """
-    given = {k: v for k, v in (defaults or {}).items() if v is not None}
+    # None means "not given", except for the cap, where it means "no cap" (as in size())
+    given = {k: v for k, v in (defaults or {}).items()
+             if v is not None or k == "max_connections_per_vm"}
     default = dict(new_connections_per_s=0.0, port_hold_s=float(lim.default_port_hold_s),
-                   headroom=0.2, vm_failures_tolerated=0.0, max_connections_per_vm=np.nan,
-                   consumer_endpoints=1.0, overflow_probability=np.nan, growth_per_year=0.0)
+                   headroom=0.2, vm_failures_tolerated=0.0,
+                   max_connections_per_vm=float(lim.vm_nic_concurrent_flows),
+                   consumer_endpoints=1.0, overflow_probability=np.nan, growth_per_year=0.0,
+                   vm_hourly_usd=np.nan)
     for name, value in given.items():
-        default[name] = float(value)
+        if name == "max_connections_per_vm":
+            cap = vm_cap(value, lim)
+            default[name] = np.inf if cap is None else float(cap)
+        else:
+            default[name] = float(value)
     concurrent = rows.number("concurrent_connections", np.nan, low=0)
     rows.fail(np.isnan(concurrent) & (rows.raw("concurrent_connections") == ""),
               "concurrent_connections", rows.raw("concurrent_connections"),
@@ -554,8 +601,10 @@ def validate_demands(rows, lim, defaults=None):
         vm_failures_tolerated=rows.number("vm_failures_tolerated",
                                           default["vm_failures_tolerated"], low=0,
                                           high=lim.backend_pool_size - 1, integer=True),
-        max_connections_per_vm=rows.number("max_connections_per_vm",
-                                           default["max_connections_per_vm"], low=1),
+        # inf (written "none") is no cap; NaN below means the same to the sizing core
+        max_connections_per_vm=_no_cap_as_nan(rows.number(
+            "max_connections_per_vm", default["max_connections_per_vm"], low=1,
+            words={"none": np.inf, "inf": np.inf, NIC_FLOWS: lim.vm_nic_concurrent_flows})),
         consumer_endpoints=rows.number("consumer_endpoints", default["consumer_endpoints"],
                                        low=1, high=lim.pls_per_load_balancer * lim.pe_per_pls,
                                        integer=True),
@@ -564,7 +613,12 @@ def validate_demands(rows, lim, defaults=None):
                                          low_inclusive=False, high_inclusive=False),
         growth_per_year=rows.number("growth_per_year", default["growth_per_year"], low=-1,
                                     low_inclusive=False),
+        vm_hourly_usd=rows.number("vm_hourly_usd", default["vm_hourly_usd"], low=0),
     )
+
+
+def _no_cap_as_nan(values):
+    return np.where(np.isinf(values), np.nan, values)
 
 
 #: Rows sized at once: bounds the (rows x configurations) work arrays whatever the table's size.
@@ -603,11 +657,11 @@ def size_rows(demand, ok, lim):
 
 def _size_chunk(demand, good, lim, out, infeasible):
     """Size the rows ``good`` into ``out`` (and ``infeasible``)."""
-    concurrent, rate, hold, headroom, failures, cap, endpoints, probability, growth = (
+    concurrent, rate, hold, headroom, failures, cap, endpoints, probability, growth, price = (
         demand[name][good] for name in (
             "concurrent_connections", "new_connections_per_s", "port_hold_s", "headroom",
             "vm_failures_tolerated", "max_connections_per_vm", "consumer_endpoints",
-            "overflow_probability", "growth_per_year"))
+            "overflow_probability", "growth_per_year", "vm_hourly_usd"))
     ports_per = lim.ports_per_nat_ip
     usable = lim.backend_pool_size - failures
     most_ports = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable * float(ports_per))
@@ -663,10 +717,17 @@ def _size_chunk(demand, good, lim, out, infeasible):
     out["months_to_ceiling"][good] = np.where(found, np.maximum(months, 0), np.nan)
     out["pe_monthly_cost_usd"][good] = (endpoints * lim.private_endpoint_hour_usd
                                         * lim.hours_per_month)
+    provider = _provider_cost(vms, pls[best], price, lim)
+    out["provider_monthly_cost_usd"][good] = np.where(found, provider, np.nan)
+    out["total_monthly_cost_usd"][good] = np.where(
+        found, provider + out["pe_monthly_cost_usd"][good], np.nan)
     nic = np.isnan(cap) & (figures["connections_per_vm"] > lim.vm_nic_concurrent_flows)
     out["warning"][good[found & nic]] = (
         f"more than the {lim.vm_nic_concurrent_flows:,} concurrent flows a VM NIC supports "
-        "on each VM; set max_connections_per_vm to size for it")
+        "on each VM (sized without a per-VM cap)")
+    single = found & (vms == 1)
+    out["warning"][good[single]] = [f"{w}; {SINGLE_VM_NOTE}" if w else SINGLE_VM_NOTE
+                                    for w in out["warning"][good[single]]]
     # Rows no deployment carries: the scalar function words the explanation (rare rows).
     for j in np.flatnonzero(~found):
         i = good[j]
@@ -740,7 +801,7 @@ def size_table(demands, *, defaults=None, limits=None, ports_per_nat_ip=None) ->
     >>> size_table(demands)[["service", "pls_count", "nat_ips", "backend_vms", "ceiling"]]
       service  pls_count  nat_ips  backend_vms  ceiling
     0       a          1        2            1   128000
-    1       b          8        8            1  4096000
+    1       b          1        8            8  4000000
     """
     if not isinstance(demands, pd.DataFrame):
         raise ValueError(f"demands must be a pandas DataFrame, got {type(demands).__name__}")
@@ -784,6 +845,10 @@ def size_table(demands, *, defaults=None, limits=None, ports_per_nat_ip=None) ->
     if "ports_per_nat_ip" not in lim.overridden:
         assumptions.append(f"ports_per_nat_ip={lim.ports_per_nat_ip:,} models the FAQ's \"64k\" "
                            "(exact value undocumented)")
+    if np.any(demand["max_connections_per_vm"] == lim.vm_nic_concurrent_flows):
+        assumptions.append(f"max_connections_per_vm={lim.vm_nic_concurrent_flows:,} where a row "
+                           "leaves it empty: the concurrent flows one VM NIC supports (one NIC "
+                           "per VM, one flow per connection)")
     result.attrs.update(assumptions=assumptions, overridden=dict(lim.overridden),
                         failed_rows=int((status != "ok").sum()))
     return result

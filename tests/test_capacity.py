@@ -145,7 +145,7 @@ def test_ceiling_table_grid_and_binding_limit():
 
 
 def test_ceiling_table_without_cap_and_with_effective():
-    table = plc.ceiling_table(8, 10, overflow_probability=1e-3)
+    table = plc.ceiling_table(8, 10, overflow_probability=1e-3, max_connections_per_vm=None)
     assert table.loc[0, "ceiling"] == 5_120_000
     assert pd.isna(table.loc[0, "vm_connection_limit"])
     assert 0 < table.loc[0, "effective_ceiling"] < 5_120_000

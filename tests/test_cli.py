@@ -30,7 +30,11 @@ def test_ceiling_ranges_and_lists(capsys):
     assert len(table) == 24
     assert sorted(table.nat_ips.unique()) == list(range(1, 9))
     row = table.query("nat_ips == 8 and backend_vms == 8").iloc[0]
-    assert row.ceiling == 8 * 8 * 64_000
+    # 8 x 8 x 64,000 = 4,096,000 ports, capped by 8 VMs x the NIC's 500,000 flows
+    assert row.nat_port_limit == 8 * 8 * 64_000 and row.ceiling == 8 * 500_000
+    code, out, _ = run(["ceiling", "--nat-ips", "8", "--vms", "8", "--max-connections-per-vm",
+                        "none", "--format", "csv"], capsys)
+    assert pd.read_csv(io.StringIO(out)).ceiling[0] == 8 * 8 * 64_000
 
 
 def test_ceiling_table_is_readable(capsys):
@@ -50,7 +54,8 @@ def test_ceiling_json_and_override_note(capsys):
 
 def test_ceiling_overflow_and_hypothetical(capsys):
     code, out, _ = run(["ceiling", "--nat-ips", "16", "--vms", "10", "--no-enforce-limits",
-                        "--overflow-probability", "1e-3", "--format", "csv"], capsys)
+                        "--overflow-probability", "1e-3", "--max-connections-per-vm", "none",
+                        "--format", "csv"], capsys)
     assert code == 0
     row = pd.read_csv(io.StringIO(out)).iloc[0]
     assert row.ceiling == 16 * 10 * 64_000 and row.effective_ceiling < row.ceiling
@@ -73,7 +78,10 @@ def test_size_csv_has_all_rows_and_warning_on_stderr(capsys):
     assert code == 0
     assert len(pd.read_csv(io.StringIO(out))) == 64
     assert err.startswith("note:") or "warning:" in err
-    assert "500,000 concurrent flows" in err
+    assert "max_connections_per_vm=500,000: the concurrent flows one VM NIC supports" in err
+    code, out, err = run(["size", "2000000", "--format", "csv", "--max-connections-per-vm",
+                          "none"], capsys)
+    assert "500,000 concurrent flows" in err  # uncapped: the warning says what a VM holds
 
 
 def test_size_input_file(capsys):

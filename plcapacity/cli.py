@@ -39,6 +39,7 @@ from .capacity import ceiling_table
 from .deployment import load_deployment
 from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
 from .montecarlo import simulate
+from .results import format_summary
 from .limits import override_notes
 from .sizing import size, size_table
 from .tables import read_table
@@ -526,30 +527,11 @@ def _report_warnings(caught, err):
             err.write(f"warning: {_printable(_as_flags(str(warning.message)))}\n")
 
 
-_SUMMARY_FORMATS = {
-    "availability": "{:.8f}", "availability_ci_low": "{:.8f}", "availability_ci_high": "{:.8f}",
-    "exact_availability": "{:.10f}", "served_availability": "{:.10f}",
-    "served_availability_ci_low": "{:.8f}", "served_availability_ci_high": "{:.8f}",
-    "exact_served_availability": "{:.10f}", "nines": "{:.2f}",
-    "p_month_below_slo": "{:.4%}",
-    "expected_credit_percent": "{:.4f} %",
-}
-
-
 def _format_summary(summary: pd.Series) -> str:
     """A two-column table of a summary Series with readable numbers."""
-    def show(name, value):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return "-"
-        if name in _SUMMARY_FORMATS and isinstance(value, (int, float, np.number)):
-            return _SUMMARY_FORMATS[name].format(value)
-        if isinstance(value, (float, np.floating)):
-            return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-        if isinstance(value, (int, np.integer)):
-            return f"{value:,}"
-        return str(value)
-    width = max(len(str(name)) for name in summary.index)
-    return "\n".join(f"{name:<{width}}  {show(name, value)}" for name, value in summary.items())
+    shown = format_summary(summary)
+    width = max(len(str(name)) for name in shown.index)
+    return "\n".join(f"{name:<{width}}  {text}" for name, text in shown.items())
 
 
 def _emit_summary(summary: pd.Series, fmt, out, err, extra=None):

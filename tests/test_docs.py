@@ -110,3 +110,23 @@ def test_azure_facts_page_lists_every_limit_price_and_tier():
 @pytest.mark.parametrize("doc", ["model.md", "azure-facts.md", "outage-evidence.md"])
 def test_docs_exist_and_are_tracked(doc):
     assert (ROOT / "docs" / doc).is_file()
+
+
+def test_readme_benchmark_figures_are_the_recorded_run():
+    """The README quotes the Monte Carlo benchmark from a recorded run, with its machine."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    cited = re.search(r"benchmarks/results/(bench_montecarlo-[\d-]+\.txt)", readme)
+    assert cited, "the README names the recorded benchmark output"
+    log = (ROOT / "benchmarks" / "results" / cited.group(1)).read_text(encoding="utf-8")
+    machine = re.search(r"machine: (.+?), (\d+) logical CPUs, \w+; load average ([\d.]+)", log)
+    ratio = re.search(r"simulate\s+[\d.]+\s+([\d.]+)x", log).group(1)
+    rate = re.search(r"trial-years per second: ([\d,]+)", log).group(1)
+    long = re.search(r"long run: ([\d,]+) trial-years in ([\d.]+) s .*?, ([\d.]+) s of CPU; "
+                     r"peak RSS of this process ([\d,]+) MiB", log)
+    assert long.group(1) == "100,000,000"
+    text = " ".join(readme.split())
+    for quoted in (f"{machine.group(2)} logical CPUs ({machine.group(1)})",
+                   f"load average of about {float(machine.group(3)):.1f}", f"{ratio}x",
+                   f"{rate} trial-years a second", f"took {long.group(2)} s of wall time and "
+                   f"{long.group(3)} s of CPU", f"peak RSS of {long.group(4)} MiB"):
+        assert quoted in text, quoted

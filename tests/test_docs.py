@@ -130,3 +130,23 @@ def test_readme_benchmark_figures_are_the_recorded_run():
                    f"{rate} trial-years a second", f"took {long.group(2)} s of wall time and "
                    f"{long.group(3)} s of CPU", f"peak RSS of {long.group(4)} MiB"):
         assert quoted in text, quoted
+
+
+def test_model_doc_figures_match_the_code():
+    """The few numbers docs/model.md states are the ones the code uses."""
+    from plcapacity import scenarios
+    from plcapacity.limits import get_limits
+    from plcapacity.outage_fit import outage_profile_fit
+    from plcapacity.results import _Z95
+    from scipy import stats
+
+    text = " ".join((ROOT / "docs" / "model.md").read_text(encoding="utf-8").split())
+    assert f"the model uses {get_limits().ports_per_nat_ip:,}" in text
+    assert (f"lognormal, median {scenarios._DEFAULT_MEDIAN_HOURS:g} h, "
+            f"p95 {scenarios._DEFAULT_P95_HOURS:g} h") in text
+    assert f"({scenarios._DEFAULT_ACTIVE_PASSIVE_DELAY_MIN:g} min)" in text
+    assert f"{2 * stats.norm.cdf(_Z95) - 1:.0%}".replace("%", " %") + " confidence" in text
+    fit = outage_profile_fit("azure-status-2018-2020")
+    begin, end = fit.period                      # [2018-01-01, 2020-01-01): 2018 and 2019
+    last = (end - __import__("pandas").Timedelta(days=1)).year
+    assert f"status history of {begin.year}-{last}" in text

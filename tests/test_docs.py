@@ -6,6 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,5 +149,5 @@ def test_model_doc_figures_match_the_code():
     assert f"{2 * stats.norm.cdf(_Z95) - 1:.0%}".replace("%", " %") + " confidence" in text
     fit = outage_profile_fit("azure-status-2018-2020")
     begin, end = fit.period                      # [2018-01-01, 2020-01-01): 2018 and 2019
-    last = (end - __import__("pandas").Timedelta(days=1)).year
+    last = (end - pd.Timedelta(days=1)).year
     assert f"status history of {begin.year}-{last}" in text

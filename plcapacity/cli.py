@@ -1,5 +1,5 @@
 """Command-line interface: ``plcapacity ceiling | size | simulate | exact | batch | report |
-estate``.
+fit-outages | estate | examples``.
 
 Usage::
 
@@ -13,6 +13,7 @@ Usage::
     plcapacity fit-outages incidents.csv [--format table|toml|json] [--period START END]
                            [--regions LIST]
     plcapacity estate --inventory pls.json lb.json pe.json --metrics nat-ports.json -o estate.html
+    plcapacity examples [DIR] [--force]
     plcapacity --version
 
 The CLI is thin: it parses, calls the public functions of :mod:`plcapacity` and prints. Bad
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import warnings
 
@@ -37,6 +39,7 @@ from .capacity import ceiling_table
 from .deployment import load_deployment
 from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
 from .montecarlo import simulate
+from .results import format_summary
 from .limits import override_notes
 from .sizing import size, size_table
 from .tables import read_table
@@ -65,30 +68,61 @@ def _debug(argv, err):
 
 
 class UsageError(Exception):
-    """Bad command-line input (exit code 2)."""
+    """Bad command-line input (exit code 2).
+
+    ``main`` prints it as ``plcapacity: error: MESSAGE``; a message that names the command
+    (``"plcapacity batch: ..."``) keeps the subcommand and loses the program name, so that the
+    line starts with ``plcapacity: error:`` once.
+    """
+
+    def __init__(self, message=""):
+        message = str(message)
+        if message.startswith(f"{_PROG} "):
+            message = message[len(_PROG) + 1:]
+        super().__init__(message)
+
+
+#: The program name, which ``main`` prints once at the start of every error line.
+_PROG = "plcapacity"
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error in one line instead of usage + message."""
 
     def error(self, message):
-        raise UsageError(f"{self.prog}: {message} (see --help)")
+        # self.prog is "plcapacity" or "plcapacity size": main adds "plcapacity: error:".
+        command = self.prog[len(_PROG):].strip() if self.prog.startswith(_PROG) else self.prog
+        where = f"{command}: " if command else ""
+        raise UsageError(f"{where}{message} (see {self.prog} --help)")
+
+
+#: Thousands separated by commas: ``10,000,000`` (groups of three digits after the first).
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?")
 
 
 def _number(text: str):
-    """A number as users type it: ``2000000``, ``2_000_000``, ``2e6`` (whole values as int)."""
+    """A number as users type it: ``2000000``, ``2_000_000``, ``2,000,000``, ``2e6`` (whole
+    values as int). Commas are accepted only as thousands separators, so ``2,5`` is refused
+    rather than read as 25 or 2.5."""
+    plain = text.strip()
+    if _THOUSANDS.fullmatch(plain):
+        plain = plain.replace(",", "")
     try:
-        value = float(text.replace("_", ""))
+        value = float(plain.replace("_", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        hint = " (commas only as thousands separators, as in 10,000,000)" if "," in text else ""
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number{hint}") from None
     if not np.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return int(value) if value.is_integer() and abs(value) < 2 ** 53 else value
 
 
 def _whole(text: str) -> int:
+    plain = text.strip()
+    if _THOUSANDS.fullmatch(plain):
+        plain = plain.replace(",", "")
     try:  # exact for any size, such as a 128-bit seed printed by an earlier run
-        return int(text.replace("_", ""))
+        return int(plain.replace("_", ""))
     except ValueError:
         pass
     value = _number(text)
@@ -334,6 +368,17 @@ def _build_parser() -> argparse.ArgumentParser:
                              "flows)")
     estate.add_argument("--title", default="Private Link estate review")
     _add_format(estate)
+
+    examples = commands.add_parser(
+        "examples", help="copy the bundled example files into a folder",
+        description="Copy the example scenario tables, deployment files and estate exports "
+                    "that ship with plcapacity into DIR, to try the other commands on them "
+                    "(for instance plcapacity batch DIR/services.csv).")
+    examples.add_argument("directory", nargs="?", default="plcapacity-examples", metavar="DIR",
+                          help="where to copy them (default: ./plcapacity-examples, created "
+                               "if missing)")
+    examples.add_argument("--force", action="store_true",
+                          help="overwrite files that already exist in DIR")
     return parser
 
 
@@ -466,36 +511,42 @@ def _run_size(args, out, err):
     return EXIT_OK
 
 
+def _cli_flags() -> dict:
+    """Python argument name -> the command line's flag, for every option of every command
+    (``max_connections_per_vm`` -> ``--max-connections-per-vm``)."""
+    flags = {}
+    parser = _build_parser()
+    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for sub in [parser, *(p for a in commands for p in a.choices.values())]:
+        for action in sub._actions:
+            long = [s for s in action.option_strings if s.startswith("--")]
+            if long and action.dest not in ("help", "version", "debug"):
+                flags.setdefault(action.dest, long[0])
+    return flags
+
+
+def _as_flags(message: str) -> str:
+    """A library message's ``name=value`` hints in the command line's spelling
+    (``pass max_connections_per_vm=500000`` -> ``pass --max-connections-per-vm 500000``)."""
+    flags = _cli_flags()
+
+    def swap(match):
+        flag = flags.get(match.group(1))
+        return f"{flag} {match.group(2)}" if flag else match.group(0)
+    return re.sub(r"\b([a-z][a-z0-9_]*)=([^\s;()]*[^\s;(),.])", swap, message)
+
+
 def _report_warnings(caught, err):
     for warning in caught:
         if issubclass(warning.category, (CapacityWarning, ModelWarning)):
-            err.write(f"warning: {warning.message}\n")
-
-
-_SUMMARY_FORMATS = {
-    "availability": "{:.8f}", "availability_ci_low": "{:.8f}", "availability_ci_high": "{:.8f}",
-    "exact_availability": "{:.10f}", "served_availability": "{:.10f}",
-    "served_availability_ci_low": "{:.8f}", "served_availability_ci_high": "{:.8f}",
-    "exact_served_availability": "{:.10f}", "nines": "{:.2f}",
-    "p_month_below_slo": "{:.4%}",
-    "expected_credit_percent": "{:.4f} %",
-}
+            err.write(f"warning: {_printable(_as_flags(str(warning.message)))}\n")
 
 
 def _format_summary(summary: pd.Series) -> str:
     """A two-column table of a summary Series with readable numbers."""
-    def show(name, value):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return "-"
-        if name in _SUMMARY_FORMATS and isinstance(value, (int, float, np.number)):
-            return _SUMMARY_FORMATS[name].format(value)
-        if isinstance(value, (float, np.floating)):
-            return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-        if isinstance(value, (int, np.integer)):
-            return f"{value:,}"
-        return str(value)
-    width = max(len(str(name)) for name in summary.index)
-    return "\n".join(f"{name:<{width}}  {show(name, value)}" for name, value in summary.items())
+    shown = format_summary(summary)
+    width = max(len(str(name)) for name in shown.index)
+    return "\n".join(f"{name:<{width}}  {text}" for name, text in shown.items())
 
 
 def _emit_summary(summary: pd.Series, fmt, out, err, extra=None):
@@ -511,8 +562,15 @@ def _emit_summary(summary: pd.Series, fmt, out, err, extra=None):
     frame = summary.to_frame().T
     if fmt == "csv":
         frame.to_csv(out, index=False)
-    else:
-        out.write(frame.to_json(orient="records", indent=2)[1:-1].strip() + "\n")
+        if extra is not None:
+            err.write("note: the table of outage processes is shown with --format table or "
+                      "json\n")
+    else:  # the summary's fields and, with a table, its rows under "process_table"
+        record = json.loads(frame.to_json(orient="records", double_precision=15))[0]
+        if extra is not None:
+            record["process_table"] = json.loads(extra.to_json(orient="records",
+                                                               double_precision=15))
+        out.write(json.dumps(record, indent=2) + "\n")
     if note:
         err.write(f"note: {note}\n")
 
@@ -734,6 +792,34 @@ def _run_estate(args, out, err):
     return EXIT_OK
 
 
+def _run_examples(args, out, err):
+    import shutil
+    from pathlib import Path
+
+    from .limits import data_path
+    source = data_path("examples")
+    if not source.is_dir():
+        raise UsageError(f"examples: the bundled examples are missing ({source}); reinstall "
+                         "plcapacity")
+    files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
+    target = Path(args.directory)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"examples: {args.directory} exists and is not a folder")
+    existing = [name for name in files if (target / name).exists()]
+    if existing and not args.force:
+        raise UsageError(f"examples: {len(existing)} of the {len(files)} files already exist "
+                         f"in {args.directory} (such as {existing[0].as_posix()}): use --force "
+                         "to overwrite them, or choose another folder")
+    for name in files:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / name, target / name)
+        out.write(f"{'replaced' if name in existing else 'wrote'} "
+                  f"{(target / name).as_posix()}\n")
+    out.write(f"{len(files)} example files in {target.as_posix()}; try: plcapacity batch "
+              f"{(target / 'services.csv').as_posix()}\n")
+    return EXIT_OK
+
+
 def main(argv=None, *, out=None, err=None) -> int:
     """Run the command line; returns the exit code.
 
@@ -752,7 +838,8 @@ def main(argv=None, *, out=None, err=None) -> int:
             return EXIT_USAGE
         run = {"ceiling": _run_ceiling, "size": _run_size, "simulate": _run_simulate,
                "exact": _run_exact, "batch": _run_batch, "report": _run_report,
-               "fit-outages": _run_fit_outages, "estate": _run_estate}[args.command]
+               "fit-outages": _run_fit_outages, "estate": _run_estate,
+               "examples": _run_examples}[args.command]
         return run(args, out, err)
     except SystemExit as stop:  # --help and --version
         return stop.code or EXIT_OK

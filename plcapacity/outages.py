@@ -5,7 +5,7 @@ Each process (one per region, plus one per correlated group) is a Poisson proces
 duration. Overlapping outages of one process merge. A region is down while any outage of its
 own process or of a group containing it is in progress, so for one process
 ``P(down) = 1 - exp(-rate * E[duration])`` (the M/G/inf busy probability), and processes are
-independent of each other (ARCHITECTURE.md, "The availability model, defined").
+independent of each other (docs/model.md, "The availability model").
 
 Time inside the package is in minutes; a year is 365 days (525,600 minutes), as the SLA's
 calendar months are months of a 365-day year.

@@ -98,8 +98,8 @@ _REPR.maxstring, _REPR.maxother = 40, 40
 def _position(array, flat_position, index):
     if index is not None and array.ndim == 1:
         return f" at index {index[flat_position]!r}"
-    if array.ndim == 0:
-        return ""
+    if array.ndim == 0 or (array.ndim == 1 and array.size == 1 and index is None):
+        return ""  # a single value: its position says nothing
     if array.ndim == 1:
         return f" at position {flat_position}"
     return f" at position {tuple(int(i) for i in np.unravel_index(flat_position, array.shape))}"

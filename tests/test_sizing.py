@@ -86,7 +86,7 @@ def test_size_columns_are_consistent():
     assert best.ceiling_after_failures >= best.required_with_headroom
     assert best.utilization == pytest.approx(needed / best.ceiling)
     assert best.spare_connections == best.ceiling_after_failures - needed
-    # 30 PEs x 0.01 USD/h x 730 h (FACTS.md, pricing)
+    # 30 PEs x 0.01 USD/h x 730 h (docs/azure-facts.md, "Prices")
     assert best.pe_monthly_cost_usd == pytest.approx(30 * 0.01 * 730)
     assert table.attrs["demand"]["consumer_endpoints"] == 30
 

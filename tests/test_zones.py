@@ -517,3 +517,160 @@ def test_zones_in_a_block_split_by_conditioning():
         assert exact[metric] == pytest.approx(expected[metric], rel=1e-9)
         assert exact[f"{metric}_rate"] == pytest.approx(
             _enumerated_episode_frequency(structure, metric), rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- sizing
+
+
+def brute_force_zone_size(concurrent, headroom="0.2", zones=3, lost=1, failures=0, cap=None,
+                          ports=PORTS, pool=5000):
+    """Naive search in rational arithmetic: for each (pls, nat), try VM counts from the zone
+    count up; spread them (remainder to the first zones), drop the ``lost`` largest zones and
+    ``failures`` more VMs, and check the ceiling of what is left."""
+    from fractions import Fraction
+
+    grow = 1 + Fraction(headroom)
+    required = math.ceil(Fraction(str(concurrent)) * grow)
+    found = []
+    for pls in range(1, 9):
+        for nat in range(1, 9):
+            for vms in range(zones, pool + 1):
+                spread = [vms // zones + (i < vms % zones) for i in range(zones)]
+                left = sum(sorted(spread)[:zones - lost]) - failures
+                if left < 1:
+                    continue
+                if pls * nat * left * ports >= required and (
+                        cap is None or left * cap >= required):
+                    found.append((vms, pls, nat, left))
+                    break
+    return sorted(found)
+
+
+ZONE_SIZING = {
+    "nine-vms-one-zone": dict(concurrent=480_000, zones=3, lost=1),
+    "one-zone-and-two-vms": dict(concurrent=3_000_000, zones=3, lost=1, failures=2),
+    "two-of-three-zones": dict(concurrent=2_000_000, zones=3, lost=2),
+    "two-zones": dict(concurrent=7_777_777, zones=2, lost=1, headroom="0.3"),
+    "zones-no-loss": dict(concurrent=5_000_000, zones=3, lost=0),
+    "vm-cap": dict(concurrent=2_400_000, zones=3, lost=1, cap=150_000),
+    "tiny": dict(concurrent=1, zones=3, lost=1),
+    "one-zone": dict(concurrent=900_000, zones=1, lost=0, failures=1),
+}
+
+
+@pytest.mark.parametrize("case", ZONE_SIZING.values(), ids=ZONE_SIZING.keys())
+def test_size_with_zones_matches_brute_force(case):
+    from plcapacity.sizing import size
+
+    expected = brute_force_zone_size(**case)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = size(case["concurrent"], headroom=float(case.get("headroom", "0.2")),
+                     vm_failures_tolerated=case.get("failures", 0),
+                     max_connections_per_vm=case.get("cap"), zones=case["zones"],
+                     zone_failures_tolerated=case["lost"])
+    got = sorted(zip(table.backend_vms, table.pls_count, table.nat_ips,
+                     table.vms_after_failures))
+    assert got == expected
+    best = table.iloc[0]
+    assert best.largest_zone_vms == -(-best.backend_vms // case["zones"])
+    assert best.ceiling_after_failures == ceiling(best.nat_ips, best.vms_after_failures,
+                                                  best.pls_count, case.get("cap"))
+    # the deployment it recommends, built as a zoned destination, carries the demand with
+    # headroom with its largest zone down (when no VM failure is asked for too)
+    if case["zones"] > 1 and not case.get("failures"):
+        d = Destination("pls", "eastus", nat_ips=int(best.nat_ips),
+                        backend_vms=int(best.backend_vms), pls_count=int(best.pls_count),
+                        max_connections_per_vm=case.get("cap"),
+                        zones=list(range(1, case["zones"] + 1)))
+        worst = min(d.zone_capacities()[m] for m in range(1 << case["zones"])
+                    if bin(m).count("1") == case["lost"])
+        assert worst >= case["concurrent"] * (1 + float(case.get("headroom", "0.2"))) - 1e-6
+
+
+def test_size_zone_examples_by_hand():
+    from plcapacity.sizing import _zone_survivors, _zone_vms
+
+    # 7 over 3 zones: 3, 2, 2; losing the largest leaves 4, the two largest leave 2
+    assert _zone_survivors(7, 3, 1) == 4 and _zone_survivors(7, 3, 2) == 2
+    # to keep 9 after losing one of three zones: 14 (5, 5, 4); 9 after two: 27
+    assert _zone_vms(9, 3, 1) == 14 and _zone_vms(9, 3, 2) == 27
+    assert _zone_vms(1, 3, 1) == 3       # at least one VM per zone
+    assert _zone_vms(10, 1, 0) == 10     # one zone: no change
+    survive = np.arange(1, 200)
+    for z, k in [(1, 0), (2, 1), (3, 0), (3, 1), (3, 2)]:
+        n = _zone_vms(survive, z, k)
+        assert np.all(_zone_survivors(n, z, k) >= survive)
+        assert np.all((n == z) | (_zone_survivors(n - 1, z, k) < survive))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(zones=4), r"zones=4 is not allowed: a whole number from 1 to 3"),
+    (dict(zones=0), r"zones=0 is not allowed"),
+    (dict(zones=2.5), r"zones=2.5 is not allowed"),
+    (dict(zones=3, zone_failures_tolerated=3), r"zone_failures_tolerated=3 is not allowed: "
+     r"a whole number from 0 to 2 \(fewer than zones=3"),
+    (dict(zone_failures_tolerated=1), r"zone_failures_tolerated=1 is not allowed: 0 without "
+     r"zones"),
+])
+def test_size_zone_errors(kwargs, match):
+    from plcapacity.sizing import size
+
+    with pytest.raises(ValueError, match=match):
+        size(1e6, **kwargs)
+
+
+def test_size_infeasible_with_zones_names_the_zones():
+    from plcapacity.exceptions import InfeasibleDemandError
+    from plcapacity.sizing import size
+
+    with pytest.raises(InfeasibleDemandError, match="after 0 failures and 2 of 3 zones"):
+        size(1e11, zones=3, zone_failures_tolerated=2)
+
+
+def test_size_table_zone_columns_match_size():
+    import pandas as pd
+
+    from plcapacity.sizing import DEMAND_COLUMNS, size, size_table
+
+    assert {"zones", "zone_failures_tolerated"} <= {c.name for c in DEMAND_COLUMNS}
+    rng = np.random.default_rng(12)
+    n = 40
+    frame = pd.DataFrame({
+        "concurrent_connections": rng.integers(1, 20_000_000, n),
+        "vm_failures_tolerated": rng.integers(0, 3, n),
+        "zones": rng.integers(1, 4, n),
+    })
+    frame["zone_failures_tolerated"] = [int(rng.integers(0, z)) for z in frame["zones"]]
+    frame.loc[::7, ["zones", "zone_failures_tolerated"]] = None   # some rows without zones
+    frame.loc[::7, "zone_failures_tolerated"] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = size_table(frame)
+        for i, row in frame.iterrows():
+            zones = None if pd.isna(row["zones"]) else int(row["zones"])
+            best = size(row["concurrent_connections"],
+                        vm_failures_tolerated=int(row["vm_failures_tolerated"]), zones=zones,
+                        zone_failures_tolerated=int(row["zone_failures_tolerated"])).iloc[0]
+            got = table.iloc[i]
+            assert got["status"] == "ok", got["error"]
+            for column in ("pls_count", "nat_ips", "backend_vms", "ceiling_after_failures"):
+                assert got[column] == best[column], (i, column)
+
+
+def test_size_table_zone_cell_errors():
+    import pandas as pd
+
+    from plcapacity.sizing import size_table
+
+    frame = pd.DataFrame({"concurrent_connections": [1e6] * 5,
+                          "zones": [4, None, 2, "two", 3],
+                          "zone_failures_tolerated": [0, 1, 2, 1, 1]})
+    table = size_table(frame)
+    assert list(table["status"]) == ["error", "error", "error", "error", "ok"]
+    assert "column zones=4 is not allowed: a whole number from 1 to 3" in table["error"][0]
+    assert ("column zone_failures_tolerated=1 is not allowed: a whole number below zones (0 "
+            "without zones)") in table["error"][1]
+    assert "column zone_failures_tolerated=2 is not allowed" in table["error"][2]
+    assert "column zones='two' is not allowed" in table["error"][3]
+    assert "zone_failures_tolerated" not in table["error"][3]

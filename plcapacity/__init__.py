@@ -20,7 +20,7 @@ from .limits import get_limits
 from .metrics import read_metrics
 from .montecarlo import SimulationResult, simulate
 from .outage_fit import OutageFit, fit_outages, outage_profile, outage_profile_fit, outage_profiles
-from .outages import OutageGroup, OutageModel
+from .outages import OutageGroup, OutageModel, ZoneOutages
 from .imbalance import effective_ceiling, overflow_probability
 from .scenarios import columns_table, read_scenarios
 from .sizing import size, size_table
@@ -43,6 +43,7 @@ __all__ = [
     "ModelWarning",
     "OutageGroup",
     "OutageModel",
+    "ZoneOutages",
     "OutageFit",
     "fit_outages",
     "outage_profile",

@@ -1,7 +1,9 @@
 """Steady-state availability of a multi-region deployment, exactly.
 
-The state of the outage processes involved (each region's own and each correlated group's) is
-a bit mask: bit ``k`` set while process ``k`` has an outage in progress. Processes are
+The state of the outage processes involved (each region's own, each correlated group's and,
+with zone outages, each availability zone's) is a bit mask: bit ``k`` set while process ``k``
+has an outage in progress. A zone process never makes an endpoint unusable (endpoints are
+zone-agnostic); it lowers the capacity of the destinations with VMs in that zone. Processes are
 independent, process ``k`` being down with probability ``q_k = 1 - exp(-rate_k E[D_k])``, so
 the steady-state unavailability is a finite sum over the ``2**K`` states of
 ``P(state) * [service down in state]``.
@@ -461,7 +463,9 @@ class _Plan:
         self.demand = float(demand) if self.capacity else None
         # blocks: variables linked through a destination; a block too large is split by
         # conditioning on some of its regions (``cut``), which then join the groups
-        edges = [{home[d], *reach[d], *zone_vars[d]} for d in range(len(used))]
+        # (zones only matter through capacity: without a demand they stay out of the blocks)
+        edges = [{home[d], *reach[d], *(zone_vars[d] if self.capacity else ())}
+                 for d in range(len(used))]
         self.cut = self._cut(edges, processes)
         cut_set = set(self.cut)
         components = _components(set(range(len(self.members))) - cut_set, edges)

@@ -49,8 +49,8 @@ from dataclasses import KW_ONLY, dataclass, field
 import numpy as np
 
 from .capacity import connection_ceiling
-from .outages import OutageGroup, OutageModel, ZoneOutages
 from .limits import get_limits
+from .outages import OutageGroup, OutageModel, ZoneOutages
 from .regions import check_region, region_catalog, regions_in_geography
 from .sla import SLA
 from .tables import check_readable_file

@@ -17,20 +17,35 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mc_cases import check_against_exact
 
 from plcapacity.availability import (
-    _enumerated_episode_frequency, _enumerated_unavailability, _exact, compile_structure,
-    down_episode_frequency, exact_summary, exact_unavailability, process_table,
+    _enumerated_episode_frequency,
+    _enumerated_unavailability,
+    _exact,
+    compile_structure,
+    down_episode_frequency,
+    exact_summary,
+    exact_unavailability,
+    process_table,
 )
-from plcapacity.deployment import Deployment, Destination, Endpoint, Failover, load_deployment
+from plcapacity.deployment import (
+    Deployment,
+    Destination,
+    Endpoint,
+    Failover,
+    load_deployment,
+)
 from plcapacity.exceptions import ModelWarning
 from plcapacity.montecarlo import simulate
 from plcapacity.outages import (
-    FixedDuration, OutageGroup, OutageModel, ZoneOutages, duration_law,
+    FixedDuration,
+    OutageGroup,
+    OutageModel,
+    ZoneOutages,
+    duration_law,
 )
 from plcapacity.regions import region_catalog
-
-from mc_cases import check_against_exact
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "examples"
 PORTS = 64_000          # ports per NAT IP per backend VM (Private Link FAQ: "64k")
@@ -347,7 +362,7 @@ def test_hand_computed_three_zones_losing_any_zone_is_too_little():
 
 
 def test_without_zone_outages_zones_only_shape_capacity():
-    deployment, model = three_zones()
+    deployment, _ = three_zones()
     plain = OutageModel(1.0, {"law": "fixed", "hours": 4})
     assert [p.kind for p in compile_structure(deployment, plain).processes] == ["region"]
     assert exact_unavailability(deployment, plain, metric="served") == pytest.approx(
@@ -584,7 +599,7 @@ def test_size_with_zones_matches_brute_force(case):
                         max_connections_per_vm=case.get("cap"),
                         zones=list(range(1, case["zones"] + 1)))
         worst = min(d.zone_capacities()[m] for m in range(1 << case["zones"])
-                    if bin(m).count("1") == case["lost"])
+                    if m.bit_count() == case["lost"])
         assert worst >= case["concurrent"] * (1 + float(case.get("headroom", "0.2"))) - 1e-6
 
 
@@ -608,10 +623,11 @@ def test_size_zone_examples_by_hand():
     (dict(zones=4), r"zones=4 is not allowed: a whole number from 1 to 3"),
     (dict(zones=0), r"zones=0 is not allowed"),
     (dict(zones=2.5), r"zones=2.5 is not allowed"),
-    (dict(zones=3, zone_failures_tolerated=3), r"zone_failures_tolerated=3 is not allowed: "
-     r"a whole number from 0 to 2 \(fewer than zones=3"),
-    (dict(zone_failures_tolerated=1), r"zone_failures_tolerated=1 is not allowed: 0 without "
-     r"zones"),
+    (dict(zones=3, zone_failures_tolerated=3), (r"zone_failures_tolerated=3 is not allowed: "
+                                                r"a whole number from 0 to 2 \(fewer than "
+                                                r"zones=3")),
+    (dict(zone_failures_tolerated=1), (r"zone_failures_tolerated=1 is not allowed: 0 without "
+                                       r"zones")),
 ])
 def test_size_zone_errors(kwargs, match):
     from plcapacity.sizing import size

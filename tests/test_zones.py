@@ -690,3 +690,43 @@ def test_size_table_zone_cell_errors():
     assert "column zone_failures_tolerated=2 is not allowed" in table["error"][2]
     assert "column zones='two' is not allowed" in table["error"][3]
     assert "zone_failures_tolerated" not in table["error"][3]
+
+
+def test_batch_rows_with_zones_get_rank_1_of_size():
+    """The batch (scenario table, availability columns included) sizes zoned rows as size()
+    does, infeasible rows explained with the zones, and its availability is unchanged."""
+    import pandas as pd
+
+    from plcapacity.batch import run_batch
+    from plcapacity.exceptions import InfeasibleDemandError
+    from plcapacity.sizing import size
+
+    table = pd.DataFrame({
+        "service": ["a", "b", "c", "d"],
+        "concurrent_connections": [480_000, 3_000_000, 1e10, 1_000_000],
+        "new_connections_per_s": [0, 500, 0, 100],
+        "vm_failures_tolerated": [0, 1, 0, 2],
+        "zones": [3, 2, 3, None],
+        "zone_failures_tolerated": [1, 1, 2, 0],
+        "pe_regions": ["eastus; westus2"] * 4,
+    })
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_batch(table, seed=1, trials=2_000)
+    for row, got in zip(table.itertuples(), result.itertuples()):
+        zones = None if pd.isna(row.zones) else int(row.zones)
+        kwargs = dict(new_connections_per_s=row.new_connections_per_s,
+                      vm_failures_tolerated=row.vm_failures_tolerated, zones=zones,
+                      zone_failures_tolerated=row.zone_failures_tolerated)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                best = size(row.concurrent_connections, **kwargs).iloc[0]
+            except InfeasibleDemandError as error:
+                assert got.status == "infeasible" and str(error) in got.error
+                assert "zones" in got.error
+                continue
+        assert got.status == "ok", got.error
+        assert (got.pls_count, got.nat_ips, got.backend_vms, got.ceiling_after_failures) == (
+            best.pls_count, best.nat_ips, best.backend_vms, best.ceiling_after_failures)
+    assert list(result["status"]) == ["ok", "ok", "infeasible", "ok"]

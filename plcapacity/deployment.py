@@ -532,6 +532,9 @@ def _parse_destination(spec, i):
     where = f"[[destinations]] {name!r}"
     region = _text(_require(spec, "region", where), f"{where} region")
     model = {k: spec[k] for k in model_keys if k in spec}
+    if model and "capacity_connections" in spec and not set(model) <= {"zones",
+                                                                         "vms_per_zone"}:
+        raise ValueError(f"{where}: give capacity_connections or nat_ips/backend_vms, not both")
     try:
         return Destination(name, region, spec.get("capacity_connections"), **model)
     except ValueError as error:

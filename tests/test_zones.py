@@ -730,3 +730,11 @@ def test_batch_rows_with_zones_get_rank_1_of_size():
         assert (got.pls_count, got.nat_ips, got.backend_vms, got.ceiling_after_failures) == (
             best.pls_count, best.nat_ips, best.backend_vms, best.ceiling_after_failures)
     assert list(result["status"]) == ["ok", "ok", "infeasible", "ok"]
+
+
+def test_toml_capacity_with_any_model_key_is_refused(tmp_path):
+    path = write(tmp_path, HEAD + '[[destinations]]\nname = "pls-east"\nregion = "eastus"\n'
+                 'capacity_connections = 5e6\npls_count = 1\n' + ENDPOINT)
+    with pytest.raises(ValueError, match=r"\[\[destinations\]\] 'pls-east': give "
+                                         r"capacity_connections or nat_ips/backend_vms, not both"):
+        load_deployment(path)

@@ -21,6 +21,7 @@ calendar months are months of a 365-day year.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -368,8 +369,8 @@ def _overrides(regions, rate, law, where_prefix, *, region_ok=check_region):
     """Per-region ``(rate, law)`` from ``{region: {"rate_per_year": ..., "duration": ...}}``,
     each key defaulting to ``rate`` / ``law``."""
     overrides = {}
-    if not isinstance(regions, dict):
-        raise ValueError(f"{where_prefix}: expected a table of regions, got {regions!r}")
+    if not isinstance(regions, Mapping):
+        raise ValueError(f"{where_prefix}]: expected a table of regions, got {regions!r}")
     for region, spec in dict(regions).items():
         where = f"{where_prefix}.{region}]"
         region_ok(region, where=where)

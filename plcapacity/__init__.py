@@ -20,7 +20,7 @@ from .limits import get_limits
 from .metrics import read_metrics
 from .montecarlo import SimulationResult, simulate
 from .outage_fit import OutageFit, fit_outages, outage_profile, outage_profile_fit, outage_profiles
-from .outages import OutageGroup, OutageModel
+from .outages import OutageGroup, OutageModel, ZoneOutages
 from .results import format_summary
 from .imbalance import effective_ceiling, overflow_probability
 from .scenarios import columns_table, read_scenarios
@@ -44,6 +44,7 @@ __all__ = [
     "ModelWarning",
     "OutageGroup",
     "OutageModel",
+    "ZoneOutages",
     "OutageFit",
     "fit_outages",
     "outage_profile",

@@ -232,6 +232,11 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="backend VMs that may fail (default: 0)")
     sizing.add_argument("--consumer-endpoints", type=_whole, default=1, metavar="N",
                         help="private endpoints connecting to the service (default: 1)")
+    sizing.add_argument("--zones", type=_whole, metavar="N",
+                        help="availability zones the VMs are spread over (default: none)")
+    sizing.add_argument("--zone-failures-tolerated", type=_whole, default=0, metavar="N",
+                        help="zones that may be down, their VMs lost, with the VM failures "
+                             "(default: 0)")
     sizing.add_argument("--overflow-probability", type=_number, metavar="P",
                         help="size on the usable ceiling at this hash-overflow probability")
     sizing.add_argument("--vm-hourly-usd", type=_number, metavar="USD",
@@ -457,7 +462,7 @@ def _emit(frame: pd.DataFrame, fmt: str, notes: list[str], out, err):
 _SIZE_SUMMARY = ["rank", "pls_count", "nat_ips", "backend_vms", "ceiling",
                  "ceiling_after_failures", "utilization_after_failures", "spare_connections",
                  "binding_limit", "effective_ceiling", "pe_monthly_cost_usd",
-                 "total_monthly_cost_usd"]
+                 "total_monthly_cost_usd", "largest_zone_vms"]
 
 
 def _run_ceiling(args, out, err):
@@ -476,7 +481,8 @@ def _size_options(args) -> dict:
                 max_connections_per_vm=args.max_connections_per_vm,
                 consumer_endpoints=args.consumer_endpoints,
                 overflow_probability=args.overflow_probability,
-                ports_per_nat_ip=args.ports_per_nat_ip, vm_hourly_usd=args.vm_hourly_usd)
+                ports_per_nat_ip=args.ports_per_nat_ip, vm_hourly_usd=args.vm_hourly_usd,
+                zones=args.zones, zone_failures_tolerated=args.zone_failures_tolerated)
 
 
 def _run_size(args, out, err):

@@ -159,6 +159,28 @@ def _requirements(concurrent, rate, hold, headroom):
     return (needed, *results)
 
 
+def _zone_vms(survive, zones, lost):
+    """Fewest VMs, spread evenly over ``zones`` zones (remainder to the first), that keep at
+    least ``survive`` after losing the ``lost`` largest zones; at least one VM per zone.
+
+    Vectorized over arrays of equal shape. With ``b, r = divmod(survive, zones - lost)``:
+    ``zones * b`` VMs when ``r == 0``, else ``zones * b + lost + r`` (the ``lost`` zones that
+    get the remainder first must be covered too). ``zones = 1, lost = 0`` gives ``survive``.
+    """
+    survive, zones, lost = (np.asarray(a, dtype=np.int64) for a in (survive, zones, lost))
+    b, r = np.divmod(survive, zones - lost)
+    return np.maximum(zones * b + np.where(r > 0, lost + r, 0), zones)
+
+
+def _zone_survivors(vms, zones, lost):
+    """VMs left after losing the ``lost`` largest of ``zones`` evenly spread zones: the
+    largest zones hold ``ceil(vms / zones)``, so ``vms - lost * (vms // zones) -
+    min(lost, vms % zones)``."""
+    vms, zones, lost = (np.asarray(a, dtype=np.int64) for a in (vms, zones, lost))
+    b, r = np.divmod(vms, zones)
+    return vms - lost * b - np.minimum(lost, r)
+
+
 def _configurations(lim):
     """Every (pls_count, nat_ips) within the limits: two int64 arrays, PLS-major order."""
     pls, nat = np.meshgrid(
@@ -174,7 +196,7 @@ def _ceil_div(numerator, denominator):
 
 
 def _vm_counts(required_ports, required_connections, failures, cap, endpoints, probability,
-               lim, ports_per):
+               lim, ports_per, zones=None, zone_failures=None):
     """Fewest VMs for every (row, configuration), vectorized over both.
 
     Parameters
@@ -183,6 +205,8 @@ def _vm_counts(required_ports, required_connections, failures, cap, endpoints, p
         Exact whole requirements with headroom (int64, or object arrays of Python ints when
         they may not fit int64). [ports], [connections]
     failures, endpoints : ndarray of int, shape (n,)
+    zones, zone_failures : ndarray of int, shape (n,), optional
+        Zones the VMs are spread over and zones that may be lost (default 1 and 0).
     cap : ndarray of float, shape (n,)
         Connections per VM; NaN for no cap.
     probability : ndarray of float, shape (n,)
@@ -195,11 +219,15 @@ def _vm_counts(required_ports, required_connections, failures, cap, endpoints, p
     -------
     dict of ndarray, shape (n, C)
         ``pls``, ``nat`` (broadcast), ``healthy`` (VMs that must survive), ``vms``,
+        ``left`` (VMs left after the zones and VMs tolerated: at least ``healthy``),
         ``feasible`` and ``binding``.
     """
     pls, nat = _configurations(lim)
     pool = lim.backend_pool_size
-    usable = (pool - failures)[:, None]
+    zones = np.ones(failures.shape, dtype=np.int64) if zones is None else zones
+    zone_failures = np.zeros(failures.shape, dtype=np.int64) if zone_failures is None \
+        else zone_failures
+    usable = (_zone_survivors(pool, zones, zone_failures) - failures)[:, None]
     required_ports = required_ports[:, None]
     required_connections = required_connections[:, None]
     if required_ports.dtype == object or not float(ports_per).is_integer():
@@ -236,21 +264,26 @@ def _vm_counts(required_ports, required_connections, failures, cap, endpoints, p
             probability[rows])
         binding = np.where(v_hash > healthy, "hash_overflow", binding)
         healthy = np.maximum(healthy, v_hash)
-    vms = healthy + failures[:, None]
+    # the VMs that must survive, plus the VM failures, must be left after the zone failures
+    z, k = zones[:, None], zone_failures[:, None]
+    vms = _zone_vms(np.minimum(healthy, usable + 1) + failures[:, None], z, k)
+    left = _zone_survivors(vms, z, k) - failures[:, None]
     feasible = (vms <= pool) & ((pls * lim.pe_per_pls)[None, :] >= endpoints[:, None])
     shape = healthy.shape
     return dict(pls=np.broadcast_to(pls, shape), nat=np.broadcast_to(nat, shape),
-                healthy=healthy, vms=vms, feasible=feasible, binding=binding)
+                healthy=healthy, vms=vms, left=left, feasible=feasible, binding=binding)
 
 
 def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None, headroom=0.2,
          vm_failures_tolerated=0, max_connections_per_vm=NIC_FLOWS, consumer_endpoints=1,
-         overflow_probability=None, ports_per_nat_ip=None, vm_hourly_usd=None, limits=None):
-    """Smallest deployments that carry a demand with headroom, even after VM failures.
+         overflow_probability=None, ports_per_nat_ip=None, vm_hourly_usd=None, limits=None,
+         zones=None, zone_failures_tolerated=0):
+    """Smallest deployments that carry a demand with headroom, even after VM and zone failures.
 
     For every (pls_count, nat_ips) within Azure's limits that accepts ``consumer_endpoints``
     private endpoints, finds the fewest backend VMs such that, after losing
-    ``vm_failures_tolerated`` of them, the remaining VMs still carry the demand plus headroom.
+    ``vm_failures_tolerated`` of them (and, with ``zones``, the ``zone_failures_tolerated``
+    largest zones' VMs as well), the remaining VMs still carry the demand plus headroom.
 
     Parameters
     ----------
@@ -281,6 +314,12 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
         of each option is added, so options can be compared by cost.
     limits : Limits, optional
         Reference limits to use.
+    zones : int, optional
+        Availability zones the VMs are spread over, evenly (remainder to the first zones; at
+        least one VM per zone), from 1 to ``limits.zones_per_region``. Default: no zones.
+    zone_failures_tolerated : int, default 0
+        Zones that may be down (their VMs lost) while the demand with headroom is still
+        carried, fewer than ``zones``. [-]
 
     Returns
     -------
@@ -291,7 +330,8 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
             pls_count                    Private Link Services on the load balancer. [-]
             nat_ips                      NAT IP configurations per PLS. [-]
             backend_vms                  VMs to deploy, including the failures tolerated. [-]
-            vms_after_failures           VMs left after losing vm_failures_tolerated. [-]
+            vms_after_failures           VMs left after losing vm_failures_tolerated (and the
+                                         zone_failures_tolerated largest zones). [-]
             ceiling                      connection_ceiling with all VMs up. [connections]
             ceiling_after_failures       connection_ceiling with vms_after_failures. [connections]
             ports_needed                 ports the demand keeps in use (Little's law), rounded up. [ports]
@@ -315,6 +355,7 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
             provider_monthly_cost_usd    provider side (with vm_hourly_usd): backend_vms * vm_hourly_usd
                                          * hours per month, plus the PLS hourly price. [USD]
             total_monthly_cost_usd       consumer and provider sides (with vm_hourly_usd). [USD]
+            largest_zone_vms             with zones: VMs in the largest zone, ceil(backend_vms / zones). [-]
 
         ``.attrs`` holds ``overridden`` (overridden limits), ``assumptions`` (assumed values
         used) and ``demand`` (the inputs).
@@ -337,6 +378,24 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     ``overflow_probability``, the fewest VMs whose overflow probability at the required ports is
     at most that; ``backend_vms = max(v_ports, v_vm, v_overflow, 1) + vm_failures_tolerated``,
     feasible while ``backend_vms <= backend_pool_size``.
+
+    With ``zones = Z`` and ``zone_failures_tolerated = k``, the VMs are spread evenly and the
+    ``k`` largest zones (``ceil(backend_vms / Z)`` VMs each) may be lost *together with*
+    ``vm_failures_tolerated`` VMs elsewhere (a zone outage while some VMs are already down):
+    ``backend_vms`` is the fewest ``n >= Z`` whose survivors of the ``k`` largest zones, less
+    ``vm_failures_tolerated``, are at least ``m = max(v_ports, v_vm, v_overflow, 1)``. With
+    ``b, r = divmod(m + vm_failures_tolerated, Z - k)``: ``n = Z b`` when ``r = 0``, else
+    ``Z b + k + r``. ``vms_after_failures`` (at least ``m``) and the ``*_after_failures``
+    figures are those of the VMs left.
+
+    Examples
+    --------
+    Nine VMs' worth of demand, tolerating one of three zones: 14 VMs (5, 5, 4), of which 9
+    are left after losing a zone of 5.
+
+    >>> table = size(9 * 64_000 / 1.2, headroom=0.2, zones=3, zone_failures_tolerated=1)
+    >>> int(table[(table.pls_count == 1) & (table.nat_ips == 1)].backend_vms.iloc[0])
+    14
     """
     lim = _limits(limits, ports_per_nat_ip=ports_per_nat_ip)
     concurrent = check_number(concurrent_connections, "concurrent_connections", 0)
@@ -352,6 +411,7 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     cap = vm_cap(max_connections_per_vm, lim)
     price = None if vm_hourly_usd is None else check_number(
         vm_hourly_usd, "vm_hourly_usd", 0, allowed="a price per hour >= 0 (USD)")
+    zone_count, zone_failures = _check_zones(zones, zone_failures_tolerated, lim)
     probability = overflow_probability
     if probability is not None:
         probability = check_number(probability, "overflow_probability", 0, 1,
@@ -365,9 +425,16 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     needed_ports = math.ceil(needed)
     required_ports = math.ceil(needed * grow)
     required_connections = math.ceil(_decimal(concurrent) * grow)
-    usable_vms = lim.backend_pool_size - failures
+    usable_vms = int(_zone_survivors(lim.backend_pool_size, zone_count, zone_failures)
+                     ) - failures
+    if usable_vms < 1:
+        raise InfeasibleDemandError(
+            f"vm_failures_tolerated={failures:,} leaves no VM of backend_pool_size="
+            f"{lim.backend_pool_size:,} after losing {zone_failures} of {zone_count} zones",
+            limit="backend_pool_size", required=failures + 1, available=None)
     _check_feasible(lim, required_ports, required_connections, usable_vms, failures, cap,
-                    headroom, _decimal(ports_per))
+                    headroom, _decimal(ports_per),
+                    zone_failures and f" and {zone_failures} of {zone_count} zones")
 
     fits_int64 = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable_vms
                   * float(ports_per)) < 2.0 ** 62
@@ -376,9 +443,9 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
         np.array([required_connections], dtype=np.int64 if fits_int64 else object),
         np.array([failures]), np.array([np.nan if cap is None else cap], dtype=float),
         np.array([endpoints]), np.array([np.nan if probability is None else probability]),
-        lim, ports_per)
+        lim, ports_per, np.array([zone_count]), np.array([zone_failures]))
     pls, nat, vms, healthy, binding, feasible = (
-        counts[k][0] for k in ("pls", "nat", "vms", "healthy", "binding", "feasible"))
+        counts[k][0] for k in ("pls", "nat", "vms", "left", "binding", "feasible"))
     if not feasible.any():
         raise InfeasibleDemandError(
             f"demand needs {_amount(required_ports)} ports with {headroom:.0%} headroom; even "
@@ -417,6 +484,8 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
         table["provider_monthly_cost_usd"] = _provider_cost(vms, pls, price, lim)
         table["total_monthly_cost_usd"] = (table["provider_monthly_cost_usd"]
                                            + table["pe_monthly_cost_usd"])
+    if zones is not None:
+        table["largest_zone_vms"] = _ceil_div(vms, zone_count)
     assumptions = []
     if not hold_given and rate > 0:
         assumptions.append(
@@ -429,7 +498,7 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
         concurrent_connections=concurrent, new_connections_per_s=rate, port_hold_s=hold,
         headroom=headroom, vm_failures_tolerated=failures, consumer_endpoints=endpoints,
         max_connections_per_vm=cap, overflow_probability=probability,
-        vm_hourly_usd=price))
+        vm_hourly_usd=price, zones=zones, zone_failures_tolerated=zone_failures))
     if cap == lim.vm_nic_concurrent_flows and "vm_nic_concurrent_flows" not in lim.overridden:
         assumptions.append(f"max_connections_per_vm={cap:,}: the concurrent flows one VM NIC "
                            "supports (one NIC per VM, one flow per connection)")
@@ -455,6 +524,21 @@ def _provider_cost(vms, pls, price, lim):
         * lim.hours_per_month
 
 
+def _check_zones(zones, zone_failures_tolerated, lim):
+    """``(zone count, zones tolerated)``: ``(1, 0)`` without zones."""
+    most = int(lim.zones_per_region)
+    if zones is None:
+        lost = check_number(zone_failures_tolerated, "zone_failures_tolerated", 0, 0,
+                            integer=True, allowed="0 without zones (give zones=...)")
+        return 1, lost
+    count = check_number(zones, "zones", 1, most, integer=True,
+                         allowed=f"a whole number from 1 to {most} (limits.zones_per_region)")
+    lost = check_number(zone_failures_tolerated, "zone_failures_tolerated", 0, count - 1,
+                        integer=True, allowed=f"a whole number from 0 to {count - 1} (fewer "
+                        f"than zones={count}: some zone must be left)")
+    return count, lost
+
+
 def _check_endpoints(endpoints, lim):
     most = lim.pls_per_load_balancer * lim.pe_per_pls
     if endpoints > most:
@@ -466,11 +550,11 @@ def _check_endpoints(endpoints, lim):
 
 
 def _check_feasible(lim, required_ports, required_connections, usable_vms, failures, cap,
-                    headroom, ports_per):
+                    headroom, ports_per, zones_lost=""):
     """Raise with the limit that cannot be met and by how much, before any sizing."""
     pool = lim.backend_pool_size
     largest = (f"{lim.pls_per_load_balancer} PLS x {lim.nat_ips_per_pls} NAT IPs x "
-               f"{usable_vms:,} VMs left after {failures} failures")
+               f"{usable_vms:,} VMs left after {failures} failures{zones_lost or ''}")
     most_ports = lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable_vms * ports_per
     what = f"with {_amount(Fraction(headroom) * 100)} % headroom"
     if required_ports > most_ports:
@@ -484,7 +568,8 @@ def _check_feasible(lim, required_ports, required_connections, usable_vms, failu
         most = usable_vms * _decimal(cap)
         raise InfeasibleDemandError(
             f"demand needs {_amount(required_connections)} connections {what}, but "
-            f"{usable_vms:,} VMs (backend_pool_size={pool:,} less {failures} failures) x "
+            f"{usable_vms:,} VMs (backend_pool_size={pool:,} less {failures} failures"
+            f"{zones_lost or ''}) x "
             f"{_amount(cap)} per VM hold {_amount(most)} "
             f"({_amount(required_connections - most)} short)",
             limit="backend_pool_size", required=required_connections, available=most)
@@ -525,6 +610,11 @@ DEMAND_COLUMNS = (
            "demand growth, for months_to_ceiling"),
     Column("vm_hourly_usd", "USD/h", "none (no provider cost)", "a number >= 0",
            "price of one backend VM per hour, for the provider-side cost"),
+    Column("zones", "zones", "none (no zones)", "a whole number from 1 to 3",
+           "availability zones the backend VMs are spread over evenly"),
+    Column("zone_failures_tolerated", "zones", "0", "a whole number below zones",
+           "zones that may be down (their VMs lost), with the VM failures, while the demand "
+           "is still carried"),
 )
 
 #: The result columns of :func:`size_table`: name -> (unit, meaning).
@@ -535,7 +625,8 @@ SIZE_RESULT_COLUMNS = {
     "nat_ips": ("-", "recommended NAT IP configurations per PLS"),
     "backend_vms": ("VMs", "recommended backend VMs, including the failures tolerated"),
     "ceiling": ("connections", "connection ceiling with all VMs up"),
-    "ceiling_after_failures": ("connections", "ceiling after losing vm_failures_tolerated"),
+    "ceiling_after_failures": ("connections", "ceiling after losing vm_failures_tolerated "
+                               "(and the zone_failures_tolerated largest zones)"),
     "ports_needed": ("ports", "ports the demand keeps in use (Little's law)"),
     "port_capacity_after_failures": ("ports", "NAT ports after the failures tolerated"),
     "utilization": ("0-1", "demand / capacity of the tighter resource, all VMs up"),
@@ -572,7 +663,7 @@ def validate_demands(rows, lim, defaults=None):
     -------
     dict of ndarray
         One float64 array per demand column (NaN where the cell is bad; NaN
-        ``max_connections_per_vm`` and ``overflow_probability`` mean none).
+        ``max_connections_per_vm``, ``overflow_probability`` and ``zones`` mean none).
     """
     # None means "not given", except for the cap, where it means "no cap" (as in size())
     given = {k: v for k, v in (defaults or {}).items()
@@ -581,7 +672,7 @@ def validate_demands(rows, lim, defaults=None):
                    headroom=0.2, vm_failures_tolerated=0.0,
                    max_connections_per_vm=float(lim.vm_nic_concurrent_flows),
                    consumer_endpoints=1.0, overflow_probability=np.nan, growth_per_year=0.0,
-                   vm_hourly_usd=np.nan)
+                   vm_hourly_usd=np.nan, zones=np.nan, zone_failures_tolerated=0.0)
     for name, value in given.items():
         if name == "max_connections_per_vm":
             cap = vm_cap(value, lim)
@@ -592,6 +683,16 @@ def validate_demands(rows, lim, defaults=None):
     rows.fail(np.isnan(concurrent) & (rows.raw("concurrent_connections") == ""),
               "concurrent_connections", rows.raw("concurrent_connections"),
               "a number >= 0 (required)")
+    most_zones = int(lim.zones_per_region)
+    zones = rows.number("zones", default["zones"], low=1, high=most_zones, integer=True)
+    lost = rows.number("zone_failures_tolerated", default["zone_failures_tolerated"], low=0,
+                       high=most_zones - 1, integer=True)
+    # fewer zones lost than zones; none without zones (bad zones cells are already errors)
+    wrong = (lost >= np.where(np.isnan(zones), 1, zones)) & ~(
+        np.isnan(zones) & (rows.raw("zones") != ""))
+    rows.fail(wrong, "zone_failures_tolerated", rows.raw("zone_failures_tolerated"),
+              "a whole number below zones (0 without zones)")
+    lost = np.where(wrong, np.nan, lost)
     return dict(
         concurrent_connections=concurrent,
         new_connections_per_s=rows.number("new_connections_per_s",
@@ -614,6 +715,7 @@ def validate_demands(rows, lim, defaults=None):
         growth_per_year=rows.number("growth_per_year", default["growth_per_year"], low=-1,
                                     low_inclusive=False),
         vm_hourly_usd=rows.number("vm_hourly_usd", default["vm_hourly_usd"], low=0),
+        zones=zones, zone_failures_tolerated=lost,
     )
 
 
@@ -662,8 +764,13 @@ def _size_chunk(demand, good, lim, out, infeasible):
             "concurrent_connections", "new_connections_per_s", "port_hold_s", "headroom",
             "vm_failures_tolerated", "max_connections_per_vm", "consumer_endpoints",
             "overflow_probability", "growth_per_year", "vm_hourly_usd"))
+    zoned = np.isfinite(demand["zones"][good]) if "zones" in demand else np.zeros(good.size,
+                                                                                   bool)
+    zones = np.where(zoned, demand["zones"][good] if zoned.any() else 1, 1).astype(np.int64)
+    lost = np.where(zoned, demand["zone_failures_tolerated"][good] if zoned.any() else 0,
+                    0).astype(np.int64)
     ports_per = lim.ports_per_nat_ip
-    usable = lim.backend_pool_size - failures
+    usable = (_zone_survivors(lim.backend_pool_size, zones, lost) - failures).astype(float)
     most_ports = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable * float(ports_per))
     most_connections = np.where(np.isnan(cap), np.inf, usable * cap)
     # Rows far beyond any deployment (or beyond a float: 1e308 x 1.2) are infeasible before
@@ -684,7 +791,7 @@ def _size_chunk(demand, good, lim, out, infeasible):
     req_conn = np.where(too_big, 0, req_conn).astype(np.int64)
     needed_ports = np.where(too_big, 0, needed_ports).astype(np.int64)
     counts = _vm_counts(req_ports, req_conn, failures.astype(np.int64), cap,
-                        endpoints.astype(np.int64), probability, lim, ports_per)
+                        endpoints.astype(np.int64), probability, lim, ports_per, zones, lost)
     feasible = counts["feasible"] & ~too_big[:, None]
     # best = fewest VMs, then fewest PLS, then fewest NAT IPs (the order of size())
     pls, nat = _configurations(lim)
@@ -693,7 +800,7 @@ def _size_chunk(demand, good, lim, out, infeasible):
     best = np.argmin(key, axis=1)
     found = feasible[np.arange(good.size), best]
     pick = lambda a: a[np.arange(good.size), best]  # noqa: E731
-    vms, healthy = pick(counts["vms"]), pick(counts["healthy"])
+    vms, healthy = pick(counts["vms"]), pick(counts["left"])
     figures = _deployment_figures(pls[best], nat[best], vms, healthy, needed, needed_ports,
                                   calm(concurrent), cap, ports_per, lim)
     for name in ("ceiling", "ceiling_after_failures", "port_capacity_after_failures",
@@ -739,7 +846,8 @@ def _size_chunk(demand, good, lim, out, infeasible):
                      max_connections_per_vm=None if np.isnan(cap[j]) else cap[j],
                      consumer_endpoints=int(endpoints[j]),
                      overflow_probability=None if np.isnan(probability[j]) else probability[j],
-                     limits=lim)
+                     limits=lim, zones=int(zones[j]) if zoned[j] else None,
+                     zone_failures_tolerated=int(lost[j]))
             infeasible[i] = "no deployment within the limits carries the demand"
         except InfeasibleDemandError as error:
             infeasible[i] = str(error)

@@ -143,6 +143,14 @@ def _positive_whole(text: str) -> int:
 _MAX_LIST_VALUES = 100_000
 
 
+def _fraction(text: str):
+    """A fraction as people write it: ``0.2`` or ``20%`` (a percentage, divided by 100)."""
+    text = text.strip()
+    if text.endswith("%"):
+        return _number(text[:-1]) / 100
+    return _number(text)
+
+
 def _cap(text: str):
     """A per-VM cap: a number, ``nic`` (the NIC's flows) or ``none`` (no cap, as None)."""
     word = text.strip().lower()
@@ -226,8 +234,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sizing.add_argument("--port-hold-s", type=_number, metavar="S",
                         help="seconds a port stays held after close (default: 65, an "
                              "assumption from NAT Gateway)")
-    sizing.add_argument("--headroom", type=_number, default=0.2, metavar="FRACTION",
-                        help="spare fraction on top of the demand (default: 0.2)")
+    sizing.add_argument("--headroom", type=_fraction, default=0.2, metavar="FRACTION",
+                        help="spare capacity on top of the demand: 0.2 or 20%% (default: 0.2)")
     sizing.add_argument("--vm-failures-tolerated", type=_whole, default=0, metavar="N",
                         help="backend VMs that may fail (default: 0)")
     sizing.add_argument("--consumer-endpoints", type=_whole, default=1, metavar="N",
@@ -432,7 +440,8 @@ def _format_table(frame: pd.DataFrame) -> str:
             text = values.map(_count, na_action="ignore")
         else:
             text = values
-        shown[column] = text.astype(object).where(values.notna(), "-")
+        shown[column] = text.astype(object).where(values.notna(), "-").map(
+            lambda v: _printable(v) if isinstance(v, str) else v)
     return shown.to_string(index=False)
 
 
@@ -603,32 +612,8 @@ def _run_exact(args, out, err):
     return EXIT_OK
 
 
-def _batch_overview(results: pd.DataFrame) -> pd.DataFrame:
-    """Problems first: failed rows, then the highest risk of a month below the SLO, then
-    the fullest deployments."""
-    order = results.assign(
-        _failed=(results["status"] != "ok").astype(int),
-        _risk=results["p_month_below_slo"].fillna(-1),
-        _use=results["utilization_after_failures"].fillna(-1))
-    order = order.sort_values(["_failed", "_risk", "_use"], ascending=False, kind="stable")
-    deployment = [f"{int(p)} x {int(n)} x {int(v)}" if pd.notna(v) else "-"
-                  for p, n, v in zip(order["pls_count"], order["nat_ips"],
-                                     order["backend_vms"])]
-    return pd.DataFrame({
-        "service": order["service"], "status": order["status"],
-        "pls x nat x vms": deployment,
-        "utilization_after_failures": order["utilization_after_failures"],
-        "binding_limit": order["binding_limit"],
-        "months_to_ceiling": order["months_to_ceiling"].round(1),
-        "availability": order["availability"].map("{:.6f}".format, na_action="ignore"),
-        "served": order["served_availability"].map("{:.6f}".format, na_action="ignore"),
-        "p_month_below_slo": order["p_month_below_slo"].map("{:.2%}".format,
-                                                             na_action="ignore"),
-    })
-
-
 def _run_batch(args, out, err):
-    from .batch import columns_table, run_batch
+    from .batch import batch_overview, columns_table, run_batch
     if args.columns:
         for row in columns_table().itertuples():
             out.write(f"{row.column} [{row.unit}]  default: {row.default}\n"
@@ -655,7 +640,7 @@ def _run_batch(args, out, err):
                             checkpoint=checkpoint, resume=args.resume, output=args.output,
                             allow_outside_paths=args.allow_outside_paths,
                             outage_profile=args.outage_profile)
-    overview = _batch_overview(results)
+    overview = batch_overview(results)
     out.write(_format_table(overview.head(args.top)) + "\n")
     if len(overview) > args.top:
         out.write(f"note: showing {args.top} of {len(overview)} services (--top N for more)\n")

@@ -30,6 +30,11 @@ from .validation import Column, TableRows, _short, check_number
 
 __all__ = ["size", "size_table", "DEMAND_COLUMNS", "SIZE_RESULT_COLUMNS"]
 
+#: Largest headroom accepted: 10 (1,000 % spare). Beyond it a value is almost surely a
+#: percentage typed as a fraction (20 meaning 20 %), so it is refused with that hint.
+MAX_HEADROOM = 10.0
+HEADROOM_ALLOWED = ("a fraction from 0 to 10 (0.2 = 20 % spare; tables and the CLI also take "
+                    "20%)")
 #: What a recommendation with one backend VM says.
 SINGLE_VM_NOTE = ("one backend VM: no redundancy (a VM failure, reboot or host maintenance "
                   "stops the service); tolerate a VM failure (vm_failures_tolerated=1) for a "
@@ -402,7 +407,7 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     rate = check_number(new_connections_per_s, "new_connections_per_s", 0)
     hold_given = port_hold_s is not None
     hold = check_number(port_hold_s if hold_given else lim.default_port_hold_s, "port_hold_s", 0)
-    headroom = check_number(headroom, "headroom", 0)
+    headroom = check_number(headroom, "headroom", 0, MAX_HEADROOM, allowed=HEADROOM_ALLOWED)
     failures = check_number(vm_failures_tolerated, "vm_failures_tolerated", 0,
                              lim.backend_pool_size - 1, integer=True)
     endpoints = check_number(consumer_endpoints, "consumer_endpoints", 1, integer=True)
@@ -592,7 +597,7 @@ DEMAND_COLUMNS = (
     Column("new_connections_per_s", "1/s", "0", "a number >= 0", "connection opening rate"),
     Column("port_hold_s", "s", "65 (assumption: NAT Gateway's figure)", "a number >= 0",
            "time a port stays held after its connection closes"),
-    Column("headroom", "-", "0.2", "a number >= 0 (0.2 or 20% = 20 % spare)",
+    Column("headroom", "-", "0.2", "a fraction from 0 to 10 (0.2 or 20% = 20 % spare)",
            "spare fraction on top of the demand"),
     Column("vm_failures_tolerated", "VMs", "0", "a whole number >= 0",
            "backend VMs that may fail while the demand is still carried"),
@@ -698,7 +703,8 @@ def validate_demands(rows, lim, defaults=None):
         new_connections_per_s=rows.number("new_connections_per_s",
                                           default["new_connections_per_s"], low=0),
         port_hold_s=rows.number("port_hold_s", default["port_hold_s"], low=0),
-        headroom=rows.number("headroom", default["headroom"], low=0, percent=True),
+        headroom=rows.number("headroom", default["headroom"], low=0, high=MAX_HEADROOM,
+                             percent=True),
         vm_failures_tolerated=rows.number("vm_failures_tolerated",
                                           default["vm_failures_tolerated"], low=0,
                                           high=lim.backend_pool_size - 1, integer=True),

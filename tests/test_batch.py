@@ -1,8 +1,6 @@
 """Batch runs: row errors, sizing equal to size(), reproducibility, Dask, resume, atomic output."""
 
-import json
 import math
-import os
 import signal
 import subprocess
 import sys
@@ -96,7 +94,7 @@ def test_row_errors_are_collected_and_other_rows_computed():
     assert list(result.status) == ["error", "error", "error", "infeasible", "ok", "error"]
     error = result.error.tolist()
     assert error[1] == ("row 2 (service 'bad-headroom'): column headroom='-0.5' is not "
-                        "allowed: a number >= 0 (0.2 or 20% = 20 % spare)")
+                        "allowed: a fraction from 0 to 10 (0.2 or 20% = 20 % spare)")
     assert "row 3 (service 'bad-region')" in error[2] and "'eastus9'" in error[2]
     assert "closest known: eastus" in error[2]
     assert error[3].startswith("row 4 (service 'huge'): infeasible: demand needs")
@@ -440,7 +438,6 @@ def test_inputs_that_would_be_ignored_are_reported():
 
 def test_resume_never_gives_one_row_anothers_numbers(tmp_path, monkeypatch):
     """Two services with the same deployment file have different seeds (their names)."""
-    import plcapacity.batch as batch
     import plcapacity.checkpoint as checkpoint_module
     source = data_path("examples/two-region-active-active.toml").read_text()
     (tmp_path / "d.toml").write_text(source.replace("rate_per_year = 0.2195",

@@ -6,15 +6,12 @@ pls_count x nat_ips x backend_vms x 64k ports.
 """
 
 import math
-import warnings
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import plcapacity as plc
-from plcapacity import CapacityWarning, InfeasibleDemandError
 from plcapacity.limits import get_limits
 
 # ----------------------------------------------------------------------------- ceiling

@@ -18,6 +18,7 @@ removed only once they are in place.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from concurrent.futures import FIRST_COMPLETED, wait
 
 import numpy as np
@@ -197,6 +198,9 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     if output is not None and source is not None and same_file(output, source):
         raise BatchInputError(f"output {output} is the input table itself; choose another "
                               "file name (the input is never overwritten)")
+    if output is not None and Path(output).is_dir():
+        raise BatchInputError(f"output {output} is a folder; give a file name ending in .csv, "
+                              ".parquet or .json")
     entropy = _batch_entropy(seed)
     frame = scenarios if isinstance(scenarios, pd.DataFrame) else read_scenarios(scenarios)
     lim = limits or get_limits()

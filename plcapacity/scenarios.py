@@ -286,6 +286,9 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
                 file = confined_path(rows.base, path[i], allow_outside=allow_outside_paths)
                 try:
                     deployment, outages = load_deployment(file)
+                except FileNotFoundError:
+                    raise ValueError(f"column deployment={_short(path[i], 80)}: no such file "
+                                     f"{file}") from None
                 except OSError as error:
                     raise ValueError(f"column deployment={_short(path[i], 80)}: cannot read "
                                      f"{file} ({error.strerror or error})") from None

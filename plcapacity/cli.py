@@ -376,9 +376,9 @@ def _build_parser() -> argparse.ArgumentParser:
                                              "(default: 80,100)")
     estate.add_argument("--horizon-days", type=_number, default=365, metavar="DAYS",
                         help="how far ahead to forecast (default: 365)")
-    estate.add_argument("--max-connections-per-vm", type=_number, metavar="N",
-                        help="cap per backend VM in the ceilings (default: the NIC's 500000 "
-                             "flows)")
+    estate.add_argument("--max-connections-per-vm", type=_cap, default="nic", metavar="N",
+                        help="cap per backend VM in the ceilings, or none (default: the NIC's "
+                             "500000 flows)")
     estate.add_argument("--title", default="Private Link estate review")
     _add_format(estate)
 

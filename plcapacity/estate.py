@@ -216,8 +216,8 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
         ("<ul>" + "".join(f"<li><b>{html.escape(name)}</b>: {html.escape(item)}</li>"
                           for name, item in findings) + "</ul>") if findings else "<p>None.</p>",
         "<h2 id='services'>Services</h2>",
-        "<p class='note'>Ceiling: nat_ips x backend_vms x ports per NAT IP, capped at "
-        + (f"{cap:,} connections per VM" if cap else "the per-VM cap")
+        "<p class='note'>Ceiling: nat_ips x backend_vms x ports per NAT IP, "
+        + (f"capped at {cap:,} connections per VM" if cap else "without a per-VM cap")
         + "; each PLS alone on its VMs.</p>",
         html_table(shown, formats, bad=flagged),
         "<h2 id='forecasts'>Exhaustion forecasts</h2>", forecast_html,

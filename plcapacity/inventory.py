@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ._exports import get, load_records, props
-from .capacity import connection_ceiling
+from .capacity import NIC_FLOWS, connection_ceiling, vm_cap
 from .deployment import Deployment, Destination, Endpoint
 from .limits import get_limits
 from .regions import region_names
@@ -327,7 +327,7 @@ def _parse_pe(resource, path):
 # ------------------------------------------------------------------------------ the table
 
 
-def read_inventory(*paths, max_connections_per_vm=None, limits=None) -> pd.DataFrame:
+def read_inventory(*paths, max_connections_per_vm=NIC_FLOWS, limits=None) -> pd.DataFrame:
     """One row per Private Link Service in Azure exports, with its ceiling and limits at risk.
 
     Parameters
@@ -336,9 +336,10 @@ def read_inventory(*paths, max_connections_per_vm=None, limits=None) -> pd.DataF
         Export files (JSON, or CSV from the portal's Resource Graph explorer), in any order and
         mix: PLSs, load balancers, private endpoints, network interfaces. Resources of other
         types are skipped (counted in ``.attrs["notes"]``).
-    max_connections_per_vm : float, optional
-        Cap per backend VM in the ceiling. [connections] Default: the named limit
-        :data:`PER_VM_CAP_LIMIT` (the NIC's 500,000 concurrent flows).
+    max_connections_per_vm : float, "nic" or None, default "nic"
+        Cap per backend VM in the ceiling [connections], as in :func:`plcapacity.size`:
+        ``"nic"`` is the named limit :data:`PER_VM_CAP_LIMIT` (the NIC's 500,000 concurrent
+        flows), None no cap.
     limits : Limits, optional
         Reference limits (see :func:`plcapacity.limits.get_limits`).
 
@@ -394,9 +395,7 @@ def read_inventory(*paths, max_connections_per_vm=None, limits=None) -> pd.DataF
     if not paths:
         raise ValueError("read_inventory: give at least one export file")
     lim = limits or get_limits()
-    cap = lim[PER_VM_CAP_LIMIT] if max_connections_per_vm is None else max_connections_per_vm
-    if not isinstance(cap, (int, float, np.integer, np.floating)) or not cap > 0:
-        raise ValueError(f"max_connections_per_vm={cap!r} is not allowed: a positive number")
+    cap = vm_cap(max_connections_per_vm, lim)
     documents = [(Path(path), _resources(load_records(path), path)) for path in paths]
     by_type: dict[str, list] = {kind: [] for kind in _KNOWN_TYPES}
     skipped = Counter()
@@ -494,10 +493,11 @@ def _add_ceilings(table, lim, cap):
         capped = connection_ceiling(nat_ok, vms_ok, max_connections_per_vm=cap, limits=lim)
         nat_port_limit[usable] = nominal
         ceiling[usable] = capped
-        binding[usable] = np.where(nominal <= vms_ok * cap, "nat_ports", "vm_connections")
+        binding[usable] = ("nat_ports" if cap is None else
+                           np.where(nominal <= vms_ok * cap, "nat_ports", "vm_connections"))
     table["nat_port_limit"] = pd.array(np.where(usable, nat_port_limit, 0), dtype="Int64")
     table.loc[~usable, "nat_port_limit"] = pd.NA
-    as_int = float(cap).is_integer()
+    as_int = cap is None or float(cap).is_integer()
     table["ceiling"] = pd.array(ceiling.astype(np.int64) if as_int else ceiling,
                                 dtype="Int64" if as_int else "Float64")
     table.loc[~usable, "ceiling"] = pd.NA

@@ -51,6 +51,7 @@ from scipy import stats
 from .availability import EXACT_MAX_PROCESSES, METRICS, compile_structure
 from .exceptions import ModelWarning
 from .montecarlo import simulate
+from .montecarlo import seed_sequence as _seed_sequence
 from .outage_fit import OutageFit
 from .outages import (
     MINUTES_PER_YEAR,
@@ -66,18 +67,6 @@ __all__ = ["UncertaintyResult", "draw_parameters", "simulate_with_uncertainty"]
 _Z95 = 1.6448536269514722  # standard normal 0.95 quantile (lognormal p95 from mu, sigma)
 #: Entries of the (draws x down states) probability table computed at once.
 _CHUNK_ENTRIES = 1 << 22
-
-
-def _seed_sequence(seed) -> np.random.SeedSequence:
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, np.random.Generator):
-        return np.random.SeedSequence(seed.integers(0, 2 ** 32, size=4).tolist())
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
-                        and seed >= 0):
-        return np.random.SeedSequence(seed)
-    raise ValueError(f"seed={seed!r} is not allowed: None, a non-negative int, a numpy "
-                     "SeedSequence or a numpy Generator")
 
 
 def _child(root, *key) -> np.random.SeedSequence:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, wait
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ import pandas as pd
 from .availability import compile_structure
 from .budget import MAX_TRIAL_YEARS, MAX_YEARS_PER_TRIAL, check_simulation_memory
 from .checkpoint import Checkpoint
-from .execution import executor_for, stop, tasks_in_flight
+from .execution import executor_for, isolated_executor, stop, tasks_in_flight
 from .limits import get_limits
 from .montecarlo import (BLOCK_TRIALS, block_summaries, exact_figures, result_from_summaries,
                          seed_sequence)
@@ -260,17 +260,29 @@ def _simulate_rows(rows, specs, store, trials, years, scheduler, workers, progre
                                whole)
 
     n_tasks = sum(row.parts for row in pending_rows.values())
-    executor = executor_for(scheduler, workers, n_tasks)
+    pool = {"executor": executor_for(scheduler, workers, n_tasks)}
     window = tasks_in_flight(scheduler, workers)
     bar = progress_bar(progress, n_tasks, unit="task", desc="batch", at_least=4)
     queue = tasks()
     running = {}
+    retried = {}  # task -> the one-worker pool it is tried again in
+
+    def submit(key, args):
+        try:
+            future = pool["executor"].submit(_simulate_task, *args)
+        except BrokenExecutor:
+            # a worker died (killed from outside, or by the system for memory): go on in a
+            # fresh pool; the tasks that were running in the broken one are tried once more
+            stop(pool["executor"])
+            pool["executor"] = executor_for(scheduler, workers, n_tasks)
+            future = pool["executor"].submit(_simulate_task, *args)
+        running[future] = (key, args)
 
     def fill():
         for key, args in queue:
             if key[0] in pending_rows and pending_rows[key[0]].parts < 0:
                 continue  # the row already failed
-            running[executor.submit(_simulate_task, *args)] = key
+            submit(key, args)
             if len(running) >= window:
                 return
 
@@ -279,16 +291,24 @@ def _simulate_rows(rows, specs, store, trials, years, scheduler, workers, progre
         while running:
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for future in finished:
-                i, _ = running.pop(future)
-                if bar is not None:
-                    bar.update(1)
+                key, args = running.pop(future)
+                i = key[0]
                 row = pending_rows[i]
                 if row.parts < 0:
                     continue
                 error = future.exception()
+                if isinstance(error, BrokenExecutor) and key not in retried:
+                    # maybe another task's worker died: once more, alone in a fresh worker
+                    retried[key] = isolated_executor()
+                    running[retried[key].submit(_simulate_task, *args)] = (key, args)
+                    continue
+                if bar is not None:
+                    bar.update(1)
                 if error is not None:
+                    why = (" (its worker process died: killed, or out of memory)"
+                           if isinstance(error, BrokenExecutor) else "")
                     rows.errors[i].append(f"simulation failed: "
-                                          f"{str(error).strip() or type(error).__name__}")
+                                          f"{str(error).strip() or type(error).__name__}{why}")
                     row.parts = -1
                     continue
                 figures, summaries = future.result()
@@ -310,10 +330,12 @@ def _simulate_rows(rows, specs, store, trials, years, scheduler, workers, progre
                         rows.errors[i].append(f"simulation failed: {error}")
             fill()
     except BaseException:  # Ctrl-C or a failure of the run itself: stop the workers now
-        stop(executor)
+        for executor in (pool["executor"], *retried.values()):
+            stop(executor)
         raise
     else:
-        executor.shutdown(wait=True)
+        for executor in (pool["executor"], *retried.values()):
+            executor.shutdown(wait=True)
     finally:
         if bar is not None:
             bar.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
-__all__ = ["executor_for", "tasks_in_flight", "stop"]
+__all__ = ["executor_for", "tasks_in_flight", "stop", "isolated_executor"]
 
 
 class InlineExecutor(Executor):
@@ -78,6 +78,12 @@ def executor_for(scheduler=None, workers=None, n_tasks=1):
     if workers <= 1 or n_tasks <= 1:
         return InlineExecutor()
     return ProcessPoolExecutor(max_workers=min(workers, n_tasks), initializer=_exit_with_parent)
+
+
+def isolated_executor():
+    """A pool of one fresh local worker: to run again, on its own, a task whose worker died
+    with others (only the task that kills its worker fails a second time)."""
+    return ProcessPoolExecutor(max_workers=1, initializer=_exit_with_parent)
 
 
 def tasks_in_flight(scheduler=None, workers=None) -> int:

@@ -499,3 +499,40 @@ def test_killed_run_leaves_no_workers_behind(tmp_path):
     while _processes_mentioning(str(scenarios)) and time.time() < deadline:
         time.sleep(0.1)
     assert _processes_mentioning(str(scenarios)) == []
+
+
+def test_a_killed_worker_fails_only_its_row(monkeypatch):
+    """A worker process killed mid-task (by the system for memory, or from outside) fails the
+    row it was running; the rows that shared its pool are simulated again and succeed."""
+    import plcapacity.batch as batch
+    original = batch._simulate_task
+    _deadly.__wrapped_original__ = original
+    monkeypatch.setattr(batch, "_simulate_task", _deadly)  # forked workers inherit it
+    names = ["a", "b", "doomed", "c", "d"]
+    table = frame(service=names, concurrent_connections=["1000"] * 5,
+                  pe_regions=["eastus;westus"] * 5)
+    result = run_batch(table, seed=3, trials=2_000, workers=2)
+    status = dict(zip(result.service, result.status))
+    assert status.pop("doomed") == "error"
+    assert set(status.values()) == {"ok"}, result.error.tolist()
+    error = result.set_index("service").loc["doomed", "error"]
+    assert "worker process died" in error
+    # the survivors' numbers are those of a run without the killing
+    monkeypatch.setattr(batch, "_simulate_task", original)
+    clean = run_batch(table[table.service != "doomed"], seed=3, trials=2_000, workers=1)
+    merged = result.set_index("service").drop("doomed")
+    assert merged["availability"].tolist() == clean.set_index("service")["availability"].tolist()
+
+
+def _deadly(deployment, *args):
+    """A simulation task that kills its own worker for the service "doomed" (module level: a
+    task is pickled by reference)."""
+    import os
+    import signal
+
+    if deployment.destinations[0].name == "doomed-pls":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _REAL_TASK(deployment, *args)
+
+
+from plcapacity.batch import _simulate_task as _REAL_TASK  # noqa: E402 (before any patching)

@@ -11,6 +11,11 @@ What it measures (issue 3):
 * Peak memory of that run (tracemalloc, which sees numpy's buffers) and of a long run of
   10^8 trial-years (process peak RSS; goal: under 1 GiB).
 * ``exact_unavailability`` with 20 outage processes (goal: well under a second).
+* Throughput per process-year as the number of outage processes grows (issue 12: no cliff
+  above 16 processes): ``simulate`` on K independent processes (regions, and above 40 regions
+  correlated pairs of regions; one 4 h outage a year each), K = 8, 16, 17, 32, 62 (62 is the
+  most the engine takes), about 4 million process-years each; the ratio of each to K = 8
+  (goal: K = 62 within 2x of K = 8, ratio >= 0.5).
 
 Timings are medians of interleaved repeats; the ratio is what to compare across machines.
 
@@ -34,7 +39,7 @@ from plcapacity.availability import compile_structure, exact_unavailability
 from plcapacity.deployment import Deployment, Destination, Endpoint, load_deployment
 from plcapacity.limits import data_path
 from plcapacity.montecarlo import BLOCK_TRIALS, _seed_sequence, block_rng, simulate
-from plcapacity.outages import MINUTES_PER_YEAR, OutageModel
+from plcapacity.outages import MINUTES_PER_YEAR, OutageGroup, OutageModel
 from plcapacity.regions import region_names
 
 AVAILSIM4_TRIAL_YEARS_PER_S = 1_300
@@ -75,13 +80,50 @@ def twenty_process_deployment():
     return deployment, OutageModel(1.0, {"law": "fixed", "hours": 4})
 
 
+def many_process_model(K):
+    """K outage processes, one 4 h outage a year each: up to 40 regions, each with an endpoint
+    and a PLS (served while at most one PLS is lost), then correlated pairs of them."""
+    n = min(K, 40)
+    regions = region_names()[:n]
+    law = {"law": "fixed", "hours": 4}
+    groups = tuple(OutageGroup(f"pair-{i}", (regions[2 * i % n], regions[(2 * i + 1) % n]),
+                               1.0, law) for i in range(K - n))
+    deployment = Deployment(tuple(Destination(f"d-{r}", r, 1e6) for r in regions),
+                            tuple(Endpoint(f"e-{r}", r, f"d-{r}") for r in regions),
+                            demand_connections=(n - 1) * 1e6)
+    return deployment, OutageModel(1.0, law, groups=groups)
+
+
+def process_scaling(counts, repeats, process_years=2 ** 22):
+    """Process-years per second of ``simulate`` for each process count (interleaved)."""
+    models = {K: many_process_model(K) for K in counts}
+    trials = {K: max(1, process_years // K) for K in counts}
+    for K in counts:  # warm-up (tables, buffers)
+        simulate(*models[K], trials=BLOCK_TRIALS // 8, seed=0, progress=False,
+                 keep_trials=False)
+    times = {K: [] for K in counts}
+    for repeat in range(repeats):
+        for K in counts:
+            times[K].append(timed(simulate, *models[K], trials=trials[K], seed=repeat,
+                                  progress=False, keep_trials=False))
+    return {K: trials[K] * K / statistics.median(times[K]) for K in counts}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=float, default=1e6)
     parser.add_argument("--long-trials", type=float, default=1e8,
                         help="trial-years of the memory run (0 to skip)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--processes", default="8,16,17,32,62",
+                        help="process counts of the scaling run (comma-separated; 8 first)")
+    parser.add_argument("--only-scaling", action="store_true",
+                        help="run only the process-count scaling")
     args = parser.parse_args(argv)
+    counts = [int(k) for k in args.processes.split(",")]
+    if args.only_scaling:
+        print_scaling(counts, args.repeats)
+        return
     trials = int(args.trials)
 
     deployment, outages = load_deployment(data_path("examples/three-region-2of3.toml"))
@@ -128,6 +170,8 @@ def main(argv=None):
     print(f"  exact_unavailability, 20 processes (2^20 states): "
           f"{statistics.median(exact_times):.3f} s (goal: well under 1 s)")
 
+    print_scaling(counts, args.repeats)
+
     long_trials = int(args.long_trials)
     if long_trials:
         start = time.perf_counter()
@@ -141,6 +185,20 @@ def main(argv=None):
               f"(goal < 1024): {'PASS' if rss_mib < 1024 else 'MISS'}")
         print(f"  served unavailability {1 - result.served_availability:.4e} "
               f"+/- {result.served_ci_half_width:.1e} (exact {result.exact_served:.4e})")
+
+
+def print_scaling(counts, repeats):
+    rates = process_scaling(counts, repeats)
+    base = rates[counts[0]]
+    print()
+    print(f"  throughput per process-year by outage processes ({repeats} interleaved repeats, "
+          "median):")
+    print(f"  {'processes':>10}{'process-years/s':>18}{'ratio':>9}")
+    for K, rate in rates.items():
+        print(f"  {K:>10}{rate:>18,.0f}{rate / base:>8.2f}x")
+    worst = rates[counts[-1]] / base
+    print(f"  {counts[-1]} vs {counts[0]} processes: {worst:.2f}x (goal >= 0.5): "
+          f"{'PASS' if worst >= 0.5 else 'MISS'}")
 
 
 if __name__ == "__main__":

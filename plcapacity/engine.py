@@ -129,6 +129,11 @@ _PROCESS_BITS = 6
 #: coarser power of two so that a block's time axis, shifted by the process bits, fits int64.
 _TICK_BITS_ONE_YEAR = 20
 _PROCESS_MASK = (1 << _PROCESS_BITS) - 1
+#: Multiplicative hash of :class:`Tables`: ``(state * _PAIR_MULTIPLIER mod 2**64) >>
+#: (64 - _PAIR_BITS)`` gives the 1954 states with at most two of 62 processes down 1954
+#: different slots (the multiplier was found by a random search; the tests check it).
+_PAIR_MULTIPLIER = 17_551_232_380_587_650_275
+_PAIR_BITS = 16
 
 
 def ticks_per_minute(years) -> int:
@@ -150,10 +155,25 @@ def ticks_per_minute(years) -> int:
 # ----------------------------------------------------------------------------- state tables
 
 
+def _pair_slot(states):
+    """Slot of each state (int64, non-negative) in the hash table of :class:`Tables`."""
+    slot = np.multiply(states.view(np.uint64), np.uint64(_PAIR_MULTIPLIER))
+    slot >>= np.uint64(64 - _PAIR_BITS)
+    return slot.view(np.int64)
+
+
 class Tables:
-    """Per-state lookups (or a direct evaluation when there are too many processes), and
-    scratch buffers reused from block to block (fresh multi-megabyte arrays for every block
-    cost page faults that show in the run time).
+    """Per-state answers (down? unserved? which endpoint is active?) for the states a sweep
+    meets, and scratch buffers reused from block to block (fresh multi-megabyte arrays for
+    every block cost page faults that show in the run time).
+
+    Up to ``TABLE_MAX_PROCESSES`` processes, one table over all ``2**K`` states answers every
+    state with one gather. Above, a hash table holds the states with at most two processes
+    down (the all-up state, every single and every pair: they make almost every segment),
+    at a multiplicative hash under which no two of them collide (for any ``K <= 62``:
+    :func:`_pair_slot`); a population count tells which states are in it, and only the rare
+    states with three or more processes down are evaluated directly (each distinct one
+    once). So the cost per key does not jump above 16 processes.
 
     Parameters
     ----------
@@ -164,7 +184,7 @@ class Tables:
     ----------
     code : ndarray of int8 or None
         Per state (up to ``TABLE_MAX_PROCESSES`` processes): bit 0 set when down (not
-        reachable), bit 1 when not served. None above: :meth:`code_of` evaluates.
+        reachable), bit 1 when not served. None above (:meth:`code_of` answers).
     all_up_code : int
         The code of state 0 (every process up).
     """
@@ -172,14 +192,22 @@ class Tables:
     def __init__(self, structure):
         self.structure = structure
         self._buffers = {}
-        if structure.n_processes <= TABLE_MAX_PROCESSES:
-            states = np.arange(1 << structure.n_processes, dtype=np.int64)
-            reachable, served, active, usable = structure.evaluate(states)
-            self._table = (~reachable, ~served, active, usable)
-            self.code = self._code(reachable, served)
-        else:
-            self._table = None
-            self.code = None
+        K = structure.n_processes
+        if K <= TABLE_MAX_PROCESSES:
+            states = np.arange(1 << K, dtype=np.int64)
+            self._pairs = False
+        else:  # states with at most two processes down, hashed
+            bit = np.append(np.int64(1) << np.arange(K, dtype=np.int64), np.int64(0))
+            states = np.unique(bit[:, None] | bit[None, :])
+            self._pairs = True
+        reachable, served, active, _ = structure.evaluate(states, with_usable=False)
+        self._code = self._codes(reachable, served)
+        self._active = active
+        if self._pairs:
+            slot = _pair_slot(states)
+            self._code = self._scatter(slot, self._code)
+            self._active = self._scatter(slot, self._active)
+        self.code = None if self._pairs else self._code
         self.all_up_code = int(self.code_of(np.zeros(1, dtype=np.int64))[0])
 
     def buffer(self, name, size, dtype=np.int64):
@@ -190,9 +218,37 @@ class Tables:
         return held[:size]
 
     @staticmethod
-    def _code(reachable, served):
+    def _codes(reachable, served):
         """Bit 0: down (not reachable); bit 1: not served."""
         return ((~reachable).astype(np.int8) | ((~served).astype(np.int8) << 1))
+
+    @staticmethod
+    def _scatter(slot, values):
+        table = np.zeros(1 << _PAIR_BITS, dtype=values.dtype)
+        table[slot] = values
+        return table
+
+    def _answer(self, states, table, field):
+        """``table`` (codes or active endpoints) for each state."""
+        states = np.asarray(states, dtype=np.int64)
+        if not self._pairs:
+            return table[states]
+        out = table[_pair_slot(states)]
+        many = np.bitwise_count(states) > 2
+        if many.any():  # three or more processes down: rare, each distinct state once
+            unique, inverse = np.unique(states[many], return_inverse=True)
+            reachable, served, active, _ = self.structure.evaluate(unique, with_usable=False)
+            found = self._codes(reachable, served) if field == "code" else active
+            out[many] = found[inverse]
+        return out
+
+    def code_of(self, states):
+        """The code (bit 0 down, bit 1 unserved) of each state."""
+        return self._answer(states, self._code, "code")
+
+    def active_of(self, states):
+        """The active endpoint (highest-priority usable one; -1 for none) of each state."""
+        return self._answer(states, self._active, "active")
 
     def critical(self, states):
         """For each down state, the processes whose recovery alone would end the downtime
@@ -204,25 +260,8 @@ class Tables:
             if not down_k.any():
                 continue
             without = states[down_k] & ~np.int64(1 << k)
-            code = self.code[without] if self.code is not None else self.code_of(without)
-            mask[down_k] |= np.where(code & 1 == 0, np.int64(1 << k), 0)
+            mask[down_k] |= np.where(self.code_of(without) & 1 == 0, np.int64(1 << k), 0)
         return mask
-
-    def code_of(self, states):
-        """The code (bit 0 down, bit 1 unserved) of each state, evaluated directly."""
-        unique, inverse = np.unique(states, return_inverse=True)
-        reachable, served, _, _ = self.structure.evaluate(unique, with_usable=False)
-        return self._code(reachable, served)[inverse]
-
-    def lookup(self, states, *, failover=False):
-        """down, unserved (and, with ``failover``, active, usable) for each state."""
-        wanted = 4 if failover else 2
-        if self._table is not None:
-            return tuple(t[states] for t in self._table[:wanted])
-        unique, inverse = np.unique(states, return_inverse=True)
-        reachable, served, active, usable = self.structure.evaluate(unique)
-        found = (~reachable, ~served, active, usable)[:wanted]
-        return tuple(t[inverse] for t in found)
 
 
 # ----------------------------------------------------------------------------- intervals
@@ -423,7 +462,7 @@ def _down_segments(tables, keys, state, span):
     code : ndarray of int8
         Bit 0: down; bit 1: unserved.
     """
-    code = tables.code[state] if tables.code is not None else tables.code_of(state)
+    code = tables.code_of(state)
     candidates = np.flatnonzero(code)
     candidates = candidates[state[candidates] != 0]
     seg_start = keys[candidates] >> _PROCESS_BITS
@@ -455,12 +494,13 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
         The process whose outage triggered each gap.
     """
     times = keys >> _PROCESS_BITS
-    active, usable = tables.lookup(state, failover=True)[2:]
+    active = tables.active_of(state)
     # Before the first event every process is up (state 0): the first endpoint is active.
     before = np.concatenate([[0], active[:-1]])
     lost = (before >= 0) & (active >= 0) & (active != before)
-    lost &= ~usable[np.arange(times.size), np.maximum(before, 0)]
     at = np.flatnonzero(lost)
+    # ... and the endpoint active before is not usable now (not just outranked)
+    at = at[(state[at] & tables.structure.endpoint_masks[before[at]]) != 0]
     at = at[times[at] % trial_ticks != 0]
     if not at.size:
         empty = np.empty(0, dtype=np.int64)

@@ -8,12 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mc_cases import (FREQUENT, GROUPED, shortfall, three_regions_active_passive,
-                      two_regions_shared_destination, undersized_primary)
+from mc_cases import (FREQUENT, GROUPED, many_regions_active_passive, shortfall,
+                      three_regions_active_passive, two_regions_shared_destination,
+                      undersized_primary)
 from plcapacity.availability import compile_structure
 from plcapacity.deployment import Deployment, Destination, Endpoint, Failover
-from plcapacity.engine import (_PROCESS_BITS, Tables, _covered, _monthly, _sorted_union, _union,
-                               block_intervals, dense_cause, evaluate_block, ticks_per_minute)
+from plcapacity.engine import (_PAIR_BITS, _PROCESS_BITS, Tables, _covered, _monthly, _pair_slot,
+                               _sorted_union, _union, block_intervals, dense_cause,
+                               evaluate_block, ticks_per_minute)
+from plcapacity.outages import OutageGroup, OutageModel
+from plcapacity.regions import region_names
 from plcapacity.montecarlo import BLOCK_TRIALS
 from plcapacity.outages import MINUTES_PER_YEAR
 from plcapacity.sla import month_edges_minutes
@@ -66,6 +70,50 @@ def test_ties_at_one_tick_do_not_depend_on_process_order():
         out = evaluate_block(structure, Tables(structure), intervals, 1, 1)
         assert out["downtime"][0] * scale == 10
         assert out["incidents"][0] == 1
+
+
+# ----------------------------------------------------------------------------- state tables
+
+
+def test_pair_hash_gives_every_state_with_two_processes_down_its_own_slot():
+    """The hash of Tables above 16 processes: the 1954 states with at most two of 62
+    processes down land in 1954 different slots of the 2**16-slot table."""
+    bit = np.append(np.int64(1) << np.arange(62, dtype=np.int64), np.int64(0))
+    states = np.unique(bit[:, None] | bit[None, :])
+    assert states.size == 1 + 62 + 62 * 61 // 2
+    slots = _pair_slot(states)
+    assert np.unique(slots).size == states.size
+    assert slots.min() >= 0 and slots.max() < 1 << _PAIR_BITS
+
+
+@pytest.mark.parametrize("n_processes", [12, 17, 40, 62])
+def test_tables_answer_as_the_structure_evaluates(n_processes):
+    """Whatever the path (a full table up to 16 processes, the hash and direct evaluation
+    above), every state gets the code and active endpoint that Structure.evaluate gives."""
+    regions = region_names()[:min(n_processes, 40)]
+    law = {"law": "fixed", "hours": 4}
+    groups = tuple(OutageGroup(f"g{i}", (regions[i], regions[-1 - i]), 1.0, law)
+                   for i in range(n_processes - len(regions)))
+    deployment = Deployment(
+        tuple(Destination(f"d-{r}", r, 1e6) for r in regions),
+        tuple(Endpoint(f"e-{r}-{j}", r, f"d-{regions[(i + j) % len(regions)]}")
+              for i, r in enumerate(regions) for j in range(2)),
+        demand_connections=1.5e6, failover=Failover("active-passive", 5.0))
+    structure = compile_structure(deployment, OutageModel(1.0, law, groups=groups))
+    assert structure.n_processes == n_processes
+    rng = np.random.default_rng(n_processes)
+    states = []
+    for down in range(6):  # 0 to 5 processes down, in every combination drawn
+        for _ in range(300):
+            chosen = rng.choice(n_processes, size=down, replace=False)
+            states.append(int(np.sum(np.int64(1) << chosen.astype(np.int64))))
+    states = np.array(states, dtype=np.int64)
+    reachable, served, active, _ = structure.evaluate(states, with_usable=False)
+    tables = Tables(structure)
+    expected = (~reachable).astype(np.int8) | ((~served).astype(np.int8) << 1)
+    np.testing.assert_array_equal(tables.code_of(states), expected)
+    np.testing.assert_array_equal(tables.active_of(states), active)
+    assert (tables.code is None) == (n_processes > 16)
 
 
 # ----------------------------------------------------------------------------- brute force
@@ -176,6 +224,8 @@ BRUTE_CASES = {
     "active-passive-short-delay": (three_regions_active_passive(delay=5.0), FREQUENT),
     "active-active-served": (shortfall(), GROUPED),
     "shared-destination": (two_regions_shared_destination(), FREQUENT),
+    "eighteen-processes": (many_regions_active_passive(18),
+                           OutageModel(2.5, {"law": "exponential", "mean_hours": 30})),
 }
 
 

@@ -38,7 +38,8 @@ import plcapacity
 from plcapacity.availability import compile_structure, exact_unavailability
 from plcapacity.deployment import Deployment, Destination, Endpoint, load_deployment
 from plcapacity.limits import data_path
-from plcapacity.montecarlo import BLOCK_TRIALS, _seed_sequence, block_rng, simulate
+from plcapacity.budget import sub_block_trials
+from plcapacity.montecarlo import BLOCK_TRIALS, _seed_sequence, simulate, sub_block_rng
 from plcapacity.outages import MINUTES_PER_YEAR, OutageGroup, OutageModel
 from plcapacity.regions import region_names
 
@@ -48,20 +49,25 @@ GOAL_RATIO_TO_DRAWS = 10
 
 
 def draw_only(structure, trials, years, seed):
-    """Draw exactly the random numbers ``simulate`` draws, and nothing else."""
+    """Draw exactly the random numbers ``simulate`` draws, and nothing else (block by block,
+    sub-block by sub-block)."""
     root = _seed_sequence(seed)
     T = years * MINUTES_PER_YEAR
+    size = sub_block_trials(structure.processes, years)
     done, block = 0, 0
     while done < trials:
         n = min(BLOCK_TRIALS, trials - done)
-        rng = block_rng(root, block)
-        for process in structure.processes:
-            count = rng.poisson(process.rate_per_minute * n * T)
-            rng.standard_exponential(count + 1)
-            process.duration.sample(rng, count)
-            running = rng.poisson(process.rate_per_minute * process.duration.mean_minutes * n)
-            rng.integers(0, n, running)
-            process.duration.sample_residual(rng, running)
+        for sub, first in enumerate(range(0, n, size)):
+            m = min(size, n - first)
+            rng = sub_block_rng(root, block, sub)
+            for process in structure.processes:
+                count = rng.poisson(process.rate_per_minute * m * T)
+                rng.standard_exponential(count + 1)
+                process.duration.sample(rng, count)
+                running = rng.poisson(process.rate_per_minute * process.duration.mean_minutes
+                                      * m)
+                rng.integers(0, m, running)
+                process.duration.sample_residual(rng, running)
         done += n
         block += 1
 

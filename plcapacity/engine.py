@@ -391,8 +391,9 @@ def block_intervals(structure, n_trials, years, rng):
             for process in structure.processes]  # a handful of processes
 
 
-def simulate_block(structure, tables, n_trials, years, rng):
-    """Simulate one block of trials: :func:`block_intervals`, then :func:`evaluate_block`.
+def simulate_block(structure, tables, n_trials, years, rng, *, delay=None):
+    """Simulate some trials: :func:`block_intervals`, then :func:`evaluate_block` (which
+    draws the random failover delays, if any, from the same generator).
 
     Returns
     -------
@@ -400,7 +401,7 @@ def simulate_block(structure, tables, n_trials, years, rng):
         As :func:`evaluate_block`. [min]
     """
     return evaluate_block(structure, tables, block_intervals(structure, n_trials, years, rng),
-                          n_trials, years)
+                          n_trials, years, delay=delay, rng=rng)
 
 
 # ----------------------------------------------------------------------------- one block
@@ -483,8 +484,9 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
 
     Parameters
     ----------
-    delay : int
-        Failover delay. [ticks]
+    delay : int or callable
+        Failover delay [ticks], or a function of the number of failovers that returns one
+        delay per failover, in time order [ticks] (random delays).
 
     Returns
     -------
@@ -505,6 +507,8 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     if not at.size:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, empty
+    if callable(delay):
+        delay = delay(at.size)  # one draw per failover, in time order
     failed = before[at]
     # The gap lasts until the failed endpoint, or one of higher priority, is usable again
     # (failing back costs nothing), or the delay has passed.
@@ -572,7 +576,7 @@ def _reduce(tables, keys, state, segments, gaps, n_trials, years, K):
     return results
 
 
-def evaluate_block(structure, tables, intervals, n_trials, years):
+def evaluate_block(structure, tables, intervals, n_trials, years, *, delay=None, rng=None):
     """Downtime, unserved time, months, incidents and causes of one block, from its outage
     intervals.
 
@@ -587,6 +591,12 @@ def evaluate_block(structure, tables, intervals, n_trials, years):
         Trials in the block.
     years : int
         Years per trial. [yr]
+    delay : duration law, optional
+        Active-passive: random failover delays, one drawn from ``rng`` per failover in time
+        order (``law.sample(rng, n)``, minutes rounded to ticks). Default: the fixed
+        ``structure.delay_minutes``.
+    rng : numpy.random.Generator, optional
+        Needed with ``delay``.
 
     Returns
     -------
@@ -600,8 +610,16 @@ def evaluate_block(structure, tables, intervals, n_trials, years):
     trial_ticks = years * MINUTES_PER_YEAR * scale
     span = n_trials * trial_ticks
     keys, state = _sweep(tables, intervals)
-    delay = int(round(structure.delay_minutes * scale))  # in ticks: 0 means no gaps
-    failover = structure.active_passive and delay > 0 and keys.size > 0
+    if delay is None:
+        delay = int(round(structure.delay_minutes * scale))  # in ticks: 0 means no gaps
+        failover = structure.active_passive and delay > 0 and keys.size > 0
+    else:
+        law = delay
+
+        def delay(n):  # one random delay per failover, in ticks
+            return np.rint(law.sample(rng, n) * scale).astype(np.int64)
+
+        failover = structure.active_passive and keys.size > 0
     segments = _down_segments(tables, keys, state, span)
     if failover:
         gaps = _failover_gaps(tables, keys, state, trial_ticks, span, delay)
@@ -621,6 +639,8 @@ def _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale):
     down = np.flatnonzero(state != 0)
     starts = keys[down] >> _PROCESS_BITS
     ends = _segment_ends(keys, down, span)
+    real = ends > starts  # zero-length states between keys of one tick (one may sit at span)
+    starts, ends = starts[real], ends[real]
     busy = np.bincount(starts // trial_ticks, (ends - starts) / scale, minlength=n_trials)
     return trial_ticks / scale - busy
 

@@ -87,8 +87,9 @@ def block_summary(out, T, sla, years, *, histogram):
     -------
     summary : dict
         Sums (small: they travel between processes): ``n``, ``down`` and ``down_sq`` (of the
-        fraction of time down), ``unserved``, ``unserved_sq``, ``months_below``,
-        ``month_credit`` [%], ``incidents``, ``cause`` [min per process], and ``histogram``.
+        fraction of time down), ``unserved``, ``unserved_sq``, ``months_below`` and
+        ``months_below_sq`` (of the months below the SLO per trial), ``month_credit`` [%],
+        ``incidents``, ``cause`` [min per process], and ``histogram``.
     per_trial : tuple
         ``(columns, (trial, month, uptime))``: ``downtime_min`` and ``unserved_min`` [min],
         ``months_below_slo``, ``credit_sum`` [%], ``incidents`` per trial; and the uptime of
@@ -102,9 +103,11 @@ def block_summary(out, T, sla, years, *, histogram):
     below = uptime < sla.slo_percent
     credit = sla.credit_percent(uptime)
     n = fraction.size
+    below_per_trial = np.bincount(month_trial, below, minlength=n).astype(np.int64)
     summary = dict(
         n=n, down=fraction.sum(), down_sq=(fraction ** 2).sum(), unserved=unserved.sum(),
         unserved_sq=(unserved ** 2).sum(), months_below=below.sum(),
+        months_below_sq=(below_per_trial ** 2).sum(),
         month_credit=credit.sum(), incidents=out["incidents"].sum(),
         cause=out["cause"][1].sum(axis=0))
     if histogram:  # quantiles of runs not kept per trial (zeros need no search)
@@ -116,8 +119,7 @@ def block_summary(out, T, sla, years, *, histogram):
         counts[0] += annual.size - positive.size
         summary["histogram"] = counts
     per_trial = (dict(downtime_min=out["downtime"], unserved_min=out["unserved"],
-                      months_below_slo=np.bincount(month_trial, below,
-                                                   minlength=n).astype(np.int64),
+                      months_below_slo=below_per_trial,
                       credit_sum=np.bincount(month_trial, credit, minlength=n),
                       incidents=out["incidents"]),
                  (month_trial, month, uptime))
@@ -157,6 +159,18 @@ class Accumulator:
                                     "months_below_slo", "credit_percent", "incidents")}
             self.kept.append((block_index, columns,
                               dense_cause(out["cause"], summary["n"], self.K), monthly))
+
+    def add_block(self, block_index, summary, kept=None):
+        """Add one block's sums and, when ``keep``, its per-trial results ``(columns, cause,
+        monthly)`` as :func:`plcapacity.montecarlo.run_block` returns them."""
+        self.add_summary(block_index, summary)
+        if self.keep:
+            raw, cause, monthly = kept
+            columns = {name: (raw["credit_sum"] / self.months if name == "credit_percent"
+                              else raw[name])
+                       for name in ("downtime_min", "unserved_min",
+                                    "months_below_slo", "credit_percent", "incidents")}
+            self.kept.append((block_index, columns, cause, monthly))
 
     def add_summary(self, block_index, summary):
         """Add one block's sums (as made by :func:`block_summary`, possibly elsewhere)."""

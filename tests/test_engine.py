@@ -119,12 +119,13 @@ def test_tables_answer_as_the_structure_evaluates(n_processes):
 # ----------------------------------------------------------------------------- brute force
 
 
-def _brute_force(deployment, outages, intervals, n_trials, years, sla):
+def _brute_force(deployment, outages, intervals, n_trials, years, sla, delays=None):
     """An event loop over each trial, written independently of the engine.
 
     Walks the elementary segments between outage boundaries, evaluates the deployment by its
     definition, adds failover gaps one by one, and splits the downtime by calendar month.
-    Times in ticks; returns per-trial lists.
+    ``delays`` (minutes), when given, are the random failover delays, taken one per failover
+    in time order. Times in ticks; returns per-trial lists.
     """
     scale = ticks_per_minute(years)
     T = years * MINUTES_PER_YEAR * scale
@@ -133,6 +134,7 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla):
     demand = deployment.demand_connections
     active_passive = deployment.failover.mode == "active-passive"
     delay = round(deployment.failover.delay_minutes * scale)
+    delays = None if delays is None else iter(delays)
     edges = [round(e * scale) for e in month_edges_minutes(years)]
 
     def evaluate(down_set):
@@ -167,17 +169,18 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla):
             down_set = frozenset(k for s, e, k in mine if s <= a < e)
             segments.append((a, b, down_set, *evaluate(down_set)))
         gaps = []
-        if active_passive and delay > 0:
+        if active_passive and (delay > 0 or delays is not None):
             for i in range(1, len(segments)):
                 previous_active = segments[i - 1][5]
                 a, _, down_set, _, _, active, usable = segments[i]
                 if previous_active >= 0 and active >= 0 and not usable[previous_active] and a > 0:
+                    this = delay if delays is None else round(next(delays) * scale)
                     # until the failed endpoint or a higher-priority one is active again
                     back = next((seg[0] for seg in segments[i:]
                                  if 0 <= seg[5] <= previous_active), T)
                     trigger = next(k for s, e, k in mine if s == a)
-                    if min(a + delay, back) > a:
-                        gaps.append((a, min(a + delay, back), trigger))
+                    if min(a + this, back) > a:
+                        gaps.append((a, min(a + this, back), trigger))
         def union(pieces):
             merged = []
             for s, e in sorted(pieces):
@@ -215,6 +218,8 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla):
         per_trial["incidents"].append(len(down))
         per_trial["monthly"].append(monthly)
         per_trial["cause"].append(cause)
+    if delays is not None:
+        assert next(delays, None) is None  # as many failovers as the engine drew delays for
     return per_trial
 
 
@@ -397,3 +402,46 @@ def test_monthly_split_matches_per_tick_accumulation(case):
     want = np.diff(per_trial[:, edges], axis=1) / scale
     np.testing.assert_array_equal(got, want)
     assert got.sum() == pytest.approx((ends - starts).sum() / scale)
+
+
+class _RecordingLaw:
+    """A delay law that remembers what it drew (so the brute force can replay it)."""
+
+    def __init__(self, law):
+        self.law, self.drawn = law, []
+        self.mean_minutes = law.mean_minutes
+
+    def sample(self, rng, n):
+        values = self.law.sample(rng, n)
+        self.drawn.extend(values.tolist())
+        return values
+
+
+@pytest.mark.parametrize("spec", [
+    {"law": "lognormal", "median_minutes": 20, "p95_minutes": 600},
+    {"law": "exponential", "mean_hours": 3},
+    {"law": "empirical", "minutes": [1, 30, 2_000]},
+])
+@pytest.mark.parametrize("years", [1, 2])
+def test_random_failover_delays_match_the_brute_force_event_loop(spec, years):
+    """One random delay per failover, drawn in time order: the engine's gaps, downtime,
+    unserved time, incidents, months and causes equal an event loop fed the same delays."""
+    from plcapacity.deployment import delay_law
+    deployment, outages = three_regions_active_passive(delay=0.0), GROUPED
+    structure = compile_structure(deployment, outages)
+    n_trials = 400
+    rng = np.random.default_rng(100 + years)
+    intervals = block_intervals(structure, n_trials, years, rng)
+    law = _RecordingLaw(delay_law(spec))
+    engine = evaluate_block(structure, Tables(structure), intervals, n_trials, years,
+                            delay=law, rng=rng)
+    assert len(law.drawn) > 50  # failovers happened
+    reference = _brute_force(deployment, outages, intervals, n_trials, years, deployment.sla,
+                             delays=law.drawn)
+    np.testing.assert_allclose(engine["downtime"], reference["downtime"], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(engine["unserved"], reference["unserved"], rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(engine["incidents"], reference["incidents"])
+    np.testing.assert_allclose(dense_cause(engine["cause"], n_trials, structure.n_processes),
+                               np.array(reference["cause"]), rtol=1e-9, atol=1e-9)
+    no_gap = evaluate_block(structure, Tables(structure), intervals, n_trials, years)
+    assert engine["downtime"].sum() > no_gap["downtime"].sum()  # the gaps count

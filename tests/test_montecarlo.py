@@ -253,3 +253,72 @@ def test_target_rel_ci_targets_served_by_default_with_a_demand():
     assert monthly.summary()["p_month_below_slo"] == pytest.approx(mean / 12)
     with pytest.raises(ValueError, match="target_metric='downtime' is not allowed"):
         simulate(deployment, outages, trials=10, target_rel_ci=0.1, target_metric="downtime")
+
+
+# ----------------------------------------------------------------------------- failover delays
+
+
+def _primary_fails_secondary_never(failover):
+    from plcapacity.deployment import Deployment, Destination, Endpoint
+    from plcapacity.outages import OutageModel
+    deployment = Deployment(
+        (Destination("pls-e", "eastus", 1e6), Destination("pls-w", "westus", 1e6)),
+        (Endpoint("pe-e", "eastus", "pls-e"), Endpoint("pe-w", "westus", "pls-w")),
+        failover=failover)
+    outages = OutageModel(2.0, {"law": "fixed", "hours": 2},
+                          regions={"westus": {"rate_per_year": 0.0}})
+    return deployment, outages
+
+
+def test_exponential_failover_delay_against_its_expected_gap():
+    """Primary region down 2 times a year for exactly 2 h, the secondary never: the only
+    downtime is the failover gaps, each min(D, time until the primary is back) = min(D, 2 h).
+    With D exponential of mean m, E[min(D, L)] = m (1 - exp(-L / m)): downtime per year is
+    2 x 60 x (1 - exp(-2)) minutes for m = 1 h. Exact values stay gap-free (zero here)."""
+    from plcapacity.deployment import Failover
+    deployment, outages = _primary_fails_secondary_never(
+        Failover("active-passive", delay={"law": "exponential", "mean_minutes": 60}))
+    assert deployment.failover.delay_minutes == 60.0
+    result = simulate(deployment, outages, trials=20_000, seed=12)
+    expected = 2 * 60 * (1 - math.exp(-2)) / (365 * 24 * 60)
+    check_against_exact(result.unavailability, expected, result.ci_half_width / 1.96)
+    assert result.exact == 0.0
+    assert "exact values exclude failover gaps" in result.note
+    # a fixed 60-minute delay gives every gap 60 minutes: a different, larger figure
+    fixed = simulate(_primary_fails_secondary_never(Failover("active-passive", 60.0))[0],
+                     outages, trials=20_000, seed=12)
+    check_against_exact(fixed.unavailability, 2 * 60 / (365 * 24 * 60),
+                        fixed.ci_half_width / 1.96)
+    assert fixed.unavailability > result.unavailability + 4 * result.ci_half_width / 1.96
+
+
+def test_fixed_delay_law_gives_the_numbers_of_delay_minutes():
+    from plcapacity.deployment import Deployment, Failover
+    base = three_regions_active_passive(delay=30.0)
+    as_law = Deployment(base.destinations, base.endpoints, base.demand_connections,
+                        Failover("active-passive", order=base.failover.order,
+                                 delay={"law": "fixed", "minutes": 30}))
+    a = simulate(base, GROUPED, trials=5_000, seed=4)
+    b = simulate(as_law, GROUPED, trials=5_000, seed=4)
+    np.testing.assert_array_equal(a.downtime_min, b.downtime_min)
+    assert a.summary().equals(b.summary())
+
+
+def test_random_delays_are_reproducible_and_consistent_with_distributed_blocks():
+    from plcapacity.deployment import Deployment, Failover
+    from plcapacity.montecarlo import block_summaries, blocks_for, result_from_summaries
+    base = three_regions_active_passive()
+    deployment = Deployment(base.destinations, base.endpoints, base.demand_connections,
+                            Failover("active-passive", order=base.failover.order,
+                                     delay={"law": "lognormal", "median_minutes": 10,
+                                            "p95_minutes": 120}))
+    trials = BLOCK_TRIALS + 300
+    local = simulate(deployment, GROUPED, trials=trials, seed=8, keep_trials=False)
+    again = simulate(deployment, GROUPED, trials=trials, seed=8, chunk_size=1,
+                     max_memory_bytes=64 << 20, keep_trials=False)
+    assert local.summary().equals(again.summary())
+    root = seed_sequence(8)
+    summaries = block_summaries(deployment, GROUPED, years=1, seed=root,
+                                blocks=blocks_for(trials))
+    combined = result_from_summaries(deployment, GROUPED, summaries, years=1, seed=root)
+    assert combined.summary().equals(local.summary())

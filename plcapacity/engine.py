@@ -112,6 +112,7 @@ Units: ticks inside the engine, minutes in what it returns; a year is 365 days.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -495,31 +496,41 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     cause : ndarray of int64
         The process whose outage triggered each gap.
     """
-    times = keys >> _PROCESS_BITS
     active = tables.active_of(state)
-    # Before the first event every process is up (state 0): the first endpoint is active.
-    before = np.concatenate([[0], active[:-1]])
-    lost = (before >= 0) & (active >= 0) & (active != before)
-    at = np.flatnonzero(lost)
+    # Only the keys where the active endpoint changes matter (a failover, or a failback that
+    # ends a gap). Before the first key every process is up: the first endpoint is active.
+    change = np.flatnonzero(active[1:] != active[:-1])
+    change += 1
+    if active.size and active[0] != 0:
+        change = np.concatenate([[0], change])
+    now = active[change]
+    before = active[change - 1]
+    if change.size and change[0] == 0:
+        before[0] = 0
+    lost = (before >= 0) & (now >= 0)
+    at, failed = change[lost], before[lost]
     # ... and the endpoint active before is not usable now (not just outranked)
-    at = at[(state[at] & tables.structure.endpoint_masks[before[at]]) != 0]
-    at = at[times[at] % trial_ticks != 0]
+    usable_lost = (state[at] & tables.structure.endpoint_masks[failed]) != 0
+    at, failed = at[usable_lost], failed[usable_lost]
+    gap_starts = keys[at] >> _PROCESS_BITS
+    inside = gap_starts % trial_ticks != 0
+    at, failed, gap_starts = at[inside], failed[inside], gap_starts[inside]
     if not at.size:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, empty
     if callable(delay):
         delay = delay(at.size)  # one draw per failover, in time order
-    failed = before[at]
     # The gap lasts until the failed endpoint, or one of higher priority, is usable again
-    # (failing back costs nothing), or the delay has passed.
+    # (failing back costs nothing), or the delay has passed. After a failover the active
+    # endpoint ranks below the failed one (one toggle cannot both take the failed endpoint
+    # down and bring a better one up), so the end is at a later change of the active endpoint.
     back = np.empty(at.size, dtype=np.int64)
     for endpoint in np.unique(failed):  # endpoints that failed, not trials
         mine = failed == endpoint
-        again = np.flatnonzero((active >= 0) & (active <= endpoint))
+        again = change[(now >= 0) & (now <= endpoint)]
         nxt = np.searchsorted(again, at[mine], side="right")
         index = again[np.minimum(nxt, again.size - 1)]
-        back[mine] = np.where(nxt < again.size, times[index], span)
-    gap_starts = times[at]
+        back[mine] = np.where(nxt < again.size, keys[index] >> _PROCESS_BITS, span)
     gap_ends = np.minimum(gap_starts + delay, back)
     gap_cause = keys[at] & _PROCESS_MASK  # the process that failed
     real = gap_ends > gap_starts
@@ -551,15 +562,25 @@ def _reduce(tables, keys, state, segments, gaps, n_trials, years, K):
     candidates, seg_start, seg_end, candidate_code = segments
     gap_starts, gap_ends, gap_cause = gaps
     results = {}
+    previous = None
     for name, bit in (("downtime", 1), ("unserved", 2)):
         mine = (candidate_code & bit) != 0
-        seg_starts, seg_ends = seg_start[mine], seg_end[mine]
-        merged_starts, merged_ends = _sorted_union(np.concatenate([seg_starts, gap_starts]),
-                                                   np.concatenate([seg_ends, gap_ends]),
-                                                   trial_ticks)
-        trial = merged_starts // trial_ticks
-        results[name] = np.bincount(trial, (merged_ends - merged_starts) / scale,
-                                    minlength=n_trials)
+        if previous is not None and np.array_equal(mine, previous[0]):
+            # the same segments (and gaps) as the downtime's: the same merged intervals
+            seg_starts, seg_ends, merged_starts, merged_ends, trial, base = previous[1]
+        else:
+            seg_starts, seg_ends = seg_start[mine], seg_end[mine]
+            if not seg_starts.size:  # gaps only: already in time order
+                merged_starts, merged_ends = _union(gap_starts, gap_ends, trial_ticks)
+            else:
+                merged_starts, merged_ends = _sorted_union(
+                    np.concatenate([seg_starts, gap_starts]),
+                    np.concatenate([seg_ends, gap_ends]), trial_ticks)
+            trial = merged_starts // trial_ticks
+            base = np.bincount(trial, (merged_ends - merged_starts) / scale,
+                               minlength=n_trials)
+            previous = (mine, (seg_starts, seg_ends, merged_starts, merged_ends, trial, base))
+        results[name] = base.copy()
         if tables.all_up_code & bit:
             # Down (or unserved) even with every region up, such as a primary destination too
             # small for the demand: all the all-up time of each trial counts too. All-up time
@@ -645,6 +666,13 @@ def _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale):
     return trial_ticks / scale - busy
 
 
+@functools.lru_cache(maxsize=8)
+def _day_month(years):
+    """The calendar month (0 to 12 * years - 1) of each day of a trial."""
+    days = np.diff(month_edges_minutes(years)).astype(np.int64) // (24 * 60)
+    return np.repeat(np.arange(days.size), days)
+
+
 def _monthly(starts, ends, trial, trial_ticks, scale, years):
     """Downtime of the calendar months that have any, as a sparse list.
 
@@ -669,8 +697,12 @@ def _monthly(starts, ends, trial, trial_ticks, scale, years):
     edges = np.rint(month_edges_minutes(years) * scale).astype(np.int64)
     months = len(edges) - 1
     local_start, local_end = starts - trial * trial_ticks, ends - trial * trial_ticks
-    m0 = np.searchsorted(edges, local_start, side="right") - 1
-    m1 = np.searchsorted(edges, local_end, side="left") - 1
+    # Month of the first and of the last tick of each interval (intervals are non-empty),
+    # through the month of each day: months are whole days (a lookup, not a binary search).
+    ticks_per_day = 24 * 60 * scale
+    day_month = _day_month(years)
+    m0 = day_month[local_start // ticks_per_day]
+    m1 = day_month[(local_end - 1) // ticks_per_day]
     spans = np.maximum(m1 - m0 + 1, 1)
     piece = np.repeat(np.arange(starts.size), spans)
     month = m0[piece] + (np.arange(piece.size) - np.repeat(np.cumsum(spans) - spans, spans))
@@ -706,8 +738,7 @@ def _attribute(states, critical, starts, ends, K, trial_ticks, scale, gap_starts
     trial = [starts // trial_ticks]
     minutes = [bits * share[:, None]]
     if gap_starts.size:
-        order = np.argsort(gap_starts, kind="stable")
-        gs, ge, gc = gap_starts[order], gap_ends[order], gap_cause[order]
+        gs, ge, gc = gap_starts, gap_ends, gap_cause  # in time order (_failover_gaps)
         reach = np.maximum.accumulate(ge)
         fresh = np.maximum(gs, np.concatenate([[0], reach[:-1]]))  # not in an earlier gap
         fresh = np.minimum(fresh, ge)

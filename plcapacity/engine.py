@@ -507,14 +507,15 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     before = active[change - 1]
     if change.size and change[0] == 0:
         before[0] = 0
-    lost = (before >= 0) & (now >= 0)
-    at, failed = change[lost], before[lost]
-    # ... and the endpoint active before is not usable now (not just outranked)
-    usable_lost = (state[at] & tables.structure.endpoint_masks[failed]) != 0
-    at, failed = at[usable_lost], failed[usable_lost]
-    gap_starts = keys[at] >> _PROCESS_BITS
+    # A failover: the active endpoint passes to one of lower priority (a larger index). Each
+    # key toggles one process: going down it can only take endpoints away, so the endpoint
+    # active before is then unusable; coming back it can only bring a better one (a failback).
+    position = np.flatnonzero((before >= 0) & (now > before))  # in ``change``
+    failed = before[position]
+    gap_starts = keys[change[position]] >> _PROCESS_BITS
     inside = gap_starts % trial_ticks != 0
-    at, failed, gap_starts = at[inside], failed[inside], gap_starts[inside]
+    position, failed, gap_starts = position[inside], failed[inside], gap_starts[inside]
+    at = change[position]
     if not at.size:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, empty
@@ -525,12 +526,14 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     # endpoint ranks below the failed one (one toggle cannot both take the failed endpoint
     # down and bring a better one up), so the end is at a later change of the active endpoint.
     back = np.empty(at.size, dtype=np.int64)
-    for endpoint in np.unique(failed):  # endpoints that failed, not trials
+    for endpoint in np.flatnonzero(np.bincount(failed)):  # endpoints that failed, not trials
         mine = failed == endpoint
-        again = change[(now >= 0) & (now <= endpoint)]
-        nxt = np.searchsorted(again, at[mine], side="right")
-        index = again[np.minimum(nxt, again.size - 1)]
-        back[mine] = np.where(nxt < again.size, keys[index] >> _PROCESS_BITS, span)
+        good = (now >= 0) & (now <= endpoint)  # changes to this endpoint or a better one
+        good_at = np.flatnonzero(good)
+        # the next good change after a failover: goods up to it (none at it) index good_at
+        rank = np.cumsum(good)[position[mine]]
+        index = change[good_at[np.minimum(rank, good_at.size - 1)]] if good_at.size else 0
+        back[mine] = np.where(rank < good_at.size, keys[index] >> _PROCESS_BITS, span)
     gap_ends = np.minimum(gap_starts + delay, back)
     gap_cause = keys[at] & _PROCESS_MASK  # the process that failed
     real = gap_ends > gap_starts
@@ -703,17 +706,24 @@ def _monthly(starts, ends, trial, trial_ticks, scale, years):
     day_month = _day_month(years)
     m0 = day_month[local_start // ticks_per_day]
     m1 = day_month[(local_end - 1) // ticks_per_day]
-    spans = np.maximum(m1 - m0 + 1, 1)
-    piece = np.repeat(np.arange(starts.size), spans)
-    month = m0[piece] + (np.arange(piece.size) - np.repeat(np.cumsum(spans) - spans, spans))
-    overlap = np.maximum(np.minimum(local_end[piece], edges[month + 1])
-                         - np.maximum(local_start[piece], edges[month]), 0)
-    flat = trial[piece] * months + month      # nondecreasing: intervals come sorted
-    if flat.size == 0:
+    if starts.size == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0)
-    first = np.flatnonzero(np.diff(flat, prepend=-1))
-    return flat[first] // months, flat[first] % months, np.add.reduceat(overlap, first) / scale
+    if np.array_equal(m0, m1):  # the common case: every interval inside one month
+        month, overlap, flat_trial = m0, local_end - local_start, trial
+    else:  # split the intervals at month edges
+        spans = np.maximum(m1 - m0 + 1, 1)
+        piece = np.repeat(np.arange(starts.size), spans)
+        month = m0[piece] + (np.arange(piece.size) - np.repeat(np.cumsum(spans) - spans, spans))
+        overlap = np.maximum(np.minimum(local_end[piece], edges[month + 1])
+                             - np.maximum(local_start[piece], edges[month]), 0)
+        flat_trial = trial[piece]
+    flat = flat_trial * months + month      # nondecreasing: intervals come sorted
+    step = np.diff(flat) != 0
+    if step.all():  # each (trial, month) once: nothing to add up
+        return flat_trial, month, overlap / scale
+    first = np.flatnonzero(np.concatenate([[True], step]))
+    return flat_trial[first], month[first], np.add.reduceat(overlap, first) / scale
 
 
 def _attribute(states, critical, starts, ends, K, trial_ticks, scale, gap_starts, gap_ends,

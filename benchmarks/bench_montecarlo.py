@@ -16,6 +16,10 @@ What it measures (issue 3):
   correlated pairs of regions; one 4 h outage a year each), K = 8, 16, 17, 32, 62 (62 is the
   most the engine takes), about 4 million process-years each; the ratio of each to K = 8
   (goal: K = 62 within 2x of K = 8, ratio >= 0.5).
+* Active-passive against active-active (issue 12: within 2x): the three-region model with a
+  1,000,000 demand, once active-active and once active-passive with a 5-minute delay (one
+  failover gap per primary outage), 10^6 trial-years each, interleaved; with and without
+  per-trial results kept.
 
 Timings are medians of interleaved repeats; the ratio is what to compare across machines.
 
@@ -115,6 +119,36 @@ def process_scaling(counts, repeats, process_years=2 ** 22):
     return {K: trials[K] * K / statistics.median(times[K]) for K in counts}
 
 
+def failover_ratio(trials, repeats):
+    """Median time of active-passive over active-active, per ``keep_trials`` setting."""
+    from plcapacity.deployment import Failover
+    deployment, outages = load_deployment(data_path("examples/three-region-2of3.toml"))
+    aa = Deployment(deployment.destinations, deployment.endpoints, 1e6)
+    ap = Deployment(deployment.destinations, deployment.endpoints, 1e6,
+                    Failover("active-passive", 5.0))
+    ratios = {}
+    for keep in (False, True):
+        for d in (aa, ap):  # warm-up
+            simulate(d, outages, trials=BLOCK_TRIALS, seed=0, progress=False, keep_trials=keep)
+        times = {"aa": [], "ap": []}
+        for repeat in range(repeats):
+            for name, d in (("aa", aa), ("ap", ap)):
+                times[name].append(timed(simulate, d, outages, trials=trials, seed=repeat,
+                                         progress=False, keep_trials=keep))
+        ratios[keep] = (statistics.median(times["aa"]), statistics.median(times["ap"]))
+    return ratios
+
+
+def print_failover(trials, repeats):
+    print()
+    print(f"  active-passive (5 min delay) vs active-active, {trials:,} trial-years, "
+          f"{repeats} interleaved repeats (median):")
+    for keep, (aa, ap) in failover_ratio(trials, repeats).items():
+        print(f"    keep_trials={keep!s:<5}  active-active {aa:.3f} s [baseline]  "
+              f"active-passive {ap:.3f} s  ratio {ap / aa:.2f}x (goal <= 2): "
+              f"{'PASS' if ap / aa <= 2 else 'MISS'}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=float, default=1e6)
@@ -123,12 +157,15 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--processes", default="8,16,17,32,62",
                         help="process counts of the scaling run (comma-separated; 8 first)")
-    parser.add_argument("--only-scaling", action="store_true",
-                        help="run only the process-count scaling")
+    parser.add_argument("--only", choices=("scaling", "failover"),
+                        help="run only the process-count scaling or the failover ratio")
     args = parser.parse_args(argv)
     counts = [int(k) for k in args.processes.split(",")]
-    if args.only_scaling:
+    if args.only == "scaling":
         print_scaling(counts, args.repeats)
+        return
+    if args.only == "failover":
+        print_failover(int(args.trials), args.repeats)
         return
     trials = int(args.trials)
 
@@ -177,6 +214,7 @@ def main(argv=None):
           f"{statistics.median(exact_times):.3f} s (goal: well under 1 s)")
 
     print_scaling(counts, args.repeats)
+    print_failover(trials, args.repeats)
 
     long_trials = int(args.long_trials)
     if long_trials:

@@ -514,7 +514,8 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     failed = before[position]
     gap_starts = keys[change[position]] >> _PROCESS_BITS
     inside = gap_starts % trial_ticks != 0
-    position, failed, gap_starts = position[inside], failed[inside], gap_starts[inside]
+    if not inside.all():
+        position, failed, gap_starts = position[inside], failed[inside], gap_starts[inside]
     at = change[position]
     if not at.size:
         empty = np.empty(0, dtype=np.int64)
@@ -526,8 +527,9 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     # endpoint ranks below the failed one (one toggle cannot both take the failed endpoint
     # down and bring a better one up), so the end is at a later change of the active endpoint.
     back = np.empty(at.size, dtype=np.int64)
-    for endpoint in np.flatnonzero(np.bincount(failed)):  # endpoints that failed, not trials
-        mine = failed == endpoint
+    endpoints = np.flatnonzero(np.bincount(failed))
+    for endpoint in endpoints:  # endpoints that failed, not trials
+        mine = failed == endpoint if endpoints.size > 1 else slice(None)
         good = (now >= 0) & (now <= endpoint)  # changes to this endpoint or a better one
         good_at = np.flatnonzero(good)
         # the next good change after a failover: goods up to it (none at it) index good_at
@@ -537,6 +539,8 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     gap_ends = np.minimum(gap_starts + delay, back)
     gap_cause = keys[at] & _PROCESS_MASK  # the process that failed
     real = gap_ends > gap_starts
+    if real.all():
+        return gap_starts, gap_ends, gap_cause
     return gap_starts[real], gap_ends[real], gap_cause[real]
 
 

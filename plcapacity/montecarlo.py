@@ -143,7 +143,8 @@ def run_block(structure, tables, root, block_index, n, years, sla, *, histogram,
         m = min(size, n - first)
         out = simulate_block(structure, tables, m, years,
                              sub_block_rng(root, block_index, sub), delay=delay)
-        summary, per_trial = block_summary(out, T, sla, years, histogram=histogram)
+        summary, per_trial = block_summary(out, T, sla, years, histogram=histogram,
+                                           per_trial=keep)
         total = _add_sums(total, summary)
         if keep:
             columns, (trial, month, uptime) = per_trial

@@ -67,7 +67,7 @@ def mean_ci(total, total_sq, n):
     return mean, _Z95 * math.sqrt(var / n)
 
 
-def block_summary(out, T, sla, years, *, histogram):
+def block_summary(out, T, sla, years, *, histogram, per_trial=True):
     """Sums over one block's trials, and its per-trial columns.
 
     Parameters
@@ -82,6 +82,8 @@ def block_summary(out, T, sla, years, *, histogram):
         Years per trial. [yr]
     histogram : bool
         Also count annual downtime into the quantile histogram (runs not kept per trial).
+    per_trial : bool, default True
+        Also make the per-trial columns (else the second value returned is None).
 
     Returns
     -------
@@ -90,7 +92,7 @@ def block_summary(out, T, sla, years, *, histogram):
         fraction of time down), ``unserved``, ``unserved_sq``, ``months_below`` and
         ``months_below_sq`` (of the months below the SLO per trial), ``month_credit`` [%],
         ``incidents``, ``cause`` [min per process], and ``histogram``.
-    per_trial : tuple
+    per_trial : tuple or None
         ``(columns, (trial, month, uptime))``: ``downtime_min`` and ``unserved_min`` [min],
         ``months_below_slo``, ``credit_sum`` [%], ``incidents`` per trial; and the uptime of
         the months with downtime [%].
@@ -118,6 +120,8 @@ def block_summary(out, T, sla, years, *, histogram):
         counts = np.bincount(bins, minlength=_HIST_GEOM.size)
         counts[0] += annual.size - positive.size
         summary["histogram"] = counts
+    if not per_trial:
+        return summary, None
     per_trial = (dict(downtime_min=out["downtime"], unserved_min=out["unserved"],
                       months_below_slo=below_per_trial,
                       credit_sum=np.bincount(month_trial, credit, minlength=n),

@@ -513,7 +513,11 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     position = np.flatnonzero((before >= 0) & (now > before))  # in ``change``
     failed = before[position]
     gap_starts = keys[change[position]] >> _PROCESS_BITS
-    inside = gap_starts % trial_ticks != 0
+    # Not at a trial's first tick: a multiple of trial_ticks is one of its power-of-two
+    # factor first (a cheap mask), and only those few need the division.
+    inside = (gap_starts & ((trial_ticks & -trial_ticks) - 1)) != 0
+    maybe = np.flatnonzero(~inside)
+    inside[maybe] = gap_starts[maybe] % trial_ticks != 0
     if not inside.all():
         position, failed, gap_starts = position[inside], failed[inside], gap_starts[inside]
     at = change[position]
@@ -526,16 +530,22 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     # (failing back costs nothing), or the delay has passed. After a failover the active
     # endpoint ranks below the failed one (one toggle cannot both take the failed endpoint
     # down and bring a better one up), so the end is at a later change of the active endpoint.
-    back = np.empty(at.size, dtype=np.int64)
-    endpoints = np.flatnonzero(np.bincount(failed))
-    for endpoint in endpoints:  # endpoints that failed, not trials
-        mine = failed == endpoint if endpoints.size > 1 else slice(None)
-        good = (now >= 0) & (now <= endpoint)  # changes to this endpoint or a better one
-        good_at = np.flatnonzero(good)
-        # the next good change after a failover: goods up to it (none at it) index good_at
-        rank = np.cumsum(good)[position[mine]]
-        index = change[good_at[np.minimum(rank, good_at.size - 1)]] if good_at.size else 0
-        back[mine] = np.where(rank < good_at.size, keys[index] >> _PROCESS_BITS, span)
+    # Most often the very next change is the failback: take it where it is.
+    following = np.minimum(position + 1, change.size - 1)
+    then = now[following]
+    direct = (position + 1 < change.size) & (then >= 0) & (then <= failed)
+    back = keys[change[following]] >> _PROCESS_BITS
+    rest = np.flatnonzero(~direct)
+    if rest.size:
+        rest_failed = failed[rest]
+        for endpoint in np.flatnonzero(np.bincount(rest_failed)):  # endpoints, not trials
+            mine = rest[rest_failed == endpoint]
+            good = (now >= 0) & (now <= endpoint)  # changes to this endpoint or a better one
+            good_at = np.flatnonzero(good)
+            # the next good change after a failover: goods up to it (none at it) index good_at
+            rank = np.cumsum(good)[position[mine]]
+            index = change[good_at[np.minimum(rank, good_at.size - 1)]] if good_at.size else 0
+            back[mine] = np.where(rank < good_at.size, keys[index] >> _PROCESS_BITS, span)
     gap_ends = np.minimum(gap_starts + delay, back)
     gap_cause = keys[at] & _PROCESS_MASK  # the process that failed
     real = gap_ends > gap_starts
@@ -713,15 +723,22 @@ def _monthly(starts, ends, trial, trial_ticks, scale, years):
     if starts.size == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0)
-    if np.array_equal(m0, m1):  # the common case: every interval inside one month
-        month, overlap, flat_trial = m0, local_end - local_start, trial
-    else:  # split the intervals at month edges
-        spans = np.maximum(m1 - m0 + 1, 1)
-        piece = np.repeat(np.arange(starts.size), spans)
-        month = m0[piece] + (np.arange(piece.size) - np.repeat(np.cumsum(spans) - spans, spans))
-        overlap = np.maximum(np.minimum(local_end[piece], edges[month + 1])
-                             - np.maximum(local_start[piece], edges[month]), 0)
-        flat_trial = trial[piece]
+    month, overlap, flat_trial = m0, local_end - local_start, trial
+    cross = np.flatnonzero(m1 != m0)
+    if cross.size:  # split the few intervals that cross month edges, in place
+        spans = m1[cross] - m0[cross] + 1
+        piece = np.repeat(cross, spans)
+        piece_month = m0[piece] + (np.arange(piece.size)
+                                   - np.repeat(np.cumsum(spans) - spans, spans))
+        piece_overlap = np.maximum(np.minimum(local_end[piece], edges[piece_month + 1])
+                                   - np.maximum(local_start[piece], edges[piece_month]), 0)
+        whole = np.ones(starts.size, dtype=bool)
+        whole[cross] = False
+        # interval order, each split interval's pieces where it was (two sorted runs)
+        order = np.argsort(np.concatenate([np.flatnonzero(whole), piece]), kind="stable")
+        month = np.concatenate([m0[whole], piece_month])[order]
+        overlap = np.concatenate([overlap[whole], piece_overlap])[order]
+        flat_trial = np.concatenate([trial[whole], trial[piece]])[order]
     flat = flat_trial * months + month      # nondecreasing: intervals come sorted
     step = np.diff(flat) != 0
     if step.all():  # each (trial, month) once: nothing to add up

@@ -797,6 +797,7 @@ def dense_cause(cause, n_trials, K):
         Downtime attributed to each process in each trial. [min]
     """
     trial, minutes = cause
-    dense = np.zeros((n_trials, K))
-    np.add.at(dense, trial, minutes)
+    dense = np.empty((n_trials, K))
+    for k in range(K):  # processes, not trials: bincount adds in order, as np.add.at would
+        dense[:, k] = np.bincount(trial, minutes[:, k], minlength=n_trials)
     return dense

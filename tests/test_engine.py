@@ -445,3 +445,15 @@ def test_random_failover_delays_match_the_brute_force_event_loop(spec, years):
                                np.array(reference["cause"]), rtol=1e-9, atol=1e-9)
     no_gap = evaluate_block(structure, Tables(structure), intervals, n_trials, years)
     assert engine["downtime"].sum() > no_gap["downtime"].sum()  # the gaps count
+
+
+def test_dense_cause_adds_as_numpy_add_at():
+    """Per-trial causes by one bincount per process: the same sums, bit for bit, as adding
+    every contribution in order with np.add.at."""
+    rng = np.random.default_rng(0)
+    trial = rng.integers(0, 300, 20_000)
+    minutes = rng.standard_exponential((20_000, 3)) * 1e3
+    expected = np.zeros((300, 3))
+    np.add.at(expected, trial, minutes)
+    np.testing.assert_array_equal(dense_cause((trial, minutes), 300, 3), expected)
+    assert dense_cause((np.empty(0, np.int64), np.empty((0, 3))), 4, 3).tolist() == [[0.0] * 3] * 4

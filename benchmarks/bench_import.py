@@ -48,9 +48,11 @@ def main(argv=None):
         base.append(import_seconds("import numpy, pandas"))
         package.append(import_seconds("import plcapacity"))
     b, p = statistics.median(base), statistics.median(package)
-    loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, plcapacity; print(' '.join(sorted({m.split('.')[0] "
-         "for m in sys.modules})))"], capture_output=True, text=True, check=True).stdout.split()
+    found = subprocess.run(
+        [sys.executable, "-c", "import sys, plcapacity; print(plcapacity.__file__); print(' '"
+         ".join(sorted({m.split('.')[0] for m in sys.modules})))"],
+        capture_output=True, text=True, check=True).stdout.splitlines()
+    where, loaded = found[0], found[1].split()
     heavy = [name for name in HEAVY if name in loaded]
     print(f"import benchmark, {args.repeats} interleaved repeats (median), python "
           f"{sys.version.split()[0]}")
@@ -60,6 +62,7 @@ def main(argv=None):
           f"{'PASS' if p < GOAL_SECONDS else 'MISS'}")
     print(f"  plcapacity's own share: {p - b:.3f} s")
     print(f"  heavy libraries loaded by the import: {', '.join(heavy) or 'none'}")
+    print(f"  measured: {where} (the package importable from the current directory)")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ Run: ``python benchmarks/bench_montecarlo.py [--trials 1e6] [--long-trials 1e8] 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import resource
 import statistics
@@ -74,6 +75,27 @@ def draw_only(structure, trials, years, seed):
                 process.duration.sample_residual(rng, running)
         done += n
         block += 1
+
+
+def machine() -> str:
+    """The machine and its load, printed with the figures (they mean little without them)."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            model = next((line.split(":", 1)[1].strip() for line in info
+                          if line.startswith("model name")), model)
+    except OSError:
+        pass
+    try:
+        load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except (AttributeError, OSError):
+        load = "load average unknown"
+    return f"{model}, {os.cpu_count()} logical CPUs, {platform.system()}; {load} at start"
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def timed(function, *args, **kwargs):
@@ -175,6 +197,7 @@ def main(argv=None):
     print(f"  {trials:,} trial-years per run, {args.repeats} interleaved repeats (median); "
           f"python {platform.python_version()}, numpy {np.__version__}, "
           f"plcapacity {plcapacity.__version__}")
+    print(f"  machine: {machine()}")
 
     simulate(deployment, outages, trials=BLOCK_TRIALS, seed=0, progress=False)  # warm-up
     sims, draws = [], []
@@ -218,15 +241,17 @@ def main(argv=None):
 
     long_trials = int(args.long_trials)
     if long_trials:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), cpu_seconds()
         result = simulate(deployment, outages, trials=long_trials, seed=2, progress=None)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         rss_mib = rss / 2 ** 20 if sys.platform == "darwin" else rss / 2 ** 10
         print()
         print(f"  long run: {long_trials:,} trial-years in {elapsed:.1f} s "
-              f"({long_trials / elapsed:,.0f}/s); peak RSS of this process {rss_mib:,.0f} MiB "
-              f"(goal < 1024): {'PASS' if rss_mib < 1024 else 'MISS'}")
+              f"({long_trials / elapsed:,.0f}/s), {cpu:.1f} s of CPU; peak RSS of this process "
+              f"{rss_mib:,.0f} MiB (goal < 1024): {'PASS' if rss_mib < 1024 else 'MISS'}")
+        print("  (wall time above CPU time: the machine was busy with other work)"
+              if elapsed > 1.2 * cpu else "  (wall time close to CPU time: an unloaded core)")
         print(f"  served unavailability {1 - result.served_availability:.4e} "
               f"+/- {result.served_ci_half_width:.1e} (exact {result.exact_served:.4e})")
 

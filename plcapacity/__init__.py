@@ -20,7 +20,8 @@ from .limits import get_limits
 from .metrics import read_metrics
 from .montecarlo import SimulationResult, simulate
 from .outage_fit import OutageFit, fit_outages, outage_profile, outage_profile_fit, outage_profiles
-from .outages import OutageGroup, OutageModel
+from .outages import OutageGroup, OutageModel, ZoneOutages
+from .results import format_summary
 from .imbalance import effective_ceiling, overflow_probability
 from .scenarios import columns_table, read_scenarios
 from .sizing import size, size_table
@@ -60,6 +61,7 @@ __all__ = [
     "ModelWarning",
     "OutageGroup",
     "OutageModel",
+    "ZoneOutages",
     "OutageFit",
     "fit_outages",
     "outage_profile",
@@ -70,6 +72,7 @@ __all__ = [
     "SLA",
     "SimulationResult",
     "exact_summary",
+    "format_summary",
     "exact_unavailability",
     "load_deployment",
     "simulate",

@@ -1,7 +1,9 @@
 """Steady-state availability of a multi-region deployment, exactly.
 
-The state of the outage processes involved (each region's own and each correlated group's) is
-a bit mask: bit ``k`` set while process ``k`` has an outage in progress. Processes are
+The state of the outage processes involved (each region's own, each correlated group's and,
+with zone outages, each availability zone's) is a bit mask: bit ``k`` set while process ``k``
+has an outage in progress. A zone process never makes an endpoint unusable (endpoints are
+zone-agnostic); it lowers the capacity of the destinations with VMs in that zone. Processes are
 independent, process ``k`` being down with probability ``q_k = 1 - exp(-rate_k E[D_k])``, so
 the steady-state unavailability is a finite sum over the ``2**K`` states of
 ``P(state) * [service down in state]``.
@@ -59,12 +61,20 @@ class Structure:
     endpoint_destination : ndarray of int, shape (E,)
         Index of each endpoint's destination in ``capacities``.
     capacities : ndarray of float, shape (D,)
-        Capacity of each used destination. [connections] (NaN where unknown)
+        Capacity of each used destination with all its zones up. [connections] (NaN where
+        unknown)
     demand : float or None
         Connections to serve. [connections]
     active_passive : bool
     delay_minutes : float
         Failover delay (active-passive). [min]
+    endpoint_names, destination_names : tuple of str
+    zone_bits : tuple of tuple of int
+        Per used destination, the indices of its zones' outage processes (in the order of its
+        ``zones``; empty without zone outages).
+    zone_capacity : tuple of ndarray
+        Per used destination with ``zone_bits``, its capacity with each subset of those zones
+        down (:meth:`plcapacity.Destination.zone_capacities`). [connections]
     """
 
     processes: list
@@ -76,6 +86,8 @@ class Structure:
     delay_minutes: float
     endpoint_names: tuple
     destination_names: tuple
+    zone_bits: tuple = ()
+    zone_capacity: tuple = ()
 
     @property
     def n_processes(self) -> int:
@@ -85,6 +97,17 @@ class Structure:
         """Which endpoints are usable in each state: bool array (n_states, E)."""
         states = np.asarray(states, dtype=np.int64)
         return (states[:, None] & self.endpoint_masks[None, :]) == 0
+
+    def capacity(self, d, states):
+        """Capacity of used destination ``d`` in each state (its zones' processes down
+        removing their VMs), or its scalar capacity without zone processes. [connections]"""
+        bits = self.zone_bits[d] if self.zone_bits else ()
+        if not bits:
+            return self.capacities[d]
+        index = np.zeros(np.shape(states), dtype=np.int64)
+        for j, k in enumerate(bits):  # a destination's zones: three at most
+            index |= ((states >> k) & 1) << j
+        return self.zone_capacity[d][index]
 
     def evaluate(self, states, *, with_usable=True):
         """Reachable, served and the active endpoint (-1: none) in each state.
@@ -113,11 +136,17 @@ class Structure:
         if self.demand is None:
             return reachable, reachable.copy(), active, usable
         if self.active_passive:
-            capacity = self.capacities[self.endpoint_destination[np.maximum(active, 0)]]
+            if any(self.zone_bits):
+                target = self.endpoint_destination[np.maximum(active, 0)]
+                capacity = np.zeros(states.shape)
+                for d in range(len(self.capacities)):
+                    capacity = np.where(target == d, self.capacity(d, states), capacity)
+            else:
+                capacity = self.capacities[self.endpoint_destination[np.maximum(active, 0)]]
         else:
             capacity = np.zeros(states.shape)
-            for d, cap in enumerate(self.capacities):
-                capacity += np.where(carrying[d], cap, 0.0)
+            for d in range(len(self.capacities)):
+                capacity += np.where(carrying[d], self.capacity(d, states), 0.0)
         served = reachable & (capacity >= self.demand)
         return reachable, served, active, usable
 
@@ -130,14 +159,25 @@ def compile_structure(deployment, outages) -> Structure:
     deployment : Deployment
     outages : OutageModel
     """
-    processes = outages.processes(deployment.regions)
+    processes = _processes(deployment, outages)
     if len(processes) > 62:
         raise ValueError(f"{len(processes)} outage processes involved; at most 62 are supported")
     region_mask = {}
     for k, process in enumerate(processes):
+        if process.kind == "zone":  # endpoints are zone-agnostic: only capacity changes
+            continue
         for region in process.regions:
             region_mask[region] = region_mask.get(region, 0) | (1 << k)
     used = deployment.used_destinations
+    zone_process = {(p.regions[0], p.zone): k for k, p in enumerate(processes)
+                    if p.kind == "zone"}
+    zone_bits, zone_capacity = [], []
+    for name in used:
+        target = deployment.destination(name)
+        bits = tuple(zone_process[(target.region, z)] for z in target.zones
+                     if (target.region, z) in zone_process)
+        zone_bits.append(bits)
+        zone_capacity.append(target.zone_capacities() if bits else None)
     masks, destinations = [], []
     for endpoint in deployment.endpoints:
         target = deployment.destination(endpoint.destination)
@@ -147,7 +187,13 @@ def compile_structure(deployment, outages) -> Structure:
                      _capacities(deployment, used), deployment.demand_connections,
                      deployment.failover.mode == "active-passive",
                      deployment.failover.delay_minutes,
-                     tuple(e.name for e in deployment.endpoints), tuple(used))
+                     tuple(e.name for e in deployment.endpoints), tuple(used),
+                     tuple(zone_bits), tuple(zone_capacity))
+
+
+def _processes(deployment, outages) -> list:
+    """The outage processes of a deployment: its regions', the groups', its zones'."""
+    return outages.processes(deployment.regions, deployment.zones)
 
 
 def _capacities(deployment, names) -> np.ndarray:
@@ -272,8 +318,10 @@ def _enumerated_episode_frequency(structure, metric) -> float:
 #
 # Each block's table maps its 2**m variable states to (capacity, carries); the value sets of
 # all convolutions depend only on the structure, so they are built once and each batch of
-# outer states only adds probabilities. (A zone process would join the block of its region's
-# variable and change that block's capacity column: a local change.)
+# outer states only adds probabilities. A zone process is a variable of its own (never pooled,
+# never forced by a group: a group takes the region, which already stops the destination
+# carrying); it joins the block of the destinations with VMs in that zone and only changes
+# the block's capacity column (the destination's capacity with that zone's VMs gone).
 #
 # The down-episode frequency keeps the enumeration's definition. The service being monotone in
 # the set of down processes (active-active), ``f = sum_k rate_k (1 - q_k) (U[k down] - U[k up])``
@@ -356,13 +404,18 @@ class _Plan:
 
     def __init__(self, deployment, processes):
         self.groups = [k for k, p in enumerate(processes) if p.kind == "group"]
+        # "regions": the independent processes, regions' then zones' (a zone process is a
+        # variable of its own, in the block of the destinations it carries VMs for)
         self.regions = [k for k, p in enumerate(processes) if p.kind != "group"]
         if len(self.groups) > EXACT_MAX_GROUPS:
             raise _Refused(
                 f"{len(self.groups)} correlated groups involved: the exact calculation visits "
                 f"their 2**{len(self.groups)} joint states (at most {EXACT_MAX_GROUPS} groups); "
                 "use simulate()")
-        region_index = {processes[k].regions[0]: i for i, k in enumerate(self.regions)}
+        region_index = {processes[k].regions[0]: i for i, k in enumerate(self.regions)
+                        if processes[k].kind == "region"}
+        zone_index = {(processes[k].regions[0], processes[k].zone): i
+                      for i, k in enumerate(self.regions) if processes[k].kind == "zone"}
         # group_masks[i]: bit j set when group j contains region i
         self.group_masks = np.zeros(len(self.regions), dtype=np.int64)
         for j, k in enumerate(self.groups):
@@ -383,6 +436,9 @@ class _Plan:
         hosts = sorted(set(dest_region))
         self.members = [[r] for r in hosts]
         variable_of = {r: v for v, r in enumerate(hosts)}
+        for r in sorted(zone_index.values()):
+            variable_of[r] = len(self.members)
+            self.members.append([r])
         pools = {}
         for r in range(len(self.regions)):
             if r not in variable_of:
@@ -395,13 +451,21 @@ class _Plan:
         self.variable_of = [variable_of[r] for r in range(len(self.regions))]
         home = [variable_of[r] for r in dest_region]
         reach = [sorted({variable_of[r] for r in regions}) for regions in endpoint_regions]
+        zone_vars, zone_tables = [], []
+        for name in used:
+            target = deployment.destination(name)
+            keys = [(target.region, z) for z in target.zones]
+            zone_vars.append([variable_of[zone_index[key]] for key in keys if key in zone_index])
+            zone_tables.append(target.zone_capacities() if zone_vars[-1] else None)
 
         demand = deployment.demand_connections
         self.capacity = demand is not None and demand > 0
         self.demand = float(demand) if self.capacity else None
         # blocks: variables linked through a destination; a block too large is split by
         # conditioning on some of its regions (``cut``), which then join the groups
-        edges = [{home[d], *reach[d]} for d in range(len(used))]
+        # (zones only matter through capacity: without a demand they stay out of the blocks)
+        edges = [{home[d], *reach[d], *(zone_vars[d] if self.capacity else ())}
+                 for d in range(len(used))]
         self.cut = self._cut(edges, processes)
         cut_set = set(self.cut)
         components = _components(set(range(len(self.members))) - cut_set, edges)
@@ -429,7 +493,12 @@ class _Plan:
                     usable |= up[local[v]]
                 carry = up[local[home[d]]] & usable
                 carries |= carry
-                if self.capacity:
+                if self.capacity and zone_vars[d]:  # its zones' variables pick the row
+                    index = np.zeros(states.shape, dtype=np.int64)
+                    for j, v in enumerate(zone_vars[d]):
+                        index |= ((states >> local[v]) & 1) << j
+                    capacity += np.where(carry, zone_tables[d][index], 0.0)
+                elif self.capacity:
                     capacity += np.where(carry, capacities[d], 0.0)
             values, inverse = _grouped(capacity, self.demand)
             self.blocks.append(_Block(variables, len(own), carries, values, inverse))
@@ -527,7 +596,7 @@ def _conditioned(deployment, processes, *, rates=True) -> dict:
     deployment : Deployment
         Active-active.
     processes : list of OutageProcess
-        ``outages.processes(deployment.regions)``.
+        ``_processes(deployment, outages)``.
     rates : bool
         Also the episode frequencies (about twice the work).
 
@@ -676,7 +745,7 @@ def _exact(deployment, outages, *, rates=True) -> dict:
     when active-active, by the full enumeration when active-passive (or when the conditioned
     calculation is out of reach and the enumeration is not)."""
     if deployment.failover.mode != "active-passive":
-        processes = outages.processes(deployment.regions)
+        processes = _processes(deployment, outages)
         try:
             return _conditioned(deployment, processes, rates=rates)
         except _Refused as refusal:
@@ -811,7 +880,7 @@ def exact_summary(deployment, outages) -> pd.Series:
         "annual_downtime_min": annual_downtime_minutes(down),
         "annual_unserved_min": annual_downtime_minutes(unserved),
         "down_episodes_per_year": exact["reachable_rate"],
-        "processes": len(outages.processes(deployment.regions)),
+        "processes": len(_processes(deployment, outages)),
         "note": ("active-passive: availability excludes failover gaps (simulate includes "
                  "them); episodes count failovers") if gap_free else "",
     }, name="exact", dtype=object)
@@ -826,4 +895,4 @@ def process_table(deployment, outages) -> pd.DataFrame:
         "process": p.name, "kind": p.kind, "regions": ";".join(p.regions),
         "rate_per_year": p.rate_per_year, "mean_duration_h": p.duration.mean_minutes / 60,
         "duration": p.duration.describe(), "probability_down": p.probability_down,
-    } for p in outages.processes(deployment.regions)])
+    } for p in _processes(deployment, outages)])

@@ -31,13 +31,14 @@ from .limits import get_limits
 from .montecarlo import (BLOCK_TRIALS, block_summaries, exact_figures, result_from_summaries,
                          seed_sequence)
 from .progress import progress_bar
-from .scenarios import (COLUMNS, RESULT_COLUMNS, BatchInputError, ScenarioRows,
+from .scenarios import (COLUMNS, DEFAULT_OUTAGE_PROFILE, RESULT_COLUMNS, BatchInputError,
+                        ScenarioRows,
                         availability_specs, columns_table, read_scenarios)
 from .sizing import as_counts, size_rows, validate_demands
 from .tables import same_file, write_table
 from .validation import check_number
 
-__all__ = ["run_batch", "write_results", "COLUMNS", "RESULT_COLUMNS", "BatchInputError",
+__all__ = ["run_batch", "batch_overview", "write_results", "COLUMNS", "RESULT_COLUMNS", "BatchInputError",
            "columns_table", "read_scenarios"]
 
 #: Blocks of 65,536 trials in one task: big enough to amortize a task, small enough to spread.
@@ -127,7 +128,7 @@ class _Row:
 def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
               on_error="collect", passthrough=False, workers=None, progress=None,
               checkpoint=None, resume=False, output=None, limits=None,
-              allow_outside_paths=False):
+              allow_outside_paths=False, outage_profile=DEFAULT_OUTAGE_PROFILE):
     """Size every service of a table and, where it has regions, simulate its availability.
 
     Parameters
@@ -166,6 +167,10 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     limits : Limits, optional
     allow_outside_paths : bool
         Let ``deployment`` cells name files outside the table's folder.
+    outage_profile : str, default "azure-status-2018-2020"
+        Outage model of rows that name none (see :func:`plcapacity.outage_profile`): fitted
+        to Azure's status incidents. ``"sla-calibrated"`` calibrates each row to its own
+        ``slo_percent`` (the answer then restates the objective: for comparison only).
 
     Returns
     -------
@@ -203,7 +208,8 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
         rows.errors[i].append(f"infeasible: {message}")
         status[i] = "infeasible"
     sizing["concurrent"] = demand["concurrent_connections"]
-    specs = availability_specs(rows, sizing, status, allow_outside_paths=allow_outside_paths)
+    specs = availability_specs(rows, sizing, status, allow_outside_paths=allow_outside_paths,
+                               outage_profile=outage_profile)
     if on_error == "raise" and not rows.ok.all():
         raise ValueError(rows.messages()[np.flatnonzero(~rows.ok)[0]])
 
@@ -331,6 +337,50 @@ def _result_table(rows, sizing, status, availability, entropy):
         result[name] = rows.frame[name].to_numpy()
     result.attrs.update(seed_entropy=entropy, failed_rows=int((~ok).sum()))
     return result
+
+
+def batch_overview(results: pd.DataFrame) -> pd.DataFrame:
+    """The services of a batch run, problems first: the summary ``plcapacity batch`` prints.
+
+    Failed rows first, then the highest chance of a month below the objective, then the
+    least served, then the fullest deployments. A row in error shows no sizing.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        From :func:`run_batch`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``service``, ``status``, ``pls x nat x vms``, ``utilization_after_failures`` [0-1],
+        ``binding_limit``, ``months_to_ceiling`` [months], ``availability``, ``served``
+        (text with six decimals) and ``p_month_below_slo`` (text, %).
+    """
+    served = results["served_availability"]
+    order = results.assign(
+        _failed=(results["status"] != "ok").astype(int),
+        _risk=results["p_month_below_slo"].fillna(-1),
+        _short=(1 - served).fillna(-1),
+        _use=results["utilization_after_failures"].fillna(-1))
+    order = order.sort_values(["_failed", "_risk", "_short", "_use"], ascending=False,
+                              kind="stable")
+    ok = (order["status"] == "ok").to_numpy()
+    deployment = [f"{int(p)} x {int(n)} x {int(v)}" if good and pd.notna(v) else "-"
+                  for good, p, n, v in zip(ok, order["pls_count"], order["nat_ips"],
+                                           order["backend_vms"])]
+    blank = lambda column: order[column].where(ok)  # noqa: E731 (an error row has no sizing)
+    return pd.DataFrame({
+        "service": order["service"], "status": order["status"],
+        "pls x nat x vms": deployment,
+        "utilization_after_failures": blank("utilization_after_failures"),
+        "binding_limit": order["binding_limit"].where(ok, ""),
+        "months_to_ceiling": blank("months_to_ceiling").round(1),
+        "availability": order["availability"].map("{:.6f}".format, na_action="ignore"),
+        "served": served.reindex(order.index).map("{:.6f}".format, na_action="ignore"),
+        "p_month_below_slo": order["p_month_below_slo"].map("{:.2%}".format,
+                                                             na_action="ignore"),
+    }).reset_index(drop=True)
 
 
 def write_results(frame, path):

@@ -29,9 +29,13 @@ import numpy as np
 import pandas as pd
 
 from .limits import Limits, get_limits
-from .validation import Inputs, check_range
+from .validation import Inputs, check_number, check_range
 
-__all__ = ["connection_ceiling", "ceiling_table", "ports_needed"]
+__all__ = ["connection_ceiling", "ceiling_table", "ports_needed", "vm_cap", "NIC_FLOWS"]
+
+#: ``max_connections_per_vm`` default of sizing and tables: the NIC's documented
+#: concurrent-flow limit (``limits.vm_nic_concurrent_flows``).
+NIC_FLOWS = "nic"
 
 
 
@@ -229,6 +233,26 @@ def ports_needed(concurrent_connections, new_connections_per_s=0.0, port_hold_s=
     return result
 
 
+def vm_cap(value, lim):
+    """The per-VM connection cap a user asked for: a number, ``"nic"`` (the NIC's concurrent
+    flows, from the reference data) or None / inf / ``"none"`` (no cap, returned as None)."""
+    if isinstance(value, str) and value.strip().lower() == NIC_FLOWS:
+        return lim.vm_nic_concurrent_flows
+    if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
+        return None
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool) \
+            and math.isinf(value) and value > 0:
+        return None
+    return _whole_number_if_integral(check_number(
+        value, "max_connections_per_vm", 1,
+        allowed=f'a number of connections >= 1, "{NIC_FLOWS}" (the NIC\'s '
+                f'{lim.vm_nic_concurrent_flows:,} flows) or None (no cap)'))
+
+
+def _whole_number_if_integral(value):
+    return int(value) if float(value).is_integer() else value
+
+
 #: Most rows :func:`ceiling_table` builds (a table people read, or a plot's grid). [rows]
 MAX_GRID_ROWS = 1_000_000
 
@@ -244,16 +268,19 @@ class _AxisInputs(Inputs):
 
 
 def ceiling_table(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
-                  max_connections_per_vm=None, overflow_probability=None, enforce_limits=True,
-                  limits=None):
+                  max_connections_per_vm=NIC_FLOWS, overflow_probability=None,
+                  enforce_limits=True, limits=None):
     """Ceilings over a grid of configurations, one row per combination.
 
     Parameters
     ----------
     nat_ips, backend_vms, pls_count : int or sequence of int
         Values to combine (every combination becomes a row).
-    ports_per_nat_ip, max_connections_per_vm, enforce_limits, limits
+    ports_per_nat_ip, enforce_limits, limits
         As in :func:`connection_ceiling` (scalars here).
+    max_connections_per_vm : float, "nic" or None, default "nic"
+        Per-VM cap [connections]: a number, ``"nic"`` (the concurrent flows a VM NIC
+        supports, ``limits.vm_nic_concurrent_flows``) or None (no cap).
     overflow_probability : float, optional
         When given, adds the usable ``effective_ceiling`` at that overflow probability.
 
@@ -278,12 +305,13 @@ def ceiling_table(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
 
     Examples
     --------
-    >>> ceiling_table([4, 8], 10)[["nat_ips", "ceiling"]]
-       nat_ips  ceiling
-    0        4  2560000
-    1        8  5120000
+    >>> ceiling_table([4, 8], 10)[["nat_ips", "ceiling", "binding_limit"]]
+       nat_ips  ceiling   binding_limit
+    0        4  2560000       nat_ports
+    1        8  5000000  vm_connections
     """
     lim = _limits(limits, ports_per_nat_ip=ports_per_nat_ip)
+    max_connections_per_vm = vm_cap(max_connections_per_vm, lim)
     axes = [np.atleast_1d(np.asarray(v)) for v in (pls_count, nat_ips, backend_vms)]
     for name, axis in zip(("pls_count", "nat_ips", "backend_vms"), axes):
         if axis.ndim != 1:

@@ -1,5 +1,5 @@
 """Command-line interface: ``plcapacity ceiling | size | simulate | exact | batch | report |
-estate``.
+fit-outages | estate | examples``.
 
 Usage::
 
@@ -13,6 +13,7 @@ Usage::
     plcapacity fit-outages incidents.csv [--format table|toml|json] [--period START END]
                            [--regions LIST]
     plcapacity estate --inventory pls.json lb.json pe.json --metrics nat-ports.json -o estate.html
+    plcapacity examples [DIR] [--force]
     plcapacity --version
 
 The CLI is thin: it parses, calls the public functions of :mod:`plcapacity` and prints. Bad
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import warnings
 
@@ -37,6 +39,7 @@ from .capacity import ceiling_table
 from .deployment import load_deployment
 from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
 from .montecarlo import simulate
+from .results import format_summary
 from .limits import override_notes
 from .sizing import size, size_table
 from .tables import read_table
@@ -65,30 +68,61 @@ def _debug(argv, err):
 
 
 class UsageError(Exception):
-    """Bad command-line input (exit code 2)."""
+    """Bad command-line input (exit code 2).
+
+    ``main`` prints it as ``plcapacity: error: MESSAGE``; a message that names the command
+    (``"plcapacity batch: ..."``) keeps the subcommand and loses the program name, so that the
+    line starts with ``plcapacity: error:`` once.
+    """
+
+    def __init__(self, message=""):
+        message = str(message)
+        if message.startswith(f"{_PROG} "):
+            message = message[len(_PROG) + 1:]
+        super().__init__(message)
+
+
+#: The program name, which ``main`` prints once at the start of every error line.
+_PROG = "plcapacity"
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error in one line instead of usage + message."""
 
     def error(self, message):
-        raise UsageError(f"{self.prog}: {message} (see --help)")
+        # self.prog is "plcapacity" or "plcapacity size": main adds "plcapacity: error:".
+        command = self.prog[len(_PROG):].strip() if self.prog.startswith(_PROG) else self.prog
+        where = f"{command}: " if command else ""
+        raise UsageError(f"{where}{message} (see {self.prog} --help)")
+
+
+#: Thousands separated by commas: ``10,000,000`` (groups of three digits after the first).
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?")
 
 
 def _number(text: str):
-    """A number as users type it: ``2000000``, ``2_000_000``, ``2e6`` (whole values as int)."""
+    """A number as users type it: ``2000000``, ``2_000_000``, ``2,000,000``, ``2e6`` (whole
+    values as int). Commas are accepted only as thousands separators, so ``2,5`` is refused
+    rather than read as 25 or 2.5."""
+    plain = text.strip()
+    if _THOUSANDS.fullmatch(plain):
+        plain = plain.replace(",", "")
     try:
-        value = float(text.replace("_", ""))
+        value = float(plain.replace("_", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        hint = " (commas only as thousands separators, as in 10,000,000)" if "," in text else ""
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number{hint}") from None
     if not np.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return int(value) if value.is_integer() and abs(value) < 2 ** 53 else value
 
 
 def _whole(text: str) -> int:
+    plain = text.strip()
+    if _THOUSANDS.fullmatch(plain):
+        plain = plain.replace(",", "")
     try:  # exact for any size, such as a 128-bit seed printed by an earlier run
-        return int(text.replace("_", ""))
+        return int(plain.replace("_", ""))
     except ValueError:
         pass
     value = _number(text)
@@ -107,6 +141,22 @@ def _positive_whole(text: str) -> int:
 #: Most values a list such as ``--vms 1-5000`` may expand to (a grid of this size already
 #: makes a table people cannot read; larger requests are almost certainly typos).
 _MAX_LIST_VALUES = 100_000
+
+
+def _fraction(text: str):
+    """A fraction as people write it: ``0.2`` or ``20%`` (a percentage, divided by 100)."""
+    text = text.strip()
+    if text.endswith("%"):
+        return _number(text[:-1]) / 100
+    return _number(text)
+
+
+def _cap(text: str):
+    """A per-VM cap: a number, ``nic`` (the NIC's flows) or ``none`` (no cap, as None)."""
+    word = text.strip().lower()
+    if word == "none":
+        return None
+    return "nic" if word == "nic" else _number(text)
 
 
 def _int_list(text: str) -> list[int]:
@@ -184,14 +234,22 @@ def _build_parser() -> argparse.ArgumentParser:
     sizing.add_argument("--port-hold-s", type=_number, metavar="S",
                         help="seconds a port stays held after close (default: 65, an "
                              "assumption from NAT Gateway)")
-    sizing.add_argument("--headroom", type=_number, default=0.2, metavar="FRACTION",
-                        help="spare fraction on top of the demand (default: 0.2)")
+    sizing.add_argument("--headroom", type=_fraction, default=0.2, metavar="FRACTION",
+                        help="spare capacity on top of the demand: 0.2 or 20%% (default: 0.2)")
     sizing.add_argument("--vm-failures-tolerated", type=_whole, default=0, metavar="N",
                         help="backend VMs that may fail (default: 0)")
     sizing.add_argument("--consumer-endpoints", type=_whole, default=1, metavar="N",
                         help="private endpoints connecting to the service (default: 1)")
+    sizing.add_argument("--zones", type=_whole, metavar="N",
+                        help="availability zones the VMs are spread over (default: none)")
+    sizing.add_argument("--zone-failures-tolerated", type=_whole, default=0, metavar="N",
+                        help="zones that may be down, their VMs lost, with the VM failures "
+                             "(default: 0)")
     sizing.add_argument("--overflow-probability", type=_number, metavar="P",
                         help="size on the usable ceiling at this hash-overflow probability")
+    sizing.add_argument("--vm-hourly-usd", type=_number, metavar="USD",
+                        help="price of a backend VM per hour: adds the provider-side monthly "
+                             "cost of each option")
     _add_limit_options(sizing)
     sizing.add_argument("--top", type=_positive_whole, default=10, metavar="N",
                         help="rows to show in the table format (default: 10)")
@@ -259,6 +317,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="list the scenario columns (unit, default, allowed) and exit")
     batch.add_argument("--allow-outside-paths", action="store_true",
                        help="let the deployment column name files outside the table's folder")
+    batch.add_argument("--outage-profile", default="azure-status-2018-2020", metavar="NAME",
+                       help="outage model of rows that name none: azure-status-2018-2020 "
+                            "(default, fitted to Azure status incidents) or sla-calibrated")
 
     report = commands.add_parser(
         "report", help="a self-contained HTML report of a batch run",
@@ -320,6 +381,17 @@ def _build_parser() -> argparse.ArgumentParser:
                              "flows)")
     estate.add_argument("--title", default="Private Link estate review")
     _add_format(estate)
+
+    examples = commands.add_parser(
+        "examples", help="copy the bundled example files into a folder",
+        description="Copy the example scenario tables, deployment files and estate exports "
+                    "that ship with plcapacity into DIR, to try the other commands on them "
+                    "(for instance plcapacity batch DIR/services.csv).")
+    examples.add_argument("directory", nargs="?", default="plcapacity-examples", metavar="DIR",
+                          help="where to copy them (default: ./plcapacity-examples, created "
+                               "if missing)")
+    examples.add_argument("--force", action="store_true",
+                          help="overwrite files that already exist in DIR")
     return parser
 
 
@@ -338,9 +410,9 @@ def _percent_list(text: str) -> list[float]:
 def _add_limit_options(parser):
     parser.add_argument("--ports-per-nat-ip", type=_number, metavar="N",
                         help="override ports per NAT IP per VM (default: 64000)")
-    parser.add_argument("--max-connections-per-vm", type=_number, metavar="N",
-                        help="cap on connections per VM (default: none; the NIC supports "
-                             "500000 flows)")
+    parser.add_argument("--max-connections-per-vm", type=_cap, default="nic", metavar="N",
+                        help="cap on connections per VM, or none (default: the 500000 "
+                             "concurrent flows a VM NIC supports)")
 
 
 # ----------------------------------------------------------------------------- output
@@ -368,7 +440,8 @@ def _format_table(frame: pd.DataFrame) -> str:
             text = values.map(_count, na_action="ignore")
         else:
             text = values
-        shown[column] = text.astype(object).where(values.notna(), "-")
+        shown[column] = text.astype(object).where(values.notna(), "-").map(
+            lambda v: _printable(v) if isinstance(v, str) else v)
     return shown.to_string(index=False)
 
 
@@ -397,7 +470,8 @@ def _emit(frame: pd.DataFrame, fmt: str, notes: list[str], out, err):
 
 _SIZE_SUMMARY = ["rank", "pls_count", "nat_ips", "backend_vms", "ceiling",
                  "ceiling_after_failures", "utilization_after_failures", "spare_connections",
-                 "binding_limit", "effective_ceiling", "pe_monthly_cost_usd"]
+                 "binding_limit", "effective_ceiling", "pe_monthly_cost_usd",
+                 "total_monthly_cost_usd", "largest_zone_vms"]
 
 
 def _run_ceiling(args, out, err):
@@ -416,7 +490,8 @@ def _size_options(args) -> dict:
                 max_connections_per_vm=args.max_connections_per_vm,
                 consumer_endpoints=args.consumer_endpoints,
                 overflow_probability=args.overflow_probability,
-                ports_per_nat_ip=args.ports_per_nat_ip)
+                ports_per_nat_ip=args.ports_per_nat_ip, vm_hourly_usd=args.vm_hourly_usd,
+                zones=args.zones, zone_failures_tolerated=args.zone_failures_tolerated)
 
 
 def _run_size(args, out, err):
@@ -451,36 +526,42 @@ def _run_size(args, out, err):
     return EXIT_OK
 
 
+def _cli_flags() -> dict:
+    """Python argument name -> the command line's flag, for every option of every command
+    (``max_connections_per_vm`` -> ``--max-connections-per-vm``)."""
+    flags = {}
+    parser = _build_parser()
+    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for sub in [parser, *(p for a in commands for p in a.choices.values())]:
+        for action in sub._actions:
+            long = [s for s in action.option_strings if s.startswith("--")]
+            if long and action.dest not in ("help", "version", "debug"):
+                flags.setdefault(action.dest, long[0])
+    return flags
+
+
+def _as_flags(message: str) -> str:
+    """A library message's ``name=value`` hints in the command line's spelling
+    (``pass max_connections_per_vm=500000`` -> ``pass --max-connections-per-vm 500000``)."""
+    flags = _cli_flags()
+
+    def swap(match):
+        flag = flags.get(match.group(1))
+        return f"{flag} {match.group(2)}" if flag else match.group(0)
+    return re.sub(r"\b([a-z][a-z0-9_]*)=([^\s;()]*[^\s;(),.])", swap, message)
+
+
 def _report_warnings(caught, err):
     for warning in caught:
         if issubclass(warning.category, (CapacityWarning, ModelWarning)):
-            err.write(f"warning: {warning.message}\n")
-
-
-_SUMMARY_FORMATS = {
-    "availability": "{:.8f}", "availability_ci_low": "{:.8f}", "availability_ci_high": "{:.8f}",
-    "exact_availability": "{:.10f}", "served_availability": "{:.10f}",
-    "served_availability_ci_low": "{:.8f}", "served_availability_ci_high": "{:.8f}",
-    "exact_served_availability": "{:.10f}", "nines": "{:.2f}",
-    "p_month_below_slo": "{:.4%}",
-    "expected_credit_percent": "{:.4f} %",
-}
+            err.write(f"warning: {_printable(_as_flags(str(warning.message)))}\n")
 
 
 def _format_summary(summary: pd.Series) -> str:
     """A two-column table of a summary Series with readable numbers."""
-    def show(name, value):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return "-"
-        if name in _SUMMARY_FORMATS and isinstance(value, (int, float, np.number)):
-            return _SUMMARY_FORMATS[name].format(value)
-        if isinstance(value, (float, np.floating)):
-            return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-        if isinstance(value, (int, np.integer)):
-            return f"{value:,}"
-        return str(value)
-    width = max(len(str(name)) for name in summary.index)
-    return "\n".join(f"{name:<{width}}  {show(name, value)}" for name, value in summary.items())
+    shown = format_summary(summary)
+    width = max(len(str(name)) for name in shown.index)
+    return "\n".join(f"{name:<{width}}  {text}" for name, text in shown.items())
 
 
 def _emit_summary(summary: pd.Series, fmt, out, err, extra=None):
@@ -496,8 +577,15 @@ def _emit_summary(summary: pd.Series, fmt, out, err, extra=None):
     frame = summary.to_frame().T
     if fmt == "csv":
         frame.to_csv(out, index=False)
-    else:
-        out.write(frame.to_json(orient="records", indent=2)[1:-1].strip() + "\n")
+        if extra is not None:
+            err.write("note: the table of outage processes is shown with --format table or "
+                      "json\n")
+    else:  # the summary's fields and, with a table, its rows under "process_table"
+        record = json.loads(frame.to_json(orient="records", double_precision=15))[0]
+        if extra is not None:
+            record["process_table"] = json.loads(extra.to_json(orient="records",
+                                                               double_precision=15))
+        out.write(json.dumps(record, indent=2) + "\n")
     if note:
         err.write(f"note: {note}\n")
 
@@ -524,32 +612,8 @@ def _run_exact(args, out, err):
     return EXIT_OK
 
 
-def _batch_overview(results: pd.DataFrame) -> pd.DataFrame:
-    """Problems first: failed rows, then the highest risk of a month below the SLO, then
-    the fullest deployments."""
-    order = results.assign(
-        _failed=(results["status"] != "ok").astype(int),
-        _risk=results["p_month_below_slo"].fillna(-1),
-        _use=results["utilization_after_failures"].fillna(-1))
-    order = order.sort_values(["_failed", "_risk", "_use"], ascending=False, kind="stable")
-    deployment = [f"{int(p)} x {int(n)} x {int(v)}" if pd.notna(v) else "-"
-                  for p, n, v in zip(order["pls_count"], order["nat_ips"],
-                                     order["backend_vms"])]
-    return pd.DataFrame({
-        "service": order["service"], "status": order["status"],
-        "pls x nat x vms": deployment,
-        "utilization_after_failures": order["utilization_after_failures"],
-        "binding_limit": order["binding_limit"],
-        "months_to_ceiling": order["months_to_ceiling"].round(1),
-        "availability": order["availability"].map("{:.6f}".format, na_action="ignore"),
-        "served": order["served_availability"].map("{:.6f}".format, na_action="ignore"),
-        "p_month_below_slo": order["p_month_below_slo"].map("{:.2%}".format,
-                                                             na_action="ignore"),
-    })
-
-
 def _run_batch(args, out, err):
-    from .batch import columns_table, run_batch
+    from .batch import batch_overview, columns_table, run_batch
     if args.columns:
         for row in columns_table().itertuples():
             out.write(f"{row.column} [{row.unit}]  default: {row.default}\n"
@@ -574,8 +638,9 @@ def _run_batch(args, out, err):
                             on_error=args.on_error, passthrough=args.passthrough,
                             progress=False if args.no_progress else None,
                             checkpoint=checkpoint, resume=args.resume, output=args.output,
-                            allow_outside_paths=args.allow_outside_paths)
-    overview = _batch_overview(results)
+                            allow_outside_paths=args.allow_outside_paths,
+                            outage_profile=args.outage_profile)
+    overview = batch_overview(results)
     out.write(_format_table(overview.head(args.top)) + "\n")
     if len(overview) > args.top:
         out.write(f"note: showing {args.top} of {len(overview)} services (--top N for more)\n")
@@ -718,6 +783,34 @@ def _run_estate(args, out, err):
     return EXIT_OK
 
 
+def _run_examples(args, out, err):
+    import shutil
+    from pathlib import Path
+
+    from .limits import data_path
+    source = data_path("examples")
+    if not source.is_dir():
+        raise UsageError(f"examples: the bundled examples are missing ({source}); reinstall "
+                         "plcapacity")
+    files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
+    target = Path(args.directory)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"examples: {args.directory} exists and is not a folder")
+    existing = [name for name in files if (target / name).exists()]
+    if existing and not args.force:
+        raise UsageError(f"examples: {len(existing)} of the {len(files)} files already exist "
+                         f"in {args.directory} (such as {existing[0].as_posix()}): use --force "
+                         "to overwrite them, or choose another folder")
+    for name in files:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / name, target / name)
+        out.write(f"{'replaced' if name in existing else 'wrote'} "
+                  f"{(target / name).as_posix()}\n")
+    out.write(f"{len(files)} example files in {target.as_posix()}; try: plcapacity batch "
+              f"{(target / 'services.csv').as_posix()}\n")
+    return EXIT_OK
+
+
 def main(argv=None, *, out=None, err=None) -> int:
     """Run the command line; returns the exit code.
 
@@ -736,7 +829,8 @@ def main(argv=None, *, out=None, err=None) -> int:
             return EXIT_USAGE
         run = {"ceiling": _run_ceiling, "size": _run_size, "simulate": _run_simulate,
                "exact": _run_exact, "batch": _run_batch, "report": _run_report,
-               "fit-outages": _run_fit_outages, "estate": _run_estate}[args.command]
+               "fit-outages": _run_fit_outages, "estate": _run_estate,
+               "examples": _run_examples}[args.command]
         return run(args, out, err)
     except SystemExit as stop:  # --help and --version
         return stop.code or EXIT_OK

@@ -16,17 +16,42 @@ Build the objects in Python, or load them from a TOML file with :func:`load_depl
     region = "eastus"
     destination = "pls-main"
 
+Backend VMs in availability zones, and zone outages::
+
+    [[destinations]]
+    name = "pls-east"
+    region = "eastus"            # a region with zones (data/regions.csv)
+    nat_ips = 4
+    backend_vms = 6
+    zones = [1, 2, 3]            # spread evenly, remainder to the first zones
+    # or: vms_per_zone = [2, 2, 2]
+
+    [outages.zones]              # one process per zone used in each region
+    rate_per_year = 2.0
+    duration = { law = "fixed", hours = 3 }
+
+    [outages.zones.regions.eastus]   # optional: this region's zones differ
+    rate_per_year = 1.0
+
+A zone outage removes that zone's VMs: the destination then carries the
+:func:`~plcapacity.connection_ceiling` of the VMs left. Endpoints are zone-agnostic, so
+reachability is unchanged; a regional outage takes every zone. Zones need the capacity model
+(``nat_ips``/``backend_vms``), not ``capacity_connections``.
+
 Every field is validated; errors name the file, the table, the key and what is allowed.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
+
+import numpy as np
 
 from .capacity import connection_ceiling
-from .outages import OutageGroup, OutageModel, duration_law
-from .regions import check_region, regions_in_geography
+from .limits import get_limits
+from .outages import OutageGroup, OutageModel, ZoneOutages, duration_law
+from .regions import check_region, region_catalog, regions_in_geography
 from .sla import SLA
 from .tables import check_readable_file
 from .validation import _short, check_number
@@ -44,29 +69,179 @@ FAILOVER_MODES = ("active-active", "active-passive")
 class Destination:
     """A PLS (or PaaS resource) that endpoints connect to.
 
+    Give its capacity directly (``capacity_connections``) or by the capacity model
+    (``nat_ips`` and ``backend_vms``, optionally ``pls_count`` and ``max_connections_per_vm``):
+    then ``capacity_connections`` is :func:`plcapacity.connection_ceiling` of all its VMs.
+
     Parameters
     ----------
     name : str
     region : str
     capacity_connections : float, optional
         Connections it can carry. [connections] Needed for the ``served`` metric.
+    nat_ips : int, optional
+        NAT IP configurations per PLS. [-]
+    backend_vms : int, optional
+        Backend VMs behind the PLS (all zones together). [-]
+    pls_count : int, default 1
+        Private Link Services in front of the same VMs. [-]
+    max_connections_per_vm : float, optional
+        Most connections one VM holds. [connections] Default: no cap.
+    zones : sequence of int, optional
+        Availability zones holding the backend VMs, such as ``(1, 2, 3)``: the VMs are spread
+        evenly, any remainder going to the first zones listed (7 VMs over zones 1, 2, 3: 3, 2,
+        2). Needs the capacity model and a region with availability zones.
+    vms_per_zone : sequence of int, optional
+        Backend VMs in each zone, instead of an even spread (with ``zones``: one count per zone
+        listed; alone: zones 1, 2, ...). Implies ``backend_vms`` (their sum).
+
+    Notes
+    -----
+    With zones, a zone outage removes that zone's VMs and the capacity becomes the
+    ``connection_ceiling`` of the surviving VMs (same NAT IPs, PLS count and per-VM cap; 0 with
+    no VM left): :meth:`zone_capacities`. The endpoints are not affected (private endpoints and
+    Private Link Services are zone-agnostic,
+    https://learn.microsoft.com/azure/private-link/private-link-faq). A destination given only
+    ``capacity_connections`` cannot have zones: the ceiling is not linear in the VMs when the
+    per-VM cap or the NAT ports bind differently, so scaling it by the surviving share would
+    overstate or understate what is left; give the capacity model instead.
+
+    Zones are matched by number within a region: two destinations in one region that list
+    zone 1 lose their zone-1 VMs together. (Zone numbers are logical, per subscription; across
+    subscriptions the same number can be a different physical zone.) A destination without
+    zones is not affected by zone outages.
     """
 
     name: str
     region: str
     capacity_connections: float | None = None
+    _: KW_ONLY
+    nat_ips: int | None = None
+    backend_vms: int | None = None
+    pls_count: int = 1
+    max_connections_per_vm: float | None = None
+    zones: tuple = ()
+    vms_per_zone: tuple = ()
 
     def __post_init__(self):
-        check_region(self.region, where=f"destination {self.name!r} region")
+        where = f"destination {self.name!r}"
+        check_region(self.region, where=f"{where} region")
+        zones = _zone_list(self.zones, f"{where} zones")
+        per_zone = _zone_list(self.vms_per_zone, f"{where} vms_per_zone", counts=True)
+        modelled = (self.nat_ips is not None or self.backend_vms is not None or bool(per_zone)
+                    or self.max_connections_per_vm is not None or self.pls_count != 1)
+        if (zones or per_zone) and not modelled:
+            raise ValueError(
+                f"{where}: zones need the capacity model (nat_ips and backend_vms or "
+                "vms_per_zone): the capacity with a zone down is the connection ceiling of "
+                "the surviving VMs, which capacity_connections alone does not give")
+        if not modelled:
+            if self.capacity_connections is not None:
+                value = _number(self.capacity_connections, where, "capacity_connections", low=0)
+                object.__setattr__(self, "capacity_connections", value)
+            return
         if self.capacity_connections is not None:
-            value = _number(self.capacity_connections, f"destination {self.name!r}",
-                            "capacity_connections", low=0)
-            object.__setattr__(self, "capacity_connections", value)
+            raise ValueError(f"{where}: give capacity_connections or nat_ips/backend_vms, "
+                             "not both")
+        if self.nat_ips is None or (self.backend_vms is None and not per_zone):
+            raise ValueError(f"{where}: the capacity model needs both nat_ips and backend_vms "
+                             "(or vms_per_zone)")
+        if per_zone:
+            total = sum(per_zone)
+            if self.backend_vms is not None and _number(self.backend_vms, where, "backend_vms",
+                                                        low=1, integer=True) != total:
+                raise ValueError(f"{where}: backend_vms={self.backend_vms!r} is not the sum of "
+                                 f"vms_per_zone={list(per_zone)} ({total}); give one of them")
+            if zones and len(zones) != len(per_zone):
+                raise ValueError(f"{where}: vms_per_zone={list(per_zone)} needs one count per "
+                                 f"zone in zones={list(zones)}")
+            zones = zones or tuple(range(1, len(per_zone) + 1))
+            object.__setattr__(self, "backend_vms", total)
+        if zones:
+            _check_zones(zones, self.region, where)
+            if not per_zone:
+                vms = _number(self.backend_vms, where, "backend_vms", low=1, integer=True)
+                per_zone = tuple(vms // len(zones) + (i < vms % len(zones))
+                                 for i in range(len(zones)))
+                if min(per_zone) == 0:
+                    raise ValueError(
+                        f"{where}: backend_vms={vms} cannot be spread over zones="
+                        f"{list(zones)}: give at least one VM per zone, or fewer zones")
+        object.__setattr__(self, "zones", zones)
+        object.__setattr__(self, "vms_per_zone", per_zone)
+        try:
+            ceiling = connection_ceiling(self.nat_ips, self.backend_vms, self.pls_count,
+                                         max_connections_per_vm=self.max_connections_per_vm)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+        object.__setattr__(self, "capacity_connections", float(ceiling))
+
+    @property
+    def has_capacity_model(self) -> bool:
+        """Whether the capacity comes from nat_ips and backend_vms."""
+        return self.nat_ips is not None
+
+    def zone_capacities(self) -> np.ndarray:
+        """Capacity with each subset of the zones down. [connections]
+
+        Returns
+        -------
+        ndarray of float, shape (2**Z,)
+            Element ``m``: the ``connection_ceiling`` of the VMs left when zone ``zones[j]`` is
+            down for each bit ``j`` set in ``m`` (0 with no VM left). Without zones, one
+            element: ``capacity_connections`` (NaN when unknown).
+        """
+        if not self.zones:
+            return np.array([np.nan if self.capacity_connections is None
+                             else self.capacity_connections], dtype=float)
+        masks = np.arange(1 << len(self.zones), dtype=np.int64)
+        down = (masks[:, None] >> np.arange(len(self.zones))[None, :]) & 1
+        left = ((1 - down) * np.array(self.vms_per_zone, dtype=np.int64)[None, :]).sum(axis=1)
+        ceiling = np.zeros(masks.size)
+        some = left > 0
+        ceiling[some] = connection_ceiling(self.nat_ips, left[some], self.pls_count,
+                                           max_connections_per_vm=self.max_connections_per_vm)
+        return ceiling
 
     @classmethod
     def from_capacity_model(cls, name, region, *, nat_ips, backend_vms, pls_count=1, **kwargs):
-        """A destination whose capacity is :func:`plcapacity.connection_ceiling`."""
+        """A destination whose capacity is :func:`plcapacity.connection_ceiling`.
+
+        ``kwargs``: ``max_connections_per_vm``, ``zones``, ``vms_per_zone``; other
+        :func:`~plcapacity.connection_ceiling` options (such as ``ports_per_nat_ip``) give a
+        fixed capacity without the model (and so without zones).
+        """
+        model_keys = {"max_connections_per_vm", "zones", "vms_per_zone"}
+        if set(kwargs) <= model_keys:
+            return cls(name, region, nat_ips=nat_ips, backend_vms=backend_vms,
+                       pls_count=pls_count, **kwargs)
         return cls(name, region, connection_ceiling(nat_ips, backend_vms, pls_count, **kwargs))
+
+
+def _zone_list(value, where, *, counts=False) -> tuple:
+    """Zone numbers (or VM counts per zone) as a tuple of ints; ``()`` when not given."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray)):
+        example = "[2, 2, 2]" if counts else "[1, 2, 3]"
+        raise ValueError(f"{where}={_short(value)} is not allowed: a list of whole numbers "
+                         f"such as {example}")
+    return tuple(check_number(v.item() if isinstance(v, np.generic) else v,
+                              f"{where}[{i}]", 1, integer=True)
+                 for i, v in enumerate(value))
+
+
+def _check_zones(zones, region, where):
+    """Zones must be distinct, within the region's zones, in a region that has zones."""
+    catalog = region_catalog()
+    if not bool(catalog.loc[region, "availability_zones"]):
+        raise ValueError(f"{where}: region {region!r} has no availability zones (data/"
+                         "regions.csv); remove zones/vms_per_zone or choose a region with zones")
+    most = int(get_limits().zones_per_region)
+    bad = [z for z in zones if z > most]
+    if bad or len(set(zones)) != len(zones):
+        raise ValueError(f"{where}: zones={list(zones)} is not allowed: distinct zone numbers "
+                         f"from 1 to {most} (limits.zones_per_region)")
 
 
 @dataclass(frozen=True)
@@ -241,6 +416,17 @@ class Deployment:
         used = {e.destination for e in self.endpoints}
         return [d.name for d in self.destinations if d.name in used]
 
+    @property
+    def zones(self) -> dict:
+        """``{region: zone numbers}`` over the used destinations that have zones (sorted):
+        the zones whose outages matter (one process each, with ``[outages.zones]``)."""
+        used = set(self.used_destinations)
+        zones = {}
+        for d in self.destinations:
+            if d.name in used and d.zones:
+                zones.setdefault(d.region, set()).update(d.zones)
+        return {region: tuple(sorted(z)) for region, z in sorted(zones.items())}
+
     def destination(self, name) -> Destination:
         return next(d for d in self.destinations if d.name == name)
 
@@ -369,7 +555,7 @@ def _text(value, where):
 
 
 def _parse_outages(spec: dict) -> OutageModel:
-    _check_keys(spec, {"rate_per_year", "duration", "regions", "groups"}, "[outages]")
+    _check_keys(spec, {"rate_per_year", "duration", "regions", "groups", "zones"}, "[outages]")
     groups = []
     for i, group in enumerate(_array_of_tables(spec, "groups", "[[outages.groups]]"), start=1):
         where = f"[[outages.groups]] #{i}"
@@ -392,28 +578,38 @@ def _parse_outages(spec: dict) -> OutageModel:
         groups.append(OutageGroup(name, tuple(regions), _require(group, "rate_per_year", where),
                                   _require(group, "duration", where)))
     regions = _table(spec, "regions", "[outages.regions]")
+    zones = None
+    if "zones" in spec:
+        zones = _table(spec, "zones", "[outages.zones]")
+        _check_keys(zones, {"rate_per_year", "duration", "regions"}, "[outages.zones]")
+        zones = ZoneOutages(_require(zones, "rate_per_year", "[outages.zones]"),
+                            _require(zones, "duration", "[outages.zones]"),
+                            _table(zones, "regions", "[outages.zones.regions]"))
     return OutageModel(_require(spec, "rate_per_year", "[outages]"),
-                       _require(spec, "duration", "[outages]"), regions, tuple(groups))
+                       _require(spec, "duration", "[outages]"), regions, tuple(groups), zones)
 
 
 def _parse_destination(spec, i):
     where = f"[[destinations]] #{i}"
-    capacity_keys = {"nat_ips", "backend_vms", "pls_count", "max_connections_per_vm"}
-    _check_keys(spec, {"name", "region", "capacity_connections"} | capacity_keys, where)
+    model_keys = {"nat_ips", "backend_vms", "pls_count", "max_connections_per_vm", "zones",
+                  "vms_per_zone"}
+    _check_keys(spec, {"name", "region", "capacity_connections"} | model_keys, where)
     name = _text(_require(spec, "name", where), f"{where} name")
     where = f"[[destinations]] {name!r}"
     region = _text(_require(spec, "region", where), f"{where} region")
-    sized = {k: spec[k] for k in capacity_keys if k in spec}
-    if sized and "capacity_connections" in spec:
+    model = {k: spec[k] for k in model_keys if k in spec}
+    if model and "capacity_connections" in spec and not set(model) <= {"zones",
+                                                                         "vms_per_zone"}:
         raise ValueError(f"{where}: give capacity_connections or nat_ips/backend_vms, not both")
-    if sized:
-        if not {"nat_ips", "backend_vms"} <= set(sized):
-            raise ValueError(f"{where}: the capacity model needs both nat_ips and backend_vms")
-        try:
-            return Destination.from_capacity_model(name, region, **sized)
-        except ValueError as error:
-            raise ValueError(f"{where}: {error}") from None
-    return Destination(name, region, spec.get("capacity_connections"))
+    try:
+        return Destination(name, region, spec.get("capacity_connections"), **model)
+    except ValueError as error:
+        message = str(error)
+        own = f"destination {name!r}"
+        if message.startswith(own + ": "):
+            raise ValueError(f"{where}: {message[len(own) + 2:]}") from None
+        raise ValueError(message if message.startswith(own) else f"{where}: {message}"
+                         ) from None
 
 
 def _credit_tiers(tiers):

@@ -5,7 +5,14 @@ Each process (one per region, plus one per correlated group) is a Poisson proces
 duration. Overlapping outages of one process merge. A region is down while any outage of its
 own process or of a group containing it is in progress, so for one process
 ``P(down) = 1 - exp(-rate * E[duration])`` (the M/G/inf busy probability), and processes are
-independent of each other (ARCHITECTURE.md, "The availability model, defined").
+independent of each other (docs/model.md, "The availability model").
+
+Zone outages (:class:`ZoneOutages`, ``[outages.zones]``) add one such process per availability
+zone used by a zoned destination of the deployment, per region (the same rate and duration for
+every zone, overridable per region). A zone outage removes that zone's backend VMs and lowers
+the destinations' capacity; private endpoints and Private Link Services are zone-agnostic
+(https://learn.microsoft.com/azure/private-link/private-link-faq), so no endpoint becomes
+unusable. A regional outage takes every zone of the region.
 
 Time inside the package is in minutes; a year is 365 days (525,600 minutes), as the SLA's
 calendar months are months of a 365-day year.
@@ -14,6 +21,7 @@ calendar months are months of a 365-day year.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +32,7 @@ from .validation import check_number
 __all__ = [
     "MINUTES_PER_YEAR", "MAX_OUTAGE_HOURS", "FixedDuration", "ExponentialDuration",
     "LognormalDuration", "EmpiricalDuration", "GeneralizedParetoDuration", "duration_law",
-    "OutageProcess", "OutageGroup", "OutageModel",
+    "OutageProcess", "OutageGroup", "ZoneOutages", "OutageModel",
 ]
 
 #: Minutes in a 365-day year: the calendar the availability model is defined on.
@@ -298,12 +306,15 @@ class OutageProcess:
     ----------
     name : str
         Region name, or the group's name.
-    kind : {"region", "group"}
+    kind : {"region", "group", "zone"}
     regions : tuple of str
-        Regions this process takes down.
+        Regions this process takes down (a zone process: the region of its zone, which it
+        does not take down).
     rate_per_year : float
         Outage starts per year. [1/yr]
     duration : duration law
+    zone : int or None
+        A zone process's zone number (``None`` for the others).
     """
 
     name: str
@@ -311,6 +322,7 @@ class OutageProcess:
     regions: tuple
     rate_per_year: float
     duration: object
+    zone: int | None = None
 
     @property
     def rate_per_minute(self) -> float:
@@ -352,6 +364,77 @@ class OutageGroup:
         return cls(name, tuple(regions_in_geography(geography)), rate_per_year, duration)
 
 
+def _overrides(regions, rate, law, where_prefix, *, region_ok=check_region):
+    """Per-region ``(rate, law)`` from ``{region: {"rate_per_year": ..., "duration": ...}}``,
+    each key defaulting to ``rate`` / ``law``."""
+    overrides = {}
+    if not isinstance(regions, Mapping):
+        raise ValueError(f"{where_prefix}]: expected a table of regions, got {regions!r}")
+    for region, spec in dict(regions).items():
+        where = f"{where_prefix}.{region}]"
+        region_ok(region, where=where)
+        if not isinstance(spec, dict):
+            raise ValueError(f"{where}: expected a table with rate_per_year and/or "
+                             f"duration, got {spec!r}")
+        unknown = set(spec) - {"rate_per_year", "duration"}
+        if unknown:
+            raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
+                             "allowed: rate_per_year, duration")
+        overrides[region] = (_rate(spec.get("rate_per_year", rate), where),
+                             duration_law(spec.get("duration", law), where=f"{where} duration"))
+    return overrides
+
+
+@dataclass(frozen=True)
+class ZoneOutages:
+    """Zone outages: one independent process per availability zone.
+
+    Every zone (by number) that some zoned destination of a region uses gets its own Poisson
+    process of outage starts at ``rate_per_year`` with ``duration``, unless the region
+    overrides them. A zone outage removes that zone's backend VMs (the capacity of the
+    destinations there drops to the ceiling of their other zones' VMs); endpoints stay usable
+    (zone-agnostic). A regional outage (the region's own or a group's) takes every zone of the
+    region with it.
+
+    Parameters
+    ----------
+    rate_per_year : float
+        Outage starts per year of each zone. [1/yr]
+    duration : duration law or dict
+        Duration law of each zone's outages.
+    regions : dict, optional
+        Per-region overrides for that region's zones:
+        ``{"eastus": {"rate_per_year": 0.5, "duration": {...}}}`` (TOML:
+        ``[outages.zones.regions.eastus]``). Only regions with availability zones.
+    """
+
+    rate_per_year: float
+    duration: object
+    regions: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "rate_per_year", _rate(self.rate_per_year, "[outages.zones]"))
+        object.__setattr__(self, "duration", duration_law(self.duration,
+                                                          where="[outages.zones] duration"))
+        object.__setattr__(self, "regions", _overrides(
+            self.regions, self.rate_per_year, self.duration, "[outages.zones.regions",
+            region_ok=_check_zoned_region))
+
+    def for_region(self, region) -> tuple:
+        """``(rate_per_year, duration)`` of each zone of ``region``."""
+        return self.regions.get(region, (self.rate_per_year, self.duration))
+
+
+def _check_zoned_region(region, *, where):
+    from .regions import region_catalog
+
+    check_region(region, where=where)
+    if not bool(region_catalog().loc[region, "availability_zones"]):
+        raise ValueError(f"{where}: region {region!r} has no availability zones "
+                         "(data/regions.csv), so no zone outages")
+    return region
+
+
 @dataclass(frozen=True)
 class OutageModel:
     """Outage processes for every region, with optional per-region overrides and groups.
@@ -366,37 +449,46 @@ class OutageModel:
         Per-region overrides: ``{"eastus": {"rate_per_year": 2.0, "duration": {...}}}``.
     groups : sequence of OutageGroup, optional
         Correlated outages.
+    zones : ZoneOutages or dict, optional
+        Zone outages (TOML: ``[outages.zones]`` with ``rate_per_year``, ``duration`` and
+        per-region overrides ``[outages.zones.regions.<region>]``): one process per zone used
+        by a zoned destination (see :class:`plcapacity.Destination`), in each region of the
+        deployment. Without it, zones only shape capacity and never fail on their own.
     """
 
     rate_per_year: float
     duration: object
     regions: dict = field(default_factory=dict)
     groups: tuple = ()
+    zones: ZoneOutages | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "rate_per_year", _rate(self.rate_per_year, "[outages]"))
         object.__setattr__(self, "duration", duration_law(self.duration,
                                                           where="[outages] duration"))
-        overrides = {}
-        for region, spec in dict(self.regions).items():
-            where = f"[outages.regions.{region}]"
-            check_region(region, where=where)
-            if not isinstance(spec, dict):
-                raise ValueError(f"{where}: expected a table with rate_per_year and/or "
-                                 f"duration, got {spec!r}")
-            unknown = set(spec) - {"rate_per_year", "duration"}
-            if unknown:
-                raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
-                                 "allowed: rate_per_year, duration")
-            overrides[region] = (
-                _rate(spec.get("rate_per_year", self.rate_per_year), where),
-                duration_law(spec.get("duration", self.duration), where=f"{where} duration"))
+        overrides = _overrides(self.regions, self.rate_per_year, self.duration,
+                               "[outages.regions")
         object.__setattr__(self, "regions", overrides)
         groups = tuple(self.groups)
         names = [g.name for g in groups]
         if len(set(names)) != len(names):
             raise ValueError(f"[[outages.groups]]: group names must be unique, got {names}")
         object.__setattr__(self, "groups", groups)
+        zones = self.zones
+        if isinstance(zones, dict):
+            unknown = set(zones) - {"rate_per_year", "duration", "regions"}
+            if unknown:
+                raise ValueError(f"[outages.zones]: unknown key(s) {', '.join(sorted(unknown))}"
+                                 "; allowed: duration, rate_per_year, regions")
+            for key in ("rate_per_year", "duration"):
+                if key not in zones:
+                    raise ValueError(f"[outages.zones]: missing key {key!r}")
+            zones = ZoneOutages(zones["rate_per_year"], zones["duration"],
+                                zones.get("regions", {}))
+        elif zones is not None and not isinstance(zones, ZoneOutages):
+            raise ValueError(f"[outages.zones]: expected a table with rate_per_year and "
+                             f"duration, got {zones!r}")
+        object.__setattr__(self, "zones", zones)
 
     @classmethod
     def calibrated_to_sla(cls, duration, slo_percent=99.99, **kwargs):
@@ -409,9 +501,18 @@ class OutageModel:
         rate = -math.log(slo_percent / 100) / law.mean_minutes * MINUTES_PER_YEAR
         return cls(rate, law, **kwargs)
 
-    def processes(self, regions) -> list:
+    def processes(self, regions, zones=None) -> list:
         """The processes that can take down any of ``regions``: one per region (sorted), then
-        each group that contains at least one of them (in the order given)."""
+        each group that contains at least one of them (in the order given), then, with zone
+        outages, one per zone in ``zones`` (regions sorted, zones in increasing order).
+
+        Parameters
+        ----------
+        regions : iterable of str
+        zones : dict, optional
+            ``{region: zone numbers}``: the zones of the regions' zoned destinations
+            (:attr:`plcapacity.Deployment.zones`). Ignored without ``self.zones``.
+        """
         regions = sorted(set(regions))
         processes = []
         for region in regions:
@@ -421,4 +522,12 @@ class OutageModel:
             if set(group.regions) & set(regions):
                 processes.append(OutageProcess(group.name, "group", group.regions,
                                                group.rate_per_year, group.duration))
+        if self.zones is not None and zones:
+            for region in sorted(zones):
+                if region not in regions:
+                    continue
+                rate, law = self.zones.for_region(region)
+                for zone in sorted(set(zones[region])):
+                    processes.append(OutageProcess(f"{region}-zone{zone}", "zone", (region,),
+                                                   rate, law, zone))
         return processes

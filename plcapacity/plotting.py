@@ -102,9 +102,20 @@ def ceiling_heatmap(nat_ips=range(1, 9), backend_vms=(1, 2, 4, 8, 16, 32, 64), p
     return ax
 
 
+def _months_to_reach(level, demand, growth_per_year):
+    """Months until ``demand`` growing at ``growth_per_year`` reaches ``level`` (0 if it already
+    has; inf if it never does)."""
+    if demand >= level:
+        return 0.0
+    if growth_per_year <= 0 or demand <= 0:
+        return np.inf
+    return float(12 * np.log(level / demand) / np.log1p(growth_per_year))
+
+
 def ceiling_vs_demand(ceiling, demand, *, headroom=0.2, growth_per_year=0.0, months=36,
                       ax=None):
-    """Demand growing against a ceiling, with the headroom line and the month it is reached.
+    """Demand growing against a ceiling, with the headroom line and the months at which demand
+    plus headroom, and then raw demand, reach the ceiling.
 
     Parameters
     ----------
@@ -122,6 +133,10 @@ def ceiling_vs_demand(ceiling, demand, *, headroom=0.2, growth_per_year=0.0, mon
     Returns
     -------
     matplotlib.axes.Axes
+        Vertical lines mark, within the horizon, the month demand plus headroom reaches the
+        ceiling (the headroom is used up: time to grow the deployment) and the month raw demand
+        reaches it; ``ax.crossings`` holds both (``{"headroom": months, "ceiling": months}``,
+        inf when not reached).
     """
     ax = _axes(ax)
     month = np.linspace(0, months, 200)
@@ -130,10 +145,19 @@ def ceiling_vs_demand(ceiling, demand, *, headroom=0.2, growth_per_year=0.0, mon
     ax.plot(month, growing * (1 + headroom), linestyle="--",
             label=f"demand + {headroom:.0%} headroom")
     ax.axhline(ceiling, color="black", label="ceiling")
-    if growth_per_year > 0 and 0 < demand < ceiling:
-        reach = 12 * np.log(ceiling / demand) / np.log1p(growth_per_year)
-        if reach <= months:
-            ax.axvline(reach, color="red", linestyle=":", label=f"ceiling in {reach:.1f} months")
+    crossings = {
+        "headroom": _months_to_reach(ceiling, demand * (1 + headroom), growth_per_year),
+        "ceiling": _months_to_reach(ceiling, demand, growth_per_year),
+    }
+    if crossings["headroom"] <= months:
+        reach = crossings["headroom"]
+        text = ("headroom already used up" if reach == 0
+                else f"headroom used up in {reach:.1f} months")
+        ax.axvline(reach, color="tab:orange", linestyle="-.", label=text)
+    if 0 < crossings["ceiling"] <= months:
+        ax.axvline(crossings["ceiling"], color="red", linestyle=":",
+                   label=f"ceiling in {crossings['ceiling']:.1f} months")
+    ax.crossings = crossings
     ax.set_xlabel("months from now [months]")
     ax.set_ylabel("connections [connections]")
     _thousands(ax.yaxis)
@@ -214,13 +238,26 @@ def _annual_downtime(result):
     return np.asarray(result.downtime_min, dtype=float) / result.years
 
 
+#: Share of the simulated years with downtime that the histogram's x-axis must show: the
+#: axis fits the years between these quantiles (and the budget); rarer ones are counted in the
+#: title instead of stretching the axis over decades where there is nothing to see.
+_SHOWN_QUANTILES = (0.001, 0.999)
+
+
 def downtime_histogram(result, *, ax=None, bins=60):
     """Histogram of annual downtime over simulated trials, with the SLO's yearly budget.
+
+    The x-axis fits the data: it spans the years with downtime between their 0.1 % and 99.9 %
+    quantiles, and the budget. Years beyond that range (rare long outages) are counted in the
+    title with the longest one, not drawn. The axis is linear unless that range spans more than
+    two decades.
 
     Parameters
     ----------
     result : SimulationResult
         From :func:`plcapacity.simulate` (per-trial results kept).
+    bins : int
+        Number of bins across the axis. [-]
 
     Returns
     -------
@@ -231,24 +268,48 @@ def downtime_histogram(result, *, ax=None, bins=60):
     budget = result.sla.yearly_budget_minutes
     positive = annual[annual > 0]
     share_zero = 1 - positive.size / annual.size
+    title = f"{annual.size:,} simulated years; {share_zero:.1%} had no downtime"
     if positive.size:
-        edges = np.geomspace(max(positive.min(), 1e-2), max(positive.max(), budget) * 1.05,
-                             bins)
-        ax.hist(positive, bins=edges, weights=np.full(positive.size, 1 / annual.size),
+        low, high = np.quantile(positive, _SHOWN_QUANTILES)
+        high = max(high, budget) * 1.1
+        low = max(min(low, budget) / 1.5, 1e-2)
+        logarithmic = high / low > 100
+        if logarithmic:
+            edges = np.geomspace(low, high, bins)
+        else:
+            low = 0.0
+            edges = np.linspace(0.0, high, bins)
+        shown = positive[(positive >= edges[0]) & (positive <= edges[-1])]
+        ax.hist(shown, bins=edges, weights=np.full(shown.size, 1 / annual.size),
                 color="tab:blue", alpha=0.8)
-        ax.set_xscale("log")
+        if logarithmic:
+            ax.set_xscale("log")
+        ax.set_xlim(low, high)
+        beyond = positive[positive > edges[-1]]
+        below = positive[positive < edges[0]]
+        if beyond.size:
+            title += (f"\n{beyond.size:,} years above {edges[-1]:,.0f} min (longest "
+                      f"{beyond.max():,.0f} min) not drawn")
+        if below.size:
+            title += f"\n{below.size:,} years below {edges[0]:,.2g} min not drawn"
     ax.axvline(budget, color="red", linestyle="--",
                label=f"{result.sla.slo_percent:g} % budget: {budget:.1f} min/yr")
     ax.set_xlabel("annual downtime [min]")
     ax.set_ylabel("share of simulated years [-]")
-    ax.set_title(f"{annual.size:,} simulated years; {share_zero:.1%} had no downtime",
-                 fontsize=9)
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     return ax
 
 
 def downtime_cdf(result, *, ax=None):
-    """Cumulative distribution of annual downtime, with the SLO's yearly budget marked."""
+    """Cumulative distribution of annual downtime, with the SLO's yearly budget marked.
+
+    The x-axis is linear from 0 to a threshold near a tenth of the budget and logarithmic
+    beyond (symlog); its ticks are 0 and the powers of ten past the linear part, so that no
+    two labels collide.
+    """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
     ax = _axes(ax)
     annual = np.sort(_annual_downtime(result))
     share = np.arange(1, annual.size + 1) / annual.size
@@ -257,9 +318,17 @@ def downtime_cdf(result, *, ax=None):
     within = np.mean(annual <= budget)
     ax.axvline(budget, color="red", linestyle="--",
                label=f"budget {budget:.1f} min/yr: {within:.2%} of years within")
+    right = max(annual[-1], budget) * 1.1
     if annual[-1] > 0:
-        ax.set_xscale("symlog", linthresh=max(budget / 10, 1e-2))
-    ax.set_xlim(left=0)
+        # A linear part up to a power of ten, so that the first decade tick sits where the
+        # logarithmic part starts, one decade's width away from 0.
+        linthresh = 10.0 ** np.floor(np.log10(max(budget / 10, 1e-2)))
+        ax.set_xscale("symlog", linthresh=linthresh)
+        decades = 10.0 ** np.arange(np.log10(linthresh), np.ceil(np.log10(right)) + 1)
+        ax.xaxis.set_major_locator(FixedLocator([0.0, *decades[decades <= right]]))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.{2 if 0 < value < 1 else 0}f}"))
+    ax.set_xlim(0, right)
     ax.set_ylim(min(share[0], 0.9), 1.0005)
     ax.set_xlabel("annual downtime [min]")
     ax.set_ylabel("share of years with at most this downtime [-]")
@@ -306,12 +375,15 @@ def monthly_slo_misses(result, *, ax=None):
     below = uptime < result.sla.slo_percent
     per_month = below.reshape(-1, months // 12, 12).mean(axis=(0, 1))  # Jan..Dec over years
     names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    ax.bar(names[:per_month.size], per_month, color="tab:orange")
+    ax.bar(names[:per_month.size], per_month, color="tab:orange",
+           label="this calendar month")
     ax.axhline(per_month.mean(), color="black", linestyle=":",
                label=f"any month: {per_month.mean():.2%}")
     ax.set_xlabel("calendar month")
     ax.set_ylabel(f"P(uptime < {result.sla.slo_percent:g} %) [-]")
-    ax.legend(fontsize=8)
+    # Above the plotting area, so that it never covers a bar however tall the bars are.
+    ax.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False,
+              borderaxespad=0.2)
     return ax
 
 

@@ -83,6 +83,8 @@ LABELS = {
     "max_connections_per_vm": "Max connections per VM",
     "consumer_endpoints": "Private endpoints",
     "growth_per_year": "Growth [% per year]",
+    "zones": "Availability zones",
+    "zone_failures_tolerated": "Zone failures tolerated [zones]",
     "pe_regions": "Regions with endpoints",
     "destination_region": "PLS region",
     "failover": "Failover",
@@ -117,7 +119,8 @@ BINDING = {"nat_ports": "NAT ports", "vm_connections": "connections per VM",
 
 _INPUTS = tuple(c.name for c in COLUMNS if c.name != "service")
 _SIZING_INPUTS = ("concurrent_connections", "new_connections_per_s", "headroom",
-                  "vm_failures_tolerated", "max_connections_per_vm", "growth_per_year")
+                  "vm_failures_tolerated", "max_connections_per_vm", "growth_per_year",
+                  "zones", "zone_failures_tolerated")
 
 
 # ----------------------------------------------------------------------------- blocks

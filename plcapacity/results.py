@@ -27,7 +27,7 @@ from .outages import MINUTES_PER_YEAR
 from .sla import month_edges_minutes
 
 __all__ = ["SimulationResult", "block_summary", "mean_ci", "exact_figures", "build_result",
-           "Accumulator"]
+           "Accumulator", "format_summary"]
 
 #: Histogram of annual downtime for quantiles of runs too large to keep per trial: bin 0 holds
 #: exact zeros, bins 1.. are geometric from 0.001 to 1e7 minutes, 0.46 % wide.
@@ -396,6 +396,72 @@ class SimulationResult:
         return (f"SimulationResult(availability={self.availability:.8f}, "
                 f"ci=({self.ci[0]:.8f}, {self.ci[1]:.8f}), trials={self.trials_run:,}, "
                 f"years={self.years})")
+
+
+#: How each field of a summary is shown (the same in the CLI and in notebooks).
+SUMMARY_FORMATS = {
+    "availability": "{:.8f}", "availability_ci_low": "{:.8f}", "availability_ci_high": "{:.8f}",
+    "exact_availability": "{:.10f}", "served_availability": "{:.10f}",
+    "served_availability_ci_low": "{:.8f}", "served_availability_ci_high": "{:.8f}",
+    "exact_served_availability": "{:.10f}", "nines": "{:.2f}",
+    "p_month_below_slo": "{:.4%}",
+    "expected_credit_percent": "{:.4f} %",
+}
+
+
+def _enough_digits(value, pattern):
+    """A fraction close to 1 in ``pattern`` (``"{:.8f}"``), with more decimals where the
+    pattern would round it to 1 and hide the unavailability (two significant digits of it)."""
+    if pattern.endswith("f}") and 0 < 1 - value < 1:
+        decimals = int(pattern[pattern.index(".") + 1:-2])
+        missing = 1 - value
+        if missing < 0.5 * 10.0 ** -decimals:
+            decimals = min(17, math.ceil(-math.log10(missing)) + 1)
+            return f"{value:.{decimals}f}"
+    return pattern.format(value)
+
+
+def format_summary(summary) -> "pd.Series":
+    """A summary (``exact_summary``, ``SimulationResult.summary()``) as readable text.
+
+    pandas shows a Series of mixed values with six significant digits, so an availability of
+    0.9999999684 appears as 1.0. This keeps the numbers as the CLI prints them: availabilities
+    to 8 or 10 decimals (more when those would round to 1), percentages, thousands separators.
+
+    Parameters
+    ----------
+    summary : pandas.Series
+
+    Returns
+    -------
+    pandas.Series
+        The same index and name, values as strings ("-" for a missing value).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> format_summary(pd.Series({"availability": 0.9999999684, "nines": 7.5003,
+    ...                           "trials": 1_000_000})).tolist()
+    ['0.99999997', '7.50', '1,000,000']
+    >>> format_summary(pd.Series({"availability": 1 - 3e-11})).tolist()
+    ['0.999999999970']
+    """
+    import pandas as pd
+
+    def show(name, value):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return "-"
+        if isinstance(value, (bool, np.bool_)):
+            return str(value)
+        if name in SUMMARY_FORMATS and isinstance(value, (int, float, np.number)):
+            return _enough_digits(float(value), SUMMARY_FORMATS[name])
+        if isinstance(value, (float, np.floating)):
+            return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+        if isinstance(value, (int, np.integer)):
+            return f"{value:,}"
+        return str(value)
+    return pd.Series([show(name, value) for name, value in summary.items()],
+                     index=summary.index, name=summary.name, dtype=object)
 
 
 def exact_figures(deployment, outages) -> dict:

@@ -8,7 +8,6 @@ the service, the column, the value and what is allowed): the other rows are stil
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
@@ -16,14 +15,17 @@ import numpy as np
 import pandas as pd
 
 from .deployment import Deployment, load_deployment, regional_deployment
-from .outages import MINUTES_PER_YEAR, OutageModel
+from .outages import OutageModel
 from .sizing import DEMAND_COLUMNS, SIZE_RESULT_COLUMNS
 from .sla import SLA
 from .tables import TableError, read_table
 from .validation import Column, TableRows, _short, is_blank
 
 __all__ = ["COLUMNS", "RESULT_COLUMNS", "BatchInputError", "columns_table", "read_scenarios",
-           "ScenarioRows", "availability_specs"]
+           "ScenarioRows", "availability_specs", "DEFAULT_OUTAGE_PROFILE"]
+
+#: The outage model of rows that name none: fitted to evidence, not to the row's objective.
+DEFAULT_OUTAGE_PROFILE = "azure-status-2018-2020"
 
 
 class BatchInputError(TableError):
@@ -43,22 +45,30 @@ COLUMNS = (
            "how traffic moves between endpoints"),
     Column("failover_delay_min", "min", "0 (active-active), 5 (active-passive: assumption)",
            "a number >= 0", "time to fail over to the next endpoint"),
-    Column("outage_rate_per_year", "1/yr",
-           "calibrated so one region alone meets slo_percent (a calibration, not an "
-           "observation)", "a number >= 0", "outage starts per year in each region"),
-    Column("outage_median_hours", "h", "2 (assumption)", "a number > 0",
-           "median outage duration (lognormal)"),
-    Column("outage_p95_hours", "h", "12 (assumption)", "a number > outage_median_hours",
+    Column("outage_profile", "-", f"{DEFAULT_OUTAGE_PROFILE} (fitted to Azure status "
+           "incidents; data/outages/)", "a profile name: azure-status-2018-2020 or "
+           "sla-calibrated", "the outage model: rates and durations per region and correlated "
+           "groups"),
+    Column("outage_rate_per_year", "1/yr", "from outage_profile", "a number >= 0",
+           "outage starts per year in each region (replaces the profile with one lognormal "
+           "model)"),
+    Column("outage_median_hours", "h", "2 (assumption), with outage_rate_per_year or "
+           "sla-calibrated", "a number > 0", "median outage duration (lognormal)"),
+    Column("outage_p95_hours", "h", "12 (assumption), with outage_rate_per_year or "
+           "sla-calibrated", "a number > outage_median_hours",
            "95th percentile of outage duration (lognormal)"),
     Column("slo_percent", "%", "99.99 (Private Link SLA, data/sla.csv)",
-           "a number between 0 and 100", "monthly uptime objective"),
+           "a number between 0 and 100",
+           "monthly uptime objective: sets the SLO-miss columns, never the availability (except "
+           "with outage_profile sla-calibrated, which calibrates to it)"),
     Column("deployment", "-", "none",
            "path to a deployment TOML file in the table's folder (or below it)",
            "for layouts a row cannot hold; replaces the availability columns above"),
 )
 _BY_NAME = {c.name: c for c in COLUMNS}
 AVAILABILITY_COLUMNS = ("pe_regions", "destination_region", "failover", "failover_delay_min",
-                        "outage_rate_per_year", "outage_median_hours", "outage_p95_hours")
+                        "outage_profile", "outage_rate_per_year", "outage_median_hours",
+                        "outage_p95_hours")
 
 #: Every result column: name -> (unit, meaning).
 RESULT_COLUMNS = {
@@ -157,10 +167,30 @@ class ScenarioRows(TableRows):
                 self.errors[j].append(message)
 
 
-def _calibrated_rate(median_hours, p95_hours, slo_percent):
-    law = OutageModel(1.0, {"law": "lognormal", "median_hours": median_hours,
-                            "p95_hours": p95_hours}).duration
-    return -math.log(slo_percent / 100) / law.mean_minutes * MINUTES_PER_YEAR
+def _row_outages(profile, rate, median, p95, durations_given, sla) -> OutageModel:
+    """A row's outage model: its own (outage_rate_per_year given), the SLA-calibrated one, or
+    a named profile. The row's objective enters only when the row chose sla-calibrated."""
+    from .outage_fit import outage_profile, outage_profiles
+    median = _DEFAULT_MEDIAN_HOURS if np.isnan(median) else float(median)
+    p95 = _DEFAULT_P95_HOURS if np.isnan(p95) else float(p95)
+    if p95 <= median:
+        raise ValueError(f"column outage_p95_hours={p95:g} is not allowed: it must exceed "
+                         f"outage_median_hours={median:g}")
+    duration = {"law": "lognormal", "median_hours": median, "p95_hours": p95}
+    if not np.isnan(rate):
+        return OutageModel(float(rate), duration)
+    names = list(outage_profiles()["name"])
+    if profile not in names:
+        raise ValueError(f"column outage_profile={_short(profile, 60)} is not allowed: one of "
+                         f"{', '.join(names)}")
+    if profile == "sla-calibrated":
+        return outage_profile(profile, slo_percent=sla.slo_percent, median_hours=median,
+                              p95_hours=p95)
+    if durations_given:
+        raise ValueError(f"columns outage_median_hours / outage_p95_hours need "
+                         f"outage_rate_per_year (or outage_profile=sla-calibrated): the "
+                         f"{profile} profile has durations fitted to its data")
+    return outage_profile(profile)
 
 
 def confined_path(base, text, *, allow_outside=False) -> Path:
@@ -192,7 +222,8 @@ def confined_path(base, text, *, allow_outside=False) -> Path:
     return path
 
 
-def availability_specs(rows, sizing, status, *, allow_outside_paths=False):
+def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
+                       outage_profile=DEFAULT_OUTAGE_PROFILE):
     """A (Deployment, OutageModel) per row that asks for availability (errors recorded).
 
     Parameters
@@ -204,6 +235,8 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False):
         Sizing status per row.
     allow_outside_paths : bool
         Let ``deployment`` cells name files outside the table's folder.
+    outage_profile : str
+        The profile of rows whose ``outage_profile`` cell is empty.
 
     Returns
     -------
@@ -217,9 +250,9 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False):
                       high_inclusive=False)
     delay = rows.number("failover_delay_min", np.nan, low=0)
     rate = rows.number("outage_rate_per_year", np.nan, low=0)
-    median = rows.number("outage_median_hours", _DEFAULT_MEDIAN_HOURS, low=0,
-                         low_inclusive=False)
-    p95 = rows.number("outage_p95_hours", _DEFAULT_P95_HOURS, low=0, low_inclusive=False)
+    median = rows.number("outage_median_hours", np.nan, low=0, low_inclusive=False)
+    p95 = rows.number("outage_p95_hours", np.nan, low=0, low_inclusive=False)
+    profile = rows.text("outage_profile", outage_profile)
     specs = {}
     warn = sizing["warning"]
     given = {c: rows.text(c) for c in AVAILABILITY_COLUMNS[1:] + ("slo_percent",)}
@@ -266,17 +299,10 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False):
             else:
                 if rows.errors[i] or status[i] != "ok":
                     continue
-                if np.isnan(median[i]) or np.isnan(p95[i]):
-                    continue  # already reported by number()
-                if p95[i] <= median[i]:
-                    raise ValueError(f"column outage_p95_hours={p95[i]:g} is not allowed: it "
-                                     f"must exceed outage_median_hours={median[i]:g}")
                 sla = SLA.private_link(slo_i)
-                outage_rate = (_calibrated_rate(median[i], p95[i], sla.slo_percent)
-                               if np.isnan(rate[i]) else rate[i])
-                outages = OutageModel(outage_rate, {"law": "lognormal",
-                                                    "median_hours": median[i],
-                                                    "p95_hours": p95[i]})
+                outages = _row_outages(profile[i], rate[i], median[i], p95[i],
+                                       given["outage_median_hours"][i]
+                                       or given["outage_p95_hours"][i], sla)
                 wait = (delay[i] if not np.isnan(delay[i]) else
                         _DEFAULT_ACTIVE_PASSIVE_DELAY_MIN if failover[i] == "active-passive"
                         else 0.0)

@@ -23,12 +23,22 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from .capacity import _limits, connection_ceiling
+from .capacity import NIC_FLOWS, _limits, connection_ceiling, vm_cap
 from .exceptions import CapacityWarning, InfeasibleDemandError
 from .imbalance import _any_overflow, _overflow
 from .validation import Column, TableRows, _short, check_number
 
 __all__ = ["size", "size_table", "DEMAND_COLUMNS", "SIZE_RESULT_COLUMNS"]
+
+#: Largest headroom accepted: 10 (1,000 % spare). Beyond it a value is almost surely a
+#: percentage typed as a fraction (20 meaning 20 %), so it is refused with that hint.
+MAX_HEADROOM = 10.0
+HEADROOM_ALLOWED = ("a fraction from 0 to 10 (0.2 = 20 % spare; tables and the CLI also take "
+                    "20%)")
+#: What a recommendation with one backend VM says.
+SINGLE_VM_NOTE = ("one backend VM: no redundancy (a VM failure, reboot or host maintenance "
+                  "stops the service); tolerate a VM failure (vm_failures_tolerated=1) for a "
+                  "second VM")
 
 
 def _decimal(value) -> Fraction:
@@ -154,6 +164,28 @@ def _requirements(concurrent, rate, hold, headroom):
     return (needed, *results)
 
 
+def _zone_vms(survive, zones, lost):
+    """Fewest VMs, spread evenly over ``zones`` zones (remainder to the first), that keep at
+    least ``survive`` after losing the ``lost`` largest zones; at least one VM per zone.
+
+    Vectorized over arrays of equal shape. With ``b, r = divmod(survive, zones - lost)``:
+    ``zones * b`` VMs when ``r == 0``, else ``zones * b + lost + r`` (the ``lost`` zones that
+    get the remainder first must be covered too). ``zones = 1, lost = 0`` gives ``survive``.
+    """
+    survive, zones, lost = (np.asarray(a, dtype=np.int64) for a in (survive, zones, lost))
+    b, r = np.divmod(survive, zones - lost)
+    return np.maximum(zones * b + np.where(r > 0, lost + r, 0), zones)
+
+
+def _zone_survivors(vms, zones, lost):
+    """VMs left after losing the ``lost`` largest of ``zones`` evenly spread zones: the
+    largest zones hold ``ceil(vms / zones)``, so ``vms - lost * (vms // zones) -
+    min(lost, vms % zones)``."""
+    vms, zones, lost = (np.asarray(a, dtype=np.int64) for a in (vms, zones, lost))
+    b, r = np.divmod(vms, zones)
+    return vms - lost * b - np.minimum(lost, r)
+
+
 def _configurations(lim):
     """Every (pls_count, nat_ips) within the limits: two int64 arrays, PLS-major order."""
     pls, nat = np.meshgrid(
@@ -169,7 +201,7 @@ def _ceil_div(numerator, denominator):
 
 
 def _vm_counts(required_ports, required_connections, failures, cap, endpoints, probability,
-               lim, ports_per):
+               lim, ports_per, zones=None, zone_failures=None):
     """Fewest VMs for every (row, configuration), vectorized over both.
 
     Parameters
@@ -178,6 +210,8 @@ def _vm_counts(required_ports, required_connections, failures, cap, endpoints, p
         Exact whole requirements with headroom (int64, or object arrays of Python ints when
         they may not fit int64). [ports], [connections]
     failures, endpoints : ndarray of int, shape (n,)
+    zones, zone_failures : ndarray of int, shape (n,), optional
+        Zones the VMs are spread over and zones that may be lost (default 1 and 0).
     cap : ndarray of float, shape (n,)
         Connections per VM; NaN for no cap.
     probability : ndarray of float, shape (n,)
@@ -190,11 +224,15 @@ def _vm_counts(required_ports, required_connections, failures, cap, endpoints, p
     -------
     dict of ndarray, shape (n, C)
         ``pls``, ``nat`` (broadcast), ``healthy`` (VMs that must survive), ``vms``,
+        ``left`` (VMs left after the zones and VMs tolerated: at least ``healthy``),
         ``feasible`` and ``binding``.
     """
     pls, nat = _configurations(lim)
     pool = lim.backend_pool_size
-    usable = (pool - failures)[:, None]
+    zones = np.ones(failures.shape, dtype=np.int64) if zones is None else zones
+    zone_failures = np.zeros(failures.shape, dtype=np.int64) if zone_failures is None \
+        else zone_failures
+    usable = (_zone_survivors(pool, zones, zone_failures) - failures)[:, None]
     required_ports = required_ports[:, None]
     required_connections = required_connections[:, None]
     if required_ports.dtype == object or not float(ports_per).is_integer():
@@ -231,21 +269,26 @@ def _vm_counts(required_ports, required_connections, failures, cap, endpoints, p
             probability[rows])
         binding = np.where(v_hash > healthy, "hash_overflow", binding)
         healthy = np.maximum(healthy, v_hash)
-    vms = healthy + failures[:, None]
+    # the VMs that must survive, plus the VM failures, must be left after the zone failures
+    z, k = zones[:, None], zone_failures[:, None]
+    vms = _zone_vms(np.minimum(healthy, usable + 1) + failures[:, None], z, k)
+    left = _zone_survivors(vms, z, k) - failures[:, None]
     feasible = (vms <= pool) & ((pls * lim.pe_per_pls)[None, :] >= endpoints[:, None])
     shape = healthy.shape
     return dict(pls=np.broadcast_to(pls, shape), nat=np.broadcast_to(nat, shape),
-                healthy=healthy, vms=vms, feasible=feasible, binding=binding)
+                healthy=healthy, vms=vms, left=left, feasible=feasible, binding=binding)
 
 
 def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None, headroom=0.2,
-         vm_failures_tolerated=0, max_connections_per_vm=None, consumer_endpoints=1,
-         overflow_probability=None, ports_per_nat_ip=None, limits=None):
-    """Smallest deployments that carry a demand with headroom, even after VM failures.
+         vm_failures_tolerated=0, max_connections_per_vm=NIC_FLOWS, consumer_endpoints=1,
+         overflow_probability=None, ports_per_nat_ip=None, vm_hourly_usd=None, limits=None,
+         zones=None, zone_failures_tolerated=0):
+    """Smallest deployments that carry a demand with headroom, even after VM and zone failures.
 
     For every (pls_count, nat_ips) within Azure's limits that accepts ``consumer_endpoints``
     private endpoints, finds the fewest backend VMs such that, after losing
-    ``vm_failures_tolerated`` of them, the remaining VMs still carry the demand plus headroom.
+    ``vm_failures_tolerated`` of them (and, with ``zones``, the ``zone_failures_tolerated``
+    largest zones' VMs as well), the remaining VMs still carry the demand plus headroom.
 
     Parameters
     ----------
@@ -260,8 +303,10 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
         ``demand * (1 + headroom)``. [-]
     vm_failures_tolerated : int, default 0
         Backend VMs that may fail while the demand with headroom is still carried. [-]
-    max_connections_per_vm : float, optional
-        Most concurrent connections one VM holds. [connections] Default: no cap.
+    max_connections_per_vm : float, "nic" or None, default "nic"
+        Most concurrent connections one VM holds. [connections] ``"nic"``: the concurrent
+        flows a VM's NIC supports (``limits.vm_nic_concurrent_flows``, 500,000; one NIC per
+        VM assumed, each connection one flow). ``None`` (or ``math.inf``): no cap.
     consumer_endpoints : int, default 1
         Private endpoints that connect to the service (at most ``pe_per_pls`` per PLS). [-]
     overflow_probability : float, optional
@@ -269,8 +314,17 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
         pool overflows at the required load must be at most this. [-]
     ports_per_nat_ip : float, optional
         Override of ``limits.ports_per_nat_ip``. [ports]
+    vm_hourly_usd : float, optional
+        Price of one backend VM per hour. [USD/h] When given, the provider-side monthly cost
+        of each option is added, so options can be compared by cost.
     limits : Limits, optional
         Reference limits to use.
+    zones : int, optional
+        Availability zones the VMs are spread over, evenly (remainder to the first zones; at
+        least one VM per zone), from 1 to ``limits.zones_per_region``. Default: no zones.
+    zone_failures_tolerated : int, default 0
+        Zones that may be down (their VMs lost) while the demand with headroom is still
+        carried, fewer than ``zones``. [-]
 
     Returns
     -------
@@ -281,7 +335,8 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
             pls_count                    Private Link Services on the load balancer. [-]
             nat_ips                      NAT IP configurations per PLS. [-]
             backend_vms                  VMs to deploy, including the failures tolerated. [-]
-            vms_after_failures           VMs left after losing vm_failures_tolerated. [-]
+            vms_after_failures           VMs left after losing vm_failures_tolerated (and the
+                                         zone_failures_tolerated largest zones). [-]
             ceiling                      connection_ceiling with all VMs up. [connections]
             ceiling_after_failures       connection_ceiling with vms_after_failures. [connections]
             ports_needed                 ports the demand keeps in use (Little's law), rounded up. [ports]
@@ -302,6 +357,10 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
                                          with overflow_probability). [0-1]
             max_private_endpoints        pls_count * pe_per_pls. [PEs]
             pe_monthly_cost_usd          consumer side: consumer_endpoints * PE hourly price * hours per month. [USD]
+            provider_monthly_cost_usd    provider side (with vm_hourly_usd): backend_vms * vm_hourly_usd
+                                         * hours per month, plus the PLS hourly price. [USD]
+            total_monthly_cost_usd       consumer and provider sides (with vm_hourly_usd). [USD]
+            largest_zone_vms             with zones: VMs in the largest zone, ceil(backend_vms / zones). [-]
 
         ``.attrs`` holds ``overridden`` (overridden limits), ``assumptions`` (assumed values
         used) and ``demand`` (the inputs).
@@ -324,22 +383,40 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     ``overflow_probability``, the fewest VMs whose overflow probability at the required ports is
     at most that; ``backend_vms = max(v_ports, v_vm, v_overflow, 1) + vm_failures_tolerated``,
     feasible while ``backend_vms <= backend_pool_size``.
+
+    With ``zones = Z`` and ``zone_failures_tolerated = k``, the VMs are spread evenly and the
+    ``k`` largest zones (``ceil(backend_vms / Z)`` VMs each) may be lost *together with*
+    ``vm_failures_tolerated`` VMs elsewhere (a zone outage while some VMs are already down):
+    ``backend_vms`` is the fewest ``n >= Z`` whose survivors of the ``k`` largest zones, less
+    ``vm_failures_tolerated``, are at least ``m = max(v_ports, v_vm, v_overflow, 1)``. With
+    ``b, r = divmod(m + vm_failures_tolerated, Z - k)``: ``n = Z b`` when ``r = 0``, else
+    ``Z b + k + r``. ``vms_after_failures`` (at least ``m``) and the ``*_after_failures``
+    figures are those of the VMs left.
+
+    Examples
+    --------
+    Nine VMs' worth of demand, tolerating one of three zones: 14 VMs (5, 5, 4), of which 9
+    are left after losing a zone of 5.
+
+    >>> table = size(9 * 64_000 / 1.2, headroom=0.2, zones=3, zone_failures_tolerated=1)
+    >>> int(table[(table.pls_count == 1) & (table.nat_ips == 1)].backend_vms.iloc[0])
+    14
     """
     lim = _limits(limits, ports_per_nat_ip=ports_per_nat_ip)
     concurrent = check_number(concurrent_connections, "concurrent_connections", 0)
     rate = check_number(new_connections_per_s, "new_connections_per_s", 0)
     hold_given = port_hold_s is not None
     hold = check_number(port_hold_s if hold_given else lim.default_port_hold_s, "port_hold_s", 0)
-    headroom = check_number(headroom, "headroom", 0)
+    headroom = check_number(headroom, "headroom", 0, MAX_HEADROOM, allowed=HEADROOM_ALLOWED)
     failures = check_number(vm_failures_tolerated, "vm_failures_tolerated", 0,
                              lim.backend_pool_size - 1, integer=True)
     endpoints = check_number(consumer_endpoints, "consumer_endpoints", 1, integer=True)
     ports_per = _whole_if_integral(check_number(lim.ports_per_nat_ip, "ports_per_nat_ip", 1,
                                                  allowed="a number of ports >= 1"))
-    cap = max_connections_per_vm
-    if cap is not None:
-        cap = _whole_if_integral(check_number(cap, "max_connections_per_vm", 1,
-                                               allowed="a number of connections >= 1"))
+    cap = vm_cap(max_connections_per_vm, lim)
+    price = None if vm_hourly_usd is None else check_number(
+        vm_hourly_usd, "vm_hourly_usd", 0, allowed="a price per hour >= 0 (USD)")
+    zone_count, zone_failures = _check_zones(zones, zone_failures_tolerated, lim)
     probability = overflow_probability
     if probability is not None:
         probability = check_number(probability, "overflow_probability", 0, 1,
@@ -353,9 +430,16 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     needed_ports = math.ceil(needed)
     required_ports = math.ceil(needed * grow)
     required_connections = math.ceil(_decimal(concurrent) * grow)
-    usable_vms = lim.backend_pool_size - failures
+    usable_vms = int(_zone_survivors(lim.backend_pool_size, zone_count, zone_failures)
+                     ) - failures
+    if usable_vms < 1:
+        raise InfeasibleDemandError(
+            f"vm_failures_tolerated={failures:,} leaves no VM of backend_pool_size="
+            f"{lim.backend_pool_size:,} after losing {zone_failures} of {zone_count} zones",
+            limit="backend_pool_size", required=failures + 1, available=None)
     _check_feasible(lim, required_ports, required_connections, usable_vms, failures, cap,
-                    headroom, _decimal(ports_per))
+                    headroom, _decimal(ports_per),
+                    zone_failures and f" and {zone_failures} of {zone_count} zones")
 
     fits_int64 = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable_vms
                   * float(ports_per)) < 2.0 ** 62
@@ -364,9 +448,9 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
         np.array([required_connections], dtype=np.int64 if fits_int64 else object),
         np.array([failures]), np.array([np.nan if cap is None else cap], dtype=float),
         np.array([endpoints]), np.array([np.nan if probability is None else probability]),
-        lim, ports_per)
+        lim, ports_per, np.array([zone_count]), np.array([zone_failures]))
     pls, nat, vms, healthy, binding, feasible = (
-        counts[k][0] for k in ("pls", "nat", "vms", "healthy", "binding", "feasible"))
+        counts[k][0] for k in ("pls", "nat", "vms", "left", "binding", "feasible"))
     if not feasible.any():
         raise InfeasibleDemandError(
             f"demand needs {_amount(required_ports)} ports with {headroom:.0%} headroom; even "
@@ -401,6 +485,12 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     table["max_private_endpoints"] = pls * lim.pe_per_pls
     table["pe_monthly_cost_usd"] = (endpoints * lim.private_endpoint_hour_usd
                                     * lim.hours_per_month)
+    if price is not None:
+        table["provider_monthly_cost_usd"] = _provider_cost(vms, pls, price, lim)
+        table["total_monthly_cost_usd"] = (table["provider_monthly_cost_usd"]
+                                           + table["pe_monthly_cost_usd"])
+    if zones is not None:
+        table["largest_zone_vms"] = _ceil_div(vms, zone_count)
     assumptions = []
     if not hold_given and rate > 0:
         assumptions.append(
@@ -412,15 +502,46 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     table.attrs.update(overridden=dict(lim.overridden), assumptions=assumptions, demand=dict(
         concurrent_connections=concurrent, new_connections_per_s=rate, port_hold_s=hold,
         headroom=headroom, vm_failures_tolerated=failures, consumer_endpoints=endpoints,
-        max_connections_per_vm=cap, overflow_probability=probability))
+        max_connections_per_vm=cap, overflow_probability=probability,
+        vm_hourly_usd=price, zones=zones, zone_failures_tolerated=zone_failures))
+    if cap == lim.vm_nic_concurrent_flows and "vm_nic_concurrent_flows" not in lim.overridden:
+        assumptions.append(f"max_connections_per_vm={cap:,}: the concurrent flows one VM NIC "
+                           "supports (one NIC per VM, one flow per connection)")
     best = table.iloc[0]
     if cap is None and best.connections_per_vm > lim.vm_nic_concurrent_flows:
-        warnings.warn(
-            f"the best configuration puts {best.connections_per_vm:,.0f} connections on each VM, "
-            f"above the {lim.vm_nic_concurrent_flows:,} concurrent flows a VM NIC supports; pass "
-            f"max_connections_per_vm={lim.vm_nic_concurrent_flows} to size for it",
-            CapacityWarning, stacklevel=2)
+        warnings.warn(_nic_warning(best.connections_per_vm, lim), CapacityWarning, stacklevel=2)
+    if best.backend_vms == 1:
+        warnings.warn(SINGLE_VM_NOTE, CapacityWarning, stacklevel=2)
     return table
+
+
+
+
+def _nic_warning(connections_per_vm, lim):
+    return (f"the best configuration puts {connections_per_vm:,.0f} connections on each VM, "
+            f"above the {lim.vm_nic_concurrent_flows:,} concurrent flows a VM NIC supports "
+            "(sized without a per-VM cap)")
+
+
+def _provider_cost(vms, pls, price, lim):
+    """Provider side per month: the backend VMs and the PLS hours. [USD]"""
+    return (np.asarray(vms) * price + np.asarray(pls) * lim.private_link_service_hour_usd) \
+        * lim.hours_per_month
+
+
+def _check_zones(zones, zone_failures_tolerated, lim):
+    """``(zone count, zones tolerated)``: ``(1, 0)`` without zones."""
+    most = int(lim.zones_per_region)
+    if zones is None:
+        lost = check_number(zone_failures_tolerated, "zone_failures_tolerated", 0, 0,
+                            integer=True, allowed="0 without zones (give zones=...)")
+        return 1, lost
+    count = check_number(zones, "zones", 1, most, integer=True,
+                         allowed=f"a whole number from 1 to {most} (limits.zones_per_region)")
+    lost = check_number(zone_failures_tolerated, "zone_failures_tolerated", 0, count - 1,
+                        integer=True, allowed=f"a whole number from 0 to {count - 1} (fewer "
+                        f"than zones={count}: some zone must be left)")
+    return count, lost
 
 
 def _check_endpoints(endpoints, lim):
@@ -434,11 +555,11 @@ def _check_endpoints(endpoints, lim):
 
 
 def _check_feasible(lim, required_ports, required_connections, usable_vms, failures, cap,
-                    headroom, ports_per):
+                    headroom, ports_per, zones_lost=""):
     """Raise with the limit that cannot be met and by how much, before any sizing."""
     pool = lim.backend_pool_size
     largest = (f"{lim.pls_per_load_balancer} PLS x {lim.nat_ips_per_pls} NAT IPs x "
-               f"{usable_vms:,} VMs left after {failures} failures")
+               f"{usable_vms:,} VMs left after {failures} failures{zones_lost or ''}")
     most_ports = lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable_vms * ports_per
     what = f"with {_amount(Fraction(headroom) * 100)} % headroom"
     if required_ports > most_ports:
@@ -452,7 +573,8 @@ def _check_feasible(lim, required_ports, required_connections, usable_vms, failu
         most = usable_vms * _decimal(cap)
         raise InfeasibleDemandError(
             f"demand needs {_amount(required_connections)} connections {what}, but "
-            f"{usable_vms:,} VMs (backend_pool_size={pool:,} less {failures} failures) x "
+            f"{usable_vms:,} VMs (backend_pool_size={pool:,} less {failures} failures"
+            f"{zones_lost or ''}) x "
             f"{_amount(cap)} per VM hold {_amount(most)} "
             f"({_amount(required_connections - most)} short)",
             limit="backend_pool_size", required=required_connections, available=most)
@@ -475,12 +597,14 @@ DEMAND_COLUMNS = (
     Column("new_connections_per_s", "1/s", "0", "a number >= 0", "connection opening rate"),
     Column("port_hold_s", "s", "65 (assumption: NAT Gateway's figure)", "a number >= 0",
            "time a port stays held after its connection closes"),
-    Column("headroom", "-", "0.2", "a number >= 0 (0.2 or 20% = 20 % spare)",
+    Column("headroom", "-", "0.2", "a fraction from 0 to 10 (0.2 or 20% = 20 % spare)",
            "spare fraction on top of the demand"),
     Column("vm_failures_tolerated", "VMs", "0", "a whole number >= 0",
            "backend VMs that may fail while the demand is still carried"),
-    Column("max_connections_per_vm", "connections", "no cap", "a number >= 1",
-           "most connections one VM holds (the NIC supports 500,000 flows)"),
+    Column("max_connections_per_vm", "connections",
+           "the NIC's concurrent flows (500,000, data/azure_limits.csv)",
+           "a number >= 1, or none (no cap)",
+           "most connections one VM holds (one NIC per VM, one flow per connection)"),
     Column("consumer_endpoints", "PEs", "1", "a whole number from 1 to 8,000",
            "private endpoints connecting to the service"),
     Column("overflow_probability", "-", "none (size on the nominal ceiling)",
@@ -489,6 +613,13 @@ DEMAND_COLUMNS = (
            "pool or a VM"),
     Column("growth_per_year", "-", "0", "a number > -1 (0.3 = +30 % a year)",
            "demand growth, for months_to_ceiling"),
+    Column("vm_hourly_usd", "USD/h", "none (no provider cost)", "a number >= 0",
+           "price of one backend VM per hour, for the provider-side cost"),
+    Column("zones", "zones", "none (no zones)", "a whole number from 1 to 3",
+           "availability zones the backend VMs are spread over evenly"),
+    Column("zone_failures_tolerated", "zones", "0", "a whole number below zones",
+           "zones that may be down (their VMs lost), with the VM failures, while the demand "
+           "is still carried"),
 )
 
 #: The result columns of :func:`size_table`: name -> (unit, meaning).
@@ -499,7 +630,8 @@ SIZE_RESULT_COLUMNS = {
     "nat_ips": ("-", "recommended NAT IP configurations per PLS"),
     "backend_vms": ("VMs", "recommended backend VMs, including the failures tolerated"),
     "ceiling": ("connections", "connection ceiling with all VMs up"),
-    "ceiling_after_failures": ("connections", "ceiling after losing vm_failures_tolerated"),
+    "ceiling_after_failures": ("connections", "ceiling after losing vm_failures_tolerated "
+                               "(and the zone_failures_tolerated largest zones)"),
     "ports_needed": ("ports", "ports the demand keeps in use (Little's law)"),
     "port_capacity_after_failures": ("ports", "NAT ports after the failures tolerated"),
     "utilization": ("0-1", "demand / capacity of the tighter resource, all VMs up"),
@@ -512,6 +644,9 @@ SIZE_RESULT_COLUMNS = {
     "months_to_ceiling": ("months", "until the growing demand uses up the capacity left after "
                           "the tolerated VM failures (inf: never; null in JSON)"),
     "pe_monthly_cost_usd": ("USD", "consumer side: private endpoint hours per month"),
+    "provider_monthly_cost_usd": ("USD", "provider side (rows with vm_hourly_usd): backend VM "
+                                  "hours and PLS hours per month"),
+    "total_monthly_cost_usd": ("USD", "consumer and provider sides (rows with vm_hourly_usd)"),
     "warning": ("-", "capacity warnings (such as more connections per VM than a NIC holds)"),
 }
 
@@ -533,29 +668,50 @@ def validate_demands(rows, lim, defaults=None):
     -------
     dict of ndarray
         One float64 array per demand column (NaN where the cell is bad; NaN
-        ``max_connections_per_vm`` and ``overflow_probability`` mean none).
+        ``max_connections_per_vm``, ``overflow_probability`` and ``zones`` mean none).
     """
-    given = {k: v for k, v in (defaults or {}).items() if v is not None}
+    # None means "not given", except for the cap, where it means "no cap" (as in size())
+    given = {k: v for k, v in (defaults or {}).items()
+             if v is not None or k == "max_connections_per_vm"}
     default = dict(new_connections_per_s=0.0, port_hold_s=float(lim.default_port_hold_s),
-                   headroom=0.2, vm_failures_tolerated=0.0, max_connections_per_vm=np.nan,
-                   consumer_endpoints=1.0, overflow_probability=np.nan, growth_per_year=0.0)
+                   headroom=0.2, vm_failures_tolerated=0.0,
+                   max_connections_per_vm=float(lim.vm_nic_concurrent_flows),
+                   consumer_endpoints=1.0, overflow_probability=np.nan, growth_per_year=0.0,
+                   vm_hourly_usd=np.nan, zones=np.nan, zone_failures_tolerated=0.0)
     for name, value in given.items():
-        default[name] = float(value)
+        if name == "max_connections_per_vm":
+            cap = vm_cap(value, lim)
+            default[name] = np.inf if cap is None else float(cap)
+        else:
+            default[name] = float(value)
     concurrent = rows.number("concurrent_connections", np.nan, low=0)
     rows.fail(np.isnan(concurrent) & (rows.raw("concurrent_connections") == ""),
               "concurrent_connections", rows.raw("concurrent_connections"),
               "a number >= 0 (required)")
+    most_zones = int(lim.zones_per_region)
+    zones = rows.number("zones", default["zones"], low=1, high=most_zones, integer=True)
+    lost = rows.number("zone_failures_tolerated", default["zone_failures_tolerated"], low=0,
+                       high=most_zones - 1, integer=True)
+    # fewer zones lost than zones; none without zones (bad zones cells are already errors)
+    wrong = (lost >= np.where(np.isnan(zones), 1, zones)) & ~(
+        np.isnan(zones) & (rows.raw("zones") != ""))
+    rows.fail(wrong, "zone_failures_tolerated", rows.raw("zone_failures_tolerated"),
+              "a whole number below zones (0 without zones)")
+    lost = np.where(wrong, np.nan, lost)
     return dict(
         concurrent_connections=concurrent,
         new_connections_per_s=rows.number("new_connections_per_s",
                                           default["new_connections_per_s"], low=0),
         port_hold_s=rows.number("port_hold_s", default["port_hold_s"], low=0),
-        headroom=rows.number("headroom", default["headroom"], low=0, percent=True),
+        headroom=rows.number("headroom", default["headroom"], low=0, high=MAX_HEADROOM,
+                             percent=True),
         vm_failures_tolerated=rows.number("vm_failures_tolerated",
                                           default["vm_failures_tolerated"], low=0,
                                           high=lim.backend_pool_size - 1, integer=True),
-        max_connections_per_vm=rows.number("max_connections_per_vm",
-                                           default["max_connections_per_vm"], low=1),
+        # inf (written "none") is no cap; NaN below means the same to the sizing core
+        max_connections_per_vm=_no_cap_as_nan(rows.number(
+            "max_connections_per_vm", default["max_connections_per_vm"], low=1,
+            words={"none": np.inf, "inf": np.inf, NIC_FLOWS: lim.vm_nic_concurrent_flows})),
         consumer_endpoints=rows.number("consumer_endpoints", default["consumer_endpoints"],
                                        low=1, high=lim.pls_per_load_balancer * lim.pe_per_pls,
                                        integer=True),
@@ -564,7 +720,13 @@ def validate_demands(rows, lim, defaults=None):
                                          low_inclusive=False, high_inclusive=False),
         growth_per_year=rows.number("growth_per_year", default["growth_per_year"], low=-1,
                                     low_inclusive=False),
+        vm_hourly_usd=rows.number("vm_hourly_usd", default["vm_hourly_usd"], low=0),
+        zones=zones, zone_failures_tolerated=lost,
     )
+
+
+def _no_cap_as_nan(values):
+    return np.where(np.isinf(values), np.nan, values)
 
 
 #: Rows sized at once: bounds the (rows x configurations) work arrays whatever the table's size.
@@ -603,13 +765,18 @@ def size_rows(demand, ok, lim):
 
 def _size_chunk(demand, good, lim, out, infeasible):
     """Size the rows ``good`` into ``out`` (and ``infeasible``)."""
-    concurrent, rate, hold, headroom, failures, cap, endpoints, probability, growth = (
+    concurrent, rate, hold, headroom, failures, cap, endpoints, probability, growth, price = (
         demand[name][good] for name in (
             "concurrent_connections", "new_connections_per_s", "port_hold_s", "headroom",
             "vm_failures_tolerated", "max_connections_per_vm", "consumer_endpoints",
-            "overflow_probability", "growth_per_year"))
+            "overflow_probability", "growth_per_year", "vm_hourly_usd"))
+    zoned = np.isfinite(demand["zones"][good]) if "zones" in demand else np.zeros(good.size,
+                                                                                   bool)
+    zones = np.where(zoned, demand["zones"][good] if zoned.any() else 1, 1).astype(np.int64)
+    lost = np.where(zoned, demand["zone_failures_tolerated"][good] if zoned.any() else 0,
+                    0).astype(np.int64)
     ports_per = lim.ports_per_nat_ip
-    usable = lim.backend_pool_size - failures
+    usable = (_zone_survivors(lim.backend_pool_size, zones, lost) - failures).astype(float)
     most_ports = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable * float(ports_per))
     most_connections = np.where(np.isnan(cap), np.inf, usable * cap)
     # Rows far beyond any deployment (or beyond a float: 1e308 x 1.2) are infeasible before
@@ -630,7 +797,7 @@ def _size_chunk(demand, good, lim, out, infeasible):
     req_conn = np.where(too_big, 0, req_conn).astype(np.int64)
     needed_ports = np.where(too_big, 0, needed_ports).astype(np.int64)
     counts = _vm_counts(req_ports, req_conn, failures.astype(np.int64), cap,
-                        endpoints.astype(np.int64), probability, lim, ports_per)
+                        endpoints.astype(np.int64), probability, lim, ports_per, zones, lost)
     feasible = counts["feasible"] & ~too_big[:, None]
     # best = fewest VMs, then fewest PLS, then fewest NAT IPs (the order of size())
     pls, nat = _configurations(lim)
@@ -639,7 +806,7 @@ def _size_chunk(demand, good, lim, out, infeasible):
     best = np.argmin(key, axis=1)
     found = feasible[np.arange(good.size), best]
     pick = lambda a: a[np.arange(good.size), best]  # noqa: E731
-    vms, healthy = pick(counts["vms"]), pick(counts["healthy"])
+    vms, healthy = pick(counts["vms"]), pick(counts["left"])
     figures = _deployment_figures(pls[best], nat[best], vms, healthy, needed, needed_ports,
                                   calm(concurrent), cap, ports_per, lim)
     for name in ("ceiling", "ceiling_after_failures", "port_capacity_after_failures",
@@ -663,10 +830,17 @@ def _size_chunk(demand, good, lim, out, infeasible):
     out["months_to_ceiling"][good] = np.where(found, np.maximum(months, 0), np.nan)
     out["pe_monthly_cost_usd"][good] = (endpoints * lim.private_endpoint_hour_usd
                                         * lim.hours_per_month)
+    provider = _provider_cost(vms, pls[best], price, lim)
+    out["provider_monthly_cost_usd"][good] = np.where(found, provider, np.nan)
+    out["total_monthly_cost_usd"][good] = np.where(
+        found, provider + out["pe_monthly_cost_usd"][good], np.nan)
     nic = np.isnan(cap) & (figures["connections_per_vm"] > lim.vm_nic_concurrent_flows)
     out["warning"][good[found & nic]] = (
         f"more than the {lim.vm_nic_concurrent_flows:,} concurrent flows a VM NIC supports "
-        "on each VM; set max_connections_per_vm to size for it")
+        "on each VM (sized without a per-VM cap)")
+    single = found & (vms == 1)
+    out["warning"][good[single]] = [f"{w}; {SINGLE_VM_NOTE}" if w else SINGLE_VM_NOTE
+                                    for w in out["warning"][good[single]]]
     # Rows no deployment carries: the scalar function words the explanation (rare rows).
     for j in np.flatnonzero(~found):
         i = good[j]
@@ -678,7 +852,8 @@ def _size_chunk(demand, good, lim, out, infeasible):
                      max_connections_per_vm=None if np.isnan(cap[j]) else cap[j],
                      consumer_endpoints=int(endpoints[j]),
                      overflow_probability=None if np.isnan(probability[j]) else probability[j],
-                     limits=lim)
+                     limits=lim, zones=int(zones[j]) if zoned[j] else None,
+                     zone_failures_tolerated=int(lost[j]))
             infeasible[i] = "no deployment within the limits carries the demand"
         except InfeasibleDemandError as error:
             infeasible[i] = str(error)
@@ -740,7 +915,7 @@ def size_table(demands, *, defaults=None, limits=None, ports_per_nat_ip=None) ->
     >>> size_table(demands)[["service", "pls_count", "nat_ips", "backend_vms", "ceiling"]]
       service  pls_count  nat_ips  backend_vms  ceiling
     0       a          1        2            1   128000
-    1       b          8        8            1  4096000
+    1       b          1        8            8  4000000
     """
     if not isinstance(demands, pd.DataFrame):
         raise ValueError(f"demands must be a pandas DataFrame, got {type(demands).__name__}")
@@ -784,6 +959,10 @@ def size_table(demands, *, defaults=None, limits=None, ports_per_nat_ip=None) ->
     if "ports_per_nat_ip" not in lim.overridden:
         assumptions.append(f"ports_per_nat_ip={lim.ports_per_nat_ip:,} models the FAQ's \"64k\" "
                            "(exact value undocumented)")
+    if np.any(demand["max_connections_per_vm"] == lim.vm_nic_concurrent_flows):
+        assumptions.append(f"max_connections_per_vm={lim.vm_nic_concurrent_flows:,} where a row "
+                           "leaves it empty: the concurrent flows one VM NIC supports (one NIC "
+                           "per VM, one flow per connection)")
     result.attrs.update(assumptions=assumptions, overridden=dict(lim.overridden),
                         failed_rows=int((status != "ok").sum()))
     return result

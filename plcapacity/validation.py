@@ -98,8 +98,8 @@ _REPR.maxstring, _REPR.maxother = 40, 40
 def _position(array, flat_position, index):
     if index is not None and array.ndim == 1:
         return f" at index {index[flat_position]!r}"
-    if array.ndim == 0:
-        return ""
+    if array.ndim == 0 or (array.ndim == 1 and array.size == 1 and index is None):
+        return ""  # a single value: its position says nothing
     if array.ndim == 1:
         return f" at position {flat_position}"
     return f" at position {tuple(int(i) for i in np.unravel_index(flat_position, array.shape))}"
@@ -325,16 +325,24 @@ class TableRows:
                         dtype=object)
 
     def number(self, column, default, *, low=None, high=None, low_inclusive=True,
-               high_inclusive=True, integer=False, percent=False):
+               high_inclusive=True, integer=False, percent=False, words=None):
         """A numeric column as float64: blanks take ``default``; bad cells become errors (NaN).
 
         Numbers are read as people write them: ``2_000_000``, ``2,000,000``, ``2e6``; with
-        ``percent``, ``20%`` is 0.2.
+        ``percent``, ``20%`` is 0.2; ``words`` maps words (any case) to values, such as
+        ``{"none": inf}``, taken as they are (no range check).
         """
         raw = self.raw(column)
         text = pd.Series([str(v).replace("_", "").replace(",", "").strip() for v in raw],
                          dtype=object)
-        blank = (text == "").to_numpy()
+        worded = np.zeros(self.n, dtype=bool)
+        word_values = np.full(self.n, np.nan)
+        for word, value in (words or {}).items():
+            match = (text.str.lower() == word).to_numpy(dtype=bool)
+            worded |= match
+            word_values[match] = value
+        text = text.where(~worded, "")
+        blank = (text == "").to_numpy() & ~worded
         scale = np.ones(self.n)
         if percent:
             marked = text.str.endswith("%").to_numpy(dtype=bool)
@@ -342,17 +350,19 @@ class TableRows:
             scale[marked] = 0.01
         values = pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(float)
         values = values * scale
-        bad = ~blank & ~np.isfinite(values)
+        bad = ~blank & ~worded & ~np.isfinite(values)
+        checked = ~blank & ~worded
         with np.errstate(invalid="ignore"):
             if low is not None:
-                bad |= ~blank & ((values < low) if low_inclusive else (values <= low))
+                bad |= checked & ((values < low) if low_inclusive else (values <= low))
             if high is not None:
-                bad |= ~blank & ((values > high) if high_inclusive else (values >= high))
+                bad |= checked & ((values > high) if high_inclusive else (values >= high))
             if integer:
-                bad |= ~blank & (np.mod(values, 1) != 0)
+                bad |= checked & (np.mod(values, 1) != 0)
         self.fail(bad, column, raw)
         values = np.where(blank, default, values)
         values[bad] = np.nan
+        values[worded] = word_values[worded]
         return values
 
     def text(self, column, default="") -> np.ndarray:

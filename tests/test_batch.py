@@ -1,8 +1,6 @@
 """Batch runs: row errors, sizing equal to size(), reproducibility, Dask, resume, atomic output."""
 
-import json
 import math
-import os
 import signal
 import subprocess
 import sys
@@ -45,16 +43,18 @@ def test_each_row_gets_rank_1_of_size():
                   new_connections_per_s=np.round(rng.uniform(0, 5000, n)),
                   port_hold_s=rng.choice([16, 30, 65, 120], n), headroom=headroom,
                   vm_failures_tolerated=rng.integers(0, 4, n),
-                  max_connections_per_vm=np.where(rng.random(n) < 0.5, np.nan,
-                                                  rng.choice([1e5, 2.5e5, 5e5], n)),
+                  max_connections_per_vm=np.where(rng.random(n) < 0.3, np.nan, np.where(
+                      rng.random(n) < 0.5, np.inf, rng.choice([1e5, 2.5e5, 5e5], n))),
                   consumer_endpoints=rng.integers(1, 3000, n))
     result = run_batch(table, seed=1)
     for row, got in zip(table.itertuples(), result.itertuples()):
         kwargs = dict(new_connections_per_s=row.new_connections_per_s,
                       port_hold_s=row.port_hold_s, headroom=row.headroom,
                       vm_failures_tolerated=int(row.vm_failures_tolerated),
-                      max_connections_per_vm=(None if math.isnan(row.max_connections_per_vm)
-                                              else row.max_connections_per_vm),
+                      max_connections_per_vm=(
+                          "nic" if math.isnan(row.max_connections_per_vm)  # empty: the default
+                          else None if math.isinf(row.max_connections_per_vm)  # "none"
+                          else row.max_connections_per_vm),
                       consumer_endpoints=int(row.consumer_endpoints))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -94,7 +94,7 @@ def test_row_errors_are_collected_and_other_rows_computed():
     assert list(result.status) == ["error", "error", "error", "infeasible", "ok", "error"]
     error = result.error.tolist()
     assert error[1] == ("row 2 (service 'bad-headroom'): column headroom='-0.5' is not "
-                        "allowed: a number >= 0 (0.2 or 20% = 20 % spare)")
+                        "allowed: a fraction from 0 to 10 (0.2 or 20% = 20 % spare)")
     assert "row 3 (service 'bad-region')" in error[2] and "'eastus9'" in error[2]
     assert "closest known: eastus" in error[2]
     assert error[3].startswith("row 4 (service 'huge'): infeasible: demand needs")
@@ -175,11 +175,32 @@ def test_availability_matches_exact_within_ci():
     assert 1 - row.exact_availability == pytest.approx(1 - (1 - q) * (1 - q ** 2), rel=1e-9)
 
 
-def test_default_outage_rate_is_calibrated_to_the_slo():
+def test_availability_does_not_depend_on_the_objective():
+    # the default outage model is fitted to evidence: the objective changes the SLO columns only
+    table = frame(service=["a", "b"], concurrent_connections=[1_000, 1_000],
+                  pe_regions=["eastus", "eastus"], slo_percent=[99.95, 99.999])
+    result = run_batch(table, seed=1, trials=2_000)
+    assert result.exact_availability[0] == result.exact_availability[1]
+    assert result.p_month_below_slo[0] <= result.p_month_below_slo[1]
+    profile = plc.outage_profile("azure-status-2018-2020")
+    expected = np.prod([1 - p.probability_down for p in profile.processes(["eastus"])])
+    assert result.exact_availability[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_sla_calibrated_profile_is_todays_calibration_on_request():
     table = frame(service=["a"], concurrent_connections=[1_000], pe_regions=["eastus"],
-                  slo_percent=[99.95])
+                  slo_percent=[99.95], outage_profile=["sla-calibrated"])
     result = run_batch(table, seed=1, trials=1_000)
     assert result.exact_availability[0] == pytest.approx(0.9995, rel=1e-12)
+    per_run = run_batch(table.drop(columns="outage_profile"), seed=1, trials=1_000,
+                        outage_profile="sla-calibrated")
+    assert per_run.exact_availability[0] == pytest.approx(0.9995, rel=1e-12)
+    bad = run_batch(frame(service=["a", "b"], concurrent_connections=[1, 1],
+                          pe_regions=["eastus", "eastus"],
+                          outage_profile=["made-up", ""], outage_median_hours=["", "3"]),
+                    trials=1_000, seed=1)
+    assert "column outage_profile='made-up' is not allowed" in bad.error[0]
+    assert "need outage_rate_per_year" in bad.error[1]
 
 
 def test_rows_do_not_depend_on_other_rows_or_order():
@@ -410,14 +431,13 @@ def test_inputs_that_would_be_ignored_are_reported():
                   failover=["", "active-passive", "active-active"],
                   failover_delay_min=["", "", "3"], slo_percent=["99.9", "", ""])
     warning = run_batch(table, trials=1_000, seed=1).warning.tolist()
-    assert warning[0].startswith("slo_percent ignored: no pe_regions or deployment")
+    assert "slo_percent ignored: no pe_regions or deployment" in warning[0]
     assert "nothing to fail over to" in warning[1]
     assert "failover_delay_min ignored" in warning[2]
 
 
 def test_resume_never_gives_one_row_anothers_numbers(tmp_path, monkeypatch):
     """Two services with the same deployment file have different seeds (their names)."""
-    import plcapacity.batch as batch
     import plcapacity.checkpoint as checkpoint_module
     source = data_path("examples/two-region-active-active.toml").read_text()
     (tmp_path / "d.toml").write_text(source.replace("rate_per_year = 0.2195",

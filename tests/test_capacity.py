@@ -6,15 +6,12 @@ pls_count x nat_ips x backend_vms x 64k ports.
 """
 
 import math
-import warnings
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import plcapacity as plc
-from plcapacity import CapacityWarning, InfeasibleDemandError
 from plcapacity.limits import get_limits
 
 # ----------------------------------------------------------------------------- ceiling
@@ -145,7 +142,7 @@ def test_ceiling_table_grid_and_binding_limit():
 
 
 def test_ceiling_table_without_cap_and_with_effective():
-    table = plc.ceiling_table(8, 10, overflow_probability=1e-3)
+    table = plc.ceiling_table(8, 10, overflow_probability=1e-3, max_connections_per_vm=None)
     assert table.loc[0, "ceiling"] == 5_120_000
     assert pd.isna(table.loc[0, "vm_connection_limit"])
     assert 0 < table.loc[0, "effective_ceiling"] < 5_120_000

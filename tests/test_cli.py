@@ -30,7 +30,11 @@ def test_ceiling_ranges_and_lists(capsys):
     assert len(table) == 24
     assert sorted(table.nat_ips.unique()) == list(range(1, 9))
     row = table.query("nat_ips == 8 and backend_vms == 8").iloc[0]
-    assert row.ceiling == 8 * 8 * 64_000
+    # 8 x 8 x 64,000 = 4,096,000 ports, capped by 8 VMs x the NIC's 500,000 flows
+    assert row.nat_port_limit == 8 * 8 * 64_000 and row.ceiling == 8 * 500_000
+    code, out, _ = run(["ceiling", "--nat-ips", "8", "--vms", "8", "--max-connections-per-vm",
+                        "none", "--format", "csv"], capsys)
+    assert pd.read_csv(io.StringIO(out)).ceiling[0] == 8 * 8 * 64_000
 
 
 def test_ceiling_table_is_readable(capsys):
@@ -50,7 +54,8 @@ def test_ceiling_json_and_override_note(capsys):
 
 def test_ceiling_overflow_and_hypothetical(capsys):
     code, out, _ = run(["ceiling", "--nat-ips", "16", "--vms", "10", "--no-enforce-limits",
-                        "--overflow-probability", "1e-3", "--format", "csv"], capsys)
+                        "--overflow-probability", "1e-3", "--max-connections-per-vm", "none",
+                        "--format", "csv"], capsys)
     assert code == 0
     row = pd.read_csv(io.StringIO(out)).iloc[0]
     assert row.ceiling == 16 * 10 * 64_000 and row.effective_ceiling < row.ceiling
@@ -73,7 +78,10 @@ def test_size_csv_has_all_rows_and_warning_on_stderr(capsys):
     assert code == 0
     assert len(pd.read_csv(io.StringIO(out))) == 64
     assert err.startswith("note:") or "warning:" in err
-    assert "500,000 concurrent flows" in err
+    assert "max_connections_per_vm=500,000: the concurrent flows one VM NIC supports" in err
+    code, out, err = run(["size", "2000000", "--format", "csv", "--max-connections-per-vm",
+                          "none"], capsys)
+    assert "500,000 concurrent flows" in err  # uncapped: the warning says what a VM holds
 
 
 def test_size_input_file(capsys):
@@ -91,7 +99,8 @@ def test_size_input_file(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["ceiling", "--nat-ips", "9", "--vms", "2"], "nat_ips=9 at position 0 is not allowed"),
+    (["ceiling", "--nat-ips", "9", "--vms", "2"], "nat_ips=9 is not allowed"),
+    (["ceiling", "--nat-ips", "2,9", "--vms", "2"], "nat_ips=9 at position 1 is not allowed"),
     (["ceiling", "--nat-ips", "a-b", "--vms", "2"], "is not a list of whole numbers"),
     (["ceiling", "--vms", "2", "--format", "xml"], "invalid choice: 'xml'"),
     (["ceiling"], "the following arguments are required: --vms"),
@@ -114,6 +123,119 @@ def test_bad_input_is_one_line_exit_2(argv, message, capsys):
     assert code == 2
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["size", "100", "--headroom", "x"],            # argparse's own error, in a subcommand
+    ["frobnicate"],                                # argparse's error, top level
+    ["batch"],                                     # a command's own usage error
+    ["batch", "x.csv", "-o", "x.txt"],
+    ["report", "x.csv", "-o", "x.pdf"],
+    ["ceiling", "--nat-ips", "9", "--vms", "2"],   # a library error
+])
+def test_error_lines_start_with_the_prefix_once(argv, capsys):
+    code, _, err = run(argv, capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("plcapacity: error: ")
+    assert err.count("plcapacity:") == 1 and "plcapacity: error: plcapacity" not in err
+
+
+def test_single_value_has_no_position_but_a_list_does(capsys):
+    _, _, err = run(["ceiling", "--nat-ips", "9", "--vms", "2"], capsys)
+    assert "position" not in err
+    _, _, err = run(["ceiling", "--nat-ips", "1,2", "--vms", "2,9999"], capsys)
+    assert "backend_vms=9999 at position 1" in err
+
+
+@pytest.mark.parametrize("typed", ["10,000,000", "10_000_000", "1e7", "10000000"])
+def test_thousands_separators_are_accepted(typed, capsys):
+    code, out, _ = run(["size", typed, "--format", "json"], capsys)
+    assert code == 0
+    assert json.loads(out)[0]["ports_needed"] == 10_000_000
+
+
+@pytest.mark.parametrize("typed", ["2,5", "1,0000", "10,000,00", ",100", "1,,000"])
+def test_commas_other_than_thousands_are_refused(typed, capsys):
+    code, _, err = run(["size", typed], capsys)
+    assert code == 2 and f"{typed!r} is not a number" in err
+    assert "thousands separators" in err
+
+
+def test_seed_with_thousands_separators(capsys):
+    from plcapacity.cli import _whole
+    assert _whole("1,234,567") == 1_234_567
+    assert _whole("340282366920938463463374607431768211457") == 2 ** 128 + 1  # exact
+
+
+def test_exact_json_includes_the_process_table(capsys):
+    deployment = str(data_path("examples/three-region-active-passive.toml"))
+    code, out, err = run(["exact", deployment, "--format", "json"], capsys)
+    assert code == 0
+    record = json.loads(out)
+    assert record["processes"] == 4
+    table = pd.DataFrame(record["process_table"])
+    assert list(table["process"]) == ["centralus", "eastus", "westus", "us-east-west-pair"]
+    assert {"kind", "regions", "rate_per_year", "probability_down"} <= set(table)
+    # Full precision, not the 10 digits pandas writes by default.
+    assert record["availability"] == pytest.approx(0.9999999684, abs=1e-10)
+    assert len(repr(record["availability"])) > 12
+    code, out, err = run(["exact", deployment, "--format", "csv"], capsys)
+    assert code == 0 and "--format table or json" in err
+
+
+def test_warnings_name_the_cli_flag(capsys):
+    code, _, err = run(["size", "10000"], capsys)
+    assert code == 0
+    warning = next(line for line in err.splitlines() if line.startswith("warning:"))
+    assert "one backend VM: no redundancy" in warning
+    assert "(--vm-failures-tolerated 1)" in warning and "vm_failures_tolerated=" not in warning
+
+
+def test_flag_translation_leaves_other_names_alone():
+    from plcapacity.cli import _as_flags
+    assert (_as_flags("target_rel_ci=0.01 not reached within max_trials=1,000,000.")
+            == "--target-rel-ci 0.01 not reached within max_trials=1,000,000.")
+    assert _as_flags("headroom=0.2, seed=7") == "--headroom 0.2, --seed 7"
+
+
+def test_examples_copies_the_bundled_files(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bundled = sorted(p.relative_to(data_path("examples")).as_posix()
+                     for p in data_path("examples").rglob("*") if p.is_file())
+    assert "services.csv" in bundled and "estate/pls.json" in bundled
+    code, out, err = run(["examples"], capsys)
+    assert code == 0 and err == ""
+    target = tmp_path / "plcapacity-examples"
+    copied = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
+    assert copied == bundled
+    for name in bundled:
+        assert f"wrote plcapacity-examples/{name}\n" in out
+        assert (target / name).read_bytes() == (data_path("examples") / name).read_bytes()
+    # The copies are usable as they are: the scenario table finds its deployment files.
+    code, out, _ = run(["batch", str(target / "services.csv"), "--trials", "200", "--seed", "1",
+                        "--no-progress", "--workers", "1"], capsys)
+    assert code == 0 and f"{len(pd.read_csv(target / 'services.csv'))} of" in out
+
+
+def test_examples_refuses_to_overwrite_without_force(tmp_path, capsys):
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "services.csv").write_text("my own table\n")
+    code, out, err = run(["examples", str(target)], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "already exist" in err and "services.csv" in err and "--force" in err
+    assert (target / "services.csv").read_text() == "my own table\n"
+    assert not (target / "two-region-active-active.toml").exists()  # nothing half-copied
+    code, out, _ = run(["examples", str(target), "--force"], capsys)
+    assert code == 0 and "replaced" in out and "services.csv" in out
+    assert (target / "services.csv").read_bytes() == data_path("examples/services.csv").read_bytes()
+
+
+def test_examples_into_a_file_is_an_error(tmp_path, capsys):
+    path = tmp_path / "a-file"
+    path.write_text("x")
+    code, _, err = run(["examples", str(path)], capsys)
+    assert code == 2 and "is not a folder" in err
 
 
 def test_unknown_column_in_input(tmp_path, capsys):

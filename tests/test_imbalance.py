@@ -4,16 +4,12 @@ Checked against a direct multinomial simulation of the hashing written here.
 """
 
 import math
-import warnings
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import plcapacity as plc
-from plcapacity import CapacityWarning, InfeasibleDemandError
-from plcapacity.limits import get_limits
 
 from test_sizing import _union_bound  # the same independent bound, written once
 

@@ -14,16 +14,16 @@ def test_every_limit_has_provenance():
     assert table["name"].is_unique
     assert table["source"].str.startswith("https://").all()
     assert table["as_of"].notna().all()
-    assert "FACTS.md" in table.attrs["provenance"]
+    assert "docs/azure-facts.md" in table.attrs["provenance"]
 
 
 @pytest.mark.parametrize("name, value", [
-    # FACTS.md, "Private Link Service (PLS) and private endpoints (PE)" and "Standard Load Balancer"
+    # docs/azure-facts.md, "Limits" (generated from data/azure_limits.csv)
     ("nat_ips_per_pls", 8), ("min_nat_ips_per_pls", 1), ("pls_per_load_balancer", 8),
     ("pe_per_pls", 1000), ("ports_per_nat_ip", 64_000), ("backend_pool_size", 5000),
     ("vm_nic_concurrent_flows", 500_000), ("nat_gateway_hold_after_fin_s", 65),
     ("default_port_hold_s", 65), ("pe_per_subscription", 64_000),
-    # FACTS.md, "SLA and pricing"
+    # docs/azure-facts.md, "Prices"
     ("private_endpoint_hour_usd", 0.01), ("hours_per_month", 730),
 ])
 def test_values_match_facts(name, value):

@@ -1,7 +1,7 @@
 """Outage processes: duration laws, residual durations, busy probability, model and groups.
 
-Known answers are analytic, computed here from the definitions in ARCHITECTURE.md ("The
-availability model, defined"), never copied from the code's output:
+Known answers are analytic, computed here from the definitions in docs/model.md ("The
+availability model"), never copied from the code's output:
 
 - fixed: D = 60 h; exponential: E[D^k] = k! m^k; lognormal from (median, p95):
   mu = ln(60 median), sigma = ln(p95 / median) / z_0.95, E[D^k] = exp(k mu + k^2 sigma^2 / 2);

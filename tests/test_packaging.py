@@ -67,3 +67,12 @@ def test_wheel_carries_reference_data_and_works_installed(tmp_path):
                             env={"PYTHONPATH": str(site)})
     assert fitted.returncode == 0, fitted.stderr
     assert fitted.stdout.strip() == "11.0"  # 22 merged West Europe incidents in 2018-2019
+    # `plcapacity examples` finds the examples inside the wheel and copies them out.
+    assert "plcapacity/data/examples/services.csv" in names
+    copied = subprocess.run([sys.executable, "-c", "import sys, plcapacity.cli as c;"
+                             "sys.exit(c.main(['examples', 'ex']))"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            env={"PYTHONPATH": str(site)})
+    assert copied.returncode == 0, copied.stderr
+    assert (tmp_path / "ex" / "services.csv").is_file()
+    assert (tmp_path / "ex" / "estate" / "pls.json").is_file()

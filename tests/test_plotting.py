@@ -56,6 +56,39 @@ def test_ceiling_vs_demand_marks_the_month():
     assert any(f"{months:.1f} months" in t.get_text() for t in ax.get_legend().get_texts())
 
 
+def _vertical_lines(ax):
+    return {line.get_label(): line.get_xdata()[0] for line in ax.get_lines()
+            if len(set(line.get_xdata())) == 1 and not line.get_label().startswith("_")}
+
+
+def test_ceiling_vs_demand_marks_headroom_and_ceiling_crossings():
+    ceiling, demand, headroom, growth = 4_096_000, 2_000_000, 0.2, 0.4
+    ax = check(plotting.ceiling_vs_demand(ceiling, demand, headroom=headroom,
+                                          growth_per_year=growth, months=36))
+    # Compound growth: demand x (1 + g)^(m / 12) = level  <=>  m = 12 ln(level / demand) / ln(1 + g)
+    at_ceiling = 12 * np.log(ceiling / demand) / np.log(1 + growth)
+    at_headroom = 12 * np.log(ceiling / (demand * (1 + headroom))) / np.log(1 + growth)
+    assert at_headroom < at_ceiling
+    lines = _vertical_lines(ax)
+    assert lines[f"headroom used up in {at_headroom:.1f} months"] == pytest.approx(at_headroom)
+    assert lines[f"ceiling in {at_ceiling:.1f} months"] == pytest.approx(at_ceiling)
+    assert ax.crossings == pytest.approx({"headroom": at_headroom, "ceiling": at_ceiling})
+    # The dashed demand + headroom curve meets the ceiling where the first marker is.
+    curve = next(l for l in ax.get_lines() if l.get_label().startswith("demand + "))
+    assert np.interp(at_headroom, curve.get_xdata(), curve.get_ydata()) == pytest.approx(
+        ceiling, rel=1e-3)
+
+
+def test_ceiling_vs_demand_when_headroom_is_already_used_or_never_reached():
+    ax = check(plotting.ceiling_vs_demand(2_300_000, 2_000_000, headroom=0.2,
+                                          growth_per_year=0.4, months=36))
+    lines = _vertical_lines(ax)
+    assert lines["headroom already used up"] == 0
+    assert any(label.startswith("ceiling in ") for label in lines)
+    ax = check(plotting.ceiling_vs_demand(4e6, 1e6, headroom=0.2, growth_per_year=0.0))
+    assert _vertical_lines(ax) == {} and ax.crossings["ceiling"] == np.inf
+
+
 def test_ports_and_effective_ceiling_pictures():
     ax = check(plotting.ports_needed_by_rate(100_000, hold_times=(65,)))
     line = ax.get_lines()[0]
@@ -76,6 +109,65 @@ def test_downtime_pictures(result):
     check(plotting.monthly_slo_misses(result))
     ax = check(plotting.downtime_causes(result))
     assert "eastus" in [t.get_text() for t in ax.get_yticklabels()]
+
+
+def test_downtime_histogram_axis_fits_the_data(result):
+    ax = check(plotting.downtime_histogram(result))
+    annual = np.asarray(result.downtime_min) / result.years
+    positive = annual[annual > 0]
+    budget = result.sla.yearly_budget_minutes
+    # Failover gaps of 5 minutes: the years sit at multiples of 5 minutes, well under 10^2.
+    low, high = ax.get_xlim()
+    assert ax.get_xscale() == "linear" and low == 0
+    assert high == pytest.approx(max(np.quantile(positive, 0.999), budget) * 1.1)
+    assert high < 100
+    # What the axis leaves out is counted in the title, and the bars hold the rest.
+    beyond = int((positive > high).sum())
+    drawn = sum(patch.get_height() for patch in ax.patches) * annual.size
+    assert drawn == pytest.approx(positive.size - beyond)
+    if beyond:
+        assert f"{beyond:,} years above {high:,.0f} min" in ax.get_title()
+
+
+def test_downtime_histogram_goes_logarithmic_for_wide_data(result):
+    from types import SimpleNamespace
+    spread = np.geomspace(0.1, 5_000, 10_000)
+    fake = SimpleNamespace(downtime_min=spread, years=1, sla=result.sla)
+    ax = check(plotting.downtime_histogram(fake))
+    assert ax.get_xscale() == "log"
+    low, high = ax.get_xlim()
+    assert low <= np.quantile(spread, 0.001) and high >= np.quantile(spread, 0.999)
+
+
+def _tick_boxes(axis, ax):
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in axis.get_ticklabels()
+            if t.get_visible() and t.get_text()]
+
+
+def test_downtime_cdf_ticks_do_not_collide(result):
+    ax = check(plotting.downtime_cdf(result))
+    boxes = _tick_boxes(ax.xaxis, ax)
+    labels = [text for text, _ in boxes]
+    assert labels[0] == "0" and len(set(labels)) == len(labels) >= 3
+    assert "10" in labels
+    for (_, left), (_, right) in zip(boxes, boxes[1:]):
+        assert right.x0 - left.x1 > 5    # pixels between neighbouring labels
+    low, high = ax.get_xlim()
+    assert low == 0 and high >= np.max(result.downtime_min) / result.years
+
+
+def test_monthly_slo_misses_legend_does_not_cover_bars(result):
+    ax = check(plotting.monthly_slo_misses(result))
+    renderer = ax.figure.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    bars = [patch.get_window_extent(renderer) for patch in ax.patches]
+    assert len(bars) == 12
+    assert not any(legend.overlaps(bar) for bar in bars)
+    assert legend.y0 >= ax.get_window_extent(renderer).y1 - 1   # above the plotting area
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(text.startswith("any month: ") for text in texts)
 
 
 def test_availability_vs_regions():

@@ -1,4 +1,4 @@
-"""Region catalog from FACTS.md."""
+"""Region catalog from data/regions.csv (docs/azure-facts.md)."""
 
 import pytest
 
@@ -7,7 +7,7 @@ from plcapacity.regions import check_region, region_catalog, region_names, regio
 
 def test_catalog_matches_facts():
     catalog = region_catalog()
-    assert len(catalog) == 55  # rows in FACTS.md, "Regions"
+    assert len(catalog) == 55  # rows of data/regions.csv (docs/azure-facts.md, "Regions")
     assert catalog.loc["eastus", "paired_region"] == "westus"
     assert catalog.loc["eastus", "availability_zones"]
     assert not catalog.loc["westus", "availability_zones"]

@@ -172,7 +172,7 @@ def test_inputs_beside_the_recommendation_with_plain_headers(page):
     assert row["Recommended PLS \u00d7 NAT IPs \u00d7 VMs"] == "1 \u00d7 2 \u00d7 5"
     assert row["Limiting factor"] == "connections per VM"
     assert sizing.set_index("Service").loc["hr-portal", "Max connections per VM"] == \
-        "no cap (default)"
+        "the NIC's concurrent flows (default)"
 
 
 def test_inputs_are_said_to_be_missing_without_scenarios(results):

@@ -193,3 +193,30 @@ def test_histogram_bins_equal_a_binary_search():
                         [5e-324, 1e-300, 1e300]])
     np.testing.assert_array_equal(_last_edge_at_or_below(x),
                                   np.searchsorted(_HIST_GEOM, x, side="right") - 1)
+
+
+def test_format_summary_shows_the_digits_pandas_hides():
+    import plcapacity as plc
+    from plcapacity.limits import data_path
+
+    deployment, outages = plc.load_deployment(
+        data_path("examples/three-region-active-passive.toml"))
+    summary = plc.exact_summary(deployment, outages)
+    assert "1.0" in repr(summary)                    # what pandas shows by default
+    shown = plc.format_summary(summary)
+    assert list(shown.index) == list(summary.index) and shown.name == summary.name
+    assert shown["availability"] == f"{summary['availability']:.8f}" != "1.00000000"
+    assert float(shown["availability"]) == pytest.approx(summary["availability"], abs=1e-8)
+    assert shown["processes"] == "4"
+
+
+@pytest.mark.parametrize("value, text", [
+    (0.99998, "0.99998000"),           # eight decimals suffice
+    (1 - 3e-11, "0.999999999970"),     # would round to 1.00000000: two digits of 3e-11
+    (1.0, "1.00000000"),               # exactly 1 stays 1
+    (float("nan"), "-"),
+])
+def test_format_summary_never_rounds_an_unavailability_away(value, text):
+    from plcapacity.results import format_summary
+    import pandas as pd
+    assert format_summary(pd.Series({"availability": value}))["availability"] == text

@@ -75,7 +75,8 @@ def test_size_matches_brute_force(case):
 @pytest.mark.filterwarnings("ignore::plcapacity.exceptions.CapacityWarning")
 def test_size_columns_are_consistent():
     table = plc.size(1_000_000, new_connections_per_s=2_000, port_hold_s=65, headroom=0.2,
-                     vm_failures_tolerated=1, consumer_endpoints=30)
+                     vm_failures_tolerated=1, consumer_endpoints=30,
+                     max_connections_per_vm=None)  # the nominal formula, no per-VM cap
     best = table.iloc[0]
     needed = 1_000_000 + 2_000 * 65
     assert best.ports_needed == needed
@@ -85,7 +86,7 @@ def test_size_columns_are_consistent():
     assert best.ceiling_after_failures >= best.required_with_headroom
     assert best.utilization == pytest.approx(needed / best.ceiling)
     assert best.spare_connections == best.ceiling_after_failures - needed
-    # 30 PEs x 0.01 USD/h x 730 h (FACTS.md, pricing)
+    # 30 PEs x 0.01 USD/h x 730 h (docs/azure-facts.md, "Prices")
     assert best.pe_monthly_cost_usd == pytest.approx(30 * 0.01 * 730)
     assert table.attrs["demand"]["consumer_endpoints"] == 30
 
@@ -112,7 +113,8 @@ def test_size_endpoints_need_enough_pls():
 
 @pytest.mark.filterwarnings("ignore::plcapacity.exceptions.CapacityWarning")
 def test_size_with_overflow_probability_carries_demand_with_imbalance():
-    table = plc.size(2_000_000, overflow_probability=1e-3, vm_failures_tolerated=1)
+    table = plc.size(2_000_000, overflow_probability=1e-3, vm_failures_tolerated=1,
+                     max_connections_per_vm=None)  # ports alone: the bound checked below
     required = math.ceil(2_000_000 * 1.2)
     for row in table.itertuples():
         # after failures, the required load overflows a pool with probability <= 1e-3 ...
@@ -161,12 +163,44 @@ def test_size_assumptions_and_overrides_are_reported():
     assert table.iloc[0].ceiling == 65_536 * table.iloc[0].nat_ips * table.iloc[0].backend_vms
 
 
-def test_size_warns_when_a_vm_would_exceed_nic_flows():
+def test_size_applies_the_nic_flow_limit_by_default():
+    # 3,000,000 connections x 1.2 headroom = 3.6M: ceil(3.6M / 500,000) = 8 VMs, not 1
+    best = plc.size(3_000_000).iloc[0]
+    assert (best.backend_vms, best.binding_limit) == (8, "vm_connections")
+    assert best.ceiling == 8 * 500_000
+    assert plc.size(3_000_000, max_connections_per_vm="nic").equals(plc.size(3_000_000))
+    # "no cap" is explicit, and then a warning says what the VM would hold
     with pytest.warns(CapacityWarning, match="above the 500,000 concurrent flows"):
-        plc.size(2_000_000)
+        assert plc.size(3_000_000, max_connections_per_vm=None).iloc[0].backend_vms == 1
+    with pytest.warns(CapacityWarning, match="above the 500,000 concurrent flows"):
+        plc.size(3_000_000, max_connections_per_vm=math.inf)
     with warnings.catch_warnings():
         warnings.simplefilter("error", CapacityWarning)
-        plc.size(2_000_000, max_connections_per_vm=500_000)
+        plc.size(3_000_000, max_connections_per_vm=500_000)
+
+
+def test_single_vm_recommendation_says_it_has_no_redundancy():
+    with pytest.warns(CapacityWarning, match="one backend VM: no redundancy"):
+        plc.size(10_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CapacityWarning)
+        plc.size(10_000, vm_failures_tolerated=1)
+    table = plc.size_table(pd.DataFrame({"concurrent_connections": [10_000, 10_000],
+                                         "vm_failures_tolerated": [0, 1]}))
+    assert "no redundancy" in table.warning[0] and table.warning[1] == ""
+
+
+@pytest.mark.filterwarnings("ignore::plcapacity.exceptions.CapacityWarning")
+def test_provider_cost_from_vm_price():
+    table = plc.size(3_000_000, vm_hourly_usd=0.5)
+    # 8 VMs x 0.5 USD/h x 730 h, PLS at 0 USD/h (pricing.csv), plus 1 PE x 0.01 x 730
+    assert table.provider_monthly_cost_usd[0] == pytest.approx(8 * 0.5 * 730)
+    assert table.total_monthly_cost_usd[0] == pytest.approx(8 * 0.5 * 730 + 0.01 * 730)
+    assert "provider_monthly_cost_usd" not in plc.size(3_000_000)
+    rows = plc.size_table(pd.DataFrame({"concurrent_connections": [3_000_000, 3_000_000],
+                                        "vm_hourly_usd": [0.5, None]}))
+    assert rows.provider_monthly_cost_usd[0] == pytest.approx(8 * 0.5 * 730)
+    assert pd.isna(rows.provider_monthly_cost_usd[1])
 
 
 def test_infeasible_ports_explains_limit_and_shortfall():
@@ -217,6 +251,8 @@ def test_size_invalid_inputs(kwargs, message):
 def _rank_1(row):
     kwargs = {k: v for k, v in row.items() if k not in ("service", "concurrent_connections",
                                                         "growth_per_year") and not pd.isna(v)}
+    if kwargs.get("max_connections_per_vm") == math.inf:
+        kwargs["max_connections_per_vm"] = None  # a table writes no cap as inf or "none"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CapacityWarning)
         return plc.size(row["concurrent_connections"], **kwargs).iloc[0]
@@ -230,7 +266,7 @@ def test_size_table_rows_are_rank_1_of_size(rng):
         "new_connections_per_s": np.where(rng.random(n) < 0.5, rng.integers(0, 50_000, n), 0),
         "headroom": rng.choice([0.0, 0.1, 0.2, 0.5], n),
         "vm_failures_tolerated": rng.integers(0, 3, n),
-        "max_connections_per_vm": np.where(rng.random(n) < 0.5, 500_000.0, np.nan),
+        "max_connections_per_vm": np.where(rng.random(n) < 0.5, 250_000.0, np.inf),
         "overflow_probability": np.where(rng.random(n) < 0.3, 1e-3, np.nan),
     })
     result = plc.size_table(demands)
@@ -245,10 +281,11 @@ def test_size_table_rows_are_rank_1_of_size(rng):
             assert row.overflow_probability_after_failures == pytest.approx(
                 best.overflow_probability_after_failures, rel=1e-12)
     # the hash_overflow binding limit is reachable from a table too
-    # (100M connections, no headroom, p = 1e-6: 8 x 8 x 25 VMs hold the ports, but 64 x 25
-    # pools of mean 62,500 and capacity 64,000 overflow with probability ~1.6e-6: 26 VMs)
+    # (100M connections, no headroom, no per-VM cap, p = 1e-6: 8 x 8 x 25 VMs hold the ports,
+    # but 64 x 25 pools of mean 62,500 and capacity 64,000 overflow with probability ~1.6e-6)
     hashed = plc.size_table(pd.DataFrame({"concurrent_connections": [100_000_000],
-                                          "headroom": [0], "overflow_probability": [1e-6]}))
+                                          "headroom": [0], "overflow_probability": [1e-6],
+                                          "max_connections_per_vm": ["none"]}))
     assert (hashed.backend_vms[0], hashed.binding_limit[0]) == (26, "hash_overflow")
 
 
@@ -279,9 +316,9 @@ def test_size_table_row_failures_stay_in_their_rows():
     assert "infeasible: demand needs" in result.error[3]
     assert "column concurrent_connections='lots'" in result.error[4]
     assert "(required)" in result.error[5]
-    # 2_000_000 with 20% headroom needs 2.4M ports: 37.5 pools of 64,000, so one VM behind
-    # 5 PLS x 8 NAT IPs (40 pools) is the fewest VMs, then fewest PLS
-    assert (result.pls_count[6], result.nat_ips[6], result.backend_vms[6]) == (5, 8, 1)
+    # 2_000_000 with 20% headroom: 2.4M connections need ceil(2.4M / 500,000) = 5 VMs (the
+    # NIC's flows); 2.4M ports on 5 VMs need 7.5 pools per VM: 1 PLS x 8 NAT IPs
+    assert (result.pls_count[6], result.nat_ips[6], result.backend_vms[6]) == (1, 8, 5)
     assert result.attrs["failed_rows"] == 5
     assert pd.isna(result.pls_count[1]) and result.binding_limit[1] == ""
 
@@ -289,9 +326,14 @@ def test_size_table_row_failures_stay_in_their_rows():
 def test_size_table_defaults_fill_empty_cells_only():
     demands = pd.DataFrame({"concurrent_connections": [1_000_000, 1_000_000],
                             "headroom": [np.nan, 0.0]})
-    result = plc.size_table(demands, defaults={"headroom": 1.0})
-    # 2,000,000 ports need 31.25 pools: 4 PLS x 8 NAT IPs on one VM; 1,000,000 need 15.6: 2 x 8
+    result = plc.size_table(demands, defaults={"headroom": 1.0,
+                                               "max_connections_per_vm": None})
+    # no per-VM cap: 2,000,000 ports need 31.25 pools of 64,000: 4 PLS x 8 NAT IPs on one VM;
+    # 1,000,000 need 15.6: 2 x 8
     assert list(result.pls_count) == [4, 2] and list(result.backend_vms) == [1, 1]
+    capped = plc.size_table(demands, defaults={"headroom": 1.0})
+    # with the NIC's 500,000 per VM: 2,000,000 -> 4 VMs, 1,000,000 -> 2 VMs
+    assert list(capped.backend_vms) == [4, 2]
 
 
 def test_size_table_rejects_unknown_columns_and_needs_demand():

@@ -15,7 +15,7 @@ def test_month_edges():
 
 
 def test_credit_tiers_from_data():
-    # FACTS.md: 10 % credit below 99.99 %, 25 % below 99 % (tiers are data, data/sla.csv)
+    # docs/azure-facts.md: 10 % credit below 99.99 %, 25 % below 99 % (tiers are data, data/sla.csv)
     sla = SLA.private_link()
     assert sla.slo_percent == 99.99
     np.testing.assert_array_equal(sla.credit_percent([100, 99.995, 99.99, 99.985, 99.0, 98.9]),
@@ -24,7 +24,7 @@ def test_credit_tiers_from_data():
 
 
 def test_yearly_budget():
-    # 0.01 % of 525,600 minutes = 52.56 minutes (FACTS.md: "about 52.6 min of downtime a year")
+    # 0.01 % of 525,600 minutes = 52.56 minutes (99.99 % SLA)
     assert SLA.private_link().yearly_budget_minutes == pytest.approx(52.56)
 
 

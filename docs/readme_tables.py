@@ -1,0 +1,35 @@
+"""Regenerate the README's column tables from the code (the one place they are documented).
+
+Run ``python docs/readme_tables.py`` after changing :data:`plcapacity.scenarios.COLUMNS` or
+:data:`plcapacity.scenarios.RESULT_COLUMNS`; ``tests/test_batch.py`` checks that every column
+appears in the README.
+"""
+
+from pathlib import Path
+
+from plcapacity.scenarios import COLUMNS, RESULT_COLUMNS
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _replace_table(lines, header, rows):
+    start = lines.index(header)
+    end = start + 2
+    while end < len(lines) and lines[end].startswith("| `"):
+        end += 1
+    lines[start:end] = [header, "|" + "---|" * (header.count("|") - 1), *rows]
+
+
+def main():
+    lines = README.read_text(encoding="utf-8").split("\n")
+    _replace_table(lines, "| column | unit | default | allowed | meaning |",
+                   [f"| `{c.name}` | {c.unit} | {c.default} | {c.allowed} | {c.meaning} |"
+                    for c in COLUMNS])
+    _replace_table(lines, "| column | unit | meaning |",
+                   [f"| `{name}` | {unit} | {meaning} |"
+                    for name, (unit, meaning) in RESULT_COLUMNS.items()])
+    README.write_text("\n".join(lines), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,15 @@ What it measures (issue 3):
 * Peak memory of that run (tracemalloc, which sees numpy's buffers) and of a long run of
   10^8 trial-years (process peak RSS; goal: under 1 GiB).
 * ``exact_unavailability`` with 20 outage processes (goal: well under a second).
+* Throughput per process-year as the number of outage processes grows (issue 12: no cliff
+  above 16 processes): ``simulate`` on K independent processes (regions, and above 40 regions
+  correlated pairs of regions; one 4 h outage a year each), K = 8, 16, 17, 32, 62 (62 is the
+  most the engine takes), about 4 million process-years each; the ratio of each to K = 8
+  (goal: K = 62 within 2x of K = 8, ratio >= 0.5).
+* Active-passive against active-active (issue 12: within 2x): the three-region model with a
+  1,000,000 demand, once active-active and once active-passive with a 5-minute delay (one
+  failover gap per primary outage), 10^6 trial-years each, interleaved; with and without
+  per-trial results kept.
 
 Timings are medians of interleaved repeats; the ratio is what to compare across machines.
 
@@ -34,8 +43,9 @@ import plcapacity
 from plcapacity.availability import compile_structure, exact_unavailability
 from plcapacity.deployment import Deployment, Destination, Endpoint, load_deployment
 from plcapacity.limits import data_path
-from plcapacity.montecarlo import BLOCK_TRIALS, _seed_sequence, block_rng, simulate
-from plcapacity.outages import MINUTES_PER_YEAR, OutageModel
+from plcapacity.budget import sub_block_trials
+from plcapacity.montecarlo import BLOCK_TRIALS, _seed_sequence, simulate, sub_block_rng
+from plcapacity.outages import MINUTES_PER_YEAR, OutageGroup, OutageModel
 from plcapacity.regions import region_names
 
 AVAILSIM4_TRIAL_YEARS_PER_S = 1_300
@@ -44,20 +54,25 @@ GOAL_RATIO_TO_DRAWS = 10
 
 
 def draw_only(structure, trials, years, seed):
-    """Draw exactly the random numbers ``simulate`` draws, and nothing else."""
+    """Draw exactly the random numbers ``simulate`` draws, and nothing else (block by block,
+    sub-block by sub-block)."""
     root = _seed_sequence(seed)
     T = years * MINUTES_PER_YEAR
+    size = sub_block_trials(structure.processes, years)
     done, block = 0, 0
     while done < trials:
         n = min(BLOCK_TRIALS, trials - done)
-        rng = block_rng(root, block)
-        for process in structure.processes:
-            count = rng.poisson(process.rate_per_minute * n * T)
-            rng.standard_exponential(count + 1)
-            process.duration.sample(rng, count)
-            running = rng.poisson(process.rate_per_minute * process.duration.mean_minutes * n)
-            rng.integers(0, n, running)
-            process.duration.sample_residual(rng, running)
+        for sub, first in enumerate(range(0, n, size)):
+            m = min(size, n - first)
+            rng = sub_block_rng(root, block, sub)
+            for process in structure.processes:
+                count = rng.poisson(process.rate_per_minute * m * T)
+                rng.standard_exponential(count + 1)
+                process.duration.sample(rng, count)
+                running = rng.poisson(process.rate_per_minute * process.duration.mean_minutes
+                                      * m)
+                rng.integers(0, m, running)
+                process.duration.sample_residual(rng, running)
         done += n
         block += 1
 
@@ -97,13 +112,83 @@ def twenty_process_deployment():
     return deployment, OutageModel(1.0, {"law": "fixed", "hours": 4})
 
 
+def many_process_model(K):
+    """K outage processes, one 4 h outage a year each: up to 40 regions, each with an endpoint
+    and a PLS (served while at most one PLS is lost), then correlated pairs of them."""
+    n = min(K, 40)
+    regions = region_names()[:n]
+    law = {"law": "fixed", "hours": 4}
+    groups = tuple(OutageGroup(f"pair-{i}", (regions[2 * i % n], regions[(2 * i + 1) % n]),
+                               1.0, law) for i in range(K - n))
+    deployment = Deployment(tuple(Destination(f"d-{r}", r, 1e6) for r in regions),
+                            tuple(Endpoint(f"e-{r}", r, f"d-{r}") for r in regions),
+                            demand_connections=(n - 1) * 1e6)
+    return deployment, OutageModel(1.0, law, groups=groups)
+
+
+def process_scaling(counts, repeats, process_years=2 ** 22):
+    """Process-years per second of ``simulate`` for each process count (interleaved)."""
+    models = {K: many_process_model(K) for K in counts}
+    trials = {K: max(1, process_years // K) for K in counts}
+    for K in counts:  # warm-up (tables, buffers)
+        simulate(*models[K], trials=BLOCK_TRIALS // 8, seed=0, progress=False,
+                 keep_trials=False)
+    times = {K: [] for K in counts}
+    for repeat in range(repeats):
+        for K in counts:
+            times[K].append(timed(simulate, *models[K], trials=trials[K], seed=repeat,
+                                  progress=False, keep_trials=False))
+    return {K: trials[K] * K / statistics.median(times[K]) for K in counts}
+
+
+def failover_ratio(trials, repeats):
+    """Median time of active-passive over active-active, per ``keep_trials`` setting."""
+    from plcapacity.deployment import Failover
+    deployment, outages = load_deployment(data_path("examples/three-region-2of3.toml"))
+    aa = Deployment(deployment.destinations, deployment.endpoints, 1e6)
+    ap = Deployment(deployment.destinations, deployment.endpoints, 1e6,
+                    Failover("active-passive", 5.0))
+    ratios = {}
+    for keep in (False, True):
+        for d in (aa, ap):  # warm-up
+            simulate(d, outages, trials=BLOCK_TRIALS, seed=0, progress=False, keep_trials=keep)
+        times = {"aa": [], "ap": []}
+        for repeat in range(repeats):
+            for name, d in (("aa", aa), ("ap", ap)):
+                times[name].append(timed(simulate, d, outages, trials=trials, seed=repeat,
+                                         progress=False, keep_trials=keep))
+        ratios[keep] = (statistics.median(times["aa"]), statistics.median(times["ap"]))
+    return ratios
+
+
+def print_failover(trials, repeats):
+    print()
+    print(f"  active-passive (5 min delay) vs active-active, {trials:,} trial-years, "
+          f"{repeats} interleaved repeats (median):")
+    for keep, (aa, ap) in failover_ratio(trials, repeats).items():
+        print(f"    keep_trials={keep!s:<5}  active-active {aa:.3f} s [baseline]  "
+              f"active-passive {ap:.3f} s  ratio {ap / aa:.2f}x (goal <= 2): "
+              f"{'PASS' if ap / aa <= 2 else 'MISS'}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=float, default=1e6)
     parser.add_argument("--long-trials", type=float, default=1e8,
                         help="trial-years of the memory run (0 to skip)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--processes", default="8,16,17,32,62",
+                        help="process counts of the scaling run (comma-separated; 8 first)")
+    parser.add_argument("--only", choices=("scaling", "failover"),
+                        help="run only the process-count scaling or the failover ratio")
     args = parser.parse_args(argv)
+    counts = [int(k) for k in args.processes.split(",")]
+    if args.only == "scaling":
+        print_scaling(counts, args.repeats)
+        return
+    if args.only == "failover":
+        print_failover(int(args.trials), args.repeats)
+        return
     trials = int(args.trials)
 
     deployment, outages = load_deployment(data_path("examples/three-region-2of3.toml"))
@@ -151,6 +236,9 @@ def main(argv=None):
     print(f"  exact_unavailability, 20 processes (2^20 states): "
           f"{statistics.median(exact_times):.3f} s (goal: well under 1 s)")
 
+    print_scaling(counts, args.repeats)
+    print_failover(trials, args.repeats)
+
     long_trials = int(args.long_trials)
     if long_trials:
         start, cpu_start = time.perf_counter(), cpu_seconds()
@@ -166,6 +254,20 @@ def main(argv=None):
               if elapsed > 1.2 * cpu else "  (wall time close to CPU time: an unloaded core)")
         print(f"  served unavailability {1 - result.served_availability:.4e} "
               f"+/- {result.served_ci_half_width:.1e} (exact {result.exact_served:.4e})")
+
+
+def print_scaling(counts, repeats):
+    rates = process_scaling(counts, repeats)
+    base = rates[counts[0]]
+    print()
+    print(f"  throughput per process-year by outage processes ({repeats} interleaved repeats, "
+          "median):")
+    print(f"  {'processes':>10}{'process-years/s':>18}{'ratio':>9}")
+    for K, rate in rates.items():
+        print(f"  {K:>10}{rate:>18,.0f}{rate / base:>8.2f}x")
+    worst = rates[counts[-1]] / base
+    print(f"  {counts[-1]} vs {counts[0]} processes: {worst:.2f}x (goal >= 0.5): "
+          f"{'PASS' if worst >= 0.5 else 'MISS'}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import limits, plotting, regions
+from . import limits, regions
 from .availability import exact_summary, exact_unavailability
 from .batch import run_batch
 from .capacity import ceiling_table, connection_ceiling, ports_needed
@@ -33,6 +33,23 @@ try:
     __version__ = version("plcapacity")
 except PackageNotFoundError:  # running from a checkout without an install
     __version__ = "0.0.0+unknown"
+
+#: Submodules imported on first use (``plc.plotting``): they pull in heavy libraries.
+_LAZY_SUBMODULES = ("plotting",)
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
 
 __all__ = [
     "CapacityWarning",

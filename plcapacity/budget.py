@@ -1,12 +1,16 @@
 """Memory budgets: what a simulation will need, estimated before anything is allocated.
 
-A Monte Carlo block holds every outage of every process over its trials at once, so its
-memory grows with the expected number of outages: ``rate x (years + mean duration) x trials``
-per process. :func:`simulation_bytes` estimates the peak from the model (measured on this
-engine: about 210 bytes per expected outage, plus about 400 bytes per trial for the per-trial
-results), and :func:`check_simulation_memory` refuses, naming what drives the size, when the
-estimate exceeds the budget, instead of letting the operating system's out-of-memory killer end
-the run with no message.
+A Monte Carlo block of 65,536 trials draws and evaluates its trials in *sub-blocks*: each
+holds every outage of every process over its trials at once, so its memory grows with its
+expected number of outages, ``rate x (years + mean duration) x trials`` per process. The
+number of trials of a sub-block (:func:`sub_block_trials`) is set by the model alone (rates,
+durations, years per trial; never by the budget), so that a sub-block holds about
+``SUB_BLOCK_OUTAGES`` expected outages: peak memory is then bounded whatever the rates,
+durations and years per trial, and the numbers do not depend on the budget.
+:func:`simulation_bytes` estimates the peak of evaluating some trials at once (measured on
+this engine: about 210 bytes per expected outage, plus about 400 bytes per trial-year for the
+per-trial results). :func:`check_simulation_memory` refuses only what cannot be streamed: a
+single trial whose outages alone exceed the budget.
 """
 
 from __future__ import annotations
@@ -15,12 +19,19 @@ import math
 
 from .outages import MINUTES_PER_YEAR
 
-__all__ = ["DEFAULT_MEMORY_BYTES", "MAX_TRIAL_YEARS", "MAX_YEARS_PER_TRIAL", "simulation_bytes",
+__all__ = ["DEFAULT_MEMORY_BYTES", "MIN_MEMORY_BYTES", "MAX_TRIAL_YEARS", "MAX_YEARS_PER_TRIAL",
+           "SUB_BLOCK_OUTAGES", "simulation_bytes", "sub_block_trials", "check_memory_budget",
            "check_simulation_memory"]
 
-#: Default memory budget of one simulation (one block of trials). [bytes] (2 GiB: two batch
-#: workers stay well inside a small machine's memory.)
+#: Default memory budget of one simulation. [bytes] (2 GiB: two batch workers stay well inside
+#: a small machine's memory; a sub-block needs far less unless one trial is huge.)
 DEFAULT_MEMORY_BYTES = 2 << 30
+#: Smallest budget accepted. [bytes] (64 MiB: a sub-block of more than one trial fits in it.)
+MIN_MEMORY_BYTES = 64 << 20
+#: Expected outages a sub-block of trials holds (about 28 MB at the measured bytes per outage).
+SUB_BLOCK_OUTAGES = 1 << 17
+#: Most trials in one sub-block (a whole seeding block).
+_MAX_SUB_BLOCK_TRIALS = 1 << 16
 #: Most trial-years of one simulation (or one batch row). [trial-years] About a quarter of an
 #: hour of one core at this engine's speed; the per-block sums it keeps stay below 200 MB.
 MAX_TRIAL_YEARS = 10 ** 10
@@ -59,8 +70,44 @@ def simulation_bytes(processes, years, trials) -> float:
             + _BYTES_PER_TRIAL * trials * max(1, years))
 
 
+def sub_block_trials(processes, years) -> int:
+    """Trials per sub-block: the power of two (1 to 65,536) whose expected outages stay at
+    most ``SUB_BLOCK_OUTAGES``. Depends on the model only (never on a memory budget): it fixes
+    how a block's trials draw their random numbers.
+
+    Parameters
+    ----------
+    processes : sequence of OutageProcess
+    years : int
+        Years per trial. [yr]
+
+    Returns
+    -------
+    int
+        Trials per sub-block. [-]
+    """
+    per_trial = _expected_outages(processes, years, 1)
+    if not per_trial > 0:
+        return _MAX_SUB_BLOCK_TRIALS
+    fit = SUB_BLOCK_OUTAGES / per_trial
+    if not fit >= 2:  # also NaN and inf rates
+        return 1
+    return int(min(_MAX_SUB_BLOCK_TRIALS, 1 << int(math.floor(math.log2(fit)))))
+
+
+def check_memory_budget(budget):
+    """The budget as a number of bytes, or ValueError (below ``MIN_MEMORY_BYTES``)."""
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not (
+            budget >= MIN_MEMORY_BYTES):
+        raise ValueError(f"max_memory_bytes={budget!r} is not allowed: at least "
+                         f"{MIN_MEMORY_BYTES:,} bytes (64 MiB)")
+    return budget
+
+
 def check_simulation_memory(processes, years, trials, budget=DEFAULT_MEMORY_BYTES):
-    """Raise ValueError when a block of ``trials`` would need more than ``budget`` bytes.
+    """Raise ValueError when the trials evaluated at once (a sub-block, at most ``trials``)
+    would need more than ``budget`` bytes: only when one trial alone exceeds it, since a
+    sub-block of more than one trial holds at most ``SUB_BLOCK_OUTAGES`` expected outages.
 
     The message names the busiest process (its rate and mean duration), the years per trial
     and the estimate, so the user can see which input to change.
@@ -68,6 +115,8 @@ def check_simulation_memory(processes, years, trials, budget=DEFAULT_MEMORY_BYTE
     if years > MAX_YEARS_PER_TRIAL:
         raise ValueError(f"years={years:,} is not allowed: a whole number from 1 to "
                          f"{MAX_YEARS_PER_TRIAL:,} (years per trial)")
+    check_memory_budget(budget)
+    trials = min(trials, sub_block_trials(processes, years))
     need = simulation_bytes(processes, years, trials)
     if not need <= budget:
         busiest = max(processes, key=lambda p: p.rate_per_minute * (
@@ -75,8 +124,8 @@ def check_simulation_memory(processes, years, trials, budget=DEFAULT_MEMORY_BYTE
         rate = busiest.rate_per_minute * MINUTES_PER_YEAR
         shown = f"{need / 2 ** 30:,.1f} GiB" if math.isfinite(need) else "unbounded memory"
         raise ValueError(
-            f"the simulation would need about {shown} per block of {trials:,} trials (budget "
-            f"{budget / 2 ** 30:,.1f} GiB): process {busiest.name} has {rate:,.4g} outages a "
-            f"year lasting {busiest.duration.mean_minutes / 60:,.4g} h on average over "
-            f"{years:,}-year trials; lower the outage rate or duration (a calibrated rate "
-            "follows slo_percent), or the years per trial")
+            f"one trial alone would need about {shown} (budget {budget / 2 ** 30:,.2f} GiB, "
+            f"max_memory_bytes) and a trial cannot be split: process {busiest.name} has "
+            f"{rate:,.4g} outages a year lasting {busiest.duration.mean_minutes / 60:,.4g} h "
+            f"on average over {years:,}-year trials; lower the outage rate or duration (a "
+            "calibrated rate follows slo_percent) or the years per trial, or raise the budget")

@@ -50,7 +50,7 @@ import numpy as np
 
 from .capacity import connection_ceiling
 from .limits import get_limits
-from .outages import OutageGroup, OutageModel, ZoneOutages
+from .outages import OutageGroup, OutageModel, ZoneOutages, duration_law
 from .regions import check_region, region_catalog, regions_in_geography
 from .sla import SLA
 from .tables import check_readable_file
@@ -60,7 +60,7 @@ from .validation import _short, check_number
 MAX_DEPLOYMENT_BYTES = 1 << 20
 
 __all__ = ["Destination", "Endpoint", "Failover", "Deployment", "load_deployment",
-           "regional_deployment"]
+           "regional_deployment", "delay_law"]
 
 FAILOVER_MODES = ("active-active", "active-passive")
 
@@ -256,6 +256,57 @@ class Endpoint:
         check_region(self.region, where=f"endpoint {self.name!r} region")
 
 
+#: Keys of a delay law given in minutes, and the hour keys of the duration laws they stand for.
+_MINUTE_KEYS = {"minutes": "hours", "mean_minutes": "mean_hours",
+                "median_minutes": "median_hours", "p95_minutes": "p95_hours",
+                "scale_minutes": "scale_hours"}
+
+
+def delay_law(spec, *, where="[failover] delay"):
+    """A failover delay law: any outage duration law (:func:`plcapacity.outages.duration_law`),
+    with its parameters in hours or in minutes.
+
+    Parameters
+    ----------
+    spec : dict or duration law
+        Such as ``{"law": "lognormal", "median_minutes": 10, "p95_minutes": 60}``,
+        ``{"law": "exponential", "mean_minutes": 15}``, ``{"law": "fixed", "minutes": 5}``,
+        ``{"law": "empirical", "minutes": [3, 8, 45]}`` or the same with ``*_hours`` keys.
+    where : str
+        Where the spec comes from, for error messages.
+
+    Returns
+    -------
+    duration law
+        ``sample(rng, n)`` gives delays in minutes; ``mean_minutes`` their mean. [min]
+
+    Examples
+    --------
+    >>> delay_law({"law": "exponential", "mean_minutes": 15}).mean_minutes
+    15.0
+    """
+    if isinstance(spec, dict):
+        converted = {}
+        for key, value in spec.items():
+            if key in _MINUTE_KEYS:
+                hours = _MINUTE_KEYS[key]
+                if hours in spec:
+                    raise ValueError(f"{where}: give {key} or {hours}, not both")
+                if isinstance(value, (list, tuple)):
+                    value = [v / 60 if _is_number(v) else v for v in value]
+                elif _is_number(value):
+                    value = value / 60
+                converted[hours] = value
+            else:
+                converted[key] = value
+        spec = converted
+    return duration_law(spec, where=where)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class Failover:
     """How traffic moves between endpoints.
@@ -264,14 +315,20 @@ class Failover:
     ----------
     mode : {"active-active", "active-passive"}
     delay_minutes : float
-        Active-passive: time to fail over to the next endpoint. [min]
+        Active-passive: time to fail over to the next endpoint. [min] With ``delay``, it
+        becomes the mean of that law.
     order : tuple of str
         Active-passive: endpoint names, highest priority first (default: the endpoints' order).
+    delay : dict or duration law, optional
+        Active-passive: a random delay, drawn anew for each failover (:func:`delay_law`: any
+        outage duration law, in minutes or hours), instead of the fixed ``delay_minutes``.
+        Exact values stay gap-free; the simulation draws the delays. See docs/failover.md.
     """
 
     mode: str = "active-active"
     delay_minutes: float = 0.0
     order: tuple = ()
+    delay: object = None
 
     def __post_init__(self):
         if self.mode not in FAILOVER_MODES:
@@ -280,6 +337,14 @@ class Failover:
         object.__setattr__(self, "delay_minutes",
                            _number(self.delay_minutes, "[failover]", "delay_minutes", low=0))
         object.__setattr__(self, "order", tuple(self.order))
+        if self.delay is not None:
+            law = delay_law(self.delay)
+            mean = law.mean_minutes
+            if self.delay_minutes and abs(self.delay_minutes - mean) > 1e-9 * mean:
+                raise ValueError(f"[failover]: give delay_minutes={self.delay_minutes:g} or "
+                                 f"delay ({law.describe()}), not both")
+            object.__setattr__(self, "delay", law)
+            object.__setattr__(self, "delay_minutes", mean)
 
 
 @dataclass(frozen=True)
@@ -334,7 +399,8 @@ class Deployment:
         if self.failover.mode == "active-passive":
             endpoints = tuple(sorted(endpoints, key=lambda e: order.index(e.name)))
         object.__setattr__(self, "failover", Failover(self.failover.mode,
-                                                      self.failover.delay_minutes, order))
+                                                      self.failover.delay_minutes, order,
+                                                      self.failover.delay))
         object.__setattr__(self, "destinations", destinations)
         object.__setattr__(self, "endpoints", endpoints)
 
@@ -609,10 +675,13 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
         demand = _table(doc, "demand", "[demand]")
         _check_keys(demand, {"connections"}, "[demand]")
         failover_spec = _table(doc, "failover", "[failover]")
-        _check_keys(failover_spec, {"mode", "delay_minutes", "order"}, "[failover]")
+        _check_keys(failover_spec, {"mode", "delay_minutes", "delay", "order"}, "[failover]")
+        if "delay" in failover_spec and "delay_minutes" in failover_spec:
+            raise ValueError("[failover]: give delay_minutes or delay, not both")
         failover = Failover(failover_spec.get("mode", "active-active"),
                             failover_spec.get("delay_minutes", 0.0),
-                            _names(failover_spec.get("order", []), "[failover] order"))
+                            _names(failover_spec.get("order", []), "[failover] order"),
+                            failover_spec.get("delay"))
         sla_spec = _table(doc, "sla", "[sla]")
         _check_keys(sla_spec, {"slo_percent", "credit_tiers"}, "[sla]")
         sla = SLA.private_link(sla_spec.get("slo_percent"))

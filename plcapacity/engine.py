@@ -112,6 +112,7 @@ Units: ticks inside the engine, minutes in what it returns; a year is 365 days.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -129,6 +130,11 @@ _PROCESS_BITS = 6
 #: coarser power of two so that a block's time axis, shifted by the process bits, fits int64.
 _TICK_BITS_ONE_YEAR = 20
 _PROCESS_MASK = (1 << _PROCESS_BITS) - 1
+#: Multiplicative hash of :class:`Tables`: ``(state * _PAIR_MULTIPLIER mod 2**64) >>
+#: (64 - _PAIR_BITS)`` gives the 1954 states with at most two of 62 processes down 1954
+#: different slots (the multiplier was found by a random search; the tests check it).
+_PAIR_MULTIPLIER = 17_551_232_380_587_650_275
+_PAIR_BITS = 16
 
 
 def ticks_per_minute(years) -> int:
@@ -150,10 +156,25 @@ def ticks_per_minute(years) -> int:
 # ----------------------------------------------------------------------------- state tables
 
 
+def _pair_slot(states):
+    """Slot of each state (int64, non-negative) in the hash table of :class:`Tables`."""
+    slot = np.multiply(states.view(np.uint64), np.uint64(_PAIR_MULTIPLIER))
+    slot >>= np.uint64(64 - _PAIR_BITS)
+    return slot.view(np.int64)
+
+
 class Tables:
-    """Per-state lookups (or a direct evaluation when there are too many processes), and
-    scratch buffers reused from block to block (fresh multi-megabyte arrays for every block
-    cost page faults that show in the run time).
+    """Per-state answers (down? unserved? which endpoint is active?) for the states a sweep
+    meets, and scratch buffers reused from block to block (fresh multi-megabyte arrays for
+    every block cost page faults that show in the run time).
+
+    Up to ``TABLE_MAX_PROCESSES`` processes, one table over all ``2**K`` states answers every
+    state with one gather. Above, a hash table holds the states with at most two processes
+    down (the all-up state, every single and every pair: they make almost every segment),
+    at a multiplicative hash under which no two of them collide (for any ``K <= 62``:
+    :func:`_pair_slot`); a population count tells which states are in it, and only the rare
+    states with three or more processes down are evaluated directly (each distinct one
+    once). So the cost per key does not jump above 16 processes.
 
     Parameters
     ----------
@@ -164,7 +185,7 @@ class Tables:
     ----------
     code : ndarray of int8 or None
         Per state (up to ``TABLE_MAX_PROCESSES`` processes): bit 0 set when down (not
-        reachable), bit 1 when not served. None above: :meth:`code_of` evaluates.
+        reachable), bit 1 when not served. None above (:meth:`code_of` answers).
     all_up_code : int
         The code of state 0 (every process up).
     """
@@ -172,14 +193,22 @@ class Tables:
     def __init__(self, structure):
         self.structure = structure
         self._buffers = {}
-        if structure.n_processes <= TABLE_MAX_PROCESSES:
-            states = np.arange(1 << structure.n_processes, dtype=np.int64)
-            reachable, served, active, usable = structure.evaluate(states)
-            self._table = (~reachable, ~served, active, usable)
-            self.code = self._code(reachable, served)
-        else:
-            self._table = None
-            self.code = None
+        K = structure.n_processes
+        if K <= TABLE_MAX_PROCESSES:
+            states = np.arange(1 << K, dtype=np.int64)
+            self._pairs = False
+        else:  # states with at most two processes down, hashed
+            bit = np.append(np.int64(1) << np.arange(K, dtype=np.int64), np.int64(0))
+            states = np.unique(bit[:, None] | bit[None, :])
+            self._pairs = True
+        reachable, served, active, _ = structure.evaluate(states, with_usable=False)
+        self._code = self._codes(reachable, served)
+        self._active = active
+        if self._pairs:
+            slot = _pair_slot(states)
+            self._code = self._scatter(slot, self._code)
+            self._active = self._scatter(slot, self._active)
+        self.code = None if self._pairs else self._code
         self.all_up_code = int(self.code_of(np.zeros(1, dtype=np.int64))[0])
 
     def buffer(self, name, size, dtype=np.int64):
@@ -190,9 +219,37 @@ class Tables:
         return held[:size]
 
     @staticmethod
-    def _code(reachable, served):
+    def _codes(reachable, served):
         """Bit 0: down (not reachable); bit 1: not served."""
         return ((~reachable).astype(np.int8) | ((~served).astype(np.int8) << 1))
+
+    @staticmethod
+    def _scatter(slot, values):
+        table = np.zeros(1 << _PAIR_BITS, dtype=values.dtype)
+        table[slot] = values
+        return table
+
+    def _answer(self, states, table, field):
+        """``table`` (codes or active endpoints) for each state."""
+        states = np.asarray(states, dtype=np.int64)
+        if not self._pairs:
+            return table[states]
+        out = table[_pair_slot(states)]
+        many = np.bitwise_count(states) > 2
+        if many.any():  # three or more processes down: rare, each distinct state once
+            unique, inverse = np.unique(states[many], return_inverse=True)
+            reachable, served, active, _ = self.structure.evaluate(unique, with_usable=False)
+            found = self._codes(reachable, served) if field == "code" else active
+            out[many] = found[inverse]
+        return out
+
+    def code_of(self, states):
+        """The code (bit 0 down, bit 1 unserved) of each state."""
+        return self._answer(states, self._code, "code")
+
+    def active_of(self, states):
+        """The active endpoint (highest-priority usable one; -1 for none) of each state."""
+        return self._answer(states, self._active, "active")
 
     def critical(self, states):
         """For each down state, the processes whose recovery alone would end the downtime
@@ -204,25 +261,8 @@ class Tables:
             if not down_k.any():
                 continue
             without = states[down_k] & ~np.int64(1 << k)
-            code = self.code[without] if self.code is not None else self.code_of(without)
-            mask[down_k] |= np.where(code & 1 == 0, np.int64(1 << k), 0)
+            mask[down_k] |= np.where(self.code_of(without) & 1 == 0, np.int64(1 << k), 0)
         return mask
-
-    def code_of(self, states):
-        """The code (bit 0 down, bit 1 unserved) of each state, evaluated directly."""
-        unique, inverse = np.unique(states, return_inverse=True)
-        reachable, served, _, _ = self.structure.evaluate(unique, with_usable=False)
-        return self._code(reachable, served)[inverse]
-
-    def lookup(self, states, *, failover=False):
-        """down, unserved (and, with ``failover``, active, usable) for each state."""
-        wanted = 4 if failover else 2
-        if self._table is not None:
-            return tuple(t[states] for t in self._table[:wanted])
-        unique, inverse = np.unique(states, return_inverse=True)
-        reachable, served, active, usable = self.structure.evaluate(unique)
-        found = (~reachable, ~served, active, usable)[:wanted]
-        return tuple(t[inverse] for t in found)
 
 
 # ----------------------------------------------------------------------------- intervals
@@ -352,8 +392,9 @@ def block_intervals(structure, n_trials, years, rng):
             for process in structure.processes]  # a handful of processes
 
 
-def simulate_block(structure, tables, n_trials, years, rng):
-    """Simulate one block of trials: :func:`block_intervals`, then :func:`evaluate_block`.
+def simulate_block(structure, tables, n_trials, years, rng, *, delay=None):
+    """Simulate some trials: :func:`block_intervals`, then :func:`evaluate_block` (which
+    draws the random failover delays, if any, from the same generator).
 
     Returns
     -------
@@ -361,7 +402,7 @@ def simulate_block(structure, tables, n_trials, years, rng):
         As :func:`evaluate_block`. [min]
     """
     return evaluate_block(structure, tables, block_intervals(structure, n_trials, years, rng),
-                          n_trials, years)
+                          n_trials, years, delay=delay, rng=rng)
 
 
 # ----------------------------------------------------------------------------- one block
@@ -423,7 +464,7 @@ def _down_segments(tables, keys, state, span):
     code : ndarray of int8
         Bit 0: down; bit 1: unserved.
     """
-    code = tables.code[state] if tables.code is not None else tables.code_of(state)
+    code = tables.code_of(state)
     candidates = np.flatnonzero(code)
     candidates = candidates[state[candidates] != 0]
     seg_start = keys[candidates] >> _PROCESS_BITS
@@ -444,8 +485,9 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
 
     Parameters
     ----------
-    delay : int
-        Failover delay. [ticks]
+    delay : int or callable
+        Failover delay [ticks], or a function of the number of failovers that returns one
+        delay per failover, in time order [ticks] (random delays).
 
     Returns
     -------
@@ -454,31 +496,61 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     cause : ndarray of int64
         The process whose outage triggered each gap.
     """
-    times = keys >> _PROCESS_BITS
-    active, usable = tables.lookup(state, failover=True)[2:]
-    # Before the first event every process is up (state 0): the first endpoint is active.
-    before = np.concatenate([[0], active[:-1]])
-    lost = (before >= 0) & (active >= 0) & (active != before)
-    lost &= ~usable[np.arange(times.size), np.maximum(before, 0)]
-    at = np.flatnonzero(lost)
-    at = at[times[at] % trial_ticks != 0]
+    active = tables.active_of(state)
+    # Only the keys where the active endpoint changes matter (a failover, or a failback that
+    # ends a gap). Before the first key every process is up: the first endpoint is active.
+    change = np.flatnonzero(active[1:] != active[:-1])
+    change += 1
+    if active.size and active[0] != 0:
+        change = np.concatenate([[0], change])
+    now = active[change]
+    before = active[change - 1]
+    if change.size and change[0] == 0:
+        before[0] = 0
+    # A failover: the active endpoint passes to one of lower priority (a larger index). Each
+    # key toggles one process: going down it can only take endpoints away, so the endpoint
+    # active before is then unusable; coming back it can only bring a better one (a failback).
+    position = np.flatnonzero((before >= 0) & (now > before))  # in ``change``
+    failed = before[position]
+    gap_starts = keys[change[position]] >> _PROCESS_BITS
+    # Not at a trial's first tick: a multiple of trial_ticks is one of its power-of-two
+    # factor first (a cheap mask), and only those few need the division.
+    inside = (gap_starts & ((trial_ticks & -trial_ticks) - 1)) != 0
+    maybe = np.flatnonzero(~inside)
+    inside[maybe] = gap_starts[maybe] % trial_ticks != 0
+    if not inside.all():
+        position, failed, gap_starts = position[inside], failed[inside], gap_starts[inside]
+    at = change[position]
     if not at.size:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, empty
-    failed = before[at]
+    if callable(delay):
+        delay = delay(at.size)  # one draw per failover, in time order
     # The gap lasts until the failed endpoint, or one of higher priority, is usable again
-    # (failing back costs nothing), or the delay has passed.
-    back = np.empty(at.size, dtype=np.int64)
-    for endpoint in np.unique(failed):  # endpoints that failed, not trials
-        mine = failed == endpoint
-        again = np.flatnonzero((active >= 0) & (active <= endpoint))
-        nxt = np.searchsorted(again, at[mine], side="right")
-        index = again[np.minimum(nxt, again.size - 1)]
-        back[mine] = np.where(nxt < again.size, times[index], span)
-    gap_starts = times[at]
+    # (failing back costs nothing), or the delay has passed. After a failover the active
+    # endpoint ranks below the failed one (one toggle cannot both take the failed endpoint
+    # down and bring a better one up), so the end is at a later change of the active endpoint.
+    # Most often the very next change is the failback: take it where it is.
+    following = np.minimum(position + 1, change.size - 1)
+    then = now[following]
+    direct = (position + 1 < change.size) & (then >= 0) & (then <= failed)
+    back = keys[change[following]] >> _PROCESS_BITS
+    rest = np.flatnonzero(~direct)
+    if rest.size:
+        rest_failed = failed[rest]
+        for endpoint in np.flatnonzero(np.bincount(rest_failed)):  # endpoints, not trials
+            mine = rest[rest_failed == endpoint]
+            good = (now >= 0) & (now <= endpoint)  # changes to this endpoint or a better one
+            good_at = np.flatnonzero(good)
+            # the next good change after a failover: goods up to it (none at it) index good_at
+            rank = np.cumsum(good)[position[mine]]
+            index = change[good_at[np.minimum(rank, good_at.size - 1)]] if good_at.size else 0
+            back[mine] = np.where(rank < good_at.size, keys[index] >> _PROCESS_BITS, span)
     gap_ends = np.minimum(gap_starts + delay, back)
     gap_cause = keys[at] & _PROCESS_MASK  # the process that failed
     real = gap_ends > gap_starts
+    if real.all():
+        return gap_starts, gap_ends, gap_cause
     return gap_starts[real], gap_ends[real], gap_cause[real]
 
 
@@ -507,15 +579,25 @@ def _reduce(tables, keys, state, segments, gaps, n_trials, years, K):
     candidates, seg_start, seg_end, candidate_code = segments
     gap_starts, gap_ends, gap_cause = gaps
     results = {}
+    previous = None
     for name, bit in (("downtime", 1), ("unserved", 2)):
         mine = (candidate_code & bit) != 0
-        seg_starts, seg_ends = seg_start[mine], seg_end[mine]
-        merged_starts, merged_ends = _sorted_union(np.concatenate([seg_starts, gap_starts]),
-                                                   np.concatenate([seg_ends, gap_ends]),
-                                                   trial_ticks)
-        trial = merged_starts // trial_ticks
-        results[name] = np.bincount(trial, (merged_ends - merged_starts) / scale,
-                                    minlength=n_trials)
+        if previous is not None and np.array_equal(mine, previous[0]):
+            # the same segments (and gaps) as the downtime's: the same merged intervals
+            seg_starts, seg_ends, merged_starts, merged_ends, trial, base = previous[1]
+        else:
+            seg_starts, seg_ends = seg_start[mine], seg_end[mine]
+            if not seg_starts.size:  # gaps only: already in time order
+                merged_starts, merged_ends = _union(gap_starts, gap_ends, trial_ticks)
+            else:
+                merged_starts, merged_ends = _sorted_union(
+                    np.concatenate([seg_starts, gap_starts]),
+                    np.concatenate([seg_ends, gap_ends]), trial_ticks)
+            trial = merged_starts // trial_ticks
+            base = np.bincount(trial, (merged_ends - merged_starts) / scale,
+                               minlength=n_trials)
+            previous = (mine, (seg_starts, seg_ends, merged_starts, merged_ends, trial, base))
+        results[name] = base.copy()
         if tables.all_up_code & bit:
             # Down (or unserved) even with every region up, such as a primary destination too
             # small for the demand: all the all-up time of each trial counts too. All-up time
@@ -532,7 +614,7 @@ def _reduce(tables, keys, state, segments, gaps, n_trials, years, K):
     return results
 
 
-def evaluate_block(structure, tables, intervals, n_trials, years):
+def evaluate_block(structure, tables, intervals, n_trials, years, *, delay=None, rng=None):
     """Downtime, unserved time, months, incidents and causes of one block, from its outage
     intervals.
 
@@ -547,6 +629,12 @@ def evaluate_block(structure, tables, intervals, n_trials, years):
         Trials in the block.
     years : int
         Years per trial. [yr]
+    delay : duration law, optional
+        Active-passive: random failover delays, one drawn from ``rng`` per failover in time
+        order (``law.sample(rng, n)``, minutes rounded to ticks). Default: the fixed
+        ``structure.delay_minutes``.
+    rng : numpy.random.Generator, optional
+        Needed with ``delay``.
 
     Returns
     -------
@@ -560,8 +648,16 @@ def evaluate_block(structure, tables, intervals, n_trials, years):
     trial_ticks = years * MINUTES_PER_YEAR * scale
     span = n_trials * trial_ticks
     keys, state = _sweep(tables, intervals)
-    delay = int(round(structure.delay_minutes * scale))  # in ticks: 0 means no gaps
-    failover = structure.active_passive and delay > 0 and keys.size > 0
+    if delay is None:
+        delay = int(round(structure.delay_minutes * scale))  # in ticks: 0 means no gaps
+        failover = structure.active_passive and delay > 0 and keys.size > 0
+    else:
+        law = delay
+
+        def delay(n):  # one random delay per failover, in ticks
+            return np.rint(law.sample(rng, n) * scale).astype(np.int64)
+
+        failover = structure.active_passive and keys.size > 0
     segments = _down_segments(tables, keys, state, span)
     if failover:
         gaps = _failover_gaps(tables, keys, state, trial_ticks, span, delay)
@@ -581,8 +677,17 @@ def _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale):
     down = np.flatnonzero(state != 0)
     starts = keys[down] >> _PROCESS_BITS
     ends = _segment_ends(keys, down, span)
+    real = ends > starts  # zero-length states between keys of one tick (one may sit at span)
+    starts, ends = starts[real], ends[real]
     busy = np.bincount(starts // trial_ticks, (ends - starts) / scale, minlength=n_trials)
     return trial_ticks / scale - busy
+
+
+@functools.lru_cache(maxsize=8)
+def _day_month(years):
+    """The calendar month (0 to 12 * years - 1) of each day of a trial."""
+    days = np.diff(month_edges_minutes(years)).astype(np.int64) // (24 * 60)
+    return np.repeat(np.arange(days.size), days)
 
 
 def _monthly(starts, ends, trial, trial_ticks, scale, years):
@@ -609,19 +714,37 @@ def _monthly(starts, ends, trial, trial_ticks, scale, years):
     edges = np.rint(month_edges_minutes(years) * scale).astype(np.int64)
     months = len(edges) - 1
     local_start, local_end = starts - trial * trial_ticks, ends - trial * trial_ticks
-    m0 = np.searchsorted(edges, local_start, side="right") - 1
-    m1 = np.searchsorted(edges, local_end, side="left") - 1
-    spans = np.maximum(m1 - m0 + 1, 1)
-    piece = np.repeat(np.arange(starts.size), spans)
-    month = m0[piece] + (np.arange(piece.size) - np.repeat(np.cumsum(spans) - spans, spans))
-    overlap = np.maximum(np.minimum(local_end[piece], edges[month + 1])
-                         - np.maximum(local_start[piece], edges[month]), 0)
-    flat = trial[piece] * months + month      # nondecreasing: intervals come sorted
-    if flat.size == 0:
+    # Month of the first and of the last tick of each interval (intervals are non-empty),
+    # through the month of each day: months are whole days (a lookup, not a binary search).
+    ticks_per_day = 24 * 60 * scale
+    day_month = _day_month(years)
+    m0 = day_month[local_start // ticks_per_day]
+    m1 = day_month[(local_end - 1) // ticks_per_day]
+    if starts.size == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0)
-    first = np.flatnonzero(np.diff(flat, prepend=-1))
-    return flat[first] // months, flat[first] % months, np.add.reduceat(overlap, first) / scale
+    month, overlap, flat_trial = m0, local_end - local_start, trial
+    cross = np.flatnonzero(m1 != m0)
+    if cross.size:  # split the few intervals that cross month edges, in place
+        spans = m1[cross] - m0[cross] + 1
+        piece = np.repeat(cross, spans)
+        piece_month = m0[piece] + (np.arange(piece.size)
+                                   - np.repeat(np.cumsum(spans) - spans, spans))
+        piece_overlap = np.maximum(np.minimum(local_end[piece], edges[piece_month + 1])
+                                   - np.maximum(local_start[piece], edges[piece_month]), 0)
+        whole = np.ones(starts.size, dtype=bool)
+        whole[cross] = False
+        # interval order, each split interval's pieces where it was (two sorted runs)
+        order = np.argsort(np.concatenate([np.flatnonzero(whole), piece]), kind="stable")
+        month = np.concatenate([m0[whole], piece_month])[order]
+        overlap = np.concatenate([overlap[whole], piece_overlap])[order]
+        flat_trial = np.concatenate([trial[whole], trial[piece]])[order]
+    flat = flat_trial * months + month      # nondecreasing: intervals come sorted
+    step = np.diff(flat) != 0
+    if step.all():  # each (trial, month) once: nothing to add up
+        return flat_trial, month, overlap / scale
+    first = np.flatnonzero(np.concatenate([[True], step]))
+    return flat_trial[first], month[first], np.add.reduceat(overlap, first) / scale
 
 
 def _attribute(states, critical, starts, ends, K, trial_ticks, scale, gap_starts, gap_ends,
@@ -646,8 +769,7 @@ def _attribute(states, critical, starts, ends, K, trial_ticks, scale, gap_starts
     trial = [starts // trial_ticks]
     minutes = [bits * share[:, None]]
     if gap_starts.size:
-        order = np.argsort(gap_starts, kind="stable")
-        gs, ge, gc = gap_starts[order], gap_ends[order], gap_cause[order]
+        gs, ge, gc = gap_starts, gap_ends, gap_cause  # in time order (_failover_gaps)
         reach = np.maximum.accumulate(ge)
         fresh = np.maximum(gs, np.concatenate([[0], reach[:-1]]))  # not in an earlier gap
         fresh = np.minimum(fresh, ge)
@@ -675,6 +797,7 @@ def dense_cause(cause, n_trials, K):
         Downtime attributed to each process in each trial. [min]
     """
     trial, minutes = cause
-    dense = np.zeros((n_trials, K))
-    np.add.at(dense, trial, minutes)
+    dense = np.empty((n_trials, K))
+    for k in range(K):  # processes, not trials: bincount adds in order, as np.add.at would
+        dense[:, k] = np.bincount(trial, minutes[:, k], minlength=n_trials)
     return dense

@@ -43,7 +43,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .metrics import BYTES_METRICS, NAT_PORTS_METRIC
 
@@ -170,6 +169,8 @@ def throughput(metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 def _theil_sen(z, t, confidence):
+    from scipy import stats  # imported where used (import time of plcapacity)
+
     slope, intercept, low, high = stats.theilslopes(z, t, alpha=confidence)
     return slope, intercept, low, high
 

@@ -14,7 +14,6 @@ References
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from .capacity import _INT64_SAFE, _ceiling, _check_deployment, _limits
 from .validation import Inputs, check_range
@@ -29,6 +28,8 @@ def _any_overflow(connections, bins, capacity):
     Boole's inequality, so the usable ceiling derived from it errs on the safe side; it is tight
     where it matters (small probabilities), where the overlap of two overflowing bins is rare.
     """
+    from scipy import stats  # imported where used (import time of plcapacity)
+
     tail = stats.binom.sf(capacity, connections, 1.0 / bins)
     return np.minimum(bins * tail, 1.0)
 

@@ -1,9 +1,14 @@
 """Vectorized Monte Carlo over years of regional outages: the driver.
 
-Trials are simulated in fixed-size *blocks* of ``BLOCK_TRIALS`` trials laid end to end on one
-time axis. Block ``b`` draws its random numbers from its own generator, seeded by
-``SeedSequence(entropy, spawn_key=(b,))``, so every trial's numbers depend only on the seed and
-its block: results are bit-identical whatever the chunk size or the number of workers.
+Trials are simulated in fixed-size *blocks* of ``BLOCK_TRIALS`` trials, the unit of
+reproducibility and of the sums that travel between processes. A block's trials are drawn and
+evaluated in *sub-blocks* of ``S`` trials laid end to end on one time axis, where ``S``
+(:func:`plcapacity.budget.sub_block_trials`, a power of two) is set by the model alone so that
+a sub-block holds about 2**17 expected outages: peak memory stays bounded whatever the rates,
+durations and years per trial. Sub-block ``s`` of block ``b`` draws its random numbers from
+its own generator, seeded by ``SeedSequence(entropy, spawn_key=(b, s))``, so every trial's
+numbers depend only on the seed, the model and its position: results are bit-identical
+whatever the chunk size, the number of workers or the memory budget.
 
 - :mod:`plcapacity.engine` simulates one block (outage intervals, the state sweep, failover
   gaps, per-trial reductions), vectorized: nothing loops over trials or events.
@@ -23,8 +28,10 @@ import numpy as np
 from .availability import compile_structure
 from .engine import Tables, simulate_block, ticks_per_minute  # noqa: F401 (re-exported)
 from .exceptions import ModelWarning
-from .budget import DEFAULT_MEMORY_BYTES, MAX_TRIAL_YEARS, check_simulation_memory
+from .budget import (DEFAULT_MEMORY_BYTES, MAX_TRIAL_YEARS, check_memory_budget,
+                     check_simulation_memory, sub_block_trials)
 from .outages import MINUTES_PER_YEAR
+from .engine import dense_cause
 from .results import (Accumulator, SimulationResult, block_summary, build_result,
                       exact_figures, mean_ci)
 from .validation import check_number
@@ -32,12 +39,15 @@ from .validation import check_number
 # availability_by_region_count (now in plcapacity.studies) is still importable from here.
 __all__ = ["simulate", "SimulationResult", "BLOCK_TRIALS", "block_summaries",
            "result_from_summaries", "exact_figures", "blocks_for", "block_rng",
-           "seed_sequence"]
+           "sub_block_rng", "seed_sequence", "TARGET_METRICS"]
 
 #: Trials per seeding block: the unit of reproducibility. Changing it changes the numbers.
 BLOCK_TRIALS = 65_536
 #: Trials kept one by one (``SimulationResult.trials``) by default; above, only aggregates.
 KEEP_TRIALS_DEFAULT = 2_000_000
+#: What ``target_rel_ci`` can target: per-trial sums (of values and squares) it reads.
+TARGET_METRICS = {"reachable": ("down", "down_sq"), "served": ("unserved", "unserved_sq"),
+                  "p_month_below_slo": ("months_below", "months_below_sq")}
 
 
 def seed_sequence(seed) -> np.random.SeedSequence:
@@ -77,9 +87,76 @@ def blocks_for(trials) -> list:
 
 
 def block_rng(root, block_index) -> np.random.Generator:
-    """The generator of block ``block_index``: independent of chunking and workers."""
+    """A generator for block ``block_index`` (the engine draws from :func:`sub_block_rng`)."""
     return np.random.default_rng(np.random.SeedSequence(
         root.entropy, spawn_key=tuple(root.spawn_key) + (int(block_index),)))
+
+
+def sub_block_rng(root, block_index, sub_index) -> np.random.Generator:
+    """The generator of sub-block ``sub_index`` of block ``block_index``: independent of
+    chunking, workers and the memory budget."""
+    return np.random.default_rng(np.random.SeedSequence(
+        root.entropy, spawn_key=tuple(root.spawn_key) + (int(block_index), int(sub_index))))
+
+
+def _add_sums(total, part):
+    """Add one sub-block's sums into ``total`` (in sub-block order: a fixed reduction)."""
+    if total is None:
+        return dict(part)
+    return {key: total[key] + part[key] for key in total}
+
+
+def run_block(structure, tables, root, block_index, n, years, sla, *, histogram, keep,
+              delay=None):
+    """Simulate one block of ``n`` trials, sub-block by sub-block, and reduce it.
+
+    Parameters
+    ----------
+    structure, tables
+        From :func:`plcapacity.availability.compile_structure` and
+        :class:`plcapacity.engine.Tables`.
+    root : SeedSequence
+        The run's root.
+    block_index, n : int
+        The block and its trials.
+    years : int
+        Years per trial. [yr]
+    sla : plcapacity.sla.SLA
+    histogram : bool
+        Count annual downtime into the quantile histogram.
+    keep : bool
+        Also return the per-trial columns.
+    delay : duration law, optional
+        Random failover delays (active-passive); default the fixed ``delay_minutes``.
+
+    Returns
+    -------
+    summary : dict
+        The block's sums (see :func:`plcapacity.results.block_summary`).
+    kept : tuple or None
+        With ``keep``: ``(columns, dense cause (n, K), (trial, month, uptime))``.
+    """
+    T = float(years * MINUTES_PER_YEAR)
+    size = sub_block_trials(structure.processes, years)
+    total, pieces = None, []
+    for sub, first in enumerate(range(0, n, size)):  # sub-blocks of one block, not trials
+        m = min(size, n - first)
+        out = simulate_block(structure, tables, m, years,
+                             sub_block_rng(root, block_index, sub), delay=delay)
+        summary, per_trial = block_summary(out, T, sla, years, histogram=histogram,
+                                           per_trial=keep)
+        total = _add_sums(total, summary)
+        if keep:
+            columns, (trial, month, uptime) = per_trial
+            pieces.append((columns, dense_cause(out["cause"], m, structure.n_processes),
+                           (trial + first, month, uptime)))
+    if not keep:
+        return total, None
+    columns = {name: np.concatenate([piece[0][name] for piece in pieces])
+               for name in pieces[0][0]}
+    cause = np.concatenate([piece[1] for piece in pieces])
+    monthly = tuple(np.concatenate([piece[2][i] for piece in pieces]) for i in range(3))
+    return total, (columns, cause, monthly)
 
 
 def _whole(value, name, low=1):
@@ -98,8 +175,8 @@ def _progress_bar(progress, total):
 
 
 def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None,
-             target_rel_ci=None, progress=None, max_trials=None, keep_trials=None,
-             max_memory_bytes=DEFAULT_MEMORY_BYTES):
+             target_rel_ci=None, target_metric=None, progress=None, max_trials=None,
+             keep_trials=None, max_memory_bytes=DEFAULT_MEMORY_BYTES):
     """Monte Carlo of regional outages over a deployment.
 
     Parameters
@@ -112,25 +189,33 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
         Calendar years per trial (whole years: the SLA is monthly). [yr]
     seed : None, int, SeedSequence or Generator
         Root of the randomness. The same seed gives the same numbers whatever
-        ``chunk_size`` or the number of workers; ``result.seed_entropy`` reproduces an
-        unseeded run.
+        ``chunk_size``, the number of workers or ``max_memory_bytes``;
+        ``result.seed_entropy`` reproduces an unseeded run.
     chunk_size : int, optional
         Trials handed to the engine at a time (rounded up to whole blocks of 65,536); bounds
         memory and sets the progress granularity. Does not change the numbers.
     target_rel_ci : float, optional
-        Keep simulating (in batches of ``trials``) until the 95 % CI half-width of the
-        unavailability is at most this fraction of it, or ``max_trials`` is reached.
+        Keep simulating (in batches of ``trials``) until the 95 % CI half-width of
+        ``target_metric`` is at most this fraction of it, or ``max_trials`` is reached.
+    target_metric : {"reachable", "served", "p_month_below_slo"}, optional
+        What ``target_rel_ci`` is about: the unavailability (time not reachable), the time
+        not served, or the probability that a month misses the SLO. Default: ``"served"``
+        when the deployment has a demand, else ``"reachable"``.
     progress : bool, optional
         Progress bar (tqdm; terminals and notebooks). Default: on for long runs.
     max_trials : int, optional
         Upper bound with ``target_rel_ci`` (default 100 x ``trials``).
     keep_trials : bool, optional
         Keep per-trial results (``.trials``, ``.downtime_min``). Default: when the run has
-        at most 2,000,000 trials.
+        at most 2,000,000 trials and they take at most a quarter of ``max_memory_bytes``.
+        (Kept results are the caller's choice and come on top of the budget.)
     max_memory_bytes : float, default 2 GiB
-        Memory budget of one block of trials. [bytes] A model whose block would need more
-        (many or long outages, long trials) is refused before anything is allocated, with a
-        message naming the busiest outage process (see :mod:`plcapacity.budget`).
+        Memory budget of the simulation, at least 64 MiB. [bytes] Trials are drawn and
+        evaluated in sub-blocks whose size the model sets (about 2**17 expected outages
+        each), so peak memory stays far below the budget whatever the rates, durations and
+        years per trial, and the numbers do not depend on it. Only a model where one trial
+        alone would exceed it is refused, before anything is allocated, with a message
+        naming the busiest outage process (see :mod:`plcapacity.budget`).
 
     Returns
     -------
@@ -139,8 +224,8 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
     Raises
     ------
     ValueError
-        For invalid arguments, more than ``MAX_TRIAL_YEARS`` trial-years, or a model beyond
-        the memory budget.
+        For invalid arguments, more than ``MAX_TRIAL_YEARS`` trial-years, or one trial
+        beyond the memory budget.
     """
     trials = _whole(trials, "trials")
     years = _whole(years, "years")
@@ -153,6 +238,12 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
         100 * trials if max_trials is None else _whole(max_trials, "max_trials"))
     if limit < trials:
         raise ValueError(f"max_trials={max_trials!r} is not allowed: at least trials={trials}")
+    if target_metric is None:
+        target_metric = "served" if deployment.demand_connections is not None else "reachable"
+    if target_metric not in TARGET_METRICS:
+        raise ValueError(f"target_metric={target_metric!r} is not allowed: one of "
+                         f"{', '.join(TARGET_METRICS)}")
+    check_memory_budget(max_memory_bytes)
     if limit * years > MAX_TRIAL_YEARS:
         raise ValueError(f"{limit:,} trials x {years:,} years is not allowed: at most "
                          f"{MAX_TRIAL_YEARS:,} trial-years in one simulation")
@@ -162,9 +253,14 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
                             max_memory_bytes)
     tables = Tables(structure)
     sla = deployment.sla
-    T = float(years * MINUTES_PER_YEAR)
-    keep = (limit <= KEEP_TRIALS_DEFAULT) if keep_trials is None else bool(keep_trials)
+    if keep_trials is None:
+        kept_bytes = limit * (64 + 8 * structure.n_processes)  # columns and causes per trial
+        keep = limit <= KEEP_TRIALS_DEFAULT and kept_bytes <= max_memory_bytes / 4
+    else:
+        keep = bool(keep_trials)
     acc = Accumulator(structure.n_processes, 12 * years, keep)
+    delay = _delay_law(deployment)
+    total_key, square_key = TARGET_METRICS[target_metric]
     figures = exact_figures(deployment, outages)
 
     bar = _progress_bar(progress, limit)
@@ -177,20 +273,21 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
                     if done >= goal:
                         break
                     n = min(BLOCK_TRIALS, goal - done)
-                    out = simulate_block(structure, tables, n, years, block_rng(root, block))
-                    acc.add(block, out, T, sla, years)
+                    acc.add_block(block, *run_block(structure, tables, root, block, n, years,
+                                                    sla, histogram=not keep, keep=keep,
+                                                    delay=delay))
                     done += n
                     block += 1
                     if bar is not None:
                         bar.update(n)
             if target_rel_ci is None:
                 break
-            mean, half = mean_ci(acc.total("down"), acc.total("down_sq"), done)
+            mean, half = mean_ci(acc.total(total_key), acc.total(square_key), done)
             if mean > 0 and half <= target_rel_ci * mean:
                 break  # the same half-width the result reports
             if done >= limit:
-                warnings.warn(f"target_rel_ci={target_rel_ci} not reached within max_trials="
-                              f"{limit:,}", ModelWarning, stacklevel=2)
+                warnings.warn(f"target_rel_ci={target_rel_ci} ({target_metric}) not reached "
+                              f"within max_trials={limit:,}", ModelWarning, stacklevel=2)
                 break
             goal = min(limit, done + trials)
     finally:
@@ -200,7 +297,15 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
     return build_result(deployment, structure, acc, years, figures, root.entropy)
 
 
-def block_summaries(deployment, outages, *, years, seed, blocks):
+def _delay_law(deployment):
+    """The random failover delay law of an active-passive deployment, or None (fixed)."""
+    failover = deployment.failover
+    law = getattr(failover, "delay", None)
+    return law if failover.mode == "active-passive" else None
+
+
+def block_summaries(deployment, outages, *, years, seed, blocks,
+                    max_memory_bytes=DEFAULT_MEMORY_BYTES):
     """Simulate some blocks of a run and return their sums, for distributed runs.
 
     Parameters
@@ -212,20 +317,25 @@ def block_summaries(deployment, outages, *, years, seed, blocks):
     blocks : sequence of (int, int)
         ``(block_index, trials_in_block)`` to simulate.
 
+    max_memory_bytes : float, default 2 GiB
+        As for :func:`simulate` (the numbers do not depend on it). [bytes]
+
     Returns
     -------
     list of (int, dict)
         ``(block_index, sums)``, to be combined with :func:`result_from_summaries`; the
-        numbers do not depend on which process ran which block.
+        numbers do not depend on which process ran which block, and equal those of
+        :func:`simulate` with the same seed.
     """
     structure = compile_structure(deployment, outages)
+    check_simulation_memory(structure.processes, years, BLOCK_TRIALS, max_memory_bytes)
     tables = Tables(structure)
-    T = float(years * MINUTES_PER_YEAR)
+    delay = _delay_law(deployment)
     summaries = []
     for index, n in blocks:  # a few blocks of 65,536 trials each
-        out = simulate_block(structure, tables, n, years, block_rng(seed, index))
-        summaries.append((index, block_summary(out, T, deployment.sla, years,
-                                               histogram=True)[0]))
+        summary, _ = run_block(structure, tables, seed, index, n, years, deployment.sla,
+                               histogram=True, keep=False, delay=delay)
+        summaries.append((index, summary))
     return summaries
 
 

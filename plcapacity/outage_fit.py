@@ -76,7 +76,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .limits import data_path, read_reference
 from .outages import (
@@ -111,7 +110,7 @@ ALIASES_FILE = "outages/location_aliases.csv"
 _MULTI_REGION = "Multi-region"
 _SECONDS_PER_YEAR = MINUTES_PER_YEAR * 60
 _SPLIT = re.compile(r"\s*/\s*|\s+and\s+", flags=re.IGNORECASE)
-_Z95 = float(stats.norm.ppf(0.95))
+_Z95 = 1.6448536269514722  # scipy.stats.norm.ppf(0.95) (scipy imported where used)
 
 
 # ----------------------------------------------------------------------------- incidents
@@ -323,6 +322,8 @@ def merge_duplicates(events: pd.DataFrame) -> pd.DataFrame:
 
 def _fit_one(law, hours):
     """(parameters dict, frozen scipy distribution, engine law or None, note)."""
+    from scipy import stats  # imported where used (import time of plcapacity)
+
     if law == "exponential":
         mean = float(hours.mean())
         return ({"mean_hours": mean}, stats.expon(scale=mean), ExponentialDuration(mean), "")
@@ -386,6 +387,8 @@ def fit_durations(hours, laws=DURATION_LAWS) -> tuple[pd.DataFrame, object]:
     if unknown or not laws:
         raise ValueError(f"duration_laws={list(laws)!r} is not allowed: one or more of "
                          f"{', '.join(DURATION_LAWS)}")
+    from scipy import stats  # imported where used (import time of plcapacity)
+
     rows, engine = [], {}
     for law in dict.fromkeys(laws):
         parameters, dist, built, note = _fit_one(law, hours)
@@ -423,6 +426,8 @@ def garwood_interval(events, exposure_years, level=0.95):
     ``low = chi2.ppf(a/2, 2n) / (2T)`` (0 for n = 0), ``high = chi2.ppf(1 - a/2, 2n + 2) /
     (2T)`` with ``a = 1 - level``; vectorized over ``events``.
     """
+    from scipy import stats  # imported where used (import time of plcapacity)
+
     n = np.asarray(events, dtype=float)
     alpha = 1 - level
     low = np.where(n > 0, stats.chi2.ppf(alpha / 2, 2 * np.maximum(n, 1)) / 2, 0.0)

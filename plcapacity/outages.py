@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from .regions import check_region, regions_in_geography
 from .validation import check_number
@@ -40,7 +39,7 @@ __all__ = [
 MINUTES_PER_YEAR = 365 * 24 * 60
 _MINUTES_PER_HOUR = 60
 #: Standard normal quantile at 0.95, to turn a (median, p95) pair into a lognormal sigma.
-_Z95 = float(stats.norm.ppf(0.95))
+_Z95 = 1.6448536269514722  # scipy.stats.norm.ppf(0.95) (scipy not imported: import time)
 
 
 #: Longest outage duration (parameter or mean) the model takes: a year. [h] A bound of the

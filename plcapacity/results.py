@@ -32,6 +32,8 @@ __all__ = ["SimulationResult", "block_summary", "mean_ci", "exact_figures", "bui
 #: Histogram of annual downtime for quantiles of runs too large to keep per trial: bin 0 holds
 #: exact zeros, bins 1.. are geometric from 0.001 to 1e7 minutes, 0.46 % wide.
 _HIST_GEOM = np.geomspace(1e-3, 1e7, 5_001)
+#: 1 / ln(ratio of consecutive edges): a first guess of the bin from a logarithm.
+_HIST_INV_LOG_STEP = (_HIST_GEOM.size - 1) / math.log(_HIST_GEOM[-1] / _HIST_GEOM[0])
 _Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 
 
@@ -67,7 +69,19 @@ def mean_ci(total, total_sq, n):
     return mean, _Z95 * math.sqrt(var / n)
 
 
-def block_summary(out, T, sla, years, *, histogram):
+def _last_edge_at_or_below(x):
+    """``np.searchsorted(_HIST_GEOM, x, side="right") - 1`` for positive ``x``, from a
+    logarithm and one exact correction each way (the guess is off by at most one edge):
+    a binary search over 5,001 edges costs more than both."""
+    last = _HIST_GEOM.size - 1
+    k = np.floor(np.log(x / _HIST_GEOM[0]) * _HIST_INV_LOG_STEP)
+    k = np.clip(np.nan_to_num(k, nan=-1.0), -1, last).astype(np.int64)
+    k += (k < last) & (_HIST_GEOM[np.minimum(k + 1, last)] <= x)
+    k -= (k >= 0) & (_HIST_GEOM[np.maximum(k, 0)] > x)
+    return k
+
+
+def block_summary(out, T, sla, years, *, histogram, per_trial=True):
     """Sums over one block's trials, and its per-trial columns.
 
     Parameters
@@ -82,14 +96,17 @@ def block_summary(out, T, sla, years, *, histogram):
         Years per trial. [yr]
     histogram : bool
         Also count annual downtime into the quantile histogram (runs not kept per trial).
+    per_trial : bool, default True
+        Also make the per-trial columns (else the second value returned is None).
 
     Returns
     -------
     summary : dict
         Sums (small: they travel between processes): ``n``, ``down`` and ``down_sq`` (of the
-        fraction of time down), ``unserved``, ``unserved_sq``, ``months_below``,
-        ``month_credit`` [%], ``incidents``, ``cause`` [min per process], and ``histogram``.
-    per_trial : tuple
+        fraction of time down), ``unserved``, ``unserved_sq``, ``months_below`` and
+        ``months_below_sq`` (of the months below the SLO per trial), ``month_credit`` [%],
+        ``incidents``, ``cause`` [min per process], and ``histogram``.
+    per_trial : tuple or None
         ``(columns, (trial, month, uptime))``: ``downtime_min`` and ``unserved_min`` [min],
         ``months_below_slo``, ``credit_sum`` [%], ``incidents`` per trial; and the uptime of
         the months with downtime [%].
@@ -102,22 +119,24 @@ def block_summary(out, T, sla, years, *, histogram):
     below = uptime < sla.slo_percent
     credit = sla.credit_percent(uptime)
     n = fraction.size
+    below_per_trial = np.bincount(month_trial, below, minlength=n).astype(np.int64)
     summary = dict(
         n=n, down=fraction.sum(), down_sq=(fraction ** 2).sum(), unserved=unserved.sum(),
         unserved_sq=(unserved ** 2).sum(), months_below=below.sum(),
+        months_below_sq=(below_per_trial ** 2).sum(),
         month_credit=credit.sum(), incidents=out["incidents"].sum(),
         cause=out["cause"][1].sum(axis=0))
     if histogram:  # quantiles of runs not kept per trial (zeros need no search)
         annual = out["downtime"] / years
         positive = annual[annual > 0]
-        bins = 1 + np.clip(np.searchsorted(_HIST_GEOM, positive, side="right") - 1, 0,
-                           _HIST_GEOM.size - 2)
+        bins = 1 + np.clip(_last_edge_at_or_below(positive), 0, _HIST_GEOM.size - 2)
         counts = np.bincount(bins, minlength=_HIST_GEOM.size)
         counts[0] += annual.size - positive.size
         summary["histogram"] = counts
+    if not per_trial:
+        return summary, None
     per_trial = (dict(downtime_min=out["downtime"], unserved_min=out["unserved"],
-                      months_below_slo=np.bincount(month_trial, below,
-                                                   minlength=n).astype(np.int64),
+                      months_below_slo=below_per_trial,
                       credit_sum=np.bincount(month_trial, credit, minlength=n),
                       incidents=out["incidents"]),
                  (month_trial, month, uptime))
@@ -157,6 +176,18 @@ class Accumulator:
                                     "months_below_slo", "credit_percent", "incidents")}
             self.kept.append((block_index, columns,
                               dense_cause(out["cause"], summary["n"], self.K), monthly))
+
+    def add_block(self, block_index, summary, kept=None):
+        """Add one block's sums and, when ``keep``, its per-trial results ``(columns, cause,
+        monthly)`` as :func:`plcapacity.montecarlo.run_block` returns them."""
+        self.add_summary(block_index, summary)
+        if self.keep:
+            raw, cause, monthly = kept
+            columns = {name: (raw["credit_sum"] / self.months if name == "credit_percent"
+                              else raw[name])
+                       for name in ("downtime_min", "unserved_min",
+                                    "months_below_slo", "credit_percent", "incidents")}
+            self.kept.append((block_index, columns, cause, monthly))
 
     def add_summary(self, block_index, summary):
         """Add one block's sums (as made by :func:`block_summary`, possibly elsewhere)."""

@@ -46,7 +46,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .availability import EXACT_MAX_PROCESSES, METRICS, compile_structure
 from .exceptions import ModelWarning
@@ -107,6 +106,8 @@ def _draw_gpd(shape, scale, n, draws, rng):
     if shape <= -0.5:
         # The MLE is not asymptotically normal here (Smith 1985): refit bootstrap samples.
         law = GeneralizedParetoDuration(shape, scale)
+        from scipy import stats  # imported where used (import time of plcapacity)
+
         refits = [stats.genpareto.fit(law.sample(rng, n) / 60, floc=0) for _ in range(draws)]
         out = np.array([(c, sc) for c, _, sc in refits])
         out[:, 0] = np.minimum(out[:, 0], 0.999)  # a bounded law's refit cannot reach 1

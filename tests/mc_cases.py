@@ -50,6 +50,19 @@ def undersized_primary_no_delay():
                       Failover("active-passive", 0.0, d.failover.order))
 
 
+def many_regions_active_passive(n=18, delay=30.0):
+    """``n`` regions, each an endpoint to its own PLS, in failover order; more than 16
+    processes, so the engine answers states through its hash table and direct evaluation."""
+    from plcapacity.regions import region_names
+    regions = region_names()[:n]
+    return Deployment(tuple(Destination(f"pls-{r}", r, 1e6 * (1 + i % 3))
+                            for i, r in enumerate(regions)),
+                      tuple(Endpoint(f"pe-{r}", r, f"pls-{r}") for r in regions),
+                      demand_connections=1.5e6,
+                      failover=Failover("active-passive", delay,
+                                        tuple(f"pe-{r}" for r in regions)))
+
+
 FREQUENT = OutageModel(12.0, {"law": "exponential", "mean_hours": 30})
 GROUPED = OutageModel(8.0, {"law": "lognormal", "median_hours": 12, "p95_hours": 60},
                       groups=(OutageGroup("us-pair", ("eastus", "westus"), 3.0,

@@ -242,7 +242,8 @@ BAD_FILES = [
                "allowed: duration, geography, name, rate_per_year, regions"],
                  id="unknown-key-outages-groups"),
     pytest.param(VALID + '[failover]\nmodes = "active-passive"\n',
-                 ["[failover]: unknown key(s) modes", "allowed: delay_minutes, mode, order"],
+                 ["[failover]: unknown key(s) modes",
+                  "allowed: delay, delay_minutes, mode, order"],
                  id="unknown-key-failover"),
     pytest.param(VALID + "[demand]\nconn = 5\n",
                  ["[demand]: unknown key(s) conn", "allowed: connections"],
@@ -644,3 +645,41 @@ def test_destination_from_capacity_model():
 def test_objects_validate(build, match):
     with pytest.raises(ValueError, match=match):
         build()
+
+
+# ----------------------------------------------------------------------------- failover delay law
+
+
+def test_failover_delay_law_from_a_file(tmp_path):
+    """[failover] delay takes an outage duration law in minutes (or hours); delay_minutes
+    becomes its mean, which the exact values and notes read."""
+    from plcapacity.deployment import delay_law
+    path = tmp_path / "d.toml"
+    path.write_text(VALID + '[failover]\nmode = "active-passive"\n'
+                    'delay = { law = "lognormal", median_minutes = 12, p95_minutes = 90 }\n')
+    deployment, _ = load_deployment(path)
+    law = deployment.failover.delay
+    assert law == LognormalDuration(0.2, 1.5)
+    assert deployment.failover.delay_minutes == pytest.approx(law.mean_minutes)
+    assert law.mean_minutes > 12  # a lognormal's mean exceeds its median
+    assert delay_law({"law": "fixed", "minutes": 6}) == FixedDuration(0.1)
+    assert delay_law({"law": "exponential", "mean_hours": 2}) == ExponentialDuration(2)
+    assert Failover("active-passive", delay={"law": "fixed", "minutes": 6}) == Failover(
+        "active-passive", 6.0, (), FixedDuration(0.1))
+
+
+@pytest.mark.parametrize("text, message", [
+    ('delay_minutes = 5\ndelay = { law = "fixed", minutes = 5 }\n',
+     "give delay_minutes or delay, not both"),
+    ('delay = { law = "gamma", minutes = 5 }\n', "[failover] delay: law='gamma' is not allowed"),
+    ('delay = { law = "fixed", minutes = 5, hours = 1 }\n', "give minutes or hours, not both"),
+    ('delay = { law = "lognormal", median_minutes = 5 }\n', "missing p95_hours"),
+    ('delay = 5\n', "[failover] delay: expected a table"),
+])
+def test_failover_delay_law_errors_name_the_key(tmp_path, text, message):
+    path = tmp_path / "d.toml"
+    path.write_text(VALID + '[failover]\nmode = "active-passive"\n' + text)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_deployment(path)
+    with pytest.raises(ValueError, match="not both"):
+        Failover("active-passive", 5.0, delay={"law": "fixed", "minutes": 6})

@@ -8,12 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mc_cases import (FREQUENT, GROUPED, shortfall, three_regions_active_passive,
-                      two_regions_shared_destination, undersized_primary)
+from mc_cases import (FREQUENT, GROUPED, many_regions_active_passive, shortfall,
+                      three_regions_active_passive, two_regions_shared_destination,
+                      undersized_primary)
 from plcapacity.availability import compile_structure
 from plcapacity.deployment import Deployment, Destination, Endpoint, Failover
-from plcapacity.engine import (_PROCESS_BITS, Tables, _covered, _monthly, _sorted_union, _union,
-                               block_intervals, dense_cause, evaluate_block, ticks_per_minute)
+from plcapacity.engine import (_PAIR_BITS, _PROCESS_BITS, Tables, _covered, _monthly, _pair_slot,
+                               _sorted_union, _union, block_intervals, dense_cause,
+                               evaluate_block, ticks_per_minute)
+from plcapacity.outages import OutageGroup, OutageModel
+from plcapacity.regions import region_names
 from plcapacity.montecarlo import BLOCK_TRIALS
 from plcapacity.outages import MINUTES_PER_YEAR
 from plcapacity.sla import month_edges_minutes
@@ -68,15 +72,60 @@ def test_ties_at_one_tick_do_not_depend_on_process_order():
         assert out["incidents"][0] == 1
 
 
+# ----------------------------------------------------------------------------- state tables
+
+
+def test_pair_hash_gives_every_state_with_two_processes_down_its_own_slot():
+    """The hash of Tables above 16 processes: the 1954 states with at most two of 62
+    processes down land in 1954 different slots of the 2**16-slot table."""
+    bit = np.append(np.int64(1) << np.arange(62, dtype=np.int64), np.int64(0))
+    states = np.unique(bit[:, None] | bit[None, :])
+    assert states.size == 1 + 62 + 62 * 61 // 2
+    slots = _pair_slot(states)
+    assert np.unique(slots).size == states.size
+    assert slots.min() >= 0 and slots.max() < 1 << _PAIR_BITS
+
+
+@pytest.mark.parametrize("n_processes", [12, 17, 40, 62])
+def test_tables_answer_as_the_structure_evaluates(n_processes):
+    """Whatever the path (a full table up to 16 processes, the hash and direct evaluation
+    above), every state gets the code and active endpoint that Structure.evaluate gives."""
+    regions = region_names()[:min(n_processes, 40)]
+    law = {"law": "fixed", "hours": 4}
+    groups = tuple(OutageGroup(f"g{i}", (regions[i], regions[-1 - i]), 1.0, law)
+                   for i in range(n_processes - len(regions)))
+    deployment = Deployment(
+        tuple(Destination(f"d-{r}", r, 1e6) for r in regions),
+        tuple(Endpoint(f"e-{r}-{j}", r, f"d-{regions[(i + j) % len(regions)]}")
+              for i, r in enumerate(regions) for j in range(2)),
+        demand_connections=1.5e6, failover=Failover("active-passive", 5.0))
+    structure = compile_structure(deployment, OutageModel(1.0, law, groups=groups))
+    assert structure.n_processes == n_processes
+    rng = np.random.default_rng(n_processes)
+    states = []
+    for down in range(6):  # 0 to 5 processes down, in every combination drawn
+        for _ in range(300):
+            chosen = rng.choice(n_processes, size=down, replace=False)
+            states.append(int(np.sum(np.int64(1) << chosen.astype(np.int64))))
+    states = np.array(states, dtype=np.int64)
+    reachable, served, active, _ = structure.evaluate(states, with_usable=False)
+    tables = Tables(structure)
+    expected = (~reachable).astype(np.int8) | ((~served).astype(np.int8) << 1)
+    np.testing.assert_array_equal(tables.code_of(states), expected)
+    np.testing.assert_array_equal(tables.active_of(states), active)
+    assert (tables.code is None) == (n_processes > 16)
+
+
 # ----------------------------------------------------------------------------- brute force
 
 
-def _brute_force(deployment, outages, intervals, n_trials, years, sla):
+def _brute_force(deployment, outages, intervals, n_trials, years, sla, delays=None):
     """An event loop over each trial, written independently of the engine.
 
     Walks the elementary segments between outage boundaries, evaluates the deployment by its
     definition, adds failover gaps one by one, and splits the downtime by calendar month.
-    Times in ticks; returns per-trial lists.
+    ``delays`` (minutes), when given, are the random failover delays, taken one per failover
+    in time order. Times in ticks; returns per-trial lists.
     """
     scale = ticks_per_minute(years)
     T = years * MINUTES_PER_YEAR * scale
@@ -85,6 +134,7 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla):
     demand = deployment.demand_connections
     active_passive = deployment.failover.mode == "active-passive"
     delay = round(deployment.failover.delay_minutes * scale)
+    delays = None if delays is None else iter(delays)
     edges = [round(e * scale) for e in month_edges_minutes(years)]
 
     def evaluate(down_set):
@@ -119,17 +169,18 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla):
             down_set = frozenset(k for s, e, k in mine if s <= a < e)
             segments.append((a, b, down_set, *evaluate(down_set)))
         gaps = []
-        if active_passive and delay > 0:
+        if active_passive and (delay > 0 or delays is not None):
             for i in range(1, len(segments)):
                 previous_active = segments[i - 1][5]
                 a, _, down_set, _, _, active, usable = segments[i]
                 if previous_active >= 0 and active >= 0 and not usable[previous_active] and a > 0:
+                    this = delay if delays is None else round(next(delays) * scale)
                     # until the failed endpoint or a higher-priority one is active again
                     back = next((seg[0] for seg in segments[i:]
                                  if 0 <= seg[5] <= previous_active), T)
                     trigger = next(k for s, e, k in mine if s == a)
-                    if min(a + delay, back) > a:
-                        gaps.append((a, min(a + delay, back), trigger))
+                    if min(a + this, back) > a:
+                        gaps.append((a, min(a + this, back), trigger))
         def union(pieces):
             merged = []
             for s, e in sorted(pieces):
@@ -167,6 +218,8 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla):
         per_trial["incidents"].append(len(down))
         per_trial["monthly"].append(monthly)
         per_trial["cause"].append(cause)
+    if delays is not None:
+        assert next(delays, None) is None  # as many failovers as the engine drew delays for
     return per_trial
 
 
@@ -176,6 +229,8 @@ BRUTE_CASES = {
     "active-passive-short-delay": (three_regions_active_passive(delay=5.0), FREQUENT),
     "active-active-served": (shortfall(), GROUPED),
     "shared-destination": (two_regions_shared_destination(), FREQUENT),
+    "eighteen-processes": (many_regions_active_passive(18),
+                           OutageModel(2.5, {"law": "exponential", "mean_hours": 30})),
 }
 
 
@@ -347,3 +402,58 @@ def test_monthly_split_matches_per_tick_accumulation(case):
     want = np.diff(per_trial[:, edges], axis=1) / scale
     np.testing.assert_array_equal(got, want)
     assert got.sum() == pytest.approx((ends - starts).sum() / scale)
+
+
+class _RecordingLaw:
+    """A delay law that remembers what it drew (so the brute force can replay it)."""
+
+    def __init__(self, law):
+        self.law, self.drawn = law, []
+        self.mean_minutes = law.mean_minutes
+
+    def sample(self, rng, n):
+        values = self.law.sample(rng, n)
+        self.drawn.extend(values.tolist())
+        return values
+
+
+@pytest.mark.parametrize("spec", [
+    {"law": "lognormal", "median_minutes": 20, "p95_minutes": 600},
+    {"law": "exponential", "mean_hours": 3},
+    {"law": "empirical", "minutes": [1, 30, 2_000]},
+])
+@pytest.mark.parametrize("years", [1, 2])
+def test_random_failover_delays_match_the_brute_force_event_loop(spec, years):
+    """One random delay per failover, drawn in time order: the engine's gaps, downtime,
+    unserved time, incidents, months and causes equal an event loop fed the same delays."""
+    from plcapacity.deployment import delay_law
+    deployment, outages = three_regions_active_passive(delay=0.0), GROUPED
+    structure = compile_structure(deployment, outages)
+    n_trials = 400
+    rng = np.random.default_rng(100 + years)
+    intervals = block_intervals(structure, n_trials, years, rng)
+    law = _RecordingLaw(delay_law(spec))
+    engine = evaluate_block(structure, Tables(structure), intervals, n_trials, years,
+                            delay=law, rng=rng)
+    assert len(law.drawn) > 50  # failovers happened
+    reference = _brute_force(deployment, outages, intervals, n_trials, years, deployment.sla,
+                             delays=law.drawn)
+    np.testing.assert_allclose(engine["downtime"], reference["downtime"], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(engine["unserved"], reference["unserved"], rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(engine["incidents"], reference["incidents"])
+    np.testing.assert_allclose(dense_cause(engine["cause"], n_trials, structure.n_processes),
+                               np.array(reference["cause"]), rtol=1e-9, atol=1e-9)
+    no_gap = evaluate_block(structure, Tables(structure), intervals, n_trials, years)
+    assert engine["downtime"].sum() > no_gap["downtime"].sum()  # the gaps count
+
+
+def test_dense_cause_adds_as_numpy_add_at():
+    """Per-trial causes by one bincount per process: the same sums, bit for bit, as adding
+    every contribution in order with np.add.at."""
+    rng = np.random.default_rng(0)
+    trial = rng.integers(0, 300, 20_000)
+    minutes = rng.standard_exponential((20_000, 3)) * 1e3
+    expected = np.zeros((300, 3))
+    np.add.at(expected, trial, minutes)
+    np.testing.assert_array_equal(dense_cause((trial, minutes), 300, 3), expected)
+    assert dense_cause((np.empty(0, np.int64), np.empty((0, 3))), 4, 3).tolist() == [[0.0] * 3] * 4

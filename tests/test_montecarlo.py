@@ -3,6 +3,7 @@ interval, the published cross-check, reproducibility (seeds, chunks, distributed
 argument checks and the names other modules import from here."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from mc_cases import (FREQUENT, GROUPED, active_active_with_group, check_against
                       shortfall, three_regions_active_passive, two_regions_shared_destination,
                       undersized_primary_no_delay)
 from plcapacity.availability import exact_unavailability
+from plcapacity.exceptions import ModelWarning
 from plcapacity.montecarlo import BLOCK_TRIALS, seed_sequence, simulate
 
 # ----------------------------------------------------------------------------- sim vs exact
@@ -160,3 +162,163 @@ def test_names_other_modules_import_from_here():
     assert set(montecarlo.__all__) <= set(dir(montecarlo))
     with pytest.raises(AttributeError):
         montecarlo.no_such_name
+
+
+# ----------------------------------------------------------------------------- memory budget
+
+
+def test_same_numbers_whatever_the_memory_budget():
+    """A block of this model needs far more than 64 MiB at once; the run is drawn in
+    sub-blocks set by the model, so every budget gives the same numbers."""
+    from plcapacity.availability import compile_structure
+    from plcapacity.budget import simulation_bytes, sub_block_trials
+    deployment, outages = shortfall(), FREQUENT
+    processes = compile_structure(deployment, outages).processes
+    assert simulation_bytes(processes, 1, BLOCK_TRIALS) > 64 << 20
+    assert sub_block_trials(processes, 1) < BLOCK_TRIALS
+    runs = [simulate(deployment, outages, trials=BLOCK_TRIALS + 5_000, seed=17,
+                     max_memory_bytes=budget) for budget in (64 << 20, 256 << 20)]
+    runs.append(simulate(deployment, outages, trials=BLOCK_TRIALS + 5_000, seed=17))
+    for other in runs[1:]:
+        np.testing.assert_array_equal(runs[0].downtime_min, other.downtime_min)
+        assert runs[0].summary().equals(other.summary())
+
+
+def test_peak_memory_stays_within_the_budget_on_a_heavy_model():
+    """1,000 outages a year in each of two regions: a whole block would need gigabytes; the
+    run stays within a 64 MiB budget (tracemalloc sees numpy's buffers) and still agrees
+    with the exact answer."""
+    import tracemalloc
+
+    from plcapacity.availability import compile_structure
+    from plcapacity.budget import simulation_bytes
+    from plcapacity.outages import OutageModel
+    deployment = two_regions_shared_destination()
+    outages = OutageModel(1_000.0, {"law": "exponential", "mean_hours": 0.5})
+    processes = compile_structure(deployment, outages).processes
+    budget = 64 << 20
+    assert simulation_bytes(processes, 1, BLOCK_TRIALS) > 20 * budget
+    tracemalloc.start()
+    try:
+        result = simulate(deployment, outages, trials=1_500, seed=5, max_memory_bytes=budget,
+                          keep_trials=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= budget, peak
+    exact = exact_unavailability(deployment, outages, metric="reachable")
+    check_against_exact(result.unavailability, exact, result.ci_half_width / 1.96)
+
+
+def test_only_a_trial_that_cannot_fit_is_refused():
+    from plcapacity.outages import OutageModel
+    huge = OutageModel(1e8, {"law": "fixed", "hours": 0.001})  # 2e8 outages in one trial
+    with pytest.raises(ValueError, match="one trial alone would need about .* cannot be split"):
+        simulate(two_regions_shared_destination(), huge, trials=10, seed=1)
+    with pytest.raises(ValueError, match="max_memory_bytes=1000 is not allowed: at least"):
+        simulate(two_regions_shared_destination(), FREQUENT, trials=10, max_memory_bytes=1000)
+
+
+# ----------------------------------------------------------------------------- target metric
+
+
+def _rare_reachable_common_unserved():
+    """Both regions must be up to serve the demand (served unavailability ~ 2q, q ~ 4.6e-4),
+    but the service is unreachable only while both are down (~ q**2)."""
+    from plcapacity.outages import OutageModel
+    return shortfall(), OutageModel(1.0, {"law": "fixed", "hours": 4})
+
+
+def test_target_rel_ci_targets_served_by_default_with_a_demand():
+    from plcapacity.montecarlo import TARGET_METRICS
+    from plcapacity.results import mean_ci
+    deployment, outages = _rare_reachable_common_unserved()
+    assert exact_unavailability(deployment, outages, metric="reachable") < 1e-6
+    assert exact_unavailability(deployment, outages, metric="served") > 5e-4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "not reached" warning: served was the question
+        result = simulate(deployment, outages, trials=20_000, seed=3, target_rel_ci=0.1)
+    assert result.trials_run < 100 * 20_000
+    assert result.served_ci_half_width <= 0.1 * (1 - result.served_availability)
+    # asked for the reachable figure, the same run cannot reach it and says so
+    with pytest.warns(ModelWarning, match=r"target_rel_ci=0.1 \(reachable\) not reached"):
+        simulate(deployment, outages, trials=20_000, seed=3, target_rel_ci=0.1,
+                 target_metric="reachable", max_trials=60_000)
+    monthly = simulate(deployment, outages, trials=20_000, seed=3, target_rel_ci=0.2,
+                       target_metric="p_month_below_slo")
+    total, square = TARGET_METRICS["p_month_below_slo"]
+    mean, half = mean_ci(monthly._acc.total(total), monthly._acc.total(square),
+                         monthly.trials_run)
+    assert mean > 0 and half <= 0.2 * mean
+    assert monthly.summary()["p_month_below_slo"] == pytest.approx(mean / 12)
+    with pytest.raises(ValueError, match="target_metric='downtime' is not allowed"):
+        simulate(deployment, outages, trials=10, target_rel_ci=0.1, target_metric="downtime")
+
+
+# ----------------------------------------------------------------------------- failover delays
+
+
+def _primary_fails_secondary_never(failover):
+    from plcapacity.deployment import Deployment, Destination, Endpoint
+    from plcapacity.outages import OutageModel
+    deployment = Deployment(
+        (Destination("pls-e", "eastus", 1e6), Destination("pls-w", "westus", 1e6)),
+        (Endpoint("pe-e", "eastus", "pls-e"), Endpoint("pe-w", "westus", "pls-w")),
+        failover=failover)
+    outages = OutageModel(2.0, {"law": "fixed", "hours": 2},
+                          regions={"westus": {"rate_per_year": 0.0}})
+    return deployment, outages
+
+
+def test_exponential_failover_delay_against_its_expected_gap():
+    """Primary region down 2 times a year for exactly 2 h, the secondary never: the only
+    downtime is the failover gaps, each min(D, time until the primary is back) = min(D, 2 h).
+    With D exponential of mean m, E[min(D, L)] = m (1 - exp(-L / m)): downtime per year is
+    2 x 60 x (1 - exp(-2)) minutes for m = 1 h. Exact values stay gap-free (zero here)."""
+    from plcapacity.deployment import Failover
+    deployment, outages = _primary_fails_secondary_never(
+        Failover("active-passive", delay={"law": "exponential", "mean_minutes": 60}))
+    assert deployment.failover.delay_minutes == 60.0
+    result = simulate(deployment, outages, trials=20_000, seed=12)
+    expected = 2 * 60 * (1 - math.exp(-2)) / (365 * 24 * 60)
+    check_against_exact(result.unavailability, expected, result.ci_half_width / 1.96)
+    assert result.exact == 0.0
+    assert "exact values exclude failover gaps" in result.note
+    # a fixed 60-minute delay gives every gap 60 minutes: a different, larger figure
+    fixed = simulate(_primary_fails_secondary_never(Failover("active-passive", 60.0))[0],
+                     outages, trials=20_000, seed=12)
+    check_against_exact(fixed.unavailability, 2 * 60 / (365 * 24 * 60),
+                        fixed.ci_half_width / 1.96)
+    assert fixed.unavailability > result.unavailability + 4 * result.ci_half_width / 1.96
+
+
+def test_fixed_delay_law_gives_the_numbers_of_delay_minutes():
+    from plcapacity.deployment import Deployment, Failover
+    base = three_regions_active_passive(delay=30.0)
+    as_law = Deployment(base.destinations, base.endpoints, base.demand_connections,
+                        Failover("active-passive", order=base.failover.order,
+                                 delay={"law": "fixed", "minutes": 30}))
+    a = simulate(base, GROUPED, trials=5_000, seed=4)
+    b = simulate(as_law, GROUPED, trials=5_000, seed=4)
+    np.testing.assert_array_equal(a.downtime_min, b.downtime_min)
+    assert a.summary().equals(b.summary())
+
+
+def test_random_delays_are_reproducible_and_consistent_with_distributed_blocks():
+    from plcapacity.deployment import Deployment, Failover
+    from plcapacity.montecarlo import block_summaries, blocks_for, result_from_summaries
+    base = three_regions_active_passive()
+    deployment = Deployment(base.destinations, base.endpoints, base.demand_connections,
+                            Failover("active-passive", order=base.failover.order,
+                                     delay={"law": "lognormal", "median_minutes": 10,
+                                            "p95_minutes": 120}))
+    trials = BLOCK_TRIALS + 300
+    local = simulate(deployment, GROUPED, trials=trials, seed=8, keep_trials=False)
+    again = simulate(deployment, GROUPED, trials=trials, seed=8, chunk_size=1,
+                     max_memory_bytes=64 << 20, keep_trials=False)
+    assert local.summary().equals(again.summary())
+    root = seed_sequence(8)
+    summaries = block_summaries(deployment, GROUPED, years=1, seed=root,
+                                blocks=blocks_for(trials))
+    combined = result_from_summaries(deployment, GROUPED, summaries, years=1, seed=root)
+    assert combined.summary().equals(local.summary())

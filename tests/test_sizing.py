@@ -231,7 +231,9 @@ def test_infeasible_failures_eat_the_pool():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(concurrent_connections=-5), "concurrent_connections=-5 is not allowed"),
     (dict(concurrent_connections=math.nan), "concurrent_connections=nan is not allowed"),
-    (dict(concurrent_connections=10, headroom=-0.1), "headroom=-0.1 is not allowed: a number >= 0"),
+    (dict(concurrent_connections=10, headroom=-0.1), "headroom=-0.1 is not allowed: a fraction from 0 to 10"),
+    (dict(concurrent_connections=10, headroom=20), "headroom=20 is not allowed: .* also take 20%"),
+    (dict(concurrent_connections=10, headroom=1e308), "headroom=1e\\+308 is not allowed"),
     (dict(concurrent_connections=10, vm_failures_tolerated=1.5), "vm_failures_tolerated=1.5 is not allowed: a whole number"),
     (dict(concurrent_connections=10, consumer_endpoints=0), "consumer_endpoints=0 is not allowed"),
     (dict(concurrent_connections=10, overflow_probability=1.0), "overflow_probability=1.0 is not allowed"),

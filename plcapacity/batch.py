@@ -213,7 +213,7 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
         status[i] = "infeasible"
     sizing["concurrent"] = demand["concurrent_connections"]
     specs = availability_specs(rows, sizing, status, allow_outside_paths=allow_outside_paths,
-                               outage_profile=outage_profile)
+                               outage_profile=outage_profile, limits=lim)
     if on_error == "raise" and not rows.ok.all():
         raise ValueError(rows.messages()[np.flatnonzero(~rows.ok)[0]])
 

@@ -433,7 +433,8 @@ class Deployment:
 
 def regional_deployment(service, pe_regions, destination_region=None, *,
                         capacity_connections=None, demand_connections=None,
-                        failover="active-active", delay_minutes=0.0, sla=None) -> Deployment:
+                        failover="active-active", delay_minutes=0.0, delay=None,
+                        sla=None) -> Deployment:
     """The layout a scenario row describes: one PLS, and a private endpoint in each region.
 
     Parameters
@@ -451,6 +452,9 @@ def regional_deployment(service, pe_regions, destination_region=None, *,
     failover : {"active-active", "active-passive"}
     delay_minutes : float
         Active-passive failover delay. [min]
+    delay : dict or duration law, optional
+        Active-passive: a random delay drawn for each failover, instead of ``delay_minutes``
+        (see :class:`Failover`).
     sla : SLA, optional
         Default: the Private Link SLA.
 
@@ -486,7 +490,8 @@ def regional_deployment(service, pe_regions, destination_region=None, *,
     pls = Destination(f"{service}-pls", target, capacity_connections)
     endpoints = tuple(Endpoint(f"pe-{name}", name, pls.name) for name in names)
     return Deployment((pls,), endpoints, demand_connections,
-                      Failover(failover, delay_minutes, tuple(e.name for e in endpoints)),
+                      Failover(failover, delay_minutes, tuple(e.name for e in endpoints),
+                               delay=delay),
                       SLA.private_link() if sla is None else sla)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .deployment import Deployment, load_deployment, regional_deployment
+from .limits import get_limits
 from .outages import OutageModel
 from .sizing import DEMAND_COLUMNS, SIZE_RESULT_COLUMNS
 from .sla import SLA
@@ -43,8 +44,15 @@ COLUMNS = (
            "region of the PLS"),
     Column("failover", "-", "active-active", "active-active or active-passive",
            "how traffic moves between endpoints"),
-    Column("failover_delay_min", "min", "0 (active-active), 5 (active-passive: assumption)",
-           "a number >= 0", "time to fail over to the next endpoint"),
+    Column("failover_delay_min", "min", "none: the lognormal delay below",
+           "a number >= 0", "a fixed time to fail over to the next endpoint (active-passive)"),
+    Column("failover_delay_median_min", "min",
+           "15 (assumption, data/azure_limits.csv; docs/failover.md)", "a number > 0",
+           "median of a lognormal failover delay, drawn anew for each failover"),
+    Column("failover_delay_p95_min", "min",
+           "120 (assumption, data/azure_limits.csv; docs/failover.md)",
+           "a number > failover_delay_median_min",
+           "95th percentile of the lognormal failover delay"),
     Column("outage_profile", "-", f"{DEFAULT_OUTAGE_PROFILE} (fitted to Azure status "
            "incidents; data/outages/)", "a profile name: azure-status-2018-2020 or "
            "sla-calibrated", "the outage model: rates and durations per region and correlated "
@@ -67,7 +75,7 @@ COLUMNS = (
 )
 _BY_NAME = {c.name: c for c in COLUMNS}
 AVAILABILITY_COLUMNS = ("pe_regions", "destination_region", "failover", "failover_delay_min",
-                        "outage_profile", "outage_rate_per_year", "outage_median_hours",
+                        "failover_delay_median_min", "failover_delay_p95_min", "outage_profile", "outage_rate_per_year", "outage_median_hours",
                         "outage_p95_hours")
 
 #: Every result column: name -> (unit, meaning).
@@ -94,7 +102,6 @@ RESULT_COLUMNS = {
 
 _DEFAULT_MEDIAN_HOURS = 2.0
 _DEFAULT_P95_HOURS = 12.0
-_DEFAULT_ACTIVE_PASSIVE_DELAY_MIN = 5.0
 #: Most duplicate rows a message lists (a table of 20,000 copies must not make huge messages).
 _DUPLICATES_LISTED = 5
 
@@ -167,6 +174,25 @@ class ScenarioRows(TableRows):
                 self.errors[j].append(message)
 
 
+def _row_delay(failover, fixed, median, p95, lim):
+    """A row's failover delay: ``(delay_minutes, law)``. A fixed delay when the row gives
+    one, else a lognormal law (the row's median and p95, or the assumed defaults)."""
+    if failover != "active-passive":
+        return 0.0, None
+    if not np.isnan(fixed):
+        if not (np.isnan(median) and np.isnan(p95)):
+            raise ValueError("give column failover_delay_min (a fixed delay) or "
+                             "failover_delay_median_min / failover_delay_p95_min (a lognormal "
+                             "delay), not both")
+        return float(fixed), None
+    median = lim.default_failover_delay_median_min if np.isnan(median) else float(median)
+    p95 = lim.default_failover_delay_p95_min if np.isnan(p95) else float(p95)
+    if p95 <= median:
+        raise ValueError(f"column failover_delay_p95_min={p95:g} is not allowed: it must exceed "
+                         f"failover_delay_median_min={median:g}")
+    return 0.0, {"law": "lognormal", "median_minutes": median, "p95_minutes": p95}
+
+
 def _row_outages(profile, rate, median, p95, durations_given, sla) -> OutageModel:
     """A row's outage model: its own (outage_rate_per_year given), the SLA-calibrated one, or
     a named profile. The row's objective enters only when the row chose sla-calibrated."""
@@ -223,7 +249,7 @@ def confined_path(base, text, *, allow_outside=False) -> Path:
 
 
 def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
-                       outage_profile=DEFAULT_OUTAGE_PROFILE):
+                       outage_profile=DEFAULT_OUTAGE_PROFILE, limits=None):
     """A (Deployment, OutageModel) per row that asks for availability (errors recorded).
 
     Parameters
@@ -237,11 +263,14 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
         Let ``deployment`` cells name files outside the table's folder.
     outage_profile : str
         The profile of rows whose ``outage_profile`` cell is empty.
+    limits : Limits, optional
+        Reference values (the assumed failover delay among them).
 
     Returns
     -------
     dict of int to (Deployment, OutageModel)
     """
+    lim = limits or get_limits()
     regions = rows.text("pe_regions")
     destination = rows.text("destination_region")
     failover = rows.text("failover", "active-active")
@@ -249,6 +278,8 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
     slo = rows.number("slo_percent", np.nan, low=0, low_inclusive=False, high=100,
                       high_inclusive=False)
     delay = rows.number("failover_delay_min", np.nan, low=0)
+    delay_median = rows.number("failover_delay_median_min", np.nan, low=0, low_inclusive=False)
+    delay_p95 = rows.number("failover_delay_p95_min", np.nan, low=0, low_inclusive=False)
     rate = rows.number("outage_rate_per_year", np.nan, low=0)
     median = rows.number("outage_median_hours", np.nan, low=0, low_inclusive=False)
     p95 = rows.number("outage_p95_hours", np.nan, low=0, low_inclusive=False)
@@ -271,8 +302,10 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
                 note(i, f"{', '.join(ignored)} ignored: no pe_regions or deployment, so no "
                         "availability")
             continue
-        if regions[i] and failover[i] == "active-active" and given["failover_delay_min"][i]:
-            note(i, "failover_delay_min ignored: active-active has no failover")
+        delay_given = [c for c in ("failover_delay_min", "failover_delay_median_min",
+                                   "failover_delay_p95_min") if given[c][i]]
+        if regions[i] and failover[i] == "active-active" and delay_given:
+            note(i, f"{', '.join(delay_given)} ignored: active-active has no failover")
         if regions[i] and failover[i] == "active-passive" and len(
                 [r for r in str(regions[i]).split(";") if r.strip()]) == 1:
             note(i, "active-passive with one region: there is nothing to fail over to")
@@ -306,14 +339,13 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
                 outages = _row_outages(profile[i], rate[i], median[i], p95[i],
                                        given["outage_median_hours"][i]
                                        or given["outage_p95_hours"][i], sla)
-                wait = (delay[i] if not np.isnan(delay[i]) else
-                        _DEFAULT_ACTIVE_PASSIVE_DELAY_MIN if failover[i] == "active-passive"
-                        else 0.0)
+                wait, law = _row_delay(failover[i], delay[i], delay_median[i], delay_p95[i],
+                                       lim)
                 deployment = regional_deployment(
                     rows.service[i], regions[i], destination[i] or None,
                     capacity_connections=float(sizing["ceiling"][i]),
                     demand_connections=float(sizing["concurrent"][i]),
-                    failover=failover[i], delay_minutes=wait, sla=sla)
+                    failover=failover[i], delay_minutes=wait, delay=law, sla=sla)
             specs[i] = (deployment, outages)
         except Exception as error:  # noqa: BLE001 (any failure of a row is that row's)
             rows.errors[i].append(_row_error(error))

@@ -536,3 +536,25 @@ def _deadly(deployment, *args):
 
 
 from plcapacity.batch import _simulate_task as _REAL_TASK  # noqa: E402 (before any patching)
+
+
+def test_active_passive_delay_default_is_the_assumed_lognormal_law():
+    lim = plc.get_limits()
+    # the PLS in centralus: an eastus outage moves traffic to the westus endpoint (a failover)
+    base = dict(service=["ap"], concurrent_connections=["1000"], pe_regions=["eastus;westus"],
+                destination_region=["centralus"], failover=["active-passive"],
+                outage_rate_per_year=["20"])
+    implicit = run_batch(frame(**base), seed=5, trials=3_000)
+    explicit = run_batch(frame(**base, failover_delay_median_min=[
+        f"{lim.default_failover_delay_median_min:g}"], failover_delay_p95_min=[
+        f"{lim.default_failover_delay_p95_min:g}"]), seed=5, trials=3_000)
+    gap_free = run_batch(frame(**base, failover_delay_min=["0"]), seed=5, trials=3_000)
+    assert implicit.availability[0] == explicit.availability[0]  # the same law, the same draws
+    # gaps cost availability: with 20 outages a year at eastus, well beyond the CI
+    assert implicit.availability[0] < gap_free.availability_ci_low[0]
+    both = run_batch(frame(**base, failover_delay_min=["5"], failover_delay_median_min=["10"]),
+                     seed=5, trials=1_000)
+    assert "not both" in both.error[0]
+    backwards = run_batch(frame(**base, failover_delay_median_min=["30"],
+                                failover_delay_p95_min=["20"]), seed=5, trials=1_000)
+    assert "failover_delay_p95_min=20 is not allowed" in backwards.error[0]

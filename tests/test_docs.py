@@ -145,7 +145,9 @@ def test_model_doc_figures_match_the_code():
     assert f"the model uses {get_limits().ports_per_nat_ip:,}" in text
     assert (f"lognormal, median {scenarios._DEFAULT_MEDIAN_HOURS:g} h, "
             f"p95 {scenarios._DEFAULT_P95_HOURS:g} h") in text
-    assert f"({scenarios._DEFAULT_ACTIVE_PASSIVE_DELAY_MIN:g} min)" in text
+    lim = get_limits()
+    assert (f"(lognormal, median {lim.default_failover_delay_median_min:g} min, "
+            f"p95 {lim.default_failover_delay_p95_min:g} min") in text
     assert f"{2 * stats.norm.cdf(_Z95) - 1:.0%}".replace("%", " %") + " confidence" in text
     fit = outage_profile_fit("azure-status-2018-2020")
     begin, end = fit.period                      # [2018-01-01, 2020-01-01): 2018 and 2019

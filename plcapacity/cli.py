@@ -270,7 +270,10 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="trials per chunk (memory and progress; does not change numbers)")
     sim.add_argument("--target-rel-ci", type=_number, metavar="FRACTION",
                      help="keep simulating until the 95%% CI half-width is this fraction of "
-                          "the unavailability")
+                          "the figure --target-metric names")
+    sim.add_argument("--target-metric", choices=("reachable", "served", "p_month_below_slo"),
+                     help="what --target-rel-ci is about (default: served with a demand, else "
+                          "reachable)")
     sim.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_format(sim)
 
@@ -596,7 +599,7 @@ def _run_simulate(args, out, err):
         warnings.simplefilter("always", ModelWarning)
         result = simulate(deployment, outages, trials=args.trials, years=args.years,
                           seed=args.seed, chunk_size=args.chunk_size,
-                          target_rel_ci=args.target_rel_ci,
+                          target_rel_ci=args.target_rel_ci, target_metric=args.target_metric,
                           progress=False if args.no_progress else None)
     _emit_summary(result.summary(), args.format, out, err)
     if args.seed is None:

@@ -31,6 +31,7 @@ from .exceptions import ModelWarning
 from .budget import (DEFAULT_MEMORY_BYTES, MAX_TRIAL_YEARS, check_memory_budget,
                      check_simulation_memory, sub_block_trials)
 from .outages import MINUTES_PER_YEAR
+from .progress import progress_bar
 from .engine import dense_cause
 from .results import (Accumulator, SimulationResult, block_summary, build_result,
                       exact_figures, mean_ci)
@@ -163,17 +164,6 @@ def _whole(value, name, low=1):
     return check_number(value, name, low, integer=True)
 
 
-def _progress_bar(progress, total):
-    if progress is False:
-        return None
-    if progress is None and total < 32:
-        return None
-    from tqdm.auto import tqdm
-    # disable=None lets tqdm hide itself where there is no terminal (files, CI logs).
-    return tqdm(total=total, unit="trial", unit_scale=True, desc="simulating",
-                disable=None if progress is None else False, leave=False)
-
-
 def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None,
              target_rel_ci=None, target_metric=None, progress=None, max_trials=None,
              keep_trials=None, max_memory_bytes=DEFAULT_MEMORY_BYTES):
@@ -263,7 +253,8 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
     total_key, square_key = TARGET_METRICS[target_metric]
     figures = exact_figures(deployment, outages)
 
-    bar = _progress_bar(progress, limit)
+    bar = progress_bar(progress, limit, unit="trial", desc="simulating", at_least=32,
+                       unit_scale=True)
     done, block = 0, 0
     goal = trials
     try:

@@ -341,3 +341,13 @@ def test_unseeded_simulation_prints_a_seed_that_reproduces_it(capsys):
     code, again, _ = run(["simulate", deployment, "--trials", "3000", "--format", "csv",
                           "--seed", seed], capsys)
     assert code == 0 and first == again
+
+
+def test_simulate_target_metric_flag(capsys):
+    deployment = str(data_path("examples/capacity-shortfall.toml"))
+    code, out, err = run(["simulate", deployment, "--trials", "2e4", "--seed", "3",
+                          "--target-rel-ci", "0.2", "--target-metric", "served",
+                          "--no-progress"], capsys)
+    assert code == 0, err
+    code, _, err = run(["simulate", deployment, "--target-metric", "uptime"], capsys)
+    assert code == 2 and "invalid choice: 'uptime'" in err

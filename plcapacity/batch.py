@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from .availability import compile_structure
-from .budget import MAX_TRIAL_YEARS, MAX_YEARS_PER_TRIAL, check_simulation_memory
+from .budget import (MAX_TRIAL_YEARS, MAX_YEARS_PER_TRIAL, check_simulation_memory,
+                     check_simulation_work)
 from .checkpoint import Checkpoint
 from .execution import executor_for, isolated_executor, stop, tasks_in_flight
 from .limits import get_limits
@@ -240,8 +241,9 @@ def _simulate_rows(rows, specs, store, trials, years, scheduler, workers, progre
         if rows.errors[i]:
             continue
         try:  # refuse, as the row's error, what would not fit in memory
-            check_simulation_memory(compile_structure(deployment, outages).processes, years,
-                                    min(trials, BLOCK_TRIALS))
+            processes = compile_structure(deployment, outages).processes
+            check_simulation_memory(processes, years, min(trials, BLOCK_TRIALS))
+            check_simulation_work(processes, years, trials)
         except ValueError as error:
             rows.errors[i].append(str(error))
             continue

@@ -21,7 +21,7 @@ from .outages import MINUTES_PER_YEAR
 
 __all__ = ["DEFAULT_MEMORY_BYTES", "MIN_MEMORY_BYTES", "MAX_TRIAL_YEARS", "MAX_YEARS_PER_TRIAL",
            "SUB_BLOCK_OUTAGES", "simulation_bytes", "sub_block_trials", "check_memory_budget",
-           "check_simulation_memory"]
+           "check_simulation_memory", "check_simulation_work", "MAX_EXPECTED_OUTAGES"]
 
 #: Default memory budget of one simulation. [bytes] (2 GiB: two batch workers stay well inside
 #: a small machine's memory; a sub-block needs far less unless one trial is huge.)
@@ -35,6 +35,10 @@ _MAX_SUB_BLOCK_TRIALS = 1 << 16
 #: Most trial-years of one simulation (or one batch row). [trial-years] About a quarter of an
 #: hour of one core at this engine's speed; the per-block sums it keeps stay below 200 MB.
 MAX_TRIAL_YEARS = 10 ** 10
+#: Most outages one simulation (or batch row) may be expected to draw. [-] Memory stays bounded
+#: whatever the count (sub-blocks), but time does not: at this engine's speed this is a few
+#: minutes of one core; an outage model this busy is almost surely a typing slip.
+MAX_EXPECTED_OUTAGES = 5 * 10 ** 9
 #: Longest trial. [yr] (The engine's integer time axis is exact up to 2**20 years; trials
 #: longer than a few decades answer no question the SLA asks.)
 MAX_YEARS_PER_TRIAL = 1_000
@@ -129,3 +133,21 @@ def check_simulation_memory(processes, years, trials, budget=DEFAULT_MEMORY_BYTE
             f"{rate:,.4g} outages a year lasting {busiest.duration.mean_minutes / 60:,.4g} h "
             f"on average over {years:,}-year trials; lower the outage rate or duration (a "
             "calibrated rate follows slo_percent) or the years per trial, or raise the budget")
+
+
+def check_simulation_work(processes, years, trials):
+    """Raise ValueError when a run of ``trials`` trials would draw more than
+    :data:`MAX_EXPECTED_OUTAGES` outages (time, not memory: memory is bounded anyway).
+
+    The message names the busiest process, its rate and the expected count, and says what to
+    lower.
+    """
+    expected = _expected_outages(processes, years, trials)
+    if not expected <= MAX_EXPECTED_OUTAGES:
+        busiest = max(processes, key=lambda p: p.rate_per_minute)
+        rate = busiest.rate_per_minute * MINUTES_PER_YEAR
+        raise ValueError(
+            f"the simulation would draw about {expected:,.3g} outages (at most "
+            f"{MAX_EXPECTED_OUTAGES:,.0f}): process {busiest.name} has {rate:,.4g} outages a "
+            f"year over {trials:,} trials of {years:,} year(s); lower the outage rate (a "
+            "calibrated rate follows slo_percent) or the trials")

@@ -29,7 +29,7 @@ from .availability import compile_structure
 from .engine import Tables, simulate_block, ticks_per_minute  # noqa: F401 (re-exported)
 from .exceptions import ModelWarning
 from .budget import (DEFAULT_MEMORY_BYTES, MAX_TRIAL_YEARS, check_memory_budget,
-                     check_simulation_memory, sub_block_trials)
+                     check_simulation_memory, check_simulation_work, sub_block_trials)
 from .outages import MINUTES_PER_YEAR
 from .progress import progress_bar
 from .engine import dense_cause
@@ -241,6 +241,7 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
     structure = compile_structure(deployment, outages)
     check_simulation_memory(structure.processes, years, min(limit, BLOCK_TRIALS),
                             max_memory_bytes)
+    check_simulation_work(structure.processes, years, limit)
     tables = Tables(structure)
     sla = deployment.sla
     if keep_trials is None:

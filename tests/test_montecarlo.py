@@ -11,6 +11,7 @@ import pytest
 from mc_cases import (FREQUENT, GROUPED, active_active_with_group, check_against_exact,
                       shortfall, three_regions_active_passive, two_regions_shared_destination,
                       undersized_primary_no_delay)
+import plcapacity as plc
 from plcapacity.availability import exact_unavailability
 from plcapacity.exceptions import ModelWarning
 from plcapacity.montecarlo import BLOCK_TRIALS, seed_sequence, simulate
@@ -322,3 +323,20 @@ def test_random_delays_are_reproducible_and_consistent_with_distributed_blocks()
                                 blocks=blocks_for(trials))
     combined = result_from_summaries(deployment, GROUPED, summaries, years=1, seed=root)
     assert combined.summary().equals(local.summary())
+
+
+def test_runs_that_would_draw_too_many_outages_are_refused_before_drawing():
+    import time
+
+    from plcapacity.budget import MAX_EXPECTED_OUTAGES
+    deployment = plc.regional_deployment("s", "eastus")
+    busy = plc.OutageModel(1e6, {"law": "fixed", "hours": 0.001})
+    # 1e6 outages a year (plus those running at each start) x 10,000 trials: 1e10 expected
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="would draw about 1e\\+10 outages .*process eastus "
+                                         "has 1e\\+06 outages a year"):
+        plc.simulate(deployment, busy, trials=10_000, seed=1)
+    assert time.perf_counter() - start < 5
+    # just under the bound is allowed to start (checked without running it)
+    from plcapacity.budget import check_simulation_work
+    check_simulation_work(busy.processes(["eastus"]), 1, int(MAX_EXPECTED_OUTAGES / 1.01e6))

@@ -423,7 +423,7 @@ def _add_limit_options(parser):
 _PERCENT = ("utilization", "utilization_after_failures")
 _ONE_DECIMAL = ("months_to_ceiling",)
 _SCIENTIFIC = ("probability_down",)
-_MONEY = ("pe_monthly_cost_usd",)
+_MONEY = ("pe_monthly_cost_usd", "provider_monthly_cost_usd", "total_monthly_cost_usd")
 
 
 def _format_table(frame: pd.DataFrame) -> str:
@@ -471,6 +471,13 @@ def _emit(frame: pd.DataFrame, fmt: str, notes: list[str], out, err):
 
 # ----------------------------------------------------------------------------- commands
 
+_SIZE_TABLE_SUMMARY = ["service", "status", "pls_count", "nat_ips", "backend_vms", "ceiling",
+                       "ports_needed", "port_capacity_after_failures",
+                       "utilization_after_failures", "spare_connections", "binding_limit",
+                       "months_to_ceiling", "pe_monthly_cost_usd", "total_monthly_cost_usd",
+                       "warning"]
+#: Shown only when some row has them (growth, a VM price).
+_SIZE_IF_GIVEN = ("months_to_ceiling", "total_monthly_cost_usd")
 _SIZE_SUMMARY = ["rank", "pls_count", "nat_ips", "backend_vms", "ceiling",
                  "ceiling_after_failures", "utilization_after_failures", "spare_connections",
                  "binding_limit", "effective_ceiling", "pe_monthly_cost_usd",
@@ -507,8 +514,9 @@ def _run_size(args, out, err):
             ports = options.pop("ports_per_nat_ip")
             table = size_table(read_table(args.input), defaults=options, ports_per_nat_ip=ports)
             shown = table
-            if args.format == "table":  # a row in error has no sizing to show
-                shown = table.drop(columns=["error"])
+            if args.format == "table":  # the columns people compare; --format csv has all
+                shown = table[[c for c in _SIZE_TABLE_SUMMARY if c in table and (
+                    c not in _SIZE_IF_GIVEN or np.isfinite(table[c].astype(float)).any())]]
         else:
             table = size(args.concurrent_connections, **_size_options(args))
             shown = table

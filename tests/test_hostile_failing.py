@@ -1,0 +1,135 @@
+"""Attacks of issue 9 that still break a promise (found by tests/test_hostile_inputs.py).
+
+Each test states the promise; it is marked ``xfail(strict=True)`` so that it documents the
+failure now and fails as XPASS once the code is fixed (then drop the mark, or move the test to
+test_hostile_inputs.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from plcapacity.cli import main
+from plcapacity.tables import write_table
+
+GOOD_TOML = (Path(__file__).resolve().parent.parent
+             / "data/examples/two-region-active-active.toml").read_text()
+
+
+def cli(argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in argv], out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+# ------------------------------------------------------------------ item 18
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 18: the batch summary table prints "
+                   "service names raw (only the error:/warning: lines are escaped), so "
+                   "'\\x1b[31mred' reaches the terminal as an escape sequence")
+@pytest.mark.parametrize("name", ["\x1b[31mred", "\x1b]0;pwned\x07", "\x07bell",
+                                  "\x1b[2J\x1b[H"])
+def test_summary_table_escapes_control_characters(tmp_path, name):
+    table = tmp_path / "ctl.json"  # JSON keeps every character of the name
+    pd.DataFrame({"service": [name, "plain"], "concurrent_connections": [1000, -1]}).to_json(
+        table, orient="records")
+    code, out, err = cli(["batch", table, "--no-progress"])
+    assert code == 1
+    for char in ("\x1b", "\x07", "\r"):
+        assert char not in out + err
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 18: an ok row's name with an escape "
+                   "sequence is printed raw in the summary table, with exit 0")
+def test_ok_rows_with_escape_sequences_are_escaped(tmp_path):
+    table = tmp_path / "ctl.csv"
+    pd.DataFrame({"service": ["\x1b[41mALERT\x1b[0m"], "concurrent_connections": ["5"]}).to_csv(
+        table, index=False)
+    code, out, err = cli(["batch", table, "--no-progress"])
+    assert code == 0 and "\x1b" not in out
+
+
+# ------------------------------------------------------------------ item 5
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 5: a carriage return inside a text cell "
+                   "is written unquoted in CSV output (lineterminator '\\n' only quotes '\\n'), "
+                   "so a spreadsheet (and pandas) reads a new row whose first cell is the "
+                   "un-neutralised formula '=1+1'")
+@pytest.mark.parametrize("name", ["ok\r=1+1", "x\r@SUM(A1)", "y\r+cmd", "z\r-1+1"])
+def test_carriage_return_cannot_start_a_formula_row(tmp_path, name):
+    table = tmp_path / "inj.json"
+    pd.DataFrame({"service": [name], "concurrent_connections": [10]}).to_json(
+        table, orient="records")
+    output = tmp_path / "inj.csv"
+    code, _, err = cli(["batch", table, "-o", output, "--no-progress"])
+    assert code == 0, err
+    back = pd.read_csv(output, dtype=str, keep_default_na=False)
+    assert len(back) == 1
+    for value in back.service:
+        assert not value.startswith(("=", "+", "-", "@"))
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 5: write_table's CSV leaves a bare '\\r' "
+                   "unquoted: a cell '\\r=1' becomes \"'\" then a new line starting '=1'")
+def test_write_table_quotes_carriage_returns(tmp_path):
+    frame = pd.DataFrame({"a": ["\r=1", "b\r@x"], "n": [1, 2]})
+    write_table(frame, tmp_path / "t.csv")
+    with open(tmp_path / "t.csv", newline="", encoding="utf-8") as stream:
+        rows = list(csv.reader(stream))
+    assert len(rows) == 3  # header + 2
+    for row in rows[1:]:
+        assert not row[0].startswith(("=", "+", "-", "@"))
+
+
+# ------------------------------------------------------------------ item 16
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 16: a Parquet list column gives "
+                   "'The truth value of an array with more than one element is ambiguous', "
+                   "naming neither the file nor the column (exit 2)")
+@pytest.mark.parametrize("column", ["concurrent_connections"])
+def test_parquet_list_column_is_named(tmp_path, column):
+    frame = pd.DataFrame({"service": ["a", "b"], "concurrent_connections": [10.0, 20.0]})
+    frame[column] = [[1.0, 2.0], [3.0]]
+    path = tmp_path / "lists.parquet"
+    frame.to_parquet(path)
+    code, out, err = cli(["batch", path, "--no-progress"])
+    text = out + err
+    assert code in (1, 2)
+    assert "ambiguous" not in text
+    assert column in text or str(path) in text
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 items 4/16: the memory estimate for a huge "
+                   "outage rate is printed as a ~300-digit number (a ~600-character line) and "
+                   "names neither the file nor the key rate_per_year")
+@pytest.mark.parametrize("rate", ["1e300", "1e250"])
+def test_memory_refusal_of_a_huge_rate_is_short_and_named(tmp_path, rate):
+    path = tmp_path / "busy.toml"
+    path.write_text(GOOD_TOML.replace("rate_per_year = 0.2195", f"rate_per_year = {rate}"))
+    code, _, err = cli(["simulate", path, "--trials", "1000", "--no-progress"])
+    assert code == 2
+    assert len(err) < 300, len(err)
+    assert "rate_per_year" in err and str(path) in err
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 items 3/16: a row error for a value such as "
+                   "1e300 prints the shortfall as a ~300-digit number (messages ~1,000-1,500 "
+                   "characters, beyond the 500 expected of a capped message)")
+@pytest.mark.parametrize("column, value", [("concurrent_connections", "9e307"),
+                                           ("concurrent_connections", "1e100"),
+                                           ("new_connections_per_s", "1e300"),
+                                           ("headroom", "1e300"), ("headroom", "1e100")])
+def test_row_errors_for_huge_values_are_short(tmp_path, column, value):
+    row = {"service": "big", "concurrent_connections": "5000", column: value}
+    table = tmp_path / "big.csv"
+    pd.DataFrame([row]).to_csv(table, index=False)
+    output = tmp_path / "r.json"
+    code, _, err = cli(["batch", table, "-o", output, "--no-progress"])
+    assert code == 1, err
+    message = pd.read_json(output, orient="records", dtype=False).error[0]
+    assert len(message) < 500, len(message)

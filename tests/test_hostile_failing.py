@@ -133,3 +133,33 @@ def test_row_errors_for_huge_values_are_short(tmp_path, column, value):
     assert code == 1, err
     message = pd.read_json(output, orient="records", dtype=False).error[0]
     assert len(message) < 500, len(message)
+
+
+# ------------------------------------------------------------------ items 5 and 18 in `size`
+
+def _size_table(tmp_path, names, concurrent="10"):
+    path = tmp_path / "requests.csv"
+    pd.DataFrame({"service": names, "concurrent_connections": concurrent}).to_csv(
+        path, index=False)
+    return path
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 5: `plcapacity size --input T --format "
+                   "csv` prints service names such as '=1+1' verbatim (CSV meant for "
+                   "redirecting to a file is not neutralised, unlike batch -o x.csv)")
+@pytest.mark.parametrize("name", ["=1+1", "@SUM(A1)", "+cmd", '=HYPERLINK("http://x","y")'])
+def test_size_csv_output_neutralises_formulas(tmp_path, name):
+    code, out, err = cli(["size", "--input", _size_table(tmp_path, [name]), "--format", "csv"])
+    assert code == 0, err
+    back = pd.read_csv(io.StringIO(out), dtype=str, keep_default_na=False)
+    assert back.service[0] == "'" + name
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 18: `plcapacity size --input T` prints "
+                   "service names with escape sequences raw in its table (ok and error rows)")
+@pytest.mark.parametrize("concurrent", ["10", "-5"])
+def test_size_table_output_escapes_control_characters(tmp_path, concurrent):
+    path = _size_table(tmp_path, ["\x1b[31mred", "\x07bell"], concurrent)
+    code, out, err = cli(["size", "--input", path])
+    assert code in (0, 1), err
+    assert "\x1b" not in out + err and "\x07" not in out + err

@@ -592,6 +592,10 @@ def test_ctrl_c_is_one_line_and_resume_equals_an_uninterrupted_run(tmp_path):
             break
         time.sleep(0.05)
     assert run.poll() is None, "the run ended before it could be interrupted"
+    code, _, err = cli(["batch", *args, "--resume"], timeout=20)  # 8: a second run refuses
+    assert code == 2 and "another batch run" in err, err
+    assert_one_clean_line(err)
+    assert run.poll() is None, "the run ended before it could be interrupted"
     run.send_signal(signal.SIGINT)
     out, err = run.communicate(timeout=60)
     assert run.returncode == 130, err

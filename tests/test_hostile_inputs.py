@@ -983,3 +983,55 @@ def test_generated_csv_reads_as_a_table_or_one_error(tmp_path_factory, text):
     assert code in (0, 1, 2), (code, err)
     if code == 2:
         assert_one_clean_line(err)
+
+
+# ------------------------------------------------------------------ hostile batch arguments
+
+@pytest.mark.parametrize("extra, ok", [
+    (["--seed", str(2 ** 300)], True), (["--seed", "-1"], False), (["--seed", "1e400"], False),
+    (["--workers", "0"], False), (["--workers", "1e9"], True), (["--top", "-1"], False),
+    (["--top", "1e18"], True), (["--years", "1e9"], False), (["--trials", "0"], False),
+    (["--trials", "1.5"], False), (["--trials", "nan"], False), (["--years", "-0"], False),
+    (["--outage-profile", "../../etc/passwd"], None), (["--on-error", "ignore"], False)])
+def test_hostile_batch_arguments(tmp_path, extra, ok):
+    table = batch_table(tmp_path / "t.csv", [
+        dict(service=f"s{i}", concurrent_connections="10", pe_regions="eastus;westus2")
+        for i in range(3)])
+    code, out, err = cli(["batch", table, "--no-progress", "--trials", "100", *extra],
+                         timeout=60)
+    if ok:
+        assert code == 0, err
+    elif ok is None:  # refused for the run or for each row
+        assert code in (1, 2) and "Traceback" not in err and "internal" not in err
+        assert "outage_profile" in out + err or "outage-profile" in out + err
+    else:
+        assert code == 2, (extra, code, err)
+        assert_one_clean_line(err)
+        assert extra[0].lstrip("-").replace("-", "_") in err or extra[0] in err, err
+
+
+def test_long_service_names_give_capped_messages(tmp_path):
+    names = ["x" * 200_000, "y" * 50_000, "ok"]
+    table = tmp_path / "long.csv"
+    pd.DataFrame({"service": names, "concurrent_connections": ["-1", "1e30", "10"]}).to_csv(
+        table, index=False)
+    output = tmp_path / "long.json"
+    code, out, err = cli(["batch", table, "-o", output, "--no-progress"], timeout=30)
+    assert code == 1, err
+    results = pd.read_json(output, orient="records", dtype=False)
+    assert results.service.tolist() == names  # the value itself is kept exactly
+    assert results.error.str.len().max() < 2000
+    # the summary table pads every shown row to the longest name: (shown rows) x (longest)
+    assert len(out) < (len(names) + 2) * max(map(len, names))
+
+
+def test_checkpoint_path_taken_by_a_folder_is_one_line(tmp_path):
+    table = batch_table(tmp_path / "t.csv", [dict(service="a", concurrent_connections="10",
+                                                  pe_regions="eastus;westus2")])
+    (tmp_path / "r.json.checkpoint.jsonl").mkdir()
+    for resume in ([], ["--resume"]):
+        code, _, err = cli(["batch", table, "-o", tmp_path / "r.json", "--no-progress",
+                            "--trials", "100", *resume])
+        assert code == 2
+        assert_one_clean_line(err)
+        assert "r.json.checkpoint.jsonl" in err

@@ -163,3 +163,65 @@ def test_size_table_output_escapes_control_characters(tmp_path, concurrent):
     code, out, err = cli(["size", "--input", path])
     assert code in (0, 1), err
     assert "\x1b" not in out + err and "\x07" not in out + err
+
+
+# ------------------------------------------------------------------ item 2 in `report`
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 2: `plcapacity report x.html -o x.html` "
+                   "(a scenario table whose name ends in .html is read as CSV) overwrites the "
+                   "input table with the report, exit 0")
+@pytest.mark.parametrize("spelling", ["same", "dot", "symlink"])
+def test_report_refuses_to_overwrite_its_input(tmp_path, monkeypatch, spelling):
+    monkeypatch.chdir(tmp_path)
+    table = tmp_path / "x.html"
+    pd.DataFrame({"service": ["a"], "concurrent_connections": ["10"]}).to_csv(table,
+                                                                               index=False)
+    before = table.read_bytes()
+    output = {"same": "x.html", "dot": "./x.html", "symlink": "link.html"}[spelling]
+    if spelling == "symlink":
+        (tmp_path / "link.html").symlink_to(table)
+    code, _, err = cli(["report", "x.html", "-o", output, "--trials", "100", "--no-progress"])
+    assert table.read_bytes() == before
+    assert code == 2 and "input" in err
+
+
+# ------------------------------------------------------------------ item 11
+
+def _checkpoint_with_record(tmp_path, value):
+    """A kept checkpoint (the output was a folder) whose first record's numbers are replaced
+    by ``value``, with a checksum that matches (as an editor, or another version, would
+    write)."""
+    import json
+    from plcapacity.checkpoint import _digest
+    table = tmp_path / "c.csv"
+    pd.DataFrame({"service": ["a", "b"], "concurrent_connections": ["10", "20"],
+                  "pe_regions": ["eastus;westus2", "westeurope;northeurope"]}).to_csv(
+        table, index=False)
+    output = tmp_path / "o.json"
+    output.mkdir()
+    args = ["batch", table, "-o", output, "--trials", "300", "--seed", "1", "--no-progress",
+            "--workers", "1"]
+    assert cli(args)[0] == 2
+    output.rmdir()
+    checkpoint = Path(f"{output}.checkpoint.jsonl")
+    lines = checkpoint.read_text().splitlines()
+    record = json.loads(lines[1])
+    for name in ("availability", "p_month_below_slo", "exact_availability"):
+        record["columns"][name] = value
+    record["sha256"] = _digest(json.dumps([record["key"], record["columns"]], sort_keys=True))
+    checkpoint.write_text("\n".join([lines[0], json.dumps(record), *lines[2:]]) + "\n")
+    return args, checkpoint
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 11: a checkpoint record with a matching "
+                   "checksum but non-numeric values gives exit 2 with 'could not convert string "
+                   "to float' / 'setting an array element with a sequence' (no checkpoint "
+                   "named, no --resume advice), or exit 3 'internal error (TypeError: float() "
+                   "argument must be ... not dict)'")
+@pytest.mark.parametrize("value", ["abc", [1, 2], {"x": 1}])
+def test_checkpoint_records_of_the_wrong_type_are_refused_or_recomputed(tmp_path, value):
+    args, checkpoint = _checkpoint_with_record(tmp_path, value)
+    code, _, err = cli(args + ["--resume"])
+    assert code in (0, 2), err
+    if code == 2:
+        assert str(checkpoint) in err and "without --resume" in err, err

@@ -1035,3 +1035,19 @@ def test_checkpoint_path_taken_by_a_folder_is_one_line(tmp_path):
         assert code == 2
         assert_one_clean_line(err)
         assert "r.json.checkpoint.jsonl" in err
+
+
+def test_fifos_are_never_opened(tmp_path):
+    """A named pipe as the table or as a row's deployment would block a reader forever."""
+    os.mkfifo(tmp_path / "pipe.csv")
+    code, _, err = cli(["batch", tmp_path / "pipe.csv", "--no-progress"], timeout=10)
+    assert code == 2
+    assert_one_clean_line(err)
+    assert "pipe.csv" in err
+    os.mkfifo(tmp_path / "pipe.toml")
+    code, results, _ = run_rows(tmp_path, [dict(service="fifo", concurrent_connections="10",
+                                                deployment="pipe.toml")])
+    assert code == 1 and results.loc["fifo", "status"] == "error"
+    for command in ("exact", "simulate"):
+        code, _, err = cli([command, tmp_path / "pipe.toml"], timeout=10)
+        assert code == 2 and "pipe.toml" in err

@@ -225,3 +225,41 @@ def test_checkpoint_records_of_the_wrong_type_are_refused_or_recomputed(tmp_path
     assert code in (0, 2), err
     if code == 2:
         assert str(checkpoint) in err and "without --resume" in err, err
+
+
+# ------------------------------------------------------------------ item 16: failover delay
+
+def _delayed(tmp_path, delay):
+    path = tmp_path / "delayed.toml"
+    path.write_text(GOOD_TOML + f'\n[failover]\nmode = "active-passive"\n'
+                    f"delay_minutes = {delay}\n")
+    return path
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 16: [failover] delay_minutes >= ~1e15 "
+                   "makes `simulate` exit 2 with 'Python int too large to convert to C long' "
+                   "(an OverflowError), naming neither the key nor the file (`exact` accepts "
+                   "the value)")
+@pytest.mark.parametrize("delay", ["1e15", "1e20", "1e300"])
+def test_huge_failover_delay_is_named_by_simulate(tmp_path, delay):
+    path = _delayed(tmp_path, delay)
+    code, _, err = cli(["simulate", path, "--trials", "300", "--no-progress", "--seed", "1"])
+    assert code in (0, 2)
+    if code == 2:
+        assert "delay_minutes" in err and str(path) in err, err
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 16: in batch, a row's deployment file "
+                   "with delay_minutes = 1e20 gives the row 'simulation failed: Python int too "
+                   "large to convert to C long' (the row is contained, the message names "
+                   "nothing)")
+def test_huge_failover_delay_in_a_batch_row_is_named(tmp_path):
+    _delayed(tmp_path, "1e20")
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"service": ["a", "b"], "concurrent_connections": ["10", "10"],
+                  "deployment": ["delayed.toml", ""]}).to_csv(table, index=False)
+    output = tmp_path / "r.json"
+    code, _, err = cli(["batch", table, "-o", output, "--trials", "300", "--no-progress"])
+    results = pd.read_json(output, orient="records", dtype=False)
+    assert results.status.tolist()[1] == "ok"
+    assert results.status[0] == "ok" or "delay_minutes" in results.error[0]

@@ -1062,3 +1062,23 @@ def test_report_removes_stale_temporaries(tmp_path):
                         "--no-progress"])
     assert code == 0, err
     assert not stale.exists() and (tmp_path / "r.html").exists()
+
+
+def test_checkpoint_survives_a_parquet_write_that_fails(tmp_path):
+    """A passed-through column Parquet cannot hold (mixed structs and numbers) fails the final
+    write: exit 2, one line naming the column, and the simulated rows are kept."""
+    table = tmp_path / "m.json"
+    table.write_text(json.dumps([
+        {"service": "a", "concurrent_connections": 10, "pe_regions": "eastus;westus2",
+         "note": 1},
+        {"service": "b", "concurrent_connections": 10, "pe_regions": "eastus;westus2",
+         "note": {"x": [1, "a"]}}]))
+    output = tmp_path / "r.parquet"
+    code, _, err = cli(["batch", table, "--passthrough", "-o", output, "--trials", "200",
+                        "--seed", "1", "--no-progress", "--workers", "1"])
+    assert code == 2
+    assert_one_clean_line(err)
+    assert "note" in err
+    assert not output.exists()
+    checkpoint = Path(f"{output}.checkpoint.jsonl")
+    assert len(checkpoint.read_text().splitlines()) == 3

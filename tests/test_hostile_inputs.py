@@ -1082,3 +1082,26 @@ def test_checkpoint_survives_a_parquet_write_that_fails(tmp_path):
     assert not output.exists()
     checkpoint = Path(f"{output}.checkpoint.jsonl")
     assert len(checkpoint.read_text().splitlines()) == 3
+
+
+@pytest.mark.slow
+def test_ctrl_c_to_the_process_group_with_worker_processes(tmp_path):
+    """A terminal's Ctrl-C reaches every process of the group, the workers included."""
+    table = availability_table(tmp_path / "t.csv", 6)
+    output = tmp_path / "o.csv"
+    checkpoint = Path(f"{output}.checkpoint.jsonl")
+    run = subprocess.Popen([sys.executable, "-m", "plcapacity.cli", "batch", str(table), "-o",
+                            str(output), "--trials", "1000000", "--seed", "1", "--workers", "2",
+                            "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, env=ENV, cwd=ROOT, start_new_session=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and run.poll() is None:
+        if checkpoint.exists() and len(checkpoint.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    assert run.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(run.pid, signal.SIGINT)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    assert str(checkpoint) in err and checkpoint.exists() and not output.exists()

@@ -293,3 +293,21 @@ def test_early_ctrl_c_is_one_line_and_exit_130(tmp_path, delay):
     _, err = run.communicate(timeout=60)
     assert run.returncode == 130, (run.returncode, err[-300:])
     assert "Traceback" not in err and err.count("\n") == 1
+
+
+# ------------------------------------------------------------------ item 16: NUL in a path
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 16: a deployment cell with a NUL byte "
+                   "(possible in JSON or Parquet tables) gives the row the error 'embedded "
+                   "null byte', naming neither the column nor the value")
+@pytest.mark.parametrize("path", ["a\x00.toml", "\x00", "dir/\x00/x.toml"])
+def test_nul_byte_in_a_deployment_cell_is_named(tmp_path, path):
+    table = tmp_path / "t.json"
+    pd.DataFrame({"service": ["nul", "ok"], "concurrent_connections": [10, 10],
+                  "deployment": [path, ""]}).to_json(table, orient="records")
+    output = tmp_path / "r.json"
+    code, _, err = cli(["batch", table, "-o", output, "--no-progress"])
+    assert code == 1, err
+    results = pd.read_json(output, orient="records", dtype=False)
+    assert results.status.tolist() == ["error", "ok"]
+    assert "deployment" in results.error[0], results.error[0]

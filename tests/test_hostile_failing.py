@@ -311,3 +311,31 @@ def test_nul_byte_in_a_deployment_cell_is_named(tmp_path, path):
     results = pd.read_json(output, orient="records", dtype=False)
     assert results.status.tolist() == ["error", "ok"]
     assert "deployment" in results.error[0], results.error[0]
+
+
+# ------------------------------------------------------------------ item 16: fit-outages
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 16: `plcapacity fit-outages` on a "
+                   "non-UTF-8 file prints \"'utf-8' codec can't decode byte 0xe9 in position "
+                   "44\" without the file name (batch, size and estate name it)")
+@pytest.mark.parametrize("content", [b"start,end,location\n2020-01-01,2020-01-02,caf\xe9\n",
+                                     bytes(range(256)) * 20])
+def test_fit_outages_names_a_non_utf8_file(tmp_path, content):
+    path = tmp_path / "incidents.csv"
+    path.write_bytes(content)
+    code, _, err = cli(["fit-outages", path])
+    assert code == 2
+    assert str(path) in err, err
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 16: `plcapacity fit-outages /dev/zero` "
+                   "(or a folder) says 'no such incident file' although the path exists: the "
+                   "message should say it is not a regular file")
+@pytest.mark.parametrize("path", ["/dev/zero", "folder"])
+def test_fit_outages_says_what_is_wrong_with_a_device_or_folder(tmp_path, path):
+    if path == "folder":
+        path = tmp_path / "incidents"
+        path.mkdir()
+    code, _, err = cli(["fit-outages", path])
+    assert code == 2
+    assert "no such" not in err, err

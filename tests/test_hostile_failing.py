@@ -339,3 +339,27 @@ def test_fit_outages_says_what_is_wrong_with_a_device_or_folder(tmp_path, path):
     code, _, err = cli(["fit-outages", path])
     assert code == 2
     assert "no such" not in err, err
+
+
+# ------------------------------------------------------------------ item 11: header entropy
+
+@pytest.mark.xfail(strict=True, reason="issue 9 item 11: a checkpoint header whose entropy is "
+                   "not a seed, resumed without --seed: exit 3 'internal error (TypeError: seed "
+                   "must be integer / int() argument must be ... not dict / NoneType)', or exit "
+                   "2 with 'invalid literal for int()' / 'expected non-negative integer' / "
+                   "'unrecognized seed string', never naming the checkpoint")
+@pytest.mark.parametrize("entropy", ['"abc"', "-5", "[1.5]", '{"a": 1}', "null", '["x"]',
+                                     "[-1]"])
+def test_checkpoint_header_with_a_bad_entropy_names_the_checkpoint(tmp_path, entropy):
+    table = tmp_path / "c.csv"
+    pd.DataFrame({"service": ["a", "b"], "concurrent_connections": ["10", "20"],
+                  "pe_regions": ["eastus;westus2"] * 2}).to_csv(table, index=False)
+    output = tmp_path / "o.json"
+    checkpoint = tmp_path / "o.json.checkpoint.jsonl"
+    checkpoint.write_text('{"entropy": %s, "trials": 200, "years": 1, "seed_given": false}\n'
+                          % entropy)
+    code, _, err = cli(["batch", table, "-o", output, "--trials", "200", "--no-progress",
+                        "--resume"])
+    assert code in (0, 2), err
+    if code == 2:
+        assert str(checkpoint) in err and "without --resume" in err, err

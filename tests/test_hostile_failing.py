@@ -363,3 +363,36 @@ def test_checkpoint_header_with_a_bad_entropy_names_the_checkpoint(tmp_path, ent
     assert code in (0, 2), err
     if code == 2:
         assert str(checkpoint) in err and "without --resume" in err, err
+
+
+# ------------------------------------------------------------------ items 6/14: /proc/kmsg
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (Path("/proc/kmsg").exists() and hasattr(__import__("os"), "geteuid")
+                         and __import__("os").geteuid() == 0),
+                    reason="/proc/kmsg blocks only for root (others get 'permission denied')")
+@pytest.mark.xfail(strict=True, reason="issue 9 items 6/14: /proc/kmsg stats as a regular "
+                   "file of size 0, passes the size check, and its read blocks forever: "
+                   "`plcapacity exact /proc/kmsg` (and a batch row naming it with "
+                   "--allow-outside-paths) hangs instead of refusing it")
+@pytest.mark.parametrize("command", ["exact", "batch"])
+def test_a_blocking_proc_file_is_refused(tmp_path, command):
+    import os
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    if command == "exact":
+        argv = ["exact", "/proc/kmsg"]
+    else:
+        table = tmp_path / "t.json"
+        pd.DataFrame({"service": ["k", "ok"], "concurrent_connections": [10, 10],
+                      "deployment": ["/proc/kmsg", ""]}).to_json(table, orient="records")
+        argv = ["batch", str(table), "--allow-outside-paths", "--no-progress"]
+    try:
+        run = subprocess.run([sys.executable, "-m", "plcapacity.cli", *argv], env=env,
+                             stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                             timeout=15)
+    except subprocess.TimeoutExpired:
+        pytest.fail("still reading /proc/kmsg after 15 s")
+    assert run.returncode in (1, 2)

@@ -219,7 +219,8 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
         raise ValueError(rows.messages()[np.flatnonzero(~rows.ok)[0]])
 
     store = Checkpoint(checkpoint, dict(entropy=entropy, trials=trials, years=years,
-                                        seed_given=seed is not None), resume)
+                                        seed_given=seed is not None), resume,
+                       text_columns=("availability_note",))
     try:
         availability = _simulate_rows(rows, specs, store, trials, years, scheduler, workers,
                                       progress)

@@ -126,13 +126,11 @@ def check_simulation_memory(processes, years, trials, budget=DEFAULT_MEMORY_BYTE
         busiest = max(processes, key=lambda p: p.rate_per_minute * (
             years * MINUTES_PER_YEAR + p.duration.mean_minutes))
         rate = busiest.rate_per_minute * MINUTES_PER_YEAR
-        shown = f"{need / 2 ** 30:,.1f} GiB" if math.isfinite(need) else "unbounded memory"
+        shown = f"{need / 2 ** 30:,.3g} GiB" if math.isfinite(need) else "unbounded memory"
         raise ValueError(
-            f"one trial alone would need about {shown} (budget {budget / 2 ** 30:,.2f} GiB, "
-            f"max_memory_bytes) and a trial cannot be split: process {busiest.name} has "
-            f"{rate:,.4g} outages a year lasting {busiest.duration.mean_minutes / 60:,.4g} h "
-            f"on average over {years:,}-year trials; lower the outage rate or duration (a "
-            "calibrated rate follows slo_percent) or the years per trial, or raise the budget")
+            f"one trial would need {shown} (max_memory_bytes {budget / 2 ** 30:,.3g} GiB): "
+            f"{busiest.name} has rate_per_year={rate:,.4g}, mean outage "
+            f"{busiest.duration.mean_minutes / 60:,.4g} h, {years:,}-year trials")
 
 
 def check_simulation_work(processes, years, trials):
@@ -148,6 +146,6 @@ def check_simulation_work(processes, years, trials):
         rate = busiest.rate_per_minute * MINUTES_PER_YEAR
         raise ValueError(
             f"the simulation would draw about {expected:,.3g} outages (at most "
-            f"{MAX_EXPECTED_OUTAGES:,.0f}): process {busiest.name} has {rate:,.4g} outages a "
-            f"year over {trials:,} trials of {years:,} year(s); lower the outage rate (a "
-            "calibrated rate follows slo_percent) or the trials")
+            f"{MAX_EXPECTED_OUTAGES:,.0f}): process {busiest.name} has rate_per_year="
+            f"{rate:,.4g} over {trials:,} trials of {years:,} year(s); lower the rate or the "
+            "trials")

@@ -47,6 +47,18 @@ def _unjson(value):
     return float(value) if value in ("inf", "-inf", "nan") else value
 
 
+def _is_entropy(value) -> bool:
+    """What SeedSequence takes as entropy: a whole number >= 0, or a non-empty list of them."""
+    def whole(v):
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+    return whole(value) or (isinstance(value, list) and bool(value) and all(map(whole, value)))
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -70,10 +82,11 @@ class Checkpoint:
         checkpoint of this kind or was written with other settings.
     """
 
-    def __init__(self, path, header, resume):
+    def __init__(self, path, header, resume, *, text_columns=()):
         self.path = Path(path) if path else None
         self.done = {}
         self.header = header
+        self.text_columns = set(text_columns)
         self._stream = None
         if self.path is None:
             return
@@ -127,6 +140,9 @@ class Checkpoint:
             self._fail("its first line is not JSON")
         if not isinstance(stored, dict) or not {"entropy", "trials", "years"} <= set(stored):
             self._fail("its first line is not a batch header with entropy, trials and years")
+        if not _is_entropy(stored["entropy"]):
+            self._fail(f"its seed entropy {_shown(stored['entropy'])} is not a whole number "
+                       ">= 0 or a list of them")
         for key in ("trials", "years"):
             if stored.get(key) != self.header[key]:
                 raise CheckpointError(
@@ -144,9 +160,22 @@ class Checkpoint:
             if not (isinstance(record, dict) and isinstance(record.get("key"), str)
                     and isinstance(record.get("columns"), dict)
                     and record.get("sha256") == _digest(
-                        json.dumps([record["key"], record["columns"]], sort_keys=True))):
-                continue  # damaged or edited: the row is computed again
+                        json.dumps([record["key"], record["columns"]], sort_keys=True))
+                    and self._plausible(record["columns"])):
+                continue  # damaged, edited or of another kind: the row is computed again
             self.done[record["key"]] = {k: _unjson(v) for k, v in record["columns"].items()}
+
+    def _plausible(self, columns) -> bool:
+        """Whether a record's values have the kinds a batch writes: numbers (or "inf",
+        "-inf", "nan", None), and text in the text columns."""
+        for name, value in columns.items():
+            if name in self.text_columns:
+                if not isinstance(value, str):
+                    return False
+            elif not (value is None or value in ("inf", "-inf", "nan") or (
+                    isinstance(value, (int, float)) and not isinstance(value, bool))):
+                return False
+        return True
 
     # -- writing --------------------------------------------------------------------
     def _write_line(self, record):

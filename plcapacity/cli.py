@@ -42,7 +42,7 @@ from .montecarlo import simulate
 from .results import format_summary
 from .limits import override_notes
 from .sizing import size, size_table
-from .tables import read_table
+from .tables import neutralize_formulas, read_table, same_file
 
 #: Exit codes. 1: no deployment carries the demand (size), or some rows failed (batch).
 EXIT_OK, EXIT_INFEASIBLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -457,8 +457,8 @@ def _count(value) -> str:
 
 
 def _emit(frame: pd.DataFrame, fmt: str, notes: list[str], out, err):
-    if fmt == "csv":
-        frame.to_csv(out, index=False)
+    if fmt == "csv":  # text cells cannot run as formulas in a spreadsheet (as in files)
+        neutralize_formulas(frame).to_csv(out, index=False, lineterminator="\r\n")
     elif fmt == "json":
         out.write(frame.to_json(orient="records", indent=2))
         out.write("\n")
@@ -605,10 +605,16 @@ def _run_simulate(args, out, err):
     deployment, outages = load_deployment(args.deployment)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelWarning)
-        result = simulate(deployment, outages, trials=args.trials, years=args.years,
-                          seed=args.seed, chunk_size=args.chunk_size,
-                          target_rel_ci=args.target_rel_ci, target_metric=args.target_metric,
-                          progress=False if args.no_progress else None)
+        try:
+            result = simulate(deployment, outages, trials=args.trials, years=args.years,
+                              seed=args.seed, chunk_size=args.chunk_size,
+                              target_rel_ci=args.target_rel_ci,
+                              target_metric=args.target_metric,
+                              progress=False if args.no_progress else None)
+        except ValueError as error:  # the model's answer about this file: name the file
+            message = str(error)
+            raise ValueError(message if message.startswith(args.deployment)
+                             else f"{args.deployment}: {message}") from None
     _emit_summary(result.summary(), args.format, out, err)
     if args.seed is None:
         err.write(f"note: seed {result.seed_entropy} (--seed to reproduce this run)\n")
@@ -686,6 +692,12 @@ def _run_report(args, out, err):
     from .report import batch_report, write_report
     if not args.output.lower().endswith((".html", ".htm")):
         raise UsageError(f"plcapacity report: -o {args.output}: the report is an .html file")
+    if same_file(args.output, args.scenarios):
+        raise UsageError(f"report: -o {args.output} is the input table itself; choose another "
+                         "file name (the input is never overwritten)")
+    if os.path.isdir(args.output):
+        raise UsageError(f"report: -o {args.output} is a folder; give a file name ending in "
+                         ".html")
     _check_output_folder(args.output)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelWarning)

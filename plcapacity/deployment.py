@@ -44,16 +44,17 @@ Every field is validated; errors name the file, the table, the key and what is a
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 from dataclasses import KW_ONLY, dataclass, field
 
 import numpy as np
 
 from .capacity import connection_ceiling
 from .limits import get_limits
-from .outages import OutageGroup, OutageModel, ZoneOutages, duration_law
+from .outages import MAX_OUTAGE_HOURS, OutageGroup, OutageModel, ZoneOutages, duration_law
 from .regions import check_region, region_catalog, regions_in_geography
 from .sla import SLA
-from .tables import check_readable_file
+from .tables import read_bytes_limited
 from .validation import _short, check_number
 
 #: Largest deployment file read. [bytes] (1 MiB: thousands of endpoints.)
@@ -334,8 +335,9 @@ class Failover:
         if self.mode not in FAILOVER_MODES:
             raise ValueError(f"[failover] mode={self.mode!r} is not allowed: one of "
                              f"{', '.join(FAILOVER_MODES)}")
-        object.__setattr__(self, "delay_minutes",
-                           _number(self.delay_minutes, "[failover]", "delay_minutes", low=0))
+        object.__setattr__(self, "delay_minutes", check_number(
+            self.delay_minutes, "delay_minutes", 0, MAX_OUTAGE_HOURS * 60, where="[failover]",
+            allowed=f"a number of minutes from 0 to {MAX_OUTAGE_HOURS * 60:,.0f} (a year)"))
         object.__setattr__(self, "order", tuple(self.order))
         if self.delay is not None:
             law = delay_law(self.delay)
@@ -648,9 +650,10 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
     FileNotFoundError
         When the file does not exist.
     """
-    path = check_readable_file(path, max_bytes=MAX_DEPLOYMENT_BYTES, what="deployment file")
+    path = Path(path)
+    content = read_bytes_limited(path, max_bytes=MAX_DEPLOYMENT_BYTES, what="deployment file")
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = content.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"{path}: not a TOML text file (byte {error.start} is not UTF-8)"
                          ) from None

@@ -78,6 +78,7 @@ import numpy as np
 import pandas as pd
 
 from .limits import data_path, read_reference
+from .tables import MAX_TABLE_BYTES, check_readable_file
 from .outages import (
     _LAWS,
     MINUTES_PER_YEAR,
@@ -164,9 +165,15 @@ def read_incidents(incidents) -> pd.DataFrame:
         frame, where, line = incidents, "incidents", None
     elif isinstance(incidents, (str, Path)):
         path = Path(incidents)
-        if not path.is_file():
-            raise ValueError(f"{path}: no such incident file")
-        text = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        try:
+            check_readable_file(path, max_bytes=MAX_TABLE_BYTES, what="incident file")
+        except FileNotFoundError as error:
+            raise ValueError(str(error)) from None
+        try:
+            text = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{path}: not UTF-8 text (byte {error.start}); save the incidents "
+                             "as UTF-8 CSV") from None
         skipped = 0
         while skipped < len(text) and text[skipped].startswith("#"):
             skipped += 1

@@ -236,6 +236,9 @@ def confined_path(base, text, *, allow_outside=False) -> Path:
     ValueError
         For a path that leaves the folder (``..``, an absolute path elsewhere, a link out).
     """
+    if "\x00" in text:
+        raise ValueError(f"column deployment={_short(text, 80)} is not allowed: a file name "
+                         "without NUL characters")
     path = base / text
     if allow_outside:
         return path

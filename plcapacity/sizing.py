@@ -581,11 +581,15 @@ def _check_feasible(lim, required_ports, required_connections, usable_vms, failu
 
 
 def _amount(value) -> str:
-    """A count for a message: ``1,234,567``, or ``1.235E+400`` when too large for a float."""
+    """A count for a message: ``1,234,567``, or ``1.235E+20`` from 10^15 on (also beyond a
+    float), so that messages stay short whatever the input."""
     try:
-        return f"{float(value):,.0f}"
+        number = float(value)
     except OverflowError:
         return f"{Decimal(math.ceil(value)):.3E}"
+    if abs(number) >= 1e15:
+        return f"{Decimal(math.ceil(value)):.3E}"
+    return f"{number:,.0f}"
 
 
 # ----------------------------------------------------------------------------- tables

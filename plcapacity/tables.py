@@ -19,6 +19,7 @@ References
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import warnings
@@ -29,7 +30,7 @@ import pandas as pd
 
 from .files import atomic_write
 
-__all__ = ["TableError", "read_table", "write_table", "check_readable_file",
+__all__ = ["read_bytes_limited", "TableError", "read_table", "write_table", "check_readable_file",
            "neutralize_formulas", "MAX_TABLE_BYTES", "FORMATS"]
 
 #: Largest table file read. [bytes] (1 GiB: about ten million rows of a scenario table.)
@@ -82,6 +83,42 @@ def check_readable_file(path, *, max_bytes, what="file") -> Path:
     return path
 
 
+def read_bytes_limited(path, *, max_bytes, what="file") -> bytes:
+    """The content of a regular file, read without blocking and never more than ``max_bytes``.
+
+    Some files stat as regular but are not (``/proc/kmsg`` and friends report a size of 0 and
+    block when read): the file is opened non-blocking, so such a read fails at once instead
+    of hanging, and reading stops past ``max_bytes`` whatever the size reported.
+
+    Raises
+    ------
+    FileNotFoundError, TableError
+    """
+    path = check_readable_file(path, max_bytes=max_bytes, what=what)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise TableError(f"{path}: cannot read the {what} ({error.strerror})") from None
+    chunks, size = [], 0
+    try:
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise TableError(f"{path}: more than the {max_bytes:,} bytes a {what} may have")
+            chunks.append(chunk)
+    except BlockingIOError:
+        raise TableError(f"{path}: not a regular file that can be read (it would block); the "
+                         f"{what} must be a regular file") from None
+    except OSError as error:
+        raise TableError(f"{path}: cannot read the {what} ({error.strerror})") from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
 def _suffix(path) -> str:
     return Path(path).suffix.lower()
 
@@ -105,19 +142,21 @@ def read_table(path, *, max_bytes=MAX_TABLE_BYTES) -> pd.DataFrame:
     FileNotFoundError, TableError
         Naming the file and what is wrong.
     """
-    path = check_readable_file(path, max_bytes=max_bytes, what="table")
+    content = read_bytes_limited(path, max_bytes=max_bytes, what="table")
+    path = Path(path)
     suffix = _suffix(path)
     try:
         if suffix == ".parquet":
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(io.BytesIO(content))
         elif suffix == ".json":
-            frame = pd.read_json(path, orient="records", dtype=False)
+            frame = pd.read_json(io.StringIO(content.decode("utf-8")), orient="records",
+                                 dtype=False)
         else:
             with warnings.catch_warnings():
                 # a row longer than the header would lose its extra fields: an error here
                 warnings.simplefilter("error", pd.errors.ParserWarning)
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False,
-                                    skipinitialspace=True, encoding="utf-8")
+                frame = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False,
+                                    index_col=False, skipinitialspace=True, encoding="utf-8")
     except pd.errors.ParserWarning:
         raise TableError(f"{path}: a row has more fields than the header (extra fields would "
                          "be lost); quote cells that contain commas") from None
@@ -185,7 +224,10 @@ def write_table(frame: pd.DataFrame, path) -> None:
                          ".parquet or .json")
     if path.is_dir():
         raise TableError(f"{path}: is a folder; give a file name ending in {suffix}")
-    writers = {".csv": lambda target: neutralize_formulas(frame).to_csv(target, index=False),
+    # CRLF line ends (RFC 4180) make the writer quote any cell holding a carriage return, so
+    # a '\r' inside a name can never start a new row (and with it a formula)
+    writers = {".csv": lambda target: neutralize_formulas(frame).to_csv(
+                   target, index=False, lineterminator="\r\n"),
                ".parquet": lambda target: frame.to_parquet(target, index=False),
                ".json": lambda target: frame.to_json(target, orient="records", indent=1,
                                                      double_precision=15)}

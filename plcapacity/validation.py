@@ -321,8 +321,13 @@ class TableRows:
         """The column's cells as written (empty text for blanks and a missing column)."""
         if column not in self.frame:
             return np.full(self.n, "", dtype=object)
-        return np.array(["" if is_blank(v) else v for v in self.frame[column].tolist()],
-                        dtype=object)
+        # a cell that holds a list, array or mapping (Parquet, JSON) is quoted as text: it is
+        # never a number, and comparisons must not broadcast over it
+        cells = ["" if is_blank(v) else v if np.ndim(v) == 0 and not isinstance(v, dict)
+                 else _short(v, _QUOTE_LIMIT) for v in self.frame[column].tolist()]
+        raw = np.empty(len(cells), dtype=object)
+        raw[:] = cells
+        return raw
 
     def number(self, column, default, *, low=None, high=None, low_inclusive=True,
                high_inclusive=True, integer=False, percent=False, words=None):

@@ -7,77 +7,58 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import limits, plotting, regions
-from .availability import exact_summary, exact_unavailability
-from .batch import run_batch
-from .capacity import ceiling_table, connection_ceiling, ports_needed
-from .deployment import (Deployment, Destination, Endpoint, Failover, load_deployment,
-                         regional_deployment)
-from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
-from .forecast import forecast_exhaustion
-from .inventory import deployment_from_inventory, read_inventory
-from .limits import get_limits
-from .metrics import read_metrics
-from .montecarlo import SimulationResult, simulate
-from .outage_fit import OutageFit, fit_outages, outage_profile, outage_profile_fit, outage_profiles
-from .outages import OutageGroup, OutageModel, ZoneOutages
-from .results import format_summary
-from .imbalance import effective_ceiling, overflow_probability
-from .scenarios import columns_table, read_scenarios
-from .sizing import size, size_table
-from .sla import SLA
-from .tables import read_table, write_table
-from .uncertainty import UncertaintyResult, simulate_with_uncertainty
-
 try:
     __version__ = version("plcapacity")
 except PackageNotFoundError:  # running from a checkout without an install
     __version__ = "0.0.0+unknown"
 
+# (the version first: report and estate read it while the package loads)
+from . import limits, plotting, regions
+from .availability import exact_summary, exact_unavailability, process_table
+from .batch import batch_overview, run_batch, write_results
+from .capacity import ceiling_table, connection_ceiling, ports_needed
+from .deployment import (Deployment, Destination, Endpoint, Failover, load_deployment,
+                         regional_deployment)
+from .estate import estate_review, estate_table
+from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
+from .forecast import forecast_exhaustion
+from .imbalance import effective_ceiling, overflow_probability
+from .inventory import deployment_from_inventory, read_inventory
+from .limits import Limits, data_path, get_limits, limits_table
+from .metrics import read_metrics
+from .montecarlo import SimulationResult, simulate
+from .outage_fit import OutageFit, fit_outages, outage_profile, outage_profile_fit, outage_profiles
+from .outages import OutageGroup, OutageModel, ZoneOutages
+from .report import batch_report, limits_at_risk, write_report
+from .results import format_summary
+from .scenarios import BatchInputError, columns_table, read_scenarios
+from .sizing import size, size_table
+from .sla import SLA
+from .studies import availability_by_region_count
+from .tables import read_table, write_table
+from .uncertainty import UncertaintyResult, simulate_with_uncertainty
+
 __all__ = [
-    "CapacityWarning",
-    "Deployment",
-    "Destination",
-    "Endpoint",
-    "Failover",
-    "InfeasibleDemandError",
-    "ModelWarning",
-    "OutageGroup",
-    "OutageModel",
-    "ZoneOutages",
-    "OutageFit",
-    "fit_outages",
-    "outage_profile",
-    "outage_profile_fit",
-    "outage_profiles",
+    # capacity: ceilings, ports, usable ceiling, sizing
+    "connection_ceiling", "ceiling_table", "ports_needed", "effective_ceiling",
+    "overflow_probability", "size", "size_table", "get_limits", "limits_table", "Limits",
+    # deployments and outage models
+    "Deployment", "Destination", "Endpoint", "Failover", "load_deployment", "regional_deployment",
+    "OutageModel", "OutageGroup", "ZoneOutages", "OutageFit", "fit_outages", "outage_profile",
+    "outage_profile_fit", "outage_profiles", "SLA",
+    # availability: exact, simulated, studies, uncertainty
+    "exact_summary", "exact_unavailability", "process_table", "simulate", "SimulationResult",
+    "format_summary", "availability_by_region_count", "simulate_with_uncertainty",
     "UncertaintyResult",
-    "simulate_with_uncertainty",
-    "SLA",
-    "SimulationResult",
-    "exact_summary",
-    "format_summary",
-    "exact_unavailability",
-    "load_deployment",
-    "simulate",
-    "ceiling_table",
-    "connection_ceiling",
-    "deployment_from_inventory",
-    "forecast_exhaustion",
-    "read_inventory",
-    "read_metrics",
-    "effective_ceiling",
-    "get_limits",
-    "limits",
-    "overflow_probability",
-    "plotting",
-    "ports_needed",
-    "run_batch",
-    "regions",
-    "size",
-    "size_table",
-    "regional_deployment",
-    "columns_table",
-    "read_scenarios",
-    "read_table",
-    "write_table",
+    # batch runs and reports
+    "read_scenarios", "columns_table", "run_batch", "batch_overview", "write_results",
+    "BatchInputError", "batch_report", "limits_at_risk", "write_report", "read_table",
+    "write_table", "data_path",
+    # estate review
+    "read_inventory", "read_metrics", "forecast_exhaustion", "deployment_from_inventory",
+    "estate_table", "estate_review",
+    # warnings and errors
+    "CapacityWarning", "InfeasibleDemandError", "ModelWarning",
+    # modules
+    "limits", "plotting", "regions",
 ]

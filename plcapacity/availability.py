@@ -31,15 +31,7 @@ from .outages import MINUTES_PER_YEAR
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = [
-    "Structure",
-    "compile_structure",
-    "down_episode_frequency",
-    "exact_summary",
-    "exact_unavailability",
-    "nines",
-    "process_table",
-]
+__all__ = ["exact_summary", "exact_unavailability", "process_table"]
 
 METRICS = ("reachable", "served")
 #: States enumerated at once in the exact sum (bounds memory for many processes).

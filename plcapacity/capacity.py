@@ -31,7 +31,7 @@ import pandas as pd
 from .limits import Limits, get_limits
 from .validation import Inputs, check_number, check_range
 
-__all__ = ["connection_ceiling", "ceiling_table", "ports_needed", "vm_cap", "NIC_FLOWS"]
+__all__ = ["connection_ceiling", "ceiling_table", "ports_needed", "NIC_FLOWS"]
 
 #: ``max_connections_per_vm`` default of sizing and tables: the NIC's documented
 #: concurrent-flow limit (``limits.vm_nic_concurrent_flows``).

@@ -47,8 +47,8 @@ from scipy import stats
 
 from .metrics import BYTES_METRICS, NAT_PORTS_METRIC
 
-__all__ = ["FORECAST_COLUMNS", "MIN_DAYS", "HOLDOUT_SHARE", "CURRENT_WINDOW_DAYS", "CLEAR_WIN", "daily_peaks", "throughput",
-           "forecast_exhaustion"]
+__all__ = ["forecast_exhaustion", "daily_peaks", "FORECAST_COLUMNS", "MIN_DAYS", "HOLDOUT_SHARE",
+           "CURRENT_WINDOW_DAYS", "CLEAR_WIN"]
 
 #: Fewest daily peaks a forecast needs. [days]
 MIN_DAYS = 14

@@ -58,8 +58,8 @@ from .deployment import Deployment, Destination, Endpoint
 from .limits import get_limits
 from .regions import region_names
 
-__all__ = ["PER_VM_CAP_LIMIT", "PE_SHARE_AT_RISK", "INVENTORY_COLUMNS", "read_inventory",
-           "connections_table", "deployment_from_inventory"]
+__all__ = ["read_inventory", "deployment_from_inventory", "INVENTORY_COLUMNS", "PER_VM_CAP_LIMIT",
+           "PE_SHARE_AT_RISK"]
 
 #: The named limit (``plcapacity.limits``) used as the per-VM connection cap in ceilings: the
 #: NIC's concurrent flows. Kept as a name so it can follow the package default.

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["Limits", "get_limits", "override_notes", "limits_table", "pricing", "read_reference", "data_path"]
+__all__ = ["Limits", "get_limits", "limits_table", "pricing", "data_path"]
 
 
 def data_path(name: str = "") -> Path:

@@ -91,17 +91,8 @@ from .outages import (
 from .regions import check_region, region_catalog
 from .sla import SLA
 
-__all__ = [
-    "DURATION_LAWS",
-    "OutageFit",
-    "fit_durations",
-    "fit_outages",
-    "load_incidents",
-    "outage_profile",
-    "outage_profile_fit",
-    "outage_profiles",
-    "read_incidents",
-]
+__all__ = ["OutageFit", "fit_outages", "outage_profile", "outage_profile_fit", "outage_profiles",
+           "load_incidents", "read_incidents", "DURATION_LAWS"]
 
 #: Duration laws :func:`fit_durations` can fit, by the name ``duration_law`` uses.
 DURATION_LAWS = ("exponential", "lognormal", "gpd")

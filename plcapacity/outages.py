@@ -30,11 +30,8 @@ from scipy import stats
 from .regions import check_region, regions_in_geography
 from .validation import check_number
 
-__all__ = [
-    "MINUTES_PER_YEAR", "MAX_OUTAGE_HOURS", "FixedDuration", "ExponentialDuration",
-    "LognormalDuration", "EmpiricalDuration", "GeneralizedParetoDuration", "duration_law",
-    "OutageProcess", "OutageGroup", "ZoneOutages", "OutageModel",
-]
+__all__ = ["OutageModel", "OutageGroup", "ZoneOutages", "duration_law", "MINUTES_PER_YEAR",
+           "MAX_OUTAGE_HOURS"]
 
 #: Minutes in a 365-day year: the calendar the availability model is defined on.
 MINUTES_PER_YEAR = 365 * 24 * 60

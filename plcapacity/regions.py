@@ -13,7 +13,7 @@ import pandas as pd
 from .limits import read_reference
 from .validation import _short
 
-__all__ = ["region_catalog", "region_names", "check_region", "regions_in_geography"]
+__all__ = ["region_catalog", "region_names", "regions_in_geography"]
 
 
 def region_catalog() -> pd.DataFrame:

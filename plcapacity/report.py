@@ -38,9 +38,8 @@ from .scenarios import COLUMNS, read_scenarios
 from .files import atomic_write
 from .limits import get_limits, limits_table, pricing, read_reference
 
-__all__ = ["figure_data_uri", "html_table", "assumptions", "uncertainties", "glossary",
-           "limits_at_risk", "capacity_shortfall", "report_inputs", "results_table",
-           "readable", "batch_report", "write_report"]
+__all__ = ["batch_report", "write_report", "limits_at_risk", "html_table", "figure_data_uri",
+           "assumptions", "readable"]
 
 #: Utilization after failures above which a service is flagged (the default headroom of 20 %
 #: is used up at 1 / 1.2 = 83 %). [-]

@@ -21,8 +21,8 @@ from .sla import SLA
 from .tables import TableError, read_table
 from .validation import Column, TableRows, _short, is_blank
 
-__all__ = ["COLUMNS", "RESULT_COLUMNS", "BatchInputError", "columns_table", "read_scenarios",
-           "ScenarioRows", "availability_specs", "DEFAULT_OUTAGE_PROFILE"]
+__all__ = ["read_scenarios", "columns_table", "BatchInputError", "COLUMNS", "RESULT_COLUMNS",
+           "DEFAULT_OUTAGE_PROFILE"]
 
 #: The outage model of rows that name none: fitted to evidence, not to the row's objective.
 DEFAULT_OUTAGE_PROFILE = "azure-status-2018-2020"

@@ -15,7 +15,7 @@ import numpy as np
 
 from .limits import read_reference
 
-__all__ = ["SLA", "month_edges_minutes", "MONTH_DAYS"]
+__all__ = ["SLA", "MONTH_DAYS"]
 
 #: Days in each calendar month of a 365-day year.
 MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)

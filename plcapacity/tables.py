@@ -29,8 +29,7 @@ import pandas as pd
 
 from .files import atomic_write
 
-__all__ = ["TableError", "read_table", "write_table", "check_readable_file",
-           "neutralize_formulas", "MAX_TABLE_BYTES", "FORMATS"]
+__all__ = ["read_table", "write_table", "TableError", "FORMATS", "MAX_TABLE_BYTES"]
 
 #: Largest table file read. [bytes] (1 GiB: about ten million rows of a scenario table.)
 MAX_TABLE_BYTES = 1 << 30

@@ -61,7 +61,7 @@ from .outages import (
     OutageModel,
 )
 
-__all__ = ["UncertaintyResult", "draw_parameters", "simulate_with_uncertainty"]
+__all__ = ["UncertaintyResult", "simulate_with_uncertainty"]
 
 _Z95 = 1.6448536269514722  # standard normal 0.95 quantile (lognormal p95 from mu, sigma)
 #: Entries of the (draws x down states) probability table computed at once.

@@ -212,6 +212,13 @@ def ports_needed(concurrent_connections, new_connections_per_s=0.0, port_hold_s=
     numeric
         Mean ports in use [ports], ``concurrent + rate * hold``, in the container of the inputs.
 
+    References
+    ----------
+    .. [1] NAT Gateway port reuse timers (the assumed 65 s hold after FIN),
+       https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource#port-reuse-timers
+    .. [2] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+
     Examples
     --------
     >>> ports_needed(100_000, 1_000, port_hold_s=65)
@@ -302,6 +309,15 @@ def ceiling_table(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
         - ``effective_ceiling`` (with ``overflow_probability``). [connections]
 
         ``.attrs["overridden"]`` lists overridden reference values.
+
+    References
+    ----------
+    .. [1] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+    .. [2] Azure subscription and service limits, Private Link (NAT IPs and PLS counts),
+       https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-private-link-limits
+    .. [3] Azure virtual network limits (concurrent flows per VM NIC),
+       https://github.com/MicrosoftDocs/azure-docs/blob/main/includes/azure-virtual-network-limits.md
 
     Examples
     --------

@@ -110,6 +110,13 @@ class Destination:
     zone 1 lose their zone-1 VMs together. (Zone numbers are logical, per subscription; across
     subscriptions the same number can be a different physical zone.) A destination without
     zones is not affected by zone outages.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> pls = plc.Destination("pls-east", "eastus", nat_ips=4, backend_vms=6, zones=(1, 2, 3))
+    >>> pls.capacity_connections, pls.vms_per_zone     # [connections], [VMs per zone]
+    (1536000.0, (2, 2, 2))
     """
 
     name: str
@@ -246,7 +253,28 @@ def _check_zones(zones, region, where):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A private endpoint in ``region`` connected to the destination named ``destination``."""
+    """A private endpoint in ``region`` connected to the destination named ``destination``.
+
+    Parameters
+    ----------
+    name : str
+        Names the endpoint (unique in a deployment; failover order refers to it).
+    region : str
+        Region of the private endpoint (names from ``data/regions.csv``).
+    destination : str
+        Name of the :class:`Destination` it connects to.
+
+    Raises
+    ------
+    ValueError
+        For an unknown region.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> plc.Endpoint("pe-west", "westus", "pls-east")
+    Endpoint(name='pe-west', region='westus', destination='pls-east')
+    """
 
     name: str
     region: str
@@ -267,6 +295,17 @@ class Failover:
         Active-passive: time to fail over to the next endpoint. [min]
     order : tuple of str
         Active-passive: endpoint names, highest priority first (default: the endpoints' order).
+
+    Raises
+    ------
+    ValueError
+        For an unknown mode or a negative delay.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> plc.Failover("active-passive", delay_minutes=5)
+    Failover(mode='active-passive', delay_minutes=5.0, order=())
     """
 
     mode: str = "active-active"
@@ -297,6 +336,25 @@ class Deployment:
         Default active-active.
     sla : SLA, optional
         Default: the Private Link SLA and its credit tiers from ``data/sla.csv``.
+
+    Raises
+    ------
+    ValueError
+        Without endpoints, for repeated names, an endpoint whose destination is unknown, a
+        demand without a capacity for every destination, or a failover order naming unknown
+        endpoints.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> pair = plc.Deployment(
+    ...     (plc.Destination("pls-we", "westeurope", capacity_connections=1e6),
+    ...      plc.Destination("pls-ne", "northeurope", capacity_connections=1e6)),
+    ...     (plc.Endpoint("pe-we", "westeurope", "pls-we"),
+    ...      plc.Endpoint("pe-ne", "northeurope", "pls-ne")),
+    ...     demand_connections=8e5)
+    >>> pair.failover.mode, pair.sla.slo_percent
+    ('active-active', 99.99)
     """
 
     destinations: tuple
@@ -565,10 +623,13 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
     Parameters
     ----------
     path : str or path-like
+        A TOML file (at most 1 MiB), as in ``data/examples/*.toml``.
 
     Returns
     -------
     (Deployment, OutageModel)
+        The deployment, and the outage model of its ``[outages]`` table (rates [1/yr],
+        durations [h]).
 
     Raises
     ------
@@ -576,6 +637,14 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
         Naming the file, the table, the key and what is allowed.
     FileNotFoundError
         When the file does not exist.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> path = plc.data_path("examples/two-region-active-active.toml")
+    >>> deployment, outages = plc.load_deployment(path)
+    >>> [e.name for e in deployment.endpoints], deployment.demand_connections   # [connections]
+    (['pe-east', 'pe-west'], 1500000.0)
     """
     path = check_readable_file(path, max_bytes=MAX_DEPLOYMENT_BYTES, what="deployment file")
     try:

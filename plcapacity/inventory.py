@@ -388,8 +388,15 @@ def read_inventory(*paths, max_connections_per_vm=None, limits=None) -> pd.DataF
 
     Examples
     --------
-    >>> inventory = read_inventory("data/examples/estate/pls.json",
-    ...                            "data/examples/estate/lb.json")  # doctest: +SKIP
+    >>> import plcapacity as plc
+    >>> folder = plc.data_path("examples/estate")
+    >>> inventory = plc.read_inventory(folder / "pls.json", folder / "lb.json")
+    >>> inventory[["name", "nat_ips", "backend_vms", "ceiling"]]   # ceiling [connections]
+               name  nat_ips  backend_vms  ceiling
+    0    pls-orders        4            6  1536000
+    1  pls-payments        1            6   384000
+    2    pls-search        2           12  1536000
+    3    pls-legacy        2         <NA>     <NA>
     """
     if not paths:
         raise ValueError("read_inventory: give at least one export file")
@@ -593,6 +600,17 @@ def deployment_from_inventory(inventory: pd.DataFrame, pls, demand=None, *, fail
     ValueError
         For an unknown or ambiguous PLS, one without approved endpoints, an endpoint whose
         region is unknown, or a demand without a ceiling.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> folder = plc.data_path("examples/estate")
+    >>> inventory = plc.read_inventory(folder / "pls.json", folder / "lb.json", folder / "pe.json")
+    >>> d = plc.deployment_from_inventory(inventory, "pls-orders", demand=1_000_000)
+    >>> len(d.endpoints), sorted({e.region for e in d.endpoints})
+    (31, ['eastus', 'northeurope', 'westus2'])
+    >>> d.destinations[0].capacity_connections     # the PLS's ceiling [connections]
+    1536000.0
     """
     if "pls_id" not in inventory or "connections" not in inventory.attrs:
         raise ValueError("inventory: give the result of plcapacity.read_inventory")

@@ -247,6 +247,11 @@ def _exact_unavailability(structure, rates, mean_minutes, metric):
 class UncertaintyResult:
     """The outcome of :func:`simulate_with_uncertainty`.
 
+    Parameters
+    ----------
+    draws, availability_at_fit, level, trials_per_draw, years, metric
+        As the attributes; built by :func:`simulate_with_uncertainty`, not by hand.
+
     Attributes
     ----------
     draws : pandas.DataFrame
@@ -261,6 +266,16 @@ class UncertaintyResult:
         Level of the intervals, such as 0.95.
     trials_per_draw, years : int
     metric : str
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> fit = plc.outage_profile_fit("azure-status-2018-2020")
+    >>> api = plc.regional_deployment("api", "eastus; westus")    # one PLS, in eastus
+    >>> result = plc.simulate_with_uncertainty(api, fit, draws=50, trials_per_draw=0, seed=1)
+    >>> s = result.summary()                   # availabilities [-], at level 0.95
+    >>> int(s["draws"]), bool(s["availability_low"] < s["availability_high"])
+    (50, True)
     """
 
     draws: pd.DataFrame

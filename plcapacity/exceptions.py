@@ -4,6 +4,8 @@ Every error message names what is wrong (the argument or field, the value and, i
 its position) and what is allowed, so that a user can fix the input without reading code.
 """
 
+__all__ = ["CapacityWarning", "InfeasibleDemandError", "ModelWarning"]
+
 
 class CapacityWarning(UserWarning):
     """Allowed, but close to or beyond a documented figure (filter it with ``warnings``).

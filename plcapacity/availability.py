@@ -757,7 +757,9 @@ def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
     Parameters
     ----------
     deployment : Deployment
+        The endpoints, destinations, demand and failover mode.
     outages : OutageModel
+        The outage processes: rates [1/yr] and duration laws.
     metric : {"reachable", "served"}
         ``reachable``: no endpoint usable. ``served``: not reachable, or the destinations that
         carry traffic cannot hold the demand.

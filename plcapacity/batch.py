@@ -164,6 +164,7 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
         Write the results there (``.csv``, ``.parquet`` or ``.json``, atomically). Refused,
         before any work, when it is the input table itself.
     limits : Limits, optional
+        Reference limits (default :func:`plcapacity.get_limits`).
     allow_outside_paths : bool
         Let ``deployment`` cells name files outside the table's folder.
     outage_profile : str, default "azure-status-2018-2020"
@@ -434,6 +435,7 @@ def write_results(frame, path):
     --------
     >>> import pandas as pd
     >>> import plcapacity as plc
-    >>> plc.write_results(pd.DataFrame({"service": ["orders"]}), "results.parquet")  # doctest: +SKIP
+    >>> results = pd.DataFrame({"service": ["orders"]})
+    >>> plc.write_results(results, "results.parquet")    # doctest: +SKIP
     """
     write_table(frame, path)

@@ -206,6 +206,7 @@ def ports_needed(concurrent_connections, new_connections_per_s=0.0, port_hold_s=
         ``limits.default_port_hold_s`` (65 s). This is an ASSUMPTION: Azure documents no
         Private Link hold-down; NAT Gateway's 65 s after FIN is the nearest documented figure.
     limits : Limits, optional
+        Reference limits, for the default hold time (default :func:`plcapacity.get_limits`).
 
     Returns
     -------

@@ -827,15 +827,15 @@ def main(argv=None, *, out=None, err=None) -> int:
     -------
     int
         The exit code: 0 on success, 1 for a demand no deployment within Azure's limits
-        carries (size) or rows that failed (batch), 2 for bad input (one line on ``err`` says what to fix), 3 for an internal
-        error, 130 when interrupted.
+        carries (size) or rows that failed (batch), 2 for bad input (one line on ``err``
+        says what to fix), 3 for an internal error, 130 when interrupted.
 
     Examples
     --------
     >>> from plcapacity.cli import main
-    >>> main(["ceiling", "--nat-ips", "8", "--vms", "10"])   # doctest: +NORMALIZE_WHITESPACE
-    pls_count nat_ips backend_vms ports_per_nat_ip nat_port_limit vm_connection_limit   ceiling  binding_limit max_private_endpoints
-            1       8          10           64,000      5,120,000           5,000,000 5,000,000 vm_connections                 1,000
+    >>> main(["ceiling", "--nat-ips", "8", "--vms", "10"])   # doctest: +ELLIPSIS
+    pls_count nat_ips backend_vms ... ceiling  binding_limit max_private_endpoints
+    ... 5,000,000 vm_connections                 1,000
     0
     """
     out = out or sys.stdout

@@ -76,7 +76,9 @@ class Destination:
     Parameters
     ----------
     name : str
+        Names the destination (endpoints refer to it).
     region : str
+        Its region (names from ``data/regions.csv``).
     capacity_connections : float, optional
         Connections it can carry. [connections] Needed for the ``served`` metric.
     nat_ips : int, optional
@@ -291,6 +293,8 @@ class Failover:
     Parameters
     ----------
     mode : {"active-active", "active-passive"}
+        ``active-active``: every usable endpoint carries traffic; ``active-passive``: only
+        the first usable one in ``order``.
     delay_minutes : float
         Active-passive: time to fail over to the next endpoint. [min]
     order : tuple of str
@@ -329,7 +333,10 @@ class Deployment:
     Parameters
     ----------
     destinations : sequence of Destination
+        The PLSs (or PaaS resources) the endpoints connect to; names unique.
     endpoints : sequence of Endpoint
+        The private endpoints (at least one), in failover order unless ``failover.order``
+        says otherwise; names unique.
     demand_connections : float, optional
         Connections to serve. [connections] Without it, served = reachable.
     failover : Failover, optional
@@ -441,6 +448,7 @@ def regional_deployment(service, pe_regions, destination_region=None, *,
     demand_connections : float, optional
         Connections to serve. [connections]
     failover : {"active-active", "active-passive"}
+        How traffic moves between the endpoints (see :class:`Failover`).
     delay_minutes : float
         Active-passive failover delay. [min]
     sla : SLA, optional

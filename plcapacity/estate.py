@@ -157,6 +157,7 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
     metrics, forecast : pandas.DataFrame, optional
         From :func:`plcapacity.read_metrics` and :func:`plcapacity.forecast_exhaustion`.
     title : str
+        The page's title.
     sources : sequence of str
         File names shown as the review's inputs.
 

@@ -126,6 +126,7 @@ def daily_peaks(metrics: pd.DataFrame, *, metric=NAT_PORTS_METRIC,
     metrics : pandas.DataFrame
         The result of :func:`plcapacity.read_metrics`.
     metric : str, default ``"PLSNatPortsUsage"``
+        The Azure Monitor metric (``PLSNatPortsUsage`` is in [%] of the NAT ports).
     aggregation : str, optional
         Default ``maximum`` when present, else ``average``.
 

@@ -66,6 +66,7 @@ def ceiling_heatmap(nat_ips=range(1, 9), backend_vms=(1, 2, 4, 8, 16, 32, 64), p
     max_connections_per_vm : float, optional
         Per-VM cap; cells where it binds instead of the NAT ports are hatched. [connections]
     ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
 
     Returns
     -------
@@ -235,6 +236,7 @@ def effective_vs_nominal(nat_ips=8, backend_vms=(1, 10, 100, 1000), pls_count=1,
     Parameters
     ----------
     nat_ips, pls_count : int
+        NAT IPs per PLS and PLS on the load balancer. [-]
     backend_vms : sequence of int
         One line per VM count. [-]
     probabilities : array-like, optional
@@ -908,7 +910,7 @@ def ceilings_vs_peaks(table, *, ax=None):
     Parameters
     ----------
     table : pandas.DataFrame
-        The result of :func:`plcapacity.estate.estate_table` (columns ``name``, ``ceiling``
+        The result of :func:`plcapacity.estate_table` (columns ``name``, ``ceiling``
         and ``peak_connections_estimate``).
 
     Returns

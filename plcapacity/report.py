@@ -302,7 +302,7 @@ def uncertainties(limits=None) -> list[str]:
 
     The uncertain limits and prices (``uncertain`` and ``note`` columns of ``data/``), the
     SLA's credit tiers (``data/sla.csv``), the defaults a scenario row falls back to where they
-    are assumptions or calibrations (:data:`plcapacity.batch.COLUMNS`), and
+    are assumptions or calibrations (:data:`plcapacity.scenarios.COLUMNS`), and
     :data:`MODEL_ASSUMPTIONS`.
     """
     items = []
@@ -848,6 +848,7 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
         ...) are joined to the results by ``service`` and shown beside each recommendation
         and in the download. Without it only inputs the results carry are shown.
     title : str
+        The page's title.
     source : str
         Where the scenarios came from (shown on the page).
     trials : int, optional

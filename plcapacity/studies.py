@@ -26,7 +26,9 @@ def availability_by_region_count(regions, outages, *, trials=100_000, seed=None,
     Parameters
     ----------
     regions : sequence of str
+        Region names, in the order endpoints are added.
     outages : OutageModel
+        The outage processes: rates [1/yr] and duration laws.
     trials : int
         Simulated trials per deployment.
     seed : int, optional

@@ -102,6 +102,7 @@ def read_table(path, *, max_bytes=MAX_TABLE_BYTES) -> pd.DataFrame:
     Parameters
     ----------
     path : str or path-like
+        The table file.
     max_bytes : int, optional
         Largest file read. [bytes]
 

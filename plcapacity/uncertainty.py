@@ -336,6 +336,7 @@ def simulate_with_uncertainty(deployment, fit, *, draws=200, trials_per_draw=2_0
     Parameters
     ----------
     deployment : Deployment
+        The endpoints, destinations, demand and failover mode.
     fit : OutageFit
         From :func:`plcapacity.fit_outages` or :func:`plcapacity.outage_profile_fit`.
     draws : int, default 200

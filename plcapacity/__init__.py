@@ -1,5 +1,30 @@
 """plcapacity: capacity planning and availability analysis for Azure Private Link.
 
+Everything a notebook or report needs is here, at the top level (``plc.<name>``):
+
+- capacity: :func:`connection_ceiling`, :func:`ceiling_table`, :func:`ports_needed`,
+  :func:`effective_ceiling`, :func:`overflow_probability`, :func:`size`, :func:`size_table`,
+  :func:`get_limits`, :func:`limits_table`;
+- deployments and outages: :class:`Deployment`, :class:`Destination`, :class:`Endpoint`,
+  :class:`Failover`, :func:`load_deployment`, :func:`regional_deployment`,
+  :class:`OutageModel`, :class:`OutageGroup`, :class:`ZoneOutages`, :func:`fit_outages`,
+  :func:`outage_profile`, :func:`outage_profile_fit`, :func:`outage_profiles`, :class:`SLA`;
+- availability: :func:`exact_summary`, :func:`exact_unavailability`, :func:`process_table`,
+  :func:`simulate`, :func:`format_summary`, :func:`availability_by_region_count`,
+  :func:`simulate_with_uncertainty`;
+- batch runs and reports: :func:`read_scenarios`, :func:`columns_table`, :func:`run_batch`,
+  :func:`batch_overview`, :func:`write_results`, :func:`batch_report`,
+  :func:`limits_at_risk`, :func:`write_report`, :func:`read_table`, :func:`write_table`,
+  :func:`data_path`;
+- estate review: :func:`read_inventory`, :func:`read_metrics`, :func:`forecast_exhaustion`,
+  :func:`deployment_from_inventory`, :func:`estate_table`, :func:`estate_review`;
+- pictures: the :mod:`plcapacity.plotting` module; reference data: :mod:`plcapacity.limits`
+  and :mod:`plcapacity.regions`.
+
+The submodules' ``__all__`` list the rest of the public names (constants such as
+:data:`plcapacity.scenarios.COLUMNS`, the report's building blocks); other names are
+internal and may move.
+
 >>> import plcapacity as plc
 >>> plc.connection_ceiling(nat_ips=8, backend_vms=10)
 5120000

@@ -90,7 +90,7 @@ def estate_table(inventory: pd.DataFrame, forecast: pd.DataFrame | None = None, 
     >>> folder = plc.data_path("examples/estate")
     >>> inventory = plc.read_inventory(folder / "pls.json", folder / "lb.json", folder / "pe.json")
     >>> metrics = plc.read_metrics(folder / "metrics-pls-orders.json")
-    >>> table = plc.estate_table(inventory, plc.forecast_exhaustion(metrics))
+    >>> table = plc.estate_table(inventory, plc.forecast_exhaustion(metrics, thresholds=(80,)))
     >>> table[["name", "ceiling", "reaches_80"]].head(2)   # ceiling [connections]
                name  ceiling                             reaches_80
     0    pls-orders  1536000  2027-01-12 (2026-12-21 to 2027-03-10)

@@ -31,15 +31,7 @@ from .outages import MINUTES_PER_YEAR
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = [
-    "Structure",
-    "compile_structure",
-    "down_episode_frequency",
-    "exact_summary",
-    "exact_unavailability",
-    "nines",
-    "process_table",
-]
+__all__ = ["exact_summary", "exact_unavailability", "process_table"]
 
 METRICS = ("reachable", "served")
 #: States enumerated at once in the exact sum (bounds memory for many processes).
@@ -765,7 +757,9 @@ def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
     Parameters
     ----------
     deployment : Deployment
+        The endpoints, destinations, demand and failover mode.
     outages : OutageModel
+        The outage processes: rates [1/yr] and duration laws.
     metric : {"reachable", "served"}
         ``reachable``: no endpoint usable. ``served``: not reachable, or the destinations that
         carry traffic cannot hold the demand.
@@ -799,6 +793,21 @@ def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
     probability that no endpoint is usable is a product over blocks of linked regions and the
     carried capacity's distribution a convolution. Active-passive, it enumerates all ``2**K``
     states in chunks of 65,536.
+
+    References
+    ----------
+    .. [1] SLA for Azure Private Link (99.99 % monthly uptime, service credits),
+       https://azure.microsoft.com/support/legal/sla/private-link/v1_0/
+    .. [2] Azure status history (the incidents behind the evidence profile),
+       https://azure.status.microsoft/status/history/
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> d = plc.regional_deployment("api", "eastus; westus")   # one PLS, in eastus
+    >>> outages = plc.OutageModel(2.0, {"law": "fixed", "hours": 2})   # 2 per year, 2 h each
+    >>> round(plc.exact_unavailability(d, outages), 6)   # the PLS's region: 1 - exp(-2/yr * 2 h)
+    0.000457
     """
     _check_metric(metric)
     if deployment.failover.mode == "active-passive":
@@ -866,6 +875,42 @@ def exact_summary(deployment, outages) -> pd.Series:
     Index: ``availability`` and ``served_availability`` [-], ``nines``,
     ``annual_downtime_min`` and ``annual_unserved_min`` [min per year],
     ``down_episodes_per_year`` [1/yr], ``processes`` (count) and ``note``.
+
+    Parameters
+    ----------
+    deployment : Deployment
+        The endpoints, destinations and failover mode.
+    outages : OutageModel
+        The outage processes: rates [1/yr] and duration laws.
+
+    Returns
+    -------
+    pandas.Series
+        Index: ``availability`` and ``served_availability`` [-], ``nines`` [-],
+        ``annual_downtime_min`` and ``annual_unserved_min`` [min per year],
+        ``down_episodes_per_year`` [1/yr], ``processes`` [-] and ``note`` (text; non-empty for
+        active-passive failover with a delay, whose gaps the exact sum excludes).
+
+    Raises
+    ------
+    ValueError
+        As :func:`exact_unavailability`.
+
+    References
+    ----------
+    .. [1] SLA for Azure Private Link (99.99 % monthly uptime, service credits),
+       https://azure.microsoft.com/support/legal/sla/private-link/v1_0/
+    .. [2] Azure status history (the incidents behind the evidence profile),
+       https://azure.status.microsoft/status/history/
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> d = plc.regional_deployment("api", "eastus; westus")   # one PLS, in eastus
+    >>> outages = plc.OutageModel(2.0, {"law": "fixed", "hours": 2})   # 2 per year, 2 h each
+    >>> s = plc.exact_summary(d, outages)
+    >>> round(s["availability"], 6), round(s["annual_downtime_min"], 1)
+    (0.999543, 239.9)
     """
     import pandas as pd
 
@@ -888,7 +933,39 @@ def exact_summary(deployment, outages) -> pd.Series:
 
 def process_table(deployment, outages) -> pd.DataFrame:
     """The outage processes involved: name, kind, regions, rate_per_year [1/yr],
-    mean_duration_h [h], duration law and probability_down [-]."""
+    mean_duration_h [h], duration law and probability_down [-].
+
+    Parameters
+    ----------
+    deployment : Deployment
+        The endpoints and destinations (their regions and zones select the processes).
+    outages : OutageModel
+        The outage model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per outage process: ``process``, ``kind`` (region, group or zone), ``regions``
+        (``;``-separated), ``rate_per_year`` [1/yr], ``mean_duration_h`` [h], ``duration`` (the
+        law, as text) and ``probability_down`` [-] (the steady-state share of time it is down).
+
+    References
+    ----------
+    .. [1] Azure status history (the incidents behind the evidence profile),
+       https://azure.status.microsoft/status/history/
+    .. [2] Azure regions list (regions, geographies, paired regions),
+       https://learn.microsoft.com/azure/reliability/regions-list
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> d = plc.regional_deployment("api", "eastus; westus")   # one PLS, in eastus
+    >>> outages = plc.OutageModel(2.0, {"law": "fixed", "hours": 2})   # 2 per year, 2 h each
+    >>> plc.process_table(d, outages)[["process", "rate_per_year", "mean_duration_h"]]
+      process  rate_per_year  mean_duration_h
+    0  eastus            2.0              2.0
+    1  westus            2.0              2.0
+    """
     import pandas as pd
 
     return pd.DataFrame([{

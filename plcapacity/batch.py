@@ -33,15 +33,14 @@ from .limits import get_limits
 from .montecarlo import (BLOCK_TRIALS, block_summaries, exact_figures, result_from_summaries,
                          seed_sequence)
 from .progress import progress_bar
-from .scenarios import (COLUMNS, DEFAULT_OUTAGE_PROFILE, RESULT_COLUMNS, BatchInputError,
-                        ScenarioRows,
-                        availability_specs, columns_table, read_scenarios)
+from .scenarios import (COLUMNS, DEFAULT_OUTAGE_PROFILE, RESULT_COLUMNS,  # noqa: F401
+                        BatchInputError, ScenarioRows,  # (COLUMNS, columns_table: still
+                        availability_specs, columns_table, read_scenarios)  # importable here)
 from .sizing import as_counts, size_rows, validate_demands
 from .tables import same_file, write_table
 from .validation import check_number
 
-__all__ = ["run_batch", "batch_overview", "write_results", "COLUMNS", "RESULT_COLUMNS", "BatchInputError",
-           "columns_table", "read_scenarios"]
+__all__ = ["run_batch", "batch_overview", "write_results"]
 
 #: Blocks of 65,536 trials in one task: big enough to amortize a task, small enough to spread.
 _BLOCKS_PER_TASK = 8
@@ -167,6 +166,7 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
         Write the results there (``.csv``, ``.parquet`` or ``.json``, atomically). Refused,
         before any work, when it is the input table itself.
     limits : Limits, optional
+        Reference limits (default :func:`plcapacity.get_limits`).
     allow_outside_paths : bool
         Let ``deployment`` cells name files outside the table's folder.
     outage_profile : str, default "azure-status-2018-2020"
@@ -187,6 +187,21 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
         When the table cannot be used at all (missing/unknown columns, no rows).
     ValueError
         With ``on_error="raise"``, for the first bad row; for bad arguments.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import plcapacity as plc
+    >>> services = pd.DataFrame({"service": ["orders", "search"],
+    ...                          "concurrent_connections": [2_000_000, 50_000],   # [connections]
+    ...                          "pe_regions": ["eastus;westus2", ""]})
+    >>> results = plc.run_batch(services, trials=1_000, seed=7, progress=False)
+    >>> results[["service", "status", "pls_count", "nat_ips", "backend_vms", "binding_limit"]]
+      service status  pls_count  nat_ips  backend_vms   binding_limit
+    0  orders     ok          1        8            5  vm_connections
+    1  search     ok          1        1            1       nat_ports
+    >>> float(round(results.loc[0, "exact_availability"], 4))   # "search" has no regions: NaN
+    0.9937
     """
     if on_error not in ("collect", "raise"):
         raise ValueError(f"on_error={on_error!r} is not allowed: 'collect' or 'raise'")
@@ -385,6 +400,19 @@ def batch_overview(results: pd.DataFrame) -> pd.DataFrame:
         ``service``, ``status``, ``pls x nat x vms``, ``utilization_after_failures`` [0-1],
         ``binding_limit``, ``months_to_ceiling`` [months], ``availability``, ``served``
         (text with six decimals) and ``p_month_below_slo`` (text, %).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import plcapacity as plc
+    >>> services = pd.DataFrame({"service": ["orders", "search"],
+    ...                          "concurrent_connections": [2_000_000, 50_000],   # [connections]
+    ...                          "pe_regions": ["eastus;westus2", ""]})
+    >>> results = plc.run_batch(services, trials=1_000, seed=7, progress=False)
+    >>> plc.batch_overview(results)[["service", "status", "pls x nat x vms"]]
+      service status pls x nat x vms
+    0  orders     ok       1 x 8 x 5
+    1  search     ok       1 x 1 x 1
     """
     served = results["served_availability"]
     order = results.assign(
@@ -414,5 +442,29 @@ def batch_overview(results: pd.DataFrame) -> pd.DataFrame:
 
 def write_results(frame, path):
     """Write results atomically, in the format of the suffix (``.csv``, ``.parquet``,
-    ``.json``); see :func:`plcapacity.tables.write_table`."""
+    ``.json``); see :func:`plcapacity.tables.write_table`.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Results of :func:`run_batch` (or any table).
+    path : str or path-like
+        Output file; its suffix chooses the format.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TableError
+        For another suffix, or when ``path`` is a folder.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import plcapacity as plc
+    >>> results = pd.DataFrame({"service": ["orders"]})
+    >>> plc.write_results(results, "results.parquet")    # doctest: +SKIP
+    """
     write_table(frame, path)

@@ -31,7 +31,7 @@ import pandas as pd
 from .limits import Limits, get_limits
 from .validation import Inputs, check_number, check_range
 
-__all__ = ["connection_ceiling", "ceiling_table", "ports_needed", "vm_cap", "NIC_FLOWS"]
+__all__ = ["connection_ceiling", "ceiling_table", "ports_needed", "NIC_FLOWS"]
 
 #: ``max_connections_per_vm`` default of sizing and tables: the NIC's documented
 #: concurrent-flow limit (``limits.vm_nic_concurrent_flows``).
@@ -206,11 +206,19 @@ def ports_needed(concurrent_connections, new_connections_per_s=0.0, port_hold_s=
         ``limits.default_port_hold_s`` (65 s). This is an ASSUMPTION: Azure documents no
         Private Link hold-down; NAT Gateway's 65 s after FIN is the nearest documented figure.
     limits : Limits, optional
+        Reference limits, for the default hold time (default :func:`plcapacity.get_limits`).
 
     Returns
     -------
     numeric
         Mean ports in use [ports], ``concurrent + rate * hold``, in the container of the inputs.
+
+    References
+    ----------
+    .. [1] NAT Gateway port reuse timers (the assumed 65 s hold after FIN),
+       https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource#port-reuse-timers
+    .. [2] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
 
     Examples
     --------
@@ -302,6 +310,15 @@ def ceiling_table(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
         - ``effective_ceiling`` (with ``overflow_probability``). [connections]
 
         ``.attrs["overridden"]`` lists overridden reference values.
+
+    References
+    ----------
+    .. [1] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+    .. [2] Azure subscription and service limits, Private Link (NAT IPs and PLS counts),
+       https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-private-link-limits
+    .. [3] Azure virtual network limits (concurrent flows per VM NIC),
+       https://github.com/MicrosoftDocs/azure-docs/blob/main/includes/azure-virtual-network-limits.md
 
     Examples
     --------

@@ -22,7 +22,7 @@ import numpy as np
 
 from .scenarios import BatchInputError
 
-__all__ = ["Checkpoint", "CheckpointError"]
+__all__: list[str] = []  # internal module: nothing here is public API
 
 #: Largest checkpoint read back. [bytes] (about a million rows)
 MAX_CHECKPOINT_BYTES = 1 << 30

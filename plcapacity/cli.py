@@ -44,6 +44,8 @@ from .limits import override_notes
 from .sizing import size, size_table
 from .tables import neutralize_formulas, read_table, same_file
 
+__all__ = ["main"]
+
 #: Exit codes. 1: no deployment carries the demand (size), or some rows failed (batch).
 EXIT_OK, EXIT_INFEASIBLE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 #: Exit code of a run stopped with Ctrl-C (128 + SIGINT, as shells report it).
@@ -841,6 +843,23 @@ def main(argv=None, *, out=None, err=None) -> int:
     ----------
     argv : list of str, optional
         Arguments (default: ``sys.argv[1:]``).
+    out, err : file-like, optional
+        Where results and messages go (default: ``sys.stdout``, ``sys.stderr``).
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success, 1 for a demand no deployment within Azure's limits
+        carries (size) or rows that failed (batch), 2 for bad input (one line on ``err``
+        says what to fix), 3 for an internal error, 130 when interrupted.
+
+    Examples
+    --------
+    >>> from plcapacity.cli import main
+    >>> main(["ceiling", "--nat-ips", "8", "--vms", "10"])   # doctest: +ELLIPSIS
+    pls_count nat_ips backend_vms ... ceiling  binding_limit max_private_endpoints
+    ... 5,000,000 vm_connections                 1,000
+    0
     """
     out = out or sys.stdout
     err = err or sys.stderr

@@ -77,7 +77,9 @@ class Destination:
     Parameters
     ----------
     name : str
+        Names the destination (endpoints refer to it).
     region : str
+        Its region (names from ``data/regions.csv``).
     capacity_connections : float, optional
         Connections it can carry. [connections] Needed for the ``served`` metric.
     nat_ips : int, optional
@@ -111,6 +113,13 @@ class Destination:
     zone 1 lose their zone-1 VMs together. (Zone numbers are logical, per subscription; across
     subscriptions the same number can be a different physical zone.) A destination without
     zones is not affected by zone outages.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> pls = plc.Destination("pls-east", "eastus", nat_ips=4, backend_vms=6, zones=(1, 2, 3))
+    >>> pls.capacity_connections, pls.vms_per_zone     # [connections], [VMs per zone]
+    (1536000.0, (2, 2, 2))
     """
 
     name: str
@@ -247,7 +256,28 @@ def _check_zones(zones, region, where):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A private endpoint in ``region`` connected to the destination named ``destination``."""
+    """A private endpoint in ``region`` connected to the destination named ``destination``.
+
+    Parameters
+    ----------
+    name : str
+        Names the endpoint (unique in a deployment; failover order refers to it).
+    region : str
+        Region of the private endpoint (names from ``data/regions.csv``).
+    destination : str
+        Name of the :class:`Destination` it connects to.
+
+    Raises
+    ------
+    ValueError
+        For an unknown region.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> plc.Endpoint("pe-west", "westus", "pls-east")
+    Endpoint(name='pe-west', region='westus', destination='pls-east')
+    """
 
     name: str
     region: str
@@ -315,6 +345,8 @@ class Failover:
     Parameters
     ----------
     mode : {"active-active", "active-passive"}
+        ``active-active``: every usable endpoint carries traffic; ``active-passive``: only
+        the first usable one in ``order``.
     delay_minutes : float
         Active-passive: time to fail over to the next endpoint. [min] With ``delay``, it
         becomes the mean of that law.
@@ -324,6 +356,17 @@ class Failover:
         Active-passive: a random delay, drawn anew for each failover (:func:`delay_law`: any
         outage duration law, in minutes or hours), instead of the fixed ``delay_minutes``.
         Exact values stay gap-free; the simulation draws the delays. See docs/failover.md.
+
+    Raises
+    ------
+    ValueError
+        For an unknown mode or a negative delay.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> plc.Failover("active-passive", delay_minutes=5)
+    Failover(mode='active-passive', delay_minutes=5.0, order=(), delay=None)
     """
 
     mode: str = "active-active"
@@ -357,13 +400,35 @@ class Deployment:
     Parameters
     ----------
     destinations : sequence of Destination
+        The PLSs (or PaaS resources) the endpoints connect to; names unique.
     endpoints : sequence of Endpoint
+        The private endpoints (at least one), in failover order unless ``failover.order``
+        says otherwise; names unique.
     demand_connections : float, optional
         Connections to serve. [connections] Without it, served = reachable.
     failover : Failover, optional
         Default active-active.
     sla : SLA, optional
         Default: the Private Link SLA and its credit tiers from ``data/sla.csv``.
+
+    Raises
+    ------
+    ValueError
+        Without endpoints, for repeated names, an endpoint whose destination is unknown, a
+        demand without a capacity for every destination, or a failover order naming unknown
+        endpoints.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> pair = plc.Deployment(
+    ...     (plc.Destination("pls-we", "westeurope", capacity_connections=1e6),
+    ...      plc.Destination("pls-ne", "northeurope", capacity_connections=1e6)),
+    ...     (plc.Endpoint("pe-we", "westeurope", "pls-we"),
+    ...      plc.Endpoint("pe-ne", "northeurope", "pls-ne")),
+    ...     demand_connections=8e5)
+    >>> pair.failover.mode, pair.sla.slo_percent
+    ('active-active', 99.99)
     """
 
     destinations: tuple
@@ -452,6 +517,7 @@ def regional_deployment(service, pe_regions, destination_region=None, *,
     demand_connections : float, optional
         Connections to serve. [connections]
     failover : {"active-active", "active-passive"}
+        How traffic moves between the endpoints (see :class:`Failover`).
     delay_minutes : float
         Active-passive failover delay. [min]
     delay : dict or duration law, optional
@@ -638,10 +704,13 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
     Parameters
     ----------
     path : str or path-like
+        A TOML file (at most 1 MiB), as in ``data/examples/*.toml``.
 
     Returns
     -------
     (Deployment, OutageModel)
+        The deployment, and the outage model of its ``[outages]`` table (rates [1/yr],
+        durations [h]).
 
     Raises
     ------
@@ -649,6 +718,14 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
         Naming the file, the table, the key and what is allowed.
     FileNotFoundError
         When the file does not exist.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> path = plc.data_path("examples/two-region-active-active.toml")
+    >>> deployment, outages = plc.load_deployment(path)
+    >>> [e.name for e in deployment.endpoints], deployment.demand_connections   # [connections]
+    (['pe-east', 'pe-west'], 1500000.0)
     """
     path = Path(path)
     content = read_bytes_limited(path, max_bytes=MAX_DEPLOYMENT_BYTES, what="deployment file")

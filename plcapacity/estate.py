@@ -83,6 +83,18 @@ def estate_table(inventory: pd.DataFrame, forecast: pd.DataFrame | None = None, 
           unless crossed or forecast).
 
         Then ``findings`` and ``pls_id``.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> folder = plc.data_path("examples/estate")
+    >>> inventory = plc.read_inventory(folder / "pls.json", folder / "lb.json", folder / "pe.json")
+    >>> metrics = plc.read_metrics(folder / "metrics-pls-orders.json")
+    >>> table = plc.estate_table(inventory, plc.forecast_exhaustion(metrics, thresholds=(80,)))
+    >>> table[["name", "ceiling", "reaches_80"]].head(2)   # ceiling [connections]
+               name  ceiling                             reaches_80
+    0    pls-orders  1536000  2027-01-12 (2026-12-21 to 2027-03-10)
+    1  pls-payments   384000                             no metrics
     """
     lim = limits or get_limits()
     table = inventory[_TABLE_COLUMNS].copy()
@@ -145,8 +157,24 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
     metrics, forecast : pandas.DataFrame, optional
         From :func:`plcapacity.read_metrics` and :func:`plcapacity.forecast_exhaustion`.
     title : str
+        The page's title.
     sources : sequence of str
         File names shown as the review's inputs.
+
+    Returns
+    -------
+    str
+        The HTML document (UTF-8 text; write it with :func:`plcapacity.write_report`).
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> folder = plc.data_path("examples/estate")
+    >>> inventory = plc.read_inventory(folder / "pls.json", folder / "lb.json", folder / "pe.json")
+    >>> html = plc.estate_review(inventory)      # metrics and forecast are optional
+    >>> html.startswith("<!DOCTYPE html>"), "Limits at risk" in html
+    (True, True)
+    >>> plc.write_report(html, "estate-review.html")   # doctest: +SKIP
     """
     table = estate_table(inventory, forecast)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

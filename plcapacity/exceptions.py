@@ -4,9 +4,24 @@ Every error message names what is wrong (the argument or field, the value and, i
 its position) and what is allowed, so that a user can fix the input without reading code.
 """
 
+__all__ = ["CapacityWarning", "InfeasibleDemandError", "ModelWarning"]
+
 
 class CapacityWarning(UserWarning):
-    """Allowed, but close to or beyond a documented figure (filter it with ``warnings``)."""
+    """Allowed, but close to or beyond a documented figure (filter it with ``warnings``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import plcapacity as plc
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", plc.CapacityWarning)
+    ...     options = plc.size(1_000)          # one VM is enough, but has no redundancy
+    >>> str(caught[0].message)[:36]
+    'one backend VM: no redundancy (a VM '
+
+    ``warnings.simplefilter("ignore", plc.CapacityWarning)`` silences them.
+    """
 
 
 class InfeasibleDemandError(ValueError):
@@ -16,10 +31,20 @@ class InfeasibleDemandError(ValueError):
     ----------
     limit : str
         Name of the limit that cannot be met (a name from ``plcapacity.limits``).
-    required : float
-        What the demand needs of that limit.
-    available : float
-        The most that the limit allows.
+    required : numbers.Real
+        What the demand needs of that limit, in its unit (such as [VMs] or [ports]); may be
+        a ``fractions.Fraction`` (exact arithmetic): ``int()`` or ``float()`` it to format.
+    available : numbers.Real
+        The most that the limit allows, in the same unit.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> try:
+    ...     plc.size(30_000_000_000)          # connections [connections]
+    ... except plc.InfeasibleDemandError as error:
+    ...     print(error.limit, f"{int(error.required):,} > {int(error.available):,}")
+    backend_pool_size 36,000,000,000 > 20,480,000,000
     """
 
     def __init__(self, message, *, limit, required, available):
@@ -30,4 +55,17 @@ class InfeasibleDemandError(ValueError):
 
 
 class ModelWarning(UserWarning):
-    """A result computed under a stated simplification (filter it with ``warnings``)."""
+    """A result computed under a stated simplification (filter it with ``warnings``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import plcapacity as plc
+    >>> d = plc.regional_deployment("api", "eastus; westus", failover="active-passive",
+    ...                             delay_minutes=5)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", plc.ModelWarning)
+    ...     u = plc.exact_unavailability(d, plc.OutageModel(2.0, {"law": "fixed", "hours": 2}))
+    >>> str(caught[0].message)[:52]
+    'active-passive: exact_unavailability excludes failov'
+    """

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
-__all__ = ["executor_for", "tasks_in_flight", "stop", "isolated_executor"]
+__all__: list[str] = []  # internal module: nothing here is public API
 
 
 class InlineExecutor(Executor):

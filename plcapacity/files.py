@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["atomic_write", "remove_stale_temporaries"]
+__all__: list[str] = []  # internal module: nothing here is public API
 
 
 def atomic_write(path, write):

@@ -46,8 +46,8 @@ import pandas as pd
 
 from .metrics import BYTES_METRICS, NAT_PORTS_METRIC
 
-__all__ = ["FORECAST_COLUMNS", "MIN_DAYS", "HOLDOUT_SHARE", "CURRENT_WINDOW_DAYS", "CLEAR_WIN", "daily_peaks", "throughput",
-           "forecast_exhaustion"]
+__all__ = ["forecast_exhaustion", "daily_peaks", "FORECAST_COLUMNS", "MIN_DAYS", "HOLDOUT_SHARE",
+           "CURRENT_WINDOW_DAYS", "CLEAR_WIN"]
 
 #: Fewest daily peaks a forecast needs. [days]
 MIN_DAYS = 14
@@ -125,6 +125,7 @@ def daily_peaks(metrics: pd.DataFrame, *, metric=NAT_PORTS_METRIC,
     metrics : pandas.DataFrame
         The result of :func:`plcapacity.read_metrics`.
     metric : str, default ``"PLSNatPortsUsage"``
+        The Azure Monitor metric (``PLSNatPortsUsage`` is in [%] of the NAT ports).
     aggregation : str, optional
         Default ``maximum`` when present, else ``average``.
 
@@ -133,6 +134,15 @@ def daily_peaks(metrics: pd.DataFrame, *, metric=NAT_PORTS_METRIC,
     pandas.DataFrame
         ``resource_id``, ``dimension``, ``day`` (UTC midnight) and ``peak`` [unit of the
         metric], sorted. ``.attrs["aggregation"]`` is the aggregation used.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> from plcapacity.forecast import daily_peaks
+    >>> metrics = plc.read_metrics(plc.data_path("examples/estate/metrics-pls-orders.json"))
+    >>> peaks = daily_peaks(metrics)        # PLSNatPortsUsage [%], per NAT IP and UTC day
+    >>> len(peaks), peaks.attrs["aggregation"], float(peaks.peak.iloc[0])
+    (360, 'maximum', 35.77)
     """
     rows, aggregation = _nat_rows(metrics, metric, aggregation)
     day = rows["timestamp"].dt.floor("D")
@@ -309,7 +319,13 @@ def forecast_exhaustion(metrics: pd.DataFrame, thresholds=(80, 100), horizon_day
 
     Examples
     --------
-    >>> forecast = forecast_exhaustion(read_metrics("metrics.json"))  # doctest: +SKIP
+    >>> import plcapacity as plc
+    >>> metrics = plc.read_metrics(plc.data_path("examples/estate/metrics-pls-orders.json"))
+    >>> forecast = plc.forecast_exhaustion(metrics, thresholds=(80,))   # [% of NAT ports]
+    >>> forecast[["nat_ip", "status", "crossing_date"]].head(2)
+           nat_ip    status             crossing_date
+    0  10.20.0.10  forecast 2027-01-20 00:00:00+00:00
+    1  10.20.0.11  forecast 2027-01-16 00:00:00+00:00
     """
     thresholds = [float(v) for v in np.atleast_1d(thresholds)]
     if not thresholds or any(not (0 < v <= 100) for v in thresholds):

@@ -74,6 +74,21 @@ def overflow_probability(connections, nat_ips, backend_vms, pls_count=1, *, port
     cap adds the same bound over VMs (capacity ``max_connections_per_vm``). Traffic is assumed
     to be spread evenly over the PLSs (which PE connects to which PLS is the deployment's
     choice, not hashing: spread the consumers evenly for this to hold).
+
+    References
+    ----------
+    .. [1] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+    .. [2] Azure subscription and service limits, Private Link (NAT IPs and PLS counts),
+       https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-private-link-limits
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> float(plc.overflow_probability(5_000_000, nat_ips=8, backend_vms=10))   # 98 % of 5.12 M
+    7.111819635183534e-08
+    >>> float(plc.overflow_probability(5_100_000, nat_ips=8, backend_vms=10)) > 0.5
+    True
     """
     lim = _limits(limits)
     ports = lim.ports_per_nat_ip if ports_per_nat_ip is None else ports_per_nat_ip
@@ -117,6 +132,21 @@ def effective_ceiling(nat_ips, backend_vms, pls_count=1, *, overflow_probability
     -----
     Found by a vectorized bisection over the integer connection count, between 0 and the
     nominal ceiling (which can overflow only if every pool is exactly full).
+
+    References
+    ----------
+    .. [1] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+    .. [2] Azure subscription and service limits, Private Link (NAT IPs and PLS counts),
+       https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-private-link-limits
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> int(plc.effective_ceiling(8, 10))   # nominal ceiling: 5,120,000
+    5035755
+    >>> int(plc.effective_ceiling(8, 10, overflow_probability=1e-6))
+    5008786
     """
     if not 0 < overflow_probability < 1:
         raise ValueError(

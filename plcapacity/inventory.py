@@ -58,8 +58,8 @@ from .deployment import Deployment, Destination, Endpoint
 from .limits import get_limits
 from .regions import region_names
 
-__all__ = ["PER_VM_CAP_LIMIT", "PE_SHARE_AT_RISK", "INVENTORY_COLUMNS", "read_inventory",
-           "connections_table", "deployment_from_inventory"]
+__all__ = ["read_inventory", "deployment_from_inventory", "INVENTORY_COLUMNS", "PER_VM_CAP_LIMIT",
+           "PE_SHARE_AT_RISK"]
 
 #: The named limit (``plcapacity.limits``) used as the per-VM connection cap in ceilings: the
 #: NIC's concurrent flows. Kept as a name so it can follow the package default.
@@ -389,8 +389,15 @@ def read_inventory(*paths, max_connections_per_vm=NIC_FLOWS, limits=None) -> pd.
 
     Examples
     --------
-    >>> inventory = read_inventory("data/examples/estate/pls.json",
-    ...                            "data/examples/estate/lb.json")  # doctest: +SKIP
+    >>> import plcapacity as plc
+    >>> folder = plc.data_path("examples/estate")
+    >>> inventory = plc.read_inventory(folder / "pls.json", folder / "lb.json")
+    >>> inventory[["name", "nat_ips", "backend_vms", "ceiling"]]   # ceiling [connections]
+               name  nat_ips  backend_vms  ceiling
+    0    pls-orders        4            6  1536000
+    1  pls-payments        1            6   384000
+    2    pls-search        2           12  1536000
+    3    pls-legacy        2         <NA>     <NA>
     """
     if not paths:
         raise ValueError("read_inventory: give at least one export file")
@@ -593,6 +600,17 @@ def deployment_from_inventory(inventory: pd.DataFrame, pls, demand=None, *, fail
     ValueError
         For an unknown or ambiguous PLS, one without approved endpoints, an endpoint whose
         region is unknown, or a demand without a ceiling.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> folder = plc.data_path("examples/estate")
+    >>> inventory = plc.read_inventory(folder / "pls.json", folder / "lb.json", folder / "pe.json")
+    >>> d = plc.deployment_from_inventory(inventory, "pls-orders", demand=1_000_000)
+    >>> len(d.endpoints), sorted({e.region for e in d.endpoints})
+    (31, ['eastus', 'northeurope', 'westus2'])
+    >>> d.destinations[0].capacity_connections     # the PLS's ceiling [connections]
+    1536000.0
     """
     if "pls_id" not in inventory or "connections" not in inventory.attrs:
         raise ValueError("inventory: give the result of plcapacity.read_inventory")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["Limits", "get_limits", "override_notes", "limits_table", "pricing", "read_reference", "data_path"]
+__all__ = ["Limits", "get_limits", "limits_table", "pricing", "data_path"]
 
 
 def data_path(name: str = "") -> Path:
@@ -42,6 +42,21 @@ def data_path(name: str = "") -> Path:
     Returns
     -------
     pathlib.Path
+
+    References
+    ----------
+    The reference tables here carry their sources row by row (``source`` column): Azure
+    subscription and service limits,
+    https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits,
+    and the other pages listed in ``docs/azure-facts.md``.
+
+    Examples
+    --------
+    >>> from plcapacity import data_path
+    >>> data_path("azure_limits.csv").name
+    'azure_limits.csv'
+    >>> data_path("examples/two-region-active-active.toml").is_file()
+    True
     """
     packaged = Path(str(resources.files("plcapacity"))) / "data"
     folder = packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "data"
@@ -96,6 +111,37 @@ class Limits:
         Name to value.
     overridden : dict, optional
         Name to ``(reference value, value used)`` for each overridden limit.
+
+    Attributes
+    ----------
+    overridden : dict
+        Name to ``(reference value, value used)`` for each overridden limit.
+    <name> : int or float
+        Each named limit, in the unit of ``limits_table()`` (such as ``nat_ips_per_pls``
+        [NAT IPs per PLS], ``ports_per_nat_ip`` [ports], ``default_port_hold_s`` [s]).
+
+    References
+    ----------
+    .. [1] Azure subscription and service limits, Private Link (NAT IPs and PLS counts),
+       https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-private-link-limits
+    .. [2] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+    .. [3] Azure Load Balancer limits (backend pool size),
+       https://github.com/MicrosoftDocs/azure-docs/blob/main/includes/load-balancer-limits.md
+    .. [4] Azure virtual network limits (concurrent flows per VM NIC),
+       https://github.com/MicrosoftDocs/azure-docs/blob/main/includes/azure-virtual-network-limits.md
+    .. [5] NAT Gateway port reuse timers (the assumed 65 s hold after FIN),
+       https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource#port-reuse-timers
+    .. [6] Azure Private Link pricing, https://azure.microsoft.com/pricing/details/private-link/
+
+    Examples
+    --------
+    >>> from plcapacity import get_limits
+    >>> lim = get_limits(backend_pool_size=1000)
+    >>> lim.nat_ips_per_pls, lim["backend_pool_size"], lim.overridden
+    (8, 1000, {'backend_pool_size': (5000, 1000)})
+    >>> "pe_per_pls" in lim
+    True
     """
 
     def __init__(self, values: dict, overridden: dict | None = None):
@@ -193,12 +239,60 @@ def _reference_values() -> dict:
 
 
 def limits_table() -> pd.DataFrame:
-    """The Azure limits as a table: name, value, unit, scope, source, as_of, uncertain, note."""
+    """The Azure limits as a table: name, value, unit, scope, source, as_of, uncertain, note.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per named limit: ``name``, ``value`` (in ``unit``), ``unit``, ``scope``,
+        ``source`` (the Azure page), ``as_of`` (date read), ``uncertain`` (bool: the best public
+        figure, not a documented exact value) and ``note``; ``.attrs["provenance"]`` holds the
+        file's header.
+
+    References
+    ----------
+    .. [1] Azure subscription and service limits, Private Link (NAT IPs and PLS counts),
+       https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-private-link-limits
+    .. [2] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+    .. [3] Azure Load Balancer limits (backend pool size),
+       https://github.com/MicrosoftDocs/azure-docs/blob/main/includes/load-balancer-limits.md
+    .. [4] Azure virtual network limits (concurrent flows per VM NIC),
+       https://github.com/MicrosoftDocs/azure-docs/blob/main/includes/azure-virtual-network-limits.md
+    .. [5] NAT Gateway port reuse timers (the assumed 65 s hold after FIN),
+       https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource#port-reuse-timers
+    .. [6] Azure Private Link pricing, https://azure.microsoft.com/pricing/details/private-link/
+
+    Examples
+    --------
+    >>> from plcapacity import limits_table
+    >>> table = limits_table().set_index("name")
+    >>> row = table.loc["ports_per_nat_ip"]
+    >>> float(row.value), row.unit, bool(row.uncertain)
+    (64000.0, 'ports', True)
+    """
     return read_reference("azure_limits.csv")
 
 
 def pricing() -> pd.DataFrame:
-    """Private Link prices (USD) as a table: name, value, unit, source, as_of, uncertain, note."""
+    """Private Link prices (USD) as a table: name, value, unit, source, as_of, uncertain, note.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per price: ``name``, ``value`` [USD per ``unit``], ``unit`` (such as
+        "USD per PLS per hour"), ``source``, ``as_of``, ``uncertain`` and ``note``.
+
+    References
+    ----------
+    .. [1] Azure Private Link pricing, https://azure.microsoft.com/pricing/details/private-link/
+
+    Examples
+    --------
+    >>> from plcapacity.limits import pricing
+    >>> "private_link_service_hour_usd" in set(pricing().name)
+    True
+    """
     return read_reference("pricing.csv")
 
 
@@ -222,5 +316,27 @@ def get_limits(**overrides) -> Limits:
         For an unknown name (the message lists the closest known names).
     ValueError
         For a value that is not a positive number.
+
+    References
+    ----------
+    .. [1] Azure subscription and service limits, Private Link (NAT IPs and PLS counts),
+       https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-private-link-limits
+    .. [2] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+    .. [3] Azure Load Balancer limits (backend pool size),
+       https://github.com/MicrosoftDocs/azure-docs/blob/main/includes/load-balancer-limits.md
+    .. [4] Azure virtual network limits (concurrent flows per VM NIC),
+       https://github.com/MicrosoftDocs/azure-docs/blob/main/includes/azure-virtual-network-limits.md
+    .. [5] NAT Gateway port reuse timers (the assumed 65 s hold after FIN),
+       https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource#port-reuse-timers
+    .. [6] Azure Private Link pricing, https://azure.microsoft.com/pricing/details/private-link/
+
+    Examples
+    --------
+    >>> from plcapacity import get_limits
+    >>> get_limits().ports_per_nat_ip
+    64000
+    >>> get_limits(ports_per_nat_ip=65_536).notes()
+    ['ports_per_nat_ip overridden: 65,536 instead of 64,000']
     """
     return Limits(_reference_values()).merged(**overrides)

@@ -218,6 +218,13 @@ def read_metrics(*paths) -> pd.DataFrame:
     ValueError
         Naming the file (and the metric) for an unreadable, oversized or unrecognised file,
         a missing field, a timestamp or a value that does not parse.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> metrics = plc.read_metrics(plc.data_path("examples/estate/metrics-pls-orders.json"))
+    >>> sorted(metrics.metric.unique()), len(metrics)
+    (['PLSBytesIn', 'PLSBytesOut', 'PLSNatPortsUsage'], 12960)
     """
     if not paths:
         raise ValueError("read_metrics: give at least one export file")

@@ -91,17 +91,8 @@ from .outages import (
 from .regions import check_region, region_catalog
 from .sla import SLA
 
-__all__ = [
-    "DURATION_LAWS",
-    "OutageFit",
-    "fit_durations",
-    "fit_outages",
-    "load_incidents",
-    "outage_profile",
-    "outage_profile_fit",
-    "outage_profiles",
-    "read_incidents",
-]
+__all__ = ["OutageFit", "fit_outages", "outage_profile", "outage_profile_fit", "outage_profiles",
+           "load_incidents", "read_incidents", "DURATION_LAWS"]
 
 #: Duration laws :func:`fit_durations` can fit, by the name ``duration_law`` uses.
 DURATION_LAWS = ("exponential", "lognormal", "gpd")
@@ -126,6 +117,18 @@ def load_incidents() -> pd.DataFrame:
         211 rows: ``service_name``, ``location``, ``start_utc``, ``end_utc`` (text, UTC) and
         ``source_file``. Provenance, license (MIT, Copyright (c) 2025 @Large Research) and
         limits: ``data/outages/README.md``.
+
+    References
+    ----------
+    .. [1] Azure status history (the incidents behind the evidence profile),
+       https://azure.status.microsoft/status/history/
+
+    Examples
+    --------
+    >>> from plcapacity.outage_fit import load_incidents
+    >>> incidents = load_incidents()
+    >>> incidents.shape, incidents.columns[:2].tolist()
+    ((211, 5), ['service_name', 'location'])
     """
     return read_reference(INCIDENTS_FILE)
 
@@ -160,6 +163,16 @@ def read_incidents(incidents) -> pd.DataFrame:
     ValueError
         For a missing column, a missing or unreadable time, or an end not after its start;
         naming the row (the file's line for a CSV) and the value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from plcapacity.outage_fit import read_incidents
+    >>> table = read_incidents(pd.DataFrame({"start": ["2024-03-01 10:00"],
+    ...                                      "end": ["2024-03-01 12:30"],
+    ...                                      "location": ["East US"]}))
+    >>> (table.end - table.start).iloc[0]        # no time zone: read as UTC
+    Timedelta('0 days 02:30:00')
     """
     if isinstance(incidents, pd.DataFrame):
         frame, where, line = incidents, "incidents", None
@@ -471,6 +484,11 @@ def _period(period, frame):
 class OutageFit:
     """The result of :func:`fit_outages`.
 
+    Parameters
+    ----------
+    model, table, durations, events, excluded, period, exposure_years
+        As the attributes; built by :func:`fit_outages`, not by hand.
+
     Attributes
     ----------
     model : OutageModel
@@ -492,6 +510,20 @@ class OutageFit:
     period : tuple of pandas.Timestamp
     exposure_years : float
         Length of the period. [yr]
+
+    References
+    ----------
+    .. [1] Azure status history (the incidents behind the evidence profile),
+       https://azure.status.microsoft/status/history/
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> fit = plc.outage_profile_fit("azure-status-2018-2020")
+    >>> fit.exposure_years, round(fit.model.rate_per_year, 3)   # [yr], pooled rate [1/yr]
+    (2.0, 2.167)
+    >>> fit.durations.loc[fit.durations.chosen, "law"].tolist()
+    ['exponential']
     """
 
     model: OutageModel
@@ -751,6 +783,12 @@ def outage_profiles() -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``name`` and ``description`` (one line).
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> plc.outage_profiles().name.tolist()
+    ['azure-status-2018-2020', 'sla-calibrated']
     """
     return pd.DataFrame({"name": list(_PROFILES), "description": list(_PROFILES.values())})
 
@@ -772,6 +810,30 @@ def outage_profile_fit(name="azure-status-2018-2020") -> OutageFit:
     ----------
     name : str
         An evidence profile: ``"azure-status-2018-2020"``.
+
+    Returns
+    -------
+    OutageFit
+        The fit (cached: the same object on every call); ``.model`` is the profile's
+        :class:`plcapacity.OutageModel`, ``.table`` the rates [1/yr] with 95 % intervals.
+
+    Raises
+    ------
+    ValueError
+        For a name that is not an evidence profile.
+
+    References
+    ----------
+    .. [1] Azure status history (the incidents behind the evidence profile),
+       https://azure.status.microsoft/status/history/
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> fit = plc.outage_profile_fit("azure-status-2018-2020")
+    >>> pooled = fit.table.loc[fit.table.kind == "pooled"].iloc[0]
+    >>> round(float(pooled.rate_low), 2), round(float(pooled.rate_high), 2)     # [1/yr]
+    (1.71, 2.7)
     """
     _check_profile(name)
     if name == "sla-calibrated":

@@ -29,11 +29,8 @@ import numpy as np
 from .regions import check_region, regions_in_geography
 from .validation import check_number
 
-__all__ = [
-    "MINUTES_PER_YEAR", "MAX_OUTAGE_HOURS", "FixedDuration", "ExponentialDuration",
-    "LognormalDuration", "EmpiricalDuration", "GeneralizedParetoDuration", "duration_law",
-    "OutageProcess", "OutageGroup", "ZoneOutages", "OutageModel",
-]
+__all__ = ["OutageModel", "OutageGroup", "ZoneOutages", "duration_law", "MINUTES_PER_YEAR",
+           "MAX_OUTAGE_HOURS"]
 
 #: Minutes in a 365-day year: the calendar the availability model is defined on.
 MINUTES_PER_YEAR = 365 * 24 * 60
@@ -276,6 +273,36 @@ def duration_law(spec, *, where="duration"):
         ``gpd`` (generalized Pareto: ``shape`` below 1, ``scale_hours``).
     where : str
         Where the spec comes from, for error messages.
+
+    Returns
+    -------
+    duration law
+        A frozen object with ``mean_minutes`` [min], ``describe()`` (text) and a sampler; one
+        of ``FixedDuration``, ``ExponentialDuration``, ``LognormalDuration``,
+        ``EmpiricalDuration`` or ``GeneralizedParetoDuration``. A law passed in is returned as
+        is.
+
+    Raises
+    ------
+    ValueError
+        For an unknown law, a missing or unknown key, or a value the law refuses (durations
+        must be positive [h], at most ``MAX_OUTAGE_HOURS``).
+
+    References
+    ----------
+    .. [1] Azure status history (the incidents behind the evidence profile),
+       https://azure.status.microsoft/status/history/
+    .. [2] SLA for Azure Private Link (99.99 % monthly uptime, service credits),
+       https://azure.microsoft.com/support/legal/sla/private-link/v1_0/
+
+    Examples
+    --------
+    >>> from plcapacity.outages import duration_law
+    >>> law = duration_law({"law": "lognormal", "median_hours": 2, "p95_hours": 12})
+    >>> law.describe(), round(law.mean_minutes / 60, 2)    # mean [h]
+    ('lognormal, median 2 h, p95 12 h', 3.62)
+    >>> duration_law({"law": "fixed", "hours": 4})
+    FixedDuration(hours=4.0)
     """
     if isinstance(spec, tuple(law for law, _ in _LAWS.values())):
         return spec
@@ -341,7 +368,39 @@ def _rate(value, where):
 
 @dataclass(frozen=True)
 class OutageGroup:
-    """Correlated outages: all ``regions`` down together, at ``rate_per_year``."""
+    """Correlated outages: all ``regions`` down together, at ``rate_per_year``.
+
+    Parameters
+    ----------
+    name : str
+        Names the group's process (in tables and downtime causes).
+    regions : sequence of str
+        Regions that go down together (at least one; names from ``data/regions.csv``).
+    rate_per_year : float
+        Outage starts per year of the group. [1/yr]
+    duration : duration law or dict
+        Duration law of the group's outages (see :func:`duration_law`).
+
+    Raises
+    ------
+    ValueError
+        For an unknown region, an empty region list, a negative rate or a bad duration law.
+
+    References
+    ----------
+    .. [1] Azure regions list (regions, geographies, paired regions),
+       https://learn.microsoft.com/azure/reliability/regions-list
+    .. [2] Azure status history (the incidents behind the evidence profile),
+       https://azure.status.microsoft/status/history/
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> pair = plc.OutageGroup("us-east-pair", ("eastus", "eastus2"), 0.1,
+    ...                        {"law": "fixed", "hours": 3})
+    >>> pair.regions, pair.rate_per_year
+    (('eastus', 'eastus2'), 0.1)
+    """
 
     name: str
     regions: tuple
@@ -406,6 +465,29 @@ class ZoneOutages:
         Per-region overrides for that region's zones:
         ``{"eastus": {"rate_per_year": 0.5, "duration": {...}}}`` (TOML:
         ``[outages.zones.regions.eastus]``). Only regions with availability zones.
+
+    Raises
+    ------
+    ValueError
+        For a negative rate, a bad duration law, or an override of a region without
+        availability zones.
+
+    References
+    ----------
+    .. [1] Azure availability zones overview,
+       https://learn.microsoft.com/azure/reliability/availability-zones-overview
+    .. [2] Azure Private Link FAQ (private endpoints and PLS are zone-agnostic),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> zones = plc.ZoneOutages(0.5, {"law": "fixed", "hours": 1})
+    >>> zones.for_region("eastus")     # (rate [1/yr], duration law)
+    (0.5, FixedDuration(hours=1.0))
+    >>> model = plc.OutageModel(1.0, {"law": "fixed", "hours": 4}, zones=zones)
+    >>> [p.name for p in model.processes(["eastus"], zones={"eastus": (1, 2)})]
+    ['eastus', 'eastus-zone1', 'eastus-zone2']
     """
 
     rate_per_year: float
@@ -454,6 +536,35 @@ class OutageModel:
         per-region overrides ``[outages.zones.regions.<region>]``): one process per zone used
         by a zoned destination (see :class:`plcapacity.Destination`), in each region of the
         deployment. Without it, zones only shape capacity and never fail on their own.
+
+    Raises
+    ------
+    ValueError
+        For a negative rate, a bad duration law, an unknown region, repeated group names or a
+        malformed ``zones`` table (the message names the TOML key).
+
+    References
+    ----------
+    .. [1] Azure status history (the incidents behind the evidence profile),
+       https://azure.status.microsoft/status/history/
+    .. [2] SLA for Azure Private Link (99.99 % monthly uptime, service credits),
+       https://azure.microsoft.com/support/legal/sla/private-link/v1_0/
+    .. [3] Azure regions list (regions, geographies, paired regions),
+       https://learn.microsoft.com/azure/reliability/regions-list
+    .. [4] Azure availability zones overview,
+       https://learn.microsoft.com/azure/reliability/availability-zones-overview
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> model = plc.OutageModel(1.0, {"law": "fixed", "hours": 4},
+    ...                         regions={"eastus": {"rate_per_year": 2.0}})
+    >>> [(p.name, p.rate_per_year, round(p.probability_down, 6))   # P(down) = 1 - exp(-rate E[D])
+    ...  for p in model.processes(["eastus", "westus"])]
+    [('eastus', 2.0, 0.000913), ('westus', 1.0, 0.000457)]
+    >>> sla = plc.OutageModel.calibrated_to_sla({"law": "fixed", "hours": 4})   # 99.99 %
+    >>> round(sla.rate_per_year, 4)    # outages per year [1/yr]
+    0.219
     """
 
     rate_per_year: float

@@ -66,10 +66,21 @@ def ceiling_heatmap(nat_ips=range(1, 9), backend_vms=(1, 2, 4, 8, 16, 32, 64), p
     max_connections_per_vm : float, optional
         Per-VM cap; cells where it binds instead of the NAT ports are hatched. [connections]
     ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> ax = plotting.ceiling_heatmap(nat_ips=[1, 2, 4, 8], backend_vms=[2, 10])
+    >>> ax.get_xlabel()
+    'NAT IPs per PLS [-]'
+    >>> plt.close(ax.figure)
     """
     from matplotlib.colors import LogNorm
     from matplotlib.patches import Rectangle
@@ -137,6 +148,16 @@ def ceiling_vs_demand(ceiling, demand, *, headroom=0.2, growth_per_year=0.0, mon
         ceiling (the headroom is used up: time to grow the deployment) and the month raw demand
         reaches it; ``ax.crossings`` holds both (``{"headroom": months, "ceiling": months}``,
         inf when not reached).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> ax = plotting.ceiling_vs_demand(5_120_000, 2_000_000, growth_per_year=0.5)
+    >>> ax.get_xlabel()
+    'months from now [months]'
+    >>> plt.close(ax.figure)
     """
     ax = _axes(ax)
     month = np.linspace(0, months, 200)
@@ -182,6 +203,16 @@ def ports_needed_by_rate(concurrent_connections, rates=None, hold_times=(16, 65,
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> ax = plotting.ports_needed_by_rate(100_000)
+    >>> ax.get_xlabel()
+    'new connections [1/s]'
+    >>> plt.close(ax.figure)
     """
     ax = _axes(ax)
     rates = np.logspace(0, 5, 60) if rates is None else np.asarray(rates, dtype=float)
@@ -205,6 +236,7 @@ def effective_vs_nominal(nat_ips=8, backend_vms=(1, 10, 100, 1000), pls_count=1,
     Parameters
     ----------
     nat_ips, pls_count : int
+        NAT IPs per PLS and PLS on the load balancer. [-]
     backend_vms : sequence of int
         One line per VM count. [-]
     probabilities : array-like, optional
@@ -213,6 +245,16 @@ def effective_vs_nominal(nat_ips=8, backend_vms=(1, 10, 100, 1000), pls_count=1,
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> ax = plotting.effective_vs_nominal(8, backend_vms=(1, 10))
+    >>> ax.get_xlabel()
+    'accepted probability that a port pool overflows [-]'
+    >>> plt.close(ax.figure)
     """
     ax = _axes(ax)
     probabilities = (np.logspace(-9, -1, 25) if probabilities is None
@@ -262,6 +304,19 @@ def downtime_histogram(result, *, ax=None, bins=60):
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> api = plc.regional_deployment("api", "eastus; westus")
+    >>> outages = plc.OutageModel(2.0, {"law": "fixed", "hours": 2})   # [1/yr], [h]
+    >>> result = plc.simulate(api, outages, trials=2_000, seed=1, progress=False)
+    >>> ax = plotting.downtime_histogram(result)
+    >>> ax.get_xlabel()
+    'annual downtime [min]'
+    >>> plt.close(ax.figure)
     """
     ax = _axes(ax)
     annual = _annual_downtime(result)
@@ -307,6 +362,32 @@ def downtime_cdf(result, *, ax=None):
     The x-axis is linear from 0 to a threshold near a tenth of the budget and logarithmic
     beyond (symlog); its ticks are 0 and the powers of ten past the linear part, so that no
     two labels collide.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        From :func:`plcapacity.simulate`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Share of simulated years [-] against annual downtime [min] (symlog axis), with the
+        SLO's yearly budget [min] marked.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> api = plc.regional_deployment("api", "eastus; westus")
+    >>> outages = plc.OutageModel(2.0, {"law": "fixed", "hours": 2})   # [1/yr], [h]
+    >>> result = plc.simulate(api, outages, trials=2_000, seed=1, progress=False)
+    >>> ax = plotting.downtime_cdf(result)
+    >>> ax.get_xlabel()
+    'annual downtime [min]'
+    >>> plt.close(ax.figure)
     """
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
@@ -342,12 +423,25 @@ def availability_vs_regions(table, *, ax=None):
     Parameters
     ----------
     table : pandas.DataFrame
-        From :func:`plcapacity.montecarlo.availability_by_region_count`: columns ``regions``,
+        From :func:`plcapacity.availability_by_region_count`: columns ``regions``,
         ``exact_availability``, ``availability``, ``availability_ci_low``, ``availability_ci_high``.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> outages = plc.OutageModel(2.0, {"law": "fixed", "hours": 2})
+    >>> table = plc.availability_by_region_count(["eastus", "westus2"], outages, trials=1_000,
+    ...                                          seed=1)
+    >>> ax = plotting.availability_vs_regions(table)
+    >>> ax.get_ylabel()
+    'unavailability [-] (1e-4 = 99.99 %)'
+    >>> plt.close(ax.figure)
     """
     ax = _axes(ax)
     unavailability = 1 - table["exact_availability"].clip(upper=1 - 1e-16)
@@ -368,7 +462,34 @@ def availability_vs_regions(table, *, ax=None):
 
 
 def monthly_slo_misses(result, *, ax=None):
-    """Probability that each calendar month misses the SLO (bars) and its mean credit."""
+    """Probability that each calendar month misses the SLO (bars) and its mean credit.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        From :func:`plcapacity.simulate`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One bar per calendar month: the probability [-] that its uptime is below the SLO,
+        with the mean service credit [% of the monthly fee].
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> api = plc.regional_deployment("api", "eastus; westus")
+    >>> outages = plc.OutageModel(2.0, {"law": "fixed", "hours": 2})   # [1/yr], [h]
+    >>> result = plc.simulate(api, outages, trials=2_000, seed=1, progress=False)
+    >>> ax = plotting.monthly_slo_misses(result)
+    >>> ax.get_xlabel()
+    'calendar month'
+    >>> plt.close(ax.figure)
+    """
     ax = _axes(ax)
     uptime = result.monthly_uptime_percent
     months = uptime.shape[1]
@@ -388,7 +509,33 @@ def monthly_slo_misses(result, *, ax=None):
 
 
 def downtime_causes(result, *, ax=None):
-    """Mean downtime per year attributed to each outage process (region or group)."""
+    """Mean downtime per year attributed to each outage process (region or group).
+
+    Parameters
+    ----------
+    result : SimulationResult
+        From :func:`plcapacity.simulate`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Horizontal bars: mean downtime attributed to each outage process [min per year].
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> api = plc.regional_deployment("api", "eastus; westus")
+    >>> outages = plc.OutageModel(2.0, {"law": "fixed", "hours": 2})   # [1/yr], [h]
+    >>> result = plc.simulate(api, outages, trials=2_000, seed=1, progress=False)
+    >>> ax = plotting.downtime_causes(result)
+    >>> ax.get_xlabel()
+    'downtime attributed [min per year]'
+    >>> plt.close(ax.figure)
+    """
     ax = _axes(ax)
     causes = result.causes()
     causes = causes[causes > 0] if (causes > 0).any() else causes
@@ -477,6 +624,21 @@ def batch_overview(results, *, ax=None, label=True, headroom=None, max_labels=25
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> import pandas as pd
+    >>> services = pd.DataFrame({"service": ["orders", "search"],
+    ...                          "concurrent_connections": [2_000_000, 50_000],
+    ...                          "pe_regions": ["eastus;westus2", "westeurope"]})
+    >>> results = plc.run_batch(services, trials=1_000, seed=7, progress=False)
+    >>> ax = plotting.batch_overview(results)
+    >>> ax.get_xlabel()
+    'utilization after tolerated VM failures [%]'
+    >>> plt.close(ax.figure)
     """
     from matplotlib.lines import Line2D
     from matplotlib.ticker import PercentFormatter
@@ -563,6 +725,21 @@ def utilization_by_service(results, *, ax=None, top=None):
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> import pandas as pd
+    >>> services = pd.DataFrame({"service": ["orders", "search"],
+    ...                          "concurrent_connections": [2_000_000, 50_000],
+    ...                          "pe_regions": ["eastus;westus2", "westeurope"]})
+    >>> results = plc.run_batch(services, trials=1_000, seed=7, progress=False)
+    >>> ax = plotting.utilization_by_service(results)
+    >>> ax.get_xlabel()
+    'utilization after tolerated VM failures [%]'
+    >>> plt.close(ax.figure)
     """
     from matplotlib.patches import Patch
     from matplotlib.ticker import PercentFormatter
@@ -600,6 +777,21 @@ def slo_risk_by_service(results, *, ax=None, top=None):
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> import pandas as pd
+    >>> services = pd.DataFrame({"service": ["orders", "search"],
+    ...                          "concurrent_connections": [2_000_000, 50_000],
+    ...                          "pe_regions": ["eastus;westus2", "westeurope"]})
+    >>> results = plc.run_batch(services, trials=1_000, seed=7, progress=False)
+    >>> ax = plotting.slo_risk_by_service(results)
+    >>> ax.get_xlabel()
+    'probability that a calendar month misses the SLO [%]'
+    >>> plt.close(ax.figure)
     """
     from matplotlib.ticker import PercentFormatter
     shown, cut = _shown(results[results["p_month_below_slo"].notna()], "p_month_below_slo",
@@ -642,6 +834,19 @@ def nat_port_forecast(metrics, forecast, pls, *, ax=None):
         Daily peaks [%] against the date (UTC); per NAT IP a dashed trend to the horizon and
         a shaded band: the steepest and shallowest Theil-Sen lines plus the upper and lower
         residual quantiles (where the band meets a threshold are the interval's ends).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> folder = plc.data_path("examples/estate")
+    >>> metrics = plc.read_metrics(folder / "metrics-pls-orders.json")
+    >>> forecast = plc.forecast_exhaustion(metrics)
+    >>> ax = plotting.nat_port_forecast(metrics, forecast, "pls-orders")
+    >>> ax.get_xlabel()
+    'date (UTC)'
+    >>> plt.close(ax.figure)
     """
     import pandas as pd
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -705,7 +910,7 @@ def ceilings_vs_peaks(table, *, ax=None):
     Parameters
     ----------
     table : pandas.DataFrame
-        The result of :func:`plcapacity.estate.estate_table` (columns ``name``, ``ceiling``
+        The result of :func:`plcapacity.estate_table` (columns ``name``, ``ceiling``
         and ``peak_connections_estimate``).
 
     Returns
@@ -713,6 +918,20 @@ def ceilings_vs_peaks(table, *, ax=None):
     matplotlib.axes.Axes
         Ceiling [connections] (light) and the estimated peak of ports in use (dark); a PLS
         whose backend VMs are unknown has no ceiling bar.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import plcapacity as plc
+    >>> from plcapacity import plotting
+    >>> folder = plc.data_path("examples/estate")
+    >>> metrics = plc.read_metrics(folder / "metrics-pls-orders.json")
+    >>> forecast = plc.forecast_exhaustion(metrics)
+    >>> inventory = plc.read_inventory(folder / "pls.json", folder / "lb.json")
+    >>> ax = plotting.ceilings_vs_peaks(plc.estate_table(inventory, forecast))
+    >>> ax.get_xlabel()
+    'concurrent connections [connections]'
+    >>> plt.close(ax.figure)
     """
     shown = table.iloc[::-1]
     ax = _axes(ax, figsize=(7.2, max(2.5, 0.45 * len(shown) + 1)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["progress_bar"]
+__all__: list[str] = []  # internal module: nothing here is public API
 
 
 def progress_bar(progress, total, *, unit, desc, at_least=1, unit_scale=False):

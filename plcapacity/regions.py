@@ -13,7 +13,7 @@ import pandas as pd
 from .limits import read_reference
 from .validation import _short
 
-__all__ = ["region_catalog", "region_names", "check_region", "regions_in_geography"]
+__all__ = ["region_catalog", "region_names", "regions_in_geography"]
 
 
 def region_catalog() -> pd.DataFrame:
@@ -25,12 +25,42 @@ def region_catalog() -> pd.DataFrame:
         Columns: ``geography`` (str), ``paired_region`` (str, NaN where none),
         ``availability_zones`` (bool), ``restricted_access`` (bool, access on request),
         ``one_way_pair`` (bool), ``source`` and ``as_of``.
+
+    References
+    ----------
+    .. [1] Azure regions list (regions, geographies, paired regions),
+       https://learn.microsoft.com/azure/reliability/regions-list
+    .. [2] Azure availability zones overview,
+       https://learn.microsoft.com/azure/reliability/availability-zones-overview
+
+    Examples
+    --------
+    >>> from plcapacity import regions
+    >>> regions.region_catalog().loc["eastus", ["geography", "paired_region"]].tolist()
+    ['United States', 'westus']
     """
     return read_reference("regions.csv").set_index("name")
 
 
 def region_names() -> list[str]:
-    """All known region names, sorted."""
+    """All known region names, sorted.
+
+    Returns
+    -------
+    list of str
+        The names of ``data/regions.csv`` (such as ``"eastus"``), sorted.
+
+    References
+    ----------
+    .. [1] Azure regions list (regions, geographies, paired regions),
+       https://learn.microsoft.com/azure/reliability/regions-list
+
+    Examples
+    --------
+    >>> from plcapacity import regions
+    >>> "westeurope" in regions.region_names()
+    True
+    """
     return sorted(region_catalog().index)
 
 
@@ -61,7 +91,34 @@ def check_region(name, *, where: str = "region") -> str:
 
 
 def regions_in_geography(geography: str) -> list[str]:
-    """Names of the regions in a geography (such as ``"United States"``), sorted."""
+    """Names of the regions in a geography (such as ``"United States"``), sorted.
+
+    Parameters
+    ----------
+    geography : str
+        A geography of the catalog (its ``geography`` column), such as ``"Norway"``.
+
+    Returns
+    -------
+    list of str
+        Region names, sorted.
+
+    Raises
+    ------
+    ValueError
+        For an unknown geography (the message suggests the closest names).
+
+    References
+    ----------
+    .. [1] Azure regions list (regions, geographies, paired regions),
+       https://learn.microsoft.com/azure/reliability/regions-list
+
+    Examples
+    --------
+    >>> from plcapacity import regions
+    >>> regions.regions_in_geography("Norway")
+    ['norwayeast', 'norwaywest']
+    """
     catalog = region_catalog()
     members = sorted(catalog.index[catalog["geography"] == geography])
     if not members:

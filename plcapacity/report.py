@@ -38,9 +38,8 @@ from .scenarios import COLUMNS, read_scenarios
 from .files import atomic_write
 from .limits import get_limits, limits_table, pricing, read_reference
 
-__all__ = ["figure_data_uri", "html_table", "assumptions", "uncertainties", "glossary",
-           "limits_at_risk", "capacity_shortfall", "report_inputs", "results_table",
-           "readable", "batch_report", "write_report"]
+__all__ = ["batch_report", "write_report", "limits_at_risk", "html_table", "figure_data_uri",
+           "assumptions", "readable"]
 
 #: Utilization after failures above which a service is flagged (the default headroom of 20 %
 #: is used up at 1 / 1.2 = 83 %). [-]
@@ -127,7 +126,28 @@ _SIZING_INPUTS = ("concurrent_connections", "new_connections_per_s", "headroom",
 
 
 def figure_data_uri(figure_or_axes, *, dpi=110) -> str:
-    """A matplotlib figure (or its Axes) as a ``data:image/png;base64,...`` URI; closes it."""
+    """A matplotlib figure (or its Axes) as a ``data:image/png;base64,...`` URI; closes it.
+
+    Parameters
+    ----------
+    figure_or_axes : matplotlib.figure.Figure or matplotlib.axes.Axes
+        The picture (an Axes stands for its figure). It is closed afterwards.
+    dpi : int, default 110
+        Resolution of the PNG. [dots per inch]
+
+    Returns
+    -------
+    str
+        ``data:image/png;base64,...``, for an ``<img src=...>`` of a self-contained page.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from plcapacity.report import figure_data_uri
+    >>> fig, ax = plt.subplots(figsize=(1, 1))
+    >>> figure_data_uri(ax)[:22]
+    'data:image/png;base64,'
+    """
     import matplotlib.pyplot as plt
     figure = getattr(figure_or_axes, "figure", figure_or_axes)
     buffer = io.BytesIO()
@@ -195,6 +215,15 @@ def html_table(frame: pd.DataFrame, formats=None, *, bad=None, labels=None, uuid
     -------
     str
         ``<table>`` markup.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from plcapacity.report import html_table
+    >>> html = html_table(pd.DataFrame({"service": ["<b>x</b>"], "ceiling": [5_120_000]}),
+    ...                   {"ceiling": "{:,}".format}, uuid="t")
+    >>> "&lt;b&gt;x&lt;/b&gt;" in html, "5,120,000" in html     # escaped; formatted
+    (True, True)
     """
     formats = formats or {}
     labels = labels or {}
@@ -221,6 +250,33 @@ def assumptions(limits=None) -> pd.DataFrame:
 
     Read from ``data/azure_limits.csv`` and ``data/pricing.csv`` (``value`` is the value used,
     after any override in ``limits``); ``uncertain`` is ``"yes"`` or ``"no"``.
+
+    Parameters
+    ----------
+    limits : Limits, optional
+        The limits the run used (default: the reference values).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name``, ``value`` (the value used, in ``unit``), ``unit``, ``scope``, ``uncertain``
+        (``"yes"``/``"no"``), ``source`` (the Azure page), ``as_of`` and ``note``.
+
+    References
+    ----------
+    .. [1] Azure subscription and service limits, Private Link (NAT IPs and PLS counts),
+       https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-private-link-limits
+    .. [2] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+    .. [3] Azure Private Link pricing, https://azure.microsoft.com/pricing/details/private-link/
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> from plcapacity.report import assumptions
+    >>> table = assumptions(plc.get_limits(ports_per_nat_ip=65_536)).set_index("name")
+    >>> float(table.loc["ports_per_nat_ip", "value"]), table.loc["ports_per_nat_ip", "uncertain"]
+    (65536.0, 'yes')
     """
     lim = limits or get_limits()
     table = pd.concat([limits_table(), pricing()], ignore_index=True)
@@ -246,7 +302,7 @@ def uncertainties(limits=None) -> list[str]:
 
     The uncertain limits and prices (``uncertain`` and ``note`` columns of ``data/``), the
     SLA's credit tiers (``data/sla.csv``), the defaults a scenario row falls back to where they
-    are assumptions or calibrations (:data:`plcapacity.batch.COLUMNS`), and
+    are assumptions or calibrations (:data:`plcapacity.scenarios.COLUMNS`), and
     :data:`MODEL_ASSUMPTIONS`.
     """
     items = []
@@ -350,7 +406,35 @@ def capacity_shortfall(results: pd.DataFrame) -> pd.Series:
 
 
 def limits_at_risk(results: pd.DataFrame) -> pd.DataFrame:
-    """Services whose deployment is nearly full or will be within a year, or that failed."""
+    """Services whose deployment is nearly full or will be within a year, or that failed.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        From :func:`plcapacity.run_batch`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The flagged rows (failed, more than 80 % used after the failures they tolerate, or
+        full within 12 months at their growth): ``service``, ``status``,
+        ``utilization_after_failures`` [0-1], ``months_to_ceiling`` [months] and ``why``
+        (text).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import plcapacity as plc
+    >>> services = pd.DataFrame({"service": ["orders", "huge"],
+    ...                          "concurrent_connections": [2_000_000, 30_000_000_000]})
+    >>> results = plc.run_batch(services, progress=False)      # sizing only: no pe_regions
+    >>> at_risk = plc.limits_at_risk(results)
+    >>> at_risk[["service", "status"]]
+      service      status
+    1    huge  infeasible
+    >>> at_risk.why.iloc[0][:40]
+    "row 2 (service 'huge'): infeasible: dema"
+    """
     failed = results["status"] != "ok"
     full = results["utilization_after_failures"] > UTILIZATION_AT_RISK
     soon = results["months_to_ceiling"] < MONTHS_AT_RISK
@@ -437,7 +521,25 @@ def _plain_name(name):
 
 def readable(text) -> list[str]:
     """A warning or note of the results as sentences for a reader: one per message, column
-    names in words, rare-event notes rephrased."""
+    names in words, rare-event notes rephrased.
+
+    Parameters
+    ----------
+    text : str
+        A ``warning`` or ``availability_note`` cell of the results (several messages are
+        joined by ``"; "``).
+
+    Returns
+    -------
+    list of str
+        One sentence per message, capitalized and ending with a full stop.
+
+    Examples
+    --------
+    >>> from plcapacity.report import readable
+    >>> readable("one backend VM: no redundancy (vm_failures_tolerated=1 adds a VM)")
+    ['One backend VM: no redundancy (“vm failures tolerated”=1 adds a VM).']
+    """
     if _missing(text):
         return []
     sentences = []
@@ -746,6 +848,7 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
         ...) are joined to the results by ``service`` and shown beside each recommendation
         and in the download. Without it only inputs the results carry are shown.
     title : str
+        The page's title.
     source : str
         Where the scenarios came from (shown on the page).
     trials : int, optional
@@ -767,6 +870,16 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
     -------
     str
         The HTML document.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import plcapacity as plc
+    >>> services = pd.DataFrame({"service": ["orders", "huge"],
+    ...                          "concurrent_connections": [2_000_000, 30_000_000_000]})
+    >>> results = plc.run_batch(services, progress=False)      # sizing only: no pe_regions
+    >>> html = plc.batch_report(results, source="services.csv")   # doctest: +SKIP
+    >>> plc.write_report(html, "report.html")                      # doctest: +SKIP
     """
     top = int(top)
     r = _Rows(results, report_inputs(results, scenarios))
@@ -813,5 +926,22 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
 
 
 def write_report(text: str, path) -> None:
-    """Write the report atomically (no half-written file on interruption)."""
+    """Write the report atomically (no half-written file on interruption).
+
+    Parameters
+    ----------
+    text : str
+        The document (from :func:`batch_report` or :func:`plcapacity.estate_review`).
+    path : str or path-like
+        The file to (re)write, UTF-8.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> plc.write_report("<!DOCTYPE html><title>t</title>", "report.html")  # doctest: +SKIP
+    """
     atomic_write(path, lambda target: target.write_text(text, encoding="utf-8"))

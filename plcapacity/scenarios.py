@@ -22,15 +22,26 @@ from .sla import SLA
 from .tables import TableError, read_table
 from .validation import Column, TableRows, _short, is_blank
 
-__all__ = ["COLUMNS", "RESULT_COLUMNS", "BatchInputError", "columns_table", "read_scenarios",
-           "ScenarioRows", "availability_specs", "DEFAULT_OUTAGE_PROFILE"]
+__all__ = ["read_scenarios", "columns_table", "BatchInputError", "COLUMNS", "RESULT_COLUMNS",
+           "DEFAULT_OUTAGE_PROFILE"]
 
 #: The outage model of rows that name none: fitted to evidence, not to the row's objective.
 DEFAULT_OUTAGE_PROFILE = "azure-status-2018-2020"
 
 
 class BatchInputError(TableError):
-    """The scenario table as a whole cannot be used (missing or unknown columns, no rows)."""
+    """The scenario table as a whole cannot be used (missing or unknown columns, no rows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import plcapacity as plc
+    >>> try:
+    ...     plc.run_batch(pd.DataFrame({"service": ["a"], "connections": [5]}), progress=False)
+    ... except plc.BatchInputError as error:
+    ...     print(str(error)[:32])
+    unknown column(s) 'connections';
+    """
 
 
 #: Every input column of a scenario table, documented in one place.
@@ -107,7 +118,21 @@ _DUPLICATES_LISTED = 5
 
 
 def columns_table() -> pd.DataFrame:
-    """The input columns as a table: column, unit, default, allowed, meaning."""
+    """The input columns as a table: column, unit, default, allowed, meaning.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input column of a scenario table, in table order: ``column``, ``unit``
+        (such as "connections", "1/s", "s", "-"), ``default``, ``allowed`` and ``meaning``.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> columns = plc.columns_table().set_index("column")
+    >>> columns.loc["new_connections_per_s", ["unit", "default"]].tolist()
+    ['1/s', '0']
+    """
     return pd.DataFrame([c.__dict__ for c in COLUMNS]).rename(columns={"name": "column"})
 
 
@@ -116,6 +141,30 @@ def read_scenarios(path) -> pd.DataFrame:
 
     CSV cells are kept as text so that errors can quote what was written. See
     :func:`plcapacity.tables.read_table` for the limits.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The table: ``.csv``, ``.parquet`` or ``.json`` (records); at most
+        :data:`plcapacity.tables.MAX_TABLE_BYTES` bytes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per service, the columns as written (see :func:`columns_table`);
+        ``attrs["source"]`` is the path.
+
+    Raises
+    ------
+    FileNotFoundError, TableError
+        Naming the file and what is wrong.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> scenarios = plc.read_scenarios(plc.data_path("examples/services.csv"))
+    >>> len(scenarios), scenarios.columns[:2].tolist()
+    (20, ['service', 'concurrent_connections'])
     """
     return read_table(path)
 

@@ -393,6 +393,20 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     ``Z b + k + r``. ``vms_after_failures`` (at least ``m``) and the ``*_after_failures``
     figures are those of the VMs left.
 
+    References
+    ----------
+    .. [1] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+    .. [2] Azure subscription and service limits, Private Link (NAT IPs and PLS counts),
+       https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-private-link-limits
+    .. [3] Azure Load Balancer limits (backend pool size),
+       https://github.com/MicrosoftDocs/azure-docs/blob/main/includes/load-balancer-limits.md
+    .. [4] Azure virtual network limits (concurrent flows per VM NIC),
+       https://github.com/MicrosoftDocs/azure-docs/blob/main/includes/azure-virtual-network-limits.md
+    .. [5] Azure availability zones overview,
+       https://learn.microsoft.com/azure/reliability/availability-zones-overview
+    .. [6] Azure Private Link pricing, https://azure.microsoft.com/pricing/details/private-link/
+
     Examples
     --------
     Nine VMs' worth of demand, tolerating one of three zones: 14 VMs (5, 5, 4), of which 9
@@ -911,6 +925,17 @@ def size_table(demands, *, defaults=None, limits=None, ports_per_nat_ip=None) ->
     ------
     ValueError
         When ``concurrent_connections`` is missing or ``demands`` is not a table.
+
+    References
+    ----------
+    .. [1] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+    .. [2] Azure subscription and service limits, Private Link (NAT IPs and PLS counts),
+       https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#azure-private-link-limits
+    .. [3] Azure Load Balancer limits (backend pool size),
+       https://github.com/MicrosoftDocs/azure-docs/blob/main/includes/load-balancer-limits.md
+    .. [4] Azure virtual network limits (concurrent flows per VM NIC),
+       https://github.com/MicrosoftDocs/azure-docs/blob/main/includes/azure-virtual-network-limits.md
 
     Examples
     --------

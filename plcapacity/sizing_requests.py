@@ -12,7 +12,7 @@ import pandas as pd
 from .sizing import DEMAND_COLUMNS, size_table
 from .tables import read_table
 
-__all__ = ["REQUEST_COLUMNS", "read_sizing_requests", "size_requests"]
+__all__: list[str] = []  # internal module: nothing here is public API
 
 #: Columns a sizing-request table may have: name -> (unit, default, meaning).
 REQUEST_COLUMNS = {"service": ("-", "row number", "name of the service"),

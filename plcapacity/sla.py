@@ -15,7 +15,7 @@ import numpy as np
 
 from .limits import read_reference
 
-__all__ = ["SLA", "month_edges_minutes", "MONTH_DAYS"]
+__all__ = ["SLA", "MONTH_DAYS"]
 
 #: Days in each calendar month of a 365-day year.
 MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -40,6 +40,28 @@ class SLA:
         first earns the second (the largest applicable credit counts).
     source : str
         Where the tiers come from.
+
+    Raises
+    ------
+    ValueError
+        For an objective outside (0, 100) % or a tier outside (0, 100] % uptime, [0, 100] %
+        credit.
+
+    References
+    ----------
+    .. [1] SLA for Azure Private Link (99.99 % monthly uptime, service credits),
+       https://azure.microsoft.com/support/legal/sla/private-link/v1_0/
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> sla = plc.SLA.private_link()          # 99.99 %: 10 % credit below it, 25 % below 99 %
+    >>> sla.slo_percent, sla.tiers
+    (99.99, ((99.99, 10.0), (99.0, 25.0)))
+    >>> round(sla.yearly_budget_minutes, 1)   # downtime a 365-day year allows [min]
+    52.6
+    >>> sla.credit_percent([100.0, 99.95, 98.0]).tolist()   # per month [% of the fee]
+    [0.0, 10.0, 25.0]
     """
 
     slo_percent: float

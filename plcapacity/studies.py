@@ -26,7 +26,9 @@ def availability_by_region_count(regions, outages, *, trials=100_000, seed=None,
     Parameters
     ----------
     regions : sequence of str
+        Region names, in the order endpoints are added.
     outages : OutageModel
+        The outage processes: rates [1/yr] and duration laws.
     trials : int
         Simulated trials per deployment.
     seed : int, optional
@@ -40,6 +42,18 @@ def availability_by_region_count(regions, outages, *, trials=100_000, seed=None,
         One row per count: ``regions`` [-], ``exact_availability``, ``availability``,
         ``availability_ci_low``, ``availability_ci_high`` (its 95 % confidence interval),
         ``served_availability`` [-] and ``mean_annual_downtime_min`` [min per year].
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> outages = plc.OutageModel(2.0, {"law": "fixed", "hours": 2})   # [1/yr], [h]
+    >>> table = plc.availability_by_region_count(["eastus", "westus2", "centralus"], outages,
+    ...                                          trials=1_000, seed=1)
+    >>> table[["regions", "exact_availability"]]
+       regions  exact_availability
+    0        1            0.999543
+    1        2            1.000000
+    2        3            1.000000
     """
     from .deployment import Deployment, Destination, Endpoint
     rows = []

@@ -30,8 +30,7 @@ import pandas as pd
 
 from .files import atomic_write
 
-__all__ = ["read_bytes_limited", "TableError", "read_table", "write_table", "check_readable_file",
-           "neutralize_formulas", "MAX_TABLE_BYTES", "FORMATS"]
+__all__ = ["read_table", "write_table", "TableError", "FORMATS", "MAX_TABLE_BYTES"]
 
 #: Largest table file read. [bytes] (1 GiB: about ten million rows of a scenario table.)
 MAX_TABLE_BYTES = 1 << 30
@@ -42,7 +41,18 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class TableError(ValueError):
-    """A table file cannot be used as a whole (unreadable, too large, wrong shape)."""
+    """A table file cannot be used as a whole (unreadable, too large, wrong shape).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import plcapacity as plc
+    >>> try:
+    ...     plc.write_table(pd.DataFrame({"a": [1]}), "table.xlsx")
+    ... except plc.tables.TableError as error:
+    ...     print(error)
+    table.xlsx: output format .xlsx is not allowed: .csv, .parquet or .json
+    """
 
 
 def check_readable_file(path, *, max_bytes, what="file") -> Path:
@@ -129,6 +139,7 @@ def read_table(path, *, max_bytes=MAX_TABLE_BYTES) -> pd.DataFrame:
     Parameters
     ----------
     path : str or path-like
+        The table file.
     max_bytes : int, optional
         Largest file read. [bytes]
 
@@ -141,6 +152,15 @@ def read_table(path, *, max_bytes=MAX_TABLE_BYTES) -> pd.DataFrame:
     ------
     FileNotFoundError, TableError
         Naming the file and what is wrong.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> table = plc.read_table(plc.data_path("examples/services.csv"))
+    >>> table.loc[0, "concurrent_connections"]      # CSV cells stay text
+    '250000'
+    >>> table.attrs["source"].endswith("services.csv")
+    True
     """
     content = read_bytes_limited(path, max_bytes=max_bytes, what="table")
     path = Path(path)
@@ -212,10 +232,29 @@ def write_table(frame: pd.DataFrame, path) -> None:
     whole). CSV text cells are neutralized against formula injection
     (:func:`neutralize_formulas`); JSON and Parquet keep the values exactly.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    path : str or path-like
+        Output file: ``.csv``, ``.parquet`` or ``.json`` (records).
+
+    Returns
+    -------
+    None
+
     Raises
     ------
     TableError
         For another suffix, or when ``path`` is a folder.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import plcapacity as plc
+    >>> plc.write_table(pd.DataFrame({"service": ["=cmd"]}), "out.csv")  # doctest: +SKIP
+    >>> plc.read_table("out.csv").service.tolist()   # a leading "=" is quoted  # doctest: +SKIP
+    ["'=cmd"]
     """
     path = Path(path)
     suffix = _suffix(path)

@@ -61,7 +61,7 @@ from .outages import (
     OutageModel,
 )
 
-__all__ = ["UncertaintyResult", "draw_parameters", "simulate_with_uncertainty"]
+__all__ = ["UncertaintyResult", "simulate_with_uncertainty"]
 
 _Z95 = 1.6448536269514722  # standard normal 0.95 quantile (lognormal p95 from mu, sigma)
 #: Entries of the (draws x down states) probability table computed at once.
@@ -237,6 +237,11 @@ def _exact_unavailability(structure, rates, mean_minutes, metric):
 class UncertaintyResult:
     """The outcome of :func:`simulate_with_uncertainty`.
 
+    Parameters
+    ----------
+    draws, availability_at_fit, level, trials_per_draw, years, metric
+        As the attributes; built by :func:`simulate_with_uncertainty`, not by hand.
+
     Attributes
     ----------
     draws : pandas.DataFrame
@@ -251,6 +256,16 @@ class UncertaintyResult:
         Level of the intervals, such as 0.95.
     trials_per_draw, years : int
     metric : str
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> fit = plc.outage_profile_fit("azure-status-2018-2020")
+    >>> api = plc.regional_deployment("api", "eastus; westus")    # one PLS, in eastus
+    >>> result = plc.simulate_with_uncertainty(api, fit, draws=50, trials_per_draw=0, seed=1)
+    >>> s = result.summary()                   # availabilities [-], at level 0.95
+    >>> int(s["draws"]), bool(s["availability_low"] < s["availability_high"])
+    (50, True)
     """
 
     draws: pd.DataFrame
@@ -311,6 +326,7 @@ def simulate_with_uncertainty(deployment, fit, *, draws=200, trials_per_draw=2_0
     Parameters
     ----------
     deployment : Deployment
+        The endpoints, destinations, demand and failover mode.
     fit : OutageFit
         From :func:`plcapacity.fit_outages` or :func:`plcapacity.outage_profile_fit`.
     draws : int, default 200

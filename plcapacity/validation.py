@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+__all__: list[str] = []  # internal module: nothing here is public API
+
 
 class Inputs:
     """Arguments converted to numpy, with what is needed to rebuild the output container."""

@@ -338,7 +338,7 @@ BAD_FILES = [
                  ["[failover] order=['pe-west', 'pe-north'] must list every endpoint"],
                  id="failover-order-unknown-endpoint"),
     pytest.param(VALID + '[failover]\nmode = "active-passive"\ndelay_minutes = -5\n',
-                 ["[failover] delay_minutes=-5 is not allowed: a number >= 0"],
+                 ["[failover] delay_minutes=-5 is not allowed: a number of minutes from 0 to 525,600 (a year)"],
                  id="failover-negative-delay"),
     pytest.param(VALID + textwrap.dedent("""
         [[outages.groups]]
@@ -628,7 +628,7 @@ def test_destination_from_capacity_model():
     (lambda: Failover("round-robin"),
      r"\[failover\] mode='round-robin' is not allowed: one of active-active, active-passive"),
     (lambda: Failover("active-passive", -0.5),
-     r"\[failover\] delay_minutes=-0.5 is not allowed: a number >= 0"),
+     r"\[failover\] delay_minutes=-0.5 is not allowed: a number of minutes from 0 to 525,600"),
     (lambda: three_region(Failover("active-passive", 0, ("pe-a", "pe-b"))),
      r"\[failover\] order=\['pe-a', 'pe-b'\] must list every endpoint exactly once: "
      r"pe-a, pe-b, pe-c"),

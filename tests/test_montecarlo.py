@@ -214,7 +214,7 @@ def test_peak_memory_stays_within_the_budget_on_a_heavy_model():
 def test_only_a_trial_that_cannot_fit_is_refused():
     from plcapacity.outages import OutageModel
     huge = OutageModel(1e8, {"law": "fixed", "hours": 0.001})  # 2e8 outages in one trial
-    with pytest.raises(ValueError, match="one trial would need .* GiB .*rate_per_year=1e\+08"):
+    with pytest.raises(ValueError, match=r"one trial would need .* GiB .*rate_per_year=1e\+08"):
         simulate(two_regions_shared_destination(), huge, trials=10, seed=1)
     with pytest.raises(ValueError, match="max_memory_bytes=1000 is not allowed: at least"):
         simulate(two_regions_shared_destination(), FREQUENT, trials=10, max_memory_bytes=1000)

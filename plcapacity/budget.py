@@ -19,9 +19,9 @@ import math
 
 from .outages import MINUTES_PER_YEAR
 
+# the check_* functions and sub_block_trials serve simulate and the batch (not API)
 __all__ = ["DEFAULT_MEMORY_BYTES", "MIN_MEMORY_BYTES", "MAX_TRIAL_YEARS", "MAX_YEARS_PER_TRIAL",
-           "SUB_BLOCK_OUTAGES", "simulation_bytes", "sub_block_trials", "check_memory_budget",
-           "check_simulation_memory", "check_simulation_work", "MAX_EXPECTED_OUTAGES"]
+           "MAX_EXPECTED_OUTAGES", "SUB_BLOCK_OUTAGES", "simulation_bytes"]
 
 #: Default memory budget of one simulation. [bytes] (2 GiB: two batch workers stay well inside
 #: a small machine's memory; a sub-block needs far less unless one trial is huge.)
@@ -69,6 +69,18 @@ def simulation_bytes(processes, years, trials) -> float:
         Years per trial. [yr]
     trials : int
         Trials held at once (one block). [-]
+
+    Returns
+    -------
+    float
+        Estimated peak memory. [bytes]
+
+    Examples
+    --------
+    >>> from plcapacity import OutageModel
+    >>> model = OutageModel(100, {"law": "fixed", "hours": 2})
+    >>> f"{simulation_bytes(model.processes(['eastus']), 1, 65_536) / 2**20:,.0f} MiB"
+    '1,338 MiB'
     """
     return (_BYTES_PER_OUTAGE * _expected_outages(processes, years, trials)
             + _BYTES_PER_TRIAL * trials * max(1, years))

@@ -121,8 +121,7 @@ from .availability import TABLE_MAX_PROCESSES
 from .outages import MINUTES_PER_YEAR, FixedDuration
 from .sla import month_edges_minutes
 
-__all__ = ["Tables", "ticks_per_minute", "block_intervals", "simulate_block",
-           "evaluate_block", "dense_cause"]
+__all__: list[str] = []  # the engine serves plcapacity.montecarlo; nothing here is API
 
 #: Bits of a sort key that hold the process index (processes 0..61: the state is an int64).
 _PROCESS_BITS = 6

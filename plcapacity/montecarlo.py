@@ -38,9 +38,9 @@ from .results import (Accumulator, SimulationResult, block_summary, build_result
 from .validation import check_number
 
 # availability_by_region_count (now in plcapacity.studies) is still importable from here.
-__all__ = ["simulate", "SimulationResult", "BLOCK_TRIALS", "block_summaries",
-           "result_from_summaries", "exact_figures", "blocks_for", "block_rng",
-           "sub_block_rng", "seed_sequence", "TARGET_METRICS"]
+# block_summaries, result_from_summaries, exact_figures, blocks_for, block_rng,
+# sub_block_rng and seed_sequence serve the batch and the studies (importable, not API).
+__all__ = ["simulate", "SimulationResult", "BLOCK_TRIALS", "TARGET_METRICS"]
 
 #: Trials per seeding block: the unit of reproducibility. Changing it changes the numbers.
 BLOCK_TRIALS = 65_536
@@ -216,6 +216,31 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
     ValueError
         For invalid arguments, more than ``MAX_TRIAL_YEARS`` trial-years, or one trial
         beyond the memory budget.
+
+    Notes
+    -----
+    The model is defined in ``docs/model.md``: Poisson outage starts per process, random
+    durations, a steady start, endpoints usable while their region and their destination's
+    region are up, failover gaps for active-passive. The exact steady state
+    (:func:`plcapacity.exact_unavailability`) is the check the simulation's mean must meet
+    within its confidence interval.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> deployment, outages = plc.load_deployment(
+    ...     plc.data_path("examples/two-region-active-active.toml"))
+    >>> result = plc.simulate(deployment, outages, trials=2_000, seed=1, progress=False)
+    >>> result.trials_run, result.years
+    (2000, 1)
+    >>> again = plc.simulate(deployment, outages, trials=2_000, seed=1, progress=False)
+    >>> again.availability == result.availability   # the same seed, the same numbers
+    True
+
+    References
+    ----------
+    .. [1] SLA for Azure Private Link (monthly uptime and credits),
+       https://www.microsoft.com/licensing/docs/view/Service-Level-Agreements-SLA-for-Online-Services
     """
     trials = _whole(trials, "trials")
     years = _whole(years, "years")

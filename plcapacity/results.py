@@ -26,8 +26,8 @@ from .exceptions import ModelWarning
 from .outages import MINUTES_PER_YEAR
 from .sla import month_edges_minutes
 
-__all__ = ["SimulationResult", "block_summary", "mean_ci", "exact_figures", "build_result",
-           "Accumulator", "format_summary"]
+# block_summary, Accumulator, exact_figures and build_result serve the driver and the batch.
+__all__ = ["SimulationResult", "format_summary", "mean_ci"]
 
 #: Histogram of annual downtime for quantiles of runs too large to keep per trial: bin 0 holds
 #: exact zeros, bins 1.. are geometric from 0.001 to 1e7 minutes, 0.46 % wide.
@@ -241,6 +241,21 @@ class SimulationResult:
         Root seed entropy (pass it as ``seed`` to reproduce an unseeded run).
     note : str
         Caveats (rare events, gap-free exact values).
+
+    Parameters
+    ----------
+    structure, accumulator, years, sla, exact, exact_served, episode_rate,
+    unserved_episode_rate, seed_entropy, metric_note
+        Made by :func:`plcapacity.simulate` (and the batch); not built by hand.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> deployment, outages = plc.load_deployment(
+    ...     plc.data_path("examples/two-region-active-active.toml"))
+    >>> result = plc.simulate(deployment, outages, trials=2_000, seed=1, progress=False)
+    >>> result.trials_run, result.ci[0] <= result.availability <= result.ci[1]
+    (2000, True)
     """
 
     def __init__(self, *, structure, accumulator, years, sla, exact, exact_served,

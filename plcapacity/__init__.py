@@ -37,48 +37,86 @@ try:
 except PackageNotFoundError:  # running from a checkout without an install
     __version__ = "0.0.0+unknown"
 
-# (the version first: report and estate read it while the package loads)
-from . import limits, regions
-from .availability import exact_summary, exact_unavailability, process_table
-from .batch import batch_overview, run_batch, write_results
-from .capacity import ceiling_table, connection_ceiling, ports_needed
-from .deployment import (Deployment, Destination, Endpoint, Failover, load_deployment,
-                         regional_deployment)
-from .estate import estate_review, estate_table
-from .exceptions import CapacityWarning, InfeasibleDemandError, ModelWarning
-from .forecast import forecast_exhaustion
-from .imbalance import effective_ceiling, overflow_probability
-from .inventory import deployment_from_inventory, read_inventory
-from .limits import Limits, data_path, get_limits, limits_table
-from .metrics import read_metrics
-from .montecarlo import SimulationResult, simulate
-from .outage_fit import OutageFit, fit_outages, outage_profile, outage_profile_fit, outage_profiles
-from .outages import OutageGroup, OutageModel, ZoneOutages
-from .report import batch_report, limits_at_risk, write_report
-from .results import format_summary
-from .scenarios import BatchInputError, columns_table, read_scenarios
-from .sizing import size, size_table
-from .sla import SLA
-from .studies import availability_by_region_count
-from .tables import read_table, write_table
-from .uncertainty import UncertaintyResult, simulate_with_uncertainty
-
-#: Submodules imported on first use (``plc.plotting``): they pull in heavy libraries.
-_LAZY_SUBMODULES = ("plotting",)
+#: Where each top-level name lives: ``name -> submodule`` (None: the name is a submodule).
+#: Nothing is imported until a name is first used (PEP 562), so ``import plcapacity`` and the
+#: command line start fast and load numpy, pandas or scipy only when they are needed.
+_EXPORTS = {
+    "limits": None,
+    "plotting": None,
+    "regions": None,
+    "exact_summary": "availability",
+    "exact_unavailability": "availability",
+    "process_table": "availability",
+    "batch_overview": "batch",
+    "run_batch": "batch",
+    "write_results": "batch",
+    "ceiling_table": "capacity",
+    "connection_ceiling": "capacity",
+    "ports_needed": "capacity",
+    "Deployment": "deployment",
+    "Destination": "deployment",
+    "Endpoint": "deployment",
+    "Failover": "deployment",
+    "load_deployment": "deployment",
+    "regional_deployment": "deployment",
+    "estate_review": "estate",
+    "estate_table": "estate",
+    "CapacityWarning": "exceptions",
+    "InfeasibleDemandError": "exceptions",
+    "ModelWarning": "exceptions",
+    "forecast_exhaustion": "forecast",
+    "effective_ceiling": "imbalance",
+    "overflow_probability": "imbalance",
+    "deployment_from_inventory": "inventory",
+    "read_inventory": "inventory",
+    "Limits": "limits",
+    "data_path": "limits",
+    "get_limits": "limits",
+    "limits_table": "limits",
+    "read_metrics": "metrics",
+    "SimulationResult": "montecarlo",
+    "simulate": "montecarlo",
+    "OutageFit": "outage_fit",
+    "fit_outages": "outage_fit",
+    "outage_profile": "outage_fit",
+    "outage_profile_fit": "outage_fit",
+    "outage_profiles": "outage_fit",
+    "OutageGroup": "outages",
+    "OutageModel": "outages",
+    "ZoneOutages": "outages",
+    "batch_report": "report",
+    "limits_at_risk": "report",
+    "write_report": "report",
+    "format_summary": "results",
+    "BatchInputError": "scenarios",
+    "columns_table": "scenarios",
+    "read_scenarios": "scenarios",
+    "size": "sizing",
+    "size_table": "sizing",
+    "SLA": "sla",
+    "availability_by_region_count": "studies",
+    "read_table": "tables",
+    "write_table": "tables",
+    "UncertaintyResult": "uncertainty",
+    "simulate_with_uncertainty": "uncertainty",
+}
 
 
 def __getattr__(name):
-    if name in _LAZY_SUBMODULES:
-        import importlib
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        module = importlib.import_module(f".{name}", __name__)
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _EXPORTS[name]
+    value = (importlib.import_module(f".{name}", __name__) if module is None
+             else getattr(importlib.import_module(f".{module}", __name__), name))
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     # capacity: ceilings, ports, usable ceiling, sizing

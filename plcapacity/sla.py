@@ -8,12 +8,12 @@ tier it falls under. The default objective and tiers are the Private Link SLA's,
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .limits import read_reference
+from .validation import check_number
 
 __all__ = ["SLA", "MONTH_DAYS"]
 
@@ -69,13 +69,9 @@ class SLA:
     source: str = ""
 
     def __post_init__(self):
-        try:
-            slo = float(self.slo_percent)
-        except (TypeError, ValueError):
-            slo = math.nan
-        if not (0 < slo < 100) or isinstance(self.slo_percent, bool):
-            raise ValueError(f"[sla] slo_percent={self.slo_percent!r} is not allowed: a "
-                             "percentage between 0 and 100 (exclusive)")
+        slo = check_number(self.slo_percent, "slo_percent", 0, 100, low_inclusive=False,
+                           high_inclusive=False, where="[sla]",
+                           allowed="a percentage between 0 and 100 (exclusive)")
         try:
             tiers = tuple(sorted(((float(b), float(c)) for b, c in self.tiers), reverse=True))
         except (TypeError, ValueError):

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .validation import check_number
+
 __all__ = ["Limits", "get_limits", "limits_table", "pricing", "data_path"]
 
 
@@ -186,10 +188,8 @@ class Limits:
             if name not in base:
                 raise KeyError(_unknown_limit_message(name, base))
             reference = _reference_values().get(name, base[name])
-            if not _is_positive_number(value):
-                raise ValueError(
-                    f"limit override {name}={value!r} is not allowed: give a positive number"
-                )
+            check_number(value, name, 0, low_inclusive=False, where="limit override",
+                         allowed="give a positive number", text=True)
             value = _as_number(value)
             base[name] = value
             if value != reference:
@@ -214,13 +214,6 @@ def override_notes(overridden: dict) -> list[str]:
     """
     return [f"{name} overridden: {used:,} instead of {ref:,}"
             for name, (ref, used) in overridden.items()]
-
-
-def _is_positive_number(value) -> bool:
-    try:
-        return float(value) > 0 and float(value) != float("inf")
-    except (TypeError, ValueError):
-        return False
 
 
 def _unknown_limit_message(name, known) -> str:

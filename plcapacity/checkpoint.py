@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .scenarios import BatchInputError
+from .validation import _short
 
 __all__: list[str] = []  # internal module: nothing here is public API
 
@@ -52,11 +53,6 @@ def _is_entropy(value) -> bool:
     def whole(v):
         return isinstance(v, int) and not isinstance(v, bool) and v >= 0
     return whole(value) or (isinstance(value, list) and bool(value) and all(map(whole, value)))
-
-
-def _shown(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _digest(text: str) -> str:
@@ -141,7 +137,7 @@ class Checkpoint:
         if not isinstance(stored, dict) or not {"entropy", "trials", "years"} <= set(stored):
             self._fail("its first line is not a batch header with entropy, trials and years")
         if not _is_entropy(stored["entropy"]):
-            self._fail(f"its seed entropy {_shown(stored['entropy'])} is not a whole number "
+            self._fail(f"its seed entropy {_short(stored['entropy'])} is not a whole number "
                        ">= 0 or a list of them")
         for key in ("trials", "years"):
             if stored.get(key) != self.header[key]:

@@ -68,6 +68,7 @@ References
 from __future__ import annotations
 
 import functools
+import io
 import json
 import math
 import re
@@ -78,7 +79,7 @@ import numpy as np
 import pandas as pd
 
 from .limits import data_path, read_reference
-from .tables import MAX_TABLE_BYTES, check_readable_file
+from .tables import MAX_TABLE_BYTES, read_bytes_limited
 from .outages import (
     _LAWS,
     MINUTES_PER_YEAR,
@@ -179,11 +180,11 @@ def read_incidents(incidents) -> pd.DataFrame:
     elif isinstance(incidents, (str, Path)):
         path = Path(incidents)
         try:
-            check_readable_file(path, max_bytes=MAX_TABLE_BYTES, what="incident file")
+            content = read_bytes_limited(path, max_bytes=MAX_TABLE_BYTES, what="incident file")
         except FileNotFoundError as error:
             raise ValueError(str(error)) from None
         try:
-            text = path.read_text(encoding="utf-8").splitlines(keepends=True)
+            text = content.decode("utf-8").splitlines(keepends=True)
         except UnicodeDecodeError as error:
             raise ValueError(f"{path}: not UTF-8 text (byte {error.start}); save the incidents "
                              "as UTF-8 CSV") from None
@@ -191,7 +192,8 @@ def read_incidents(incidents) -> pd.DataFrame:
         while skipped < len(text) and text[skipped].startswith("#"):
             skipped += 1
         try:
-            frame = pd.read_csv(path, skiprows=skipped, dtype=str, keep_default_na=False)
+            frame = pd.read_csv(io.StringIO("".join(text[skipped:])), dtype=str,
+                                keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
             raise ValueError(f"{path}: not a readable CSV: {error}") from None
         where, line = str(path), skipped + 2  # line of the first data row (1-based)

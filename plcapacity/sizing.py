@@ -23,7 +23,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from .capacity import NIC_FLOWS, _limits, connection_ceiling, vm_cap
+from .capacity import (NIC_FLOWS, _limits, _whole_number_if_integral, connection_ceiling,
+                       vm_cap)
 from .exceptions import CapacityWarning, InfeasibleDemandError
 from .imbalance import _any_overflow, _overflow
 from .validation import Column, TableRows, _short, check_number
@@ -46,10 +47,6 @@ def _decimal(value) -> Fraction:
     if isinstance(value, (int, np.integer)):
         return Fraction(int(value))
     return Fraction(repr(float(value)))
-
-
-def _whole_if_integral(value):
-    return int(value) if float(value).is_integer() else value
 
 
 def _min_vms_for_overflow(required_ports, required_connections, nat, pls, lower, lim, ports,
@@ -425,7 +422,7 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     failures = check_number(vm_failures_tolerated, "vm_failures_tolerated", 0,
                              lim.backend_pool_size - 1, integer=True)
     endpoints = check_number(consumer_endpoints, "consumer_endpoints", 1, integer=True)
-    ports_per = _whole_if_integral(check_number(lim.ports_per_nat_ip, "ports_per_nat_ip", 1,
+    ports_per = _whole_number_if_integral(check_number(lim.ports_per_nat_ip, "ports_per_nat_ip", 1,
                                                  allowed="a number of ports >= 1"))
     cap = vm_cap(max_connections_per_vm, lim)
     price = None if vm_hourly_usd is None else check_number(

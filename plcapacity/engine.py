@@ -5,8 +5,8 @@ A block lays its trials end to end on one integer time axis: trial ``i`` covers 
 ``[i * trial_ticks, (i + 1) * trial_ticks)``, with ``trial_ticks = years * 525,600 *
 ticks_per_minute(years)``. Nothing loops over trials or events:
 
-1. :func:`block_intervals` draws each outage process's outages (a handful of processes) and
-   merges them into sorted, disjoint intervals, each inside its trial (:func:`_union`).
+1. :func:`block_intervals` draws the outages of every process at once and merges each
+   process's into sorted, disjoint intervals, each inside its trial (:func:`_union`).
 2. :func:`_sweep` writes every start and end as one integer *key*, sorts the keys, and a
    cumulative XOR of one bit per key gives the *state* (the set of processes down) of the
    segment that begins at each key.
@@ -18,8 +18,13 @@ ticks_per_minute(years)``. Nothing loops over trials or events:
 Keys and their bit budget
 -------------------------
 A key is ``tick << 6 | k``: the time in ticks in the high bits, the process index ``k`` in the
-low ``_PROCESS_BITS = 6`` bits (processes 0..61: a state is an int64 bit mask, so
-``1 << k`` must fit). One sort of plain integers then orders every event in time.
+low ``_PROCESS_BITS = 6`` bits (processes 0..63: a state is a 64-bit mask, process 63's bit
+being int64's sign bit, which the engine's bit operations treat as any other). One sort of
+plain integers then orders every event in time.
+
+Drawing a block (:func:`block_intervals`) works on all processes at once: process ``k``'s
+intervals are merged on an axis where it lies at ``[k * span, (k + 1) * span)`` (at most
+``64 * 2**55 = 2**61`` ticks), so one :func:`_union` serves every process.
 
 Time is an integer number of ticks, ``ticks_per_minute(years) = 2 ** (20 - ceil(log2
 years))`` (2**-20 minute, 57 microseconds, for one-year trials; a coarser power of two for
@@ -98,14 +103,14 @@ either alone would end it).
 >>> [p.name for p in structure.processes]
 ['eastus', 'westus2']
 >>> intervals = [(np.array([10, 50]), np.array([40, 60])), (np.array([30]), np.array([50]))]
->>> keys, state = _sweep(Tables(structure), intervals)
+>>> keys, state = _sweep(Tables(structure), Intervals.from_list(intervals))
 >>> keys.tolist(), [bin(s) for s in state]
 ([640, 1921, 2560, 3200, 3201, 3840], ['0b1', '0b11', '0b10', '0b11', '0b1', '0b0'])
 >>> out = evaluate_block(structure, Tables(structure), intervals, n_trials=1, years=1)
 >>> out["downtime"] * ticks_per_minute(1), out["incidents"]
 (array([10.]), array([1]))
->>> out["cause"][1] * ticks_per_minute(1)
-array([[5., 5.]])
+>>> out["cause"][1], out["cause"][2] * ticks_per_minute(1)  # processes and their minutes
+(array([0, 1]), array([5., 5.]))
 
 Units: ticks inside the engine, minutes in what it returns; a year is 365 days.
 """
@@ -114,6 +119,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -123,14 +129,14 @@ from .sla import month_edges_minutes
 
 __all__: list[str] = []  # the engine serves plcapacity.montecarlo; nothing here is API
 
-#: Bits of a sort key that hold the process index (processes 0..61: the state is an int64).
+#: Bits of a sort key that hold the process index (processes 0..63: the state is 64 bits).
 _PROCESS_BITS = 6
 #: Time resolution of a one-year trial: 2**-20 minute (57 microseconds). Longer trials use a
 #: coarser power of two so that a block's time axis, shifted by the process bits, fits int64.
 _TICK_BITS_ONE_YEAR = 20
 _PROCESS_MASK = (1 << _PROCESS_BITS) - 1
 #: Multiplicative hash of :class:`Tables`: ``(state * _PAIR_MULTIPLIER mod 2**64) >>
-#: (64 - _PAIR_BITS)`` gives the 1954 states with at most two of 62 processes down 1954
+#: (64 - _PAIR_BITS)`` gives the 2081 states with at most two of 64 processes down 2081
 #: different slots (the multiplier was found by a random search; the tests check it).
 _PAIR_MULTIPLIER = 17_551_232_380_587_650_275
 _PAIR_BITS = 16
@@ -170,7 +176,7 @@ class Tables:
     Up to ``TABLE_MAX_PROCESSES`` processes, one table over all ``2**K`` states answers every
     state with one gather. Above, a hash table holds the states with at most two processes
     down (the all-up state, every single and every pair: they make almost every segment),
-    at a multiplicative hash under which no two of them collide (for any ``K <= 62``:
+    at a multiplicative hash under which no two of them collide (for any ``K <= 64``:
     :func:`_pair_slot`); a population count tells which states are in it, and only the rare
     states with three or more processes down are evaluated directly (each distinct one
     once). So the cost per key does not jump above 16 processes.
@@ -197,7 +203,8 @@ class Tables:
             states = np.arange(1 << K, dtype=np.int64)
             self._pairs = False
         else:  # states with at most two processes down, hashed
-            bit = np.append(np.int64(1) << np.arange(K, dtype=np.int64), np.int64(0))
+            bit = np.append(np.left_shift(np.int64(1), np.arange(K, dtype=np.int64)),
+                            np.int64(0))  # process 63's bit is the sign bit
             states = np.unique(bit[:, None] | bit[None, :])
             self._pairs = True
         reachable, served, active, _ = structure.evaluate(states, with_usable=False)
@@ -213,8 +220,8 @@ class Tables:
     def buffer(self, name, size, dtype=np.int64):
         """A scratch array of ``size`` elements (contents undefined), reused across blocks."""
         held = self._buffers.get(name)
-        if held is None or held.size < size:
-            held = self._buffers[name] = np.empty(max(size, 1), dtype=dtype)
+        if held is None or held.size < size:  # an eighth to spare: sizes vary a little
+            held = self._buffers[name] = np.empty(max(size + size // 8, 1), dtype=dtype)
         return held[:size]
 
     @staticmethod
@@ -234,7 +241,7 @@ class Tables:
         if not self._pairs:
             return table[states]
         out = table[_pair_slot(states)]
-        many = np.bitwise_count(states) > 2
+        many = np.bitwise_count(states.view(np.uint64)) > 2  # (signed: |x|'s count)
         if many.any():  # three or more processes down: rare, each distinct state once
             unique, inverse = np.unique(states[many], return_inverse=True)
             reachable, served, active, _ = self.structure.evaluate(unique, with_usable=False)
@@ -259,43 +266,21 @@ class Tables:
             down_k = (states >> k) & 1 == 1
             if not down_k.any():
                 continue
-            without = states[down_k] & ~np.int64(1 << k)
-            mask[down_k] |= np.where(self.code_of(without) & 1 == 0, np.int64(1 << k), 0)
+            bit = np.left_shift(np.int64(1), k)  # k = 63: the sign bit
+            without = states[down_k] & ~bit
+            mask[down_k] |= np.where(self.code_of(without) & 1 == 0, bit, np.int64(0))
         return mask
 
 
 # ----------------------------------------------------------------------------- intervals
 
 
-def _process_intervals(process, n_trials, trial_ticks, scale, rng):
-    """Merged outage intervals of one process over a block, sorted. [ticks]
-
-    Times are integer ticks (``scale`` per minute) on the block's axis: trial ``i`` covers
-    ``[i * trial_ticks, (i + 1) * trial_ticks)``, so trial boundaries are exact.
-    """
-    span_minutes = n_trials * trial_ticks / scale
-    rate = process.rate_per_minute
-    law = process.duration
-    count = rng.poisson(rate * span_minutes)
-    spacing = np.cumsum(rng.standard_exponential(count + 1))
-    # Sorted uniform starts on the block's axis, straight in ticks (truncated to the tick).
-    starts = (spacing[:count] * ((n_trials * trial_ticks) / spacing[count])).astype(np.int64)
-    if isinstance(law, FixedDuration):  # no draws, and one integer for every outage
-        ends = starts + int(round(law.mean_minutes * scale))
-    else:
-        ends = starts + np.rint(law.sample(rng, count) * scale).astype(np.int64)
-    # Steady start: outages already running when a trial begins (equilibrium residual law).
-    running = rng.poisson(rate * law.mean_minutes * n_trials)
-    if running:
-        begin = np.sort(rng.integers(0, n_trials, running)) * trial_ticks
-        residual = np.rint(law.sample_residual(rng, running) * scale).astype(np.int64)
-        at = np.searchsorted(starts, begin, side="left")
-        starts = np.insert(starts, at, begin)
-        ends = np.insert(ends, at, begin + residual)
-    return _union(starts, ends, trial_ticks)
+def _fresh(name, size, dtype=np.int64):
+    """A new array: the stand-in for :meth:`Tables.buffer` when no tables are at hand."""
+    return np.empty(size, dtype=dtype)
 
 
-def _union(starts, ends, trial_ticks, keep=None):
+def _union(starts, ends, trial_ticks, keep=None, buffer=_fresh):
     """Union of intervals sorted by start, each clipped to its trial; touching ones merge
     (but never across a trial boundary).
 
@@ -308,6 +293,9 @@ def _union(starts, ends, trial_ticks, keep=None):
         Ticks per trial. [ticks]
     keep : ndarray, optional
         A value per interval, of which the merged interval keeps its first member's.
+    buffer : callable, optional
+        ``buffer(name, size, dtype)`` gives scratch arrays (:meth:`Tables.buffer`, which reuses
+        them across blocks); the results may be views of them.
 
     Returns
     -------
@@ -318,20 +306,23 @@ def _union(starts, ends, trial_ticks, keep=None):
     """
     if starts.size == 0:
         return (starts, ends) if keep is None else (starts, ends, keep)
-    trial = starts // trial_ticks
-    trial_end = trial + 1
-    trial_end *= trial_ticks
-    ends = np.minimum(ends, trial_end, out=trial_end)
-    reach = np.maximum.accumulate(ends)
-    new = np.empty(starts.size, dtype=bool)
+    n = starts.size
+    trial = np.floor_divide(starts, trial_ticks, out=buffer("union_trial", n))
+    reach = np.add(trial, 1, out=buffer("union_reach", n))
+    reach *= trial_ticks
+    np.minimum(ends, reach, out=reach)  # clipped to the trial's end
+    np.maximum.accumulate(reach, out=reach)
+    new = buffer("union_new", n, bool)
     new[0] = True
-    new[1:] = (starts[1:] > reach[:-1]) | (trial[1:] != trial[:-1])
+    np.greater(starts[1:], reach[:-1], out=new[1:])
+    other_trial = np.not_equal(trial[1:], trial[:-1], out=buffer("union_other", n - 1, bool))
+    new[1:] |= other_trial
     if new.all():  # nothing overlapped
         return (starts, reach) if keep is None else (starts, reach, keep)
-    last = np.empty_like(new)  # the last member of each merged interval
+    last = buffer("union_last", n, bool)  # the last member of each merged interval
     last[:-1] = new[1:]
     last[-1] = True
-    if keep is None:
+    if keep is None:  # (boolean indexing: many times faster than np.compress into a buffer)
         return starts[new], reach[last]
     return starts[new], reach[last], keep[new]
 
@@ -367,8 +358,95 @@ def _covered(x, starts, ends):
     return np.where(i >= 0, cumulative[j] + inside, 0)
 
 
-def block_intervals(structure, n_trials, years, rng):
+class Intervals(NamedTuple):
+    """Outage intervals of every process over a block, *stacked*: process ``k``'s lie on
+    ``[k * stride, (k + 1) * stride)`` (``stride`` at least the block's span), merged, sorted
+    and each inside its trial, so the whole array is sorted. [ticks]
+
+    Attributes
+    ----------
+    starts, ends : ndarray of int64
+        Stacked intervals ``[start, end)``. [ticks]
+    first : ndarray of int64, shape (K + 1,)
+        Process ``k``'s intervals are ``starts[first[k]:first[k + 1]]``.
+    stride : int
+        The stacking offset per process. [ticks]
+    """
+
+    starts: np.ndarray
+    ends: np.ndarray
+    first: np.ndarray
+    stride: int
+
+    @classmethod
+    def from_list(cls, intervals):
+        """From ``[(starts, ends), ...]``, one pair per process (each merged and sorted)."""
+        pairs = [(np.asarray(s, dtype=np.int64), np.asarray(e, dtype=np.int64))
+                 for s, e in intervals]
+        stride = 1 + max((int(e.max()) for _, e in pairs if e.size), default=0)
+        first = np.concatenate([[0], np.cumsum([s.size for s, _ in pairs])]).astype(np.int64)
+        if not pairs or not first[-1]:
+            empty = np.empty(0, dtype=np.int64)
+            return cls(empty, empty, first, stride)
+        return cls(np.concatenate([s + k * stride for k, (s, _) in enumerate(pairs)]),
+                   np.concatenate([e + k * stride for k, (_, e) in enumerate(pairs)]),
+                   first, stride)
+
+    def of(self, k):
+        """``(starts, ends)`` of process ``k``, on the block's own axis. [ticks]"""
+        a, b = self.first[k], self.first[k + 1]
+        return self.starts[a:b] - k * self.stride, self.ends[a:b] - k * self.stride
+
+
+def _law_groups(processes):
+    """Processes sharing one duration law, as lists of indices (in order of first
+    appearance): their durations are drawn in one call."""
+    groups = {}
+    for k, process in enumerate(processes):  # a handful of processes
+        law = process.duration
+        try:
+            key = (type(law), law)
+            hash(key)
+        except TypeError:  # an unhashable law: a group of its own
+            key = ("id", id(law))
+        groups.setdefault(key, []).append(k)
+    return [(processes[members[0]].duration, members) for members in groups.values()]
+
+
+def _add_durations(out, base, first, groups, scale, rng, residual=False):
+    """``out = base + duration`` in ticks for each process's slice ``first[k]:first[k + 1]``:
+    fixed laws without draws, each other law in one draw for all the processes sharing it
+    (in process order)."""
+    for law, members in groups:  # distinct laws: a handful
+        if isinstance(law, FixedDuration) and not residual:
+            ticks = int(round(law.mean_minutes * scale))
+            for k in members:  # slices, not outages
+                np.add(base[first[k]:first[k + 1]], ticks, out=out[first[k]:first[k + 1]])
+            continue
+        count = int(sum(first[k + 1] - first[k] for k in members))
+        if not count:
+            continue
+        minutes = law.sample_residual(rng, count) if residual else law.sample(rng, count)
+        ticks = np.rint(minutes * scale).astype(np.int64)
+        at = 0
+        for k in members:  # slices, not outages
+            a, b = first[k], first[k + 1]
+            np.add(base[a:b], ticks[at:at + b - a], out=out[a:b])
+            at += b - a
+
+
+def block_intervals(structure, n_trials, years, rng, tables=None):
     """Random outage intervals of every process over one block.
+
+    Each process's outages start at the points of a Poisson process over the block's axis (a
+    Poisson count, then sorted uniform positions from cumulative exponential spacings over
+    their total), plus, for a steady start, the outages already running when each trial
+    begins (a Poisson count, each at a uniformly chosen trial's first tick, lasting the
+    equilibrium residual duration). Each kind of draw is made once for all processes, in this
+    order: counts, spacings, durations law by law (the processes sharing a law draw
+    together), running counts, their trials, their residual durations law by law. The
+    intervals are stacked (process ``k`` at ``[k * span, (k + 1) * span)``, at most ``64 *
+    2**55 = 2**61`` ticks) so that one :func:`_union` merges every process's.
 
     Parameters
     ----------
@@ -379,16 +457,71 @@ def block_intervals(structure, n_trials, years, rng):
         Years per trial. [yr]
     rng : numpy.random.Generator
         The block's generator.
+    tables : Tables, optional
+        Whose scratch buffers to use (reused from block to block: fresh multi-megabyte arrays
+        cost page faults); the result is then a view of them, valid until the next block.
 
     Returns
     -------
-    list of (ndarray, ndarray)
-        ``(starts, ends)`` per process: merged, sorted, each inside its trial. [ticks]
+    Intervals
+        Stacked with stride ``span``: merged, sorted, each inside its trial. [ticks]
     """
+    processes = structure.processes
+    K = len(processes)
     scale = ticks_per_minute(years)
     trial_ticks = years * MINUTES_PER_YEAR * scale
-    return [_process_intervals(process, n_trials, trial_ticks, scale, rng)
-            for process in structure.processes]  # a handful of processes
+    span = n_trials * trial_ticks
+    rate = np.array([p.rate_per_minute for p in processes], dtype=float)
+    mean = np.array([p.duration.mean_minutes for p in processes], dtype=float)
+    groups = _law_groups(processes)
+    counts = rng.poisson(rate * (n_trials * years * MINUTES_PER_YEAR))
+    first = np.zeros(K + 1, dtype=np.int64)
+    np.cumsum(counts, out=first[1:])
+    buffer = _fresh if tables is None else tables.buffer
+    total = int(first[-1])
+    spacing = rng.standard_exponential(total + K, out=buffer("spacing", total + K, np.float64))
+    starts = buffer("starts", total)
+    for k in range(K):  # slices of one draw: a few calls a process, none an outage
+        a, b = first[k], first[k + 1]
+        if a == b:
+            continue
+        mine = np.cumsum(spacing[a + k:b + k + 1], out=spacing[a + k:b + k + 1])
+        mine *= span / mine[-1]
+        starts[a:b] = mine[:-1]  # sorted uniform starts, truncated to the tick
+        if starts[b - 1] >= span:  # a fraction rounded to 1: kept inside the block
+            np.minimum(starts[a:b], span - 1, out=starts[a:b])
+        if k:
+            starts[a:b] += k * span
+    ends = buffer("ends", total)
+    _add_durations(ends, starts, first, groups, scale, rng)
+    # Steady start: outages already running when a trial begins (equilibrium residual law).
+    running = rng.poisson(rate * mean * n_trials)
+    if running.any():
+        at_first = np.zeros(K + 1, dtype=np.int64)
+        np.cumsum(running, out=at_first[1:])
+        owner = np.repeat(np.arange(K, dtype=np.int64), running)
+        begin = rng.integers(0, n_trials, int(at_first[-1])) * trial_ticks
+        begin += owner * span
+        begin.sort()  # stacked: process by process, then by trial
+        residual_end = np.empty_like(begin)
+        _add_durations(residual_end, begin, at_first, groups, scale, rng, residual=True)
+        # before the other starts of the same process at the same tick
+        at = np.searchsorted(starts, begin, side="left")
+        at += np.arange(at.size)  # their places once inserted
+        old = buffer("old_place", total + at.size, bool)
+        old[:] = True
+        old[at] = False
+        merged = buffer("all_starts", total + at.size)
+        merged[old] = starts
+        merged[at] = begin
+        starts = merged
+        merged = buffer("all_ends", total + at.size)
+        merged[old] = ends
+        merged[at] = residual_end
+        ends = merged
+    starts, ends = _union(starts, ends, trial_ticks, buffer=buffer)
+    first = np.searchsorted(starts, np.arange(K + 1, dtype=np.int64) * span)
+    return Intervals(starts, ends, first, span)
 
 
 def simulate_block(structure, tables, n_trials, years, rng, *, delay=None):
@@ -400,7 +533,8 @@ def simulate_block(structure, tables, n_trials, years, rng, *, delay=None):
     dict
         As :func:`evaluate_block`. [min]
     """
-    return evaluate_block(structure, tables, block_intervals(structure, n_trials, years, rng),
+    return evaluate_block(structure, tables,
+                          block_intervals(structure, n_trials, years, rng, tables),
                           n_trials, years, delay=delay, rng=rng)
 
 
@@ -422,15 +556,17 @@ def _sweep(tables, intervals):
     state : ndarray of int64
         The set of processes down (a bit mask) after each key.
     """
-    keys = tables.buffer("keys", 2 * sum(starts.size for starts, _ in intervals))
-    offset = 0
-    for k, (starts, ends) in enumerate(intervals):  # a handful of processes
-        run = keys[offset:offset + 2 * starts.size]
-        run[0::2] = starts
-        run[1::2] = ends
+    starts, ends, first, stride = intervals
+    keys = tables.buffer("keys", 2 * starts.size)
+    for k in range(first.size - 1):  # slices, one a process (a handful of processes)
+        a, b = first[k], first[k + 1]
+        run = keys[2 * a:2 * b]
+        run[0::2] = starts[a:b]
+        run[1::2] = ends[a:b]
+        if k:
+            run -= k * stride  # back from the stacked axis to the block's
         run <<= _PROCESS_BITS
         run |= k
-        offset += run.size
     keys.sort(kind="stable")
     toggle = np.bitwise_and(keys, _PROCESS_MASK, out=tables.buffer("toggle", keys.size))
     np.left_shift(1, toggle, out=toggle)
@@ -546,6 +682,12 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
             index = change[good_at[np.minimum(rank, good_at.size - 1)]] if good_at.size else 0
             back[mine] = np.where(rank < good_at.size, keys[index] >> _PROCESS_BITS, span)
     gap_ends = np.minimum(gap_starts + delay, back)
+    # A gap never runs into the next trial (each trial is its own history): clip it at its
+    # trial's end, as _union clips down periods (else its cause would count the overrun).
+    trial_end = gap_starts // trial_ticks
+    trial_end += 1
+    trial_end *= trial_ticks
+    np.minimum(gap_ends, trial_end, out=gap_ends)
     gap_cause = keys[at] & _PROCESS_MASK  # the process that failed
     real = gap_ends > gap_starts
     if real.all():
@@ -622,8 +764,9 @@ def evaluate_block(structure, tables, intervals, n_trials, years, *, delay=None,
     structure : plcapacity.availability.Structure
     tables : Tables
         Lookups (and scratch buffers) for ``structure``.
-    intervals : list of (ndarray, ndarray)
-        ``(starts, ends)`` per process: merged, sorted, each inside its trial. [ticks]
+    intervals : Intervals or list of (ndarray, ndarray)
+        From :func:`block_intervals`, or ``(starts, ends)`` per process: merged, sorted, each
+        inside its trial. [ticks]
     n_trials : int
         Trials in the block.
     years : int
@@ -640,12 +783,14 @@ def evaluate_block(structure, tables, intervals, n_trials, years, *, delay=None,
     dict
         ``downtime``, ``unserved``: per trial [min]; ``incidents``: down episodes per trial;
         ``monthly``: ``(trial, month, minutes)`` of the months with downtime (sparse);
-        ``cause``: ``(trial, minutes)`` contributions, minutes of shape (m, K) [min]
-        (:func:`dense_cause` makes them per trial).
+        ``cause``: ``(trial, process, minutes)`` contributions [min] (:func:`dense_cause`
+        makes them per trial); ``n_processes``: K.
     """
     scale = ticks_per_minute(years)
     trial_ticks = years * MINUTES_PER_YEAR * scale
     span = n_trials * trial_ticks
+    if not isinstance(intervals, Intervals):
+        intervals = Intervals.from_list(intervals)
     keys, state = _sweep(tables, intervals)
     if delay is None:
         delay = int(round(structure.delay_minutes * scale))  # in ticks: 0 means no gaps
@@ -663,8 +808,9 @@ def evaluate_block(structure, tables, intervals, n_trials, years, *, delay=None,
     else:
         empty = np.empty(0, dtype=np.int64)
         gaps = (empty, empty, empty)
-    return _reduce(tables, keys, state, segments, gaps, n_trials, years,
-                   structure.n_processes)
+    out = _reduce(tables, keys, state, segments, gaps, n_trials, years, structure.n_processes)
+    out["n_processes"] = structure.n_processes
+    return out
 
 
 # ----------------------------------------------------------------------------- reductions
@@ -757,27 +903,29 @@ def _attribute(states, critical, starts, ends, K, trial_ticks, scale, gap_starts
 
     Returns
     -------
-    trial : ndarray of int, shape (m,)
-        The trial of each contribution (a trial may appear several times).
-    minutes : ndarray of float, shape (m, K)
-        Minutes attributed to each process. [min]
+    trial, process : ndarray of int, shape (m,)
+        The trial and the process of each contribution (a pair may appear several times);
+        contributions come in time order, those of one down stretch by process.
+    minutes : ndarray of float, shape (m,)
+        Minutes attributed. [min]
     """
     blame = np.where(critical != 0, critical, states)
-    bits = ((blame[:, None] >> np.arange(K)) & 1).astype(float)
+    bits = ((blame[:, None] >> np.arange(K)) & 1).astype(bool)
+    stretch, process = np.nonzero(bits)  # row by row: each stretch's processes in order
     share = (ends - starts) / scale / np.maximum(bits.sum(axis=1), 1)
-    trial = [starts // trial_ticks]
-    minutes = [bits * share[:, None]]
+    trial = [starts[stretch] // trial_ticks]
+    processes = [process]
+    minutes = [share[stretch]]
     if gap_starts.size:
         gs, ge, gc = gap_starts, gap_ends, gap_cause  # in time order (_failover_gaps)
         reach = np.maximum.accumulate(ge)
         fresh = np.maximum(gs, np.concatenate([[0], reach[:-1]]))  # not in an earlier gap
         fresh = np.minimum(fresh, ge)
         only_gap = (ge - fresh) - (_covered(ge, starts, ends) - _covered(fresh, starts, ends))
-        contribution = np.zeros((gs.size, K))
-        contribution[np.arange(gs.size), gc] = only_gap / scale
         trial.append(gs // trial_ticks)
-        minutes.append(contribution)
-    return np.concatenate(trial), np.concatenate(minutes)
+        processes.append(gc)
+        minutes.append(only_gap / scale)
+    return np.concatenate(trial), np.concatenate(processes), np.concatenate(minutes)
 
 
 def dense_cause(cause, n_trials, K):
@@ -786,7 +934,7 @@ def dense_cause(cause, n_trials, K):
     Parameters
     ----------
     cause : tuple of ndarray
-        ``(trial, minutes)``, minutes of shape (m, K). [min]
+        ``(trial, process, minutes)``, one element a contribution. [min]
     n_trials, K : int
         Trials and processes.
 
@@ -795,8 +943,7 @@ def dense_cause(cause, n_trials, K):
     ndarray of float, shape (n_trials, K)
         Downtime attributed to each process in each trial. [min]
     """
-    trial, minutes = cause
-    dense = np.empty((n_trials, K))
-    for k in range(K):  # processes, not trials: bincount adds in order, as np.add.at would
-        dense[:, k] = np.bincount(trial, minutes[:, k], minlength=n_trials)
-    return dense
+    trial, process, minutes = cause
+    # one bincount over (trial, process) cells: it adds in order, as np.add.at would
+    flat = np.bincount(trial * K + process, minutes, minlength=n_trials * K)
+    return flat.reshape(n_trials, K)

@@ -125,7 +125,7 @@ def block_summary(out, T, sla, years, *, histogram, per_trial=True):
         unserved_sq=(unserved ** 2).sum(), months_below=below.sum(),
         months_below_sq=(below_per_trial ** 2).sum(),
         month_credit=credit.sum(), incidents=out["incidents"].sum(),
-        cause=out["cause"][1].sum(axis=0))
+        cause=np.bincount(out["cause"][1], out["cause"][2], minlength=out["n_processes"]))
     if histogram:  # quantiles of runs not kept per trial (zeros need no search)
         annual = out["downtime"] / years
         positive = annual[annual > 0]

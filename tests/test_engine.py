@@ -45,7 +45,7 @@ def test_steady_start_probability_down_at_time_zero():
     down_at_zero = []
     for block in range(4):
         rng = np.random.default_rng(block)
-        starts, _ = block_intervals(structure, n, 1, rng)[0]  # eastus
+        starts, _ = block_intervals(structure, n, 1, rng).of(0)  # eastus
         trial_ticks = MINUTES_PER_YEAR * ticks_per_minute(1)
         down_at_zero.append(np.unique(starts[starts % trial_ticks == 0]).size / n)
     q = FREQUENT.processes(["eastus"])[0].probability_down
@@ -70,6 +70,34 @@ def test_ties_at_one_tick_do_not_depend_on_process_order():
         out = evaluate_block(structure, Tables(structure), intervals, 1, 1)
         assert out["downtime"][0] * scale == 10
         assert out["incidents"][0] == 1
+
+
+def test_a_failover_gap_stops_at_its_trial_end():
+    """A correlated group takes the primary's region down 100 minutes before trial 0 ends;
+    at trial 1's first tick the region's own outage is already running (a steady start), and
+    its key sorts before the group's end, so the primary is never seen back at that tick. The
+    failover gap of trial 0 still ends with the trial: 100 minutes of downtime and of cause,
+    and none in trial 1 (whose failover at its first tick is left out). Before the fix the
+    cause ran on into trial 1's outage."""
+    law = {"law": "fixed", "hours": 1}
+    outages = OutageModel(1.0, law, groups=(OutageGroup("e-pair", ("eastus", "centralus"),
+                                                        1.0, law),))
+    deployment = Deployment((Destination("pls-e", "eastus", None),
+                             Destination("pls-w", "westus2", None)),
+                            (Endpoint("pe-e", "eastus", "pls-e"),
+                             Endpoint("pe-w", "westus2", "pls-w")),
+                            failover=Failover("active-passive", 600.0))
+    structure = compile_structure(deployment, outages)
+    assert [p.name for p in structure.processes] == ["eastus", "westus2", "e-pair"]
+    scale = ticks_per_minute(1)
+    T = MINUTES_PER_YEAR * scale
+    none = (np.array([], dtype=np.int64), np.array([], dtype=np.int64))
+    eastus = (np.array([T]), np.array([T + 50 * scale]))
+    group = (np.array([T - 100 * scale]), np.array([T]))
+    out = evaluate_block(structure, Tables(structure), [eastus, none, group], 2, 1)
+    np.testing.assert_allclose(out["downtime"], [100.0, 0.0])
+    cause = dense_cause(out["cause"], 2, structure.n_processes)
+    np.testing.assert_allclose(cause, [[0.0, 0.0, 100.0], [0.0, 0.0, 0.0]])
 
 
 # ----------------------------------------------------------------------------- state tables
@@ -130,6 +158,8 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla, delays=No
     scale = ticks_per_minute(years)
     T = years * MINUTES_PER_YEAR * scale
     processes = outages.processes(deployment.regions)
+    if hasattr(intervals, "of"):  # the engine's flat Intervals: one (starts, ends) per process
+        intervals = [intervals.of(k) for k in range(len(processes))]
     endpoints = deployment.endpoints
     demand = deployment.demand_connections
     active_passive = deployment.failover.mode == "active-passive"
@@ -452,8 +482,10 @@ def test_dense_cause_adds_as_numpy_add_at():
     every contribution in order with np.add.at."""
     rng = np.random.default_rng(0)
     trial = rng.integers(0, 300, 20_000)
-    minutes = rng.standard_exponential((20_000, 3)) * 1e3
+    process = rng.integers(0, 3, 20_000)
+    minutes = rng.standard_exponential(20_000) * 1e3
     expected = np.zeros((300, 3))
-    np.add.at(expected, trial, minutes)
-    np.testing.assert_array_equal(dense_cause((trial, minutes), 300, 3), expected)
-    assert dense_cause((np.empty(0, np.int64), np.empty((0, 3))), 4, 3).tolist() == [[0.0] * 3] * 4
+    np.add.at(expected, (trial, process), minutes)
+    np.testing.assert_array_equal(dense_cause((trial, process, minutes), 300, 3), expected)
+    empty = np.empty(0, np.int64)
+    assert dense_cause((empty, empty, np.empty(0)), 4, 3).tolist() == [[0.0] * 3] * 4

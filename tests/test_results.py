@@ -98,7 +98,8 @@ def test_block_summary_sums_and_columns():
     out = dict(downtime=np.array([0.0, 60.0, 1440.0]), unserved=np.array([0.0, 90.0, 1440.0]),
                incidents=np.array([0, 1, 2]),
                monthly=(np.array([1, 2, 2]), np.array([0, 0, 5]), np.array([60.0, 1000, 440])),
-               cause=(np.array([1, 2]), np.array([[60.0, 0.0], [1000.0, 440.0]])))
+               cause=(np.array([1, 2, 2]), np.array([0, 0, 1]), np.array([60.0, 1000.0, 440.0])),
+               n_processes=2)
     sla = shortfall().sla
     T = MINUTES_PER_YEAR
     summary, (columns, monthly) = block_summary(out, T, sla, 1, histogram=True)

@@ -870,20 +870,20 @@ def _monthly(starts, ends, trial, trial_ticks, scale, years):
         return empty, empty, np.empty(0)
     month, overlap, flat_trial = m0, local_end - local_start, trial
     cross = np.flatnonzero(m1 != m0)
-    if cross.size:  # split the few intervals that cross month edges, in place
-        spans = m1[cross] - m0[cross] + 1
-        piece = np.repeat(cross, spans)
-        piece_month = m0[piece] + (np.arange(piece.size)
-                                   - np.repeat(np.cumsum(spans) - spans, spans))
-        piece_overlap = np.maximum(np.minimum(local_end[piece], edges[piece_month + 1])
-                                   - np.maximum(local_start[piece], edges[piece_month]), 0)
-        whole = np.ones(starts.size, dtype=bool)
-        whole[cross] = False
-        # interval order, each split interval's pieces where it was (two sorted runs)
-        order = np.argsort(np.concatenate([np.flatnonzero(whole), piece]), kind="stable")
-        month = np.concatenate([m0[whole], piece_month])[order]
-        overlap = np.concatenate([overlap[whole], piece_overlap])[order]
-        flat_trial = np.concatenate([trial[whole], trial[piece]])[order]
+    if cross.size:  # split the few intervals that cross month edges
+        # each keeps its first month's piece in place; the later pieces go right after it
+        # (np.insert: linear, where sorting the whole list again would not be)
+        later = m1[cross] - m0[cross]
+        overlap[cross] = edges[m0[cross] + 1] - local_start[cross]
+        piece = np.repeat(cross, later)
+        piece_month = m0[piece] + 1 + (np.arange(piece.size)
+                                       - np.repeat(np.cumsum(later) - later, later))
+        piece_overlap = (np.minimum(local_end[piece], edges[piece_month + 1])
+                         - edges[piece_month])
+        at = piece + 1
+        month = np.insert(m0, at, piece_month)
+        overlap = np.insert(overlap, at, piece_overlap)
+        flat_trial = np.insert(trial, at, trial[piece])
     flat = flat_trial * months + month      # nondecreasing: intervals come sorted
     step = np.diff(flat) != 0
     if step.all():  # each (trial, month) once: nothing to add up

@@ -104,17 +104,18 @@ def test_a_failover_gap_stops_at_its_trial_end():
 
 
 def test_pair_hash_gives_every_state_with_two_processes_down_its_own_slot():
-    """The hash of Tables above 16 processes: the 1954 states with at most two of 62
-    processes down land in 1954 different slots of the 2**16-slot table."""
-    bit = np.append(np.int64(1) << np.arange(62, dtype=np.int64), np.int64(0))
+    """The hash of Tables above 16 processes: the 2081 states with at most two of 64
+    processes down (process 63 on int64's sign bit) land in 2081 different slots of the
+    2**16-slot table."""
+    bit = np.append(np.left_shift(np.int64(1), np.arange(64, dtype=np.int64)), np.int64(0))
     states = np.unique(bit[:, None] | bit[None, :])
-    assert states.size == 1 + 62 + 62 * 61 // 2
+    assert states.size == 1 + 64 + 64 * 63 // 2
     slots = _pair_slot(states)
     assert np.unique(slots).size == states.size
     assert slots.min() >= 0 and slots.max() < 1 << _PAIR_BITS
 
 
-@pytest.mark.parametrize("n_processes", [12, 17, 40, 62])
+@pytest.mark.parametrize("n_processes", [12, 17, 40, 62, 64])
 def test_tables_answer_as_the_structure_evaluates(n_processes):
     """Whatever the path (a full table up to 16 processes, the hash and direct evaluation
     above), every state gets the code and active endpoint that Structure.evaluate gives."""
@@ -134,7 +135,8 @@ def test_tables_answer_as_the_structure_evaluates(n_processes):
     for down in range(6):  # 0 to 5 processes down, in every combination drawn
         for _ in range(300):
             chosen = rng.choice(n_processes, size=down, replace=False)
-            states.append(int(np.sum(np.int64(1) << chosen.astype(np.int64))))
+            states.append(int(np.bitwise_or.reduce(
+                np.left_shift(np.int64(1), chosen.astype(np.int64)), initial=np.int64(0))))
     states = np.array(states, dtype=np.int64)
     reachable, served, active, _ = structure.evaluate(states, with_usable=False)
     tables = Tables(structure)

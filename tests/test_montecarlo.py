@@ -340,3 +340,48 @@ def test_runs_that_would_draw_too_many_outages_are_refused_before_drawing():
     # just under the bound is allowed to start (checked without running it)
     from plcapacity.budget import check_simulation_work
     check_simulation_work(busy.processes(["eastus"]), 1, int(MAX_EXPECTED_OUTAGES / 1.01e6))
+
+
+def _sixty_four_processes():
+    """55 regions, each with an endpoint to one PLS in the first region, and 9 correlated
+    pairs: 64 outage processes. The last, pair-8 (bit 63, int64's sign bit), takes down the
+    PLS's region as the region's own process does; pairs 0 to 7 take down endpoint regions
+    only (harmless while another endpoint is up)."""
+    from plcapacity.regions import region_names
+    regions = region_names()
+    assert len(regions) == 55
+    law = {"law": "fixed", "hours": 4}
+    pairs = [(regions[2 * i + 1], regions[2 * i + 2]) for i in range(8)]
+    pairs.append((regions[0], regions[-1]))
+    groups = tuple(plc.OutageGroup(f"pair-{i}", pair, 20.0, law) for i, pair in enumerate(pairs))
+    deployment = plc.Deployment((plc.Destination("pls", regions[0], 1e6),),
+                                tuple(plc.Endpoint(f"e-{r}", r, "pls") for r in regions))
+    return deployment, plc.OutageModel(20.0, law, groups=groups)
+
+
+def test_sixty_four_processes_agree_with_exact_and_blame_process_63():
+    """At the most processes the engine takes, the simulation agrees with the exact
+    unavailability, and the process on the sign bit gets its blame: pair-8 takes the PLS's
+    region down as often as the region's own process, so both get about half the downtime,
+    and pairs 0 to 7 almost none."""
+    deployment, outages = _sixty_four_processes()
+    structure = plc.availability.compile_structure(deployment, outages)
+    assert structure.n_processes == 64 and structure.processes[63].name == "pair-8"
+    result = simulate(deployment, outages, trials=4_000, seed=64)
+    exact = exact_unavailability(deployment, outages)
+    assert exact > 1e-2
+    check_against_exact(result.unavailability, exact, result.ci_half_width / 1.96)
+    causes = result.causes()
+    first = deployment.destinations[0].region  # the PLS's region: its own process
+    assert causes.index[:2].tolist() in ([first, "pair-8"], ["pair-8", first])
+    assert causes["pair-8"] / causes[first] == pytest.approx(1, abs=0.2)
+    assert causes.iloc[2:].sum() < 0.02 * causes.sum()
+
+
+def test_more_than_sixty_four_processes_are_refused_with_the_count():
+    deployment, outages = _sixty_four_processes()
+    law = {"law": "fixed", "hours": 4}
+    more = plc.OutageModel(20.0, law, groups=outages.groups + (
+        plc.OutageGroup("pair-9", ("eastus", "westus"), 1.0, law),))
+    with pytest.raises(ValueError, match="65 outage processes involved; at most 64"):
+        plc.availability.compile_structure(deployment, more)

@@ -18,6 +18,7 @@ so both share one definition of "reachable" and "served".
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ METRICS = ("reachable", "served")
 _STATE_CHUNK = 1 << 16
 #: Largest process count for which the simulation precomputes a table over all states.
 TABLE_MAX_PROCESSES = 16
+#: Most (states x endpoints) elements :meth:`Structure.evaluate` holds at once (bounded memory).
+_EVALUATE_ELEMENTS = 1 << 22
 #: Most outage processes a deployment may involve: a state (which processes are down) is a
 #: 64-bit mask, process 63's bit being int64's sign bit.
 MAX_PROCESSES = 64
@@ -88,6 +91,13 @@ class Structure:
     def n_processes(self) -> int:
         return len(self.processes)
 
+    @functools.cached_property
+    def _incidence(self) -> np.ndarray:
+        """(endpoints x destinations) float32: 1 where the endpoint leads to the destination."""
+        incidence = np.zeros((len(self.endpoint_masks), len(self.capacities)), np.float32)
+        incidence[np.arange(len(self.endpoint_masks)), self.endpoint_destination] = 1.0
+        return incidence
+
     def usable(self, states) -> np.ndarray:
         """Which endpoints are usable in each state: bool array (n_states, E)."""
         states = np.asarray(states, dtype=np.int64)
@@ -116,32 +126,36 @@ class Structure:
         usable : ndarray of bool, shape (n, E), or None without ``with_usable``
         """
         states = np.asarray(states, dtype=np.int64)
-        n_endpoints = len(self.endpoint_masks)
-        reachable = np.zeros(states.shape, dtype=bool)
-        active = np.full(states.shape, -1, dtype=np.int16)
-        carrying = np.zeros((len(self.capacities),) + states.shape, dtype=bool)
-        # A loop over endpoints (a handful), each step vectorized over all states; in reverse
-        # so that the highest-priority usable endpoint is the one left in ``active``.
-        for e in range(n_endpoints - 1, -1, -1):
-            usable_e = (states & self.endpoint_masks[e]) == 0
-            reachable |= usable_e
-            active[usable_e] = e
-            carrying[self.endpoint_destination[e]] |= usable_e
-        usable = self.usable(states) if with_usable else None
+        if states.ndim != 1:
+            out = self.evaluate(states.ravel(), with_usable=with_usable)
+            return tuple(None if x is None else x.reshape(states.shape + x.shape[1:])
+                         for x in out)
+        step = max(1, _EVALUATE_ELEMENTS // max(1, len(self.endpoint_masks)))
+        if states.size > step:  # bounded memory: (states x endpoints) matrices by pieces
+            parts = [self.evaluate(states[i:i + step], with_usable=with_usable)
+                     for i in range(0, states.size, step)]
+            return tuple(None if parts[0][j] is None else np.concatenate([p[j] for p in parts])
+                         for j in range(4))
+        # one (states x endpoints) matrix: usable endpoints; the highest-priority usable one
+        # is the first True of its row
+        usable = (states[:, None] & self.endpoint_masks[None, :]) == 0
+        reachable = usable.any(axis=1)
+        active = np.where(reachable, usable.argmax(axis=1), -1).astype(np.int16)
         if self.demand is None:
-            return reachable, reachable.copy(), active, usable
+            return reachable, reachable.copy(), active, usable if with_usable else None
+        capacities = np.broadcast_to(self.capacities, (states.size, len(self.capacities)))
+        if any(self.zone_bits):
+            capacities = capacities.copy()
+            for d, bits in enumerate(self.zone_bits):  # the zoned destinations
+                if bits:
+                    capacities[:, d] = self.capacity(d, states)
         if self.active_passive:
-            if any(self.zone_bits):
-                target = self.endpoint_destination[np.maximum(active, 0)]
-                capacity = np.zeros(states.shape)
-                for d in range(len(self.capacities)):
-                    capacity = np.where(target == d, self.capacity(d, states), capacity)
-            else:
-                capacity = self.capacities[self.endpoint_destination[np.maximum(active, 0)]]
+            target = self.endpoint_destination[np.maximum(active, 0)]
+            capacity = capacities[np.arange(states.size), target]
         else:
-            capacity = np.zeros(states.shape)
-            for d in range(len(self.capacities)):
-                capacity += np.where(carrying[d], self.capacity(d, states), 0.0)
+            carrying = (usable.astype(np.float32) @ self._incidence) > 0  # (states x dests)
+            capacity = np.where(carrying, capacities, 0.0).sum(axis=1)
+        usable = usable if with_usable else None
         served = reachable & (capacity >= self.demand)
         return reachable, served, active, usable
 

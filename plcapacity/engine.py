@@ -262,10 +262,11 @@ class Tables:
         (a bit mask; 0 when no single recovery would)."""
         states = np.asarray(states, dtype=np.int64)
         mask = np.zeros_like(states)
-        for k in range(self.structure.n_processes):  # a handful of processes
-            down_k = (states >> k) & 1 == 1
-            if not down_k.any():
+        present = int(np.bitwise_or.reduce(states, initial=np.int64(0))) & ((1 << 64) - 1)
+        for k in range(self.structure.n_processes):  # the processes down in some state
+            if not present >> k & 1:
                 continue
+            down_k = (states >> k) & 1 == 1
             bit = np.left_shift(np.int64(1), k)  # k = 63: the sign bit
             without = states[down_k] & ~bit
             mask[down_k] |= np.where(self.code_of(without) & 1 == 0, bit, np.int64(0))
@@ -311,7 +312,8 @@ def _union(starts, ends, trial_ticks, keep=None, buffer=_fresh):
     reach = np.add(trial, 1, out=buffer("union_reach", n))
     reach *= trial_ticks
     np.minimum(ends, reach, out=reach)  # clipped to the trial's end
-    np.maximum.accumulate(reach, out=reach)
+    if not (reach[1:] >= reach[:-1]).all():  # (already running maxima with fixed durations)
+        np.maximum.accumulate(reach, out=reach)
     new = buffer("union_new", n, bool)
     new[0] = True
     np.greater(starts[1:], reach[:-1], out=new[1:])
@@ -600,7 +602,7 @@ def _down_segments(tables, keys, state, span):
         Bit 0: down; bit 1: unserved.
     """
     code = tables.code_of(state)
-    candidates = np.flatnonzero(code)
+    candidates = np.flatnonzero(code != 0)  # (on a bool array: ten times faster)
     candidates = candidates[state[candidates] != 0]
     seg_start = keys[candidates] >> _PROCESS_BITS
     seg_end = _segment_ends(keys, candidates, span)
@@ -730,6 +732,8 @@ def _reduce(tables, keys, state, segments, gaps, n_trials, years, K):
             seg_starts, seg_ends = seg_start[mine], seg_end[mine]
             if not seg_starts.size:  # gaps only: already in time order
                 merged_starts, merged_ends = _union(gap_starts, gap_ends, trial_ticks)
+            elif not gap_starts.size:  # segments only: in time order too (they follow keys)
+                merged_starts, merged_ends = _union(seg_starts, seg_ends, trial_ticks)
             else:
                 merged_starts, merged_ends = _sorted_union(
                     np.concatenate([seg_starts, gap_starts]),

@@ -41,9 +41,12 @@ _STATE_CHUNK = 1 << 16
 TABLE_MAX_PROCESSES = 16
 #: Most (states x endpoints) elements :meth:`Structure.evaluate` holds at once (bounded memory).
 _EVALUATE_ELEMENTS = 1 << 22
-#: Most outage processes a deployment may involve: a state (which processes are down) is a
-#: 64-bit mask, process 63's bit being int64's sign bit.
-MAX_PROCESSES = 64
+#: Most outage processes whose states (which processes are down) fit a 64-bit mask, process
+#: 63's bit being int64's sign bit. Above, states are sets (:meth:`Structure.evaluate_sets`).
+MASK_MAX_PROCESSES = 64
+#: Most outage processes a deployment may involve in a simulation (the engine's keys hold the
+#: process index in 8 bits).
+MAX_PROCESSES = 256
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,10 @@ class Structure:
     Attributes
     ----------
     processes : list of OutageProcess
-    endpoint_masks : ndarray of int64, shape (E,)
+    endpoint_masks : ndarray of int64, shape (E,), or None
         Bit ``k`` set when process ``k`` makes the endpoint unusable (its region's or its
         destination's region's processes). Endpoints in priority order for active-passive.
+        None above ``MASK_MAX_PROCESSES`` processes (see ``endpoint_sets``).
     endpoint_destination : ndarray of int, shape (E,)
         Index of each endpoint's destination in ``capacities``.
     capacities : ndarray of float, shape (D,)
@@ -73,6 +77,8 @@ class Structure:
     zone_capacity : tuple of ndarray
         Per used destination with ``zone_bits``, its capacity with each subset of those zones
         down (:meth:`plcapacity.Destination.zone_capacities`). [connections]
+    endpoint_sets : ndarray of bool, shape (E, K)
+        ``endpoint_masks`` as sets: True where process ``k`` makes the endpoint unusable.
     """
 
     processes: list
@@ -86,6 +92,7 @@ class Structure:
     destination_names: tuple
     zone_bits: tuple = ()
     zone_capacity: tuple = ()
+    endpoint_sets: np.ndarray | None = None
 
     @property
     def n_processes(self) -> int:
@@ -94,9 +101,15 @@ class Structure:
     @functools.cached_property
     def _incidence(self) -> np.ndarray:
         """(endpoints x destinations) float32: 1 where the endpoint leads to the destination."""
-        incidence = np.zeros((len(self.endpoint_masks), len(self.capacities)), np.float32)
-        incidence[np.arange(len(self.endpoint_masks)), self.endpoint_destination] = 1.0
+        n_endpoints = len(self.endpoint_destination)
+        incidence = np.zeros((n_endpoints, len(self.capacities)), np.float32)
+        incidence[np.arange(n_endpoints), self.endpoint_destination] = 1.0
         return incidence
+
+    @functools.cached_property
+    def _endpoint_sets_t(self) -> np.ndarray:
+        """(processes x endpoints) float32: 1 where the process makes the endpoint unusable."""
+        return np.ascontiguousarray(self.endpoint_sets.T, dtype=np.float32)
 
     def usable(self, states) -> np.ndarray:
         """Which endpoints are usable in each state: bool array (n_states, E)."""
@@ -106,12 +119,17 @@ class Structure:
     def capacity(self, d, states):
         """Capacity of used destination ``d`` in each state (its zones' processes down
         removing their VMs), or its scalar capacity without zone processes. [connections]"""
+        states = np.asarray(states, dtype=np.int64)
+        return self._capacity(d, lambda k: (states >> k) & 1, np.shape(states))
+
+    def _capacity(self, d, down, shape):
+        """:meth:`capacity`, with ``down(k)`` giving 0/1 per state for process ``k``."""
         bits = self.zone_bits[d] if self.zone_bits else ()
         if not bits:
             return self.capacities[d]
-        index = np.zeros(np.shape(states), dtype=np.int64)
+        index = np.zeros(shape, dtype=np.int64)
         for j, k in enumerate(bits):  # a destination's zones: three at most
-            index |= ((states >> k) & 1) << j
+            index |= down(k).astype(np.int64) << j
         return self.zone_capacity[d][index]
 
     def evaluate(self, states, *, with_usable=True):
@@ -130,28 +148,51 @@ class Structure:
             out = self.evaluate(states.ravel(), with_usable=with_usable)
             return tuple(None if x is None else x.reshape(states.shape + x.shape[1:])
                          for x in out)
-        step = max(1, _EVALUATE_ELEMENTS // max(1, len(self.endpoint_masks)))
-        if states.size > step:  # bounded memory: (states x endpoints) matrices by pieces
-            parts = [self.evaluate(states[i:i + step], with_usable=with_usable)
-                     for i in range(0, states.size, step)]
-            return tuple(None if parts[0][j] is None else np.concatenate([p[j] for p in parts])
-                         for j in range(4))
-        # one (states x endpoints) matrix: usable endpoints; the highest-priority usable one
-        # is the first True of its row
+        if states.size > self._evaluate_step:
+            return self._by_pieces(self.evaluate, states, with_usable)
         usable = (states[:, None] & self.endpoint_masks[None, :]) == 0
+        return self._outcome(usable, lambda k: (states >> k) & 1, with_usable)
+
+    def evaluate_sets(self, down, *, with_usable=True):
+        """:meth:`evaluate` for states given as sets: ``down`` is a bool array (n, K), True
+        where process ``k`` is down (any number of processes, beyond 64-bit masks)."""
+        down = np.asarray(down, dtype=bool).reshape(-1, self.n_processes)
+        if down.shape[0] > self._evaluate_step:
+            return self._by_pieces(self.evaluate_sets, down, with_usable)
+        usable = (down.astype(np.float32) @ self._endpoint_sets_t) == 0
+        return self._outcome(usable, lambda k: down[:, k], with_usable)
+
+    @property
+    def _evaluate_step(self) -> int:
+        """States evaluated at once: bounded (states x endpoints) matrices."""
+        return max(1, _EVALUATE_ELEMENTS // max(1, len(self.endpoint_destination),
+                                                 self.n_processes))
+
+    def _by_pieces(self, evaluate, states, with_usable):
+        step = self._evaluate_step
+        parts = [evaluate(states[i:i + step], with_usable=with_usable)
+                 for i in range(0, len(states), step)]
+        return tuple(None if parts[0][j] is None else np.concatenate([p[j] for p in parts])
+                     for j in range(4))
+
+    def _outcome(self, usable, down, with_usable):
+        """Reachable, served, active and usable from the (states x endpoints) usable matrix;
+        ``down(k)`` gives 0/1 per state for zone process ``k``."""
+        n = usable.shape[0]
+        # the highest-priority usable endpoint is the first True of its row
         reachable = usable.any(axis=1)
         active = np.where(reachable, usable.argmax(axis=1), -1).astype(np.int16)
         if self.demand is None:
             return reachable, reachable.copy(), active, usable if with_usable else None
-        capacities = np.broadcast_to(self.capacities, (states.size, len(self.capacities)))
+        capacities = np.broadcast_to(self.capacities, (n, len(self.capacities)))
         if any(self.zone_bits):
             capacities = capacities.copy()
             for d, bits in enumerate(self.zone_bits):  # the zoned destinations
                 if bits:
-                    capacities[:, d] = self.capacity(d, states)
+                    capacities[:, d] = self._capacity(d, down, (n,))
         if self.active_passive:
             target = self.endpoint_destination[np.maximum(active, 0)]
-            capacity = capacities[np.arange(states.size), target]
+            capacity = capacities[np.arange(n), target]
         else:
             carrying = (usable.astype(np.float32) @ self._incidence) > 0  # (states x dests)
             capacity = np.where(carrying, capacities, 0.0).sum(axis=1)
@@ -171,7 +212,7 @@ def compile_structure(deployment, outages) -> Structure:
     processes = _processes(deployment, outages)
     if len(processes) > MAX_PROCESSES:
         raise ValueError(f"{len(processes)} outage processes involved; at most {MAX_PROCESSES} "
-                         "are supported (a state is a 64-bit mask)")
+                         "are supported")
     region_mask = {}
     for k, process in enumerate(processes):
         if process.kind == "zone":  # endpoints are zone-agnostic: only capacity changes
@@ -193,14 +234,18 @@ def compile_structure(deployment, outages) -> Structure:
         target = deployment.destination(endpoint.destination)
         masks.append(region_mask.get(endpoint.region, 0) | region_mask.get(target.region, 0))
         destinations.append(used.index(endpoint.destination))
-    # bit 63 (process 63) is int64's sign bit: build the masks unsigned, then view them
-    masks = np.array(masks, dtype=np.uint64).view(np.int64)
+    K = len(processes)
+    sets = np.array([[m >> k & 1 for k in range(K)] for m in masks], dtype=bool).reshape(-1, K)
+    # bit 63 (process 63) is int64's sign bit: build the masks unsigned, then view them; above
+    # 64 processes states are sets (Structure.evaluate_sets), not masks
+    masks = (np.array(masks, dtype=np.uint64).view(np.int64) if K <= MASK_MAX_PROCESSES
+             else None)
     return Structure(processes, masks, np.array(destinations),
                      _capacities(deployment, used), deployment.demand_connections,
                      deployment.failover.mode == "active-passive",
                      deployment.failover.delay_minutes,
                      tuple(e.name for e in deployment.endpoints), tuple(used),
-                     tuple(zone_bits), tuple(zone_capacity))
+                     tuple(zone_bits), tuple(zone_capacity), sets)
 
 
 def _processes(deployment, outages) -> list:

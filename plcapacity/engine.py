@@ -123,7 +123,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .availability import TABLE_MAX_PROCESSES
+from .availability import MASK_MAX_PROCESSES, TABLE_MAX_PROCESSES
 from .outages import MINUTES_PER_YEAR, FixedDuration
 from .sla import month_edges_minutes
 
@@ -135,6 +135,9 @@ _PROCESS_BITS = 6
 #: coarser power of two so that a block's time axis, shifted by the process bits, fits int64.
 _TICK_BITS_ONE_YEAR = 20
 _PROCESS_MASK = (1 << _PROCESS_BITS) - 1
+#: Above 64 processes (:class:`WideTables`) a key's low bits hold ``k << 1 | starts``: eight
+#: bits of process index and one of direction, so ticks are three bits coarser.
+_WIDE_KEY_BITS = 9
 #: Multiplicative hash of :class:`Tables`: ``(state * _PAIR_MULTIPLIER mod 2**64) >>
 #: (64 - _PAIR_BITS)`` gives the 2081 states with at most two of 64 processes down 2081
 #: different slots (the multiplier was found by a random search; the tests check it).
@@ -142,20 +145,28 @@ _PAIR_MULTIPLIER = 17_551_232_380_587_650_275
 _PAIR_BITS = 16
 
 
-def ticks_per_minute(years) -> int:
+def ticks_per_minute(years, key_bits=_PROCESS_BITS) -> int:
     """Integer time steps per minute for trials of ``years`` years (a power of two).
 
     Parameters
     ----------
     years : int
         Calendar years per trial. [yr]
+    key_bits : int, optional
+        Bits of a key below the tick: 6 up to 64 processes, 9 above (:func:`key_bits`).
 
     Returns
     -------
     int
-        ``2 ** (20 - ceil(log2(years)))``. [ticks per min]
+        ``2 ** (20 + 6 - key_bits - ceil(log2(years)))``. [ticks per min]
     """
-    return 1 << (_TICK_BITS_ONE_YEAR - max(0, math.ceil(math.log2(years))))
+    return 1 << (_TICK_BITS_ONE_YEAR + _PROCESS_BITS - key_bits
+                 - max(0, math.ceil(math.log2(years))))
+
+
+def key_bits(n_processes) -> int:
+    """Bits of a key below the tick for ``n_processes`` outage processes."""
+    return _PROCESS_BITS if n_processes <= MASK_MAX_PROCESSES else _WIDE_KEY_BITS
 
 
 # ----------------------------------------------------------------------------- state tables
@@ -195,6 +206,14 @@ class Tables:
         The code of state 0 (every process up).
     """
 
+    #: Bits of a key below its tick.
+    shift = _PROCESS_BITS
+
+    def __new__(cls, structure):
+        if cls is Tables and structure.n_processes > MASK_MAX_PROCESSES:
+            return super().__new__(WideTables)  # states beyond a 64-bit mask
+        return super().__new__(cls)
+
     def __init__(self, structure):
         self.structure = structure
         self._buffers = {}
@@ -216,6 +235,33 @@ class Tables:
             self._active = self._scatter(slot, self._active)
         self.code = None if self._pairs else self._code
         self.all_up_code = int(self.code_of(np.zeros(1, dtype=np.int64))[0])
+
+    def ticks_per_minute(self, years) -> int:
+        """Time steps per minute of this structure's keys (:func:`ticks_per_minute`)."""
+        return ticks_per_minute(years, self.shift)
+
+    def process_of(self, keys):
+        """The process of each key."""
+        return keys & _PROCESS_MASK
+
+    def sweep(self, keys):
+        """The state after each sorted key (:func:`_sweep`): a cumulative XOR of one bit per
+        key (the set of processes down, as a bit mask)."""
+        toggle = np.bitwise_and(keys, _PROCESS_MASK, out=self.buffer("toggle", keys.size))
+        np.left_shift(1, toggle, out=toggle)
+        return np.bitwise_xor.accumulate(toggle, out=toggle)
+
+    def blame(self, states):
+        """For each down state, the processes to blame (:func:`_attribute`): those whose
+        recovery alone would end the downtime, or, when none would, every process down.
+
+        Returns
+        -------
+        ndarray of bool, shape (m, K)
+        """
+        critical = self.critical(states)
+        blame = np.where(critical != 0, critical, states)
+        return ((blame[:, None] >> np.arange(self.structure.n_processes)) & 1).astype(bool)
 
     def buffer(self, name, size, dtype=np.int64):
         """A scratch array of ``size`` elements (contents undefined), reused across blocks."""
@@ -271,6 +317,120 @@ class Tables:
             without = states[down_k] & ~bit
             mask[down_k] |= np.where(self.code_of(without) & 1 == 0, bit, np.int64(0))
         return mask
+
+
+class WideTables(Tables):
+    """:class:`Tables` above 64 processes, where a state no longer fits a 64-bit mask.
+
+    A key's low bits hold ``k << 1 | starts`` (:data:`_WIDE_KEY_BITS`), so the sweep knows
+    whether each key takes its process down (+1) or brings it back (-1). Three cumulative
+    sums give, after each key, the number of processes down ``c``, the sum of their indices
+    ``s1`` and of their squares ``s2``, which name the state when ``c <= 2``: one process
+    ``s1``, or the two roots ``(s1 -+ sqrt(2 s2 - s1**2)) / 2``. Those states have fixed
+    ids (0: all up; ``1 + a``: process ``a`` down; ``1 + K + a K + b``: ``a < b`` down), each
+    answered from a table made once. The rare states with three or more down are read from
+    one cumulative XOR per 64-process word, and each distinct one evaluated once per block;
+    they take the ids after the fixed ones. The state the engine passes around is that id.
+    """
+
+    shift = _WIDE_KEY_BITS
+
+    def __init__(self, structure):
+        self.structure = structure
+        self._buffers = {}
+        K = structure.n_processes
+        self._fixed = 1 + K + K * K
+        down = np.zeros((self._fixed, K), dtype=bool)
+        down[1 + np.arange(K), np.arange(K)] = True
+        a, b = np.divmod(np.arange(K * K), K)
+        down[1 + K + np.arange(K * K), a] = True
+        down[1 + K + np.arange(K * K), b] = True
+        reachable, served, active, _ = structure.evaluate_sets(down, with_usable=False)
+        self._fixed_code = self._codes(reachable, served)
+        self._fixed_active = active
+        self._code, self._active = self._fixed_code, self._fixed_active
+        self._rare = np.zeros((0, K), dtype=bool)
+        self.code = None
+        self.all_up_code = int(self._fixed_code[0])
+
+    def process_of(self, keys):
+        return (keys & ((1 << _WIDE_KEY_BITS) - 1)) >> 1
+
+    def sweep(self, keys):
+        """State ids after each sorted key (see the class notes); also sets this block's
+        table of rare states."""
+        K = self.structure.n_processes
+        low = keys & ((1 << _WIDE_KEY_BITS) - 1)
+        process = low >> 1
+        sign = (low & 1) * 2 - 1
+        count = np.cumsum(sign)
+        first = np.cumsum(sign * process)
+        second = np.cumsum(sign * process * process)
+        ids = np.zeros(keys.size, dtype=np.int64)
+        one = count == 1
+        ids[one] = 1 + first[one]
+        two = np.flatnonzero(count == 2)
+        if two.size:
+            s1 = first[two]
+            gap = np.rint(np.sqrt((2 * second[two] - s1 * s1).astype(float))).astype(np.int64)
+            ids[two] = 1 + K + ((s1 - gap) // 2) * K + (s1 + gap) // 2
+        rare = np.flatnonzero(count >= 3)
+        self._code, self._active = self._fixed_code, self._fixed_active
+        self._rare = np.zeros((0, K), dtype=bool)
+        if rare.size:  # the exact sets there: one cumulative XOR per 64-process word
+            words = np.empty((rare.size, -(-K // 64)), dtype=np.int64)
+            word = process >> 6
+            bit = np.left_shift(np.int64(1), process & 63)  # process 63 of a word: sign bit
+            for w in range(words.shape[1]):  # words: four at most
+                words[:, w] = np.bitwise_xor.accumulate(np.where(word == w, bit, 0))[rare]
+            unique, inverse = np.unique(words, axis=0, return_inverse=True)
+            sets = ((unique[:, :, None] >> np.arange(64)) & 1).astype(bool)
+            self._rare = sets.reshape(len(unique), -1)[:, :K]
+            reachable, served, active, _ = self.structure.evaluate_sets(self._rare,
+                                                                         with_usable=False)
+            self._code = np.concatenate([self._fixed_code, self._codes(reachable, served)])
+            self._active = np.concatenate([self._fixed_active, active])
+            ids[rare] = self._fixed + inverse.ravel()
+        return ids
+
+    def code_of(self, states):
+        return self._code[states]
+
+    def active_of(self, states):
+        return self._active[states]
+
+    def sets_of(self, states):
+        """The set of processes down in each state id: bool (m, K)."""
+        K = self.structure.n_processes
+        states = np.asarray(states, dtype=np.int64)
+        out = np.zeros((states.size, K), dtype=bool)
+        one = np.flatnonzero((states >= 1) & (states <= K))
+        out[one, states[one] - 1] = True
+        two = np.flatnonzero((states > K) & (states < self._fixed))
+        a, b = np.divmod(states[two] - 1 - K, K)
+        out[two, a] = True
+        out[two, b] = True
+        rare = np.flatnonzero(states >= self._fixed)
+        out[rare] = self._rare[states[rare] - self._fixed]
+        return out
+
+    def critical(self, states):
+        """For each down state, the processes whose recovery alone would end the downtime:
+        bool (m, K)."""
+        sets = self.sets_of(states)
+        row, process = np.nonzero(sets)
+        without = sets[row]
+        without[np.arange(row.size), process] = False
+        critical = np.zeros_like(sets)
+        if row.size:
+            reachable = self.structure.evaluate_sets(without, with_usable=False)[0]
+            critical[row, process] = reachable
+        return critical
+
+    def blame(self, states):
+        sets = self.sets_of(states)
+        critical = self.critical(states)
+        return np.where(critical.any(axis=1)[:, None], critical, sets)
 
 
 # ----------------------------------------------------------------------------- intervals
@@ -470,7 +630,8 @@ def block_intervals(structure, n_trials, years, rng, tables=None):
     """
     processes = structure.processes
     K = len(processes)
-    scale = ticks_per_minute(years)
+    scale = (ticks_per_minute(years, key_bits(K)) if tables is None
+             else tables.ticks_per_minute(years))
     trial_ticks = years * MINUTES_PER_YEAR * scale
     span = n_trials * trial_ticks
     rate = np.array([p.rate_per_minute for p in processes], dtype=float)
@@ -560,6 +721,7 @@ def _sweep(tables, intervals):
     """
     starts, ends, first, stride = intervals
     keys = tables.buffer("keys", 2 * starts.size)
+    wide = tables.shift != _PROCESS_BITS
     for k in range(first.size - 1):  # slices, one a process (a handful of processes)
         a, b = first[k], first[k + 1]
         run = keys[2 * a:2 * b]
@@ -567,21 +729,22 @@ def _sweep(tables, intervals):
         run[1::2] = ends[a:b]
         if k:
             run -= k * stride  # back from the stacked axis to the block's
-        run <<= _PROCESS_BITS
-        run |= k
+        run <<= tables.shift
+        if wide:  # k << 1 | 1 on starts, k << 1 on ends
+            run |= k << 1
+            run[0::2] |= 1
+        else:
+            run |= k
     keys.sort(kind="stable")
-    toggle = np.bitwise_and(keys, _PROCESS_MASK, out=tables.buffer("toggle", keys.size))
-    np.left_shift(1, toggle, out=toggle)
-    state = np.bitwise_xor.accumulate(toggle, out=toggle)
-    return keys, state
+    return keys, tables.sweep(keys)
 
 
-def _segment_ends(keys, index, span):
+def _segment_ends(keys, index, span, shift=_PROCESS_BITS):
     """End tick of the segment that begins at each key ``index``: the next key's time, or the
     block's end ``span`` after the last key. [ticks]"""
     following = index + 1
     return np.where(following < keys.size,
-                    keys[np.minimum(following, keys.size - 1)] >> _PROCESS_BITS, span)
+                    keys[np.minimum(following, keys.size - 1)] >> shift, span)
 
 
 def _down_segments(tables, keys, state, span):
@@ -604,8 +767,8 @@ def _down_segments(tables, keys, state, span):
     code = tables.code_of(state)
     candidates = np.flatnonzero(code != 0)  # (on a bool array: ten times faster)
     candidates = candidates[state[candidates] != 0]
-    seg_start = keys[candidates] >> _PROCESS_BITS
-    seg_end = _segment_ends(keys, candidates, span)
+    seg_start = keys[candidates] >> tables.shift
+    seg_end = _segment_ends(keys, candidates, span, tables.shift)
     keep = seg_end > seg_start
     candidates, seg_start, seg_end = candidates[keep], seg_start[keep], seg_end[keep]
     return candidates, seg_start, seg_end, code[candidates]
@@ -649,7 +812,8 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     # active before is then unusable; coming back it can only bring a better one (a failback).
     position = np.flatnonzero((before >= 0) & (now > before))  # in ``change``
     failed = before[position]
-    gap_starts = keys[change[position]] >> _PROCESS_BITS
+    shift = tables.shift
+    gap_starts = keys[change[position]] >> shift
     # Not at a trial's first tick: a multiple of trial_ticks is one of its power-of-two
     # factor first (a cheap mask), and only those few need the division.
     inside = (gap_starts & ((trial_ticks & -trial_ticks) - 1)) != 0
@@ -671,7 +835,7 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     following = np.minimum(position + 1, change.size - 1)
     then = now[following]
     direct = (position + 1 < change.size) & (then >= 0) & (then <= failed)
-    back = keys[change[following]] >> _PROCESS_BITS
+    back = keys[change[following]] >> shift
     rest = np.flatnonzero(~direct)
     if rest.size:
         rest_failed = failed[rest]
@@ -682,7 +846,7 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
             # the next good change after a failover: goods up to it (none at it) index good_at
             rank = np.cumsum(good)[position[mine]]
             index = change[good_at[np.minimum(rank, good_at.size - 1)]] if good_at.size else 0
-            back[mine] = np.where(rank < good_at.size, keys[index] >> _PROCESS_BITS, span)
+            back[mine] = np.where(rank < good_at.size, keys[index] >> shift, span)
     gap_ends = np.minimum(gap_starts + delay, back)
     # A gap never runs into the next trial (each trial is its own history): clip it at its
     # trial's end, as _union clips down periods (else its cause would count the overrun).
@@ -690,7 +854,7 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     trial_end += 1
     trial_end *= trial_ticks
     np.minimum(gap_ends, trial_end, out=gap_ends)
-    gap_cause = keys[at] & _PROCESS_MASK  # the process that failed
+    gap_cause = tables.process_of(keys[at])  # the process that failed
     real = gap_ends > gap_starts
     if real.all():
         return gap_starts, gap_ends, gap_cause
@@ -716,7 +880,7 @@ def _reduce(tables, keys, state, segments, gaps, n_trials, years, K):
     dict
         As :func:`evaluate_block`.
     """
-    scale = ticks_per_minute(years)
+    scale = tables.ticks_per_minute(years)
     trial_ticks = years * MINUTES_PER_YEAR * scale
     span = n_trials * trial_ticks
     candidates, seg_start, seg_end, candidate_code = segments
@@ -747,15 +911,16 @@ def _reduce(tables, keys, state, segments, gaps, n_trials, years, K):
             # Down (or unserved) even with every region up, such as a primary destination too
             # small for the demand: all the all-up time of each trial counts too. All-up time
             # never overlaps a gap (the failed endpoint's region is down throughout one).
-            results[name] += _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale)
+            results[name] += _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale,
+                                             tables.shift)
         if name != "downtime":
             continue
         results["incidents"] = np.bincount(trial, minlength=n_trials)
         results["monthly"] = _monthly(merged_starts, merged_ends, trial, trial_ticks, scale,
                                       years)
-        states = state[candidates[mine]]
-        results["cause"] = _attribute(states, tables.critical(states), seg_starts, seg_ends, K,
-                                      trial_ticks, scale, gap_starts, gap_ends, gap_cause)
+        results["cause"] = _attribute(tables.blame(state[candidates[mine]]), seg_starts,
+                                      seg_ends, trial_ticks, scale, gap_starts, gap_ends,
+                                      gap_cause)
     return results
 
 
@@ -790,7 +955,7 @@ def evaluate_block(structure, tables, intervals, n_trials, years, *, delay=None,
         ``cause``: ``(trial, process, minutes)`` contributions [min] (:func:`dense_cause`
         makes them per trial); ``n_processes``: K.
     """
-    scale = ticks_per_minute(years)
+    scale = tables.ticks_per_minute(years)
     trial_ticks = years * MINUTES_PER_YEAR * scale
     span = n_trials * trial_ticks
     if not isinstance(intervals, Intervals):
@@ -820,12 +985,12 @@ def evaluate_block(structure, tables, intervals, n_trials, years, *, delay=None,
 # ----------------------------------------------------------------------------- reductions
 
 
-def _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale):
+def _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale, shift=_PROCESS_BITS):
     """Minutes of each trial with every process up. Segments with some process down never
     cross a trial boundary, so each trial's all-up time is its length less theirs."""
     down = np.flatnonzero(state != 0)
-    starts = keys[down] >> _PROCESS_BITS
-    ends = _segment_ends(keys, down, span)
+    starts = keys[down] >> shift
+    ends = _segment_ends(keys, down, span, shift)
     real = ends > starts  # zero-length states between keys of one tick (one may sit at span)
     starts, ends = starts[real], ends[real]
     busy = np.bincount(starts // trial_ticks, (ends - starts) / scale, minlength=n_trials)
@@ -896,14 +1061,24 @@ def _monthly(starts, ends, trial, trial_ticks, scale, years):
     return flat_trial[first], month[first], np.add.reduceat(overlap, first) / scale
 
 
-def _attribute(states, critical, starts, ends, K, trial_ticks, scale, gap_starts, gap_ends,
-               gap_cause):
+def _attribute(bits, starts, ends, trial_ticks, scale, gap_starts, gap_ends, gap_cause):
     """Downtime attributed to the processes that caused it.
 
-    A down stretch goes to the processes whose recovery alone would end it (``critical``),
-    split equally among them; when no single recovery would, to every process down then. The
-    part of a failover gap not already down goes to the process whose outage triggered the
-    failover (where gaps overlap, each gap keeps what it adds).
+    A down stretch goes to the processes whose recovery alone would end it, split equally
+    among them; when no single recovery would, to every process down then (``bits``, from
+    :meth:`Tables.blame`). The part of a failover gap not already down goes to the process
+    whose outage triggered the failover (where gaps overlap, each gap keeps what it adds).
+
+    Parameters
+    ----------
+    bits : ndarray of bool, shape (m, K)
+        The processes to blame for each down stretch.
+    starts, ends : ndarray of int64
+        The down stretches. [ticks]
+    trial_ticks, scale : int
+        Ticks per trial and per minute.
+    gap_starts, gap_ends, gap_cause : ndarray of int64
+        The failover gaps [ticks] and the process that triggered each.
 
     Returns
     -------
@@ -913,8 +1088,6 @@ def _attribute(states, critical, starts, ends, K, trial_ticks, scale, gap_starts
     minutes : ndarray of float, shape (m,)
         Minutes attributed. [min]
     """
-    blame = np.where(critical != 0, critical, states)
-    bits = ((blame[:, None] >> np.arange(K)) & 1).astype(bool)
     stretch, process = np.nonzero(bits)  # row by row: each stretch's processes in order
     share = (ends - starts) / scale / np.maximum(bits.sum(axis=1), 1)
     trial = [starts[stretch] // trial_ticks]

@@ -13,8 +13,8 @@ from mc_cases import (FREQUENT, GROUPED, many_regions_active_passive, shortfall,
                       undersized_primary)
 from plcapacity.availability import compile_structure
 from plcapacity.deployment import Deployment, Destination, Endpoint, Failover
-from plcapacity.engine import (_PAIR_BITS, _PROCESS_BITS, Tables, _covered, _monthly, _pair_slot,
-                               _sorted_union, _union, block_intervals, dense_cause,
+from plcapacity.engine import (_PAIR_BITS, _PROCESS_BITS, Tables, WideTables, _covered, _monthly,
+                               _pair_slot, _sorted_union, _union, block_intervals, dense_cause,
                                evaluate_block, ticks_per_minute)
 from plcapacity.outages import OutageGroup, OutageModel
 from plcapacity.regions import region_names
@@ -149,15 +149,17 @@ def test_tables_answer_as_the_structure_evaluates(n_processes):
 # ----------------------------------------------------------------------------- brute force
 
 
-def _brute_force(deployment, outages, intervals, n_trials, years, sla, delays=None):
+def _brute_force(deployment, outages, intervals, n_trials, years, sla, delays=None,
+                 scale=None):
     """An event loop over each trial, written independently of the engine.
 
     Walks the elementary segments between outage boundaries, evaluates the deployment by its
     definition, adds failover gaps one by one, and splits the downtime by calendar month.
     ``delays`` (minutes), when given, are the random failover delays, taken one per failover
-    in time order. Times in ticks; returns per-trial lists.
+    in time order. Times in ticks (``scale`` per minute, by default the engine's up to 64
+    processes); returns per-trial lists.
     """
-    scale = ticks_per_minute(years)
+    scale = ticks_per_minute(years) if scale is None else scale
     T = years * MINUTES_PER_YEAR * scale
     processes = outages.processes(deployment.regions)
     if hasattr(intervals, "of"):  # the engine's flat Intervals: one (starts, ends) per process
@@ -268,13 +270,22 @@ BRUTE_CASES = {
 
 @pytest.mark.parametrize("case", BRUTE_CASES.values(), ids=BRUTE_CASES.keys())
 @pytest.mark.parametrize("years", [1, 2])
-def test_engine_matches_brute_force_event_loop(case, years):
+@pytest.mark.parametrize("wide", [False, True], ids=["masks", "sets"])
+def test_engine_matches_brute_force_event_loop(case, years, wide):
+    """``wide``: the engine's path for more than 64 processes (states as ids of sets, keys
+    with a direction bit), forced on these small deployments."""
     deployment, outages = case
     structure = compile_structure(deployment, outages)
     n_trials = 500
-    intervals = block_intervals(structure, n_trials, years, np.random.default_rng(years))
-    engine = evaluate_block(structure, Tables(structure), intervals, n_trials, years)
-    reference = _brute_force(deployment, outages, intervals, n_trials, years, deployment.sla)
+    kind = WideTables if wide else Tables
+    tables = kind(structure)
+    intervals = block_intervals(structure, n_trials, years, np.random.default_rng(years),
+                                tables)
+    engine = evaluate_block(structure, tables, intervals, n_trials, years)
+    if wide and structure.n_processes > 3:
+        assert len(tables._rare)  # states with three or more processes down were met
+    reference = _brute_force(deployment, outages, intervals, n_trials, years, deployment.sla,
+                             scale=tables.ticks_per_minute(years))
     assert sum(reference["downtime"]) > 0
     np.testing.assert_allclose(engine["downtime"], reference["downtime"], rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(engine["unserved"], reference["unserved"], rtol=1e-12, atol=1e-9)
@@ -297,7 +308,7 @@ def test_engine_matches_brute_force_event_loop(case, years):
                                          deployment.demand_connections,
                                          Failover("active-passive", 0.0,
                                                   deployment.failover.order)), outages),
-            Tables(structure), intervals, n_trials, years)
+            kind(structure), intervals, n_trials, years)
         assert engine["downtime"].sum() > no_gap["downtime"].sum()
 
 

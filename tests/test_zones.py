@@ -454,6 +454,43 @@ def test_zones_at_scale_against_a_convolution():
     assert exact_unavailability(deployment, model) == pytest.approx(pr ** 12, rel=1e-9)
 
 
+def test_simulation_beyond_64_processes_against_a_convolution():
+    """Twenty-four zoned regions, 96 outage processes: the simulation's path beyond 64-bit
+    state masks against the convolution of the regions' capacity distributions (and the exact
+    calculation). With about 3.6 processes down on average, most states are the rare ones
+    with three or more down."""
+    from plcapacity.regions import region_catalog
+    catalog = region_catalog()
+    regions = sorted(catalog.index[catalog["availability_zones"].astype(bool)])[:24]
+    destinations = tuple(Destination(f"pls-{r}", r, nat_ips=1, backend_vms=6, zones=[1, 2, 3])
+                         for r in regions)
+    endpoints = tuple(Endpoint(f"pe-{r}", r, f"pls-{r}") for r in regions)
+    unit = ceiling(1, 2)                        # two VMs: one zone's share
+    deployment = Deployment(destinations, endpoints, demand_connections=68 * unit)  # of 72
+    model = OutageModel(4.0, {"law": "fixed", "hours": 30},
+                        zones={"rate_per_year": 10.0, "duration": {"law": "fixed", "hours": 40}})
+    assert len(compile_structure(deployment, model).processes) == 96
+    pr, pz = q(4.0, 30), q(10.0, 40)
+    one = {u: 0.0 for u in range(4)}
+    one[0] += pr
+    for k in range(4):
+        one[3 - k] += (1 - pr) * math.comb(3, k) * pz ** k * (1 - pz) ** (3 - k)
+    total = {0: 1.0}
+    for _ in regions:
+        nxt = {}
+        for a, pa in total.items():
+            for b, pb in one.items():
+                nxt[a + b] = nxt.get(a + b, 0.0) + pa * pb
+        total = nxt
+    short = sum(p for units, p in total.items() if units < 68)
+    assert 0.05 < short < 0.95
+    assert exact_unavailability(deployment, model, metric="served") == pytest.approx(
+        short, rel=1e-9)
+    result = simulate(deployment, model, trials=3_000, seed=96, progress=False)
+    check_against_exact(1 - result.served_availability, short,
+                        result.served_ci_half_width / 1.96)
+
+
 @pytest.mark.parametrize("name", ["shared-zones", "two-regions-group-cross"])
 def test_simulation_agrees_with_exact_on_zone_cases(name):
     deployment, model = cases()[name]

@@ -135,6 +135,9 @@ _PROCESS_BITS = 6
 #: coarser power of two so that a block's time axis, shifted by the process bits, fits int64.
 _TICK_BITS_ONE_YEAR = 20
 _PROCESS_MASK = (1 << _PROCESS_BITS) - 1
+#: Up to this many processes, per-process steps loop over slices (cheaper than the extra
+#: passes of their vectorized form); above, they run for all processes at once.
+_LOOP_MAX_PROCESSES = 32
 #: Above 64 processes (:class:`WideTables`) a key's low bits hold ``k << 1 | starts``: eight
 #: bits of process index and one of direction, so ticks are three bits coarser.
 _WIDE_KEY_BITS = 9
@@ -236,6 +239,11 @@ class Tables:
         self.code = None if self._pairs else self._code
         self.all_up_code = int(self.code_of(np.zeros(1, dtype=np.int64))[0])
 
+    @functools.cached_property
+    def draw_plan(self):
+        """:func:`_draw_plan` of the structure, made once."""
+        return _draw_plan(self.structure)
+
     def ticks_per_minute(self, years) -> int:
         """Time steps per minute of this structure's keys (:func:`ticks_per_minute`)."""
         return ticks_per_minute(years, self.shift)
@@ -319,6 +327,18 @@ class Tables:
         return mask
 
 
+def _unique_rows(rows):
+    """Distinct rows of an int64 matrix and the index of each row among them (a lexicographic
+    sort: faster than ``np.unique(axis=0)``)."""
+    order = np.lexsort(rows.T[::-1])
+    ordered = rows[order]
+    new = np.ones(len(rows), dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    inverse = np.empty(len(rows), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], inverse
+
+
 class WideTables(Tables):
     """:class:`Tables` above 64 processes, where a state no longer fits a 64-bit mask.
 
@@ -360,15 +380,19 @@ class WideTables(Tables):
         """State ids after each sorted key (see the class notes); also sets this block's
         table of rare states."""
         K = self.structure.n_processes
-        low = keys & ((1 << _WIDE_KEY_BITS) - 1)
-        process = low >> 1
-        sign = (low & 1) * 2 - 1
-        count = np.cumsum(sign)
-        first = np.cumsum(sign * process)
-        second = np.cumsum(sign * process * process)
-        ids = np.zeros(keys.size, dtype=np.int64)
-        one = count == 1
-        ids[one] = 1 + first[one]
+        n = keys.size
+        low = np.bitwise_and(keys, (1 << _WIDE_KEY_BITS) - 1, out=self.buffer("low", n))
+        process = np.right_shift(low, 1, out=self.buffer("process", n))
+        sign = np.bitwise_and(low, 1, out=low)  # +1 for a start, -1 for an end
+        sign <<= 1
+        sign -= 1
+        count = np.cumsum(sign, out=self.buffer("count", n))
+        signed = np.multiply(sign, process, out=sign)
+        first = np.cumsum(signed, out=self.buffer("first", n))
+        signed *= process
+        second = np.cumsum(signed, out=self.buffer("second", n))
+        ids = np.add(first, 1, out=self.buffer("ids", n))  # one down: process ``first``
+        ids *= count == 1                                  # (all up: 0)
         two = np.flatnonzero(count == 2)
         if two.size:
             s1 = first[two]
@@ -377,21 +401,41 @@ class WideTables(Tables):
         rare = np.flatnonzero(count >= 3)
         self._code, self._active = self._fixed_code, self._fixed_active
         self._rare = np.zeros((0, K), dtype=bool)
-        if rare.size:  # the exact sets there: one cumulative XOR per 64-process word
-            words = np.empty((rare.size, -(-K // 64)), dtype=np.int64)
-            word = process >> 6
-            bit = np.left_shift(np.int64(1), process & 63)  # process 63 of a word: sign bit
-            for w in range(words.shape[1]):  # words: four at most
-                words[:, w] = np.bitwise_xor.accumulate(np.where(word == w, bit, 0))[rare]
-            unique, inverse = np.unique(words, axis=0, return_inverse=True)
+        if rare.size:
+            words = self._rare_words(rare, ids, process)
+            unique, inverse = _unique_rows(words)
             sets = ((unique[:, :, None] >> np.arange(64)) & 1).astype(bool)
             self._rare = sets.reshape(len(unique), -1)[:, :K]
             reachable, served, active, _ = self.structure.evaluate_sets(self._rare,
                                                                          with_usable=False)
             self._code = np.concatenate([self._fixed_code, self._codes(reachable, served)])
             self._active = np.concatenate([self._fixed_active, active])
-            ids[rare] = self._fixed + inverse.ravel()
+            ids[rare] = self._fixed + inverse
         return ids
+
+    def _rare_words(self, rare, ids, process):
+        """The sets of processes down at the keys ``rare`` (three or more down), as 64-bit
+        words (R, W): each run of consecutive rare keys starts from the state of the key
+        before it (at most two down, a fixed id), and each key toggles its process's bit, so a
+        cumulative XOR over the rare keys alone, restarted at each run, gives them."""
+        K = self.structure.n_processes
+        n_words = -(-K // 64)
+        start = np.ones(rare.size, dtype=bool)
+        start[1:] = rare[1:] != rare[:-1] + 1
+        run = np.cumsum(start) - 1
+        run_first = np.flatnonzero(start)      # position (in ``rare``) of each run's first key
+        entry = self.sets_of(ids[rare[run_first] - 1])
+        entry = np.pad(entry, ((0, 0), (0, 64 * n_words - K))).reshape(-1, n_words, 64)
+        entry_words = (entry.astype(np.int64) << np.arange(64)).sum(axis=2)  # (no carries)
+        mine = process[rare]
+        bit = np.left_shift(np.int64(1), mine & 63)  # process 63 of a word: the sign bit
+        words = np.empty((rare.size, n_words), dtype=np.int64)
+        for w in range(n_words):  # words: four at most
+            toggled = np.bitwise_xor.accumulate(np.where(mine >> 6 == w, bit, 0))
+            before = np.zeros(run_first.size, dtype=np.int64)
+            before[1:] = toggled[run_first[1:] - 1]
+            words[:, w] = entry_words[run, w] ^ toggled ^ before[run]
+        return words
 
     def code_of(self, states):
         return self._code[states]
@@ -560,6 +604,15 @@ class Intervals(NamedTuple):
         return self.starts[a:b] - k * self.stride, self.ends[a:b] - k * self.stride
 
 
+def _draw_plan(structure):
+    """Per process, its rate [1/min] and mean duration [min]; and the law groups
+    (:func:`_law_groups`)."""
+    processes = structure.processes
+    return (np.array([p.rate_per_minute for p in processes], dtype=float),
+            np.array([p.duration.mean_minutes for p in processes], dtype=float),
+            _law_groups(processes))
+
+
 def _law_groups(processes):
     """Processes sharing one duration law, as lists of indices (in order of first
     appearance): their durations are drawn in one call."""
@@ -579,6 +632,14 @@ def _add_durations(out, base, first, groups, scale, rng, residual=False):
     """``out = base + duration`` in ticks for each process's slice ``first[k]:first[k + 1]``:
     fixed laws without draws, each other law in one draw for all the processes sharing it
     (in process order)."""
+    if len(groups) == 1:  # every process shares one law: one step for all (the same draw)
+        law = groups[0][0]
+        if isinstance(law, FixedDuration) and not residual:
+            np.add(base, int(round(law.mean_minutes * scale)), out=out)
+        elif out.size:
+            minutes = law.sample_residual(rng, out.size) if residual else law.sample(rng, out.size)
+            np.add(base, np.rint(minutes * scale).astype(np.int64), out=out)
+        return
     for law, members in groups:  # distinct laws: a handful
         if isinstance(law, FixedDuration) and not residual:
             ticks = int(round(law.mean_minutes * scale))
@@ -634,9 +695,7 @@ def block_intervals(structure, n_trials, years, rng, tables=None):
              else tables.ticks_per_minute(years))
     trial_ticks = years * MINUTES_PER_YEAR * scale
     span = n_trials * trial_ticks
-    rate = np.array([p.rate_per_minute for p in processes], dtype=float)
-    mean = np.array([p.duration.mean_minutes for p in processes], dtype=float)
-    groups = _law_groups(processes)
+    rate, mean, groups = _draw_plan(structure) if tables is None else tables.draw_plan
     counts = rng.poisson(rate * (n_trials * years * MINUTES_PER_YEAR))
     first = np.zeros(K + 1, dtype=np.int64)
     np.cumsum(counts, out=first[1:])
@@ -644,17 +703,34 @@ def block_intervals(structure, n_trials, years, rng, tables=None):
     total = int(first[-1])
     spacing = rng.standard_exponential(total + K, out=buffer("spacing", total + K, np.float64))
     starts = buffer("starts", total)
-    for k in range(K):  # slices of one draw: a few calls a process, none an outage
-        a, b = first[k], first[k + 1]
-        if a == b:
-            continue
-        mine = np.cumsum(spacing[a + k:b + k + 1], out=spacing[a + k:b + k + 1])
-        mine *= span / mine[-1]
-        starts[a:b] = mine[:-1]  # sorted uniform starts, truncated to the tick
-        if starts[b - 1] >= span:  # a fraction rounded to 1: kept inside the block
-            np.minimum(starts[a:b], span - 1, out=starts[a:b])
-        if k:
-            starts[a:b] += k * span
+    if K <= _LOOP_MAX_PROCESSES:
+        for k in range(K):  # slices of one draw: a few calls a process, none an outage
+            a, b = first[k], first[k + 1]
+            if a == b:
+                continue
+            mine = np.cumsum(spacing[a + k:b + k + 1], out=spacing[a + k:b + k + 1])
+            mine *= span / mine[-1]
+            starts[a:b] = mine[:-1]  # sorted uniform starts, truncated to the tick
+            if starts[b - 1] >= span:  # a fraction rounded to 1: kept inside the block
+                np.minimum(starts[a:b], span - 1, out=starts[a:b])
+            if k:
+                starts[a:b] += k * span
+    else:  # the same, for all processes at once (no call per process)
+        np.cumsum(spacing, out=spacing)
+        closing = first[1:] + np.arange(K)     # each process's closing spacing
+        base = np.zeros(K)
+        base[1:] = spacing[closing[:-1]]
+        factor = span / (spacing[closing] - base)
+        keep = np.ones(spacing.size, dtype=bool)
+        keep[closing] = False
+        owner = np.repeat(np.arange(K), counts)
+        local = spacing[keep]
+        local -= base[owner]
+        local *= factor[owner]
+        starts[:] = local                      # sorted uniform starts, truncated to the tick
+        np.minimum(starts, span - 1, out=starts)  # a fraction rounded to 1: kept inside
+        owner *= span
+        starts += owner
     ends = buffer("ends", total)
     _add_durations(ends, starts, first, groups, scale, rng)
     # Steady start: outages already running when a trial begins (equilibrium residual law).
@@ -722,19 +798,34 @@ def _sweep(tables, intervals):
     starts, ends, first, stride = intervals
     keys = tables.buffer("keys", 2 * starts.size)
     wide = tables.shift != _PROCESS_BITS
-    for k in range(first.size - 1):  # slices, one a process (a handful of processes)
-        a, b = first[k], first[k + 1]
-        run = keys[2 * a:2 * b]
-        run[0::2] = starts[a:b]
-        run[1::2] = ends[a:b]
-        if k:
-            run -= k * stride  # back from the stacked axis to the block's
-        run <<= tables.shift
-        if wide:  # k << 1 | 1 on starts, k << 1 on ends
-            run |= k << 1
-            run[0::2] |= 1
-        else:
-            run |= k
+    K = first.size - 1
+    if K <= _LOOP_MAX_PROCESSES:
+        for k in range(K):  # slices, one a process (a handful of processes)
+            a, b = first[k], first[k + 1]
+            run = keys[2 * a:2 * b]
+            run[0::2] = starts[a:b]
+            run[1::2] = ends[a:b]
+            if k:
+                run -= k * stride  # back from the stacked axis to the block's
+            run <<= tables.shift
+            if wide:  # k << 1 | 1 on starts, k << 1 on ends
+                run |= k << 1
+                run[0::2] |= 1
+            else:
+                run |= k
+    else:  # the same, for all processes at once (no call per process)
+        owner = np.repeat(np.arange(K, dtype=np.int64), np.diff(first))
+        keys[0::2] = starts
+        keys[1::2] = ends
+        shifted = owner * stride
+        keys[0::2] -= shifted
+        keys[1::2] -= shifted
+        keys <<= tables.shift
+        low = owner << 1 if wide else owner
+        keys[1::2] |= low
+        if wide:
+            low |= 1
+        keys[0::2] |= low
     keys.sort(kind="stable")
     return keys, tables.sweep(keys)
 

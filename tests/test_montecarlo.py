@@ -378,10 +378,22 @@ def test_sixty_four_processes_agree_with_exact_and_blame_process_63():
     assert causes.iloc[2:].sum() < 0.02 * causes.sum()
 
 
-def test_more_than_sixty_four_processes_are_refused_with_the_count():
+def test_more_than_256_processes_are_refused_with_the_count():
+    """256 processes run (the engine's keys hold 8 bits of process index); 257 are refused."""
+    from plcapacity.regions import region_names
     deployment, outages = _sixty_four_processes()
     law = {"law": "fixed", "hours": 4}
-    more = plc.OutageModel(20.0, law, groups=outages.groups + (
-        plc.OutageGroup("pair-9", ("eastus", "westus"), 1.0, law),))
-    with pytest.raises(ValueError, match="65 outage processes involved; at most 64"):
-        plc.availability.compile_structure(deployment, more)
+    regions = region_names()
+    pairs = [(a, b) for i, a in enumerate(regions) for b in regions[i + 1:]]
+    extra = tuple(plc.OutageGroup(f"extra-{i}", pair, 0.01, law)
+                  for i, pair in enumerate(pairs[:193]))  # 64 + 192 = 256, one more: 257
+    for more, runs in ((192, True), (193, False)):
+        model = plc.OutageModel(20.0, law, groups=outages.groups + extra[:more])
+        if runs:
+            structure = plc.availability.compile_structure(deployment, model)
+            assert structure.n_processes == 256
+            result = simulate(deployment, model, trials=64, seed=1)
+            assert result.trials_run == 64
+        else:
+            with pytest.raises(ValueError, match="257 outage processes involved; at most 256"):
+                plc.availability.compile_structure(deployment, model)

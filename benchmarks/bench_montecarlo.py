@@ -13,9 +13,10 @@ What it measures (issue 3):
 * ``exact_unavailability`` with 20 outage processes (goal: well under a second).
 * Throughput per process-year as the number of outage processes grows (issue 12: no cliff
   above 16 processes): ``simulate`` on K independent processes (regions, and above 40 regions
-  correlated pairs of regions; one 4 h outage a year each), K = 8, 16, 17, 32, 64 (64 is the
-  most the engine takes), about 4 million process-years each; the ratio of each to K = 8
-  (goal: K = 64 within 2x of K = 8, ratio >= 0.5).
+  correlated pairs of regions; one 4 h outage a year each), K = 8, 16, 17, 32, 64, 65, 128,
+  256 (256 is the most the engine takes; above 64 states are sets, not 64-bit masks), about
+  4 million process-years each; the ratio of each to K = 8 (goal: K = 64 within 2x of K = 8,
+  ratio >= 0.5; no goal above 64).
 * Active-passive against active-active (issue 12: within 2x): the three-region model with a
   1,000,000 demand, once active-active and once active-passive with a 5-minute delay (one
   failover gap per primary outage), 10^6 trial-years each, interleaved; with and without
@@ -184,7 +185,7 @@ def main(argv=None):
     parser.add_argument("--long-trials", type=float, default=1e8,
                         help="trial-years of the memory run (0 to skip)")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--processes", default="8,16,17,32,64",
+    parser.add_argument("--processes", default="8,16,17,32,64,65,128,256",
                         help="process counts of the scaling run (comma-separated; 8 first)")
     parser.add_argument("--only", choices=("scaling", "failover"),
                         help="run only the process-count scaling or the failover ratio")
@@ -263,6 +264,10 @@ def main(argv=None):
               f"+/- {result.served_ci_half_width:.1e} (exact {result.exact_served:.4e})")
 
 
+def beyond_text(K, ratio):
+    return f"{K}: {ratio:.2f}x"
+
+
 def print_scaling(counts, repeats):
     rates = process_scaling(counts, repeats)
     base = rates[counts[0]]
@@ -272,9 +277,13 @@ def print_scaling(counts, repeats):
     print(f"  {'processes':>10}{'process-years/s':>18}{'ratio':>9}")
     for K, rate in rates.items():
         print(f"  {K:>10}{rate:>18,.0f}{rate / base:>8.2f}x")
-    worst = rates[counts[-1]] / base
-    print(f"  {counts[-1]} vs {counts[0]} processes: {worst:.2f}x (goal >= 0.5): "
+    goal = 64 if 64 in rates else counts[-1]
+    worst = rates[goal] / base
+    print(f"  {goal} vs {counts[0]} processes: {worst:.2f}x (goal >= 0.5): "
           f"{'PASS' if worst >= 0.5 else 'MISS'}")
+    beyond = [K for K in counts if K > 64]
+    if beyond:
+        print(f"  (above 64, states are sets, not 64-bit masks: {', '.join(beyond_text(K, rates[K] / base) for K in beyond)}; no goal)")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,13 @@ longer ones), chosen so that a whole block's axis, shifted by the process bits, 
 so the largest key (an end at the block's last tick) keeps a factor of four of headroom.
 Outages are clipped to their trial before any key is made, so no key exceeds ``span << 6 | 63``.
 
+Above 64 processes (up to 256, :class:`WideTables`) a key is ``tick << 9 | k << 1 | s``, ``s``
+being 1 for a start and 0 for an end, and ticks are three bits coarser (``2 ** (17 -
+ceil(log2 years))`` per minute: 0.46 ms for one-year trials), so ``span <= 525,600 * 2**33``,
+keys stay below ``2**61`` and the stacked axis below ``256 * span < 2**60``. The state after
+each key is then an id (see :class:`WideTables`), not a mask; the rest of the engine only looks
+states up, tests them against 0 (all up) and asks :meth:`Tables.blame`.
+
 Ties at equal ticks
 -------------------
 Events at the same tick are ordered by the low bits, that is by process index; for one

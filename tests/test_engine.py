@@ -14,7 +14,8 @@ from mc_cases import (FREQUENT, GROUPED, many_regions_active_passive, shortfall,
 from plcapacity.availability import compile_structure
 from plcapacity.deployment import Deployment, Destination, Endpoint, Failover
 from plcapacity.engine import (_PAIR_BITS, _PROCESS_BITS, Tables, WideTables, _covered, _monthly,
-                               _pair_slot, _sorted_union, _union, block_intervals, dense_cause,
+                               _pair_slot, _sorted_union, _union, _unique_rows, block_intervals,
+                               dense_cause,
                                evaluate_block, ticks_per_minute)
 from plcapacity.outages import OutageGroup, OutageModel
 from plcapacity.regions import region_names
@@ -35,6 +36,17 @@ def test_a_block_axis_fits_int64_keys(years):
     assert (span << _PROCESS_BITS | 63) < 2 ** 63 - 1
     assert ticks_per_minute(years) & (ticks_per_minute(years) - 1) == 0  # a power of two
     assert ticks_per_minute(1) == 2 ** 20
+
+
+@pytest.mark.parametrize("years", [1, 2, 3, 8, 100, 1000])
+def test_keys_and_stacked_axis_fit_int64_up_to_256_processes(years):
+    """Up to 64 processes: keys ``tick << 6 | k`` and 64 stacked spans fit int64; above, with
+    ticks three bits coarser, keys ``tick << 9 | k << 1 | 1`` and 256 stacked spans do."""
+    for bits, processes in ((_PROCESS_BITS, 64), (9, 256)):
+        span = BLOCK_TRIALS * years * MINUTES_PER_YEAR * ticks_per_minute(years, bits)
+        assert (span << bits | (1 << bits) - 1) < 2 ** 63 - 1
+        assert processes * span < 2 ** 63 - 1
+    assert ticks_per_minute(1, 9) == 2 ** 17
 
 
 def test_steady_start_probability_down_at_time_zero():
@@ -101,6 +113,17 @@ def test_a_failover_gap_stops_at_its_trial_end():
 
 
 # ----------------------------------------------------------------------------- state tables
+
+
+@PROPERTY
+@given(st.lists(st.lists(st.integers(-2 ** 63, 2 ** 63 - 1) | st.integers(-2, 2),
+                         min_size=3, max_size=3), min_size=1, max_size=40))
+def test_unique_rows_match_numpy(rows):
+    rows = np.array(rows, dtype=np.int64)
+    unique, inverse = _unique_rows(rows)
+    expected = np.unique(rows, axis=0)
+    assert sorted(map(tuple, unique.tolist())) == sorted(map(tuple, expected.tolist()))
+    np.testing.assert_array_equal(unique[inverse], rows)
 
 
 def test_pair_hash_gives_every_state_with_two_processes_down_its_own_slot():
@@ -466,7 +489,8 @@ class _RecordingLaw:
     {"law": "empirical", "minutes": [1, 30, 2_000]},
 ])
 @pytest.mark.parametrize("years", [1, 2])
-def test_random_failover_delays_match_the_brute_force_event_loop(spec, years):
+@pytest.mark.parametrize("wide", [False, True], ids=["masks", "sets"])
+def test_random_failover_delays_match_the_brute_force_event_loop(spec, years, wide):
     """One random delay per failover, drawn in time order: the engine's gaps, downtime,
     unserved time, incidents, months and causes equal an event loop fed the same delays."""
     from plcapacity.deployment import delay_law
@@ -474,19 +498,19 @@ def test_random_failover_delays_match_the_brute_force_event_loop(spec, years):
     structure = compile_structure(deployment, outages)
     n_trials = 400
     rng = np.random.default_rng(100 + years)
-    intervals = block_intervals(structure, n_trials, years, rng)
+    tables = (WideTables if wide else Tables)(structure)
+    intervals = block_intervals(structure, n_trials, years, rng, tables)
     law = _RecordingLaw(delay_law(spec))
-    engine = evaluate_block(structure, Tables(structure), intervals, n_trials, years,
-                            delay=law, rng=rng)
+    engine = evaluate_block(structure, tables, intervals, n_trials, years, delay=law, rng=rng)
     assert len(law.drawn) > 50  # failovers happened
     reference = _brute_force(deployment, outages, intervals, n_trials, years, deployment.sla,
-                             delays=law.drawn)
+                             delays=law.drawn, scale=tables.ticks_per_minute(years))
     np.testing.assert_allclose(engine["downtime"], reference["downtime"], rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(engine["unserved"], reference["unserved"], rtol=1e-12, atol=1e-9)
     np.testing.assert_array_equal(engine["incidents"], reference["incidents"])
     np.testing.assert_allclose(dense_cause(engine["cause"], n_trials, structure.n_processes),
                                np.array(reference["cause"]), rtol=1e-9, atol=1e-9)
-    no_gap = evaluate_block(structure, Tables(structure), intervals, n_trials, years)
+    no_gap = evaluate_block(structure, tables, intervals, n_trials, years)
     assert engine["downtime"].sum() > no_gap["downtime"].sum()  # the gaps count
 
 

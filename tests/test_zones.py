@@ -420,21 +420,18 @@ def test_exact_with_zones_matches_brute_force_and_enumeration(name):
         expected["reachable"], rel=1e-12)
 
 
-def test_zones_at_scale_against_a_convolution():
-    """Twelve zoned regions, 48 processes (beyond the enumeration): the conditioned
-    calculation against the convolution of the regions' capacity distributions."""
-    regions = ["eastus", "eastus2", "centralus", "southcentralus", "westus2", "westus3",
-               "canadacentral", "brazilsouth", "northeurope", "westeurope", "uksouth",
-               "francecentral"]
+def zoned_regions_model(regions, units_needed):
+    """Each region a PLS of six VMs in three zones (one unit: two VMs, a zone's share) and an
+    endpoint; a demand of ``units_needed`` units; regions 4 outages a year of 30 h, zones 10 of
+    40 h. Returns the deployment, the model and, by convolving the regions' capacity
+    distributions, the served unavailability."""
     destinations = tuple(Destination(f"pls-{r}", r, nat_ips=1, backend_vms=6, zones=[1, 2, 3])
                          for r in regions)
     endpoints = tuple(Endpoint(f"pe-{r}", r, f"pls-{r}") for r in regions)
     unit = ceiling(1, 2)                        # two VMs: one zone's share
-    demand = 27 * unit                          # of 36 units when everything is up
-    deployment = Deployment(destinations, endpoints, demand_connections=demand)
+    deployment = Deployment(destinations, endpoints, demand_connections=units_needed * unit)
     model = OutageModel(4.0, {"law": "fixed", "hours": 30},
                         zones={"rate_per_year": 10.0, "duration": {"law": "fixed", "hours": 40}})
-    assert len(compile_structure(deployment, model).processes) == 48
     pr, pz = q(4.0, 30), q(10.0, 40)
     # one region: 3 - (zones down) units while up, 0 while down
     one = {u: 0.0 for u in range(4)}
@@ -448,10 +445,20 @@ def test_zones_at_scale_against_a_convolution():
             for b, pb in one.items():
                 nxt[a + b] = nxt.get(a + b, 0.0) + pa * pb
         total = nxt
-    short = sum(p for units, p in total.items() if units < 27)
+    return deployment, model, sum(p for units, p in total.items() if units < units_needed)
+
+
+def test_zones_at_scale_against_a_convolution():
+    """Twelve zoned regions, 48 processes (beyond the enumeration): the conditioned
+    calculation against the convolution of the regions' capacity distributions."""
+    regions = ["eastus", "eastus2", "centralus", "southcentralus", "westus2", "westus3",
+               "canadacentral", "brazilsouth", "northeurope", "westeurope", "uksouth",
+               "francecentral"]
+    deployment, model, short = zoned_regions_model(regions, 27)  # of 36 units
+    assert len(compile_structure(deployment, model).processes) == 48
     assert exact_unavailability(deployment, model, metric="served") == pytest.approx(
         short, rel=1e-9)
-    assert exact_unavailability(deployment, model) == pytest.approx(pr ** 12, rel=1e-9)
+    assert exact_unavailability(deployment, model) == pytest.approx(q(4.0, 30) ** 12, rel=1e-9)
 
 
 def test_simulation_beyond_64_processes_against_a_convolution():
@@ -462,27 +469,8 @@ def test_simulation_beyond_64_processes_against_a_convolution():
     from plcapacity.regions import region_catalog
     catalog = region_catalog()
     regions = sorted(catalog.index[catalog["availability_zones"].astype(bool)])[:24]
-    destinations = tuple(Destination(f"pls-{r}", r, nat_ips=1, backend_vms=6, zones=[1, 2, 3])
-                         for r in regions)
-    endpoints = tuple(Endpoint(f"pe-{r}", r, f"pls-{r}") for r in regions)
-    unit = ceiling(1, 2)                        # two VMs: one zone's share
-    deployment = Deployment(destinations, endpoints, demand_connections=68 * unit)  # of 72
-    model = OutageModel(4.0, {"law": "fixed", "hours": 30},
-                        zones={"rate_per_year": 10.0, "duration": {"law": "fixed", "hours": 40}})
+    deployment, model, short = zoned_regions_model(regions, 68)  # of 72 units
     assert len(compile_structure(deployment, model).processes) == 96
-    pr, pz = q(4.0, 30), q(10.0, 40)
-    one = {u: 0.0 for u in range(4)}
-    one[0] += pr
-    for k in range(4):
-        one[3 - k] += (1 - pr) * math.comb(3, k) * pz ** k * (1 - pz) ** (3 - k)
-    total = {0: 1.0}
-    for _ in regions:
-        nxt = {}
-        for a, pa in total.items():
-            for b, pb in one.items():
-                nxt[a + b] = nxt.get(a + b, 0.0) + pa * pb
-        total = nxt
-    short = sum(p for units, p in total.items() if units < 68)
     assert 0.05 < short < 0.95
     assert exact_unavailability(deployment, model, metric="served") == pytest.approx(
         short, rel=1e-9)

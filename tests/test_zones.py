@@ -763,3 +763,24 @@ def test_toml_capacity_with_any_model_key_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"\[\[destinations\]\] 'pls-east': give "
                                          r"capacity_connections or nat_ips/backend_vms, not both"):
         load_deployment(path)
+
+
+@pytest.mark.parametrize("name", sorted(cases()))
+def test_evaluate_sets_equals_evaluate_on_masks(name):
+    """The two ways of giving states (64-bit masks; bool sets, used above 64 processes) give
+    the same reachable, served and active endpoint, on every state of these zone cases."""
+    deployment, model = cases()[name]
+    structure = compile_structure(deployment, model)
+    K = structure.n_processes
+    states = np.arange(1 << K, dtype=np.int64)
+    sets = ((states[:, None] >> np.arange(K)) & 1).astype(bool)
+    for failover in ("active-active", "active-passive"):
+        if failover == "active-passive":
+            structure = compile_structure(
+                Deployment(deployment.destinations, deployment.endpoints,
+                           deployment.demand_connections, Failover("active-passive", 5.0)),
+                model)
+        masks = structure.evaluate(states)
+        by_sets = structure.evaluate_sets(sets)
+        for got, expected in zip(by_sets, masks):
+            np.testing.assert_array_equal(got, expected)

@@ -40,7 +40,7 @@ _STATE_CHUNK = 1 << 16
 #: Largest process count for which the simulation precomputes a table over all states.
 TABLE_MAX_PROCESSES = 16
 #: Most (states x endpoints) elements :meth:`Structure.evaluate` holds at once (bounded memory).
-_EVALUATE_ELEMENTS = 1 << 22
+_EVALUATE_ELEMENTS = 1 << 20
 #: Most outage processes whose states (which processes are down) fit a 64-bit mask, process
 #: 63's bit being int64's sign bit. Above, states are sets (:meth:`Structure.evaluate_sets`).
 MASK_MAX_PROCESSES = 64

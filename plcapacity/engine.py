@@ -41,7 +41,7 @@ Outages are clipped to their trial before any key is made, so no key exceeds ``s
 Above 64 processes (up to 256, :class:`WideTables`) a key is ``tick << 9 | k << 1 | s``, ``s``
 being 1 for a start and 0 for an end, and ticks are three bits coarser (``2 ** (17 -
 ceil(log2 years))`` per minute: 0.46 ms for one-year trials), so ``span <= 525,600 * 2**33``,
-keys stay below ``2**61`` and the stacked axis below ``256 * span < 2**60``. The state after
+keys stay below ``2**62`` and the stacked axis below ``256 * span < 2**61``. The state after
 each key is then an id (see :class:`WideTables`), not a mask; the rest of the engine only looks
 states up, tests them against 0 (all up) and asks :meth:`Tables.blame`.
 
@@ -52,13 +52,13 @@ process (whose intervals are written start, end, start, end..., already sorted) 
 sort keeps an end before a start at the same tick. The state after the *last* key of a tick
 is the true state whatever that order, because XOR commutes; the states in between last zero
 ticks. Their segments have ``end == start`` and are dropped, so downtime, unserved time,
-months and causes of down segments do not depend on the order. Failover detection looks at
-every key: a loss seen in an in-between state opens a gap that ends as soon as the lost
-endpoint (or a better one) is usable again, which is at the same tick when the tick's final
-state has it back: such a gap is empty and dropped. Ties between processes are certain at
-trial starts (every steady-start outage begins exactly at its trial's first tick; failovers
-at that tick are left out) and rare elsewhere (a tick is 2**-20 minute). An outage shorter
-than half a tick rounds to zero length: its two keys are equal and their toggles cancel.
+months and causes of down segments do not depend on the order. Failover detection looks only
+at the final state of each tick (every key of a tick takes that state's active endpoint), so
+a failover is seen however the keys of its tick sort, and is blamed on the process of the
+tick's first key. Ties between processes are certain at trial starts (every steady-start
+outage begins exactly at its trial's first tick; failovers at that tick are left out) and
+rare elsewhere (a tick is 2**-20 minute). An outage shorter than half a tick rounds to zero
+length and is dropped before keys are made.
 
 Touching intervals
 ------------------
@@ -142,6 +142,8 @@ _PROCESS_BITS = 6
 #: coarser power of two so that a block's time axis, shifted by the process bits, fits int64.
 _TICK_BITS_ONE_YEAR = 20
 _PROCESS_MASK = (1 << _PROCESS_BITS) - 1
+#: Rows of down states handled at once by :meth:`WideTables.critical_sets` (times K). [-]
+_CRITICAL_ROWS = 1 << 16
 #: Up to this many processes, per-process steps loop over slices (cheaper than the extra
 #: passes of their vectorized form); above, they run for all processes at once.
 _LOOP_MAX_PROCESSES = 32
@@ -155,22 +157,22 @@ _PAIR_MULTIPLIER = 17_551_232_380_587_650_275
 _PAIR_BITS = 16
 
 
-def ticks_per_minute(years, key_bits=_PROCESS_BITS) -> int:
+def ticks_per_minute(years, bits_below_tick=_PROCESS_BITS) -> int:
     """Integer time steps per minute for trials of ``years`` years (a power of two).
 
     Parameters
     ----------
     years : int
         Calendar years per trial. [yr]
-    key_bits : int, optional
+    bits_below_tick : int, optional
         Bits of a key below the tick: 6 up to 64 processes, 9 above (:func:`key_bits`).
 
     Returns
     -------
     int
-        ``2 ** (20 + 6 - key_bits - ceil(log2(years)))``. [ticks per min]
+        ``2 ** (20 + 6 - bits_below_tick - ceil(log2(years)))``. [ticks per min]
     """
-    return 1 << (_TICK_BITS_ONE_YEAR + _PROCESS_BITS - key_bits
+    return 1 << (_TICK_BITS_ONE_YEAR + _PROCESS_BITS - bits_below_tick
                  - max(0, math.ceil(math.log2(years))))
 
 
@@ -219,8 +221,10 @@ class Tables:
     #: Bits of a key below its tick.
     shift = _PROCESS_BITS
 
-    def __new__(cls, structure):
-        if cls is Tables and structure.n_processes > MASK_MAX_PROCESSES:
+    def __new__(cls, structure=None):
+        # (structure=None: pickle and copy make the object without arguments)
+        if (cls is Tables and structure is not None
+                and structure.n_processes > MASK_MAX_PROCESSES):
             return super().__new__(WideTables)  # states beyond a 64-bit mask
         return super().__new__(cls)
 
@@ -265,6 +269,10 @@ class Tables:
         toggle = np.bitwise_and(keys, _PROCESS_MASK, out=self.buffer("toggle", keys.size))
         np.left_shift(1, toggle, out=toggle)
         return np.bitwise_xor.accumulate(toggle, out=toggle)
+
+    def goes_down(self, keys, state, i) -> bool:
+        """Whether key ``i`` takes its process down (else it brings it back)."""
+        return bool((state[i] >> int(self.process_of(keys[i]))) & 1)
 
     def blame(self, states):
         """For each down state, the processes to blame (:func:`_attribute`): those whose
@@ -319,8 +327,8 @@ class Tables:
         return self._answer(states, self._active, "active")
 
     def critical(self, states):
-        """For each down state, the processes whose recovery alone would end the downtime
-        (a bit mask; 0 when no single recovery would)."""
+        """For each down state (a bit mask), the processes whose recovery alone would end the
+        downtime (a bit mask; 0 when no single recovery would)."""
         states = np.asarray(states, dtype=np.int64)
         mask = np.zeros_like(states)
         present = int(np.bitwise_or.reduce(states, initial=np.int64(0))) & ((1 << 64) - 1)
@@ -332,6 +340,14 @@ class Tables:
             without = states[down_k] & ~bit
             mask[down_k] |= np.where(self.code_of(without) & 1 == 0, bit, np.int64(0))
         return mask
+
+
+def _unpack(words, K):
+    """Sets from 64-bit words: bool (n, K), process ``64 w + k`` being bit ``k`` of word
+    ``w``."""
+    bits = np.unpackbits(np.ascontiguousarray(words, "<i8").view(np.uint8), axis=1,
+                         bitorder="little")
+    return bits[:, :K].view(bool)
 
 
 def _unique_rows(rows):
@@ -376,12 +392,15 @@ class WideTables(Tables):
         self._fixed_code = self._codes(reachable, served)
         self._fixed_active = active
         self._code, self._active = self._fixed_code, self._fixed_active
-        self._rare = np.zeros((0, K), dtype=bool)
+        self._rare = np.zeros((0, -(-K // 64)), dtype=np.int64)
         self.code = None
         self.all_up_code = int(self._fixed_code[0])
 
     def process_of(self, keys):
         return (keys & ((1 << _WIDE_KEY_BITS) - 1)) >> 1
+
+    def goes_down(self, keys, state, i) -> bool:
+        return bool(keys[i] & 1)
 
     def sweep(self, keys):
         """State ids after each sorted key (see the class notes); also sets this block's
@@ -407,15 +426,19 @@ class WideTables(Tables):
             ids[two] = 1 + K + ((s1 - gap) // 2) * K + (s1 + gap) // 2
         rare = np.flatnonzero(count >= 3)
         self._code, self._active = self._fixed_code, self._fixed_active
-        self._rare = np.zeros((0, K), dtype=bool)
+        self._rare = self._rare[:0]
         if rare.size:
-            words = self._rare_words(rare, ids, process)
-            unique, inverse = _unique_rows(words)
-            sets = ((unique[:, :, None] >> np.arange(64)) & 1).astype(bool)
-            self._rare = sets.reshape(len(unique), -1)[:, :K]
-            reachable, served, active, _ = self.structure.evaluate_sets(self._rare,
-                                                                         with_usable=False)
-            self._code = np.concatenate([self._fixed_code, self._codes(reachable, served)])
+            # kept as 64-bit words (K / 8 bytes a state), unpacked a piece at a time
+            self._rare, inverse = _unique_rows(self._rare_words(rare, ids, process))
+            code = np.empty(len(self._rare), dtype=np.int8)
+            active = np.empty(len(self._rare), dtype=np.int16)
+            step = self.structure._evaluate_step
+            for first in range(0, len(self._rare), step):  # pieces of bounded size
+                piece = slice(first, first + step)
+                reachable, served, active[piece], _ = self.structure.evaluate_sets(
+                    _unpack(self._rare[piece], K), with_usable=False)
+                code[piece] = self._codes(reachable, served)
+            self._code = np.concatenate([self._fixed_code, code])
             self._active = np.concatenate([self._fixed_active, active])
             ids[rare] = self._fixed + inverse
         return ids
@@ -431,9 +454,14 @@ class WideTables(Tables):
         start[1:] = rare[1:] != rare[:-1] + 1
         run = np.cumsum(start) - 1
         run_first = np.flatnonzero(start)      # position (in ``rare``) of each run's first key
-        entry = self.sets_of(ids[rare[run_first] - 1])
-        entry = np.pad(entry, ((0, 0), (0, 64 * n_words - K))).reshape(-1, n_words, 64)
-        entry_words = (entry.astype(np.int64) << np.arange(64)).sum(axis=2)  # (no carries)
+        # the state before each run: all up, one process down, or two (a fixed id)
+        entry = ids[rare[run_first] - 1]
+        entry_words = np.zeros((run_first.size, n_words), dtype=np.int64)
+        one = np.flatnonzero((entry >= 1) & (entry <= K))
+        two = np.flatnonzero(entry > K)
+        a, b = np.divmod(entry[two] - 1 - K, K)
+        for rows, down in ((one, entry[one] - 1), (two, a), (two, b)):
+            entry_words[rows, down >> 6] |= np.left_shift(np.int64(1), down & 63)
         mine = process[rare]
         bit = np.left_shift(np.int64(1), mine & 63)  # process 63 of a word: the sign bit
         words = np.empty((rare.size, n_words), dtype=np.int64)
@@ -462,25 +490,29 @@ class WideTables(Tables):
         out[two, a] = True
         out[two, b] = True
         rare = np.flatnonzero(states >= self._fixed)
-        out[rare] = self._rare[states[rare] - self._fixed]
+        out[rare] = _unpack(self._rare[states[rare] - self._fixed], K)
         return out
 
-    def critical(self, states):
-        """For each down state, the processes whose recovery alone would end the downtime:
-        bool (m, K)."""
-        sets = self.sets_of(states)
-        row, process = np.nonzero(sets)
-        without = sets[row]
-        without[np.arange(row.size), process] = False
+    def critical_sets(self, sets):
+        """For each down state (a row of ``sets``, bool (m, K)), the processes whose recovery
+        alone would end the downtime: bool (m, K). In pieces of rows: each down process of a
+        row is one state to evaluate."""
         critical = np.zeros_like(sets)
-        if row.size:
+        step = max(1, _CRITICAL_ROWS // max(1, self.structure.n_processes))
+        for first in range(0, len(sets), step):  # pieces of a bounded size, not states
+            piece = sets[first:first + step]
+            row, process = np.nonzero(piece)
+            if not row.size:
+                continue
+            without = piece[row]
+            without[np.arange(row.size), process] = False
             reachable = self.structure.evaluate_sets(without, with_usable=False)[0]
-            critical[row, process] = reachable
+            critical[first + row, process] = reachable
         return critical
 
     def blame(self, states):
         sets = self.sets_of(states)
-        critical = self.critical(states)
+        critical = self.critical_sets(sets)
         return np.where(critical.any(axis=1)[:, None], critical, sets)
 
 
@@ -611,6 +643,14 @@ class Intervals(NamedTuple):
         return self.starts[a:b] - k * self.stride, self.ends[a:b] - k * self.stride
 
 
+def _ticks(minutes, scale, longest=None):
+    """Durations in whole ticks, cut at ``longest`` ticks (when given) first. [ticks]"""
+    ticks = np.multiply(minutes, scale)
+    if longest is not None:
+        np.minimum(ticks, longest, out=ticks)
+    return np.rint(ticks, out=ticks).astype(np.int64)
+
+
 def _draw_plan(structure):
     """Per process, its rate [1/min] and mean duration [min]; and the law groups
     (:func:`_law_groups`)."""
@@ -635,17 +675,18 @@ def _law_groups(processes):
     return [(processes[members[0]].duration, members) for members in groups.values()]
 
 
-def _add_durations(out, base, first, groups, scale, rng, residual=False):
+def _add_durations(out, base, first, groups, scale, rng, residual=False, longest=None):
     """``out = base + duration`` in ticks for each process's slice ``first[k]:first[k + 1]``:
     fixed laws without draws, each other law in one draw for all the processes sharing it
-    (in process order)."""
+    (in process order). Drawn durations are cut at ``longest`` ticks (a trial: the union cuts
+    them there anyway) before they become integers, so heavy tails cannot overflow int64."""
     if len(groups) == 1:  # every process shares one law: one step for all (the same draw)
         law = groups[0][0]
         if isinstance(law, FixedDuration) and not residual:
             np.add(base, int(round(law.mean_minutes * scale)), out=out)
         elif out.size:
             minutes = law.sample_residual(rng, out.size) if residual else law.sample(rng, out.size)
-            np.add(base, np.rint(minutes * scale).astype(np.int64), out=out)
+            np.add(base, _ticks(minutes, scale, longest), out=out)
         return
     for law, members in groups:  # distinct laws: a handful
         if isinstance(law, FixedDuration) and not residual:
@@ -657,7 +698,7 @@ def _add_durations(out, base, first, groups, scale, rng, residual=False):
         if not count:
             continue
         minutes = law.sample_residual(rng, count) if residual else law.sample(rng, count)
-        ticks = np.rint(minutes * scale).astype(np.int64)
+        ticks = _ticks(minutes, scale, longest)
         at = 0
         for k in members:  # slices, not outages
             a, b = first[k], first[k + 1]
@@ -739,7 +780,7 @@ def block_intervals(structure, n_trials, years, rng, tables=None):
         owner *= span
         starts += owner
     ends = buffer("ends", total)
-    _add_durations(ends, starts, first, groups, scale, rng)
+    _add_durations(ends, starts, first, groups, scale, rng, longest=trial_ticks)
     # Steady start: outages already running when a trial begins (equilibrium residual law).
     running = rng.poisson(rate * mean * n_trials)
     if running.any():
@@ -750,7 +791,8 @@ def block_intervals(structure, n_trials, years, rng, tables=None):
         begin += owner * span
         begin.sort()  # stacked: process by process, then by trial
         residual_end = np.empty_like(begin)
-        _add_durations(residual_end, begin, at_first, groups, scale, rng, residual=True)
+        _add_durations(residual_end, begin, at_first, groups, scale, rng, residual=True,
+                       longest=trial_ticks)
         # before the other starts of the same process at the same tick
         at = np.searchsorted(starts, begin, side="left")
         at += np.arange(at.size)  # their places once inserted
@@ -790,19 +832,26 @@ def simulate_block(structure, tables, n_trials, years, rng, *, delay=None):
 def _sweep(tables, intervals):
     """Sort every start and end into keys and sweep the states.
 
-    Keys are ``tick << _PROCESS_BITS | k``. A process's merged intervals are disjoint, so
-    start, end, start, end... is already sorted: K sorted runs, merged in nearly linear time
-    by the stable sort. Each key toggles its process's bit; the cumulative XOR is the state
-    of the segment from that key to the next.
+    Keys are ``tick << 6 | k`` (``tick << 9 | k << 1 | starts`` above 64 processes). A
+    process's merged intervals are disjoint, so start, end, start, end... is already sorted: K
+    sorted runs, merged in nearly linear time by the stable sort. :meth:`Tables.sweep` gives
+    the state of the segment from each key to the next: the cumulative XOR of one bit per key
+    (the set of processes down as a bit mask), or above 64 processes a state id
+    (:class:`WideTables`).
 
     Returns
     -------
     keys : ndarray of int64
         Sorted keys (a view of a buffer of ``tables``).
     state : ndarray of int64
-        The set of processes down (a bit mask) after each key.
+        The state after each key.
     """
     starts, ends, first, stride = intervals
+    empty = ends <= starts  # outages shorter than half a tick
+    if empty.any():  # their keys would cancel in a mask, but not in the counts of WideTables
+        kept = ~empty
+        starts, ends = starts[kept], ends[kept]
+        first = np.concatenate([[0], np.cumsum(kept)])[first]
     keys = tables.buffer("keys", 2 * starts.size)
     wide = tables.shift != _PROCESS_BITS
     K = first.size - 1
@@ -837,7 +886,7 @@ def _sweep(tables, intervals):
     return keys, tables.sweep(keys)
 
 
-def _segment_ends(keys, index, span, shift=_PROCESS_BITS):
+def _segment_ends(keys, index, span, shift):
     """End tick of the segment that begins at each key ``index``: the next key's time, or the
     block's end ``span`` after the last key. [ticks]"""
     following = index + 1
@@ -895,6 +944,17 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
         The process whose outage triggered each gap.
     """
     active = tables.active_of(state)
+    shift = tables.shift
+    ticks = keys >> shift
+    last = np.empty(keys.size, dtype=bool)  # the last key of its tick
+    last[:-1] = ticks[1:] != ticks[:-1]
+    last[-1:] = True
+    if not last.all():
+        # States between the keys of one tick last no time: each key of a tick takes the
+        # active endpoint of the tick's final state, so a change (failover or failback) is
+        # seen at the tick's first key, whatever order the tick's keys sort in.
+        final = np.flatnonzero(last)
+        active = active[final][np.cumsum(last) - last]
     # Only the keys where the active endpoint changes matter (a failover, or a failback that
     # ends a gap). Before the first key every process is up: the first endpoint is active.
     change = np.flatnonzero(active[1:] != active[:-1])
@@ -910,8 +970,7 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     # active before is then unusable; coming back it can only bring a better one (a failback).
     position = np.flatnonzero((before >= 0) & (now > before))  # in ``change``
     failed = before[position]
-    shift = tables.shift
-    gap_starts = keys[change[position]] >> shift
+    gap_starts = ticks[change[position]]
     # Not at a trial's first tick: a multiple of trial_ticks is one of its power-of-two
     # factor first (a cheap mask), and only those few need the division.
     inside = (gap_starts & ((trial_ticks & -trial_ticks) - 1)) != 0
@@ -933,7 +992,7 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     following = np.minimum(position + 1, change.size - 1)
     then = now[following]
     direct = (position + 1 < change.size) & (then >= 0) & (then <= failed)
-    back = keys[change[following]] >> shift
+    back = ticks[change[following]]
     rest = np.flatnonzero(~direct)
     if rest.size:
         rest_failed = failed[rest]
@@ -944,7 +1003,7 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
             # the next good change after a failover: goods up to it (none at it) index good_at
             rank = np.cumsum(good)[position[mine]]
             index = change[good_at[np.minimum(rank, good_at.size - 1)]] if good_at.size else 0
-            back[mine] = np.where(rank < good_at.size, keys[index] >> shift, span)
+            back[mine] = np.where(rank < good_at.size, ticks[index], span)
     gap_ends = np.minimum(gap_starts + delay, back)
     # A gap never runs into the next trial (each trial is its own history): clip it at its
     # trial's end, as _union clips down periods (else its cause would count the overrun).
@@ -952,11 +1011,38 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     trial_end += 1
     trial_end *= trial_ticks
     np.minimum(gap_ends, trial_end, out=gap_ends)
-    gap_cause = tables.process_of(keys[at])  # the process that failed
+    gap_cause = _failover_causes(tables, keys, state, ticks, at, failed)
     real = gap_ends > gap_starts
     if real.all():
         return gap_starts, gap_ends, gap_cause
     return gap_starts[real], gap_ends[real], gap_cause[real]
+
+
+def _failover_causes(tables, keys, state, ticks, at, failed):
+    """The process whose outage triggered each failover: the process of the failover's key,
+    or, where other keys share its tick, the first process of that tick that goes down and
+    makes the failed endpoint unusable.
+
+    Parameters
+    ----------
+    at : ndarray of int
+        The first key of each failover's tick.
+    failed : ndarray of int
+        The endpoint lost at each failover.
+    """
+    cause = tables.process_of(keys[at])
+    following = np.minimum(at + 1, keys.size - 1)
+    shared = np.flatnonzero((at + 1 < keys.size) & (ticks[following] == ticks[at]))
+    sets = tables.structure.endpoint_sets
+    for j in shared:  # failovers at a tick with other events: a handful in a run
+        i = at[j]
+        while i < keys.size and ticks[i] == ticks[at[j]]:
+            k = int(tables.process_of(keys[i]))
+            if tables.goes_down(keys, state, i) and sets[failed[j], k]:
+                cause[j] = k
+                break
+            i += 1
+    return cause
 
 
 def _reduce(tables, keys, state, segments, gaps, n_trials, years, K):
@@ -1002,7 +1088,7 @@ def _reduce(tables, keys, state, segments, gaps, n_trials, years, K):
                     np.concatenate([seg_ends, gap_ends]), trial_ticks)
             trial = merged_starts // trial_ticks
             base = np.bincount(trial, (merged_ends - merged_starts) / scale,
-                               minlength=n_trials)
+                               minlength=n_trials).astype(float, copy=False)  # (empty: int)
             previous = (mine, (seg_starts, seg_ends, merged_starts, merged_ends, trial, base))
         results[name] = base.copy()
         if tables.all_up_code & bit:
@@ -1065,8 +1151,8 @@ def evaluate_block(structure, tables, intervals, n_trials, years, *, delay=None,
     else:
         law = delay
 
-        def delay(n):  # one random delay per failover, in ticks
-            return np.rint(law.sample(rng, n) * scale).astype(np.int64)
+        def delay(n):  # one random delay per failover, in ticks (at most a trial)
+            return _ticks(law.sample(rng, n), scale, trial_ticks)
 
         failover = structure.active_passive and keys.size > 0
     segments = _down_segments(tables, keys, state, span)
@@ -1083,7 +1169,7 @@ def evaluate_block(structure, tables, intervals, n_trials, years, *, delay=None,
 # ----------------------------------------------------------------------------- reductions
 
 
-def _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale, shift=_PROCESS_BITS):
+def _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale, shift):
     """Minutes of each trial with every process up. Segments with some process down never
     cross a trial boundary, so each trial's all-up time is its length less theirs."""
     down = np.flatnonzero(state != 0)

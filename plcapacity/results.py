@@ -125,7 +125,8 @@ def block_summary(out, T, sla, years, *, histogram, per_trial=True):
         unserved_sq=(unserved ** 2).sum(), months_below=below.sum(),
         months_below_sq=(below_per_trial ** 2).sum(),
         month_credit=credit.sum(), incidents=out["incidents"].sum(),
-        cause=np.bincount(out["cause"][1], out["cause"][2], minlength=out["n_processes"]))
+        cause=np.bincount(out["cause"][1], out["cause"][2],
+                          minlength=out["n_processes"]).astype(float, copy=False))
     if histogram:  # quantiles of runs not kept per trial (zeros need no search)
         annual = out["downtime"] / years
         positive = annual[annual > 0]

@@ -397,3 +397,64 @@ def test_more_than_256_processes_are_refused_with_the_count():
         else:
             with pytest.raises(ValueError, match="257 outage processes involved; at most 256"):
                 plc.availability.compile_structure(deployment, model)
+
+
+def test_peak_memory_within_the_budget_at_256_processes_with_many_down():
+    """256 processes, each down about 1.6 % of the time (four down at once on average, so
+    most states are the rare ones with three or more down): the run stays within a 64 MiB
+    budget (the rare states are kept as 64-bit words, unpacked a piece at a time) and agrees
+    with the exact answer."""
+    import tracemalloc
+
+    from plcapacity.regions import region_names
+    regions = region_names()
+    law = {"law": "fixed", "hours": 24}
+    groups = tuple(plc.OutageGroup(f"g{i}", (regions[1 + i % 54], regions[1 + (7 * i + 3) % 54]),
+                                   6.0, law) for i in range(201))
+    deployment = plc.Deployment((plc.Destination("pls", regions[0], 1e6),),
+                                tuple(plc.Endpoint(f"e-{r}", r, "pls") for r in regions))
+    outages = plc.OutageModel(6.0, law, groups=groups)
+    assert plc.availability.compile_structure(deployment, outages).n_processes == 256
+    budget = 64 << 20
+    tracemalloc.start()
+    try:
+        result = simulate(deployment, outages, trials=512, seed=5, max_memory_bytes=budget,
+                          keep_trials=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= budget, peak
+    # down while the PLS's region is (the groups only take endpoint regions down, and all 54
+    # of those down at once is out of reach): the stationary q = 1 - exp(-rate E[D])
+    exact = 1 - math.exp(-6.0 * 24 / 8760)
+    check_against_exact(result.unavailability, exact, result.ci_half_width / 1.96)
+
+
+def test_engine_tables_survive_pickling():
+    """Tables (and the set-based WideTables above 64 processes) pickle and copy, keeping
+    their class and their answers: work may be shipped to other processes."""
+    import copy
+    import pickle
+
+    from plcapacity.engine import Tables, WideTables
+    deployment, outages = _sixty_four_processes()
+    wide = plc.OutageModel(20.0, {"law": "fixed", "hours": 4}, groups=outages.groups + (
+        plc.OutageGroup("extra", ("eastus", "westus"), 1.0, {"law": "fixed", "hours": 4}),))
+    for model, kind in ((outages, Tables), (wide, WideTables)):
+        structure = plc.availability.compile_structure(deployment, model)
+        tables = Tables(structure)
+        assert type(tables) is kind
+        for twin in (pickle.loads(pickle.dumps(tables)), copy.copy(tables),
+                     copy.deepcopy(tables)):
+            assert type(twin) is kind
+            np.testing.assert_array_equal(twin.code_of(np.arange(5)), tables.code_of(np.arange(5)))
+
+
+def test_unserved_all_up_state_and_no_outage_in_a_block():
+    """The primary destination cannot hold the demand (unserved with every region up) and a
+    block draws no outage at all: every minute is unserved, nothing fails."""
+    from mc_cases import undersized_primary
+    outages = plc.OutageModel(0.001, {"law": "fixed", "hours": 1})
+    result = simulate(undersized_primary(), outages, trials=3, seed=1)
+    assert result.trials["unserved_min"].tolist() == [525_600.0] * 3
+    assert result.trials["downtime_min"].tolist() == [0.0] * 3

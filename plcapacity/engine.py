@@ -943,18 +943,20 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     cause : ndarray of int64
         The process whose outage triggered each gap.
     """
-    active = tables.active_of(state)
+    active = tables.active_of(state)  # (a new array)
     shift = tables.shift
-    ticks = keys >> shift
-    last = np.empty(keys.size, dtype=bool)  # the last key of its tick
-    last[:-1] = ticks[1:] != ticks[:-1]
-    last[-1:] = True
-    if not last.all():
-        # States between the keys of one tick last no time: each key of a tick takes the
-        # active endpoint of the tick's final state, so a change (failover or failback) is
-        # seen at the tick's first key, whatever order the tick's keys sort in.
-        final = np.flatnonzero(last)
-        active = active[final][np.cumsum(last) - last]
+    # States between the keys of one tick last no time: each key of a tick takes the active
+    # endpoint of the tick's final state, so a change (failover or failback) is seen at the
+    # tick's first key, whatever order the tick's keys sort in. Shared ticks are few (mostly
+    # trial starts): copy the next key's value backwards along each run of them.
+    shared = np.flatnonzero((keys[1:] ^ keys[:-1]) < (1 << shift))  # key i's tick is i + 1's
+    while shared.size:  # as many rounds as keys share one tick, less one
+        following = active[shared + 1]
+        moved = active[shared] != following
+        if not moved.any():
+            break
+        active[shared] = following
+        shared = shared[moved]
     # Only the keys where the active endpoint changes matter (a failover, or a failback that
     # ends a gap). Before the first key every process is up: the first endpoint is active.
     change = np.flatnonzero(active[1:] != active[:-1])
@@ -970,7 +972,7 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     # active before is then unusable; coming back it can only bring a better one (a failback).
     position = np.flatnonzero((before >= 0) & (now > before))  # in ``change``
     failed = before[position]
-    gap_starts = ticks[change[position]]
+    gap_starts = keys[change[position]] >> shift
     # Not at a trial's first tick: a multiple of trial_ticks is one of its power-of-two
     # factor first (a cheap mask), and only those few need the division.
     inside = (gap_starts & ((trial_ticks & -trial_ticks) - 1)) != 0
@@ -992,7 +994,7 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     following = np.minimum(position + 1, change.size - 1)
     then = now[following]
     direct = (position + 1 < change.size) & (then >= 0) & (then <= failed)
-    back = ticks[change[following]]
+    back = keys[change[following]] >> shift
     rest = np.flatnonzero(~direct)
     if rest.size:
         rest_failed = failed[rest]
@@ -1003,7 +1005,7 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
             # the next good change after a failover: goods up to it (none at it) index good_at
             rank = np.cumsum(good)[position[mine]]
             index = change[good_at[np.minimum(rank, good_at.size - 1)]] if good_at.size else 0
-            back[mine] = np.where(rank < good_at.size, ticks[index], span)
+            back[mine] = np.where(rank < good_at.size, keys[index] >> shift, span)
     gap_ends = np.minimum(gap_starts + delay, back)
     # A gap never runs into the next trial (each trial is its own history): clip it at its
     # trial's end, as _union clips down periods (else its cause would count the overrun).
@@ -1011,14 +1013,14 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     trial_end += 1
     trial_end *= trial_ticks
     np.minimum(gap_ends, trial_end, out=gap_ends)
-    gap_cause = _failover_causes(tables, keys, state, ticks, at, failed)
+    gap_cause = _failover_causes(tables, keys, state, at, failed)
     real = gap_ends > gap_starts
     if real.all():
         return gap_starts, gap_ends, gap_cause
     return gap_starts[real], gap_ends[real], gap_cause[real]
 
 
-def _failover_causes(tables, keys, state, ticks, at, failed):
+def _failover_causes(tables, keys, state, at, failed):
     """The process whose outage triggered each failover: the process of the failover's key,
     or, where other keys share its tick, the first process of that tick that goes down and
     makes the failed endpoint unusable.
@@ -1030,13 +1032,15 @@ def _failover_causes(tables, keys, state, ticks, at, failed):
     failed : ndarray of int
         The endpoint lost at each failover.
     """
+    shift = tables.shift
     cause = tables.process_of(keys[at])
     following = np.minimum(at + 1, keys.size - 1)
-    shared = np.flatnonzero((at + 1 < keys.size) & (ticks[following] == ticks[at]))
+    shared = np.flatnonzero((at + 1 < keys.size)
+                            & (keys[following] >> shift == keys[at] >> shift))
     sets = tables.structure.endpoint_sets
     for j in shared:  # failovers at a tick with other events: a handful in a run
         i = at[j]
-        while i < keys.size and ticks[i] == ticks[at[j]]:
+        while i < keys.size and keys[i] >> shift == keys[at[j]] >> shift:
             k = int(tables.process_of(keys[i]))
             if tables.goes_down(keys, state, i) and sets[failed[j], k]:
                 cause[j] = k

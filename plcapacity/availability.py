@@ -39,6 +39,10 @@ METRICS = ("reachable", "served")
 _STATE_CHUNK = 1 << 16
 #: Largest process count for which the simulation precomputes a table over all states.
 TABLE_MAX_PROCESSES = 16
+#: Served means carried capacity of at least this fraction of the demand: capacities added in
+#: different orders (a convolution, a row sum) differ in the last bits, and a demand equal to
+#: a sum of capacities must count as carried either way. [-]
+SERVED_FRACTION = 1 - 1e-9
 #: Most (states x endpoints) elements :meth:`Structure.evaluate` holds at once (bounded memory).
 _EVALUATE_ELEMENTS = 1 << 20
 #: Most outage processes whose states (which processes are down) fit a 64-bit mask, process
@@ -197,7 +201,7 @@ class Structure:
             carrying = (usable.astype(np.float32) @ self._incidence) > 0  # (states x dests)
             capacity = np.where(carrying, capacities, 0.0).sum(axis=1)
         usable = usable if with_usable else None
-        served = reachable & (capacity >= self.demand)
+        served = reachable & (capacity >= self.demand * SERVED_FRACTION)
         return reachable, served, active, usable
 
 
@@ -517,7 +521,8 @@ class _Plan:
 
         demand = deployment.demand_connections
         self.capacity = demand is not None and demand > 0
-        self.demand = float(demand) if self.capacity else None
+        # (the threshold of Structure too: sums in another order must not flip a tie)
+        self.demand = float(demand) * SERVED_FRACTION if self.capacity else None
         # blocks: variables linked through a destination; a block too large is split by
         # conditioning on some of its regions (``cut``), which then join the groups
         # (zones only matter through capacity: without a demand they stay out of the blocks)

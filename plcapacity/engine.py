@@ -952,11 +952,9 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     shared = np.flatnonzero((keys[1:] ^ keys[:-1]) < (1 << shift))  # key i's tick is i + 1's
     while shared.size:  # as many rounds as keys share one tick, less one
         following = active[shared + 1]
-        moved = active[shared] != following
-        if not moved.any():
+        if np.array_equal(active[shared], following):
             break
-        active[shared] = following
-        shared = shared[moved]
+        active[shared] = following  # (every shared key each round: a value may still come)
     # Only the keys where the active endpoint changes matter (a failover, or a failback that
     # ends a gap). Before the first key every process is up: the first endpoint is active.
     change = np.flatnonzero(active[1:] != active[:-1])

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .availability import (down_episode_frequency,
-                           exact_unavailability, nines)
+from .availability import _exact, down_episode_frequency, exact_unavailability, nines
 from .engine import dense_cause
 from .exceptions import ModelWarning
 from .outages import MINUTES_PER_YEAR
@@ -498,6 +497,15 @@ def exact_figures(deployment, outages) -> dict:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ModelWarning)
+        if deployment.failover.mode != "active-passive":  # all four from one calculation
+            try:
+                answer = _exact(deployment, outages)
+            except ValueError:  # too large for the exact method: the simulation stands alone
+                return dict(exact=None, exact_served=None, episode_rate=math.nan,
+                            unserved_rate=math.nan)
+            return dict(exact=answer["reachable"], exact_served=answer["served"],
+                        episode_rate=answer["reachable_rate"],
+                        unserved_rate=answer["served_rate"])
         return dict(
             exact=attempt(exact_unavailability, "reachable", None),
             exact_served=attempt(exact_unavailability, "served", None),

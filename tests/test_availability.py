@@ -217,3 +217,25 @@ def test_too_many_processes_for_the_enumeration():
                          failover=Failover("active-passive", 0.0))
     with pytest.raises(ValueError, match="25 outage processes.*use simulate"):
         exact_unavailability(passive, FOUR_HOURS)
+
+
+def test_a_demand_equal_to_the_summed_capacities_is_served_whatever_the_order_of_sums():
+    """Capacities with fractions whose sum, in one order of addition, falls one ulp below the
+    demand (their sum in another order): the conditioned calculation (a convolution) and the
+    enumeration (a row sum) agree that every region up carries it."""
+    from plcapacity.availability import _enumerated_unavailability
+    caps = [850000.8, 100000.9, 130000.7]
+    regions = ["eastus", "westus", "northeurope"]
+    demand = caps[0] + caps[1] + caps[2]
+    assert (caps[2] + caps[1]) + caps[0] != demand  # the orders really differ in the last bit
+    deployment = Deployment(tuple(Destination(f"d{i}", r, c)
+                                  for i, (r, c) in enumerate(zip(regions, caps))),
+                            tuple(Endpoint(f"e{i}", r, f"d{i}") for i, r in enumerate(regions)),
+                            demand)
+    outages = OutageModel(40, {"law": "fixed", "hours": 30})
+    q = 1 - math.exp(-40 * 30 / 8760)
+    expected = 1 - (1 - q) ** 3  # served only with all three up
+    assert exact_unavailability(deployment, outages, metric="served") == pytest.approx(
+        expected, rel=1e-12)
+    assert _enumerated_unavailability(compile_structure(deployment, outages),
+                                      "served") == pytest.approx(expected, rel=1e-12)

@@ -599,3 +599,29 @@ def test_heavy_tailed_durations_cannot_overflow_the_tick_axis(years):
             assert np.all(ends > starts)
             assert np.all(ends <= (starts // trial_ticks + 1) * trial_ticks)
             assert np.all((starts >= 0) & (ends <= n_trials * trial_ticks))
+
+
+def test_three_keys_on_one_tick_make_one_failover():
+    """At one tick the first endpoint's region goes down, the third's comes back and the
+    second's goes down: the active endpoint passes from the first to the third once (one
+    random delay, blamed on the first's region), however the tick's keys sort. (A fix-up
+    that stopped early saw two failovers here.)"""
+    from plcapacity.deployment import delay_law
+    regions = ["centralus", "westus", "eastus"]  # processes: centralus 0, eastus 1, westus 2
+    deployment = Deployment(tuple(Destination(f"p{i}", r, 1e6) for i, r in enumerate(regions)),
+                            tuple(Endpoint(f"e{i}", r, f"p{i}") for i, r in enumerate(regions)),
+                            failover=Failover("active-passive", 30.0, ("e0", "e1", "e2")))
+    structure = compile_structure(deployment, OutageModel(1.0, {"law": "fixed", "hours": 1}))
+    for tables in (Tables(structure), WideTables(structure)):
+        M = tables.ticks_per_minute(1)
+        T0 = 1000 * M
+        intervals = [(np.array([T0]), np.array([T0 + 600 * M])),      # e0's region down
+                     (np.array([T0 - 100 * M]), np.array([T0])),       # e2's region back
+                     (np.array([T0]), np.array([T0 + 300 * M]))]       # e1's region down
+        law = _RecordingLaw(delay_law({"law": "exponential", "mean_hours": 1}))
+        out = evaluate_block(structure, tables, intervals, 1, 1, delay=law,
+                             rng=np.random.default_rng(0))
+        assert len(law.drawn) == 1
+        gap = min(law.drawn[0], 600.0)
+        np.testing.assert_allclose(out["downtime"], [gap], rtol=1e-6)
+        np.testing.assert_allclose(dense_cause(out["cause"], 1, 3), [[gap, 0.0, 0.0]], rtol=1e-6)

@@ -949,12 +949,12 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     # endpoint of the tick's final state, so a change (failover or failback) is seen at the
     # tick's first key, whatever order the tick's keys sort in. Shared ticks are few (mostly
     # trial starts): copy the next key's value backwards along each run of them.
-    shared = np.flatnonzero((keys[1:] ^ keys[:-1]) < (1 << shift))  # key i's tick is i + 1's
-    while shared.size:  # as many rounds as keys share one tick, less one
-        following = active[shared + 1]
-        if np.array_equal(active[shared], following):
+    shared_ticks = np.flatnonzero((keys[1:] ^ keys[:-1]) < (1 << shift))  # i's tick is i + 1's
+    while shared_ticks.size:  # as many rounds as keys share one tick, less one
+        following = active[shared_ticks + 1]
+        if np.array_equal(active[shared_ticks], following):
             break
-        active[shared] = following  # (every shared key each round: a value may still come)
+        active[shared_ticks] = following  # (all of them each round: a value may still come)
     # Only the keys where the active endpoint changes matter (a failover, or a failback that
     # ends a gap). Before the first key every process is up: the first endpoint is active.
     change = np.flatnonzero(active[1:] != active[:-1])
@@ -1011,14 +1011,14 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
     trial_end += 1
     trial_end *= trial_ticks
     np.minimum(gap_ends, trial_end, out=gap_ends)
-    gap_cause = _failover_causes(tables, keys, state, at, failed)
+    gap_cause = _failover_causes(tables, keys, state, at, failed, shared_ticks)
     real = gap_ends > gap_starts
     if real.all():
         return gap_starts, gap_ends, gap_cause
     return gap_starts[real], gap_ends[real], gap_cause[real]
 
 
-def _failover_causes(tables, keys, state, at, failed):
+def _failover_causes(tables, keys, state, at, failed, shared_ticks):
     """The process whose outage triggered each failover: the process of the failover's key,
     or, where other keys share its tick, the first process of that tick that goes down and
     makes the failed endpoint unusable.
@@ -1029,12 +1029,14 @@ def _failover_causes(tables, keys, state, at, failed):
         The first key of each failover's tick.
     failed : ndarray of int
         The endpoint lost at each failover.
+    shared_ticks : ndarray of int
+        Sorted: the keys whose tick the next key shares.
     """
     shift = tables.shift
     cause = tables.process_of(keys[at])
-    following = np.minimum(at + 1, keys.size - 1)
-    shared = np.flatnonzero((at + 1 < keys.size)
-                            & (keys[following] >> shift == keys[at] >> shift))
+    place = np.minimum(np.searchsorted(shared_ticks, at), max(shared_ticks.size - 1, 0))
+    shared = (np.flatnonzero(shared_ticks[place] == at) if shared_ticks.size
+              else np.empty(0, dtype=np.int64))
     sets = tables.structure.endpoint_sets
     for j in shared:  # failovers at a tick with other events: a handful in a run
         i = at[j]
@@ -1184,6 +1186,14 @@ def _all_up_minutes(keys, state, trial_ticks, span, n_trials, scale, shift):
 
 
 @functools.lru_cache(maxsize=8)
+def _month_edges_ticks(years, scale):
+    """Month boundaries of a trial in ticks (read-only: shared between calls)."""
+    edges = np.rint(month_edges_minutes(years) * scale).astype(np.int64)
+    edges.flags.writeable = False
+    return edges
+
+
+@functools.lru_cache(maxsize=8)
 def _day_month(years):
     """The calendar month (0 to 12 * years - 1) of each day of a trial."""
     days = np.diff(month_edges_minutes(years)).astype(np.int64) // (24 * 60)
@@ -1211,7 +1221,7 @@ def _monthly(starts, ends, trial, trial_ticks, scale, years):
     minutes : ndarray of float
         Its downtime. [min]
     """
-    edges = np.rint(month_edges_minutes(years) * scale).astype(np.int64)
+    edges = _month_edges_ticks(years, scale)
     months = len(edges) - 1
     local_start, local_end = starts - trial * trial_ticks, ends - trial * trial_ticks
     # Month of the first and of the last tick of each interval (intervals are non-empty),

@@ -12,6 +12,7 @@ Units: minutes; a year is 365 days; availabilities are fractions of time (0-1).
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -80,6 +81,14 @@ def _last_edge_at_or_below(x):
     return k
 
 
+@functools.lru_cache(maxsize=8)
+def _month_minutes(years):
+    """Length of each month of a trial (read-only: shared between calls). [min]"""
+    minutes = np.diff(month_edges_minutes(years))
+    minutes.flags.writeable = False
+    return minutes
+
+
 def block_summary(out, T, sla, years, *, histogram, per_trial=True):
     """Sums over one block's trials, and its per-trial columns.
 
@@ -113,7 +122,7 @@ def block_summary(out, T, sla, years, *, histogram, per_trial=True):
     fraction = out["downtime"] / T
     unserved = out["unserved"] / T
     month_trial, month, minutes = out["monthly"]
-    month_minutes = np.diff(month_edges_minutes(years))
+    month_minutes = _month_minutes(years)
     uptime = 100.0 * (1.0 - minutes / month_minutes[month])   # months with downtime only
     below = uptime < sla.slo_percent
     credit = sla.credit_percent(uptime)

@@ -185,11 +185,23 @@ def test_same_numbers_whatever_the_memory_budget():
         assert runs[0].summary().equals(other.summary())
 
 
+def _traced_simulation(deployment, outages, trials, budget):
+    """A simulation within ``budget`` bytes, and its peak traced memory (tracemalloc sees
+    numpy's buffers). [bytes]"""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        result = simulate(deployment, outages, trials=trials, seed=5, max_memory_bytes=budget,
+                          keep_trials=False)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_peak_memory_stays_within_the_budget_on_a_heavy_model():
     """1,000 outages a year in each of two regions: a whole block would need gigabytes; the
     run stays within a 64 MiB budget (tracemalloc sees numpy's buffers) and still agrees
     with the exact answer."""
-    import tracemalloc
 
     from plcapacity.availability import compile_structure
     from plcapacity.budget import simulation_bytes
@@ -199,13 +211,7 @@ def test_peak_memory_stays_within_the_budget_on_a_heavy_model():
     processes = compile_structure(deployment, outages).processes
     budget = 64 << 20
     assert simulation_bytes(processes, 1, BLOCK_TRIALS) > 20 * budget
-    tracemalloc.start()
-    try:
-        result = simulate(deployment, outages, trials=1_500, seed=5, max_memory_bytes=budget,
-                          keep_trials=False)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    result, peak = _traced_simulation(deployment, outages, 1_500, budget)
     assert peak <= budget, peak
     exact = exact_unavailability(deployment, outages, metric="reachable")
     check_against_exact(result.unavailability, exact, result.ci_half_width / 1.96)
@@ -404,7 +410,6 @@ def test_peak_memory_within_the_budget_at_256_processes_with_many_down():
     most states are the rare ones with three or more down): the run stays within a 64 MiB
     budget (the rare states are kept as 64-bit words, unpacked a piece at a time) and agrees
     with the exact answer."""
-    import tracemalloc
 
     from plcapacity.regions import region_names
     regions = region_names()
@@ -416,13 +421,7 @@ def test_peak_memory_within_the_budget_at_256_processes_with_many_down():
     outages = plc.OutageModel(6.0, law, groups=groups)
     assert plc.availability.compile_structure(deployment, outages).n_processes == 256
     budget = 64 << 20
-    tracemalloc.start()
-    try:
-        result = simulate(deployment, outages, trials=512, seed=5, max_memory_bytes=budget,
-                          keep_trials=False)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    result, peak = _traced_simulation(deployment, outages, 512, budget)
     assert peak <= budget, peak
     # down while the PLS's region is (the groups only take endpoint regions down, and all 54
     # of those down at once is out of reach): the stationary q = 1 - exp(-rate E[D])

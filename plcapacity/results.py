@@ -522,6 +522,11 @@ def exact_figures(deployment, outages) -> dict:
             unserved_rate=attempt(down_episode_frequency, "served", math.nan))
 
 
+#: Generalized Pareto shape from which outage durations have infinite variance, so the normal
+#: confidence intervals of a simulation are not to be trusted at ordinary sample sizes. [-]
+HEAVY_TAIL_SHAPE = 0.5
+
+
 def build_result(deployment, structure, acc, years, figures, seed_entropy):
     """A :class:`SimulationResult` from accumulated sums, with its notes.
 
@@ -543,6 +548,13 @@ def build_result(deployment, structure, acc, years, figures, seed_entropy):
     notes = []
     if structure.active_passive and structure.delay_minutes > 0:
         notes.append("exact values exclude failover gaps")
+    heavy = [p.name for p in structure.processes
+             if getattr(p.duration, "shape", 0.0) >= HEAVY_TAIL_SHAPE]
+    if heavy:  # generalized Pareto of shape >= 1/2: durations of infinite variance
+        notes.append(f"heavy-tailed outage durations ({', '.join(heavy[:3])}"
+                     f"{', ...' if len(heavy) > 3 else ''}: generalized Pareto of shape >= "
+                     f"{HEAVY_TAIL_SHAPE}, infinite variance) - the confidence intervals assume "
+                     "a finite variance and may be too narrow; compare with the exact value")
     for label, rate, value, figure in (
             ("downtime", figures["episode_rate"], figures["exact"], "availability"),
             ("unserved time", figures["unserved_rate"], figures["exact_served"],

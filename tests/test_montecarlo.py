@@ -457,3 +457,13 @@ def test_unserved_all_up_state_and_no_outage_in_a_block():
     result = simulate(undersized_primary(), outages, trials=3, seed=1)
     assert result.trials["unserved_min"].tolist() == [525_600.0] * 3
     assert result.trials["downtime_min"].tolist() == [0.0] * 3
+
+
+@pytest.mark.parametrize("shape, noted", [(0.3, False), (0.5, True), (0.9, True)])
+def test_heavy_tailed_durations_are_noted(shape, noted):
+    """From a generalized Pareto shape of 1/2, durations have infinite variance
+    (E[D^2] = 2 scale^2 / ((1 - shape)(1 - 2 shape)) diverges) and the normal confidence
+    intervals may be too narrow: the result says so."""
+    outages = plc.OutageModel(2.0, {"law": "gpd", "shape": shape, "scale_hours": 2})
+    result = simulate(two_regions_shared_destination(), outages, trials=200, seed=3)
+    assert ("heavy-tailed outage durations" in result.note) is noted

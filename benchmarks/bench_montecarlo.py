@@ -264,10 +264,6 @@ def main(argv=None):
               f"+/- {result.served_ci_half_width:.1e} (exact {result.exact_served:.4e})")
 
 
-def beyond_text(K, ratio):
-    return f"{K}: {ratio:.2f}x"
-
-
 def print_scaling(counts, repeats):
     rates = process_scaling(counts, repeats)
     base = rates[counts[0]]
@@ -283,7 +279,8 @@ def print_scaling(counts, repeats):
           f"{'PASS' if worst >= 0.5 else 'MISS'}")
     beyond = [K for K in counts if K > 64]
     if beyond:
-        print(f"  (above 64, states are sets, not 64-bit masks: {', '.join(beyond_text(K, rates[K] / base) for K in beyond)}; no goal)")
+        shown = ", ".join(f"{K}: {rates[K] / base:.2f}x" for K in beyond)
+        print(f"  (above 64, states are sets, not 64-bit masks: {shown}; no goal)")
 
 
 if __name__ == "__main__":

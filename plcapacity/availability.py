@@ -115,19 +115,10 @@ class Structure:
         """(processes x endpoints) float32: 1 where the process makes the endpoint unusable."""
         return np.ascontiguousarray(self.endpoint_sets.T, dtype=np.float32)
 
-    def usable(self, states) -> np.ndarray:
-        """Which endpoints are usable in each state: bool array (n_states, E)."""
-        states = np.asarray(states, dtype=np.int64)
-        return (states[:, None] & self.endpoint_masks[None, :]) == 0
-
-    def capacity(self, d, states):
-        """Capacity of used destination ``d`` in each state (its zones' processes down
-        removing their VMs), or its scalar capacity without zone processes. [connections]"""
-        states = np.asarray(states, dtype=np.int64)
-        return self._capacity(d, lambda k: (states >> k) & 1, np.shape(states))
-
     def _capacity(self, d, down, shape):
-        """:meth:`capacity`, with ``down(k)`` giving 0/1 per state for process ``k``."""
+        """Capacity of used destination ``d`` in each of ``shape`` states (its zones' processes
+        down removing their VMs), or its scalar capacity without zone processes, ``down(k)``
+        giving 0/1 per state for process ``k``. [connections]"""
         bits = self.zone_bits[d] if self.zone_bits else ()
         if not bits:
             return self.capacities[d]

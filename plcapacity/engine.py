@@ -457,10 +457,7 @@ class WideTables(Tables):
         # the state before each run: all up, one process down, or two (a fixed id)
         entry = ids[rare[run_first] - 1]
         entry_words = np.zeros((run_first.size, n_words), dtype=np.int64)
-        one = np.flatnonzero((entry >= 1) & (entry <= K))
-        two = np.flatnonzero(entry > K)
-        a, b = np.divmod(entry[two] - 1 - K, K)
-        for rows, down in ((one, entry[one] - 1), (two, a), (two, b)):
+        for rows, down in self._fixed_members(entry):
             entry_words[rows, down >> 6] |= np.left_shift(np.int64(1), down & 63)
         mine = process[rare]
         bit = np.left_shift(np.int64(1), mine & 63)  # process 63 of a word: the sign bit
@@ -478,17 +475,22 @@ class WideTables(Tables):
     def active_of(self, states):
         return self._active[states]
 
+    def _fixed_members(self, states):
+        """The processes down in the fixed ids among ``states``: ``(rows, process)`` pairs,
+        the single process of one-down states, then each of the two of two-down states."""
+        K = self.structure.n_processes
+        one = np.flatnonzero((states >= 1) & (states <= K))
+        two = np.flatnonzero((states > K) & (states < self._fixed))
+        a, b = np.divmod(states[two] - 1 - K, K)
+        return (one, states[one] - 1), (two, a), (two, b)
+
     def sets_of(self, states):
         """The set of processes down in each state id: bool (m, K)."""
         K = self.structure.n_processes
         states = np.asarray(states, dtype=np.int64)
         out = np.zeros((states.size, K), dtype=bool)
-        one = np.flatnonzero((states >= 1) & (states <= K))
-        out[one, states[one] - 1] = True
-        two = np.flatnonzero((states > K) & (states < self._fixed))
-        a, b = np.divmod(states[two] - 1 - K, K)
-        out[two, a] = True
-        out[two, b] = True
+        for rows, down in self._fixed_members(states):
+            out[rows, down] = True
         rare = np.flatnonzero(states >= self._fixed)
         out[rare] = _unpack(self._rare[states[rare] - self._fixed], K)
         return out
@@ -1049,7 +1051,7 @@ def _failover_causes(tables, keys, state, at, failed, shared_ticks):
     return cause
 
 
-def _reduce(tables, keys, state, segments, gaps, n_trials, years, K):
+def _reduce(tables, keys, state, segments, gaps, n_trials, years):
     """Per-trial totals of each metric, and for downtime its incidents, months and causes.
 
     Down (unserved) segments and the failover gaps are merged into incidents (touching ones
@@ -1165,7 +1167,7 @@ def evaluate_block(structure, tables, intervals, n_trials, years, *, delay=None,
     else:
         empty = np.empty(0, dtype=np.int64)
         gaps = (empty, empty, empty)
-    out = _reduce(tables, keys, state, segments, gaps, n_trials, years, structure.n_processes)
+    out = _reduce(tables, keys, state, segments, gaps, n_trials, years)
     out["n_processes"] = structure.n_processes
     return out
 

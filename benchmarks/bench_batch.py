@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 import plcapacity as plc
-from plcapacity.batch import run_batch
-from plcapacity.regions import region_names
+from plcapacity.base.regions import region_names
+from plcapacity.batch.run import run_batch
 
 
 def scenario_table(n, *, with_regions, seed=0):

@@ -42,10 +42,14 @@ import numpy as np
 
 import plcapacity
 import plcapacity.regions as catalog
-from plcapacity.availability import (_enumerated_episode_frequency, _enumerated_unavailability,
-                                     _exact, compile_structure)
-from plcapacity.deployment import Deployment, Destination, Endpoint
-from plcapacity.outages import OutageGroup, OutageModel
+from plcapacity.availability.deployment import Deployment, Destination, Endpoint
+from plcapacity.availability.exact import (
+    _enumerated_episode_frequency,
+    _enumerated_unavailability,
+    exact_figures_by_metric,
+)
+from plcapacity.availability.structure import compile_structure
+from plcapacity.outages.processes import OutageGroup, OutageModel
 
 GOAL_SECONDS_AT_60 = 1.0
 N_GROUPS = 3
@@ -85,7 +89,7 @@ def deployment_and_model(n_regions, layout="local"):
 
 
 def new_exact(deployment, model):
-    return _exact(deployment, model)
+    return exact_figures_by_metric(deployment, model)
 
 
 def old_exact(deployment, model):

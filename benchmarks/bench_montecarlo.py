@@ -41,13 +41,15 @@ import tracemalloc
 import numpy as np
 
 import plcapacity
-from plcapacity.availability import compile_structure, exact_unavailability
-from plcapacity.deployment import Deployment, Destination, Endpoint, load_deployment
-from plcapacity.limits import data_path
-from plcapacity.budget import sub_block_trials
-from plcapacity.montecarlo import BLOCK_TRIALS, _seed_sequence, simulate, sub_block_rng
-from plcapacity.outages import MINUTES_PER_YEAR, FixedDuration, OutageGroup, OutageModel
-from plcapacity.regions import region_names
+from plcapacity.availability.budget import sub_block_trials
+from plcapacity.availability.deployment import Deployment, Destination, Endpoint, load_deployment
+from plcapacity.availability.exact import exact_unavailability
+from plcapacity.availability.simulation import BLOCK_TRIALS, seed_sequence, simulate, sub_block_rng
+from plcapacity.availability.structure import compile_structure
+from plcapacity.base.limits import data_path
+from plcapacity.base.regions import region_names
+from plcapacity.outages.laws import MINUTES_PER_YEAR, FixedDuration
+from plcapacity.outages.processes import OutageGroup, OutageModel
 
 AVAILSIM4_TRIAL_YEARS_PER_S = 1_300
 GOAL_TRIAL_YEARS_PER_S = 4_000_000
@@ -58,8 +60,8 @@ def draw_only(structure, trials, years, seed):
     """Draw exactly the random numbers ``simulate`` draws, and nothing else (block by block,
     sub-block by sub-block, all processes at once as :func:`plcapacity.engine.block_intervals`
     draws them)."""
-    from plcapacity.engine import _law_groups
-    root = _seed_sequence(seed)
+    from plcapacity.availability.engine import _law_groups
+    root = seed_sequence(seed)
     T = years * MINUTES_PER_YEAR
     processes = structure.processes
     rate = np.array([p.rate_per_minute for p in processes])
@@ -151,7 +153,7 @@ def process_scaling(counts, repeats, process_years=2 ** 22):
 
 def failover_ratio(trials, repeats):
     """Median time of active-passive over active-active, per ``keep_trials`` setting."""
-    from plcapacity.deployment import Failover
+    from plcapacity.availability.deployment import Failover
     deployment, outages = load_deployment(data_path("examples/three-region-2of3.toml"))
     aa = Deployment(deployment.destinations, deployment.endpoints, 1e6)
     ap = Deployment(deployment.destinations, deployment.endpoints, 1e6,

@@ -43,9 +43,10 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from plcapacity.batch import read_scenarios, run_batch  # noqa: E402
-from plcapacity.limits import data_path  # noqa: E402
-from plcapacity.report import batch_report  # noqa: E402
+from plcapacity.base.limits import data_path  # noqa: E402
+from plcapacity.batch.report import batch_report  # noqa: E402
+from plcapacity.batch.run import run_batch
+from plcapacity.batch.scenarios import read_scenarios  # noqa: E402
 
 EXAMPLE = data_path("examples/services.csv")
 OLD_COMMIT = "eada82d"

@@ -31,7 +31,7 @@ def _read(name: str) -> tuple[list[str], list[dict]]:
     return header, list(csv.DictReader(io.StringIO(body)))
 
 
-def _cell(text: str) -> str:
+def format_cell(text: str) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ").strip()
 
 
@@ -39,7 +39,7 @@ def _table(rows: list[dict], columns: list[tuple[str, str]]) -> list[str]:
     out = ["| " + " | ".join(title for _, title in columns) + " |",
            "|" + "---|" * len(columns)]
     for row in rows:
-        out.append("| " + " | ".join(_cell(fn(row)) for fn, _ in columns) + " |")
+        out.append("| " + " | ".join(format_cell(fn(row)) for fn, _ in columns) + " |")
     return out
 
 

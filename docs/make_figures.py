@@ -11,9 +11,9 @@ import matplotlib
 matplotlib.use("Agg")
 
 import plcapacity as plc  # noqa: E402
-from plcapacity import plotting  # noqa: E402
-from plcapacity.batch import run_batch  # noqa: E402
-from plcapacity.limits import data_path  # noqa: E402
+from plcapacity.base.limits import data_path  # noqa: E402
+from plcapacity.batch.run import run_batch  # noqa: E402
+from plcapacity.report import plotting  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "figures"
 

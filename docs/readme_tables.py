@@ -7,7 +7,7 @@ appears in the README.
 
 from pathlib import Path
 
-from plcapacity.scenarios import COLUMNS, RESULT_COLUMNS
+from plcapacity.batch.scenarios import COLUMNS, RESULT_COLUMNS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

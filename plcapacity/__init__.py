@@ -30,86 +30,128 @@ internal and may move.
 5120000
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from plcapacity.base.deprecation import install_module_aliases
+from plcapacity.base.version import __version__
 
-try:
-    __version__ = version("plcapacity")
-except PackageNotFoundError:  # running from a checkout without an install
-    __version__ = "0.0.0+unknown"
-
-#: Where each top-level name lives: ``name -> submodule`` (None: the name is a submodule).
-#: Nothing is imported until a name is first used (PEP 562), so ``import plcapacity`` and the
-#: command line start fast and load numpy, pandas or scipy only when they are needed.
+#: Where each top-level name lives: ``name -> module`` (a name that is itself a module maps to
+#: it). Nothing is imported until a name is first used (PEP 562), so ``import plcapacity`` and
+#: the command line start fast and load numpy, pandas or scipy only when they are needed.
 _EXPORTS = {
-    "limits": None,
-    "plotting": None,
-    "regions": None,
-    "exact_summary": "availability",
-    "exact_unavailability": "availability",
-    "process_table": "availability",
-    "batch_overview": "batch",
-    "run_batch": "batch",
-    "write_results": "batch",
-    "ceiling_table": "capacity",
-    "connection_ceiling": "capacity",
-    "ports_needed": "capacity",
-    "Deployment": "deployment",
-    "Destination": "deployment",
-    "Endpoint": "deployment",
-    "Failover": "deployment",
-    "load_deployment": "deployment",
-    "regional_deployment": "deployment",
-    "estate_review": "estate",
-    "estate_table": "estate",
-    "CapacityWarning": "exceptions",
-    "InfeasibleDemandError": "exceptions",
-    "ModelWarning": "exceptions",
-    "forecast_exhaustion": "forecast",
-    "effective_ceiling": "imbalance",
-    "overflow_probability": "imbalance",
-    "deployment_from_inventory": "inventory",
-    "read_inventory": "inventory",
-    "Limits": "limits",
-    "data_path": "limits",
-    "get_limits": "limits",
-    "limits_table": "limits",
-    "read_metrics": "metrics",
-    "SimulationResult": "montecarlo",
-    "simulate": "montecarlo",
-    "OutageFit": "outage_fit",
-    "fit_outages": "outage_fit",
-    "outage_profile": "outage_fit",
-    "outage_profile_fit": "outage_fit",
-    "outage_profiles": "outage_fit",
-    "OutageGroup": "outages",
-    "OutageModel": "outages",
-    "ZoneOutages": "outages",
-    "batch_report": "report",
-    "limits_at_risk": "report",
-    "write_report": "report",
-    "format_summary": "results",
-    "BatchInputError": "scenarios",
-    "columns_table": "scenarios",
-    "read_scenarios": "scenarios",
-    "size": "sizing",
-    "size_table": "sizing",
-    "SLA": "sla",
-    "availability_by_region_count": "studies",
-    "read_table": "tables",
-    "write_table": "tables",
-    "UncertaintyResult": "uncertainty",
-    "simulate_with_uncertainty": "uncertainty",
+    # modules users import by name
+    "limits": "plcapacity.base.limits",
+    "regions": "plcapacity.base.regions",
+    "plotting": "plcapacity.plotting",
+    # capacity
+    "connection_ceiling": "plcapacity.capacity.ceilings",
+    "ports_needed": "plcapacity.capacity.ceilings",
+    "ceiling_table": "plcapacity.capacity.grid",
+    "effective_ceiling": "plcapacity.capacity.imbalance",
+    "overflow_probability": "plcapacity.capacity.imbalance",
+    "size": "plcapacity.capacity.sizing",
+    "size_table": "plcapacity.capacity.sizing",
+    # reference data, tables and errors (the base)
+    "Limits": "plcapacity.base.limits",
+    "data_path": "plcapacity.base.limits",
+    "get_limits": "plcapacity.base.limits",
+    "limits_table": "plcapacity.base.limits",
+    "read_table": "plcapacity.base.tables",
+    "write_table": "plcapacity.base.tables",
+    "SLA": "plcapacity.base.sla",
+    "CapacityWarning": "plcapacity.base.exceptions",
+    "InfeasibleDemandError": "plcapacity.base.exceptions",
+    "ModelWarning": "plcapacity.base.exceptions",
+    # outages
+    "OutageGroup": "plcapacity.outages.processes",
+    "OutageModel": "plcapacity.outages.processes",
+    "ZoneOutages": "plcapacity.outages.processes",
+    "OutageFit": "plcapacity.outages.fitting",
+    "fit_outages": "plcapacity.outages.fitting",
+    "outage_profile": "plcapacity.outages.profiles",
+    "outage_profile_fit": "plcapacity.outages.profiles",
+    "outage_profiles": "plcapacity.outages.profiles",
+    # availability
+    "Deployment": "plcapacity.availability.deployment",
+    "Destination": "plcapacity.availability.deployment",
+    "Endpoint": "plcapacity.availability.deployment",
+    "Failover": "plcapacity.availability.deployment",
+    "load_deployment": "plcapacity.availability.deployment",
+    "regional_deployment": "plcapacity.availability.deployment",
+    "exact_summary": "plcapacity.availability.exact",
+    "exact_unavailability": "plcapacity.availability.exact",
+    "process_table": "plcapacity.availability.exact",
+    "SimulationResult": "plcapacity.availability.results",
+    "format_summary": "plcapacity.availability.results",
+    "simulate": "plcapacity.availability.simulation",
+    "availability_by_region_count": "plcapacity.availability.studies",
+    "UncertaintyResult": "plcapacity.availability.uncertainty",
+    "simulate_with_uncertainty": "plcapacity.availability.uncertainty",
+    # batch runs and their report
+    "BatchInputError": "plcapacity.base.exceptions",
+    "columns_table": "plcapacity.batch.scenarios",
+    "read_scenarios": "plcapacity.batch.scenarios",
+    "batch_overview": "plcapacity.batch.run",
+    "run_batch": "plcapacity.batch.run",
+    "write_results": "plcapacity.batch.run",
+    "batch_report": "plcapacity.batch.report",
+    "limits_at_risk": "plcapacity.batch.report",
+    "write_report": "plcapacity.batch.report",
+    # estate review
+    "read_inventory": "plcapacity.estate.inventory",
+    "deployment_from_inventory": "plcapacity.estate.inventory",
+    "read_metrics": "plcapacity.estate.metrics",
+    "forecast_exhaustion": "plcapacity.estate.forecast",
+    "estate_review": "plcapacity.estate.review",
+    "estate_table": "plcapacity.estate.review",
 }
+
+#: The flat modules of 0.1, now in families: importable under the old name until 0.3.0, with
+#: a DeprecationWarning (``plcapacity.base.deprecation``). A flat module that was split maps
+#: to its family, which re-exports its public names.
+MOVED_MODULES = {
+    "plcapacity.validation": "plcapacity.base.validation",
+    "plcapacity.tables": "plcapacity.base.tables",
+    "plcapacity.files": "plcapacity.base.files",
+    "plcapacity.exceptions": "plcapacity.base.exceptions",
+    "plcapacity.progress": "plcapacity.base.progress",
+    "plcapacity.execution": "plcapacity.base.execution",
+    "plcapacity.sla": "plcapacity.base.sla",
+    "plcapacity.imbalance": "plcapacity.capacity.imbalance",
+    "plcapacity.sizing": "plcapacity.capacity.sizing",
+    "plcapacity.sizing_requests": "plcapacity.capacity.sizing_requests",
+    "plcapacity.outage_fit": "plcapacity.outages",
+    "plcapacity.deployment": "plcapacity.availability.deployment",
+    "plcapacity.engine": "plcapacity.availability.engine",
+    "plcapacity.results": "plcapacity.availability.results",
+    "plcapacity.montecarlo": "plcapacity.availability.simulation",
+    "plcapacity.studies": "plcapacity.availability.studies",
+    "plcapacity.budget": "plcapacity.availability.budget",
+    "plcapacity.uncertainty": "plcapacity.availability.uncertainty",
+    "plcapacity.scenarios": "plcapacity.batch.scenarios",
+    "plcapacity.checkpoint": "plcapacity.batch.checkpoint",
+    "plcapacity.inventory": "plcapacity.estate.inventory",
+    "plcapacity.metrics": "plcapacity.estate.metrics",
+    "plcapacity.forecast": "plcapacity.estate.forecast",
+}
+#: Version that moved them, and the one that removes the old names.
+MOVED_SINCE, MOVED_REMOVAL = "0.2.0", "0.3.0"
+
+install_module_aliases(MOVED_MODULES, since=MOVED_SINCE, removal=MOVED_REMOVAL)
+# Documented modules that live in the base: plain aliases, no warning.
+install_module_aliases({"plcapacity.limits": "plcapacity.base.limits",
+                        "plcapacity.regions": "plcapacity.base.regions"})
 
 
 def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    module = _EXPORTS[name]
-    value = (importlib.import_module(f".{name}", __name__) if module is None
-             else getattr(importlib.import_module(f".{module}", __name__), name))
+    if name in _EXPORTS:
+        module = importlib.import_module(_EXPORTS[name])
+        value = module if module.__name__.rpartition(".")[2] == name or name in (
+            "limits", "regions") else getattr(module, name)
+    elif f"{__name__}.{name}" in MOVED_MODULES:
+        value = importlib.import_module(f"{__name__}.{name}")  # warns (deprecated module)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value  # later lookups are plain attribute reads
     return value
 
@@ -119,6 +161,7 @@ def __dir__():
 
 
 __all__ = [
+    "__version__",
     # capacity: ceilings, ports, usable ceiling, sizing
     "connection_ceiling", "ceiling_table", "ports_needed", "effective_ceiling",
     "overflow_probability", "size", "size_table", "get_limits", "limits_table", "Limits",

@@ -7,6 +7,8 @@ imports nothing heavy itself (the package's top level is lazy), so it can catch 
 
 import sys
 
+__all__ = ["main", "EXIT_INTERRUPTED"]
+
 #: Exit code of a run stopped with Ctrl-C (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
 

@@ -1,7 +1,7 @@
 """Deployments and outage models shared by the Monte Carlo tests (engine, results, driver)."""
 
-from plcapacity.deployment import Deployment, Destination, Endpoint, Failover
-from plcapacity.outages import OutageGroup, OutageModel
+from plcapacity.availability.deployment import Deployment, Destination, Endpoint, Failover
+from plcapacity.outages.processes import OutageGroup, OutageModel
 
 
 def two_regions_shared_destination():
@@ -53,7 +53,7 @@ def undersized_primary_no_delay():
 def many_regions_active_passive(n=18, delay=30.0):
     """``n`` regions, each an endpoint to its own PLS, in failover order; more than 16
     processes, so the engine answers states through its hash table and direct evaluation."""
-    from plcapacity.regions import region_names
+    from plcapacity.base.regions import region_names
     regions = region_names()[:n]
     return Deployment(tuple(Destination(f"pls-{r}", r, 1e6 * (1 + i % 3))
                             for i, r in enumerate(regions)),

@@ -94,7 +94,7 @@ def test_azure_facts_page_is_generated_from_data():
 
 
 def test_azure_facts_page_lists_every_limit_price_and_tier():
-    from plcapacity.limits import limits_table, pricing, read_reference
+    from plcapacity.base.limits import limits_table, pricing, read_reference
 
     page = (ROOT / "docs" / "azure-facts.md").read_text(encoding="utf-8")
     for table in (limits_table(), pricing()):
@@ -135,11 +135,12 @@ def test_readme_benchmark_figures_are_the_recorded_run():
 
 def test_model_doc_figures_match_the_code():
     """The few numbers docs/model.md states are the ones the code uses."""
-    from plcapacity import scenarios
-    from plcapacity.limits import get_limits
-    from plcapacity.outage_fit import outage_profile_fit
-    from plcapacity.results import _Z95
     from scipy import stats
+
+    from plcapacity.availability.results import _Z95
+    from plcapacity.base.limits import get_limits
+    from plcapacity.batch import scenarios
+    from plcapacity.outages.profiles import outage_profile_fit
 
     text = " ".join((ROOT / "docs" / "model.md").read_text(encoding="utf-8").split())
     assert f"the model uses {get_limits().ports_per_nat_ip:,}" in text

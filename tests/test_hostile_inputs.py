@@ -27,10 +27,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import plcapacity as plc
-from plcapacity.checkpoint import Checkpoint, CheckpointError
+from plcapacity.base.exceptions import CheckpointError, TableError
+from plcapacity.base.tables import read_table, write_table
+from plcapacity.base.validation import check_number
+from plcapacity.batch.checkpoint import Checkpoint
 from plcapacity.cli import main
-from plcapacity.tables import TableError, read_table, write_table
-from plcapacity.validation import check_number
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -537,7 +538,7 @@ def test_an_output_folder_is_refused_before_any_work(tmp_path):
 def test_checkpoint_survives_a_failed_final_write(tmp_path, monkeypatch):
     import errno
 
-    import plcapacity.tables as tables
+    import plcapacity.base.tables as tables
     table = availability_table(tmp_path / "t.csv")
     output = tmp_path / "res.json"
     checkpoint = Path(f"{output}.checkpoint.jsonl")
@@ -641,7 +642,7 @@ def _checkpointed_run(tmp_path):
     reference results of an untouched run."""
     import errno
 
-    import plcapacity.tables as tables
+    import plcapacity.base.tables as tables
     table = availability_table(tmp_path / "t.csv", 4)
     output = tmp_path / "res.json"
     args = ["batch", table, "-o", output, "--trials", "2000", "--seed", "5", "--workers", "1",

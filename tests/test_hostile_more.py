@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from plcapacity.base.tables import write_table
 from plcapacity.cli import main
-from plcapacity.tables import write_table
 
 GOOD_TOML = (Path(__file__).resolve().parent.parent
              / "data/examples/two-region-active-active.toml").read_text()
@@ -170,8 +170,8 @@ def _checkpoint_with_record(tmp_path, value):
     import errno
     import json
 
-    import plcapacity.tables as tables
-    from plcapacity.checkpoint import _digest
+    import plcapacity.base.tables as tables
+    from plcapacity.batch.checkpoint import _digest
     table = tmp_path / "c.csv"
     pd.DataFrame({"service": ["a", "b"], "concurrent_connections": ["10", "20"],
                   "pe_regions": ["eastus;westus2", "westeurope;northeurope"]}).to_csv(

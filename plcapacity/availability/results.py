@@ -1,0 +1,581 @@
+"""Results of the Monte Carlo: per-block sums, their accumulation, and
+:class:`SimulationResult`.
+
+A block's per-trial arrays (from :func:`plcapacity.engine.evaluate_block`) are reduced to a
+few sums (:func:`block_summary`; small, so that they travel between processes), and the sums
+of all blocks are added in block order (:class:`Accumulator`), so that totals do not depend on
+how the blocks were grouped or which process ran them. Means and their 95 % confidence
+intervals come from the sums of values and of squares (:func:`mean_ci`).
+
+Units: minutes; a year is 365 days; availabilities are fractions of time (0-1).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from plcapacity.availability.engine import dense_cause
+from plcapacity.availability.exact import (
+    down_episode_frequency,
+    exact_figures_by_metric,
+    exact_unavailability,
+    nines,
+)
+from plcapacity.base.exceptions import ModelWarning
+from plcapacity.base.sla import month_edges_minutes
+from plcapacity.outages.laws import MINUTES_PER_YEAR
+
+# block_summary, Accumulator, exact_figures and build_result serve the driver and the batch.
+__all__ = ["SimulationResult", "format_summary", "mean_ci", "Accumulator", "block_summary",
+           "build_result", "exact_figures"]
+
+#: Histogram of annual downtime for quantiles of runs too large to keep per trial: bin 0 holds
+#: exact zeros, bins 1.. are geometric from 0.001 to 1e7 minutes, 0.46 % wide.
+_HIST_GEOM = np.geomspace(1e-3, 1e7, 5_001)
+#: 1 / ln(ratio of consecutive edges): a first guess of the bin from a logarithm.
+_HIST_INV_LOG_STEP = (_HIST_GEOM.size - 1) / math.log(_HIST_GEOM[-1] / _HIST_GEOM[0])
+_Z95 = 1.959963984540054  # two-sided 95 % normal quantile
+
+
+def mean_ci(total, total_sq, n):
+    """Mean over ``n`` trials and the half-width of its 95 % confidence interval, from the sum
+    of the values and the sum of their squares (normal approximation).
+
+    Parameters
+    ----------
+    total : float
+        Sum of the per-trial values (such as the fraction of time down). [unit of the values]
+    total_sq : float
+        Sum of their squares. [unit squared]
+    n : int
+        Number of trials (at least 1).
+
+    Returns
+    -------
+    mean : float
+        ``total / n``. [unit of the values]
+    half_width : float
+        ``1.96 * sqrt(s**2 / n)``, with ``s**2`` the unbiased sample variance (0 for one
+        trial). [unit of the values]
+
+    Examples
+    --------
+    >>> mean, half = mean_ci(6.0, 14.0, 3)     # values 1, 2, 3: variance 1
+    >>> float(mean), round(half, 6)
+    (2.0, 1.131586)
+    """
+    mean = total / n
+    var = max(total_sq / n - mean ** 2, 0.0) * n / max(n - 1, 1)
+    return mean, _Z95 * math.sqrt(var / n)
+
+
+def _last_edge_at_or_below(x):
+    """``np.searchsorted(_HIST_GEOM, x, side="right") - 1`` for positive ``x``, from a
+    logarithm and one exact correction each way (the guess is off by at most one edge):
+    a binary search over 5,001 edges costs more than both."""
+    last = _HIST_GEOM.size - 1
+    k = np.floor(np.log(x / _HIST_GEOM[0]) * _HIST_INV_LOG_STEP)
+    k = np.clip(np.nan_to_num(k, nan=-1.0), -1, last).astype(np.int64)
+    k += (k < last) & (_HIST_GEOM[np.minimum(k + 1, last)] <= x)
+    k -= (k >= 0) & (_HIST_GEOM[np.maximum(k, 0)] > x)
+    return k
+
+
+@functools.lru_cache(maxsize=8)
+def _month_minutes(years):
+    """Length of each month of a trial (read-only: shared between calls). [min]"""
+    minutes = np.diff(month_edges_minutes(years))
+    minutes.flags.writeable = False
+    return minutes
+
+
+def block_summary(out, T, sla, years, *, histogram, per_trial=True):
+    """Sums over one block's trials, and its per-trial columns.
+
+    Parameters
+    ----------
+    out : dict
+        One block's output of :func:`plcapacity.engine.evaluate_block`. [min]
+    T : float
+        Minutes per trial. [min]
+    sla : plcapacity.sla.SLA
+        Objective and credit tiers for the monthly figures.
+    years : int
+        Years per trial. [yr]
+    histogram : bool
+        Also count annual downtime into the quantile histogram (runs not kept per trial).
+    per_trial : bool, default True
+        Also make the per-trial columns (else the second value returned is None).
+
+    Returns
+    -------
+    summary : dict
+        Sums (small: they travel between processes): ``n``, ``down`` and ``down_sq`` (of the
+        fraction of time down), ``unserved``, ``unserved_sq``, ``months_below`` and
+        ``months_below_sq`` (of the months below the SLO per trial), ``month_credit`` [%],
+        ``incidents``, ``cause`` [min per process], and ``histogram``.
+    per_trial : tuple or None
+        ``(columns, (trial, month, uptime))``: ``downtime_min`` and ``unserved_min`` [min],
+        ``months_below_slo``, ``credit_sum`` [%], ``incidents`` per trial; and the uptime of
+        the months with downtime [%].
+    """
+    fraction = out["downtime"] / T
+    unserved = out["unserved"] / T
+    month_trial, month, minutes = out["monthly"]
+    month_minutes = _month_minutes(years)
+    uptime = 100.0 * (1.0 - minutes / month_minutes[month])   # months with downtime only
+    below = uptime < sla.slo_percent
+    credit = sla.credit_percent(uptime)
+    n = fraction.size
+    below_per_trial = np.bincount(month_trial, below, minlength=n).astype(np.int64)
+    summary = dict(
+        n=n, down=fraction.sum(), down_sq=(fraction ** 2).sum(), unserved=unserved.sum(),
+        unserved_sq=(unserved ** 2).sum(), months_below=below.sum(),
+        months_below_sq=(below_per_trial ** 2).sum(),
+        month_credit=credit.sum(), incidents=out["incidents"].sum(),
+        cause=np.bincount(out["cause"][1], out["cause"][2],
+                          minlength=out["n_processes"]).astype(float, copy=False))
+    if histogram:  # quantiles of runs not kept per trial (zeros need no search)
+        annual = out["downtime"] / years
+        positive = annual[annual > 0]
+        bins = 1 + np.clip(_last_edge_at_or_below(positive), 0, _HIST_GEOM.size - 2)
+        counts = np.bincount(bins, minlength=_HIST_GEOM.size)
+        counts[0] += annual.size - positive.size
+        summary["histogram"] = counts
+    if not per_trial:
+        return summary, None
+    per_trial = (dict(downtime_min=out["downtime"], unserved_min=out["unserved"],
+                      months_below_slo=below_per_trial,
+                      credit_sum=np.bincount(month_trial, credit, minlength=n),
+                      incidents=out["incidents"]),
+                 (month_trial, month, uptime))
+    return summary, per_trial
+
+
+@dataclass
+class Accumulator:
+    """Per-block sums, combined in block order so totals do not depend on chunking.
+
+    Parameters
+    ----------
+    K : int
+        Outage processes.
+    months : int
+        Calendar months per trial.
+    keep : bool
+        Keep per-trial columns (else only sums and the quantile histogram).
+    """
+
+    K: int
+    months: int
+    keep: bool
+    blocks: list = field(default_factory=list)
+    kept: list = field(default_factory=list)
+    histogram: np.ndarray = field(default_factory=lambda: np.zeros(_HIST_GEOM.size, np.int64))
+
+    def add(self, block_index, out, T, sla, years):
+        """Add one block's per-trial output (kept per trial when ``keep``)."""
+        summary, per_trial = block_summary(out, T, sla, years, histogram=not self.keep)
+        self.add_summary(block_index, summary)
+        if self.keep:
+            raw, monthly = per_trial
+            columns = {name: (raw["credit_sum"] / self.months if name == "credit_percent"
+                              else raw[name])
+                       for name in ("downtime_min", "unserved_min",
+                                    "months_below_slo", "credit_percent", "incidents")}
+            self.kept.append((block_index, columns,
+                              dense_cause(out["cause"], summary["n"], self.K), monthly))
+
+    def add_block(self, block_index, summary, kept=None):
+        """Add one block's sums and, when ``keep``, its per-trial results ``(columns, cause,
+        monthly)`` as :func:`plcapacity.montecarlo.run_block` returns them."""
+        self.add_summary(block_index, summary)
+        if self.keep:
+            raw, cause, monthly = kept
+            columns = {name: (raw["credit_sum"] / self.months if name == "credit_percent"
+                              else raw[name])
+                       for name in ("downtime_min", "unserved_min",
+                                    "months_below_slo", "credit_percent", "incidents")}
+            self.kept.append((block_index, columns, cause, monthly))
+
+    def add_summary(self, block_index, summary):
+        """Add one block's sums (as made by :func:`block_summary`, possibly elsewhere)."""
+        summary = dict(summary)
+        histogram = summary.pop("histogram", None)
+        if histogram is not None:
+            self.histogram += histogram
+        self.blocks.append((block_index, summary))
+
+    def total(self, key):
+        """Sum of ``key`` over the blocks, added in block order."""
+        ordered = [b for _, b in sorted(self.blocks, key=lambda item: item[0])]
+        return np.sum([b[key] for b in ordered], axis=0)
+
+
+def _deprecated(old, new):
+    warnings.warn(f"SimulationResult.{old} is deprecated: use .{new} (same value)",
+                  DeprecationWarning, stacklevel=3)
+
+
+class SimulationResult:
+    """The outcome of :func:`plcapacity.simulate`.
+
+    Attributes
+    ----------
+    availability : float
+        1 - mean fraction of time down, over all trials. [-]
+    ci : tuple of float
+        95 % confidence interval of ``availability`` (normal approximation over trials). [-]
+    ci_half_width : float
+        Its half-width. [-]
+    unavailability : float
+        1 - ``availability``. [-]
+    served_availability : float
+        1 - mean fraction of time not served (equal to ``availability`` without a demand). [-]
+    served_availability_ci : tuple of float
+        95 % confidence interval of ``served_availability``. [-]
+    served_ci_half_width : float
+        Its half-width. [-]
+    trials_run : int
+    years : int
+        Years per trial.
+    exact : float or None
+        The exact steady-state unavailability (gap-free for active-passive).
+    exact_served : float or None
+        The exact steady-state fraction of time not served.
+    expected_down_episodes, expected_unserved_episodes : float
+        Down (unserved) episodes the sample is expected to contain (exact rate x trial-years;
+        failovers count for active-passive).
+    seed_entropy : int
+        Root seed entropy (pass it as ``seed`` to reproduce an unseeded run).
+    note : str
+        Caveats (rare events, gap-free exact values).
+
+    Parameters
+    ----------
+    structure, accumulator, years, sla, exact, exact_served, episode_rate,
+    unserved_episode_rate, seed_entropy, metric_note
+        Made by :func:`plcapacity.simulate` (and the batch); not built by hand.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> deployment, outages = plc.load_deployment(
+    ...     plc.data_path("examples/two-region-active-active.toml"))
+    >>> result = plc.simulate(deployment, outages, trials=2_000, seed=1, progress=False)
+    >>> result.trials_run, result.ci[0] <= result.availability <= result.ci[1]
+    (2000, True)
+    """
+
+    def __init__(self, *, structure, accumulator, years, sla, exact, exact_served,
+                 episode_rate, unserved_episode_rate, seed_entropy, metric_note):
+        self._structure = structure
+        self._acc = accumulator
+        self.years = years
+        self.sla = sla
+        n = int(accumulator.total("n"))
+        self.trials_run = n
+        mean, half = mean_ci(accumulator.total("down"), accumulator.total("down_sq"), n)
+        self.unavailability = float(mean)
+        self.availability = float(1.0 - mean)
+        self.ci = (float(max(0.0, 1.0 - mean - half)), float(min(1.0, 1.0 - mean + half)))
+        self.ci_half_width = float(half)
+        unserved, unserved_half = mean_ci(accumulator.total("unserved"),
+                                          accumulator.total("unserved_sq"), n)
+        self.served_availability = float(1.0 - unserved)
+        self.served_ci_half_width = float(unserved_half)
+        self.served_availability_ci = (
+            float(max(0.0, 1.0 - unserved - self.served_ci_half_width)),
+            float(min(1.0, 1.0 - unserved + self.served_ci_half_width)))
+        self.exact = exact
+        self.exact_served = exact_served
+        self.expected_down_episodes = episode_rate * n * years
+        self.expected_unserved_episodes = unserved_episode_rate * n * years
+        self.seed_entropy = seed_entropy
+        self.note = metric_note
+
+    # deprecated names ---------------------------------------------------------
+    @property
+    def served_fraction(self) -> float:
+        """Deprecated: :attr:`served_availability`."""
+        _deprecated("served_fraction", "served_availability")
+        return self.served_availability
+
+    @property
+    def served_ci(self) -> tuple:
+        """Deprecated: :attr:`served_availability_ci`."""
+        _deprecated("served_ci", "served_availability_ci")
+        return self.served_availability_ci
+
+    @property
+    def downtime_minutes(self) -> np.ndarray:
+        """Deprecated: :attr:`downtime_min`."""
+        _deprecated("downtime_minutes", "downtime_min")
+        return self.downtime_min
+
+    # per trial ---------------------------------------------------------------
+    def _kept(self):
+        if not self._acc.keep:
+            raise ValueError(
+                f"per-trial results were not kept for {self.trials_run:,} trials (memory); "
+                "run simulate(..., keep_trials=True) to keep them")
+        return sorted(self._acc.kept, key=lambda item: item[0])
+
+    @property
+    def trials(self) -> pd.DataFrame:
+        """One row per trial.
+
+        Columns: ``downtime_min`` and ``unserved_min`` over the trial [min],
+        ``months_below_slo`` [months], ``credit_percent`` (mean monthly service credit,
+        % of the monthly fee), ``incidents`` (down episodes) and ``cause_<process>`` (downtime
+        attributed to each outage process, split equally while several are down) [min].
+        """
+        kept = self._kept()
+        frame = pd.DataFrame({column: np.concatenate([k[1][column] for k in kept])
+                              for column in kept[0][1]})
+        cause = np.concatenate([k[2] for k in kept])
+        for i, process in enumerate(self._structure.processes):
+            frame[f"cause_{process.name}"] = cause[:, i]
+        frame.index.name = "trial"
+        return frame
+
+    @property
+    def downtime_min(self) -> np.ndarray:
+        """Downtime of each trial. [min]"""
+        return np.concatenate([k[1]["downtime_min"] for k in self._kept()])
+
+    @property
+    def monthly_uptime_percent(self) -> np.ndarray:
+        """Uptime of each calendar month of each trial, array (trials, 12 * years). [%]"""
+        kept = self._kept()
+        uptime = np.full((self.trials_run, 12 * self.years), 100.0)
+        offset = 0
+        for _, columns, _, (trial, month, value) in kept:  # blocks, not trials
+            uptime[offset + trial, month] = value
+            offset += columns["downtime_min"].size
+        return uptime
+
+    # aggregates ---------------------------------------------------------------
+    def quantile(self, q) -> float:
+        """Quantile of annual downtime over trials (a trial's downtime divided by its years,
+        so multi-year trials average their years). Exact when trials are kept, else from a
+        histogram with bins 0.46 % wide. [min per year]"""
+        if self._acc.keep:
+            return float(np.quantile(self.downtime_min / self.years, q))
+        counts = self._acc.histogram
+        rank = q * (counts.sum() - 1)
+        index = int(np.searchsorted(np.cumsum(counts), rank, side="right"))
+        if index == 0:
+            return 0.0
+        return float(math.sqrt(_HIST_GEOM[index - 1] * _HIST_GEOM[index]))
+
+    def causes(self) -> pd.Series:
+        """Mean downtime per year attributed to each outage process, largest first.
+        [min per year]"""
+        total = self._acc.total("cause") / (self.trials_run * self.years)
+        names = [p.name for p in self._structure.processes]
+        return pd.Series(total, index=names, name="downtime_min_per_year").sort_values(
+            ascending=False)
+
+    def summary(self) -> pd.Series:
+        """The figures people quote, as a Series.
+
+        Availabilities and their 95 % confidence intervals are fractions of time [-];
+        ``*_min`` are minutes per year; ``p_month_below_slo`` is a probability per month;
+        ``expected_credit_percent`` is % of the monthly fee.
+        """
+        n_months = self.trials_run * 12 * self.years
+        causes = self.causes()
+        share = causes / causes.sum() if causes.sum() > 0 else causes
+        top = ", ".join(f"{name} {fraction:.0%}" for name, fraction in share.head(3).items()
+                        if fraction > 0) or "none observed"
+        rows = {
+            "trials": self.trials_run,
+            "years_per_trial": self.years,
+            "availability": self.availability,
+            "availability_ci_low": self.ci[0],
+            "availability_ci_high": self.ci[1],
+            "nines": nines(self.unavailability),
+            "exact_availability": None if self.exact is None else min(1.0, 1.0 - self.exact),
+            "mean_annual_downtime_min": self.unavailability * MINUTES_PER_YEAR,
+            "p50_annual_downtime_min": self.quantile(0.50),
+            "p95_annual_downtime_min": self.quantile(0.95),
+            "p99_annual_downtime_min": self.quantile(0.99),
+            "p_month_below_slo": self._acc.total("months_below") / n_months,
+            "expected_credit_percent": self._acc.total("month_credit") / n_months,
+            "served_availability": self.served_availability,
+            "served_availability_ci_low": self.served_availability_ci[0],
+            "served_availability_ci_high": self.served_availability_ci[1],
+            "exact_served_availability": (None if self.exact_served is None
+                                          else min(1.0, max(0.0, 1.0 - self.exact_served))),
+            "incidents_per_year": self._acc.total("incidents") / (self.trials_run * self.years),
+            "expected_down_episodes_in_sample": self.expected_down_episodes,
+            "expected_unserved_episodes_in_sample": self.expected_unserved_episodes,
+            "top_causes": top,
+            "note": self.note,
+        }
+        return pd.Series(rows, name="simulation", dtype=object)
+
+    def __repr__(self):
+        return (f"SimulationResult(availability={self.availability:.8f}, "
+                f"ci=({self.ci[0]:.8f}, {self.ci[1]:.8f}), trials={self.trials_run:,}, "
+                f"years={self.years})")
+
+
+#: How each field of a summary is shown (the same in the CLI and in notebooks).
+SUMMARY_FORMATS = {
+    "availability": "{:.8f}", "availability_ci_low": "{:.8f}", "availability_ci_high": "{:.8f}",
+    "exact_availability": "{:.10f}", "served_availability": "{:.10f}",
+    "served_availability_ci_low": "{:.8f}", "served_availability_ci_high": "{:.8f}",
+    "exact_served_availability": "{:.10f}", "nines": "{:.2f}",
+    "p_month_below_slo": "{:.4%}",
+    "expected_credit_percent": "{:.4f} %",
+}
+
+
+def _enough_digits(value, pattern):
+    """A fraction close to 1 in ``pattern`` (``"{:.8f}"``), with more decimals where the
+    pattern would round it to 1 and hide the unavailability (two significant digits of it)."""
+    if pattern.endswith("f}") and 0 < 1 - value < 1:
+        decimals = int(pattern[pattern.index(".") + 1:-2])
+        missing = 1 - value
+        if missing < 0.5 * 10.0 ** -decimals:
+            decimals = min(17, math.ceil(-math.log10(missing)) + 1)
+            return f"{value:.{decimals}f}"
+    return pattern.format(value)
+
+
+def format_summary(summary) -> "pd.Series":
+    """A summary (``exact_summary``, ``SimulationResult.summary()``) as readable text.
+
+    pandas shows a Series of mixed values with six significant digits, so an availability of
+    0.9999999684 appears as 1.0. This keeps the numbers as the CLI prints them: availabilities
+    to 8 or 10 decimals (more when those would round to 1), percentages, thousands separators.
+
+    Parameters
+    ----------
+    summary : pandas.Series
+
+    Returns
+    -------
+    pandas.Series
+        The same index and name, values as strings ("-" for a missing value).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> format_summary(pd.Series({"availability": 0.9999999684, "nines": 7.5003,
+    ...                           "trials": 1_000_000})).tolist()
+    ['0.99999997', '7.50', '1,000,000']
+    >>> format_summary(pd.Series({"availability": 1 - 3e-11})).tolist()
+    ['0.999999999970']
+    """
+    import pandas as pd
+
+    def show(name, value):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return "-"
+        if isinstance(value, (bool, np.bool_)):
+            return str(value)
+        if name in SUMMARY_FORMATS and isinstance(value, (int, float, np.number)):
+            return _enough_digits(float(value), SUMMARY_FORMATS[name])
+        if isinstance(value, (float, np.floating)):
+            return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+        if isinstance(value, (int, np.integer)):
+            return f"{value:,}"
+        return str(value)
+    return pd.Series([show(name, value) for name, value in summary.items()],
+                     index=summary.index, name=summary.name, dtype=object)
+
+
+def exact_figures(deployment, outages) -> dict:
+    """The exact values a simulation is reported beside. Cheap.
+
+    Returns
+    -------
+    dict
+        ``exact`` and ``exact_served``: steady-state unavailability, reachable and served
+        [-] (None where the exact calculation declines the deployment); ``episode_rate`` and
+        ``unserved_rate``: down (unserved) episodes [per year] (NaN where it declines).
+    """
+    def attempt(function, metric, missing):
+        try:
+            return function(deployment, outages, metric=metric)
+        except ValueError:  # too large for the exact method: the simulation stands alone
+            return missing
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        if deployment.failover.mode != "active-passive":  # all four from one calculation
+            try:
+                answer = exact_figures_by_metric(deployment, outages)
+            except ValueError:  # too large for the exact method: the simulation stands alone
+                return dict(exact=None, exact_served=None, episode_rate=math.nan,
+                            unserved_rate=math.nan)
+            return dict(exact=answer["reachable"], exact_served=answer["served"],
+                        episode_rate=answer["reachable_rate"],
+                        unserved_rate=answer["served_rate"])
+        return dict(
+            exact=attempt(exact_unavailability, "reachable", None),
+            exact_served=attempt(exact_unavailability, "served", None),
+            episode_rate=attempt(down_episode_frequency, "reachable", math.nan),
+            unserved_rate=attempt(down_episode_frequency, "served", math.nan))
+
+
+#: Generalized Pareto shape from which outage durations have infinite variance, so the normal
+#: confidence intervals of a simulation are not to be trusted at ordinary sample sizes. [-]
+HEAVY_TAIL_SHAPE = 0.5
+
+
+def build_result(deployment, structure, acc, years, figures, seed_entropy):
+    """A :class:`SimulationResult` from accumulated sums, with its notes.
+
+    Parameters
+    ----------
+    deployment : Deployment
+    structure : plcapacity.availability.Structure
+    acc : Accumulator
+        Every block of the run.
+    years : int
+        Years per trial. [yr]
+    figures : dict
+        From :func:`exact_figures`.
+    seed_entropy : int or sequence of int
+        The run's root entropy.
+    """
+    done = int(acc.total("n"))
+    metric = "served" if deployment.demand_connections is not None else "reachable"
+    notes = []
+    if structure.active_passive and structure.delay_minutes > 0:
+        notes.append("exact values exclude failover gaps")
+    heavy = [p.name for p in structure.processes
+             if getattr(p.duration, "shape", 0.0) >= HEAVY_TAIL_SHAPE]
+    if heavy:  # generalized Pareto of shape >= 1/2: durations of infinite variance
+        notes.append(f"heavy-tailed outage durations ({', '.join(heavy[:3])}"
+                     f"{', ...' if len(heavy) > 3 else ''}: generalized Pareto of shape >= "
+                     f"{HEAVY_TAIL_SHAPE}, infinite variance) - the confidence intervals assume "
+                     "a finite variance and may be too narrow; compare with the exact value")
+    for label, rate, value, figure in (
+            ("downtime", figures["episode_rate"], figures["exact"], "availability"),
+            ("unserved time", figures["unserved_rate"], figures["exact_served"],
+             "served availability")):
+        if label == "unserved time" and metric == "reachable":
+            break
+        expected = rate * done * years
+        if not math.isnan(expected) and expected < 10 and value is not None:
+            notes.append(
+                f"rare events ({label}): the sample is expected to hold only {expected:.2g} "
+                f"episodes; the exact value is {1 - value:.10f} (unavailability {value:.3g}) "
+                f"- the simulated {figure} is not a measurement")
+    return SimulationResult(structure=structure, accumulator=acc, years=years,
+                            sla=deployment.sla,
+                            exact=figures["exact"], exact_served=figures["exact_served"],
+                            episode_rate=figures["episode_rate"],
+                            unserved_episode_rate=figures["unserved_rate"],
+                            seed_entropy=seed_entropy, metric_note="; ".join(notes))

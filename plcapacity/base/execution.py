@@ -1,0 +1,100 @@
+"""Where batch tasks run: in this process, on this machine's cores, or on a Dask cluster.
+
+Every backend is a :class:`concurrent.futures.Executor` (a ``ProcessPoolExecutor``, or the
+executor of a ``distributed.Client``, whose futures are ``concurrent.futures`` futures), so one
+loop collects results whatever ran them. Tasks are submitted a few at a time
+(:func:`tasks_in_flight`), so a run of any size keeps only a bounded number waiting. The numbers never depend on the backend: each task's
+randomness comes from its own seed.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+
+__all__ = ["executor_for", "isolated_executor", "stop", "tasks_in_flight"]
+
+
+class InlineExecutor(Executor):
+    """Runs each task in this process as it is submitted, so that with one core every
+    finished row is checkpointed before the next one starts."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:  # noqa: BLE001 (the task's failure, kept in its future)
+            future.set_exception(error)
+        return future
+
+
+def _exit_with_parent():
+    """Pool initializer: on Linux, ask the kernel to end this worker when its parent dies,
+    so that a killed batch leaves no idle workers behind (elsewhere: nothing to do). Ctrl-C
+    is the parent's to handle: a worker ignores it instead of printing a traceback."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class _DaskExecutor:
+    """The executor of a Dask client, closing the client if this module opened it."""
+
+    def __init__(self, scheduler):
+        from distributed import Client
+        self.own = not isinstance(scheduler, Client)
+        self.client = Client(scheduler) if self.own else scheduler
+        self.executor = self.client.get_executor(pure=False)
+
+    def submit(self, fn, /, *args):
+        return self.executor.submit(fn, *args)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self.executor.shutdown(wait=wait)
+        if self.own:
+            self.client.close()
+
+
+def executor_for(scheduler=None, workers=None, n_tasks=1):
+    """The executor for a run.
+
+    Parameters
+    ----------
+    scheduler : str or distributed.Client, optional
+        A Dask scheduler address or client; otherwise this machine.
+    workers : int, optional
+        Local processes (default: the machine's cores).
+    n_tasks : int
+        Tasks to run (one task, or one worker, runs in this process).
+    """
+    if scheduler is not None:
+        return _DaskExecutor(scheduler)
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1 or n_tasks <= 1:
+        return InlineExecutor()
+    return ProcessPoolExecutor(max_workers=min(workers, n_tasks), initializer=_exit_with_parent)
+
+
+def isolated_executor():
+    """A pool of one fresh local worker: to run again, on its own, a task whose worker died
+    with others (only the task that kills its worker fails a second time)."""
+    return ProcessPoolExecutor(max_workers=1, initializer=_exit_with_parent)
+
+
+def tasks_in_flight(scheduler=None, workers=None) -> int:
+    """How many tasks to keep submitted at once: enough to keep every worker busy."""
+    if scheduler is not None:
+        return 256  # a cluster's size is its own; the scheduler queues what waits
+    return 2 * (workers or os.cpu_count() or 1)
+
+
+def stop(executor):
+    """Stop at once (an interrupt or an error): cancel what waits, end local workers."""
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.terminate()

@@ -1,0 +1,24 @@
+"""Estate: a review of the Private Link Services an organisation already runs, from its
+Azure exports.
+
+- :mod:`~plcapacity.estate.exports` — reading exported JSON or CSV, keys in any case;
+- :mod:`~plcapacity.estate.inventory` — PLSs, load balancers and endpoint connections:
+  :func:`read_inventory`, :func:`deployment_from_inventory`;
+- :mod:`~plcapacity.estate.metrics` — NAT-port usage and throughput: :func:`read_metrics`;
+- :mod:`~plcapacity.estate.forecast` — when usage reaches a threshold:
+  :func:`forecast_exhaustion`;
+- :mod:`~plcapacity.estate.review` — :func:`estate_table` and the HTML
+  :func:`estate_review`, built with :mod:`plcapacity.report`;
+- :mod:`~plcapacity.estate.plots` — :func:`nat_port_forecast`.
+
+Depends on every family below it; never on :mod:`plcapacity.batch`.
+"""
+
+from plcapacity.estate.forecast import forecast_exhaustion
+from plcapacity.estate.inventory import deployment_from_inventory, read_inventory
+from plcapacity.estate.metrics import read_metrics
+from plcapacity.estate.plots import nat_port_forecast
+from plcapacity.estate.review import estate_review, estate_table
+
+__all__ = ["read_inventory", "deployment_from_inventory", "read_metrics",
+           "forecast_exhaustion", "estate_table", "estate_review", "nat_port_forecast"]

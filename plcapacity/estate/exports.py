@@ -1,0 +1,100 @@
+"""Reading exported Azure data: files with a size limit, JSON or CSV, keys in any case.
+
+Shared by :mod:`plcapacity.inventory` and :mod:`plcapacity.metrics`. Every error is a
+``ValueError`` that names the file (and, where there is one, the resource and the field).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+__all__ = ["get", "load_records", "props"]
+
+#: Largest export read. [bytes] A year of one-minute metrics for 8 NAT IPs is ~60 MB of JSON;
+#: anything much larger is almost certainly the wrong file.
+MAX_EXPORT_BYTES = 256 * 1024 * 1024
+
+
+def read_text(path, *, limit=None) -> str:
+    """The text of ``path`` (UTF-8, a byte-order mark allowed), refusing files over ``limit``
+    bytes (default :data:`MAX_EXPORT_BYTES`)."""
+    path = Path(path)
+    limit = MAX_EXPORT_BYTES if limit is None else limit
+    try:
+        with open(path, "rb") as stream:
+            raw = stream.read(limit + 1)
+    except OSError as error:
+        raise ValueError(f"{path}: cannot be read ({error.strerror or error})") from None
+    if len(raw) > limit:
+        raise ValueError(f"{path}: larger than {limit:,} bytes; export a shorter time span or "
+                         "fewer resources per file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text (byte {error.start}); export it as JSON or "
+                         "CSV") from None
+
+
+def load_json(path, text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: "
+                         f"{error.msg})") from None
+
+
+def load_csv(path, text: str) -> list[dict]:
+    """Rows of a CSV as dicts; cells that hold JSON objects or arrays are parsed."""
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise ValueError(f"{path}: an empty CSV file (no header row)")
+    rows = []
+    for number, row in enumerate(reader, start=2):
+        if None in row:
+            raise ValueError(f"{path}: line {number} has more cells than the header")
+        parsed = {}
+        for key, value in row.items():
+            text_value = (value or "").strip()
+            if text_value[:1] in ("{", "["):
+                try:
+                    parsed[key] = json.loads(text_value)
+                    continue
+                except json.JSONDecodeError:
+                    raise ValueError(f"{path}: line {number}, column {key!r} looks like JSON "
+                                     "but does not parse") from None
+            parsed[key] = value
+        rows.append(parsed)
+    return rows
+
+
+def load_records(path, *, limit=None):
+    """A JSON document, or the rows of a CSV (by extension; ``.csv`` is CSV)."""
+    text = read_text(path, limit=limit)
+    if Path(path).suffix.lower() in (".csv", ".tsv"):
+        return load_csv(path, text)
+    if not text.strip():
+        raise ValueError(f"{path}: the file is empty")
+    return load_json(path, text)
+
+
+def get(mapping, key, default=None):
+    """``mapping[key]`` with ``key`` matched case-insensitively (exports differ in case)."""
+    if not isinstance(mapping, dict):
+        return default
+    if key in mapping:
+        return mapping[key]
+    lowered = key.lower()
+    for name, value in mapping.items():
+        if isinstance(name, str) and name.lower() == lowered:
+            return value
+    return default
+
+
+def props(resource):
+    """The properties of a resource or sub-resource: nested under ``properties`` in REST and
+    Azure Resource Graph output, flattened into the object in ``az`` output."""
+    nested = get(resource, "properties")
+    return nested if isinstance(nested, dict) else resource

@@ -1,0 +1,381 @@
+"""When will a Private Link Service run out of NAT ports? A trend forecast of
+``PLSNatPortsUsage`` per PLS and NAT IP.
+
+Microsoft's guidance is to alert on ``PLSNatPortsUsage`` (the percentage of a NAT IP's ports in
+use); :func:`forecast_exhaustion` turns the same metric into dates: the day each threshold
+(80 % and 100 % by default) is reached, with a prediction interval, or "not within the
+horizon".
+
+Method (per PLS and NAT IP):
+
+1. Daily peaks: the largest value of each UTC day (of the ``maximum`` aggregation when the
+   export has it, else ``average``, which understates peaks). Missing days are simply absent.
+2. Two robust trend fits on the daily peaks by Theil-Sen (the median of pairwise slopes,
+   :func:`scipy.stats.theilslopes`): linear, ``peak = a + b t``, and log-linear,
+   ``log(peak) = a + b t`` (exponential growth; only when every peak is positive).
+3. The better model by out-of-sample error: both are fitted on the first 80 % of the days and
+   scored by the mean absolute error of their predictions of the last 20 % (in percent);
+   the smaller error wins (linear on a tie), and is refitted on all days. Unless one error is
+   :data:`CLEAR_WIN` times smaller than the other, the prediction interval spans both models.
+4. The crossing date of a threshold is where the fitted trend reaches it. The prediction
+   interval combines the slope's confidence interval (Theil-Sen's, at ``confidence``, lines
+   through the medians) with the spread of daily peaks about the trend (the residuals'
+   ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles): the earliest date is where
+   the steepest line plus the upper residual quantile reaches the threshold, the latest where
+   the shallowest line plus the lower quantile does.
+
+A threshold the current level (the highest daily peak of the last :data:`CURRENT_WINDOW_DAYS`
+days) already reaches is reported as ``crossed``, with the first day a peak reached it.
+
+References
+----------
+.. [1] Monitor Azure Private Link (PLSNatPortsUsage),
+   https://learn.microsoft.com/azure/private-link/monitor-private-link
+.. [2] Sen, P. K. (1968). Estimates of the regression coefficient based on Kendall's tau.
+   JASA 63(324), 1379-1389. https://doi.org/10.1080/01621459.1968.10480934
+.. [3] scipy.stats.theilslopes,
+   https://docs.scipy.org/doc/scipy/reference/generated/scipy.stats.theilslopes.html
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from plcapacity.estate.metrics import BYTES_METRICS, NAT_PORTS_METRIC
+
+__all__ = ["forecast_exhaustion", "daily_peaks", "FORECAST_COLUMNS", "MIN_DAYS", "HOLDOUT_SHARE",
+           "CURRENT_WINDOW_DAYS", "CLEAR_WIN", "STATUS_BEYOND", "STATUS_CROSSED",
+           "STATUS_FORECAST", "STATUS_TOO_FEW"]
+
+#: Fewest daily peaks a forecast needs. [days]
+MIN_DAYS = 14
+#: The current level is the highest daily peak of this many most recent days (a week, so that
+#: a quiet weekend does not hide a busy Friday). [days]
+CURRENT_WINDOW_DAYS = 7
+#: How many times smaller one model's held-out error must be for its interval to be used alone;
+#: otherwise the data cannot tell linear from exponential growth apart and the prediction
+#: interval spans both models' intervals. [-] (On linear series with noise, the log-linear
+#: error is above 2/3 of the linear one in 99 % of cases.)
+CLEAR_WIN = 1.5
+#: Share of the most recent days held out to choose between the linear and log-linear fits. [-]
+HOLDOUT_SHARE = 0.2
+
+STATUS_CROSSED = "crossed"
+STATUS_FORECAST = "forecast"
+STATUS_BEYOND = "not within the horizon"
+STATUS_TOO_FEW = "too few days"
+
+#: Columns of :func:`forecast_exhaustion`: name -> (unit, meaning).
+FORECAST_COLUMNS = {
+    "resource_id": ("-", "the PLS"),
+    "pls": ("-", "its name (last segment of the id)"),
+    "nat_ip": ("-", "the NAT IP (PrivateLinkServiceIPAddress); '' when the export has none"),
+    "threshold_percent": ("%", "the threshold"),
+    "status": ("-", "crossed, forecast, not within the horizon, or too few days"),
+    "crossing_date": ("date", "the day the trend reaches the threshold (forecast), or the "
+                              "first day a daily peak reached it (crossed)"),
+    "crossing_earliest": ("date", "start of the prediction interval"),
+    "crossing_latest": ("date", "end of the prediction interval; NaT past the horizon"),
+    "days_to_threshold": ("days", "from the last observed day to crossing_date"),
+    "current_percent": ("%", "the highest daily peak of the last 7 observed days"),
+    "peak_percent": ("%", "the highest daily peak"),
+    "model": ("-", "linear or log-linear"),
+    "slope_percent_per_day": ("%/day", "trend slope at the last day"),
+    "doubling_days": ("days", "log-linear: days for usage to double; NaN for linear"),
+    "holdout_error_linear": ("%", "mean absolute error on the held-out days, linear fit"),
+    "holdout_error_log_linear": ("%", "the same for the log-linear fit"),
+    "interval_spans_both_models": ("-", "True when neither fit is clearly better, so the "
+                                        "interval covers both"),
+    "first_day": ("date", "first observed day"),
+    "last_day": ("date", "last observed day"),
+    "days_observed": ("days", "days with data"),
+    "peak_throughput_mbit_s": ("Mbit/s", "highest PLSBytesIn + PLSBytesOut rate (NaN without "
+                                         "bytes metrics)"),
+    "mean_throughput_mbit_s": ("Mbit/s", "mean of that rate"),
+}
+
+
+def _nat_rows(metrics, metric, aggregation):
+    if not {"timestamp", "resource_id", "metric", "dimension", "aggregation",
+            "value"} <= set(metrics.columns):
+        raise ValueError("metrics: give the table of plcapacity.read_metrics (columns timestamp, "
+                         "resource_id, metric, dimension, aggregation, value, unit)")
+    rows = metrics[metrics["metric"].str.lower() == metric.lower()]
+    if rows.empty:
+        found = ", ".join(sorted(metrics["metric"].unique())) or "none"
+        raise ValueError(f"metrics: no {metric} rows; metrics found: {found}")
+    available = set(rows["aggregation"])
+    if aggregation is None:
+        aggregation = "maximum" if "maximum" in available else (
+            "average" if "average" in available else sorted(available)[0])
+    elif aggregation not in available:
+        raise ValueError(f"aggregation={aggregation!r} is not in the metrics; available: "
+                         f"{', '.join(sorted(available))}")
+    return rows[rows["aggregation"] == aggregation], aggregation
+
+
+def daily_peaks(metrics: pd.DataFrame, *, metric=NAT_PORTS_METRIC,
+                aggregation=None) -> pd.DataFrame:
+    """The largest value of each UTC day, per resource and dimension.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics`.
+    metric : str, default ``"PLSNatPortsUsage"``
+        The Azure Monitor metric (``PLSNatPortsUsage`` is in [%] of the NAT ports).
+    aggregation : str, optional
+        Default ``maximum`` when present, else ``average``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``resource_id``, ``dimension``, ``day`` (UTC midnight) and ``peak`` [unit of the
+        metric], sorted. ``.attrs["aggregation"]`` is the aggregation used.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> from plcapacity.forecast import daily_peaks
+    >>> metrics = plc.read_metrics(plc.data_path("examples/estate/metrics-pls-orders.json"))
+    >>> peaks = daily_peaks(metrics)        # PLSNatPortsUsage [%], per NAT IP and UTC day
+    >>> len(peaks), peaks.attrs["aggregation"], float(peaks.peak.iloc[0])
+    (360, 'maximum', 35.77)
+    """
+    rows, aggregation = _nat_rows(metrics, metric, aggregation)
+    day = rows["timestamp"].dt.floor("D")
+    peaks = (rows.assign(day=day).groupby(["resource_id", "dimension", "day"], sort=True)
+             ["value"].max().rename("peak").reset_index())
+    peaks.attrs["aggregation"] = aggregation
+    return peaks
+
+
+def throughput(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Throughput per resource from ``PLSBytesIn`` + ``PLSBytesOut`` (``total`` per interval).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``resource_id``: ``peak_throughput_mbit_s`` and ``mean_throughput_mbit_s``
+        [Mbit/s], the bytes of each interval x 8 / the interval's length (the median spacing
+        of the timestamps). Empty without bytes metrics.
+    """
+    names = [m.lower() for m in BYTES_METRICS]
+    rows = metrics[metrics["metric"].str.lower().isin(names)
+                   & (metrics["aggregation"] == "total")]
+    columns = ["peak_throughput_mbit_s", "mean_throughput_mbit_s"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="resource_id"))
+    per_interval = rows.groupby(["resource_id", "timestamp"])["value"].sum().reset_index()
+    spacing = (per_interval.groupby("resource_id")["timestamp"]
+               .agg(lambda s: s.diff().median().total_seconds() if len(s) > 1 else 60.0))
+    seconds = per_interval["resource_id"].map(spacing).to_numpy(float)
+    rate = per_interval["value"].to_numpy(float) * 8 / np.where(seconds > 0, seconds, 60.0) / 1e6
+    grouped = pd.Series(rate, index=per_interval["resource_id"]).groupby(level=0)
+    return pd.DataFrame({"peak_throughput_mbit_s": grouped.max(),
+                         "mean_throughput_mbit_s": grouped.mean()})
+
+
+def _theil_sen(z, t, confidence):
+    from scipy import stats  # imported where used (import time of plcapacity)
+
+    slope, intercept, low, high = stats.theilslopes(z, t, alpha=confidence)
+    return slope, intercept, low, high
+
+
+def _holdout_errors(t, y, log_ok):
+    """Mean absolute error [%] of each model's predictions of the last HOLDOUT_SHARE days."""
+    n = len(t)
+    held = max(2, int(round(HOLDOUT_SHARE * n)))
+    train, test = slice(0, n - held), slice(n - held, n)
+    slope, intercept, _, _ = _theil_sen(y[train], t[train], 0.95)
+    linear = float(np.mean(np.abs(intercept + slope * t[test] - y[test])))
+    log_linear = math.nan
+    if log_ok:
+        slope, intercept, _, _ = _theil_sen(np.log(y[train]), t[train], 0.95)
+        log_linear = float(np.mean(np.abs(np.exp(intercept + slope * t[test]) - y[test])))
+    return linear, log_linear
+
+
+def _crossing(level, slopes, intercepts, offset, combine):
+    """Days at which ``intercept + slope * t + offset`` reaches ``level`` for each line,
+    combined (min or max); inf for a line that never rises to it."""
+    slopes = np.asarray(slopes, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        times = np.where(slopes > 0, (level - offset - np.asarray(intercepts)) / slopes, np.inf)
+    return float(combine(times))
+
+
+def _fit(t, z, confidence):
+    """Theil-Sen line with its slope interval (lines through the medians) and the residual
+    quantiles."""
+    slope, intercept, low, high = _theil_sen(z, t, confidence)
+    residuals = z - (intercept + slope * t)
+    q_low, q_high = np.quantile(residuals, [(1 - confidence) / 2, (1 + confidence) / 2])
+    slopes = np.array([low, slope, high])
+    return {"slope": slope, "intercept": intercept, "q_low": q_low, "q_high": q_high,
+            "slopes": slopes, "intercepts": np.median(z) - slopes * np.median(t)}
+
+
+def _dates(fit, level, last):
+    """(point, earliest, latest) days at which the fitted line reaches ``level``."""
+    point = _crossing(level, [fit["slope"]], [fit["intercept"]], 0.0, np.min)
+    earliest = _crossing(level, fit["slopes"], fit["intercepts"], fit["q_high"], np.min)
+    latest = _crossing(level, fit["slopes"], fit["intercepts"], fit["q_low"], np.max)
+    point = max(point, last)
+    return point, max(min(earliest, point), last), max(latest, point)
+
+
+def _forecast_one(t, y, thresholds, horizon_days, confidence):
+    """Fit one series of daily peaks (t in days since its first day); one dict per threshold."""
+    n = len(t)
+    current = y[t > t[-1] - CURRENT_WINDOW_DAYS].max()
+    base = {"current_percent": current, "peak_percent": y.max(), "days_observed": n}
+    if n < MIN_DAYS:
+        return [dict(base, threshold_percent=thr, status=(STATUS_CROSSED if current >= thr
+                                                          else STATUS_TOO_FEW),
+                     crossing_t=t[np.argmax(y >= thr)] if current >= thr else math.nan)
+                for thr in thresholds], None
+    log_ok = bool(np.all(y > 0))
+    error_linear, error_log = _holdout_errors(t, y, log_ok)
+    use_log = log_ok and error_log < error_linear
+    fits = {False: _fit(t, y, confidence)}
+    if log_ok:
+        fits[True] = _fit(t, np.log(y), confidence)
+    # Both models stay in the interval unless one predicts the held-out days clearly better.
+    clear = not log_ok or max(error_log, error_linear) >= CLEAR_WIN * min(error_log,
+                                                                           error_linear)
+    fit = fits[use_log]
+    last = t[-1]
+    fitted_last = fit["intercept"] + fit["slope"] * last
+    slope_now = fit["slope"] * math.exp(fitted_last) if use_log else fit["slope"]
+    base.update(model="log-linear" if use_log else "linear", slope_percent_per_day=slope_now,
+                doubling_days=(math.log(2) / fit["slope"] if use_log and fit["slope"] > 0
+                               else math.nan),
+                holdout_error_linear=error_linear, holdout_error_log_linear=error_log,
+                interval_spans_both_models=not clear)
+    rows = []
+    end = last + horizon_days
+    for thr in thresholds:
+        if current >= thr:
+            rows.append(dict(base, threshold_percent=thr, status=STATUS_CROSSED,
+                             crossing_t=t[np.argmax(y >= thr)], earliest_t=math.nan,
+                             latest_t=math.nan))
+            continue
+        point, earliest, latest = _dates(fit, math.log(thr) if use_log else thr, last)
+        if not clear:
+            _, other_earliest, other_latest = _dates(
+                fits[not use_log], thr if use_log else math.log(thr), last)
+            earliest, latest = min(earliest, other_earliest), max(latest, other_latest)
+        status = STATUS_FORECAST if point <= end else STATUS_BEYOND
+        rows.append(dict(base, threshold_percent=thr, status=status,
+                         crossing_t=point if status == STATUS_FORECAST else math.nan,
+                         earliest_t=earliest if earliest <= end else math.nan,
+                         latest_t=latest if latest <= end else math.nan))
+    return rows, dict(fit, log=use_log)
+
+
+def forecast_exhaustion(metrics: pd.DataFrame, thresholds=(80, 100), horizon_days=365, *,
+                        confidence=0.9, aggregation=None) -> pd.DataFrame:
+    """When each PLS and NAT IP reaches each ``PLSNatPortsUsage`` threshold.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics` (with ``PLSNatPortsUsage``; with
+        ``PLSBytesIn`` / ``PLSBytesOut`` totals, throughput is shown too).
+    thresholds : sequence of float, default (80, 100)
+        Usage levels to forecast. [%] (0 < threshold <= 100)
+    horizon_days : float, default 365
+        How far ahead to look from the last observed day. [days]
+    confidence : float, default 0.9
+        Coverage of the prediction interval of the crossing date. [-] (0 to 1)
+    aggregation : str, optional
+        Which aggregation's daily peaks to fit (default ``maximum`` when present, else
+        ``average``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per resource, NAT IP and threshold, with the columns of
+        :data:`FORECAST_COLUMNS` (dates are UTC days). ``.attrs`` holds ``aggregation``,
+        ``criterion`` (how the model was chosen), ``confidence``, ``horizon_days`` and
+        ``fits``: per (resource_id, nat_ip) the chosen line, for plotting.
+
+    Raises
+    ------
+    ValueError
+        For metrics without ``PLSNatPortsUsage``, or a threshold, horizon or confidence out of
+        range.
+
+    Notes
+    -----
+    See the module documentation for the method. A flat or falling trend never reaches a
+    threshold above the data (``not within the horizon``). With fewer than :data:`MIN_DAYS`
+    days of data a series is only checked for ``crossed``. The forecast extrapolates a trend:
+    step changes (a new consumer, a scale-out) are not foreseen.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> metrics = plc.read_metrics(plc.data_path("examples/estate/metrics-pls-orders.json"))
+    >>> forecast = plc.forecast_exhaustion(metrics, thresholds=(80,))   # [% of NAT ports]
+    >>> forecast[["nat_ip", "status", "crossing_date"]].head(2)
+           nat_ip    status             crossing_date
+    0  10.20.0.10  forecast 2027-01-20 00:00:00+00:00
+    1  10.20.0.11  forecast 2027-01-16 00:00:00+00:00
+    """
+    thresholds = [float(v) for v in np.atleast_1d(thresholds)]
+    if not thresholds or any(not (0 < v <= 100) for v in thresholds):
+        raise ValueError(f"thresholds={thresholds} is not allowed: percentages above 0 and at "
+                         "most 100")
+    if not (np.isfinite(horizon_days) and horizon_days > 0):
+        raise ValueError(f"horizon_days={horizon_days!r} is not allowed: a positive number of "
+                         "days")
+    if not (0 < confidence < 1):
+        raise ValueError(f"confidence={confidence!r} is not allowed: a number between 0 and 1")
+    peaks = daily_peaks(metrics, aggregation=aggregation)
+    rows, fits = [], {}
+    for (resource, nat_ip), series in peaks.groupby(["resource_id", "dimension"], sort=True):
+        days = series["day"]
+        first = days.iloc[0]
+        t = ((days - first) / pd.Timedelta(days=1)).to_numpy(float)
+        y = series["peak"].to_numpy(float)
+        found, fit = _forecast_one(t, y, sorted(thresholds), horizon_days, confidence)
+        if fit is not None:
+            fits[(resource, nat_ip)] = dict(fit, first_day=first)
+        for row in found:
+            rows.append(dict(row, resource_id=resource, nat_ip=nat_ip, first_day=first,
+                             last_day=days.iloc[-1]))
+    table = pd.DataFrame(rows)
+    for name in ("crossing_t", "earliest_t", "latest_t"):
+        if name not in table:
+            table[name] = math.nan
+    day = pd.Timedelta(days=1)
+    for target, source in (("crossing_date", "crossing_t"), ("crossing_earliest", "earliest_t"),
+                           ("crossing_latest", "latest_t")):
+        offset = pd.to_timedelta(table[source].to_numpy(float), unit="D")
+        table[target] = (table["first_day"] + offset).dt.floor("D")
+    last_t = (table["last_day"] - table["first_day"]) / day
+    table["days_to_threshold"] = np.where(table["status"] == STATUS_FORECAST,
+                                          table["crossing_t"] - last_t, np.nan)
+    table["pls"] = table["resource_id"].str.rstrip("/").str.split("/").str[-1]
+    rates = throughput(metrics)
+    key = table["resource_id"]
+    for column in ("peak_throughput_mbit_s", "mean_throughput_mbit_s"):
+        table[column] = key.map(rates[column]).astype(float) if len(rates) else np.nan
+    for column in FORECAST_COLUMNS:
+        if column not in table:
+            table[column] = np.nan
+    table = table[list(FORECAST_COLUMNS)].reset_index(drop=True)
+    table.attrs.update(
+        aggregation=peaks.attrs["aggregation"], confidence=confidence,
+        horizon_days=horizon_days, fits=fits,
+        criterion=(f"Theil-Sen fits on daily peaks, linear and log-linear; the one with the "
+                   f"smaller mean absolute error on the last {HOLDOUT_SHARE:.0%} of the days "
+                   f"(fitted on the first {1 - HOLDOUT_SHARE:.0%}) is used; unless one error is "
+                   f"{CLEAR_WIN:g} times smaller, the interval spans both models"))
+    return table

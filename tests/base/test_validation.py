@@ -1,0 +1,27 @@
+"""Input handling shared by the model functions: validation across block boundaries."""
+
+import numpy as np
+import pytest
+
+from plcapacity.base.validation import Inputs, check_range
+
+
+@pytest.mark.parametrize("position", [0, 65_535, 65_536, 199_999])
+@pytest.mark.parametrize("bad, message", [(np.nan, "NaN"), (2.5, "2.5"), (9.0, "9"),
+                                          (np.inf, "inf")])
+def test_float_validation_finds_bad_value_in_any_block(position, bad, message):
+    values = np.full(200_000, 4.0)
+    values[position] = bad
+    with pytest.raises(ValueError, match=f"x={message} at position {position} is not allowed"):
+        check_range(Inputs(x=values), "x", 1, 8, integer=True)
+
+
+def test_valid_float_and_int_arrays_pass():
+    check_range(Inputs(x=np.arange(1.0, 9.0).repeat(30_000)), "x", 1, 8, integer=True)
+    check_range(Inputs(x=np.arange(1, 9)), "x", 1, 8, integer=True)
+
+
+def test_non_integer_allowed_when_not_required():
+    check_range(Inputs(x=np.array([0.5, 1.5])), "x", 0, None)
+    with pytest.raises(ValueError, match="x=0 at position 1 is not allowed: a number > 0"):
+        check_range(Inputs(x=np.array([1.0, 0.0])), "x", 0, None, low_inclusive=False)

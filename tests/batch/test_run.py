@@ -1,0 +1,561 @@
+"""Batch runs: row errors, sizing equal to size(), reproducibility, Dask, resume, atomic output."""
+
+import math
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import plcapacity as plc
+from plcapacity.availability.exact import exact_unavailability
+from plcapacity.base.exceptions import BatchInputError
+from plcapacity.base.limits import data_path
+from plcapacity.batch.run import run_batch, write_results
+from plcapacity.batch.scenarios import COLUMNS, RESULT_COLUMNS, columns_table, read_scenarios
+from plcapacity.cli import main
+
+EXAMPLE = data_path("examples/services.csv")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def frame(**columns):
+    return pd.DataFrame(columns)
+
+
+# ----------------------------------------------------------------------------- sizing
+
+
+def test_each_row_gets_rank_1_of_size():
+    """Random demands, tricky decimals included: the vectorized batch picks what size() ranks
+    first (size() itself is checked against a brute-force search in test_capacity.py)."""
+    rng = np.random.default_rng(4)
+    n = 150
+    concurrent = np.round(10 ** rng.uniform(2, 9.5, n))
+    concurrent[:3] = [1_000_000, 5_406_720_000, 512_000]   # float-noise and exact-fit cases
+    headroom = rng.choice([0.0, 0.1, 0.2, 0.25, 0.3, 0.7], n)
+    headroom[:3] = [0.2, 0.1, 0.0]
+    table = frame(service=[f"svc-{i}" for i in range(n)], concurrent_connections=concurrent,
+                  new_connections_per_s=np.round(rng.uniform(0, 5000, n)),
+                  port_hold_s=rng.choice([16, 30, 65, 120], n), headroom=headroom,
+                  vm_failures_tolerated=rng.integers(0, 4, n),
+                  max_connections_per_vm=np.where(rng.random(n) < 0.3, np.nan, np.where(
+                      rng.random(n) < 0.5, np.inf, rng.choice([1e5, 2.5e5, 5e5], n))),
+                  consumer_endpoints=rng.integers(1, 3000, n))
+    result = run_batch(table, seed=1)
+    for row, got in zip(table.itertuples(), result.itertuples()):
+        kwargs = dict(new_connections_per_s=row.new_connections_per_s,
+                      port_hold_s=row.port_hold_s, headroom=row.headroom,
+                      vm_failures_tolerated=int(row.vm_failures_tolerated),
+                      max_connections_per_vm=(
+                          "nic" if math.isnan(row.max_connections_per_vm)  # empty: the default
+                          else None if math.isinf(row.max_connections_per_vm)  # "none"
+                          else row.max_connections_per_vm),
+                      consumer_endpoints=int(row.consumer_endpoints))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                best = plc.size(row.concurrent_connections, **kwargs).iloc[0]
+            except plc.InfeasibleDemandError as error:
+                assert got.status == "infeasible" and str(error) in got.error
+                continue
+        assert got.status == "ok", got.error
+        assert (got.pls_count, got.nat_ips, got.backend_vms) == (
+            best.pls_count, best.nat_ips, best.backend_vms), row
+        assert got.ceiling == best.ceiling and got.ports_needed == best.ports_needed
+        assert got.spare_connections == best.spare_connections
+        assert got.utilization_after_failures == pytest.approx(best.utilization_after_failures)
+        assert got.binding_limit == best.binding_limit
+
+
+def test_months_to_ceiling():
+    # the utilization left after tolerated failures, u, grows by (1 + g) a year:
+    # u (1+g)^(m/12) = 1  =>  m = 12 ln(1/u) / ln(1+g)
+    result = run_batch(frame(service=["a", "b"], concurrent_connections=[100_000, 100_000],
+                             growth_per_year=[0.5, 0], vm_failures_tolerated=[1, 0]), seed=1)
+    u = result.utilization_after_failures[0]
+    assert result.months_to_ceiling[0] == pytest.approx(12 * math.log(1 / u) / math.log(1.5))
+    assert result.months_to_ceiling[1] == math.inf
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def test_row_errors_are_collected_and_other_rows_computed():
+    table = frame(service=["good", "bad-headroom", "bad-region", "huge", "good2", "good"],
+                  concurrent_connections=["1000", "1000", "1000", "1e14", "2_000", "5"],
+                  headroom=["", "-0.5", "", "", "0.1", ""],
+                  pe_regions=["", "", "eastus;eastus9", "", "eastus", ""])
+    result = run_batch(table, seed=1, trials=2_000)
+    assert list(result.status) == ["error", "error", "error", "infeasible", "ok", "error"]
+    error = result.error.tolist()
+    assert error[1] == ("row 2 (service 'bad-headroom'): column headroom='-0.5' is not "
+                        "allowed: a fraction from 0 to 10 (0.2 or 20% = 20 % spare)")
+    assert "row 3 (service 'bad-region')" in error[2] and "'eastus9'" in error[2]
+    assert "closest known: eastus" in error[2]
+    assert error[3].startswith("row 4 (service 'huge'): infeasible: demand needs")
+    assert "appears in rows 1, 6" in error[0] and "appears in rows 1, 6" in error[5]
+    assert result.backend_vms[4] >= 1 and result.availability[4] > 0.99
+    assert result.attrs["failed_rows"] == 5
+
+
+@pytest.mark.parametrize("column, value, allowed", [
+    ("vm_failures_tolerated", "1.5", "a whole number >= 0"),
+    ("consumer_endpoints", "9000", "a whole number from 1 to 8,000"),
+    ("max_connections_per_vm", "lots", "a number >= 1"),
+    ("growth_per_year", "-1", "a number > -1"),
+    ("slo_percent", "100", "a number between 0 and 100"),
+    ("outage_median_hours", "0", "a number > 0"),
+    ("failover_delay_min", "-3", "a number >= 0"),
+])
+def test_each_column_is_validated(column, value, allowed):
+    table = frame(service=["x"], concurrent_connections=["1000"], pe_regions=["eastus"])
+    table[column] = [value]
+    result = run_batch(table, seed=1, trials=1_000)
+    assert result.status[0] == "error"
+    assert f"column {column}='{value}' is not allowed: {allowed}" in result.error[0]
+
+
+def test_on_error_raise_stops_at_first_bad_row():
+    table = frame(service=["a", "b"], concurrent_connections=["10", "-1"])
+    with pytest.raises(ValueError, match="row 2 \\(service 'b'\\): column "
+                                         "concurrent_connections='-1'"):
+        run_batch(table, on_error="raise")
+
+
+def test_unknown_columns_are_an_error_unless_passed_through():
+    table = frame(service=["a"], concurrent_connections=[10], heardroom=[0.1], team=["x"])
+    with pytest.raises(BatchInputError, match="unknown column\\(s\\) 'heardroom', 'team'"):
+        run_batch(table)
+    result = run_batch(table, passthrough=True)
+    assert result.team[0] == "x" and result.status[0] == "ok"
+
+
+@pytest.mark.parametrize("table, message", [
+    (frame(service=["a"]), "missing required column\\(s\\) concurrent_connections"),
+    (frame(service=[], concurrent_connections=[]), "the table has no rows"),
+])
+def test_unusable_tables(table, message):
+    with pytest.raises(BatchInputError, match=message):
+        run_batch(table)
+
+
+def test_deployment_file_rows_and_exclusive_columns(tmp_path):
+    source = data_path("examples/two-region-active-active.toml")
+    (tmp_path / "d.toml").write_text(source.read_text())
+    (tmp_path / "s.csv").write_text("service,concurrent_connections,deployment,pe_regions\n"
+                                    "a,1000,d.toml,\nb,1000,d.toml,eastus\nc,1000,nope.toml,\n")
+    result = run_batch(tmp_path / "s.csv", seed=3, trials=5_000)
+    assert result.status.tolist() == ["ok", "error", "error"]
+    deployment, outages = plc.load_deployment(source)
+    exact = exact_unavailability(deployment, outages)
+    assert result.exact_availability[0] == pytest.approx(1 - exact, rel=1e-12)
+    assert "not both" in result.error[1] and "nope.toml" in result.error[2]
+
+
+# ----------------------------------------------------------------------------- availability
+
+
+def test_availability_matches_exact_within_ci():
+    # 12 outages a year of median 10 h per region: frequent enough to measure
+    table = frame(service=["frequent"], concurrent_connections=[100_000],
+                  pe_regions=["eastus;westus2"], destination_region=["centralus"],
+                  outage_rate_per_year=[12], outage_median_hours=[10], outage_p95_hours=[30])
+    result = run_batch(table, seed=5, trials=40_000)
+    row = result.iloc[0]
+    half = (row.availability_ci_high - row.availability_ci_low) / 2
+    assert abs(row.availability - row.exact_availability) <= 2.1 * half  # ~4 standard errors
+    # down while centralus (the PLS) is down, or both endpoint regions are
+    law = plc.OutageModel(12, {"law": "lognormal", "median_hours": 10, "p95_hours": 30})
+    q = law.processes(["centralus"])[0].probability_down
+    assert 1 - row.exact_availability == pytest.approx(1 - (1 - q) * (1 - q ** 2), rel=1e-9)
+
+
+def test_availability_does_not_depend_on_the_objective():
+    # the default outage model is fitted to evidence: the objective changes the SLO columns only
+    table = frame(service=["a", "b"], concurrent_connections=[1_000, 1_000],
+                  pe_regions=["eastus", "eastus"], slo_percent=[99.95, 99.999])
+    result = run_batch(table, seed=1, trials=2_000)
+    assert result.exact_availability[0] == result.exact_availability[1]
+    assert result.p_month_below_slo[0] <= result.p_month_below_slo[1]
+    profile = plc.outage_profile("azure-status-2018-2020")
+    expected = np.prod([1 - p.probability_down for p in profile.processes(["eastus"])])
+    assert result.exact_availability[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_sla_calibrated_profile_is_todays_calibration_on_request():
+    table = frame(service=["a"], concurrent_connections=[1_000], pe_regions=["eastus"],
+                  slo_percent=[99.95], outage_profile=["sla-calibrated"])
+    result = run_batch(table, seed=1, trials=1_000)
+    assert result.exact_availability[0] == pytest.approx(0.9995, rel=1e-12)
+    per_run = run_batch(table.drop(columns="outage_profile"), seed=1, trials=1_000,
+                        outage_profile="sla-calibrated")
+    assert per_run.exact_availability[0] == pytest.approx(0.9995, rel=1e-12)
+    bad = run_batch(frame(service=["a", "b"], concurrent_connections=[1, 1],
+                          pe_regions=["eastus", "eastus"],
+                          outage_profile=["made-up", ""], outage_median_hours=["", "3"]),
+                    trials=1_000, seed=1)
+    assert "column outage_profile='made-up' is not allowed" in bad.error[0]
+    assert "need outage_rate_per_year" in bad.error[1]
+
+
+def test_rows_do_not_depend_on_other_rows_or_order():
+    table = read_scenarios(EXAMPLE)
+    full = run_batch(table, seed=11, trials=3_000, workers=1)
+    shuffled = table.sample(frac=1, random_state=3)
+    subset = shuffled[shuffled.service != "payments-api"].head(12)
+    other = run_batch(subset, seed=11, trials=3_000, workers=2)
+    merged = full.set_index("service").loc[other.service]
+    pd.testing.assert_frame_equal(merged.reset_index(), other, check_exact=True)
+
+
+def test_seed_changes_numbers_and_unseeded_runs_report_entropy():
+    table = frame(service=["a"], concurrent_connections=[1_000], pe_regions=["eastus"],
+                  outage_rate_per_year=[20])
+    one = run_batch(table, seed=1, trials=5_000)
+    two = run_batch(table, seed=2, trials=5_000)
+    assert one.availability[0] != two.availability[0]
+    unseeded = run_batch(table, trials=5_000)
+    again = run_batch(table, trials=5_000, seed=unseeded.attrs["seed_entropy"])
+    assert unseeded.availability[0] == again.availability[0]
+
+
+@pytest.mark.slow
+def test_dask_cluster_equals_local_run():
+    from distributed import Client, LocalCluster
+    table = read_scenarios(EXAMPLE)
+    local = run_batch(table, seed=7, trials=70_000, workers=1)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        distributed = run_batch(table, seed=7, trials=70_000, scheduler=client)
+        by_address = run_batch(table.head(3), seed=7, trials=70_000,
+                               scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(local, distributed, check_exact=True)
+    pd.testing.assert_frame_equal(local.head(3), by_address, check_exact=True)
+
+
+# ----------------------------------------------------------------------------- files
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
+def test_write_and_read_formats(tmp_path, suffix):
+    result = run_batch(read_scenarios(EXAMPLE).head(4), seed=1, trials=2_000)
+    path = tmp_path / f"results{suffix}"
+    write_results(result, path)
+    assert not list(tmp_path.glob(".*tmp"))
+    back = {".csv": pd.read_csv, ".parquet": pd.read_parquet,
+            ".json": lambda p: pd.read_json(p, orient="records")}[suffix](path)
+    assert list(back.service) == list(result.service)
+    assert list(back.columns) == list(result.columns)
+    # and scenario tables in the same formats are read back
+    scenarios = read_scenarios(EXAMPLE).head(2)
+    if suffix != ".csv":
+        source = tmp_path / f"scenarios{suffix}"
+        (scenarios.to_parquet(source) if suffix == ".parquet"
+         else scenarios.to_json(source, orient="records"))
+        assert run_batch(source, seed=1, trials=1_000).status.tolist() == ["ok", "ok"]
+
+
+def test_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    path = tmp_path / "results.csv"
+    path.write_text("previous results\n")
+    result = run_batch(frame(service=["a"], concurrent_connections=[10]))
+
+    def broken(self, target, **kwargs):
+        Path(target).write_text("half a fi")
+        raise KeyboardInterrupt  # killed mid-write
+    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    with pytest.raises(KeyboardInterrupt):
+        write_results(result, path)
+    assert path.read_text() == "previous results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+
+
+def test_checkpoint_resume_and_settings_mismatch(tmp_path, monkeypatch):
+    import plcapacity.batch.checkpoint as checkpoint_module
+    import plcapacity.batch.run as batch
+    table = read_scenarios(EXAMPLE).head(6)
+    checkpoint = tmp_path / "run.checkpoint.jsonl"
+    full = run_batch(table, seed=2, trials=4_000, workers=1, checkpoint=checkpoint)
+    assert not checkpoint.exists()  # a finished run removes its checkpoint
+    # keep the checkpoint this time, then cut it as a kill would: 3 rows and half a line
+    monkeypatch.setattr(checkpoint_module.Checkpoint, "remove", lambda self: None)
+    run_batch(table, seed=2, trials=4_000, workers=1, checkpoint=checkpoint)
+    lines = checkpoint.read_text().splitlines()
+    assert len(lines) == 1 + 5  # header + the 5 rows with availability
+    checkpoint.write_text("\n".join(lines[:4]) + "\n" + lines[4][:40])
+    calls = []
+    original = batch._simulate_task
+    monkeypatch.setattr(batch, "_simulate_task",
+                        lambda *args: calls.append(1) or original(*args))
+    resumed = run_batch(table, seed=2, trials=4_000, workers=1, checkpoint=checkpoint,
+                        resume=True)
+    assert len(calls) == 2  # only the rows not yet in the checkpoint were simulated
+    pd.testing.assert_frame_equal(resumed, full, check_exact=True)
+    with pytest.raises(BatchInputError, match="trials=4000, not 5000"):
+        run_batch(table, seed=2, trials=5_000, checkpoint=checkpoint, resume=True)
+    with pytest.raises(BatchInputError, match="another seed"):
+        run_batch(table, seed=3, trials=4_000, checkpoint=checkpoint, resume=True)
+
+
+def _cli_batch(args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "plcapacity.cli", "batch", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, **kwargs)
+
+
+@pytest.mark.slow
+def test_killed_run_leaves_no_results_and_resume_equals_uninterrupted(tmp_path):
+    table = read_scenarios(EXAMPLE)
+    table = table[table.deployment == ""].head(8)  # rows that need no deployment file
+    scenarios = tmp_path / "scenarios.csv"
+    table.to_csv(scenarios, index=False)
+    output = tmp_path / "out.csv"
+    checkpoint = Path(f"{output}.checkpoint.jsonl")
+    args = [str(scenarios), "-o", str(output), "--trials", "3000000", "--seed", "9",
+            "--workers", "1", "--no-progress"]
+    run = _cli_batch(args)
+    deadline = time.time() + 240
+    while time.time() < deadline and run.poll() is None:  # some rows checkpointed: kill
+        if checkpoint.exists() and len(checkpoint.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    assert run.poll() is None, "the run ended before it could be killed"
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert not output.exists()
+    assert not list(tmp_path.glob(".out.csv*tmp"))
+    done_before = len(checkpoint.read_text().splitlines()) - 1
+    assert 2 <= done_before < 8
+    resumed = _cli_batch(args + ["--resume"])
+    _, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err
+    assert not checkpoint.exists()
+    reference = tmp_path / "reference.csv"
+    uninterrupted = _cli_batch([str(scenarios), "-o", str(reference)] + args[3:])
+    _, err = uninterrupted.communicate(timeout=600)
+    assert uninterrupted.returncode == 0, err
+    assert output.read_bytes() == reference.read_bytes()
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def run_cli(argv, capsys):
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_batch_example(tmp_path, capsys):
+    output = tmp_path / "results.csv"
+    code, out, err = run_cli(["batch", str(EXAMPLE), "-o", str(output), "--trials", "5000",
+                              "--seed", "1", "--no-progress"], capsys)
+    assert code == 0, err
+    assert "20 of 20 services sized" in out
+    results = pd.read_csv(output)
+    assert len(results) == 20 and set(results.status) == {"ok"}
+    lines = out.splitlines()
+    risks = [l for l in lines[1:21]]
+    assert risks[0].split()[0] == results.sort_values(
+        "p_month_below_slo", ascending=False).service.iloc[0]
+
+
+def test_cli_batch_exit_codes(tmp_path, capsys):
+    bad_row = tmp_path / "some-bad.csv"
+    bad_row.write_text("service,concurrent_connections\na,10\nb,-5\n")
+    output = tmp_path / "r.json"
+    code, out, _ = run_cli(["batch", str(bad_row), "-o", str(output), "--no-progress"], capsys)
+    assert code == 1 and output.exists()
+    assert "error: row 2 (service 'b')" in out
+    unusable = tmp_path / "unusable.csv"
+    unusable.write_text("service,concurent_connections\na,10\n")
+    code, _, err = run_cli(["batch", str(unusable)], capsys)
+    assert code == 2 and "unknown column(s) 'concurent_connections'" in err
+    assert err.count("\n") == 1
+    code, _, err = run_cli(["batch", str(bad_row), "-o", str(tmp_path / "r.xlsx")], capsys)
+    assert code == 2 and ".csv, .parquet or .json" in err
+    code, _, err = run_cli(["batch", str(tmp_path / "missing.csv")], capsys)
+    assert code == 2
+    code, _, err = run_cli(["batch", str(bad_row), "--resume"], capsys)
+    assert code == 2 and "--resume needs -o" in err
+
+
+def test_columns_are_documented_in_one_place(capsys):
+    code, out, _ = run_cli(["batch", "--columns"], capsys)
+    assert code == 0
+    for column in COLUMNS:
+        assert column.name in out
+    table = columns_table()
+    assert list(table.columns) == ["column", "unit", "default", "allowed", "meaning"]
+    readme = (ROOT / "README.md").read_text()
+    for column in COLUMNS:
+        assert f"`{column.name}`" in readme, column.name
+    for column in RESULT_COLUMNS:
+        assert f"`{column}`" in readme, column
+
+
+
+def test_a_huge_row_does_not_spoil_the_others():
+    table = frame(service=["big", "capped"], concurrent_connections=["1e19", "1000"],
+                  max_connections_per_vm=["", "100000"])
+    result = run_batch(table)
+    assert result.status.tolist() == ["infeasible", "ok"]
+    assert result.backend_vms[1] == 1
+
+
+def test_cells_as_people_fill_them():
+    table = frame(service=["a", None, "c", None],
+                  concurrent_connections=["1,000", "5", "2_000", None],
+                  headroom=pd.array([pd.NA, 0.1, 0.5, pd.NA], dtype="Float64"))
+    result = run_batch(table)  # the all-empty last row is not a service
+    assert len(result) == 3
+    assert result.status.tolist() == ["ok", "error", "ok"]
+    assert result.ports_needed[0] == 1_000 and result.ports_needed[2] == 2_000
+    assert "column service='' is not allowed: non-empty text" in result.error[1]
+
+
+def test_passthrough_cannot_overwrite_results():
+    table = frame(service=["a"], concurrent_connections=[10], status=["draft"])
+    with pytest.raises(BatchInputError, match="'status' would overwrite result columns"):
+        run_batch(table, passthrough=True)
+
+
+def test_inputs_that_would_be_ignored_are_reported():
+    table = frame(service=["a", "b", "c"], concurrent_connections=[1_000] * 3,
+                  pe_regions=["", "eastus", "eastus;westus"],
+                  failover=["", "active-passive", "active-active"],
+                  failover_delay_min=["", "", "3"], slo_percent=["99.9", "", ""])
+    warning = run_batch(table, trials=1_000, seed=1).warning.tolist()
+    assert "slo_percent ignored: no pe_regions or deployment" in warning[0]
+    assert "nothing to fail over to" in warning[1]
+    assert "failover_delay_min ignored" in warning[2]
+
+
+def test_resume_never_gives_one_row_anothers_numbers(tmp_path, monkeypatch):
+    """Two services with the same deployment file have different seeds (their names)."""
+    import plcapacity.batch.checkpoint as checkpoint_module
+    source = data_path("examples/two-region-active-active.toml").read_text()
+    (tmp_path / "d.toml").write_text(source.replace("rate_per_year = 0.2195",
+                                                    "rate_per_year = 30"))
+    (tmp_path / "s.csv").write_text("service,concurrent_connections,deployment\n"
+                                    "alpha,1000,d.toml\nbeta,1000,d.toml\n")
+    checkpoint = tmp_path / "c.jsonl"
+    full = run_batch(tmp_path / "s.csv", seed=4, trials=3_000, workers=1)
+    assert full.availability[0] != full.availability[1]
+    monkeypatch.setattr(checkpoint_module.Checkpoint, "remove", lambda self: None)
+    (tmp_path / "only-alpha.csv").write_text("service,concurrent_connections,deployment\n"
+                                             "alpha,1000,d.toml\n")
+    run_batch(tmp_path / "only-alpha.csv", seed=4, trials=3_000, workers=1,
+              checkpoint=checkpoint)
+    resumed = run_batch(tmp_path / "s.csv", seed=4, trials=3_000, workers=1,
+                        checkpoint=checkpoint, resume=True)
+    pd.testing.assert_frame_equal(resumed, full, check_exact=True)
+
+
+def test_output_folder_is_checked_before_the_work(tmp_path, capsys):
+    code, _, err = run_cli(["batch", str(EXAMPLE), "-o", str(tmp_path / "no" / "r.csv")],
+                           capsys)
+    assert code == 2 and "does not exist" in err
+
+
+
+def _processes_mentioning(text):
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+def test_killed_run_leaves_no_workers_behind(tmp_path):
+    table = read_scenarios(EXAMPLE)
+    scenarios = tmp_path / "workers-scenarios.csv"
+    table[table.deployment == ""].to_csv(scenarios, index=False)
+    output = tmp_path / "w.csv"
+    run = _cli_batch([str(scenarios), "-o", str(output), "--trials", "3000000", "--seed", "1",
+                      "--workers", "2", "--no-progress"])
+    checkpoint = Path(f"{output}.checkpoint.jsonl")
+    deadline = time.time() + 120
+    while time.time() < deadline and run.poll() is None:
+        if checkpoint.exists() and len(checkpoint.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    assert run.poll() is None
+    assert len(_processes_mentioning(str(scenarios))) >= 2  # the run and its workers
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    deadline = time.time() + 10
+    while _processes_mentioning(str(scenarios)) and time.time() < deadline:
+        time.sleep(0.1)
+    assert _processes_mentioning(str(scenarios)) == []
+
+
+def test_a_killed_worker_fails_only_its_row(monkeypatch):
+    """A worker process killed mid-task (by the system for memory, or from outside) fails the
+    row it was running; the rows that shared its pool are simulated again and succeed."""
+    import plcapacity.batch.run as batch
+    original = batch._simulate_task
+    _deadly.__wrapped_original__ = original
+    monkeypatch.setattr(batch, "_simulate_task", _deadly)  # forked workers inherit it
+    names = ["a", "b", "doomed", "c", "d"]
+    table = frame(service=names, concurrent_connections=["1000"] * 5,
+                  pe_regions=["eastus;westus"] * 5)
+    result = run_batch(table, seed=3, trials=2_000, workers=2)
+    status = dict(zip(result.service, result.status))
+    assert status.pop("doomed") == "error"
+    assert set(status.values()) == {"ok"}, result.error.tolist()
+    error = result.set_index("service").loc["doomed", "error"]
+    assert "worker process died" in error
+    # the survivors' numbers are those of a run without the killing
+    monkeypatch.setattr(batch, "_simulate_task", original)
+    clean = run_batch(table[table.service != "doomed"], seed=3, trials=2_000, workers=1)
+    merged = result.set_index("service").drop("doomed")
+    assert merged["availability"].tolist() == clean.set_index("service")["availability"].tolist()
+
+
+def _deadly(deployment, *args):
+    """A simulation task that kills its own worker for the service "doomed" (module level: a
+    task is pickled by reference)."""
+    import os
+    import signal
+
+    if deployment.destinations[0].name == "doomed-pls":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _REAL_TASK(deployment, *args)
+
+
+from plcapacity.batch.run import _simulate_task as _REAL_TASK  # noqa: E402 (before any patching)
+
+
+def test_active_passive_delay_default_is_the_assumed_lognormal_law():
+    lim = plc.get_limits()
+    # the PLS in centralus: an eastus outage moves traffic to the westus endpoint (a failover)
+    base = dict(service=["ap"], concurrent_connections=["1000"], pe_regions=["eastus;westus"],
+                destination_region=["centralus"], failover=["active-passive"],
+                outage_rate_per_year=["20"])
+    implicit = run_batch(frame(**base), seed=5, trials=3_000)
+    explicit = run_batch(frame(**base, failover_delay_median_min=[
+        f"{lim.default_failover_delay_median_min:g}"], failover_delay_p95_min=[
+        f"{lim.default_failover_delay_p95_min:g}"]), seed=5, trials=3_000)
+    gap_free = run_batch(frame(**base, failover_delay_min=["0"]), seed=5, trials=3_000)
+    assert implicit.availability[0] == explicit.availability[0]  # the same law, the same draws
+    # gaps cost availability: with 20 outages a year at eastus, well beyond the CI
+    assert implicit.availability[0] < gap_free.availability_ci_low[0]
+    both = run_batch(frame(**base, failover_delay_min=["5"], failover_delay_median_min=["10"]),
+                     seed=5, trials=1_000)
+    assert "not both" in both.error[0]
+    backwards = run_batch(frame(**base, failover_delay_median_min=["30"],
+                                failover_delay_p95_min=["20"]), seed=5, trials=1_000)
+    assert "failover_delay_p95_min=20 is not allowed" in backwards.error[0]

@@ -1,0 +1,255 @@
+"""forecast_exhaustion on generated series with a known trend and noise: the true crossing
+date must fall inside the prediction interval; flat series must say "not within the
+horizon"."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from plcapacity.estate.forecast import (
+    FORECAST_COLUMNS,
+    MIN_DAYS,
+    daily_peaks,
+    forecast_exhaustion,
+    throughput,
+)
+
+DAY0 = pd.Timestamp("2026-01-01T00:00:00Z")
+PLS = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/p"
+
+
+def metrics_from_daily(peaks, days=None, nat_ip="10.0.0.4", resource=PLS):
+    """A read_metrics-shaped table with one maximum per day (at 13:00 UTC)."""
+    peaks = np.asarray(peaks, float)
+    days = np.arange(peaks.size) if days is None else np.asarray(days)
+    return pd.DataFrame({
+        "timestamp": DAY0 + pd.to_timedelta(days, unit="D") + pd.Timedelta(hours=13),
+        "resource_id": resource, "metric": "PLSNatPortsUsage", "dimension": nat_ip,
+        "aggregation": "maximum", "value": peaks, "unit": "Percent"})
+
+
+def interval_contains(row, true_day):
+    """The true crossing day (days after DAY0) lies in [earliest, latest] (whole days)."""
+    true_date = (DAY0 + pd.Timedelta(days=true_day)).floor("D")
+    latest = row["crossing_latest"]
+    return row["crossing_earliest"] <= true_date and (pd.isna(latest) or true_date <= latest)
+
+
+def one(forecast, threshold):
+    return forecast[forecast["threshold_percent"] == threshold].iloc[0]
+
+
+# --------------------------------------------------------------------------- daily peaks
+
+
+def test_daily_peaks_are_the_largest_value_of_each_utc_day(rng):
+    stamps = pd.date_range("2026-03-01T00:00:00Z", periods=24 * 5, freq="h")
+    values = rng.uniform(0, 100, stamps.size)
+    metrics = pd.DataFrame({"timestamp": stamps, "resource_id": PLS, "metric": "PLSNatPortsUsage",
+                            "dimension": "a", "aggregation": "maximum", "value": values,
+                            "unit": "Percent"})
+    extra = metrics.assign(aggregation="average", value=200.0)   # ignored: maximum preferred
+    peaks = daily_peaks(pd.concat([metrics, extra]))
+    expected = [max(values[24 * d:24 * (d + 1)]) for d in range(5)]   # independent: slices
+    assert peaks["peak"].tolist() == pytest.approx(expected)
+    assert peaks.attrs["aggregation"] == "maximum"
+    assert daily_peaks(extra).attrs["aggregation"] == "average"
+
+
+# --------------------------------------------------------------------------- known trends
+
+
+def test_linear_trend_crossing_inside_the_interval(rng):
+    t = np.arange(90)
+    y = 40 + 0.2 * t + rng.normal(0, 1.5, t.size)        # reaches 80 at day 200, 100 at 300
+    forecast = forecast_exhaustion(metrics_from_daily(y))
+    assert list(forecast.columns) == list(FORECAST_COLUMNS)
+    for threshold, true_day in ((80, 200), (100, 300)):
+        row = one(forecast, threshold)
+        assert row["status"] == "forecast"
+        assert interval_contains(row, true_day)
+        assert abs((row["crossing_date"] - DAY0).days - true_day) <= 20
+        assert row["days_to_threshold"] == pytest.approx(true_day - 89, abs=20)
+    assert one(forecast, 80)["slope_percent_per_day"] == pytest.approx(0.2, abs=0.03)
+
+
+def test_exponential_growth_chooses_the_log_linear_fit(rng):
+    t = np.arange(90)
+    y = 20 * np.exp(0.015 * t) * np.exp(rng.normal(0, 0.02, t.size))
+    forecast = forecast_exhaustion(metrics_from_daily(y))
+    row = one(forecast, 80)
+    assert row["model"] == "log-linear"
+    assert row["holdout_error_log_linear"] < row["holdout_error_linear"]
+    assert interval_contains(row, math.log(4) / 0.015)           # day 92.4
+    assert interval_contains(one(forecast, 100), math.log(5) / 0.015)
+    assert row["doubling_days"] == pytest.approx(math.log(2) / 0.015, rel=0.1)
+
+
+def test_flat_series_is_not_within_the_horizon(rng):
+    y = 35 + rng.normal(0, 2, 120)
+    forecast = forecast_exhaustion(metrics_from_daily(y))
+    assert (forecast["status"] == "not within the horizon").all()
+    assert forecast["crossing_date"].isna().all()
+    assert forecast["days_to_threshold"].isna().all()
+
+
+def test_weekly_seasonal_series(rng):
+    t = np.arange(91)
+    weekend = (t % 7) >= 5
+    envelope = 40 + 0.25 * t                                # weekday peaks reach 80 at day 160
+    y = envelope * np.where(weekend, 0.8, 1.0) + rng.normal(0, 1.0, t.size)
+    row = one(forecast_exhaustion(metrics_from_daily(y)), 80)
+    assert row["status"] == "forecast"
+    assert interval_contains(row, 160)
+
+
+def test_noisy_series_has_a_wider_interval_that_still_covers(rng):
+    t = np.arange(90)
+    quiet = forecast_exhaustion(metrics_from_daily(40 + 0.2 * t + rng.normal(0, 1, t.size)))
+    noisy = forecast_exhaustion(metrics_from_daily(40 + 0.2 * t + rng.normal(0, 6, t.size)))
+    width = [(one(f, 80)["crossing_latest"] - one(f, 80)["crossing_earliest"]).days
+             for f in (quiet, noisy)]
+    assert width[1] > width[0]
+    assert interval_contains(one(noisy, 80), 200)
+
+
+def test_gaps_in_the_data(rng):
+    t = np.arange(120)
+    keep = rng.uniform(size=t.size) > 0.3                  # ~30 % of days missing
+    keep[40:55] = False                                    # and a two-week outage of the export
+    y = 30 + 0.3 * t + rng.normal(0, 1.5, t.size)          # 80 at day 166.7
+    forecast = forecast_exhaustion(metrics_from_daily(y[keep], days=t[keep]))
+    row = one(forecast, 80)
+    assert row["days_observed"] == keep.sum()
+    assert interval_contains(row, 50 / 0.3)
+
+
+def test_a_series_that_already_crossed(rng):
+    t = np.arange(90)
+    y = 60 + 0.3 * t + rng.normal(0, 1.0, t.size)          # 80 near day 67, 100 at day 133
+    forecast = forecast_exhaustion(metrics_from_daily(y))
+    crossed = one(forecast, 80)
+    assert crossed["status"] == "crossed"
+    first = int(np.argmax(y >= 80))                         # independent: first day at 80 %
+    assert crossed["crossing_date"] == DAY0 + pd.Timedelta(days=first)
+    assert pd.isna(crossed["days_to_threshold"])
+    assert crossed["current_percent"] == pytest.approx(y[-7:].max())
+    assert interval_contains(one(forecast, 100), 40 / 0.3)
+
+
+def test_horizon_cuts_off_distant_crossings(rng):
+    t = np.arange(90)
+    y = 20 + 0.1 * t + rng.normal(0, 0.5, t.size)          # 80 at day 600
+    short = one(forecast_exhaustion(metrics_from_daily(y), thresholds=[80]), 80)
+    long = one(forecast_exhaustion(metrics_from_daily(y), thresholds=[80],
+                                   horizon_days=1000), 80)
+    assert short["status"] == "not within the horizon" and pd.isna(short["crossing_date"])
+    assert long["status"] == "forecast" and interval_contains(long, 600)
+
+
+def test_interval_coverage_over_many_series():
+    # Nominal 90 %; the interval combines slope and residual spread, so it should cover the
+    # true date of a linear trend in (at least) about nine series of ten.
+    covered = []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        slope = rng.uniform(0.1, 0.4)
+        t = np.arange(90)
+        y = 30 + slope * t + rng.normal(0, 2.0, t.size)
+        covered.append(interval_contains(one(forecast_exhaustion(metrics_from_daily(y)), 80),
+                                         50 / slope))
+    assert np.mean(covered) >= 0.85
+
+
+def test_too_few_days_are_only_checked_for_crossed():
+    few = forecast_exhaustion(metrics_from_daily(np.linspace(30, 85, MIN_DAYS - 1)))
+    assert list(few["status"]) == ["crossed", "too few days"]
+    assert pd.isna(one(few, 100)["crossing_date"])
+
+
+def test_zeros_rule_out_the_log_fit(rng):
+    y = 2 + 0.5 * np.arange(60) + rng.normal(0, 1, 60)
+    y[[3, 17, 30]] = 0                                     # e.g. idle days; 80 at day 156
+    row = one(forecast_exhaustion(metrics_from_daily(y)), 80)
+    assert row["model"] == "linear" and np.isnan(row["holdout_error_log_linear"])
+    assert not row["interval_spans_both_models"]
+    assert interval_contains(row, 156)
+
+
+def test_each_nat_ip_and_resource_is_forecast_separately(rng):
+    t = np.arange(60)
+    a = metrics_from_daily(40 + 0.2 * t + rng.normal(0, 1, 60), nat_ip="10.0.0.4")
+    b = metrics_from_daily(30 + rng.normal(0, 1, 60), nat_ip="10.0.0.5")
+    c = metrics_from_daily(50 + 0.3 * t + rng.normal(0, 1, 60), resource=PLS + "2")
+    forecast = forecast_exhaustion(pd.concat([a, b, c]), thresholds=[80])
+    assert list(zip(forecast["pls"], forecast["nat_ip"], forecast["status"])) == [
+        ("p", "10.0.0.4", "forecast"), ("p", "10.0.0.5", "not within the horizon"),
+        ("p2", "10.0.0.4", "forecast")]
+    assert set(forecast.attrs["fits"]) == {(PLS, "10.0.0.4"), (PLS, "10.0.0.5"),
+                                           (PLS + "2", "10.0.0.4")}
+    assert "mean absolute error" in forecast.attrs["criterion"]
+
+
+# --------------------------------------------------------------------------- throughput
+
+
+def test_throughput_from_bytes_totals():
+    stamps = pd.date_range("2026-03-01T00:00:00Z", periods=10, freq="min")
+    rows = []
+    for metric, totals in (("PLSBytesIn", np.arange(10) * 1e6),
+                           ("PLSBytesOut", np.full(10, 3e6))):
+        rows.append(pd.DataFrame({"timestamp": stamps, "resource_id": PLS, "metric": metric,
+                                  "dimension": "", "aggregation": "total", "value": totals,
+                                  "unit": "Count"}))
+    rates = throughput(pd.concat(rows))
+    # peak: (9e6 + 3e6) bytes in 60 s = 1.6 Mbit/s; mean: (4.5e6 + 3e6) * 8 / 60 / 1e6
+    assert rates.loc[PLS, "peak_throughput_mbit_s"] == pytest.approx(1.6)
+    assert rates.loc[PLS, "mean_throughput_mbit_s"] == pytest.approx(7.5e6 * 8 / 60 / 1e6)
+    nat = metrics_from_daily(np.linspace(10, 20, 30))
+    forecast = forecast_exhaustion(pd.concat(rows + [nat]))
+    assert forecast["peak_throughput_mbit_s"].tolist() == pytest.approx([1.6, 1.6])
+    assert forecast_exhaustion(nat)["peak_throughput_mbit_s"].isna().all()
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(thresholds=[0]), r"thresholds=\[0.0\] is not allowed: percentages above 0"),
+    (dict(thresholds=[80, 120]), "at most 100"),
+    (dict(horizon_days=0), r"horizon_days=0 is not allowed"),
+    (dict(confidence=1.0), r"confidence=1.0 is not allowed"),
+    (dict(aggregation="total"), r"aggregation='total' is not in the metrics; available: maximum"),
+])
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        forecast_exhaustion(metrics_from_daily(np.linspace(10, 20, 30)), **kwargs)
+
+
+def test_metrics_without_nat_ports():
+    bytes_only = metrics_from_daily(np.ones(20)).assign(metric="PLSBytesIn")
+    with pytest.raises(ValueError, match="no PLSNatPortsUsage rows; metrics found: PLSBytesIn"):
+        forecast_exhaustion(bytes_only)
+    with pytest.raises(ValueError, match="give the table of plcapacity.read_metrics"):
+        forecast_exhaustion(pd.DataFrame({"x": [1]}))
+
+
+@pytest.mark.parametrize("growth", ["linear", "exponential"])
+def test_crossing_date_matches_a_day_by_day_scan_of_the_fitted_trend(rng, growth):
+    t = np.arange(75)
+    y = (30 + 0.4 * t if growth == "linear" else 25 * np.exp(0.012 * t)) \
+        + rng.normal(0, 0.8, t.size)
+    forecast = forecast_exhaustion(metrics_from_daily(y))
+    fit = forecast.attrs["fits"][(PLS, "10.0.0.4")]
+    days = np.arange(0, 2000)
+    trend = fit["intercept"] + fit["slope"] * days
+    trend = np.exp(trend) if fit["log"] else trend
+    for threshold in (80, 100):
+        scan = days[np.argmax(trend >= threshold)]            # first whole day at or above
+        row = one(forecast, threshold)
+        # the crossing falls within day scan - 1 (crossed during that day) .. scan
+        offset = (row["crossing_date"] - DAY0).days
+        assert scan - 1 <= offset <= scan
+        assert row["crossing_earliest"] <= row["crossing_date"] <= row["crossing_latest"]

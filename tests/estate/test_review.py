@@ -1,0 +1,174 @@
+"""estate_table, estate_review, the estate plots and the ``plcapacity estate`` command."""
+
+import io
+import json
+import os
+
+import matplotlib
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from plcapacity import plotting  # noqa: E402
+from plcapacity.base.limits import data_path  # noqa: E402
+from plcapacity.cli import main  # noqa: E402
+from plcapacity.estate.forecast import forecast_exhaustion  # noqa: E402
+from plcapacity.estate.inventory import read_inventory  # noqa: E402
+from plcapacity.estate.metrics import read_metrics  # noqa: E402
+from plcapacity.estate.review import estate_review, estate_table  # noqa: E402
+
+ESTATE = data_path("examples/estate")
+INVENTORY = [ESTATE / "pls.json", ESTATE / "lb.json", ESTATE / "pe.json"]
+METRICS = sorted(ESTATE.glob("metrics-*.json"))
+
+
+@pytest.fixture(scope="module")
+def estate():
+    inventory = read_inventory(*INVENTORY)
+    metrics = read_metrics(*METRICS)
+    return inventory, metrics, forecast_exhaustion(metrics)
+
+
+def run(argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def test_estate_table_joins_inventory_and_forecast(estate):
+    inventory, metrics, forecast = estate
+    table = estate_table(inventory, forecast)
+    assert list(table["name"]) == list(inventory["name"])
+    row = table.set_index("name")
+    by_pls = forecast.drop_duplicates(["pls", "nat_ip"]).groupby("pls")
+    # independent: the highest NAT IP peak, and the sum of peak shares of 6 VMs x 64,000 ports
+    assert row.loc["pls-orders", "peak_nat_port_usage_percent"] == by_pls["peak_percent"].max()["pls-orders"]
+    expected = by_pls["peak_percent"].sum()["pls-orders"] / 100 * 6 * 64_000
+    assert row.loc["pls-orders", "peak_connections_estimate"] == pytest.approx(expected)
+    assert pd.isna(row.loc["pls-legacy", "peak_connections_estimate"])   # VMs unknown
+    assert row.loc["pls-search", "reaches_80"] == "not within the horizon"
+    assert row.loc["pls-legacy", "reaches_80"].startswith("crossed ")
+    first = forecast[(forecast["pls"] == "pls-orders") & (forecast["threshold_percent"] == 80)]
+    assert row.loc["pls-orders", "reaches_80_date"] == first["crossing_date"].min()
+    assert row.loc["pls-orders", "reaches_80"].startswith(f"{first['crossing_date'].min():%Y-%m-%d} (")
+
+
+def test_estate_table_without_metrics_and_with_missing_ones(estate):
+    inventory, metrics, forecast = estate
+    bare = estate_table(inventory)
+    assert "reaches_80" not in bare and list(bare["findings"]) == list(inventory["findings"])
+    partial = forecast[forecast["pls"] != "pls-search"]
+    assert estate_table(inventory, partial).set_index("name").loc["pls-search",
+                                                                  "reaches_80"] == "no metrics"
+
+
+# --------------------------------------------------------------------------- the review
+
+
+def test_review_has_every_section_and_figure(estate):
+    inventory, metrics, forecast = estate
+    page = estate_review(inventory, metrics, forecast, sources=["pls.json"])
+    for anchor in ("summary", "limits-at-risk", "services", "forecasts", "figures",
+                   "assumptions"):
+        assert f"id='{anchor}'" in page
+    assert page.count("<img ") == 4 + 1          # one usage figure per PLS, and the ceilings
+    assert "835 endpoint connections" in page
+    assert page.rstrip().endswith("</html>")
+
+
+def test_review_caps_the_usage_figures(estate, monkeypatch):
+    inventory, metrics, forecast = estate
+    monkeypatch.setattr("plcapacity.estate.review.MAX_USAGE_FIGURES", 2)
+    page = estate_review(inventory, metrics, forecast)
+    assert page.count("<img ") == 2 + 1
+    # the two that reach a threshold first: pls-legacy has crossed, pls-payments is next
+    assert "id='fig-usage-pls-legacy'" in page and "id='fig-usage-pls-payments'" in page
+    assert "2 more are in the tables only" in page
+
+
+def test_review_escapes_everything(tmp_path, estate):
+    inventory, metrics, forecast = estate
+    hostile = inventory.copy()
+    hostile.loc[0, "name"] = "<script>alert('x')</script>"
+    hostile.loc[0, "findings"] = "a & b <i>"
+    page = estate_review(hostile, None, None, title="<T>", sources=["<src>"])
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert "<i>" not in page and "a &amp; b &lt;i&gt;" in page
+    assert "<title>&lt;T&gt;</title>" in page and "&lt;src&gt;" in page
+
+
+def test_estate_plots_return_their_axes(estate):
+    inventory, metrics, forecast = estate
+    ax = plotting.nat_port_forecast(metrics, forecast, "pls-orders")
+    assert len(ax.get_legend().get_texts()) == 4                # one per NAT IP
+    assert {line.get_ydata()[0] for line in ax.get_lines()
+            if len(line.get_ydata()) == 2} >= {80.0, 100.0}       # the threshold lines
+    plt.close(ax.figure)
+    ax = plotting.ceilings_vs_peaks(estate_table(inventory, forecast))
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(inventory["name"])[::-1]
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match=r"pls='nope' is not in the forecast"):
+        plotting.nat_port_forecast(metrics, forecast, "nope")
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_estate_command_prints_the_table_and_findings():
+    code, out, err = run(["estate", "--inventory", *map(str, INVENTORY),
+                          "--metrics", *map(str, METRICS)])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split()[:5] == ["name", "region", "nat_ips", "backend_vms", "ceiling"]
+    assert "1,536,000" in lines[1] and "pls-orders" in lines[1]
+    assert {"peak_%", "peak_Mbit/s", "reaches_80", "reaches_100"} <= set(lines[0].split())
+    assert "finding: pls-legacy: backend VMs unknown" in out
+    assert "note: Theil-Sen fits" in out
+
+
+def test_estate_command_json_and_csv():
+    code, out, err = run(["estate", "--inventory", *map(str, INVENTORY), "--metrics",
+                          *map(str, METRICS), "--format", "json", "--thresholds", "70,90"])
+    assert code == 0, err
+    records = json.loads(out)
+    assert [r["name"] for r in records] == ["pls-orders", "pls-payments", "pls-search",
+                                            "pls-legacy"]
+    assert "reaches_70" in records[0] and "reaches_90_date" in records[0]
+    assert records[0]["ceiling"] == 1_536_000
+    code, out, err = run(["estate", "--inventory", *map(str, INVENTORY), "--format", "csv"])
+    assert code == 0 and out.startswith("name,region,nat_ips")
+
+
+def test_estate_command_writes_the_review_atomically(tmp_path, monkeypatch):
+    target = tmp_path / "estate.html"
+    code, out, err = run(["estate", "--inventory", *map(str, INVENTORY), "--metrics",
+                          str(METRICS[0]), "-o", str(target)])
+    assert code == 0, err
+    assert target.read_text().rstrip().endswith("</html>")
+    assert os.listdir(tmp_path) == ["estate.html"]              # no temporary file left
+    before = target.read_text()
+
+    def fail(*args):
+        raise OSError("disk full")
+    monkeypatch.setattr("plcapacity.base.files.os.replace", fail)
+    code, out, err = run(["estate", "--inventory", *map(str, INVENTORY), "-o", str(target)])
+    assert code == 2 and "disk full" in err
+    assert target.read_text() == before and os.listdir(tmp_path) == ["estate.html"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--inventory", "missing.json"], "missing.json: cannot be read"),
+    (["--inventory", "x.json", "-o", "review.txt"], "the review is an .html file"),
+    (["--inventory", "x.json", "--thresholds", "high"], "is not a list of percentages"),
+    (["--inventory", "x.json", "-o", "/no/such/folder/r.html"], "does not exist"),
+])
+def test_estate_command_bad_input_exits_2_in_one_line(argv, message):
+    code, out, err = run(["estate", *argv])
+    assert code == 2
+    assert message in err and err.count("\n") == 1

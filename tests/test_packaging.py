@@ -46,6 +46,9 @@ def test_wheel_carries_reference_data_and_works_installed(tmp_path):
                   "outages/azure_status_incidents_2018_2020.csv", "outages/location_aliases.csv",
                   "outages/README.md"):
         assert f"plcapacity/data/{table}" in names
+    # The package's license and the incident data's MIT notice travel with the wheel.
+    licenses = {name.rpartition("/")[2] for name in names if ".dist-info/licenses/" in name}
+    assert {"LICENSE", "THIRD_PARTY_NOTICES.md"} <= licenses
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     # Run from an empty folder with the unpacked wheel first on the path: no checkout in sight.

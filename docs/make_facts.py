@@ -66,7 +66,7 @@ def render() -> str:
         "",
         "Every Azure figure the package uses, with its source and the date it was read (`as_of`).",
         "The code reads them from `data/` by name (`plcapacity.limits.get_limits()`,",
-        "`plcapacity.limits.pricing()`, `plcapacity.sla`, `plcapacity.regions`); every value can be",
+        "`plcapacity.limits.pricing()`, `plcapacity.base.sla`, `plcapacity.regions`); every value can be",
         "overridden. **uncertain** marks the best public figure found rather than a documented",
         "exact value. How the figures enter the model: [model.md](model.md).",
         "",

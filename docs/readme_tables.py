@@ -1,7 +1,7 @@
 """Regenerate the README's column tables from the code (the one place they are documented).
 
-Run ``python docs/readme_tables.py`` after changing :data:`plcapacity.scenarios.COLUMNS` or
-:data:`plcapacity.scenarios.RESULT_COLUMNS`; ``tests/test_batch.py`` checks that every column
+Run ``python docs/readme_tables.py`` after changing :data:`plcapacity.batch.scenarios.COLUMNS` or
+:data:`plcapacity.batch.scenarios.RESULT_COLUMNS`; ``tests/batch/test_run.py`` checks that every column
 appears in the README.
 """
 

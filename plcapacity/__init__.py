@@ -21,9 +21,13 @@ Everything a notebook or report needs is here, at the top level (``plc.<name>``)
 - pictures: the :mod:`plcapacity.plotting` module; reference data: :mod:`plcapacity.limits`
   and :mod:`plcapacity.regions`.
 
-The submodules' ``__all__`` list the rest of the public names (constants such as
-:data:`plcapacity.scenarios.COLUMNS`, the report's building blocks); other names are
-internal and may move.
+Behind these names the package is a set of families, each a folder whose ``__init__`` says
+what it is for: :mod:`plcapacity.base`, :mod:`~plcapacity.capacity`,
+:mod:`~plcapacity.outages`, :mod:`~plcapacity.availability`, :mod:`~plcapacity.planning`,
+:mod:`~plcapacity.report`, :mod:`~plcapacity.batch`, :mod:`~plcapacity.estate` and
+:mod:`~plcapacity.cli`. A module's ``__all__`` lists what it shares with the rest of the
+package (constants such as :data:`plcapacity.batch.scenarios.COLUMNS`, the report's building
+blocks); names not listed are internal and may move.
 
 >>> import plcapacity as plc
 >>> plc.connection_ceiling(nat_ips=8, backend_vms=10)
@@ -87,6 +91,7 @@ _EXPORTS = {
     "simulate_with_uncertainty": "plcapacity.availability.uncertainty",
     # batch runs and their report
     "BatchInputError": "plcapacity.base.exceptions",
+    "TableError": "plcapacity.base.exceptions",
     "columns_table": "plcapacity.batch.scenarios",
     "read_scenarios": "plcapacity.batch.scenarios",
     "batch_overview": "plcapacity.batch.run",
@@ -175,7 +180,7 @@ __all__ = [
     "UncertaintyResult",
     # batch runs and reports
     "read_scenarios", "columns_table", "run_batch", "batch_overview", "write_results",
-    "BatchInputError", "batch_report", "limits_at_risk", "write_report", "read_table",
+    "BatchInputError", "TableError", "batch_report", "limits_at_risk", "write_report", "read_table",
     "write_table", "data_path",
     # estate review
     "read_inventory", "read_metrics", "forecast_exhaustion", "deployment_from_inventory",

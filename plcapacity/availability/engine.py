@@ -101,7 +101,7 @@ either alone would end it).
 
 >>> import numpy as np
 >>> from plcapacity.availability.structure import compile_structure
->>> from plcapacity.deployment import Deployment, Destination, Endpoint
+>>> from plcapacity.availability.deployment import Deployment, Destination, Endpoint
 >>> from plcapacity.outages import OutageModel
 >>> deployment = Deployment(
 ...     (Destination("pls-e", "eastus", None), Destination("pls-w", "westus2", None)),

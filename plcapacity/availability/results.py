@@ -1,7 +1,7 @@
 """Results of the Monte Carlo: per-block sums, their accumulation, and
 :class:`SimulationResult`.
 
-A block's per-trial arrays (from :func:`plcapacity.engine.evaluate_block`) are reduced to a
+A block's per-trial arrays (from :func:`plcapacity.availability.engine.evaluate_block`) are reduced to a
 few sums (:func:`block_summary`; small, so that they travel between processes), and the sums
 of all blocks are added in block order (:class:`Accumulator`), so that totals do not depend on
 how the blocks were grouped or which process ran them. Means and their 95 % confidence
@@ -101,10 +101,10 @@ def block_summary(out, T, sla, years, *, histogram, per_trial=True):
     Parameters
     ----------
     out : dict
-        One block's output of :func:`plcapacity.engine.evaluate_block`. [min]
+        One block's output of :func:`plcapacity.availability.engine.evaluate_block`. [min]
     T : float
         Minutes per trial. [min]
-    sla : plcapacity.sla.SLA
+    sla : plcapacity.base.sla.SLA
         Objective and credit tiers for the monthly figures.
     years : int
         Years per trial. [yr]
@@ -194,7 +194,7 @@ class Accumulator:
 
     def add_block(self, block_index, summary, kept=None):
         """Add one block's sums and, when ``keep``, its per-trial results ``(columns, cause,
-        monthly)`` as :func:`plcapacity.montecarlo.run_block` returns them."""
+        monthly)`` as :func:`plcapacity.availability.simulation.run_block` returns them."""
         self.add_summary(block_index, summary)
         if self.keep:
             raw, cause, monthly = kept

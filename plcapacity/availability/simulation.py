@@ -3,16 +3,16 @@
 Trials are simulated in fixed-size *blocks* of ``BLOCK_TRIALS`` trials, the unit of
 reproducibility and of the sums that travel between processes. A block's trials are drawn and
 evaluated in *sub-blocks* of ``S`` trials laid end to end on one time axis, where ``S``
-(:func:`plcapacity.budget.sub_block_trials`, a power of two) is set by the model alone so that
+(:func:`plcapacity.availability.budget.sub_block_trials`, a power of two) is set by the model alone so that
 a sub-block holds about 2**17 expected outages: peak memory stays bounded whatever the rates,
 durations and years per trial. Sub-block ``s`` of block ``b`` draws its random numbers from
 its own generator, seeded by ``SeedSequence(entropy, spawn_key=(b, s))``, so every trial's
 numbers depend only on the seed, the model and its position: results are bit-identical
 whatever the chunk size, the number of workers or the memory budget.
 
-- :mod:`plcapacity.engine` simulates one block (outage intervals, the state sweep, failover
+- :mod:`plcapacity.availability.engine` simulates one block (outage intervals, the state sweep, failover
   gaps, per-trial reductions), vectorized: nothing loops over trials or events.
-- :mod:`plcapacity.results` reduces blocks to sums and holds :class:`SimulationResult`.
+- :mod:`plcapacity.availability.results` reduces blocks to sums and holds :class:`SimulationResult`.
 - This module seeds the blocks and runs them: locally (:func:`simulate`) or anywhere
   (:func:`block_summaries`, then :func:`result_from_summaries`).
 
@@ -124,14 +124,14 @@ def run_block(structure, tables, root, block_index, n, years, sla, *, histogram,
     ----------
     structure, tables
         From :func:`plcapacity.availability.compile_structure` and
-        :class:`plcapacity.engine.Tables`.
+        :class:`plcapacity.availability.engine.Tables`.
     root : SeedSequence
         The run's root.
     block_index, n : int
         The block and its trials.
     years : int
         Years per trial. [yr]
-    sla : plcapacity.sla.SLA
+    sla : plcapacity.base.sla.SLA
     histogram : bool
         Count annual downtime into the quantile histogram.
     keep : bool
@@ -142,7 +142,7 @@ def run_block(structure, tables, root, block_index, n, years, sla, *, histogram,
     Returns
     -------
     summary : dict
-        The block's sums (see :func:`plcapacity.results.block_summary`).
+        The block's sums (see :func:`plcapacity.availability.results.block_summary`).
     kept : tuple or None
         With ``keep``: ``(columns, dense cause (n, K), (trial, month, uptime))``.
     """
@@ -214,7 +214,7 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
         each), so peak memory stays far below the budget whatever the rates, durations and
         years per trial, and the numbers do not depend on it. Only a model where one trial
         alone would exceed it is refused, before anything is allocated, with a message
-        naming the busiest outage process (see :mod:`plcapacity.budget`).
+        naming the busiest outage process (see :mod:`plcapacity.availability.budget`).
 
     Returns
     -------

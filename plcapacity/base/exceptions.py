@@ -84,7 +84,7 @@ class TableError(ValueError):
     >>> import plcapacity as plc
     >>> try:
     ...     plc.write_table(pd.DataFrame({"a": [1]}), "table.xlsx")
-    ... except plc.tables.TableError as error:
+    ... except plc.TableError as error:
     ...     print(error)
     table.xlsx: output format .xlsx is not allowed: .csv, .parquet or .json
     """

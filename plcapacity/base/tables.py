@@ -7,7 +7,7 @@ requests, batch results), so that every table gets the same protections:
   ``/dev/zero`` or a runaway export is refused before it is read);
 - CSV cells are kept as text, so that errors quote what was written, and a row with more
   fields than the header is an error (data would otherwise be dropped silently);
-- results are written atomically (see :func:`plcapacity.files.atomic_write`), and in CSV,
+- results are written atomically (see :func:`plcapacity.base.files.atomic_write`), and in CSV,
   text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
   ``@``, a tab or a carriage return) are prefixed with ``'``, as OWASP advises against CSV
   injection. JSON and Parquet keep every value exactly.

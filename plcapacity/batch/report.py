@@ -142,7 +142,7 @@ def uncertainties(limits=None) -> list[str]:
 
     The uncertain limits and prices (``uncertain`` and ``note`` columns of ``data/``), the
     SLA's credit tiers (``data/sla.csv``), the defaults a scenario row falls back to where they
-    are assumptions or calibrations (:data:`plcapacity.scenarios.COLUMNS`), and
+    are assumptions or calibrations (:data:`plcapacity.batch.scenarios.COLUMNS`), and
     :data:`MODEL_ASSUMPTIONS`.
     """
     items = []

@@ -1,16 +1,16 @@
 """Batch runs: a table of services in, each sized and (with regions) simulated.
 
-One row per Private Link service (the columns: :mod:`plcapacity.scenarios`). Rows are
+One row per Private Link service (the columns: :mod:`plcapacity.batch.scenarios`). Rows are
 independent: a row's failure of any kind is that row's ``error`` and the others are still
 computed. Each row's random numbers derive from the batch seed and the row's service name, so a
 row's numbers do not change when other rows are added, removed or reordered, nor with the
 number of workers or the Dask cluster that ran them.
 
-Sizing is vectorized over all rows at once (:func:`plcapacity.sizing.size_rows`, the core of
+Sizing is vectorized over all rows at once (:func:`plcapacity.capacity.sizing.size_rows`, the core of
 :func:`plcapacity.size_table`); the availability simulations are independent tasks, run on the
-machine's cores or on a Dask cluster (:mod:`plcapacity.execution`), submitted a few at a time
+machine's cores or on a Dask cluster (:mod:`plcapacity.base.execution`), submitted a few at a time
 so that memory stays bounded whatever the number of trials. A checkpoint
-(:mod:`plcapacity.checkpoint`) lets a stopped run resume where it stopped and end with the same
+(:mod:`plcapacity.batch.checkpoint`) lets a stopped run resume where it stopped and end with the same
 results as an uninterrupted run; output files are written atomically, and the checkpoint is
 removed only once they are in place.
 """
@@ -149,7 +149,7 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     Parameters
     ----------
     scenarios : DataFrame or path
-        One row per service; columns in :data:`plcapacity.scenarios.COLUMNS` (CSV, Parquet or
+        One row per service; columns in :data:`plcapacity.batch.scenarios.COLUMNS` (CSV, Parquet or
         JSON file).
     trials : int, default 100,000
         Simulated trials per row with availability. [-]
@@ -192,7 +192,7 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     -------
     pandas.DataFrame
         One row per input row, in input order; columns in
-        :data:`plcapacity.scenarios.RESULT_COLUMNS` (plus passed-through columns). ``attrs``:
+        :data:`plcapacity.batch.scenarios.RESULT_COLUMNS` (plus passed-through columns). ``attrs``:
         ``seed_entropy``, ``failed_rows``.
 
     Raises
@@ -456,7 +456,7 @@ def batch_overview(results: pd.DataFrame) -> pd.DataFrame:
 
 def write_results(frame, path):
     """Write results atomically, in the format of the suffix (``.csv``, ``.parquet``,
-    ``.json``); see :func:`plcapacity.tables.write_table`.
+    ``.json``); see :func:`plcapacity.base.tables.write_table`.
 
     Parameters
     ----------

@@ -126,13 +126,13 @@ def read_scenarios(path) -> pd.DataFrame:
     """Read a scenario table: CSV, Parquet or JSON (records), by the file's suffix.
 
     CSV cells are kept as text so that errors can quote what was written. See
-    :func:`plcapacity.tables.read_table` for the limits.
+    :func:`plcapacity.base.tables.read_table` for the limits.
 
     Parameters
     ----------
     path : str or path-like
         The table: ``.csv``, ``.parquet`` or ``.json`` (records); at most
-        :data:`plcapacity.tables.MAX_TABLE_BYTES` bytes.
+        :data:`plcapacity.base.tables.MAX_TABLE_BYTES` bytes.
 
     Returns
     -------

@@ -11,8 +11,8 @@ further capped by ``backend_vms * max_connections_per_vm`` when a per-VM cap is 
 functions are vectorized: scalars, numpy arrays and pandas Series broadcast together, and the
 same kind of container comes out.
 
-Hashing imbalance (the usable ceiling) is in :mod:`plcapacity.imbalance`; the smallest
-deployment for a demand in :mod:`plcapacity.sizing`.
+Hashing imbalance (the usable ceiling) is in :mod:`plcapacity.capacity.imbalance`; the smallest
+deployment for a demand in :mod:`plcapacity.capacity.sizing`.
 
 References
 ----------

@@ -680,7 +680,7 @@ def validate_demands(rows, lim, defaults=None):
 
     Parameters
     ----------
-    rows : plcapacity.validation.TableRows
+    rows : plcapacity.base.validation.TableRows
     lim : Limits
     defaults : dict, optional
         Values for cells left empty, by column (otherwise the documented defaults).

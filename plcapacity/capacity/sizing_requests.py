@@ -19,7 +19,7 @@ REQUEST_COLUMNS = {"service": ("-", "row number", "name of the service"),
 
 
 def _deprecated(old, new):
-    warn_deprecated(f"plcapacity.sizing_requests.{old}", since="0.2.0", removal="0.3.0",
+    warn_deprecated(f"plcapacity.capacity.sizing_requests.{old}", since="0.2.0", removal="0.3.0",
                     alternative=new, stacklevel=4)
 
 

@@ -47,7 +47,7 @@ def load_incidents() -> pd.DataFrame:
 
     Examples
     --------
-    >>> from plcapacity.outage_fit import load_incidents
+    >>> from plcapacity.outages import load_incidents
     >>> incidents = load_incidents()
     >>> incidents.shape, incidents.columns[:2].tolist()
     ((211, 5), ['service_name', 'location'])
@@ -89,7 +89,7 @@ def read_incidents(incidents) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from plcapacity.outage_fit import read_incidents
+    >>> from plcapacity.outages import read_incidents
     >>> table = read_incidents(pd.DataFrame({"start": ["2024-03-01 10:00"],
     ...                                      "end": ["2024-03-01 12:30"],
     ...                                      "location": ["East US"]}))

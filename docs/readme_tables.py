@@ -24,10 +24,9 @@ def main():
     lines = README.read_text(encoding="utf-8").split("\n")
     _replace_table(lines, "| column | unit | default | allowed | meaning |",
                    [f"| `{c.name}` | {c.unit} | {c.default} | {c.allowed} | {c.meaning} |"
-                    for c in COLUMNS])
+                    for c in COLUMNS.values()])
     _replace_table(lines, "| column | unit | meaning |",
-                   [f"| `{name}` | {unit} | {meaning} |"
-                    for name, (unit, meaning) in RESULT_COLUMNS.items()])
+                   [f"| `{c.name}` | {c.unit} | {c.meaning} |" for c in RESULT_COLUMNS.values()])
     README.write_text("\n".join(lines), encoding="utf-8")
 
 

@@ -4,6 +4,8 @@
   (:func:`get_limits`, :func:`data_path`), one loader for checkouts and installed wheels;
 - :mod:`~plcapacity.base.regions` — the region catalog, geographies and zones;
 - :mod:`~plcapacity.base.sla` — the Private Link SLA, credit tiers and calendar months;
+- :mod:`~plcapacity.base.schema` — one type for every table schema (:class:`Column`,
+  :class:`Schema`);
 - :mod:`~plcapacity.base.validation` — argument and table-row checks whose errors name the
   field, the row, the value and what is allowed;
 - :mod:`~plcapacity.base.tables` — reading and writing tables by file suffix, safely;

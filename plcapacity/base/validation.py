@@ -17,12 +17,11 @@ from __future__ import annotations
 import math
 import numbers
 import reprlib
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Column", "Inputs", "TableRows", "check_number", "check_range", "is_blank",
+__all__ = ["Inputs", "TableRows", "check_number", "check_range", "is_blank",
            "short_repr"]
 
 
@@ -261,17 +260,6 @@ def check_number(value, name, low=None, high=None, *, integer=False, low_inclusi
 
 
 # ----------------------------------------------------------------------------- tables
-
-
-@dataclass(frozen=True)
-class Column:
-    """One input column of a table: its unit, default, what is allowed and what it means."""
-
-    name: str
-    unit: str
-    default: str
-    allowed: str
-    meaning: str
 
 
 def is_blank(value) -> bool:

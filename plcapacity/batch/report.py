@@ -119,7 +119,7 @@ LABELS = {
 BINDING = {"nat_ports": "NAT ports", "vm_connections": "connections per VM",
            "hash_overflow": "port-hash overflow"}
 
-_INPUTS = tuple(c.name for c in COLUMNS if c.name != "service")
+_INPUTS = tuple(name for name in COLUMNS if name != "service")
 _SIZING_INPUTS = ("concurrent_connections", "new_connections_per_s", "headroom",
                   "vm_failures_tolerated", "max_connections_per_vm", "growth_per_year",
                   "zones", "zone_failures_tolerated")
@@ -159,7 +159,7 @@ def uncertainties(limits=None) -> list[str]:
         why = _provenance_line(sla)
         items.append(f"Private Link SLA credit tiers ({tiers}) from data/sla.csv"
                      + (f": {why}" if why else "") + ".")
-    for column in COLUMNS:
+    for column in COLUMNS.values():
         if "assumption" in column.default or "calibrat" in column.default:
             label = LABELS.get(column.name, column.name)
             items.append(f"Where a row gives no {label.split(' [')[0].lower()} "
@@ -416,7 +416,7 @@ def _number(value):
 
 def _input_cells(inputs, column):
     """Inputs as the reader wrote them, blanks as the default (marked), numbers formatted."""
-    spec = {c.name: c for c in COLUMNS}[column]
+    spec = COLUMNS[column]
     default = spec.default.split(" (")[0]
     values = inputs[column]
     shares = column in ("headroom", "growth_per_year")

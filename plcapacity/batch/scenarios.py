@@ -17,9 +17,10 @@ import pandas as pd
 from plcapacity.availability.deployment import Deployment, load_deployment, regional_deployment
 from plcapacity.base.exceptions import BatchInputError
 from plcapacity.base.limits import get_limits
+from plcapacity.base.schema import Column, Schema
 from plcapacity.base.sla import SLA
 from plcapacity.base.tables import read_table
-from plcapacity.base.validation import Column, TableRows, is_blank, short_repr
+from plcapacity.base.validation import TableRows, is_blank, short_repr
 from plcapacity.capacity.sizing import DEMAND_COLUMNS, SIZE_RESULT_COLUMNS
 from plcapacity.outages.processes import OutageModel
 
@@ -31,10 +32,10 @@ DEFAULT_OUTAGE_PROFILE = "azure-status-2018-2020"
 
 
 #: Every input column of a scenario table, documented in one place.
-COLUMNS = (
+COLUMNS = Schema([
     Column("service", "-", "required", "non-empty text, unique in the table",
            "name of the service; its seed derives from it"),
-    *DEMAND_COLUMNS,
+    *DEMAND_COLUMNS.values(),
     Column("pe_regions", "-", "none (no availability)", "region names separated by ';'",
            "regions with a private endpoint, in failover order"),
     Column("destination_region", "-", "the first of pe_regions", "a region name",
@@ -69,18 +70,18 @@ COLUMNS = (
     Column("deployment", "-", "none",
            "path to a deployment TOML file in the table's folder (or below it)",
            "for layouts a row cannot hold; replaces the availability columns above"),
-)
-_BY_NAME = {c.name: c for c in COLUMNS}
+])
+_BY_NAME = COLUMNS
 AVAILABILITY_COLUMNS = ("pe_regions", "destination_region", "failover", "failover_delay_min",
                         "failover_delay_median_min", "failover_delay_p95_min", "outage_profile", "outage_rate_per_year", "outage_median_hours",
                         "outage_p95_hours")
 
-#: Every result column: name -> (unit, meaning).
-RESULT_COLUMNS = {
-    "service": ("-", "the row's service"),
-    **{k: v for k, v in SIZE_RESULT_COLUMNS.items() if k != "overflow_probability_after_failures"},
-    "overflow_probability_after_failures": SIZE_RESULT_COLUMNS[
-        "overflow_probability_after_failures"],
+#: Every result column: one :class:`~plcapacity.base.schema.Column` each.
+RESULT_COLUMNS = Schema([
+    Column.output("service", "-", "the row's service"),
+    *SIZE_RESULT_COLUMNS.without("overflow_probability_after_failures").values(),
+    SIZE_RESULT_COLUMNS["overflow_probability_after_failures"],
+    *(Column.output(name, unit, meaning) for name, (unit, meaning) in {
     "exact_availability": ("0-1", "steady-state availability (no failover gaps)"),
     "availability": ("0-1", "simulated availability (with failover gaps)"),
     "availability_ci_low": ("0-1", "95 % confidence interval, low end"),
@@ -95,7 +96,8 @@ RESULT_COLUMNS = {
     "slo_percent": ("%", "the objective used"),
     "trials": ("trial-years", "simulated years"),
     "availability_note": ("-", "rare events and other caveats of the simulation"),
-}
+}.items()),
+])
 
 _DEFAULT_MEDIAN_HOURS = 2.0
 _DEFAULT_P95_HOURS = 12.0
@@ -119,7 +121,7 @@ def columns_table() -> pd.DataFrame:
     >>> columns.loc["new_connections_per_s", ["unit", "default"]].tolist()
     ['1/s', '0']
     """
-    return pd.DataFrame([c.__dict__ for c in COLUMNS]).rename(columns={"name": "column"})
+    return COLUMNS.table()
 
 
 def read_scenarios(path) -> pd.DataFrame:
@@ -187,7 +189,7 @@ class ScenarioRows(TableRows):
         self.service = np.array(["" if is_blank(v) else str(v).strip()
                                  for v in frame["service"].tolist()], dtype=object)
         labels = [f"row {i + 1} (service {short_repr(s, 60)})" for i, s in enumerate(self.service)]
-        super().__init__(frame, {c.name: c.allowed for c in COLUMNS}, labels)
+        super().__init__(frame, {c.name: c.allowed for c in COLUMNS.values()}, labels)
         self._check_services()
 
     def _check_services(self):

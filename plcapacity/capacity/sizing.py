@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from plcapacity.base.exceptions import CapacityWarning, InfeasibleDemandError
-from plcapacity.base.validation import Column, TableRows, check_number, short_repr
+from plcapacity.base.schema import Column, Schema
+from plcapacity.base.validation import TableRows, check_number, short_repr
 from plcapacity.capacity.ceilings import (
     NIC_FLOWS,
     connection_ceiling,
@@ -612,7 +613,7 @@ def _amount(value) -> str:
 # ----------------------------------------------------------------------------- tables
 
 #: The demand columns of a table for :func:`size_table` (and the batch), documented once.
-DEMAND_COLUMNS = (
+DEMAND_COLUMNS = Schema([
     Column("concurrent_connections", "connections", "required", "a number >= 0",
            "connections open at the same time"),
     Column("new_connections_per_s", "1/s", "0", "a number >= 0", "connection opening rate"),
@@ -641,10 +642,10 @@ DEMAND_COLUMNS = (
     Column("zone_failures_tolerated", "zones", "0", "a whole number below zones",
            "zones that may be down (their VMs lost), with the VM failures, while the demand "
            "is still carried"),
-)
+])
 
-#: The result columns of :func:`size_table`: name -> (unit, meaning).
-SIZE_RESULT_COLUMNS = {
+#: The result columns of :func:`size_table`: one :class:`~plcapacity.base.schema.Column` each.
+SIZE_RESULT_COLUMNS = Schema(Column.output(name, unit, meaning) for name, (unit, meaning) in {
     "status": ("-", "ok, error (bad input) or infeasible (no deployment within the limits)"),
     "error": ("-", "what is wrong with the row: row, column, value, what is allowed"),
     "pls_count": ("-", "recommended PLS on the load balancer"),
@@ -669,7 +670,7 @@ SIZE_RESULT_COLUMNS = {
                                   "hours and PLS hours per month"),
     "total_monthly_cost_usd": ("USD", "consumer and provider sides (rows with vm_hourly_usd)"),
     "warning": ("-", "capacity warnings (such as more connections per VM than a NIC holds)"),
-}
+}.items())
 
 _COUNT_COLUMNS = ("pls_count", "nat_ips", "backend_vms", "ceiling", "ceiling_after_failures",
                   "ports_needed", "port_capacity_after_failures", "spare_connections")
@@ -951,7 +952,7 @@ def size_table(demands, *, defaults=None, limits=None, ports_per_nat_ip=None) ->
     """
     if not isinstance(demands, pd.DataFrame):
         raise ValueError(f"demands must be a pandas DataFrame, got {type(demands).__name__}")
-    known = {c.name for c in DEMAND_COLUMNS} | {"service"}
+    known = {c.name for c in DEMAND_COLUMNS.values()} | {"service"}
     unknown = [str(c) for c in demands.columns if c not in known]
     if unknown:
         shown = ", ".join(short_repr(c, 40) for c in unknown[:10])
@@ -967,7 +968,7 @@ def size_table(demands, *, defaults=None, limits=None, ports_per_nat_ip=None) ->
     if "service" in frame:
         labels = [f"row {i + 1} (service {short_repr(s, 60)})"
                   for i, s in enumerate(frame["service"].tolist())]
-    rows = TableRows(frame, {c.name: c.allowed for c in DEMAND_COLUMNS}, labels)
+    rows = TableRows(frame, {c.name: c.allowed for c in DEMAND_COLUMNS.values()}, labels)
     demand = validate_demands(rows, lim, defaults)
     ok = rows.ok
     columns, infeasible = size_rows(demand, ok, lim)

@@ -15,11 +15,11 @@ __all__: list[str] = []  # internal module: nothing here is public API
 
 #: Columns a sizing-request table may have: name -> (unit, default, meaning).
 REQUEST_COLUMNS = {"service": ("-", "row number", "name of the service"),
-                   **{c.name: (c.unit, c.default, c.meaning) for c in DEMAND_COLUMNS}}
+                   **{c.name: (c.unit, c.default, c.meaning) for c in DEMAND_COLUMNS.values()}}
 
 
 def _deprecated(old, new):
-    warn_deprecated(f"plcapacity.capacity.sizing_requests.{old}", since="0.2.0", removal="0.3.0",
+    warn_deprecated(f"plcapacity.sizing_requests.{old}", since="0.2.0", removal="0.3.0",
                     alternative=new, stacklevel=4)
 
 

@@ -389,12 +389,12 @@ def test_cli_batch_exit_codes(tmp_path, capsys):
 def test_columns_are_documented_in_one_place(capsys):
     code, out, _ = run_cli(["batch", "--columns"], capsys)
     assert code == 0
-    for column in COLUMNS:
+    for column in COLUMNS.values():
         assert column.name in out
     table = columns_table()
     assert list(table.columns) == ["column", "unit", "default", "allowed", "meaning"]
     readme = (ROOT / "README.md").read_text()
-    for column in COLUMNS:
+    for column in COLUMNS.values():
         assert f"`{column.name}`" in readme, column.name
     for column in RESULT_COLUMNS:
         assert f"`{column}`" in readme, column

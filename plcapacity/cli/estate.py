@@ -1,0 +1,115 @@
+"""``plcapacity estate``: your deployed Private Link Services, from Azure exports.
+
+Reads the inventory (PLS, load balancer, private endpoint and NIC exports) and, optionally,
+the NAT port metrics; prints one row per PLS with its ceiling, findings and the dates its
+NAT ports reach each threshold (:func:`plcapacity.estate.review.estate_table`), and with
+``-o`` writes the HTML review (:func:`plcapacity.estate.review.estate_review`).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from plcapacity.base.exceptions import ModelWarning, UsageError
+from plcapacity.cli.arguments import add_format, cap, number, percent_list
+from plcapacity.cli.output import (
+    EXIT_OK,
+    check_output_folder,
+    emit,
+    format_table,
+    report_warnings,
+)
+
+__all__ = ["NAME", "add_parser", "run"]
+
+NAME = "estate"
+
+_ESTATE_SUMMARY = ["name", "region", "nat_ips", "backend_vms", "ceiling", "binding_limit",
+                   "private_endpoints", "peak_nat_port_usage_percent", "peak_throughput_mbit_s"]
+
+
+def add_parser(commands):
+    """Register ``estate`` and its options on the ``commands`` subparsers."""
+    estate = commands.add_parser(
+        NAME, help="your deployed PLSs: ceilings, limits at risk, exhaustion forecasts",
+        description="Read Azure exports of your Private Link Services, load balancers and "
+                    "private endpoints (az ... list output or Resource Graph results, JSON or "
+                    "CSV) and, optionally, their PLSNatPortsUsage metrics (az monitor metrics "
+                    "list -o json, or AzureMetrics / AzureMetricsV2 exports); print one row "
+                    "per PLS with its ceiling, findings and the dates its NAT ports reach "
+                    "each threshold, and with -o write an HTML review.")
+    estate.add_argument("--inventory", nargs="+", required=True, metavar="FILE",
+                        help="PLS, load balancer, private endpoint (and NIC) exports")
+    estate.add_argument("--metrics", nargs="+", metavar="FILE",
+                        help="metrics exports (PLSNatPortsUsage per NAT IP; PLSBytesIn/Out)")
+    estate.add_argument("-o", "--output", metavar="FILE.html",
+                        help="also write the HTML review (atomically)")
+    estate.add_argument("--thresholds", type=percent_list, default=[80.0, 100.0],
+                        metavar="LIST", help="NAT port usage levels to forecast, in %% "
+                                             "(default: 80,100)")
+    estate.add_argument("--horizon-days", type=number, default=365, metavar="DAYS",
+                        help="how far ahead to forecast (default: 365)")
+    estate.add_argument("--max-connections-per-vm", type=cap, default="nic", metavar="N",
+                        help="cap per backend VM in the ceilings, or none (default: the NIC's "
+                             "500000 flows)")
+    estate.add_argument("--title", default="Private Link estate review")
+    add_format(estate)
+    return estate
+
+
+def run(args, out, err):
+    """Print the estate table (and write the review with ``-o``); returns the exit code."""
+    from plcapacity.estate.forecast import forecast_exhaustion
+    from plcapacity.estate.inventory import read_inventory
+    from plcapacity.estate.metrics import read_metrics
+    from plcapacity.estate.review import estate_table
+    if args.output:
+        if not args.output.lower().endswith((".html", ".htm")):
+            raise UsageError(f"plcapacity estate: -o {args.output}: the review is an .html "
+                             "file")
+        check_output_folder(args.output)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelWarning)
+        inventory = read_inventory(*args.inventory,
+                                   max_connections_per_vm=args.max_connections_per_vm)
+        metrics = forecast = None
+        if args.metrics:
+            metrics = read_metrics(*args.metrics)
+            forecast = forecast_exhaustion(metrics, thresholds=args.thresholds,
+                                           horizon_days=args.horizon_days)
+    table = estate_table(inventory, forecast)
+    notes = list(table.attrs.get("notes", []))
+    if args.format == "table":
+        columns = [c for c in table.columns if c in _ESTATE_SUMMARY
+                   or (c.startswith("reaches_") and not c.endswith("_date"))]
+        shown = table[columns].rename(columns={"peak_nat_port_usage_percent": "peak_%",
+                                               "peak_throughput_mbit_s": "peak_Mbit/s"})
+        for column in ("peak_%", "peak_Mbit/s"):
+            if column in shown:
+                shown[column] = shown[column].map("{:.1f}".format, na_action="ignore")
+        out.write(format_table(shown) + "\n")
+        for name, findings in zip(table["name"], table["findings"]):
+            for finding in filter(None, str(findings).split("; ")):
+                out.write(f"finding: {name}: {finding}\n")
+    else:
+        frame = table.copy()
+        for column in frame.columns:
+            if column.endswith("_date"):
+                frame[column] = frame[column].map(lambda v: f"{v:%Y-%m-%d}", na_action="ignore")
+        emit(frame, args.format, [], out, err)
+    if forecast is not None:
+        notes.append(forecast.attrs["criterion"])
+    note_stream = out if args.format == "table" else err
+    for note in notes:
+        note_stream.write(f"note: {note}\n")
+    if args.output:
+        import matplotlib
+        matplotlib.use("Agg")  # files, not windows
+        from plcapacity.batch.report import write_report
+        from plcapacity.estate.review import estate_review
+        write_report(estate_review(inventory, metrics, forecast, title=args.title,
+                                   sources=[*args.inventory, *(args.metrics or [])]),
+                     args.output)
+        note_stream.write(f"review of {len(table)} Private Link Services in {args.output}\n")
+    report_warnings(caught, err)
+    return EXIT_OK

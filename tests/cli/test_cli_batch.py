@@ -1,0 +1,46 @@
+"""``plcapacity batch``: the columns, usage errors before any work, a sizing-only run."""
+
+import pandas as pd
+import pytest
+
+
+def test_columns_lists_every_scenario_column(cli):
+    code, out, err = cli(["batch", "--columns"])
+    assert code == 0 and err == ""
+    assert out.startswith("service [") and "concurrent_connections [" in out
+    assert "    allowed: " in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["batch"], "give a scenario table (or --columns)"),
+    (["batch", "x.csv", "--resume"], "--resume needs -o"),
+    (["batch", "x.csv", "-o", "x.txt"], "the output must end in .csv, .parquet or .json"),
+    (["batch", "x.csv", "-o", "/no/such/folder/x.csv"], "the folder /no/such/folder does not "
+                                                         "exist"),
+])
+def test_usage_errors_come_before_the_work(argv, message, cli):
+    code, out, err = cli(argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert message in err
+
+
+def test_a_sizing_only_table_is_sized_and_written(tmp_path, cli):
+    table = tmp_path / "services.csv"
+    table.write_text("service,concurrent_connections\nsmall,100000\nlarge,5000000\n")
+    output = tmp_path / "results.csv"
+    code, out, err = cli(["batch", str(table), "-o", str(output), "--workers", "1",
+                          "--no-progress"])
+    assert code == 0, err
+    assert out.splitlines()[0].split()[:2] == ["service", "status"]
+    assert f"2 of 2 services sized; results in {output}" in out
+    assert "note: seed" not in out  # nothing simulated, nothing to reproduce
+    results = pd.read_csv(output)
+    assert list(results["service"]) == ["small", "large"] and (results["status"] == "ok").all()
+
+
+def test_a_failed_row_exits_1_and_is_reported(tmp_path, cli):
+    table = tmp_path / "services.csv"
+    table.write_text("service,concurrent_connections\ngood,1000\nbad,-5\n")
+    code, out, _ = cli(["batch", str(table), "--workers", "1", "--no-progress"])
+    assert code == 1
+    assert "error: " in out and "bad" in out and "1 of 2 services sized" in out

@@ -1,0 +1,32 @@
+"""``plcapacity fit-outages``: the three formats over the shipped incidents."""
+
+import json
+import tomllib
+
+from plcapacity.base.limits import data_path
+
+INCIDENTS = str(data_path("outages/azure_status_incidents_2018_2020.csv"))
+
+
+def test_table_shows_rates_durations_and_what_was_left_out(cli):
+    code, out, err = cli(["fit-outages", INCIDENTS])
+    assert code == 0 and err == ""
+    assert out.startswith("Rates per year, ") and "95 % exact intervals" in out
+    assert "Durations (hours):" in out and "delta_aic" in out
+    assert out.splitlines()[-1].startswith("note: ") and "row(s) left out" in out
+
+
+def test_toml_is_an_outages_section_for_a_deployment_file(cli):
+    code, out, _ = cli(["fit-outages", INCIDENTS, "--format", "toml"])
+    assert code == 0
+    outages = tomllib.loads(out)["outages"]
+    assert outages["rate_per_year"] > 0 and "law" in outages["duration"]
+
+
+def test_json_and_a_region_list(cli):
+    code, out, _ = cli(["fit-outages", INCIDENTS, "--format", "json", "--regions",
+                        "eastus, westus,"])
+    assert code == 0
+    assert isinstance(json.loads(out), dict)
+    code, _, err = cli(["fit-outages", INCIDENTS, "--format", "xml"])
+    assert code == 2 and "invalid choice: 'xml'" in err

@@ -183,9 +183,10 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
         Reference limits (default :func:`plcapacity.get_limits`).
     allow_outside_paths : bool
         Let ``deployment`` cells name files outside the table's folder.
-    outage_profile : str, default "azure-status-2018-2020"
+    outage_profile : str, default "azure-datapath-2018-2019"
         Outage model of rows that name none (see :func:`plcapacity.outage_profile`): fitted
-        to Azure's status incidents. ``"sla-calibrated"`` calibrates each row to its own
+        to the Azure status incidents that touch the data path. ``"azure-status-2018-2020"``
+        counts every incident (an upper bound). ``"sla-calibrated"`` calibrates each row to its own
         ``slo_percent`` (the answer then restates the objective: for comparison only).
 
     Returns

@@ -23,12 +23,13 @@ from plcapacity.base.tables import read_table
 from plcapacity.base.validation import TableRows, is_blank, short_repr
 from plcapacity.capacity.sizing import DEMAND_COLUMNS, SIZE_RESULT_COLUMNS
 from plcapacity.outages.processes import OutageModel
+from plcapacity.outages.profiles import DEFAULT_PROFILE
 
 __all__ = ["read_scenarios", "columns_table", "COLUMNS", "RESULT_COLUMNS",
            "DEFAULT_OUTAGE_PROFILE", "ScenarioRows", "availability_specs"]
 
 #: The outage model of rows that name none: fitted to evidence, not to the row's objective.
-DEFAULT_OUTAGE_PROFILE = "azure-status-2018-2020"
+DEFAULT_OUTAGE_PROFILE = DEFAULT_PROFILE
 
 
 #: Every input column of a scenario table, documented in one place.
@@ -51,10 +52,11 @@ COLUMNS = Schema([
            "120 (assumption, data/azure_limits.csv; docs/failover.md)",
            "a number > failover_delay_median_min",
            "95th percentile of the lognormal failover delay"),
-    Column("outage_profile", "-", f"{DEFAULT_OUTAGE_PROFILE} (fitted to Azure status "
-           "incidents; data/outages/)", "a profile name: azure-status-2018-2020 or "
-           "sla-calibrated", "the outage model: rates and durations per region and correlated "
-           "groups"),
+    Column("outage_profile", "-", f"{DEFAULT_OUTAGE_PROFILE} (fitted to the Azure status "
+           "incidents that touch the data path; data/outages/)", "a profile name: "
+           "azure-datapath-2018-2019, azure-status-2018-2020 (every incident: an upper bound) "
+           "or sla-calibrated", "the outage model: rates and durations per region and "
+           "correlated groups"),
     Column("outage_rate_per_year", "1/yr", "from outage_profile", "a number >= 0",
            "outage starts per year in each region (replaces the profile with one lognormal "
            "model)"),

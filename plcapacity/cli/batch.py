@@ -63,9 +63,11 @@ def add_parser(commands):
                        help="list the scenario columns (unit, default, allowed) and exit")
     batch.add_argument("--allow-outside-paths", action="store_true",
                        help="let the deployment column name files outside the table's folder")
-    batch.add_argument("--outage-profile", default="azure-status-2018-2020", metavar="NAME",
-                       help="outage model of rows that name none: azure-status-2018-2020 "
-                            "(default, fitted to Azure status incidents) or sla-calibrated")
+    batch.add_argument("--outage-profile", default=None, metavar="NAME",
+                       help="outage model of rows that name none: azure-datapath-2018-2019 "
+                            "(default: Azure status incidents that touch the data path), "
+                            "azure-status-2018-2020 (every incident: an upper bound) or "
+                            "sla-calibrated")
     return batch
 
 
@@ -101,7 +103,8 @@ def run(args, out, err):
                             progress=False if args.no_progress else None,
                             checkpoint=checkpoint, resume=args.resume, output=args.output,
                             allow_outside_paths=args.allow_outside_paths,
-                            outage_profile=args.outage_profile)
+                            **({} if args.outage_profile is None else
+                               {"outage_profile": args.outage_profile}))
     overview = batch_overview(results)
     out.write(format_table(overview.head(args.top)) + "\n")
     if len(overview) > args.top:

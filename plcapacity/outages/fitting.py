@@ -69,12 +69,14 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from plcapacity.base.regions import check_region
+from plcapacity.base.exceptions import ModelWarning
+from plcapacity.base.regions import check_region, region_catalog
 from plcapacity.outages.incidents import (
     MULTI_REGION,
     alias_table,
@@ -89,7 +91,15 @@ from plcapacity.outages.laws import (
     GeneralizedParetoDuration,
     LognormalDuration,
 )
+from plcapacity.outages.pooling import fit_gamma_poisson
 from plcapacity.outages.processes import OutageGroup, OutageModel
+from plcapacity.outages.relevance import (
+    RELEVANCE_CLASSES,
+    RELEVANCE_FILE,
+    UNKNOWN,
+    relevance_of,
+    wanted_relevance,
+)
 
 __all__ = ["OutageFit", "fit_outages", "fit_durations", "garwood_interval", "DURATION_LAWS"]
 
@@ -275,6 +285,13 @@ class OutageFit:
     period : tuple of pandas.Timestamp
     exposure_years : float
         Length of the period. [yr]
+    services : str
+        Which incidents were counted: ``"all incidents"``, or the relevance classes selected
+        (``"data_path"``).
+    unclassified_services : tuple of str
+        Service names the relevance table does not know (counted as data path).
+    rates : str
+        The rate estimator: ``"gamma-poisson"`` or ``"own-or-pooled"``.
 
     References
     ----------
@@ -298,6 +315,9 @@ class OutageFit:
     excluded: pd.DataFrame
     period: tuple
     exposure_years: float
+    services: str = "all incidents"
+    unclassified_services: tuple = ()
+    rates: str = "own-or-pooled"
 
     def __repr__(self) -> str:
         in_model = self.table[self.table["in_model"] & (self.table["kind"] != "pooled")]
@@ -330,7 +350,9 @@ class OutageFit:
         lines = [
             f"# Fitted by plcapacity.fit_outages: {int(in_model['events'].sum())} incidents "
             f"from {begin} to {end} UTC ({self.exposure_years:.4g} years).",
-            "# Rates of service incidents: an upper bound on region outages (conservative).",
+            f"# Incidents counted: {self.services}."
+            + (" Rates of service incidents: an upper bound on region outages (conservative)."
+               if self.services == "all incidents" else ""),
             f"# Durations: {chosen} (smallest AIC of {', '.join(self.durations['law'])}).",
             "[outages]",
             f"rate_per_year = {_float(self.model.rate_per_year)}  # pooled over the regions "
@@ -354,6 +376,8 @@ class OutageFit:
         durations = self.durations.copy()
         durations = durations.replace([np.inf, -np.inf], None)
         return {"period": [p.isoformat() for p in self.period],
+                "services": self.services,
+                "unclassified_services": list(self.unclassified_services),
                 "exposure_years": self.exposure_years,
                 "rates": json.loads(table.to_json(orient="records")),
                 "durations": json.loads(durations.to_json(orient="records")),
@@ -381,7 +405,7 @@ def _law_toml(law) -> str:
 
 
 def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_LAWS,
-                aliases=None) -> OutageFit:
+                aliases=None, services=None, rates="gamma-poisson") -> OutageFit:
     """Fit an outage model (rates per region and group, a duration law) to incidents.
 
     Parameters
@@ -393,14 +417,32 @@ def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_
         ``(start, end)`` of the observation window (dates or timestamps, UTC). Incidents are
         counted by start within ``[start, end)``. Default: the first start to the last end.
     regions : sequence of str, optional
-        Regions under observation (catalog names): the population of the pooled rate, and the
-        regions whose own incidents count. Default: every region with an incident of its own
-        in the period, so that the pooled rate is the mean over regions that had incidents
-        (biased upwards: a conservative default; pass the regions that existed to remove it).
+        Regions under observation (catalog names): the population the rates are pooled over,
+        and the regions whose own incidents count. Default with ``rates="gamma-poisson"``:
+        every catalog region open during the period, each observed from its opening
+        (``opened`` in ``data/regions.csv``) to the period's end. Default with
+        ``rates="own-or-pooled"``: every region with an incident of its own in the period (the
+        pooled rate is then the mean over regions that had incidents: biased upwards).
     duration_laws : sequence of str
         Candidate duration laws (see :func:`fit_durations`).
     aliases : dict, optional
         Extra location aliases on top of ``data/outages/location_aliases.csv``.
+    services : None, str or sequence of str, optional
+        Which incidents count, by the relevance of their service
+        (:mod:`plcapacity.outages.relevance`): ``"data_path"`` for the incidents that can
+        impair a private endpoint's path to its PLS, ``"control_plane"``, ``"unrelated"``,
+        several joined by ``","``, or ``"all"``. Default ``None``: every incident, whatever
+        its service. With a filter the incidents need a ``service_name`` column; a service
+        name the classification does not know is counted as ``data_path`` (conservative) and
+        reported in ``.unclassified_services`` and a :class:`~plcapacity.ModelWarning`.
+    rates : {"gamma-poisson", "own-or-pooled"}
+        How each region's rate is estimated. ``"gamma-poisson"`` (default): a hierarchical
+        gamma-Poisson model across the regions under observation
+        (:mod:`plcapacity.outages.pooling`): every region's rate is its posterior mean, which
+        borrows strength from the others, and a region with no incident gets the population's
+        posterior rather than zero or an average of the regions that had incidents.
+        ``"own-or-pooled"``: a region's own count over the period where it has one, the mean
+        over the regions under observation otherwise (plcapacity 0.1's estimator).
 
     Returns
     -------
@@ -415,8 +457,11 @@ def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_
 
     Notes
     -----
-    Rate MLE ``n / T``, exact 95 % interval ``[chi2(0.025; 2n) / 2T, chi2(0.975; 2n + 2) /
-    2T]``. Pooled rate ``sum n_r / (R T)`` over the ``R`` regions under observation.
+    A region's own rate is the MLE ``n / T`` with the exact 95 % interval ``[chi2(0.025; 2n) /
+    2T, chi2(0.975; 2n + 2) / 2T]`` (``own_rate``, ``own_rate_low``, ``own_rate_high`` in
+    ``.table``). With ``rates="gamma-poisson"``, ``rate_per_year`` is the posterior mean and
+    ``rate_low``/``rate_high`` the 95 % posterior interval; with ``"own-or-pooled"`` they are
+    the own figures, or the pooled rate ``sum n_r / sum T_r`` and its exact interval.
 
     Examples
     --------
@@ -425,13 +470,18 @@ def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_
     ...     "start": ["2019-01-01 00:00", "2019-03-01 00:00", "2019-06-01 00:00"],
     ...     "end":   ["2019-01-01 02:00", "2019-03-01 05:00", "2019-06-01 01:00"],
     ...     "location": ["West Europe", "West Europe", "North Europe"]})
-    >>> fit = plc.fit_outages(incidents, period=("2019-01-01", "2020-01-01"))
+    >>> fit = plc.fit_outages(incidents, period=("2019-01-01", "2020-01-01"),
+    ...                       rates="own-or-pooled")
     >>> fit.table[["name", "events", "rate_per_year"]].values.tolist()
     [['northeurope', 1, 1.0], ['westeurope', 2, 2.0], ['pooled', 3, 1.5]]
     >>> fit.model.regions["westeurope"][0], fit.model.rate_per_year
     (2.0, 1.5)
+    >>> pooled = plc.fit_outages(incidents, period=("2019-01-01", "2020-01-01"))
+    >>> bool(pooled.model.regions["westeurope"][0] < 2.0)   # shrunk towards the population
+    True
     """
     frame = read_incidents(incidents)
+    frame, excluded_services, unclassified = _select_services(frame, services)
     begin, end = _period(period, frame)
     exposure = (end - begin).total_seconds() / _SECONDS_PER_YEAR
     table = alias_table(aliases)
@@ -439,8 +489,9 @@ def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_
     parsed = {loc: parse_location_in(loc, table, where)  # a loop over distinct locations only
               for loc, where in zip(first["location"], first["row"])}
     kind = frame["location"].map(lambda loc: parsed[loc][0])
-    excluded = frame.loc[kind == "excluded", ["row", "location"]].assign(
-        reason="alias maps to nothing (not in the region catalog)")
+    excluded = pd.concat([excluded_services, frame.loc[kind == "excluded", ["row", "location"]]
+                          .assign(reason="alias maps to nothing (not in the region catalog)")],
+                         ignore_index=True)
     frame = frame[kind != "excluded"].assign(
         kind=kind[kind != "excluded"],
         regions=frame["location"].map(lambda loc: parsed[loc][2]))
@@ -460,8 +511,12 @@ def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_
     merged["name"] = [names.get(k, k) for k in merged["key"]]
     merged["hours"] = (merged["end"] - merged["start"]).dt.total_seconds() / 3600
 
+    if rates not in RATE_ESTIMATORS:
+        raise ValueError(f"rates={rates!r} is not allowed: {' or '.join(RATE_ESTIMATORS)}")
     single = merged["kind"] == "region"
-    if regions is None:
+    if regions is None and rates == "gamma-poisson":
+        observed = regions_open_during(begin, end)
+    elif regions is None:
         observed = sorted(set(merged.loc[single, "key"]))
         if not observed:
             raise ValueError("incidents: no incident names a single region in the period, so "
@@ -488,40 +543,142 @@ def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_
 
     counts = merged[single & merged["in_model"]].groupby("key").size()
     own = counts.reindex(observed, fill_value=0)
-    pooled_events = int(own.sum())
-    pooled_rate = pooled_events / (len(observed) * exposure)
+    # gamma-poisson: each region from its opening; own-or-pooled as in 0.1: the whole period
+    years = (region_exposures(observed, begin, end) if rates == "gamma-poisson"
+             else np.full(len(observed), exposure))
     group_counts = merged[merged["kind"] == "group"].groupby("key", sort=True).size()
     multi = int((merged["kind"] == "not attributed").sum())
+    if rates == "gamma-poisson":
+        posterior = fit_gamma_poisson(own.to_numpy(), years)
+        region_rate = posterior.rate_mean()
+        region_low, region_high = posterior.rate_interval(level=0.95)
+        pooled_rate = posterior.population_mean
+        pooled_low, pooled_high = posterior.population_interval(level=0.95)
+        pooled_note = (f"population mean of a gamma-Poisson model over {len(observed)} regions "
+                       "(the rate of a region outside them)")
+    else:
+        posterior = None
+        pooled_rate = float(own.sum() / years.sum())
+        pooled_low, pooled_high = garwood_interval(np.array([own.sum()]),
+                                                   np.array([years.sum()]))
+        own_low, own_high = garwood_interval(own.to_numpy(), years)
+        region_rate = np.where(own > 0, own / years, pooled_rate)
+        region_low = np.where(own > 0, own_low, pooled_low[0])
+        region_high = np.where(own > 0, own_high, pooled_high[0])
+        pooled_low, pooled_high = float(pooled_low[0]), float(pooled_high[0])
+        pooled_note = (f"default rate of every region without events of its own "
+                       f"({len(observed)} regions observed)")
     rows = []
-    for region, n in own.items():
-        rows.append(("region", region, region, int(n), exposure, n > 0,
-                     "own events" if n else "no events of its own: the pooled rate applies"))
-    for key, n in group_counts.items():
-        rows.append(("group", names[key], key, int(n), exposure, True, "correlated group"))
-    rows.append(("pooled", "pooled", " ".join(observed), pooled_events,
-                 len(observed) * exposure, True,
-                 f"default rate of every region without events of its own "
-                 f"({len(observed)} regions observed)"))
+    for i, (region, n) in enumerate(own.items()):
+        note = ("own events" if n else "no events of its own: the pooled rate applies")
+        if posterior is not None:
+            note = ("own events, shrunk towards the population" if n else
+                    "no events of its own: the population's posterior")
+        rows.append(("region", region, region, int(n), years[i], region_rate[i],
+                     region_low[i], region_high[i], n > 0, note))
+    group_low, group_high = garwood_interval(group_counts.to_numpy(), np.full(
+        len(group_counts), exposure))
+    for i, (key, n) in enumerate(group_counts.items()):
+        rows.append(("group", names[key], key, int(n), exposure, n / exposure, group_low[i],
+                     group_high[i], True, "correlated group"))
+    rows.append(("pooled", "pooled", " ".join(observed), int(own.sum()), float(years.sum()),
+                 pooled_rate, pooled_low, pooled_high, True, pooled_note))
     if multi:
-        rows.append(("not attributed", MULTI_REGION, "", multi, exposure, False,
-                     "names no region: not in the model"))
+        low, high = garwood_interval(np.array([multi]), np.array([exposure]))
+        rows.append(("not attributed", MULTI_REGION, "", multi, exposure, multi / exposure,
+                     low[0], high[0], False, "names no region: not in the model"))
     out = pd.DataFrame(rows, columns=["kind", "name", "regions", "events", "exposure_years",
-                                      "in_model", "note"])
-    out["rate_per_year"] = out["events"] / out["exposure_years"]
-    out["rate_low"], out["rate_high"] = garwood_interval(out["events"], out["exposure_years"])
+                                      "rate_per_year", "rate_low", "rate_high", "in_model",
+                                      "note"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["own_rate"] = np.where(out["exposure_years"] > 0,
+                                   out["events"] / out["exposure_years"], np.nan)
+    out["own_rate_low"], out["own_rate_high"] = garwood_interval(out["events"],
+                                                                 out["exposure_years"])
     out = out[["kind", "name", "regions", "events", "exposure_years", "rate_per_year",
-               "rate_low", "rate_high", "in_model", "note"]]
+               "rate_low", "rate_high", "own_rate", "own_rate_low", "own_rate_high",
+               "in_model", "note"]]
 
-    overrides = {region: {"rate_per_year": n / exposure} for region, n in own.items() if n > 0}
+    if posterior is not None:
+        overrides = {region: {"rate_per_year": float(r)}
+                     for region, r in zip(observed, region_rate)}
+    else:
+        overrides = {region: {"rate_per_year": n / years[i]}
+                     for i, (region, n) in enumerate(own.items()) if n > 0}
     groups = tuple(OutageGroup(names[key], tuple(key.split()), n / exposure, law)
                    for key, n in group_counts.items())
     model = OutageModel(pooled_rate, law, overrides, groups)
     events = merged[["kind", "name", "key", "start", "end", "hours", "rows_merged", "row",
                      "in_model"]].rename(columns={"key": "regions"})
     return OutageFit(model, out, durations, events, excluded.reset_index(drop=True),
-                     (begin, end), exposure)
+                     (begin, end), exposure, services=_services_label(services),
+                     unclassified_services=unclassified, rates=rates)
 
 
-# ----------------------------------------------------------------------------- profiles
+#: The rate estimators of :func:`fit_outages`.
+RATE_ESTIMATORS = ("gamma-poisson", "own-or-pooled")
+
+
+def regions_open_during(begin, end) -> list:
+    """The catalog regions open for some of ``[begin, end)`` (``opened`` before ``end``; a
+    region without an opening date counts as open)."""
+    catalog = region_catalog()
+    if "opened" not in catalog:
+        return sorted(catalog.index)
+    opened = pd.to_datetime(catalog["opened"], utc=True, errors="coerce")
+    return sorted(catalog.index[opened.isna() | (opened < end)])
+
+
+def region_exposures(regions, begin, end) -> np.ndarray:
+    """Years each region was observed in ``[begin, end)``: from its opening (``opened`` in
+    ``data/regions.csv``) or ``begin``, whichever is later. [yr]"""
+    catalog = region_catalog()
+    start = pd.Series(begin, index=list(regions))
+    if "opened" in catalog:
+        opened = pd.to_datetime(catalog["opened"].reindex(list(regions)), utc=True,
+                                errors="coerce")
+        start = opened.where(opened > begin, begin).fillna(begin)
+    seconds = (end - start).dt.total_seconds().clip(lower=0).to_numpy()
+    return seconds / _SECONDS_PER_YEAR
+
+
+def _services_label(services) -> str:
+    wanted = wanted_relevance(services)
+    if wanted is None:
+        return "all incidents"
+    return ", ".join(c for c in RELEVANCE_CLASSES if c in wanted)
+
+
+def _select_services(frame, services):
+    """The incidents of the wanted relevance classes, the rows left out (with the reason),
+    and the service names the classification does not know."""
+    wanted = wanted_relevance(services)
+    empty = frame.iloc[:0][["row", "location"]].assign(reason="")
+    if wanted is None:
+        return frame, empty, ()
+    unnamed = frame["service"].eq("")
+    if unnamed.any():
+        first = frame.loc[unnamed, "row"].iloc[0]
+        raise ValueError(f"services={services!r} needs the service of every incident: {first} "
+                         f"names none ({int(unnamed.sum())} such row(s)); add a service_name "
+                         "column, or pass services=None to count every incident")
+    relevance = relevance_of(frame["service"])
+    unknown = relevance == UNKNOWN
+    unclassified = tuple(sorted(set(frame.loc[unknown, "service"])))
+    if unclassified:
+        shown = ", ".join(repr(n) for n in unclassified[:5])
+        more = f" and {len(unclassified) - 5} more" if len(unclassified) > 5 else ""
+        warnings.warn(ModelWarning(
+            f"{len(unclassified)} service name(s) are not in data/{RELEVANCE_FILE}: {shown}"
+            f"{more}; their {int(unknown.sum())} incident(s) count as data-path incidents "
+            "(conservative)"), stacklevel=3)
+    relevance = np.where(unknown, "data_path", relevance)
+    keep = np.isin(relevance, list(wanted))
+    left_out = frame.loc[~keep, ["row", "location"]].assign(
+        reason=[f"service {name!r} is {cls.replace('_', '-')}, not selected by services="
+                f"{services!r}" for name, cls in zip(frame.loc[~keep, "service"],
+                                                     relevance[~keep])])
+    return frame.loc[keep].reset_index(drop=True), left_out, unclassified
+
 
 

@@ -72,13 +72,15 @@ def read_incidents(incidents) -> pd.DataFrame:
     incidents : pandas.DataFrame or str or path-like
         A DataFrame, or a CSV file (leading ``#`` lines are skipped). Columns ``start`` (or
         ``start_utc``), ``end`` (or ``end_utc``) and ``location``; times without a time zone are
-        read as UTC.
+        read as UTC. An optional ``service_name`` (or ``service``) column names the impaired
+        service (see :mod:`plcapacity.outages.relevance`).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``start``, ``end`` (``datetime64[ns, UTC]``), ``location`` (str) and ``row``
-        (the input's index label, for messages), in input order.
+        Columns ``start``, ``end`` (``datetime64[ns, UTC]``), ``location`` (str), ``service``
+        (str; ``""`` where the input names none) and ``row`` (the input's index label, for
+        messages), in input order.
 
     Raises
     ------
@@ -150,8 +152,12 @@ def read_incidents(incidents) -> pd.DataFrame:
         raise ValueError(f"{where} {label} {rows[empty[0]]}: location is empty; give a region "
                          "(\"West Europe\"), regions joined by \" / \", a geography or "
                          "\"Multi-region\"")
+    service_col = next((c for c in ("service_name", "service") if c in frame.columns), None)
+    service = (frame[service_col].fillna("").astype(str).str.strip().to_numpy()
+               if service_col is not None else np.full(len(frame), "", dtype=object))
     return pd.DataFrame({"start": times["start"], "end": times["end"],
                          "location": location.astype(str).str.strip().to_numpy(),
+                         "service": service,
                          "row": [f"{where} {label} {r}" for r in rows]})
 
 

@@ -12,25 +12,34 @@ from plcapacity.outages.fitting import OutageFit, fit_outages
 from plcapacity.outages.incidents import INCIDENTS_FILE
 from plcapacity.outages.processes import OutageModel
 
-__all__ = ["outage_profile", "outage_profile_fit", "outage_profiles", "EVIDENCE_PERIOD", "SLA_CALIBRATED_MEDIAN_HOURS", "SLA_CALIBRATED_P95_HOURS"]
+__all__ = ["outage_profile", "outage_profile_fit", "outage_profiles", "DEFAULT_PROFILE",
+           "EVIDENCE_PERIOD", "SLA_CALIBRATED_MEDIAN_HOURS", "SLA_CALIBRATED_P95_HOURS"]
 
 
 #: Lognormal defaults of the SLA-calibrated profile (the batch's default outage durations).
 SLA_CALIBRATED_MEDIAN_HOURS = 2.0
-
-
 SLA_CALIBRATED_P95_HOURS = 12.0
-
-
 #: The whole years of the shipped incident list (2020 is partial).
 EVIDENCE_PERIOD = ("2018-01-01", "2020-01-01")
+#: The profile every answer uses unless told otherwise.
+DEFAULT_PROFILE = "azure-datapath-2018-2019"
 
-
-_PROFILES = {
+#: Evidence profiles: name -> (description, fit_outages options).
+_FITTED = {
+    "azure-datapath-2018-2019": (
+        "fitted to the Azure status incidents of 2018-2019 that can impair a private "
+        "endpoint's data path (network, VMs, storage, DNS; data/outages/service_relevance.csv): "
+        "per-region rates from a gamma-Poisson model over every region open in the period, "
+        "correlated pairs and geographies as groups",
+        {"services": "data_path", "rates": "gamma-poisson"}),
     "azure-status-2018-2020": (
-        "fitted to the Azure status history 2018-2019 (data/outages): per-region rates where "
-        "the data have them, a pooled rate otherwise, correlated pairs and geographies; "
-        "service incidents, so a CONSERVATIVE assumption (an upper bound on region outages)"),
+        "UPPER BOUND: every Azure status incident of 2018-2019 (any service, the Portal and "
+        "DevOps included) as an outage of its region's whole path; a region's own rate, or "
+        "the mean of the regions that had incidents (0.1's default)",
+        {"services": None, "rates": "own-or-pooled"}),
+}
+_PROFILES = {
+    **{name: description for name, (description, _) in _FITTED.items()},
     "sla-calibrated": (
         "each region down exactly 1 - slo_percent of the time (lognormal median 2 h, p95 12 h): "
         "a calibration that restates the SLA, not evidence"),
@@ -49,7 +58,7 @@ def outage_profiles() -> pd.DataFrame:
     --------
     >>> import plcapacity as plc
     >>> plc.outage_profiles().name.tolist()
-    ['azure-status-2018-2020', 'sla-calibrated']
+    ['azure-datapath-2018-2019', 'azure-status-2018-2020', 'sla-calibrated']
     """
     return pd.DataFrame({"name": list(_PROFILES), "description": list(_PROFILES.values())})
 
@@ -59,18 +68,19 @@ def _check_profile(name):
         raise ValueError(f"outage profile {name!r} is unknown; known: {', '.join(_PROFILES)}")
 
 
-@functools.lru_cache(maxsize=None)
-def _evidence_fit() -> OutageFit:
-    return fit_outages(data_path(INCIDENTS_FILE), period=EVIDENCE_PERIOD)
+@functools.lru_cache(maxsize=len(_FITTED))
+def _evidence_fit(name) -> OutageFit:
+    return fit_outages(data_path(INCIDENTS_FILE), period=EVIDENCE_PERIOD, **_FITTED[name][1])
 
 
-def outage_profile_fit(name="azure-status-2018-2020") -> OutageFit:
+def outage_profile_fit(name=DEFAULT_PROFILE) -> OutageFit:
     """The fit behind an evidence profile (cached), for its tables and uncertainty.
 
     Parameters
     ----------
     name : str
-        An evidence profile: ``"azure-status-2018-2020"``.
+        An evidence profile: ``"azure-datapath-2018-2019"`` (the default) or
+        ``"azure-status-2018-2020"`` (every incident: an upper bound).
 
     Returns
     -------
@@ -95,12 +105,14 @@ def outage_profile_fit(name="azure-status-2018-2020") -> OutageFit:
     >>> pooled = fit.table.loc[fit.table.kind == "pooled"].iloc[0]
     >>> round(float(pooled.rate_low), 2), round(float(pooled.rate_high), 2)     # [1/yr]
     (1.71, 2.7)
+    >>> plc.outage_profile_fit().services                   # the default profile's incidents
+    'data_path'
     """
     _check_profile(name)
     if name == "sla-calibrated":
         raise ValueError("outage profile 'sla-calibrated' is a calibration, not a fit; "
-                         "fitted profiles: azure-status-2018-2020")
-    return _evidence_fit()
+                         f"fitted profiles: {', '.join(_FITTED)}")
+    return _evidence_fit(name)
 
 
 @functools.lru_cache(maxsize=256)
@@ -115,9 +127,11 @@ def outage_profile(name, **kw) -> OutageModel:
     Parameters
     ----------
     name : str
-        ``"azure-status-2018-2020"``: fitted by :func:`fit_outages` to the shipped Azure status
-        incidents of 2018 and 2019 (an evidence-based, conservative assumption: incident rates
-        bound region-outage rates from above). ``"sla-calibrated"``: every region down exactly
+        ``"azure-datapath-2018-2019"`` (the default of every answer): fitted by
+        :func:`fit_outages` to the shipped Azure status incidents of 2018 and 2019 that can
+        impair the Private Link data path, rates pooled across regions (gamma-Poisson).
+        ``"azure-status-2018-2020"``: every incident of those years, whatever the service
+        (an upper bound on region outages). ``"sla-calibrated"``: every region down exactly
         ``1 - slo_percent`` of the time, lognormal durations (median 2 h, p95 12 h).
     **kw
         ``sla-calibrated`` only: ``slo_percent`` (default: the Private Link SLA of
@@ -155,4 +169,4 @@ def outage_profile(name, **kw) -> OutageModel:
     if kw:
         raise ValueError(f"outage profile {name!r} takes no options; got "
                          f"{', '.join(sorted(kw))}")
-    return _evidence_fit().model
+    return _evidence_fit(name).model

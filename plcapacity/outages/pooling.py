@@ -51,16 +51,26 @@ GRID_POINTS = 161
 NEGLIGIBLE_WEIGHT = 1e-12
 
 
-def _grid():
-    log_m = np.linspace(np.log(MEAN_RANGE[0]), np.log(MEAN_RANGE[1]), GRID_POINTS)
-    log_a = np.linspace(np.log(SHAPE_RANGE[0]), np.log(SHAPE_RANGE[1]), GRID_POINTS)
-    lm, la = np.meshgrid(log_m, log_a, indexing="ij")
-    lm, la = lm.ravel(), la.ravel()
-    a = np.exp(la)
-    # Prior mass of each cell on the (log m, log a) grid: uniform in log m; in log a the
-    # density 1/(1+a)^2 times the Jacobian a.
-    log_prior = np.log(a) - 2 * np.log1p(a)
-    return lm, la, log_prior
+def _grid(log_m_range, log_a_range):
+    """A ``GRID_POINTS`` x ``GRID_POINTS`` grid in (log m, log a) and each cell's log prior
+    mass: uniform in log m; in log a the density 1/(1+a)^2 times the Jacobian a."""
+    log_m = np.linspace(*log_m_range, GRID_POINTS)
+    log_a = np.linspace(*log_a_range, GRID_POINTS)
+    lm, la = (g.ravel() for g in np.meshgrid(log_m, log_a, indexing="ij"))
+    return lm, la, la - 2 * np.log1p(np.exp(la))
+
+
+def _log_posterior(lm, la, log_prior, count, exposure, multiplicity):
+    """Log posterior (unnormalised) at grid points: the prior plus the sum over regions of
+    log NB(n_r; a, b / (b + T_r)). Regions repeat the same (n, T), so the (grid x distinct
+    pairs) array stays small."""
+    from scipy.special import gammaln, xlog1py, xlogy
+    a = np.exp(la)[:, None]
+    b = np.exp(la - lm)[:, None]
+    p = b / (b + exposure)
+    terms = (gammaln(count + a) - gammaln(a) - gammaln(count + 1)
+             + xlogy(a, p) + xlog1py(count, -p))
+    return log_prior + terms @ multiplicity
 
 
 def _neg_binomial_logpmf(k, shape, p):
@@ -152,21 +162,23 @@ class GammaPoissonFit:
 
     def predictive_logpmf(self, counts, horizon_years) -> np.ndarray:
         """log P(a region has ``counts`` incidents in the next ``horizon_years``), per region
-        (``counts`` one per region, or one for all).
+        (``counts`` and ``horizon_years`` [yr] one per region, or one for all).
         """
         counts = np.broadcast_to(np.asarray(counts, dtype=float), self.events.shape)
-        keys = np.column_stack([self.events, self.exposure_years, counts])
+        horizon = np.broadcast_to(np.asarray(horizon_years, dtype=float), self.events.shape)
+        keys = np.column_stack([self.events, self.exposure_years, counts, horizon])
         pairs, inverse = np.unique(keys, axis=0, return_inverse=True)
-        events, exposure, k = pairs.T
-        p = (self.rate[:, None] + exposure) / (self.rate[:, None] + exposure + horizon_years)
+        events, exposure, k, h = pairs.T
+        p = (self.rate[:, None] + exposure) / (self.rate[:, None] + exposure + h)
         logs = _neg_binomial_logpmf(k, self.shape[:, None] + events, p)
         top = logs.max(axis=0)
         return (top + np.log(self.weights @ np.exp(logs - top)))[inverse.ravel()]
 
     def predictive_interval(self, horizon_years, level=0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Central prediction interval of each region's count over ``horizon_years``: the
-        smallest count whose predictive distribution function reaches ``(1 - level) / 2``
-        and the smallest that reaches ``(1 + level) / 2``. [-]"""
+        """Central prediction interval of each region's count over ``horizon_years`` [yr]
+        (one per region, or one for all): the smallest count whose predictive distribution
+        function reaches ``(1 - level) / 2`` and the smallest that reaches ``(1 + level) /
+        2``. [-]"""
         low_tail, high_tail = (1 - level) / 2, (1 + level) / 2
         n = self.events.size
         low, high = np.full(n, -1), np.full(n, -1)
@@ -234,19 +246,21 @@ def fit_gamma_poisson(events, exposure_years) -> GammaPoissonFit:
         raise ValueError("events: a region with no exposure (0 years) cannot have incidents")
     if t.sum() <= 0:
         raise ValueError("exposure_years: no region was observed (all exposures are 0)")
-    from scipy.special import gammaln, xlog1py, xlogy
-    lm, la, log_prior = _grid()
-    a, b = np.exp(la), np.exp(la - lm)
-    # Sum over regions of log NB(n_r; a, b / (b + T_r)) at every grid point. Regions repeat
-    # the same (n, T), so the (grid x distinct pairs) array stays small.
     pairs, multiplicity = np.unique(np.column_stack([n, t]), axis=0, return_counts=True)
     count, exposure = pairs[:, 0], pairs[:, 1]
-    a2, b2 = a[:, None], b[:, None]
-    p = b2 / (b2 + exposure)
-    terms = (gammaln(count + a2) - gammaln(a2) - gammaln(count + 1)
-             + xlogy(a2, p) + xlog1py(count, -p))
-    log_post = log_prior + terms @ multiplicity
-    w = np.exp(log_post - log_post.max())
-    keep = w >= NEGLIGIBLE_WEIGHT
+    # Two passes: the whole hyperprior's box, then a grid as fine over the part of it that
+    # holds the posterior (a posterior narrower than the first grid's cells, as with many
+    # alike regions, is resolved by the second).
+    box = ((np.log(MEAN_RANGE[0]), np.log(MEAN_RANGE[1])),
+           (np.log(SHAPE_RANGE[0]), np.log(SHAPE_RANGE[1])))
+    for _ in range(2):
+        lm, la, log_prior = _grid(*box)
+        log_post = _log_posterior(lm, la, log_prior, count, exposure, multiplicity)
+        w = np.exp(log_post - log_post.max())
+        keep = w >= NEGLIGIBLE_WEIGHT
+        steps = [(hi - lo) / (GRID_POINTS - 1) for lo, hi in box]
+        box = tuple((max(lo, g[keep].min() - step), min(hi, g[keep].max() + step))
+                    for (lo, hi), g, step in zip(box, (lm, la), steps))
     w = w[keep] / w[keep].sum()
+    a, b = np.exp(la), np.exp(la - lm)
     return GammaPoissonFit(n, t, a[keep], b[keep], w)

@@ -13,7 +13,6 @@ References
 
 from __future__ import annotations
 
-import html
 from datetime import datetime, timezone
 
 import numpy as np
@@ -22,6 +21,7 @@ import pandas as pd
 from plcapacity.base.limits import get_limits
 from plcapacity.base.version import __version__
 from plcapacity.estate.forecast import (
+    CURRENT_WINDOW_DAYS,
     STATUS_BEYOND,
     STATUS_CROSSED,
     STATUS_FORECAST,
@@ -29,14 +29,64 @@ from plcapacity.estate.forecast import (
 )
 from plcapacity.estate.plots import nat_port_forecast
 from plcapacity.report import plotting
-from plcapacity.report.html import assumptions, figure_data_uri, html_table, page_style
+from plcapacity.report.html import (
+    assumptions,
+    figure_data_uri,
+    format_cell,
+    html_table,
+    markup,
+    page_style,
+    template_environment,
+)
 
-__all__ = ["estate_table", "estate_review", "SOON_DAYS", "MAX_USAGE_FIGURES"]
+__all__ = ["estate_table", "estate_review", "SOON_DAYS", "MAX_USAGE_FIGURES", "LABELS"]
 
 #: A forecast crossing within this many days flags the PLS in the review. [days]
 SOON_DAYS = 90
 #: Most usage-over-time figures in a review (the services that reach a threshold first). [-]
 MAX_USAGE_FIGURES = 24
+
+#: The review's template, in ``plcapacity/report/templates/``.
+TEMPLATE = "estate_review.html.j2"
+
+#: Plain headers (with units) for the columns the review shows; ``reaches_<threshold>`` is
+#: worded by threshold.
+LABELS = {
+    # the services (estate_table)
+    "name": "Private Link Service",
+    "region": "Region",
+    "nat_ips": "NAT IPs",
+    "backend_vms": "Backend VMs",
+    "ceiling": "Ceiling [connections]",
+    "binding_limit": "Limiting factor",
+    "private_endpoints": "Private endpoints (approved)",
+    "pending_connections": "Connections pending approval",
+    "pe_regions": "Endpoints per region",
+    "peak_nat_port_usage_percent": "Peak NAT port usage [%]",
+    "current_nat_port_usage_percent": f"NAT port usage, last {CURRENT_WINDOW_DAYS} days [%]",
+    "peak_connections_estimate": "Estimated peak [connections]",
+    "peak_throughput_mbit_s": "Peak throughput [Mbit/s]",
+    # the forecasts per NAT IP (forecast_exhaustion)
+    "pls": "Private Link Service",
+    "nat_ip": "NAT IP",
+    "threshold_percent": "Threshold [%]",
+    "status": "Status",
+    "crossing_date": "Reaches it on [UTC day]",
+    "crossing_earliest": "Earliest [UTC day]",
+    "crossing_latest": "Latest [UTC day]",
+    "current_percent": f"Usage, last {CURRENT_WINDOW_DAYS} days [%]",
+    "peak_percent": "Peak usage [%]",
+    "model": "Trend model",
+    "slope_percent_per_day": "Trend slope [% per day]",
+}
+
+#: What a limiting factor means, in words (``binding_limit`` values).
+BINDING = {"nat_ports": "NAT ports", "vm_connections": "connections per VM"}
+
+#: Headers of the reference values' table.
+ASSUMPTION_LABELS = {"name": "Reference value", "value": "Value used", "unit": "Unit",
+                     "scope": "Scope", "uncertain": "Uncertain", "source": "Source",
+                     "as_of": "Read on", "note": "Note"}
 
 _TABLE_COLUMNS = ["name", "region", "nat_ips", "backend_vms", "ceiling", "binding_limit",
                   "private_endpoints", "pending_connections", "pe_regions"]
@@ -155,7 +205,9 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
 
     Sections: summary, limits at risk (the findings), services (the :func:`estate_table`),
     exhaustion forecasts per NAT IP, figures (usage over time with the forecast band per NAT
-    IP of each PLS; ceilings against observed peaks), method and assumptions.
+    IP of each PLS; ceilings against observed peaks), method and assumptions. The page is
+    rendered from the template ``plcapacity/report/templates/estate_review.html.j2`` with
+    autoescaping on, in the style of the batch report (:func:`plcapacity.report.page_style`).
 
     Parameters
     ----------
@@ -171,7 +223,8 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
     Returns
     -------
     str
-        The HTML document (UTF-8 text; write it with :func:`plcapacity.write_report`).
+        The HTML document (UTF-8 text; write it with :func:`plcapacity.write_report`, which
+        replaces the file atomically).
 
     Examples
     --------
@@ -184,90 +237,115 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
     >>> plc.write_report(html, "estate-review.html")   # doctest: +SKIP
     """
     table = estate_table(inventory, forecast)
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     flagged = _flagged(table, forecast)
     findings = [(name, item) for name, text in zip(table["name"], table["findings"])
                 for item in str(text).split("; ") if item]
-    shown = table.drop(columns=["pls_id", "findings"]
-                       + [c for c in table.columns if c.endswith("_date")])
-    percent = lambda v: f"{v:.1f} %"  # noqa: E731
-    formats = {"peak_nat_port_usage_percent": percent, "current_nat_port_usage_percent": percent,
-               "peak_throughput_mbit_s": lambda v: f"{v:,.1f}"}
-    figures, notes_extra = [], []
-    if forecast is not None and metrics is not None and len(forecast):
-        order = (forecast.assign(_soon=forecast["status"].map({STATUS_CROSSED: 0,
-                                                                STATUS_FORECAST: 1}).fillna(2))
-                 .sort_values(["_soon", "crossing_date"], na_position="last"))
-        chosen = list(order["pls"].drop_duplicates())
-        if len(chosen) > MAX_USAGE_FIGURES:
-            notes_extra.append(f"usage figures for the {MAX_USAGE_FIGURES} services that reach "
-                               f"a threshold first; {len(chosen) - MAX_USAGE_FIGURES} more "
-                               "are in the tables only")
-        for pls in chosen[:MAX_USAGE_FIGURES]:
-            figures.append((f"usage-{pls}", nat_port_forecast(metrics, forecast, pls),
-                            f"{pls}: daily peaks of PLSNatPortsUsage per NAT IP, the trend "
-                            "carried forward (dashed) and its prediction band (shaded); dotted: "
-                            "the thresholds."))
-        figures.append(("ceilings", plotting.ceilings_vs_peaks(table),
-                        "Connection ceiling of each PLS against its estimated observed peak "
-                        "(the sum over NAT IPs of each one's peak share of its ports)."))
-    figure_html = "".join(
-        f"<figure id='fig-{html.escape(name, quote=True)}'><img alt='{html.escape(caption, quote=True)}' "
-        f"src='{figure_data_uri(ax)}'><figcaption>{html.escape(caption)}</figcaption></figure>"
-        for name, ax, caption in figures) or "<p>No metrics given: no figures.</p>"
-    if forecast is not None and len(forecast):
-        per_ip = forecast[["pls", "nat_ip", "threshold_percent", "status", "crossing_date",
-                           "crossing_earliest", "crossing_latest", "current_percent",
-                           "peak_percent", "model", "slope_percent_per_day"]]
-        day = lambda v: "-" if pd.isna(v) else f"{v:%Y-%m-%d}"  # noqa: E731
-        forecast_html = (
-            f"<p class='note'>{html.escape(forecast.attrs.get('criterion', ''))}. Prediction "
-            f"interval at {forecast.attrs.get('confidence', 0.9):.0%}; horizon "
-            f"{forecast.attrs.get('horizon_days', 365):g} days from the last observed day; "
-            f"aggregation {html.escape(str(forecast.attrs.get('aggregation', '')))}.</p>"
-            + html_table(per_ip, {"crossing_date": day, "crossing_earliest": day,
-                                  "crossing_latest": day, "current_percent": percent,
-                                  "peak_percent": percent,
-                                  "slope_percent_per_day": lambda v: f"{v:+.3f}",
-                                  "threshold_percent": lambda v: f"{v:g} %"},
-                         bad=(per_ip["status"] == STATUS_CROSSED).to_numpy()))
-    else:
-        forecast_html = "<p>No metrics given.</p>"
+    figures, notes_extra = _figures(table, metrics, forecast)
     notes = list(table.attrs.get("notes", [])) + notes_extra
     if metrics is not None:
         notes += list(metrics.attrs.get("notes", []))
     cap = inventory.attrs.get("max_connections_per_vm")
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title><style>{page_style()}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        f"<p class='note'>Generated {generated} by plcapacity {html.escape(__version__)}"
-        + (f" from {html.escape(', '.join(map(str, sources)))}" if sources else "") + ".</p>",
-        "<h2 id='summary'>Summary</h2><ul>",
-        f"<li>{len(table)} Private Link Services; {int(flagged.sum())} need a look (a finding, "
-        f"or a usage threshold crossed or forecast within {SOON_DAYS} days).</li>",
-        f"<li>{len(findings)} findings.</li></ul>",
-        "<h2 id='limits-at-risk'>Limits at risk</h2>",
-        ("<ul>" + "".join(f"<li><b>{html.escape(name)}</b>: {html.escape(item)}</li>"
-                          for name, item in findings) + "</ul>") if findings else "<p>None.</p>",
-        "<h2 id='services'>Services</h2>",
-        "<p class='note'>Ceiling: nat_ips x backend_vms x ports per NAT IP, "
-        + (f"capped at {cap:,} connections per VM" if cap else "without a per-VM cap")
-        + "; each PLS alone on its VMs.</p>",
-        html_table(shown, formats, bad=flagged),
-        "<h2 id='forecasts'>Exhaustion forecasts</h2>", forecast_html,
-        "<h2 id='figures'>Figures</h2>", figure_html,
-        "<h2 id='assumptions'>Method and assumptions</h2><ul>",
-        "<li>PLSNatPortsUsage is read as the share of a NAT IP's ports in use; each NAT IP "
-        f"gives {get_limits().ports_per_nat_ip:,} ports per backend VM (the FAQ's '64k'; the "
-        "exact value is undocumented). Uncertain: Azure does not document whether the percentage is the mean "
-        "or the largest share over the NAT IP's per-VM port pools, so the estimated peak in "
-        "connections may be high.</li>",
-        "<li>Forecasts extrapolate a trend; step changes (a new consumer, a scale-out) are not "
-        "foreseen.</li>",
-        "".join(f"<li>{html.escape(note)}</li>" for note in notes), "</ul>",
-        "<p>Reference values (data/azure_limits.csv; overridable):</p>",
-        html_table(assumptions()),
-        "</body></html>",
-    ]
-    return "\n".join(parts)
+    lim = get_limits()
+    context = dict(
+        title=str(title), version=__version__,
+        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        sources=[str(source) for source in sources], soon_days=SOON_DAYS,
+        counts=dict(services=len(table), flagged=int(flagged.sum()), findings=len(findings)),
+        findings=findings,
+        ports_per_nat_ip=f"{lim.ports_per_nat_ip:,}",
+        cap=None if cap is None else f"{cap:,}",
+        services=markup(_services_table(table, flagged)),
+        forecast=_forecast_section(forecast),
+        figures=figures,
+        method=[f"PLSNatPortsUsage is read as the share of a NAT IP's ports in use; each NAT "
+                f"IP gives {lim.ports_per_nat_ip:,} ports per backend VM (the FAQ's '64k'; the "
+                "exact value is undocumented). Uncertain: Azure does not document whether the "
+                "percentage is the mean or the largest share over the NAT IP's per-VM port "
+                "pools, so the estimated peak in connections may be high.",
+                "Forecasts extrapolate a trend; step changes (a new consumer, a scale-out) are "
+                "not foreseen.", *notes],
+        assumptions=markup(html_table(
+            assumptions(), {"value": lambda v: format_cell(v, None)}, uuid="assumptions",
+            labels=ASSUMPTION_LABELS)),
+        style=markup(page_style()),
+    )
+    return template_environment().get_template(TEMPLATE).render(**context)
+
+
+def _services_table(table, flagged) -> str:
+    shown = table.drop(columns=["pls_id", "findings"]
+                       + [c for c in table.columns if c.endswith("_date")])
+    shown = shown.assign(binding_limit=[BINDING.get(b, b) for b in shown["binding_limit"]])
+    formats = {"peak_nat_port_usage_percent": _percent,
+               "current_nat_port_usage_percent": _percent,
+               "peak_throughput_mbit_s": lambda v: f"{v:,.1f}"}
+    return html_table(shown, formats, bad=flagged, labels=_labels(shown.columns),
+                      uuid="services")
+
+
+def _forecast_section(forecast):
+    """The forecast table per NAT IP and the sentence on its method, or None."""
+    if forecast is None or not len(forecast):
+        return None
+    per_ip = forecast[["pls", "nat_ip", "threshold_percent", "status", "crossing_date",
+                       "crossing_earliest", "crossing_latest", "current_percent",
+                       "peak_percent", "model", "slope_percent_per_day"]]
+    table = html_table(per_ip, {"crossing_date": _day, "crossing_earliest": _day,
+                                "crossing_latest": _day, "current_percent": _percent,
+                                "peak_percent": _percent,
+                                "slope_percent_per_day": lambda v: f"{v:+.3f}",
+                                "threshold_percent": lambda v: f"{v:g} %"},
+                       bad=(per_ip["status"] == STATUS_CROSSED).to_numpy(),
+                       labels=_labels(per_ip.columns), uuid="forecasts")
+    return dict(criterion=str(forecast.attrs.get("criterion", "")),
+                confidence=f"{forecast.attrs.get('confidence', 0.9):.0%}",
+                horizon=f"{forecast.attrs.get('horizon_days', 365):g}",
+                aggregation=str(forecast.attrs.get("aggregation", "")),
+                table=markup(table))
+
+
+def _figures(table, metrics, forecast):
+    """The usage figures (the services that reach a threshold first) and the ceilings
+    against the peaks, each as a dict of id, data URI and caption; and notes on what was
+    left out."""
+    if forecast is None or metrics is None or not len(forecast):
+        return [], []
+    order = (forecast.assign(_soon=forecast["status"].map({STATUS_CROSSED: 0,
+                                                            STATUS_FORECAST: 1}).fillna(2))
+             .sort_values(["_soon", "crossing_date"], na_position="last"))
+    chosen = list(order["pls"].drop_duplicates())
+    notes = []
+    if len(chosen) > MAX_USAGE_FIGURES:
+        notes.append(f"usage figures for the {MAX_USAGE_FIGURES} services that reach a "
+                     f"threshold first; {len(chosen) - MAX_USAGE_FIGURES} more are in the "
+                     "tables only")
+    figures = [dict(id=f"usage-{pls}",
+                    uri=figure_data_uri(nat_port_forecast(metrics, forecast, pls)),
+                    caption=f"{pls}: daily peaks of PLSNatPortsUsage per NAT IP, the trend "
+                            "carried forward (dashed) and its prediction band (shaded); "
+                            "dotted: the thresholds.")
+               for pls in chosen[:MAX_USAGE_FIGURES]]
+    figures.append(dict(id="ceilings", uri=figure_data_uri(plotting.ceilings_vs_peaks(table)),
+                        caption="Connection ceiling of each PLS against its estimated observed "
+                                "peak (the sum over NAT IPs of each one's peak share of its "
+                                "ports)."))
+    return figures, notes
+
+
+def _percent(value) -> str:
+    return f"{value:.1f} %"
+
+
+def _day(value) -> str:
+    return "-" if pd.isna(value) else f"{value:%Y-%m-%d}"
+
+
+def _labels(columns) -> dict:
+    """Headers in words with units: :data:`LABELS`, and ``reaches_<threshold>``."""
+    labels = {}
+    for column in columns:
+        if column in LABELS:
+            labels[column] = LABELS[column]
+        elif column.startswith("reaches_"):
+            labels[column] = f"Reaches {column.removeprefix('reaches_')} % (earliest to latest)"
+    return labels

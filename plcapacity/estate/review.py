@@ -26,7 +26,11 @@ from plcapacity.estate.forecast import (
     STATUS_CROSSED,
     STATUS_FORECAST,
     STATUS_TOO_FEW,
+    Forecast,
+    as_forecast,
 )
+from plcapacity.estate.inventory import Inventory, as_inventory
+from plcapacity.estate.metrics import Metrics, as_metrics
 from plcapacity.estate.plots import nat_port_forecast
 from plcapacity.report import plotting
 from plcapacity.report.html import (
@@ -105,17 +109,17 @@ def _describe(row) -> str:
     return status
 
 
-def estate_table(inventory: pd.DataFrame, forecast: pd.DataFrame | None = None, *,
+def estate_table(inventory: Inventory, forecast: Forecast | None = None, *,
                  limits=None) -> pd.DataFrame:
     """One row per PLS: its deployment, ceiling, usage, forecast and findings.
 
     Parameters
     ----------
-    inventory : pandas.DataFrame
-        The result of :func:`plcapacity.read_inventory`.
-    forecast : pandas.DataFrame, optional
-        The result of :func:`plcapacity.forecast_exhaustion`. PLSs are matched by resource id
-        (case ignored); a PLS without metrics says ``no metrics``.
+    inventory : Inventory or pandas.DataFrame
+        The result of :func:`plcapacity.read_inventory`, or rows of its table.
+    forecast : Forecast or pandas.DataFrame, optional
+        The result of :func:`plcapacity.forecast_exhaustion`, or rows of its table. PLSs are
+        matched by resource id (case ignored); a PLS without metrics says ``no metrics``.
     limits : Limits, optional
         For ``ports_per_nat_ip`` in the peak estimate.
 
@@ -139,7 +143,8 @@ def estate_table(inventory: pd.DataFrame, forecast: pd.DataFrame | None = None, 
           few days`` or ``no metrics``; and ``reaches_<threshold>_date`` (UTC day; ``NaT``
           unless crossed or forecast).
 
-        Then ``findings`` and ``pls_id``.
+        Then ``findings`` and ``pls_id``. (Deprecated, until 0.3.0: ``.attrs["notes"]``
+        repeats the inventory's :attr:`~plcapacity.estate.inventory.Inventory.notes`.)
 
     Examples
     --------
@@ -154,7 +159,16 @@ def estate_table(inventory: pd.DataFrame, forecast: pd.DataFrame | None = None, 
     1  pls-payments   384000                             no metrics
     """
     lim = limits or get_limits()
+    notes = inventory.notes if isinstance(inventory, Inventory) else inventory.attrs.get(
+        "notes", [])
+    inventory = inventory.table if isinstance(inventory, Inventory) else inventory
+    forecast = forecast.table if isinstance(forecast, Forecast) else forecast
+    missing = [c for c in ["pls_id", "findings", *_TABLE_COLUMNS] if c not in inventory]
+    if missing:
+        raise ValueError(f"inventory: no column(s) {', '.join(missing)}; give the result of "
+                         "plcapacity.read_inventory")
     table = inventory[_TABLE_COLUMNS].copy()
+    table.attrs = {}
     key = inventory["pls_id"].str.lower()
     if forecast is not None and len(forecast):
         fc = forecast.assign(_key=forecast["resource_id"].str.lower())
@@ -181,7 +195,7 @@ def estate_table(inventory: pd.DataFrame, forecast: pd.DataFrame | None = None, 
             table[f"{name}_date"] = key.map(first["crossing_date"]).to_numpy()
     table["findings"] = inventory["findings"].to_numpy()
     table["pls_id"] = inventory["pls_id"].to_numpy()
-    table.attrs["notes"] = list(inventory.attrs.get("notes", []))
+    table.attrs["notes"] = list(notes)  # deprecated (0.2.0, removed in 0.3.0): Inventory.notes
     return table
 
 
@@ -190,15 +204,16 @@ def _flagged(table, forecast) -> np.ndarray:
     observed day."""
     flagged = table["findings"].fillna("").str.len().to_numpy() > 0
     if forecast is not None and len(forecast):
-        soon = forecast[(forecast["status"] == STATUS_CROSSED)
-                        | ((forecast["status"] == STATUS_FORECAST)
-                           & (forecast["days_to_threshold"] <= SOON_DAYS))]
+        rows = forecast.table
+        soon = rows[(rows["status"] == STATUS_CROSSED)
+                    | ((rows["status"] == STATUS_FORECAST)
+                       & (rows["days_to_threshold"] <= SOON_DAYS))]
         flagged |= table["pls_id"].str.lower().isin(soon["resource_id"].str.lower()).to_numpy()
     return flagged
 
 
-def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
-                  forecast: pd.DataFrame | None = None, *,
+def estate_review(inventory: Inventory, metrics: Metrics | None = None,
+                  forecast: Forecast | None = None, *,
                   title="Private Link estate review", sources=()) -> str:
     """The estate review as one self-contained HTML document (figures embedded, all text
     escaped).
@@ -211,10 +226,14 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
 
     Parameters
     ----------
-    inventory : pandas.DataFrame
-        From :func:`plcapacity.read_inventory`.
-    metrics, forecast : pandas.DataFrame, optional
-        From :func:`plcapacity.read_metrics` and :func:`plcapacity.forecast_exhaustion`.
+    inventory : Inventory
+        From :func:`plcapacity.read_inventory` (its notes and per-VM cap are on the page).
+        To review some of the services, ``dataclasses.replace(inventory,
+        table=inventory.table[...])``.
+    metrics : Metrics, optional
+        From :func:`plcapacity.read_metrics`.
+    forecast : Forecast, optional
+        From :func:`plcapacity.forecast_exhaustion` (its fitted lines draw the figures).
     title : str
         The page's title.
     sources : sequence of str
@@ -235,16 +254,26 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
     >>> html.startswith("<!DOCTYPE html>"), "Limits at risk" in html
     (True, True)
     >>> plc.write_report(html, "estate-review.html")   # doctest: +SKIP
+
+    Notes
+    -----
+    Until 0.3.0, DataFrames of plcapacity 0.1, with their metadata in ``.attrs``, are
+    accepted for each argument, with a DeprecationWarning; a bare table is accepted too (its
+    page then lacks what the result object would have said: notes, the per-VM cap, the
+    forecast's method and fitted lines).
     """
+    cap_known = (isinstance(inventory, Inventory)
+                 or "max_connections_per_vm" in getattr(inventory, "attrs", {}))
+    inventory = as_inventory(inventory, need_connections=False)
+    metrics = None if metrics is None else as_metrics(metrics)
+    forecast = None if forecast is None else as_forecast(forecast)
     table = estate_table(inventory, forecast)
     flagged = _flagged(table, forecast)
     findings = [(name, item) for name, text in zip(table["name"], table["findings"])
                 for item in str(text).split("; ") if item]
     figures, notes_extra = _figures(table, metrics, forecast)
-    notes = list(table.attrs.get("notes", [])) + notes_extra
-    if metrics is not None:
-        notes += list(metrics.attrs.get("notes", []))
-    cap = inventory.attrs.get("max_connections_per_vm")
+    notes = [*inventory.notes, *notes_extra, *(metrics.notes if metrics is not None else ())]
+    cap = inventory.max_connections_per_vm
     lim = get_limits()
     context = dict(
         title=str(title), version=__version__,
@@ -253,7 +282,7 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
         counts=dict(services=len(table), flagged=int(flagged.sum()), findings=len(findings)),
         findings=findings,
         ports_per_nat_ip=f"{lim.ports_per_nat_ip:,}",
-        cap=None if cap is None else f"{cap:,}",
+        cap=None if cap is None else f"{cap:,}" if cap_known else "",
         services=markup(_services_table(table, flagged)),
         forecast=_forecast_section(forecast),
         figures=figures,
@@ -284,10 +313,10 @@ def _services_table(table, flagged) -> str:
 
 
 def _forecast_section(forecast):
-    """The forecast table per NAT IP and the sentence on its method, or None."""
+    """The forecast table per NAT IP and the sentences on its method, or None."""
     if forecast is None or not len(forecast):
         return None
-    per_ip = forecast[["pls", "nat_ip", "threshold_percent", "status", "crossing_date",
+    per_ip = forecast.table[["pls", "nat_ip", "threshold_percent", "status", "crossing_date",
                        "crossing_earliest", "crossing_latest", "current_percent",
                        "peak_percent", "model", "slope_percent_per_day"]]
     table = html_table(per_ip, {"crossing_date": _day, "crossing_earliest": _day,
@@ -297,10 +326,18 @@ def _forecast_section(forecast):
                                 "threshold_percent": lambda v: f"{v:g} %"},
                        bad=(per_ip["status"] == STATUS_CROSSED).to_numpy(),
                        labels=_labels(per_ip.columns), uuid="forecasts")
-    return dict(criterion=str(forecast.attrs.get("criterion", "")),
-                confidence=f"{forecast.attrs.get('confidence', 0.9):.0%}",
-                horizon=f"{forecast.attrs.get('horizon_days', 365):g}",
-                aggregation=str(forecast.attrs.get("aggregation", "")),
+    details = []
+    if forecast.confidence is not None:
+        details.append(f"prediction interval at {forecast.confidence:.0%}")
+    if forecast.horizon_days is not None:
+        details.append(f"horizon {forecast.horizon_days:g} days from the last observed day")
+    if forecast.aggregation:
+        details.append(f"aggregation {forecast.aggregation}")
+    sentences = [forecast.criterion.rstrip(".")] if forecast.criterion else []
+    if details:
+        text = "; ".join(details)
+        sentences.append(text[0].upper() + text[1:])
+    return dict(method=". ".join(sentences),
                 table=markup(table))
 
 
@@ -310,8 +347,9 @@ def _figures(table, metrics, forecast):
     left out."""
     if forecast is None or metrics is None or not len(forecast):
         return [], []
-    order = (forecast.assign(_soon=forecast["status"].map({STATUS_CROSSED: 0,
-                                                            STATUS_FORECAST: 1}).fillna(2))
+    rows = forecast.table
+    order = (rows.assign(_soon=rows["status"].map({STATUS_CROSSED: 0,
+                                                    STATUS_FORECAST: 1}).fillna(2))
              .sort_values(["_soon", "crossing_date"], na_position="last"))
     chosen = list(order["pls"].drop_duplicates())
     notes = []

@@ -144,7 +144,7 @@ def test_example_ceilings_by_hand(example):
     assert row.loc["pls-search", "ceiling"] == 2 * 12 * 64_000
     assert pd.isna(row.loc["pls-legacy", "ceiling"])
     assert row.loc["pls-orders", "binding_limit"] == "nat_ports"
-    assert example.attrs["max_connections_per_vm"] == plc.get_limits()[PER_VM_CAP_LIMIT]
+    assert example.max_connections_per_vm == plc.get_limits()[PER_VM_CAP_LIMIT]
 
 
 def test_example_ceilings_agree_with_ceiling_table(example):
@@ -278,13 +278,13 @@ def test_portal_csv_export_of_resource_graph(tmp_path, upper):
 def test_other_resource_types_are_skipped_and_noted(tmp_path):
     other = {"id": f"{SUB}/Microsoft.Network/publicIPAddresses/ip1", "name": "ip1"}
     table = read_inventory(write(tmp_path, "p.json", [pls_rest("p"), other]))
-    assert table.attrs["notes"] == ["skipped 1 resource(s) of type microsoft.network/publicipaddresses"]
+    assert table.notes == ("skipped 1 resource(s) of type microsoft.network/publicipaddresses",)
 
 
 def test_a_pls_read_twice_is_kept_once(tmp_path):
     table = read_inventory(write(tmp_path, "a.json", [pls_rest("p")]),
                            write(tmp_path, "b.json", pls_az("p")))
-    assert len(table) == 1 and "read twice" in table.attrs["notes"][0]
+    assert len(table) == 1 and "read twice" in table.notes[0]
 
 
 # ------------------------------------------------------------------ errors

@@ -48,7 +48,7 @@ def test_rest_response_becomes_tidy_rows(tmp_path):
     assert str(first["timestamp"].dt.tz) == "UTC"
     assert first["timestamp"].iloc[1] == pd.Timestamp("2026-03-01T01:00:00Z")
     assert (table["unit"] == "Percent").all()
-    assert table.attrs["notes"] == []
+    assert table.notes == ()
 
 
 def test_several_dimensions_are_named(tmp_path):
@@ -69,8 +69,8 @@ def test_unsplit_nat_ports_say_the_breakdown_is_lost(tmp_path):
     document = rest([([], [{"timeStamp": "2026-03-01T00:00:00Z", "maximum": 40.0}])])
     with pytest.warns(ModelWarning, match="per-NAT-IP breakdown is lost"):
         table = read_metrics(write(tmp_path, "m.json", document))
-    assert table.attrs["flattened"] == [PLS]
-    assert "PrivateLinkServiceIPAddress eq '*'" in table.attrs["notes"][0]
+    assert table.flattened == (PLS,)
+    assert "PrivateLinkServiceIPAddress eq '*'" in table.notes[0]
 
 
 def test_azure_metrics_csv_from_the_portal(tmp_path):
@@ -107,13 +107,13 @@ def test_azure_metrics_v2_keeps_the_dimension(tmp_path):
              "UnitName": "Percent", "Dimension": '{"PrivateLinkServiceIPAddress":"10.0.0.5"}'}]
     table = read_metrics(write(tmp_path, "v2.json", rows))
     assert sorted(table["dimension"].unique()) == ["10.0.0.4", "10.0.0.5"]
-    assert table.attrs["flattened"] == []
+    assert table.flattened == ()
     # the query API's tables/columns/rows shape reads the same
     api = {"tables": [{"name": "PrimaryResult",
                        "columns": [{"name": k, "type": "string"} for k in rows[0]],
                        "rows": [list(r.values()) for r in rows]}]}
     again = read_metrics(write(tmp_path, "api.json", api))
-    pd.testing.assert_frame_equal(table, again)
+    pd.testing.assert_frame_equal(table.table, again.table)
 
 
 def test_the_bundled_example(recwarn):

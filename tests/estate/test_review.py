@@ -1,6 +1,7 @@
 """estate_table, estate_review (the template, its sections, headers and escaping) and the
 ``plcapacity estate`` command."""
 
+import dataclasses
 import html.parser
 import io
 import json
@@ -158,7 +159,7 @@ def test_review_shows_the_tables_numbers(estate):
     assert len(crossed)
     for day in crossed["crossing_date"]:
         assert f"{day:%Y-%m-%d}" in Page(page).sections["forecasts"]
-    assert f"horizon {forecast.attrs['horizon_days']:g} days" in page
+    assert f"horizon {forecast.horizon_days:g} days" in page
 
 
 def test_review_caps_the_usage_figures(estate, monkeypatch):
@@ -182,7 +183,7 @@ def test_review_without_metrics_says_so(estate):
 
 def test_review_escapes_everything(tmp_path, estate):
     inventory, metrics, forecast = estate
-    hostile = inventory.copy()
+    hostile = dataclasses.replace(inventory, table=inventory.table.copy())
     hostile.loc[0, "name"] = "<script>alert('x')</script>"
     hostile.loc[0, "findings"] = "a & b <i>"
     page = estate_review(hostile, None, None, title="<T>", sources=["<src>"])
@@ -197,7 +198,7 @@ def test_review_escapes_everything(tmp_path, estate):
 def test_review_escapes_names_in_figures_and_notes(estate):
     inventory, metrics, forecast = estate
     name = "\"<b onclick='x'>{{ 7 * 7 }}"
-    renamed = forecast.copy()
+    renamed = dataclasses.replace(forecast, table=forecast.table.copy())
     renamed.loc[renamed["pls"] == "pls-orders", "pls"] = name
     page = estate_review(inventory, metrics, renamed)
     assert "<b onclick" not in page and "49" not in Page(page).sections["figures"]

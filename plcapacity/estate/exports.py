@@ -50,9 +50,10 @@ def load_json(path, text: str):
                          f"{error.msg})") from None
 
 
-def load_csv(path, text: str) -> list[dict]:
-    """Rows of a CSV as dicts; cells that hold JSON objects or arrays are parsed."""
-    reader = csv.DictReader(io.StringIO(text))
+def load_csv(path, text: str, *, delimiter=",") -> list[dict]:
+    """Rows of a CSV (or, with ``delimiter="\\t"``, a TSV) as dicts; cells that hold JSON
+    objects or arrays are parsed."""
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     if not reader.fieldnames:
         raise ValueError(f"{path}: an empty CSV file (no header row)")
     rows = []
@@ -75,10 +76,12 @@ def load_csv(path, text: str) -> list[dict]:
 
 
 def load_records(path, *, limit=None):
-    """A JSON document, or the rows of a CSV (by extension; ``.csv`` is CSV)."""
+    """A JSON document, or the rows of a CSV (by extension: ``.csv`` is CSV, ``.tsv``
+    tab-separated)."""
     text = read_text(path, limit=limit)
-    if Path(path).suffix.lower() in (".csv", ".tsv"):
-        return load_csv(path, text)
+    suffix = Path(path).suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        return load_csv(path, text, delimiter="\t" if suffix == ".tsv" else ",")
     if not text.strip():
         raise ValueError(f"{path}: the file is empty")
     return load_json(path, text)

@@ -108,7 +108,7 @@ CONNECTION_COLUMNS = {
     "pls_id": ("-", "resource id of the Private Link Service"),
     "private_endpoint_id": ("-", "resource id of the private endpoint"),
     "status": ("-", "approved, pending, rejected or disconnected (lower case)"),
-    "region": ("-", "the private endpoint's region; None when unknown"),
+    "region": ("-", "the private endpoint's region; missing (NaN) when unknown"),
 }
 
 #: The ``DataFrame.attrs`` keys of plcapacity 0.1's inventory, read (with a
@@ -691,7 +691,7 @@ def connections_table(inventory) -> pd.DataFrame:
     pandas.DataFrame
         A copy of :attr:`Inventory.connections`: ``pls_id``, ``private_endpoint_id``,
         ``status`` (lower case: approved, pending, rejected, disconnected) and ``region``
-        (``None`` when unknown).
+        (missing when unknown).
 
     Examples
     --------

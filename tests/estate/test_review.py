@@ -6,6 +6,7 @@ import html.parser
 import io
 import json
 import os
+import re
 
 import matplotlib
 import pandas as pd
@@ -207,18 +208,75 @@ def test_review_escapes_names_in_figures_and_notes(estate):
     assert any(caption.startswith(f"{name}: daily peaks") for caption in seen.captions)
 
 
-def test_estate_plots_return_their_axes(estate):
+def test_the_table_feeds_the_ceilings_figure(estate):
     inventory, metrics, forecast = estate
-    ax = plotting.nat_port_forecast(metrics, forecast, "pls-orders")
-    assert len(ax.get_legend().get_texts()) == 4                # one per NAT IP
-    assert {line.get_ydata()[0] for line in ax.get_lines()
-            if len(line.get_ydata()) == 2} >= {80.0, 100.0}       # the threshold lines
-    plt.close(ax.figure)
     ax = plotting.ceilings_vs_peaks(estate_table(inventory, forecast))
     assert [t.get_text() for t in ax.get_yticklabels()] == list(inventory["name"])[::-1]
     plt.close(ax.figure)
-    with pytest.raises(ValueError, match=r"pls='nope' is not in the forecast"):
-        plotting.nat_port_forecast(metrics, forecast, "nope")
+
+
+# --------------------------------------------------------------------------- the objects
+
+
+def without_time(page):
+    return re.sub(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", "Generated", page)
+
+
+def test_estate_table_takes_the_inventory_or_its_table(estate):
+    inventory, metrics, forecast = estate
+    from_objects = estate_table(inventory, forecast)
+    from_tables = estate_table(inventory.table, forecast.table)
+    pd.testing.assert_frame_equal(from_objects, from_tables)
+    assert from_objects.attrs == {"notes": list(inventory.notes)}   # deprecated until 0.3.0
+    with pytest.raises(ValueError, match="no column.*give the result of plcapacity.read_inventory"):
+        estate_table(inventory.table.drop(columns="ceiling"))
+
+
+def test_0_1_dataframes_give_the_same_review_with_warnings(estate):
+    inventory, metrics, forecast = estate
+    old_inventory = inventory.table.copy()
+    old_inventory.attrs = {"connections": inventory.connections.to_dict("records"),
+                           "notes": list(inventory.notes),
+                           "max_connections_per_vm": inventory.max_connections_per_vm}
+    old_metrics = metrics.table.copy()
+    old_metrics.attrs = {"notes": list(metrics.notes), "flattened": list(metrics.flattened)}
+    old_forecast = forecast.table.copy()
+    old_forecast.attrs = {"aggregation": forecast.aggregation, "fits": dict(forecast.fits),
+                          "confidence": forecast.confidence, "criterion": forecast.criterion,
+                          "horizon_days": forecast.horizon_days}
+    with pytest.warns(DeprecationWarning) as caught:
+        old = estate_review(old_inventory, old_metrics, old_forecast)
+    assert sorted(str(w.message).split(" DataFrame")[0] for w in caught) == \
+        ["a forecast", "a metrics", "an inventory"]
+    assert {w.filename for w in caught} == {__file__}          # they point at the caller
+    assert without_time(old) == without_time(estate_review(inventory, metrics, forecast))
+
+
+def test_bare_tables_review_without_what_they_lack(estate):
+    inventory, metrics, forecast = estate
+    tables = [inventory.table.copy(), metrics.table.copy(), forecast.table.copy()]
+    for table in tables:
+        table.attrs = {}
+    page = estate_review(*tables)                  # no warning: nothing in .attrs to read
+    seen = Page(page)
+    assert "per-VM cap" not in seen.sections["services"]
+    assert "capped at" not in seen.sections["services"]
+    assert "Theil-Sen" not in seen.sections["forecasts"]
+    assert len(seen.images) == len(inventory) + 1  # the usage figures, without trend lines
+
+
+def test_the_review_states_the_cap_and_the_notes(tmp_path, estate):
+    inventory, metrics, forecast = estate
+    uncapped = dataclasses.replace(inventory, max_connections_per_vm=None,
+                                   notes=("skipped 2 resource(s) of type x",))
+    flattened = dataclasses.replace(metrics, notes=("the per-NAT-IP breakdown is lost",))
+    seen = Page(estate_review(uncapped, flattened, forecast))
+    assert "without a per-VM cap" in seen.sections["services"]
+    assert "skipped 2 resource(s) of type x" in seen.sections["assumptions"]
+    assert "the per-NAT-IP breakdown is lost" in seen.sections["assumptions"]
+    capped = dataclasses.replace(inventory, max_connections_per_vm=123_456)
+    assert "capped at 123,456 connections per VM" in Page(estate_review(capped)).sections[
+        "services"]
 
 
 # --------------------------------------------------------------------------- the command

@@ -1,12 +1,15 @@
 """Estate: a review of the Private Link Services an organisation already runs, from its
 Azure exports.
 
-- :mod:`~plcapacity.estate.exports` — reading exported JSON or CSV, keys in any case;
+- :mod:`~plcapacity.estate.exports` — reading exported JSON or CSV, keys in any case; the
+  base of the results below, a table with its metadata beside it (never in
+  ``DataFrame.attrs``);
 - :mod:`~plcapacity.estate.inventory` — PLSs, load balancers and endpoint connections:
-  :func:`read_inventory`, :func:`deployment_from_inventory`;
-- :mod:`~plcapacity.estate.metrics` — NAT-port usage and throughput: :func:`read_metrics`;
+  :func:`read_inventory` (an :class:`Inventory`), :func:`deployment_from_inventory`;
+- :mod:`~plcapacity.estate.metrics` — NAT-port usage and throughput: :func:`read_metrics`
+  (:class:`Metrics`);
 - :mod:`~plcapacity.estate.forecast` — when usage reaches a threshold:
-  :func:`forecast_exhaustion`;
+  :func:`forecast_exhaustion` (a :class:`Forecast`);
 - :mod:`~plcapacity.estate.review` — :func:`estate_table` and the HTML
   :func:`estate_review`, built with :mod:`plcapacity.report`;
 - :mod:`~plcapacity.estate.plots` — :func:`nat_port_forecast`.
@@ -14,11 +17,12 @@ Azure exports.
 Depends on every family below it; never on :mod:`plcapacity.batch`.
 """
 
-from plcapacity.estate.forecast import forecast_exhaustion
-from plcapacity.estate.inventory import deployment_from_inventory, read_inventory
-from plcapacity.estate.metrics import read_metrics
+from plcapacity.estate.forecast import Forecast, forecast_exhaustion
+from plcapacity.estate.inventory import Inventory, deployment_from_inventory, read_inventory
+from plcapacity.estate.metrics import Metrics, read_metrics
 from plcapacity.estate.plots import nat_port_forecast
 from plcapacity.estate.review import estate_review, estate_table
 
-__all__ = ["read_inventory", "deployment_from_inventory", "read_metrics",
-           "forecast_exhaustion", "estate_table", "estate_review", "nat_port_forecast"]
+__all__ = ["read_inventory", "Inventory", "deployment_from_inventory", "read_metrics", "Metrics",
+           "forecast_exhaustion", "Forecast", "estate_table", "estate_review",
+           "nat_port_forecast"]

@@ -39,16 +39,20 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from plcapacity.estate.metrics import BYTES_METRICS, NAT_PORTS_METRIC
+from plcapacity.base.deprecation import warn_deprecated
+from plcapacity.estate.exports import TableResult
+from plcapacity.estate.metrics import BYTES_METRICS, NAT_PORTS_METRIC, metrics_frame
 
-__all__ = ["forecast_exhaustion", "daily_peaks", "FORECAST_COLUMNS", "MIN_DAYS", "HOLDOUT_SHARE",
-           "CURRENT_WINDOW_DAYS", "CLEAR_WIN", "STATUS_BEYOND", "STATUS_CROSSED",
-           "STATUS_FORECAST", "STATUS_TOO_FEW"]
+__all__ = ["Forecast", "forecast_exhaustion", "daily_peaks", "as_forecast", "FORECAST_COLUMNS",
+           "MIN_DAYS", "HOLDOUT_SHARE", "CURRENT_WINDOW_DAYS", "CLEAR_WIN", "STATUS_BEYOND",
+           "STATUS_CROSSED", "STATUS_FORECAST", "STATUS_TOO_FEW", "LEGACY_ATTRS"]
 
 #: Fewest daily peaks a forecast needs. [days]
 MIN_DAYS = 14
@@ -98,6 +102,107 @@ FORECAST_COLUMNS = {
 }
 
 
+#: The ``DataFrame.attrs`` keys of plcapacity 0.1's forecast, read (with a DeprecationWarning)
+#: from a DataFrame passed where a :class:`Forecast` belongs; until 0.3.0,
+#: :func:`forecast_exhaustion` still writes all but ``fits`` (which made :func:`pandas.concat`
+#: of two forecasts fail, and was deep-copied with every operation on the table).
+LEGACY_ATTRS = ("aggregation", "confidence", "horizon_days", "criterion", "fits")
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Forecast(TableResult):
+    """When each PLS and NAT IP reaches each threshold: what :func:`forecast_exhaustion`
+    returns.
+
+    The forecast reads like its :attr:`table` (``forecast["status"]``,
+    ``forecast[forecast["threshold_percent"] == 100]``; see
+    :class:`~plcapacity.estate.exports.TableResult`), and carries how it was made as plain
+    attributes.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per resource, NAT IP and threshold, the columns of :data:`FORECAST_COLUMNS`.
+    aggregation : str or None, default None
+        The aggregation whose daily peaks were fitted (``maximum`` or ``average`` ...).
+    confidence : float or None, default None
+        Coverage of the prediction intervals. [-]
+    horizon_days : float or None, default None
+        How far ahead from the last observed day it looked. [days]
+    criterion : str, default ""
+        How the trend model was chosen, in a sentence.
+    fits : mapping, default {}
+        Per ``(resource_id, nat_ip)`` the chosen line, for plotting: ``slope``,
+        ``intercept``, ``slopes`` and ``intercepts`` (the slope's interval, lines through the
+        medians), ``q_low``, ``q_high`` (residual quantiles), ``log`` (log-linear) and
+        ``first_day`` (day 0 of the line).
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> metrics = plc.read_metrics(plc.data_path("examples/estate/metrics-pls-orders.json"))
+    >>> forecast = plc.forecast_exhaustion(metrics, thresholds=(80,))
+    >>> forecast.aggregation, forecast.confidence, forecast.horizon_days
+    ('maximum', 0.9, 365)
+    >>> sorted(forecast.fits)[0][1]                 # (resource_id, nat_ip) of each line
+    '10.20.0.10'
+    >>> list(forecast["status"].unique())           # the table's columns, as before
+    ['forecast']
+    """
+
+    table: pd.DataFrame
+    aggregation: str | None = None
+    confidence: float | None = None
+    horizon_days: float | None = None
+    criterion: str = ""
+    fits: Mapping = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        if not isinstance(self.table, pd.DataFrame):
+            raise TypeError(f"Forecast.table is {type(self.table).__name__}, not a pandas "
+                            "DataFrame")
+
+
+def as_forecast(forecast, *, stacklevel=4) -> Forecast:
+    """``forecast`` as a :class:`Forecast`: itself, or a DataFrame (whose ``.attrs`` keys of
+    :data:`LEGACY_ATTRS`, from plcapacity 0.1, are read with a DeprecationWarning).
+
+    Parameters
+    ----------
+    forecast : Forecast or pandas.DataFrame
+        The result of :func:`forecast_exhaustion`, or a table with its columns.
+    stacklevel : int, default 4
+        Where the DeprecationWarning points.
+
+    Returns
+    -------
+    Forecast
+        For a bare table: no fitted lines and, unless ``.attrs`` has them, no aggregation,
+        confidence, horizon or criterion.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> as_forecast(pd.DataFrame({"pls": ["p"], "resource_id": ["/x/p"]})).fits
+    {}
+    """
+    if isinstance(forecast, Forecast):
+        return forecast
+    if not isinstance(forecast, pd.DataFrame) or "resource_id" not in forecast.columns:
+        raise ValueError("forecast: give the result of plcapacity.forecast_exhaustion")
+    attrs = forecast.attrs
+    legacy = [key for key in LEGACY_ATTRS if key in attrs]
+    if legacy:
+        keys = ", ".join(f".attrs[{key!r}]" for key in legacy)
+        warn_deprecated(f"a forecast DataFrame with {keys}", since="0.2.0", removal="0.3.0",
+                        alternative="the Forecast that plcapacity.forecast_exhaustion returns "
+                                    "(its aggregation, confidence, horizon_days, criterion and "
+                                    "fits)", stacklevel=stacklevel)
+    return Forecast(forecast, attrs.get("aggregation"), attrs.get("confidence"),
+                    attrs.get("horizon_days"), attrs.get("criterion", ""),
+                    attrs.get("fits", {}))
+
+
 def _nat_rows(metrics, metric, aggregation):
     if not {"timestamp", "resource_id", "metric", "dimension", "aggregation",
             "value"} <= set(metrics.columns):
@@ -117,14 +222,13 @@ def _nat_rows(metrics, metric, aggregation):
     return rows[rows["aggregation"] == aggregation], aggregation
 
 
-def daily_peaks(metrics: pd.DataFrame, *, metric=NAT_PORTS_METRIC,
-                aggregation=None) -> pd.DataFrame:
+def daily_peaks(metrics, *, metric=NAT_PORTS_METRIC, aggregation=None) -> pd.DataFrame:
     """The largest value of each UTC day, per resource and dimension.
 
     Parameters
     ----------
-    metrics : pandas.DataFrame
-        The result of :func:`plcapacity.read_metrics`.
+    metrics : Metrics or pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics`, or its table.
     metric : str, default ``"PLSNatPortsUsage"``
         The Azure Monitor metric (``PLSNatPortsUsage`` is in [%] of the NAT ports).
     aggregation : str, optional
@@ -133,27 +237,29 @@ def daily_peaks(metrics: pd.DataFrame, *, metric=NAT_PORTS_METRIC,
     Returns
     -------
     pandas.DataFrame
-        ``resource_id``, ``dimension``, ``day`` (UTC midnight) and ``peak`` [unit of the
-        metric], sorted. ``.attrs["aggregation"]`` is the aggregation used.
+        ``resource_id``, ``dimension``, ``day`` (UTC midnight), ``peak`` [unit of the
+        metric] and ``aggregation`` (the one used, the same on every row), sorted.
+        (Deprecated, until 0.3.0: ``.attrs["aggregation"]`` repeats it.)
 
     Examples
     --------
     >>> import plcapacity as plc
-    >>> from plcapacity.forecast import daily_peaks
+    >>> from plcapacity.estate.forecast import daily_peaks
     >>> metrics = plc.read_metrics(plc.data_path("examples/estate/metrics-pls-orders.json"))
     >>> peaks = daily_peaks(metrics)        # PLSNatPortsUsage [%], per NAT IP and UTC day
-    >>> len(peaks), peaks.attrs["aggregation"], float(peaks.peak.iloc[0])
+    >>> len(peaks), peaks["aggregation"].iloc[0], float(peaks.peak.iloc[0])
     (360, 'maximum', 35.77)
     """
-    rows, aggregation = _nat_rows(metrics, metric, aggregation)
+    rows, aggregation = _nat_rows(metrics_frame(metrics), metric, aggregation)
     day = rows["timestamp"].dt.floor("D")
     peaks = (rows.assign(day=day).groupby(["resource_id", "dimension", "day"], sort=True)
              ["value"].max().rename("peak").reset_index())
-    peaks.attrs["aggregation"] = aggregation
+    peaks["aggregation"] = aggregation
+    peaks.attrs = {"aggregation": aggregation}  # deprecated (0.2.0, removed in 0.3.0)
     return peaks
 
 
-def throughput(metrics: pd.DataFrame) -> pd.DataFrame:
+def throughput(metrics) -> pd.DataFrame:
     """Throughput per resource from ``PLSBytesIn`` + ``PLSBytesOut`` (``total`` per interval).
 
     Returns
@@ -163,6 +269,7 @@ def throughput(metrics: pd.DataFrame) -> pd.DataFrame:
         [Mbit/s], the bytes of each interval x 8 / the interval's length (the median spacing
         of the timestamps). Empty without bytes metrics.
     """
+    metrics = metrics_frame(metrics)
     names = [m.lower() for m in BYTES_METRICS]
     rows = metrics[metrics["metric"].str.lower().isin(names)
                    & (metrics["aggregation"] == "total")]
@@ -278,15 +385,16 @@ def _forecast_one(t, y, thresholds, horizon_days, confidence):
     return rows, dict(fit, log=use_log)
 
 
-def forecast_exhaustion(metrics: pd.DataFrame, thresholds=(80, 100), horizon_days=365, *,
-                        confidence=0.9, aggregation=None) -> pd.DataFrame:
+def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
+                        confidence=0.9, aggregation=None) -> Forecast:
     """When each PLS and NAT IP reaches each ``PLSNatPortsUsage`` threshold.
 
     Parameters
     ----------
-    metrics : pandas.DataFrame
-        The result of :func:`plcapacity.read_metrics` (with ``PLSNatPortsUsage``; with
-        ``PLSBytesIn`` / ``PLSBytesOut`` totals, throughput is shown too).
+    metrics : Metrics or pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics`, or its table (with
+        ``PLSNatPortsUsage``; with ``PLSBytesIn`` / ``PLSBytesOut`` totals, throughput is
+        shown too).
     thresholds : sequence of float, default (80, 100)
         Usage levels to forecast. [%] (0 < threshold <= 100)
     horizon_days : float, default 365
@@ -299,11 +407,13 @@ def forecast_exhaustion(metrics: pd.DataFrame, thresholds=(80, 100), horizon_day
 
     Returns
     -------
-    pandas.DataFrame
-        One row per resource, NAT IP and threshold, with the columns of
-        :data:`FORECAST_COLUMNS` (dates are UTC days). ``.attrs`` holds ``aggregation``,
-        ``criterion`` (how the model was chosen), ``confidence``, ``horizon_days`` and
-        ``fits``: per (resource_id, nat_ip) the chosen line, for plotting.
+    Forecast
+        It reads like its ``table`` (the DataFrame this function returned before 0.2.0): one
+        row per resource, NAT IP and threshold, with the columns of :data:`FORECAST_COLUMNS`
+        (dates are UTC days). Beside it: ``aggregation``, ``criterion`` (how the model was
+        chosen), ``confidence``, ``horizon_days`` and ``fits``, per (resource_id, nat_ip) the
+        chosen line, for plotting. (Deprecated, until 0.3.0: the table's ``.attrs`` repeat
+        all but ``fits``.)
 
     Raises
     ------
@@ -337,7 +447,9 @@ def forecast_exhaustion(metrics: pd.DataFrame, thresholds=(80, 100), horizon_day
                          "days")
     if not (0 < confidence < 1):
         raise ValueError(f"confidence={confidence!r} is not allowed: a number between 0 and 1")
+    metrics = metrics_frame(metrics)
     peaks = daily_peaks(metrics, aggregation=aggregation)
+    used = str(peaks["aggregation"].iloc[0])
     rows, fits = [], {}
     for (resource, nat_ip), series in peaks.groupby(["resource_id", "dimension"], sort=True):
         days = series["day"]
@@ -371,11 +483,12 @@ def forecast_exhaustion(metrics: pd.DataFrame, thresholds=(80, 100), horizon_day
         if column not in table:
             table[column] = np.nan
     table = table[list(FORECAST_COLUMNS)].reset_index(drop=True)
-    table.attrs.update(
-        aggregation=peaks.attrs["aggregation"], confidence=confidence,
-        horizon_days=horizon_days, fits=fits,
-        criterion=(f"Theil-Sen fits on daily peaks, linear and log-linear; the one with the "
-                   f"smaller mean absolute error on the last {HOLDOUT_SHARE:.0%} of the days "
-                   f"(fitted on the first {1 - HOLDOUT_SHARE:.0%}) is used; unless one error is "
-                   f"{CLEAR_WIN:g} times smaller, the interval spans both models"))
-    return table
+    criterion = (f"Theil-Sen fits on daily peaks, linear and log-linear; the one with the "
+                 f"smaller mean absolute error on the last {HOLDOUT_SHARE:.0%} of the days "
+                 f"(fitted on the first {1 - HOLDOUT_SHARE:.0%}) is used; unless one error is "
+                 f"{CLEAR_WIN:g} times smaller, the interval spans both models")
+    # Deprecated (0.2.0, removed in 0.3.0): 0.1's small .attrs keys, for readers not yet on
+    # the Forecast's attributes; the fits are no longer there.
+    table.attrs = dict(aggregation=used, confidence=confidence, horizon_days=horizon_days,
+                       criterion=criterion)
+    return Forecast(table, used, confidence, horizon_days, criterion, fits)

@@ -12,9 +12,11 @@ deployed, read from Azure exports, with each service's connection ceiling and li
   of ``az graph query``, a REST ``{"value": [...]}`` list, or the portal's CSV export, with
   ``properties`` kept nested (a JSON cell in CSV);
 
-and returns one row per Private Link Service (PLS). :func:`deployment_from_inventory` turns
-one PLS and its approved endpoints into a :class:`plcapacity.Deployment` for
-:func:`plcapacity.exact_summary` and :func:`plcapacity.simulate`.
+and returns an :class:`Inventory`: one row per Private Link Service (PLS), the endpoint
+connections behind them as a table of their own, and notes on what was skipped.
+:func:`deployment_from_inventory` turns one PLS and its approved endpoints into a
+:class:`plcapacity.Deployment` for :func:`plcapacity.exact_summary` and
+:func:`plcapacity.simulate`.
 
 Field names, from the Azure REST API specification (azure-rest-api-specs,
 ``specification/network/resource-manager/Microsoft.Network/stable/2024-05-01/``):
@@ -45,6 +47,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from pathlib import Path
@@ -53,13 +56,15 @@ import numpy as np
 import pandas as pd
 
 from plcapacity.availability.deployment import Deployment, Destination, Endpoint
+from plcapacity.base.deprecation import warn_deprecated
 from plcapacity.base.limits import get_limits
 from plcapacity.base.regions import region_names
 from plcapacity.capacity.ceilings import NIC_FLOWS, connection_ceiling, vm_cap
-from plcapacity.estate.exports import get, load_records, props
+from plcapacity.estate.exports import TableResult, get, load_records, props
 
-__all__ = ["read_inventory", "deployment_from_inventory", "INVENTORY_COLUMNS", "PER_VM_CAP_LIMIT",
-           "PE_SHARE_AT_RISK"]
+__all__ = ["Inventory", "read_inventory", "deployment_from_inventory", "connections_table",
+           "as_inventory", "INVENTORY_COLUMNS", "CONNECTION_COLUMNS", "PER_VM_CAP_LIMIT",
+           "PE_SHARE_AT_RISK", "LEGACY_ATTRS"]
 
 #: The named limit (``plcapacity.limits``) used as the per-VM connection cap in ceilings: the
 #: NIC's concurrent flows. Kept as a name so it can follow the package default.
@@ -98,7 +103,70 @@ INVENTORY_COLUMNS = {
     "source": ("-", "the file the PLS was read from"),
 }
 
+#: Columns of :attr:`Inventory.connections`: name -> (unit, meaning).
+CONNECTION_COLUMNS = {
+    "pls_id": ("-", "resource id of the Private Link Service"),
+    "private_endpoint_id": ("-", "resource id of the private endpoint"),
+    "status": ("-", "approved, pending, rejected or disconnected (lower case)"),
+    "region": ("-", "the private endpoint's region; missing (NaN) when unknown"),
+}
+
+#: The ``DataFrame.attrs`` keys of plcapacity 0.1's inventory, read (with a
+#: DeprecationWarning) from a DataFrame passed where an :class:`Inventory` belongs; until
+#: 0.3.0, :func:`read_inventory` still writes the small ones (never ``connections``).
+LEGACY_ATTRS = ("connections", "notes", "max_connections_per_vm")
+
 _NATIVE_STATUSES = ("approved", "pending", "rejected", "disconnected")
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Inventory(TableResult):
+    """The Private Link Services in Azure exports: what :func:`read_inventory` returns.
+
+    The inventory reads like its :attr:`table` (``inventory["name"]``, ``inventory.loc[...]``,
+    ``len(inventory)``; see :class:`~plcapacity.estate.exports.TableResult`), and carries
+    the rest as plain attributes.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per PLS, the columns of :data:`INVENTORY_COLUMNS`.
+    connections : pandas.DataFrame
+        One row per private endpoint connection of those PLSs, the columns of
+        :data:`CONNECTION_COLUMNS` (``pls_id``, ``private_endpoint_id``, ``status``,
+        ``region``).
+    notes : tuple of str, default ()
+        What was skipped or merged while reading, one sentence each.
+    max_connections_per_vm : float or None, default None
+        The per-VM connection cap used in the ceilings [connections]; None: no cap.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> folder = plc.data_path("examples/estate")
+    >>> inventory = plc.read_inventory(folder / "pls.json", folder / "lb.json", folder / "pe.json")
+    >>> list(inventory["name"])                      # the table's columns, as before
+    ['pls-orders', 'pls-payments', 'pls-search', 'pls-legacy']
+    >>> inventory.connections["status"].value_counts().to_dict()   # one row per connection
+    {'approved': 865, 'pending': 14, 'rejected': 3}
+    >>> inventory.notes, inventory.max_connections_per_vm           # [connections per VM]
+    ((), 500000)
+    """
+
+    table: pd.DataFrame
+    connections: pd.DataFrame
+    notes: tuple = ()
+    max_connections_per_vm: float | None = None
+
+    def __post_init__(self):
+        for name in ("table", "connections"):
+            if not isinstance(getattr(self, name), pd.DataFrame):
+                raise TypeError(f"Inventory.{name} is {type(getattr(self, name)).__name__}, not "
+                                "a pandas DataFrame")
+        missing = [c for c in CONNECTION_COLUMNS if c not in self.connections.columns]
+        if missing:
+            raise ValueError(f"Inventory.connections lacks column(s) {', '.join(missing)}")
+        object.__setattr__(self, "notes", tuple(str(note) for note in self.notes))
 
 
 # ------------------------------------------------------------------------------ parsing
@@ -327,7 +395,7 @@ def _parse_pe(resource, path):
 # ------------------------------------------------------------------------------ the table
 
 
-def read_inventory(*paths, max_connections_per_vm=NIC_FLOWS, limits=None) -> pd.DataFrame:
+def read_inventory(*paths, max_connections_per_vm=NIC_FLOWS, limits=None) -> Inventory:
     """One row per Private Link Service in Azure exports, with its ceiling and limits at risk.
 
     Parameters
@@ -335,7 +403,7 @@ def read_inventory(*paths, max_connections_per_vm=NIC_FLOWS, limits=None) -> pd.
     *paths : str or path-like
         Export files (JSON, or CSV from the portal's Resource Graph explorer), in any order and
         mix: PLSs, load balancers, private endpoints, network interfaces. Resources of other
-        types are skipped (counted in ``.attrs["notes"]``).
+        types are skipped (counted in the :attr:`Inventory.notes`).
     max_connections_per_vm : float, "nic" or None, default "nic"
         Cap per backend VM in the ceiling [connections], as in :func:`plcapacity.size`:
         ``"nic"`` is the named limit :data:`PER_VM_CAP_LIMIT` (the NIC's 500,000 concurrent
@@ -345,8 +413,9 @@ def read_inventory(*paths, max_connections_per_vm=NIC_FLOWS, limits=None) -> pd.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per PLS, in input order; the columns of :data:`INVENTORY_COLUMNS`:
+    Inventory
+        It reads like its ``table`` (the DataFrame this function returned before 0.2.0), one
+        row per PLS, in input order, with the columns of :data:`INVENTORY_COLUMNS`:
 
         - ``pls_id``, ``name``, ``region``, ``load_balancer_id``,
           ``frontend_ip_configuration_id``, ``visibility``, ``source``: text.
@@ -367,10 +436,11 @@ def read_inventory(*paths, max_connections_per_vm=NIC_FLOWS, limits=None) -> pd.
           regions unknown; backend VMs unknown because the load balancer was not in the input,
           or none in the pools.
 
-        ``.attrs["connections"]`` holds each connection as a record (``pls_id``,
-        ``private_endpoint_id``, ``status``, ``region``; see :func:`connections_table`),
-        ``.attrs["notes"]`` what was skipped or merged, ``.attrs["max_connections_per_vm"]``
-        the cap used.
+        Beside the table: ``connections``, one row per endpoint connection (``pls_id``,
+        ``private_endpoint_id``, ``status``, ``region``); ``notes``, what was skipped or
+        merged; ``max_connections_per_vm``, the cap used. (Deprecated, until 0.3.0: the
+        table's ``.attrs["notes"]`` and ``.attrs["max_connections_per_vm"]`` repeat the last
+        two; the connections are no longer in ``.attrs``.)
 
     Raises
     ------
@@ -451,10 +521,12 @@ def read_inventory(*paths, max_connections_per_vm=NIC_FLOWS, limits=None) -> pd.
     table = _add_ceilings(table, lim, cap)
     table["findings"] = _findings(table, lim)
     table = table[list(INVENTORY_COLUMNS)]
-    table.attrs["connections"] = frame.to_dict("records")
-    table.attrs["notes"] = notes
+    # Deprecated (0.2.0, removed in 0.3.0): the small keys of 0.1's .attrs, for readers not yet
+    # on the Inventory's attributes. Never the connections: pandas deep-copies .attrs on every
+    # operation, and a list of every connection made each copy cost as much as the estate.
+    table.attrs["notes"] = list(notes)
     table.attrs["max_connections_per_vm"] = cap
-    return table
+    return Inventory(table, frame, tuple(notes), cap)
 
 
 def _add_counts(table, connections, frontends, known_lbs):
@@ -554,29 +626,93 @@ def _findings(table, lim) -> list[str]:
     return findings
 
 
-def connections_table(inventory: pd.DataFrame) -> pd.DataFrame:
+def as_inventory(inventory, *, need_connections=True, stacklevel=4) -> Inventory:
+    """``inventory`` as an :class:`Inventory`: itself, or (deprecated) a DataFrame of
+    plcapacity 0.1 with the inventory in its ``.attrs``.
+
+    Parameters
+    ----------
+    inventory : Inventory or pandas.DataFrame
+        The result of :func:`read_inventory`; or a table with its columns, whose ``.attrs``
+        keys of :data:`LEGACY_ATTRS` are read with a DeprecationWarning.
+    need_connections : bool, default True
+        Whether the caller needs the endpoint connections (a table without them is then
+        refused); without, such a table gets none.
+    stacklevel : int, default 4
+        Where the DeprecationWarning points (4: the caller of the function that calls this).
+
+    Returns
+    -------
+    Inventory
+
+    Raises
+    ------
+    ValueError
+        For anything else, or a table without connections when they are needed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"pls_id": ["/x/pls"], "name": ["pls"]})
+    >>> as_inventory(table, need_connections=False).connections.empty
+    True
+    """
+    if isinstance(inventory, Inventory):
+        return inventory
+    if not isinstance(inventory, pd.DataFrame) or not {"pls_id", "name"} <= set(inventory.columns):
+        raise ValueError("inventory: give the result of plcapacity.read_inventory")
+    attrs = inventory.attrs
+    if need_connections and "connections" not in attrs:
+        raise ValueError("inventory: give the result of plcapacity.read_inventory (an "
+                         "Inventory; a table alone has no endpoint connections)")
+    legacy = [key for key in LEGACY_ATTRS if key in attrs]
+    if legacy:
+        keys = ", ".join(f".attrs[{key!r}]" for key in legacy)
+        warn_deprecated(f"an inventory DataFrame with {keys}", since="0.2.0", removal="0.3.0",
+                        alternative="the Inventory that plcapacity.read_inventory returns "
+                                    "(its connections, notes and max_connections_per_vm)",
+                        stacklevel=stacklevel)
+    connections = pd.DataFrame(attrs.get("connections") or [], columns=list(CONNECTION_COLUMNS))
+    return Inventory(inventory, connections, tuple(attrs.get("notes", ())),
+                     attrs.get("max_connections_per_vm"))
+
+
+def connections_table(inventory) -> pd.DataFrame:
     """The private endpoint connections behind an inventory, one row per connection.
+
+    Parameters
+    ----------
+    inventory : Inventory
+        The result of :func:`read_inventory` (a DataFrame of plcapacity 0.1 with
+        ``.attrs["connections"]`` is read with a DeprecationWarning).
 
     Returns
     -------
     pandas.DataFrame
-        ``pls_id``, ``private_endpoint_id``, ``status`` (lower case: approved, pending,
-        rejected, disconnected) and ``region`` (``None`` when unknown).
+        A copy of :attr:`Inventory.connections`: ``pls_id``, ``private_endpoint_id``,
+        ``status`` (lower case: approved, pending, rejected, disconnected) and ``region``
+        (missing when unknown).
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> folder = plc.data_path("examples/estate")
+    >>> links = connections_table(plc.read_inventory(folder / "pls.json"))
+    >>> list(links.columns)
+    ['pls_id', 'private_endpoint_id', 'status', 'region']
     """
-    records = inventory.attrs.get("connections")
-    if records is None:
-        raise ValueError("this table has no connections: give the result of read_inventory")
-    return pd.DataFrame(records, columns=["pls_id", "private_endpoint_id", "status", "region"])
+    return as_inventory(inventory).connections.copy()
 
 
-def deployment_from_inventory(inventory: pd.DataFrame, pls, demand=None, *, failover=None,
+def deployment_from_inventory(inventory: Inventory, pls, demand=None, *, failover=None,
                               sla=None) -> Deployment:
     """The availability model of one deployed PLS: it, and its approved endpoints.
 
     Parameters
     ----------
-    inventory : pandas.DataFrame
-        The result of :func:`read_inventory`.
+    inventory : Inventory
+        The result of :func:`read_inventory` (a DataFrame of plcapacity 0.1 with
+        ``.attrs["connections"]`` is read with a DeprecationWarning, until 0.3.0).
     pls : str
         The PLS's name or resource id (case ignored).
     demand : float, optional
@@ -612,8 +748,8 @@ def deployment_from_inventory(inventory: pd.DataFrame, pls, demand=None, *, fail
     >>> d.destinations[0].capacity_connections     # the PLS's ceiling [connections]
     1536000.0
     """
-    if "pls_id" not in inventory or "connections" not in inventory.attrs:
-        raise ValueError("inventory: give the result of plcapacity.read_inventory")
+    found = as_inventory(inventory)
+    inventory = found.table
     key = str(pls).lower()
     match = inventory[(inventory["pls_id"].str.lower() == key)
                       | (inventory["name"].str.lower() == key)]
@@ -623,7 +759,7 @@ def deployment_from_inventory(inventory: pd.DataFrame, pls, demand=None, *, fail
             "is not in the inventory"
         raise ValueError(f"pls={pls!r} {problem}; known: {names}")
     row = match.iloc[0]
-    links = connections_table(inventory)
+    links = found.connections
     links = links[(links["pls_id"].str.lower() == row["pls_id"].lower())
                   & (links["status"] == "approved")]
     if links.empty:

@@ -32,16 +32,18 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 
 import pandas as pd
 
+from plcapacity.base.deprecation import warn_deprecated
 from plcapacity.base.exceptions import ModelWarning
-from plcapacity.estate.exports import get, load_records
+from plcapacity.estate.exports import TableResult, get, load_records
 
-__all__ = ["METRIC_COLUMNS", "NAT_PORTS_METRIC", "NAT_IP_DIMENSION", "BYTES_METRICS",
-           "read_metrics"]
+__all__ = ["Metrics", "METRIC_COLUMNS", "NAT_PORTS_METRIC", "NAT_IP_DIMENSION", "BYTES_METRICS",
+           "read_metrics", "as_metrics", "metrics_frame", "LEGACY_ATTRS"]
 
 NAT_PORTS_METRIC = "PLSNatPortsUsage"
 NAT_IP_DIMENSION = "PrivateLinkServiceIPAddress"
@@ -58,9 +60,109 @@ METRIC_COLUMNS = {
     "value": "the value, in unit",
     "unit": "Percent, Count, Bytes ...",
 }
+#: The ``DataFrame.attrs`` keys of plcapacity 0.1's metrics table, read (with a
+#: DeprecationWarning) from a DataFrame passed where :class:`Metrics` belong; until 0.3.0,
+#: :func:`read_metrics` still writes them.
+LEGACY_ATTRS = ("notes", "flattened")
 _METRICS_SEGMENT = "/providers/microsoft.insights/metrics/"
 #: Time format of the Log Analytics portal's CSV export (its "TimeGenerated [UTC]" column).
 _PORTAL_TIME = "%m/%d/%Y, %I:%M:%S.%f %p"
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Metrics(TableResult):
+    """Azure Monitor metrics of Private Link Services: what :func:`read_metrics` returns.
+
+    The metrics read like their :attr:`table` (``metrics["metric"]``, ``len(metrics)``; see
+    :class:`~plcapacity.estate.exports.TableResult`), and carry what was learnt reading
+    them as plain attributes.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per value, the columns of :data:`METRIC_COLUMNS`.
+    notes : tuple of str, default ()
+        Where the export lost detail (the per-NAT-IP breakdown), one sentence each.
+    flattened : tuple of str, default ()
+        The resources whose ``PLSNatPortsUsage`` has no NAT IP dimension.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> metrics = plc.read_metrics(plc.data_path("examples/estate/metrics-pls-orders.json"))
+    >>> metrics.notes, metrics.flattened          # every NAT IP apart: nothing lost
+    ((), ())
+    >>> sorted(metrics["metric"].unique())        # the table's columns, as before
+    ['PLSBytesIn', 'PLSBytesOut', 'PLSNatPortsUsage']
+    """
+
+    table: pd.DataFrame
+    notes: tuple = ()
+    flattened: tuple = ()
+
+    def __post_init__(self):
+        if not isinstance(self.table, pd.DataFrame):
+            raise TypeError(f"Metrics.table is {type(self.table).__name__}, not a pandas "
+                            "DataFrame")
+        object.__setattr__(self, "notes", tuple(str(note) for note in self.notes))
+        object.__setattr__(self, "flattened", tuple(str(r) for r in self.flattened))
+
+
+def metrics_frame(metrics) -> pd.DataFrame:
+    """The table of metrics: :attr:`Metrics.table`, or a DataFrame as it is.
+
+    Parameters
+    ----------
+    metrics : Metrics or pandas.DataFrame
+        The result of :func:`read_metrics`, or a table with its columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"metric": ["PLSNatPortsUsage"]})
+    >>> metrics_frame(Metrics(frame)) is frame, metrics_frame(frame) is frame
+    (True, True)
+    """
+    return metrics.table if isinstance(metrics, Metrics) else metrics
+
+
+def as_metrics(metrics, *, stacklevel=4) -> Metrics:
+    """``metrics`` as :class:`Metrics`: itself, or a DataFrame (whose ``.attrs`` keys of
+    :data:`LEGACY_ATTRS`, from plcapacity 0.1, are read with a DeprecationWarning).
+
+    Parameters
+    ----------
+    metrics : Metrics or pandas.DataFrame
+        The result of :func:`read_metrics`, or a table with its columns.
+    stacklevel : int, default 4
+        Where the DeprecationWarning points.
+
+    Returns
+    -------
+    Metrics
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> as_metrics(pd.DataFrame({"metric": ["PLSNatPortsUsage"]})).notes
+    ()
+    """
+    if isinstance(metrics, Metrics):
+        return metrics
+    if not isinstance(metrics, pd.DataFrame):
+        raise ValueError("metrics: give the result of plcapacity.read_metrics")
+    attrs = metrics.attrs
+    legacy = [key for key in LEGACY_ATTRS if key in attrs]
+    if legacy:
+        keys = ", ".join(f".attrs[{key!r}]" for key in legacy)
+        warn_deprecated(f"a metrics DataFrame with {keys}", since="0.2.0", removal="0.3.0",
+                        alternative="the Metrics that plcapacity.read_metrics returns (its "
+                                    "notes and flattened)", stacklevel=stacklevel)
+    return Metrics(metrics, tuple(attrs.get("notes", ())), tuple(attrs.get("flattened", ())))
 
 
 def _dimension_text(pairs) -> str:
@@ -187,7 +289,7 @@ def _from_log_analytics(rows, path):
     return [_tidy(long, path, "Log Analytics rows")], "dimension" not in frame
 
 
-def read_metrics(*paths) -> pd.DataFrame:
+def read_metrics(*paths) -> Metrics:
     """Azure Monitor metrics as a tidy table, one row per value.
 
     Parameters
@@ -199,12 +301,14 @@ def read_metrics(*paths) -> pd.DataFrame:
 
     Returns
     -------
-    pandas.DataFrame
-        The columns of :data:`METRIC_COLUMNS`: ``timestamp`` (UTC), ``resource_id``,
+    Metrics
+        It reads like its ``table`` (the DataFrame this function returned before 0.2.0), with
+        the columns of :data:`METRIC_COLUMNS`: ``timestamp`` (UTC), ``resource_id``,
         ``metric``, ``dimension`` (the NAT IP for ``PLSNatPortsUsage``; ``''`` when none),
         ``aggregation``, ``value`` [unit] and ``unit``, sorted by resource, metric, dimension,
-        aggregation and time. ``.attrs["notes"]`` says where the per-NAT-IP breakdown was
-        lost; ``.attrs["flattened"]`` lists those resources.
+        aggregation and time. ``notes`` says where the per-NAT-IP breakdown was lost;
+        ``flattened`` lists those resources. (Deprecated, until 0.3.0: the table's
+        ``.attrs["notes"]`` and ``.attrs["flattened"]`` repeat them.)
 
     Warns
     -----
@@ -261,6 +365,7 @@ def read_metrics(*paths) -> pd.DataFrame:
                      f"metrics list with --dimension {NAT_IP_DIMENSION} (or --filter "
                      f"\"{NAT_IP_DIMENSION} eq '*'\") or AzureMetricsV2 keep it")
         warnings.warn(notes[-1], ModelWarning, stacklevel=2)
-    table.attrs["notes"] = notes
-    table.attrs["flattened"] = flattened
-    return table
+    # Deprecated (0.2.0, removed in 0.3.0): 0.1's .attrs keys, for readers not yet on Metrics.
+    table.attrs["notes"] = list(notes)
+    table.attrs["flattened"] = list(flattened)
+    return Metrics(table, tuple(notes), tuple(flattened))

@@ -15,10 +15,12 @@ def nat_port_forecast(metrics, forecast, pls, *, ax=None):
 
     Parameters
     ----------
-    metrics : pandas.DataFrame
-        The result of :func:`plcapacity.read_metrics`.
-    forecast : pandas.DataFrame
-        The result of :func:`plcapacity.forecast_exhaustion` on them.
+    metrics : Metrics or pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics`, or its table.
+    forecast : Forecast
+        The result of :func:`plcapacity.forecast_exhaustion` on them (its fitted lines draw
+        the trend and band; a DataFrame of plcapacity 0.1 is read with a DeprecationWarning,
+        until 0.3.0).
     pls : str
         The PLS's name or resource id.
 
@@ -45,25 +47,26 @@ def nat_port_forecast(metrics, forecast, pls, *, ax=None):
     import pandas as pd
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
-    from plcapacity.estate.forecast import daily_peaks
+    from plcapacity.estate.forecast import as_forecast, daily_peaks
+    found = as_forecast(forecast)
+    table = found.table
     key = str(pls).lower()
-    mine = forecast[(forecast["resource_id"].str.lower() == key)
-                    | (forecast["pls"].str.lower() == key)]
+    mine = table[(table["resource_id"].str.lower() == key) | (table["pls"].str.lower() == key)]
     if mine.empty:
         raise ValueError(f"pls={pls!r} is not in the forecast; known: "
-                         f"{', '.join(sorted(forecast['pls'].unique()))}")
+                         f"{', '.join(sorted(table['pls'].unique()))}")
     resource = mine["resource_id"].iloc[0]
-    peaks = daily_peaks(metrics, aggregation=forecast.attrs.get("aggregation"))
+    peaks = daily_peaks(metrics, aggregation=found.aggregation)
     peaks = peaks[peaks["resource_id"] == resource]
     thresholds = sorted(mine["threshold_percent"].unique())
-    horizon = float(forecast.attrs.get("horizon_days", 365))
+    horizon = float(365 if found.horizon_days is None else found.horizon_days)
     ax = axes_or_new(ax, figsize=(7.2, 4.2))
     day = pd.Timedelta(days=1)
     for i, (nat_ip, series) in enumerate(peaks.groupby("dimension", sort=True)):
         color = f"C{i % 10}"
         label = literal_text(nat_ip or "all NAT IPs")
         ax.plot(series["day"], series["peak"], ".", color=color, markersize=3, label=label)
-        fit = forecast.attrs.get("fits", {}).get((resource, nat_ip))
+        fit = found.fits.get((resource, nat_ip))
         if fit is None:
             continue
         first = fit["first_day"]

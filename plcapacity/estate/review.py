@@ -13,7 +13,6 @@ References
 
 from __future__ import annotations
 
-import html
 from datetime import datetime, timezone
 
 import numpy as np
@@ -22,21 +21,76 @@ import pandas as pd
 from plcapacity.base.limits import get_limits
 from plcapacity.base.version import __version__
 from plcapacity.estate.forecast import (
+    CURRENT_WINDOW_DAYS,
     STATUS_BEYOND,
     STATUS_CROSSED,
     STATUS_FORECAST,
     STATUS_TOO_FEW,
+    Forecast,
+    as_forecast,
 )
+from plcapacity.estate.inventory import Inventory, as_inventory
+from plcapacity.estate.metrics import Metrics, as_metrics
 from plcapacity.estate.plots import nat_port_forecast
 from plcapacity.report import plotting
-from plcapacity.report.html import assumptions, figure_data_uri, html_table, page_style
+from plcapacity.report.html import (
+    assumptions,
+    figure_data_uri,
+    format_cell,
+    html_table,
+    markup,
+    page_style,
+    template_environment,
+)
 
-__all__ = ["estate_table", "estate_review", "SOON_DAYS", "MAX_USAGE_FIGURES"]
+__all__ = ["estate_table", "estate_review", "SOON_DAYS", "MAX_USAGE_FIGURES", "LABELS"]
 
 #: A forecast crossing within this many days flags the PLS in the review. [days]
 SOON_DAYS = 90
 #: Most usage-over-time figures in a review (the services that reach a threshold first). [-]
 MAX_USAGE_FIGURES = 24
+
+#: The review's template, in ``plcapacity/report/templates/``.
+TEMPLATE = "estate_review.html.j2"
+
+#: Plain headers (with units) for the columns the review shows; ``reaches_<threshold>`` is
+#: worded by threshold.
+LABELS = {
+    # the services (estate_table)
+    "name": "Private Link Service",
+    "region": "Region",
+    "nat_ips": "NAT IPs",
+    "backend_vms": "Backend VMs",
+    "ceiling": "Ceiling [connections]",
+    "binding_limit": "Limiting factor",
+    "private_endpoints": "Private endpoints (approved)",
+    "pending_connections": "Connections pending approval",
+    "pe_regions": "Endpoints per region",
+    "peak_nat_port_usage_percent": "Peak NAT port usage [%]",
+    "current_nat_port_usage_percent": f"NAT port usage, last {CURRENT_WINDOW_DAYS} days [%]",
+    "peak_connections_estimate": "Estimated peak [connections]",
+    "peak_throughput_mbit_s": "Peak throughput [Mbit/s]",
+    # the forecasts per NAT IP (forecast_exhaustion)
+    "pls": "Private Link Service",
+    "nat_ip": "NAT IP",
+    "threshold_percent": "Threshold [%]",
+    "status": "Status",
+    "crossing_date": "Reaches it on [UTC day]",
+    "crossing_earliest": "Earliest [UTC day]",
+    "crossing_latest": "Latest [UTC day]",
+    "current_percent": f"Usage, last {CURRENT_WINDOW_DAYS} days [%]",
+    "peak_percent": "Peak usage [%]",
+    "model": "Trend model",
+    "slope_percent_per_day": "Trend slope [% per day]",
+}
+
+#: What a limiting factor means, in words (``binding_limit`` values).
+BINDING = {"nat_ports": "NAT ports", "vm_connections": "connections per VM"}
+
+#: Headers of the reference values' table.
+ASSUMPTION_LABELS = {"name": "Reference value", "value": "Value used", "unit": "Unit",
+                     "scope": "Scope", "uncertain": "Uncertain", "source": "Source",
+                     "as_of": "Read on", "note": "Note"}
 
 _TABLE_COLUMNS = ["name", "region", "nat_ips", "backend_vms", "ceiling", "binding_limit",
                   "private_endpoints", "pending_connections", "pe_regions"]
@@ -55,17 +109,17 @@ def _describe(row) -> str:
     return status
 
 
-def estate_table(inventory: pd.DataFrame, forecast: pd.DataFrame | None = None, *,
+def estate_table(inventory: Inventory, forecast: Forecast | None = None, *,
                  limits=None) -> pd.DataFrame:
     """One row per PLS: its deployment, ceiling, usage, forecast and findings.
 
     Parameters
     ----------
-    inventory : pandas.DataFrame
-        The result of :func:`plcapacity.read_inventory`.
-    forecast : pandas.DataFrame, optional
-        The result of :func:`plcapacity.forecast_exhaustion`. PLSs are matched by resource id
-        (case ignored); a PLS without metrics says ``no metrics``.
+    inventory : Inventory or pandas.DataFrame
+        The result of :func:`plcapacity.read_inventory`, or rows of its table.
+    forecast : Forecast or pandas.DataFrame, optional
+        The result of :func:`plcapacity.forecast_exhaustion`, or rows of its table. PLSs are
+        matched by resource id (case ignored); a PLS without metrics says ``no metrics``.
     limits : Limits, optional
         For ``ports_per_nat_ip`` in the peak estimate.
 
@@ -89,7 +143,8 @@ def estate_table(inventory: pd.DataFrame, forecast: pd.DataFrame | None = None, 
           few days`` or ``no metrics``; and ``reaches_<threshold>_date`` (UTC day; ``NaT``
           unless crossed or forecast).
 
-        Then ``findings`` and ``pls_id``.
+        Then ``findings`` and ``pls_id``. (Deprecated, until 0.3.0: ``.attrs["notes"]``
+        repeats the inventory's :attr:`~plcapacity.estate.inventory.Inventory.notes`.)
 
     Examples
     --------
@@ -104,7 +159,16 @@ def estate_table(inventory: pd.DataFrame, forecast: pd.DataFrame | None = None, 
     1  pls-payments   384000                             no metrics
     """
     lim = limits or get_limits()
+    notes = inventory.notes if isinstance(inventory, Inventory) else inventory.attrs.get(
+        "notes", [])
+    inventory = inventory.table if isinstance(inventory, Inventory) else inventory
+    forecast = forecast.table if isinstance(forecast, Forecast) else forecast
+    missing = [c for c in ["pls_id", "findings", *_TABLE_COLUMNS] if c not in inventory]
+    if missing:
+        raise ValueError(f"inventory: no column(s) {', '.join(missing)}; give the result of "
+                         "plcapacity.read_inventory")
     table = inventory[_TABLE_COLUMNS].copy()
+    table.attrs = {}
     key = inventory["pls_id"].str.lower()
     if forecast is not None and len(forecast):
         fc = forecast.assign(_key=forecast["resource_id"].str.lower())
@@ -131,7 +195,7 @@ def estate_table(inventory: pd.DataFrame, forecast: pd.DataFrame | None = None, 
             table[f"{name}_date"] = key.map(first["crossing_date"]).to_numpy()
     table["findings"] = inventory["findings"].to_numpy()
     table["pls_id"] = inventory["pls_id"].to_numpy()
-    table.attrs["notes"] = list(inventory.attrs.get("notes", []))
+    table.attrs["notes"] = list(notes)  # deprecated (0.2.0, removed in 0.3.0): Inventory.notes
     return table
 
 
@@ -140,29 +204,36 @@ def _flagged(table, forecast) -> np.ndarray:
     observed day."""
     flagged = table["findings"].fillna("").str.len().to_numpy() > 0
     if forecast is not None and len(forecast):
-        soon = forecast[(forecast["status"] == STATUS_CROSSED)
-                        | ((forecast["status"] == STATUS_FORECAST)
-                           & (forecast["days_to_threshold"] <= SOON_DAYS))]
+        rows = forecast.table
+        soon = rows[(rows["status"] == STATUS_CROSSED)
+                    | ((rows["status"] == STATUS_FORECAST)
+                       & (rows["days_to_threshold"] <= SOON_DAYS))]
         flagged |= table["pls_id"].str.lower().isin(soon["resource_id"].str.lower()).to_numpy()
     return flagged
 
 
-def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
-                  forecast: pd.DataFrame | None = None, *,
+def estate_review(inventory: Inventory, metrics: Metrics | None = None,
+                  forecast: Forecast | None = None, *,
                   title="Private Link estate review", sources=()) -> str:
     """The estate review as one self-contained HTML document (figures embedded, all text
     escaped).
 
     Sections: summary, limits at risk (the findings), services (the :func:`estate_table`),
     exhaustion forecasts per NAT IP, figures (usage over time with the forecast band per NAT
-    IP of each PLS; ceilings against observed peaks), method and assumptions.
+    IP of each PLS; ceilings against observed peaks), method and assumptions. The page is
+    rendered from the template ``plcapacity/report/templates/estate_review.html.j2`` with
+    autoescaping on, in the style of the batch report (:func:`plcapacity.report.page_style`).
 
     Parameters
     ----------
-    inventory : pandas.DataFrame
-        From :func:`plcapacity.read_inventory`.
-    metrics, forecast : pandas.DataFrame, optional
-        From :func:`plcapacity.read_metrics` and :func:`plcapacity.forecast_exhaustion`.
+    inventory : Inventory
+        From :func:`plcapacity.read_inventory` (its notes and per-VM cap are on the page).
+        To review some of the services, ``dataclasses.replace(inventory,
+        table=inventory.table[...])``.
+    metrics : Metrics, optional
+        From :func:`plcapacity.read_metrics`.
+    forecast : Forecast, optional
+        From :func:`plcapacity.forecast_exhaustion` (its fitted lines draw the figures).
     title : str
         The page's title.
     sources : sequence of str
@@ -171,7 +242,8 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
     Returns
     -------
     str
-        The HTML document (UTF-8 text; write it with :func:`plcapacity.write_report`).
+        The HTML document (UTF-8 text; write it with :func:`plcapacity.write_report`, which
+        replaces the file atomically).
 
     Examples
     --------
@@ -182,92 +254,136 @@ def estate_review(inventory: pd.DataFrame, metrics: pd.DataFrame | None = None,
     >>> html.startswith("<!DOCTYPE html>"), "Limits at risk" in html
     (True, True)
     >>> plc.write_report(html, "estate-review.html")   # doctest: +SKIP
+
+    Notes
+    -----
+    Until 0.3.0, DataFrames of plcapacity 0.1, with their metadata in ``.attrs``, are
+    accepted for each argument, with a DeprecationWarning; a bare table is accepted too (its
+    page then lacks what the result object would have said: notes, the per-VM cap, the
+    forecast's method and fitted lines).
     """
+    cap_known = (isinstance(inventory, Inventory)
+                 or "max_connections_per_vm" in getattr(inventory, "attrs", {}))
+    inventory = as_inventory(inventory, need_connections=False)
+    metrics = None if metrics is None else as_metrics(metrics)
+    forecast = None if forecast is None else as_forecast(forecast)
     table = estate_table(inventory, forecast)
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     flagged = _flagged(table, forecast)
     findings = [(name, item) for name, text in zip(table["name"], table["findings"])
                 for item in str(text).split("; ") if item]
+    figures, notes_extra = _figures(table, metrics, forecast)
+    notes = [*inventory.notes, *notes_extra, *(metrics.notes if metrics is not None else ())]
+    cap = inventory.max_connections_per_vm
+    lim = get_limits()
+    context = dict(
+        title=str(title), version=__version__,
+        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        sources=[str(source) for source in sources], soon_days=SOON_DAYS,
+        counts=dict(services=len(table), flagged=int(flagged.sum()), findings=len(findings)),
+        findings=findings,
+        ports_per_nat_ip=f"{lim.ports_per_nat_ip:,}",
+        cap=("" if not cap_known else None if cap is None else f"{cap:,}"),
+        services=markup(_services_table(table, flagged)),
+        forecast=_forecast_section(forecast),
+        figures=figures,
+        method=[f"PLSNatPortsUsage is read as the share of a NAT IP's ports in use; each NAT "
+                f"IP gives {lim.ports_per_nat_ip:,} ports per backend VM (the FAQ's '64k'; the "
+                "exact value is undocumented). Uncertain: Azure does not document whether the "
+                "percentage is the mean or the largest share over the NAT IP's per-VM port "
+                "pools, so the estimated peak in connections may be high.",
+                "Forecasts extrapolate a trend; step changes (a new consumer, a scale-out) are "
+                "not foreseen.", *notes],
+        assumptions=markup(html_table(
+            assumptions(), {"value": lambda v: format_cell(v, None)}, uuid="assumptions",
+            labels=ASSUMPTION_LABELS)),
+        style=markup(page_style()),
+    )
+    return template_environment().get_template(TEMPLATE).render(**context)
+
+
+def _services_table(table, flagged) -> str:
     shown = table.drop(columns=["pls_id", "findings"]
                        + [c for c in table.columns if c.endswith("_date")])
-    percent = lambda v: f"{v:.1f} %"  # noqa: E731
-    formats = {"peak_nat_port_usage_percent": percent, "current_nat_port_usage_percent": percent,
+    shown = shown.assign(binding_limit=[BINDING.get(b, b) for b in shown["binding_limit"]])
+    formats = {"peak_nat_port_usage_percent": _percent,
+               "current_nat_port_usage_percent": _percent,
                "peak_throughput_mbit_s": lambda v: f"{v:,.1f}"}
-    figures, notes_extra = [], []
-    if forecast is not None and metrics is not None and len(forecast):
-        order = (forecast.assign(_soon=forecast["status"].map({STATUS_CROSSED: 0,
-                                                                STATUS_FORECAST: 1}).fillna(2))
-                 .sort_values(["_soon", "crossing_date"], na_position="last"))
-        chosen = list(order["pls"].drop_duplicates())
-        if len(chosen) > MAX_USAGE_FIGURES:
-            notes_extra.append(f"usage figures for the {MAX_USAGE_FIGURES} services that reach "
-                               f"a threshold first; {len(chosen) - MAX_USAGE_FIGURES} more "
-                               "are in the tables only")
-        for pls in chosen[:MAX_USAGE_FIGURES]:
-            figures.append((f"usage-{pls}", nat_port_forecast(metrics, forecast, pls),
-                            f"{pls}: daily peaks of PLSNatPortsUsage per NAT IP, the trend "
-                            "carried forward (dashed) and its prediction band (shaded); dotted: "
-                            "the thresholds."))
-        figures.append(("ceilings", plotting.ceilings_vs_peaks(table),
-                        "Connection ceiling of each PLS against its estimated observed peak "
-                        "(the sum over NAT IPs of each one's peak share of its ports)."))
-    figure_html = "".join(
-        f"<figure id='fig-{html.escape(name, quote=True)}'><img alt='{html.escape(caption, quote=True)}' "
-        f"src='{figure_data_uri(ax)}'><figcaption>{html.escape(caption)}</figcaption></figure>"
-        for name, ax, caption in figures) or "<p>No metrics given: no figures.</p>"
-    if forecast is not None and len(forecast):
-        per_ip = forecast[["pls", "nat_ip", "threshold_percent", "status", "crossing_date",
-                           "crossing_earliest", "crossing_latest", "current_percent",
-                           "peak_percent", "model", "slope_percent_per_day"]]
-        day = lambda v: "-" if pd.isna(v) else f"{v:%Y-%m-%d}"  # noqa: E731
-        forecast_html = (
-            f"<p class='note'>{html.escape(forecast.attrs.get('criterion', ''))}. Prediction "
-            f"interval at {forecast.attrs.get('confidence', 0.9):.0%}; horizon "
-            f"{forecast.attrs.get('horizon_days', 365):g} days from the last observed day; "
-            f"aggregation {html.escape(str(forecast.attrs.get('aggregation', '')))}.</p>"
-            + html_table(per_ip, {"crossing_date": day, "crossing_earliest": day,
-                                  "crossing_latest": day, "current_percent": percent,
-                                  "peak_percent": percent,
-                                  "slope_percent_per_day": lambda v: f"{v:+.3f}",
-                                  "threshold_percent": lambda v: f"{v:g} %"},
-                         bad=(per_ip["status"] == STATUS_CROSSED).to_numpy()))
-    else:
-        forecast_html = "<p>No metrics given.</p>"
-    notes = list(table.attrs.get("notes", [])) + notes_extra
-    if metrics is not None:
-        notes += list(metrics.attrs.get("notes", []))
-    cap = inventory.attrs.get("max_connections_per_vm")
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title><style>{page_style()}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        f"<p class='note'>Generated {generated} by plcapacity {html.escape(__version__)}"
-        + (f" from {html.escape(', '.join(map(str, sources)))}" if sources else "") + ".</p>",
-        "<h2 id='summary'>Summary</h2><ul>",
-        f"<li>{len(table)} Private Link Services; {int(flagged.sum())} need a look (a finding, "
-        f"or a usage threshold crossed or forecast within {SOON_DAYS} days).</li>",
-        f"<li>{len(findings)} findings.</li></ul>",
-        "<h2 id='limits-at-risk'>Limits at risk</h2>",
-        ("<ul>" + "".join(f"<li><b>{html.escape(name)}</b>: {html.escape(item)}</li>"
-                          for name, item in findings) + "</ul>") if findings else "<p>None.</p>",
-        "<h2 id='services'>Services</h2>",
-        "<p class='note'>Ceiling: nat_ips x backend_vms x ports per NAT IP, "
-        + (f"capped at {cap:,} connections per VM" if cap else "without a per-VM cap")
-        + "; each PLS alone on its VMs.</p>",
-        html_table(shown, formats, bad=flagged),
-        "<h2 id='forecasts'>Exhaustion forecasts</h2>", forecast_html,
-        "<h2 id='figures'>Figures</h2>", figure_html,
-        "<h2 id='assumptions'>Method and assumptions</h2><ul>",
-        "<li>PLSNatPortsUsage is read as the share of a NAT IP's ports in use; each NAT IP "
-        f"gives {get_limits().ports_per_nat_ip:,} ports per backend VM (the FAQ's '64k'; the "
-        "exact value is undocumented). Uncertain: Azure does not document whether the percentage is the mean "
-        "or the largest share over the NAT IP's per-VM port pools, so the estimated peak in "
-        "connections may be high.</li>",
-        "<li>Forecasts extrapolate a trend; step changes (a new consumer, a scale-out) are not "
-        "foreseen.</li>",
-        "".join(f"<li>{html.escape(note)}</li>" for note in notes), "</ul>",
-        "<p>Reference values (data/azure_limits.csv; overridable):</p>",
-        html_table(assumptions()),
-        "</body></html>",
-    ]
-    return "\n".join(parts)
+    return html_table(shown, formats, bad=flagged, labels=_labels(shown.columns),
+                      uuid="services")
+
+
+def _forecast_section(forecast):
+    """The forecast table per NAT IP and the sentences on its method, or None."""
+    if forecast is None or not len(forecast):
+        return None
+    per_ip = forecast.table[["pls", "nat_ip", "threshold_percent", "status", "crossing_date",
+                       "crossing_earliest", "crossing_latest", "current_percent",
+                       "peak_percent", "model", "slope_percent_per_day"]]
+    table = html_table(per_ip, {"crossing_date": _day, "crossing_earliest": _day,
+                                "crossing_latest": _day, "current_percent": _percent,
+                                "peak_percent": _percent,
+                                "slope_percent_per_day": lambda v: f"{v:+.3f}",
+                                "threshold_percent": lambda v: f"{v:g} %"},
+                       bad=(per_ip["status"] == STATUS_CROSSED).to_numpy(),
+                       labels=_labels(per_ip.columns), uuid="forecasts")
+    details = []
+    if forecast.confidence is not None:
+        details.append(f"prediction interval at {forecast.confidence:.0%}")
+    if forecast.horizon_days is not None:
+        details.append(f"horizon {forecast.horizon_days:g} days from the last observed day")
+    if forecast.aggregation:
+        details.append(f"aggregation {forecast.aggregation}")
+    sentences = [forecast.criterion.rstrip(".")] if forecast.criterion else []
+    if details:
+        text = "; ".join(details)
+        sentences.append(text[0].upper() + text[1:])
+    return dict(method=". ".join(sentences),
+                table=markup(table))
+
+
+def _figures(table, metrics, forecast):
+    """The usage figures (the services that reach a threshold first) and the ceilings
+    against the peaks, each as a dict of id, data URI and caption; and notes on what was
+    left out."""
+    if forecast is None or metrics is None or not len(forecast):
+        return [], []
+    rows = forecast.table
+    order = (rows.assign(_soon=rows["status"].map({STATUS_CROSSED: 0,
+                                                    STATUS_FORECAST: 1}).fillna(2))
+             .sort_values(["_soon", "crossing_date"], na_position="last"))
+    chosen = list(order["pls"].drop_duplicates())
+    notes = []
+    if len(chosen) > MAX_USAGE_FIGURES:
+        notes.append(f"usage figures for the {MAX_USAGE_FIGURES} services that reach a "
+                     f"threshold first; {len(chosen) - MAX_USAGE_FIGURES} more are in the "
+                     "tables only")
+    figures = [dict(id=f"usage-{pls}",
+                    uri=figure_data_uri(nat_port_forecast(metrics, forecast, pls)),
+                    caption=f"{pls}: daily peaks of PLSNatPortsUsage per NAT IP, the trend "
+                            "carried forward (dashed) and its prediction band (shaded); "
+                            "dotted: the thresholds.")
+               for pls in chosen[:MAX_USAGE_FIGURES]]
+    figures.append(dict(id="ceilings", uri=figure_data_uri(plotting.ceilings_vs_peaks(table)),
+                        caption="Connection ceiling of each PLS against its estimated observed "
+                                "peak (the sum over NAT IPs of each one's peak share of its "
+                                "ports)."))
+    return figures, notes
+
+
+def _percent(value) -> str:
+    return f"{value:.1f} %"
+
+
+def _day(value) -> str:
+    return "-" if pd.isna(value) else f"{value:%Y-%m-%d}"
+
+
+def _labels(columns) -> dict:
+    """Headers in words with units: :data:`LABELS`, and ``reaches_<threshold>``."""
+    labels = {}
+    for column in columns:
+        if column in LABELS:
+            labels[column] = LABELS[column]
+        elif column.startswith("reaches_"):
+            labels[column] = f"Reaches {column.removeprefix('reaches_')} % (earliest to latest)"
+    return labels

@@ -9,12 +9,17 @@ import pandas as pd
 import pytest
 
 from plcapacity.estate.forecast import (
+    CLEAR_WIN,
     FORECAST_COLUMNS,
+    HOLDOUT_SHARE,
     MIN_DAYS,
+    Forecast,
+    as_forecast,
     daily_peaks,
     forecast_exhaustion,
     throughput,
 )
+from plcapacity.estate.metrics import Metrics
 
 DAY0 = pd.Timestamp("2026-01-01T00:00:00Z")
 PLS = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/p"
@@ -54,8 +59,8 @@ def test_daily_peaks_are_the_largest_value_of_each_utc_day(rng):
     peaks = daily_peaks(pd.concat([metrics, extra]))
     expected = [max(values[24 * d:24 * (d + 1)]) for d in range(5)]   # independent: slices
     assert peaks["peak"].tolist() == pytest.approx(expected)
-    assert peaks.attrs["aggregation"] == "maximum"
-    assert daily_peaks(extra).attrs["aggregation"] == "average"
+    assert set(peaks["aggregation"]) == {"maximum"}
+    assert set(daily_peaks(extra)["aggregation"]) == {"average"}
 
 
 # --------------------------------------------------------------------------- known trends
@@ -187,9 +192,9 @@ def test_each_nat_ip_and_resource_is_forecast_separately(rng):
     assert list(zip(forecast["pls"], forecast["nat_ip"], forecast["status"])) == [
         ("p", "10.0.0.4", "forecast"), ("p", "10.0.0.5", "not within the horizon"),
         ("p2", "10.0.0.4", "forecast")]
-    assert set(forecast.attrs["fits"]) == {(PLS, "10.0.0.4"), (PLS, "10.0.0.5"),
-                                           (PLS + "2", "10.0.0.4")}
-    assert "mean absolute error" in forecast.attrs["criterion"]
+    assert set(forecast.fits) == {(PLS, "10.0.0.4"), (PLS, "10.0.0.5"),
+                                  (PLS + "2", "10.0.0.4")}
+    assert "mean absolute error" in forecast.criterion
 
 
 # --------------------------------------------------------------------------- throughput
@@ -242,7 +247,7 @@ def test_crossing_date_matches_a_day_by_day_scan_of_the_fitted_trend(rng, growth
     y = (30 + 0.4 * t if growth == "linear" else 25 * np.exp(0.012 * t)) \
         + rng.normal(0, 0.8, t.size)
     forecast = forecast_exhaustion(metrics_from_daily(y))
-    fit = forecast.attrs["fits"][(PLS, "10.0.0.4")]
+    fit = forecast.fits[(PLS, "10.0.0.4")]
     days = np.arange(0, 2000)
     trend = fit["intercept"] + fit["slope"] * days
     trend = np.exp(trend) if fit["log"] else trend
@@ -253,3 +258,78 @@ def test_crossing_date_matches_a_day_by_day_scan_of_the_fitted_trend(rng, growth
         offset = (row["crossing_date"] - DAY0).days
         assert scan - 1 <= offset <= scan
         assert row["crossing_earliest"] <= row["crossing_date"] <= row["crossing_latest"]
+
+
+# --------------------------------------------------------------------------- the Forecast
+
+
+def test_the_forecast_says_how_it_was_made(rng):
+    t = np.arange(40)
+    forecast = forecast_exhaustion(metrics_from_daily(30 + 0.5 * t + rng.normal(0, 1, 40)),
+                                   thresholds=[90], horizon_days=200, confidence=0.8)
+    assert isinstance(forecast, Forecast)
+    assert (forecast.aggregation, forecast.confidence, forecast.horizon_days) == \
+        ("maximum", 0.8, 200)
+    assert f"last {HOLDOUT_SHARE:.0%} of the days" in forecast.criterion
+    assert f"{CLEAR_WIN:g} times smaller" in forecast.criterion
+    assert set(forecast.fits) == {(PLS, "10.0.0.4")}
+    assert list(forecast.table.columns) == list(FORECAST_COLUMNS)
+
+
+def test_the_small_keys_stay_in_attrs_until_0_3_but_not_the_fits(rng):
+    forecast = forecast_exhaustion(metrics_from_daily(np.linspace(20, 60, 30)))
+    assert forecast.table.attrs == {"aggregation": forecast.aggregation,
+                                    "confidence": forecast.confidence,
+                                    "horizon_days": forecast.horizon_days,
+                                    "criterion": forecast.criterion}
+    assert forecast.attrs["criterion"] == forecast.criterion       # how the CLI reads it
+
+
+def test_two_forecasts_concatenate(rng):
+    # 0.1 kept the fits (numpy arrays) in .attrs, where pandas compares them on concat and
+    # fails: "The truth value of an array ... is ambiguous".
+    a = forecast_exhaustion(metrics_from_daily(np.linspace(20, 60, 30)))
+    b = forecast_exhaustion(metrics_from_daily(np.linspace(30, 50, 30), resource=PLS + "2"))
+    both = pd.concat([a.table, b.table], ignore_index=True)
+    assert sorted(both["pls"].unique()) == ["p", "p2"] and len(both) == len(a) + len(b)
+    fits = {**a.fits, **b.fits}
+    assert set(fits) == {(PLS, "10.0.0.4"), (PLS + "2", "10.0.0.4")}
+
+
+def test_the_forecast_reads_like_its_table():
+    forecast = forecast_exhaustion(metrics_from_daily(np.linspace(20, 60, 30)))
+    assert len(forecast) == 2 and "status" in forecast
+    assert one(forecast, 80)["nat_ip"] == "10.0.0.4"
+    assert type(forecast[forecast["threshold_percent"] == 100]) is pd.DataFrame
+
+
+def test_metrics_object_and_table_give_the_same_forecast():
+    table = metrics_from_daily(np.linspace(20, 60, 30))
+    a, b = forecast_exhaustion(Metrics(table)), forecast_exhaustion(table)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert daily_peaks(Metrics(table))["peak"].tolist() == daily_peaks(table)["peak"].tolist()
+
+
+def test_as_forecast_reads_0_1_attrs_with_a_warning():
+    forecast = forecast_exhaustion(metrics_from_daily(np.linspace(20, 60, 30)))
+    assert as_forecast(forecast) is forecast
+    old = forecast.table.copy()
+    old.attrs = dict(forecast.table.attrs, fits=dict(forecast.fits))
+    with pytest.warns(DeprecationWarning, match=r"\.attrs\['fits'\] is deprecated since "
+                      r"0\.2\.0.*use the Forecast") as caught:
+        again = as_forecast(old, stacklevel=3)           # 3: the caller of as_forecast
+    assert caught[0].filename == __file__
+    assert (again.aggregation, again.confidence, again.horizon_days, again.criterion) == \
+        (forecast.aggregation, forecast.confidence, forecast.horizon_days, forecast.criterion)
+    assert set(again.fits) == set(forecast.fits)
+    bare = forecast.table.copy()
+    bare.attrs = {}
+    found = as_forecast(bare)                             # a bare table: nothing to warn about
+    assert found.fits == {} and found.confidence is None and found.criterion == ""
+    with pytest.raises(ValueError, match="give the result of plcapacity.forecast_exhaustion"):
+        as_forecast(pd.DataFrame({"x": [1]}))
+
+
+def test_daily_peaks_keep_the_aggregation_in_attrs_until_0_3():
+    peaks = daily_peaks(metrics_from_daily(np.linspace(20, 60, 30)))
+    assert peaks.attrs == {"aggregation": "maximum"}

@@ -1,8 +1,11 @@
 """read_inventory and deployment_from_inventory on the bundled exports and on small
 hand-built ones (REST/Resource Graph nested, az flattened, portal CSV)."""
 
+import copy
 import csv
+import dataclasses
 import json
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -12,9 +15,12 @@ import plcapacity as plc
 from plcapacity.base.limits import data_path
 from plcapacity.estate import exports as _exports
 from plcapacity.estate.inventory import (
+    CONNECTION_COLUMNS,
     INVENTORY_COLUMNS,
     PE_SHARE_AT_RISK,
     PER_VM_CAP_LIMIT,
+    Inventory,
+    as_inventory,
     connections_table,
     deployment_from_inventory,
     read_inventory,
@@ -144,7 +150,7 @@ def test_example_ceilings_by_hand(example):
     assert row.loc["pls-search", "ceiling"] == 2 * 12 * 64_000
     assert pd.isna(row.loc["pls-legacy", "ceiling"])
     assert row.loc["pls-orders", "binding_limit"] == "nat_ports"
-    assert example.attrs["max_connections_per_vm"] == plc.get_limits()[PER_VM_CAP_LIMIT]
+    assert example.max_connections_per_vm == plc.get_limits()[PER_VM_CAP_LIMIT]
 
 
 def test_example_ceilings_agree_with_ceiling_table(example):
@@ -278,13 +284,13 @@ def test_portal_csv_export_of_resource_graph(tmp_path, upper):
 def test_other_resource_types_are_skipped_and_noted(tmp_path):
     other = {"id": f"{SUB}/Microsoft.Network/publicIPAddresses/ip1", "name": "ip1"}
     table = read_inventory(write(tmp_path, "p.json", [pls_rest("p"), other]))
-    assert table.attrs["notes"] == ["skipped 1 resource(s) of type microsoft.network/publicipaddresses"]
+    assert table.notes == ("skipped 1 resource(s) of type microsoft.network/publicipaddresses",)
 
 
 def test_a_pls_read_twice_is_kept_once(tmp_path):
     table = read_inventory(write(tmp_path, "a.json", [pls_rest("p")]),
                            write(tmp_path, "b.json", pls_az("p")))
-    assert len(table) == 1 and "read twice" in table.attrs["notes"][0]
+    assert len(table) == 1 and "read twice" in table.notes[0]
 
 
 # ------------------------------------------------------------------ errors
@@ -410,3 +416,111 @@ def test_backend_vms_and_ceiling_against_brute_force(tmp_path):
         vms = len(expected)
         assert table.loc[0, "backend_vms"] == vms
         assert table.loc[0, "ceiling"] == min(nat_ips * vms * 64_000, vms * cap)
+
+
+# ------------------------------------------------------------------ the Inventory object
+
+
+def test_connections_are_a_table_of_their_own(tmp_path):
+    links = [("pe1", "Approved", "eastus"), ("pe2", "Pending", None), ("pe3", "Rejected", None)]
+    inventory = read_inventory(write(tmp_path, "p.json", [pls_rest("p", connections=links),
+                                                         pls_rest("q", frontend="fe2")]))
+    assert isinstance(inventory, Inventory)
+    assert list(inventory.connections.columns) == list(CONNECTION_COLUMNS)
+    links = inventory.connections
+    pe = f"{SUB}/Microsoft.Network/privateEndpoints/pe"
+    assert links["pls_id"].tolist() == [f"{SUB}/Microsoft.Network/privateLinkServices/p"] * 3
+    assert links["private_endpoint_id"].tolist() == [pe + "1", pe + "2", pe + "3"]
+    assert links["status"].tolist() == ["approved", "pending", "rejected"]
+    assert links["region"].iloc[0] == "eastus" and links["region"].iloc[1:].isna().all()
+    assert list(inventory.table.columns) == list(INVENTORY_COLUMNS)
+    assert inventory.notes == () and inventory.max_connections_per_vm == 500_000
+
+
+def test_the_table_carries_no_connections_in_attrs(example):
+    # The defect this object fixes: pandas deep-copies .attrs with every operation, and a
+    # list of every endpoint connection there made each copy as costly as the estate.
+    assert set(example.table.attrs) == {"notes", "max_connections_per_vm"}   # 0.1's small keys
+    assert example.table.attrs["notes"] == list(example.notes)
+    derived = [example.table.copy(), example[example["nat_ips"] > 1], example[["name"]],
+               example.table.merge(example.connections, on="pls_id"),
+               example.table.assign(x=1), example.set_index("name"),
+               pd.concat([example.table, example.table])]
+    for frame in derived:
+        assert set(frame.attrs) <= {"notes", "max_connections_per_vm"}
+        assert all(len(value) < 10 for value in frame.attrs.values()
+                   if isinstance(value, (list, tuple, dict)))
+
+
+def test_the_inventory_reads_like_its_table(example):
+    assert len(example) == 4 and "ceiling" in example and list(example) == list(INVENTORY_COLUMNS)
+    assert example.loc[example["ceiling"].isna(), "name"].tolist() == ["pls-legacy"]
+    assert example.set_index("name").loc["pls-orders", "nat_ips"] == 4
+    pd.testing.assert_frame_equal(example[["name", "ceiling"]],
+                                  example.table[["name", "ceiling"]])
+    every = (18 + 9 + 4 + 2) + 6 + (512 + 241 + 70 + 12 + 3) + 5   # docs/make_estate_examples.py
+    assert repr(example).startswith(f"Inventory(connections=<{every} rows>, notes=(), "
+                                    "max_connections_per_vm=500000) with table:")
+
+
+def test_an_inventory_copies_and_pickles_whole(example):
+    for twin in (copy.deepcopy(example), pickle.loads(pickle.dumps(example))):
+        assert isinstance(twin, Inventory)
+        pd.testing.assert_frame_equal(twin.connections, example.connections)
+        assert deployment_from_inventory(twin, "pls-orders").regions == \
+            deployment_from_inventory(example, "pls-orders").regions
+
+
+def test_an_inventory_checks_what_it_is_given(example):
+    with pytest.raises(TypeError, match="Inventory.connections is list, not a pandas DataFrame"):
+        Inventory(example.table, [])
+    with pytest.raises(ValueError, match="lacks column.*region"):
+        Inventory(example.table, example.connections.drop(columns="region"))
+    assert Inventory(example.table, example.connections, ["a"]).notes == ("a",)
+
+
+def test_part_of_an_inventory_by_replace(example):
+    search = dataclasses.replace(example, table=example.table[example["name"] == "pls-search"])
+    assert list(search["name"]) == ["pls-search"] and search.connections is example.connections
+    assert len(deployment_from_inventory(search, "pls-search").endpoints) == 512 + 241 + 70
+    with pytest.raises(ValueError, match="is not in the inventory"):
+        deployment_from_inventory(search, "pls-orders")
+
+
+def test_connections_table_is_a_copy(example):
+    links = connections_table(example)
+    links["status"] = "gone"
+    assert (example.connections["status"] != "gone").all()
+
+
+def legacy_frame(inventory):
+    """What read_inventory of plcapacity 0.1 returned: the table, the rest in .attrs."""
+    frame = inventory.table.copy()
+    frame.attrs = {"connections": inventory.connections.to_dict("records"),
+                   "notes": list(inventory.notes),
+                   "max_connections_per_vm": inventory.max_connections_per_vm}
+    return frame
+
+
+def test_a_dataframe_of_0_1_still_works_with_a_deprecation_warning(example):
+    old = legacy_frame(example)
+    with pytest.warns(DeprecationWarning, match=r"\.attrs\['connections'\].*deprecated since "
+                      r"0\.2\.0 and will be removed in 0\.3\.0; use the Inventory") as caught:
+        deployment = deployment_from_inventory(old, "pls-orders", demand=1_000_000)
+    assert caught[0].filename == __file__                  # points at the caller
+    expected = deployment_from_inventory(example, "pls-orders", demand=1_000_000)
+    assert [(e.name, e.region) for e in deployment.endpoints] == \
+        [(e.name, e.region) for e in expected.endpoints]
+    with pytest.warns(DeprecationWarning):
+        pd.testing.assert_frame_equal(connections_table(old), example.connections)
+
+
+def test_a_table_without_connections_cannot_make_a_deployment(example):
+    bare = example.table.copy()
+    bare.attrs = {}
+    with pytest.raises(ValueError, match="a table alone has no endpoint connections"):
+        deployment_from_inventory(bare, "pls-orders")
+    found = as_inventory(bare, need_connections=False)
+    assert found.connections.empty and found.notes == ()
+    with pytest.raises(ValueError, match="give the result of plcapacity.read_inventory"):
+        as_inventory([1, 2])

@@ -10,7 +10,14 @@ import pytest
 from plcapacity.base.exceptions import ModelWarning
 from plcapacity.base.limits import data_path
 from plcapacity.estate import exports as _exports
-from plcapacity.estate.metrics import METRIC_COLUMNS, read_metrics
+from plcapacity.estate.forecast import forecast_exhaustion
+from plcapacity.estate.metrics import (
+    METRIC_COLUMNS,
+    Metrics,
+    as_metrics,
+    metrics_frame,
+    read_metrics,
+)
 
 PLS = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/p"
 
@@ -48,7 +55,7 @@ def test_rest_response_becomes_tidy_rows(tmp_path):
     assert str(first["timestamp"].dt.tz) == "UTC"
     assert first["timestamp"].iloc[1] == pd.Timestamp("2026-03-01T01:00:00Z")
     assert (table["unit"] == "Percent").all()
-    assert table.attrs["notes"] == []
+    assert table.notes == ()
 
 
 def test_several_dimensions_are_named(tmp_path):
@@ -69,8 +76,8 @@ def test_unsplit_nat_ports_say_the_breakdown_is_lost(tmp_path):
     document = rest([([], [{"timeStamp": "2026-03-01T00:00:00Z", "maximum": 40.0}])])
     with pytest.warns(ModelWarning, match="per-NAT-IP breakdown is lost"):
         table = read_metrics(write(tmp_path, "m.json", document))
-    assert table.attrs["flattened"] == [PLS]
-    assert "PrivateLinkServiceIPAddress eq '*'" in table.attrs["notes"][0]
+    assert table.flattened == (PLS,)
+    assert "PrivateLinkServiceIPAddress eq '*'" in table.notes[0]
 
 
 def test_azure_metrics_csv_from_the_portal(tmp_path):
@@ -107,13 +114,13 @@ def test_azure_metrics_v2_keeps_the_dimension(tmp_path):
              "UnitName": "Percent", "Dimension": '{"PrivateLinkServiceIPAddress":"10.0.0.5"}'}]
     table = read_metrics(write(tmp_path, "v2.json", rows))
     assert sorted(table["dimension"].unique()) == ["10.0.0.4", "10.0.0.5"]
-    assert table.attrs["flattened"] == []
+    assert table.flattened == ()
     # the query API's tables/columns/rows shape reads the same
     api = {"tables": [{"name": "PrimaryResult",
                        "columns": [{"name": k, "type": "string"} for k in rows[0]],
                        "rows": [list(r.values()) for r in rows]}]}
     again = read_metrics(write(tmp_path, "api.json", api))
-    pd.testing.assert_frame_equal(table, again)
+    pd.testing.assert_frame_equal(table.table, again.table)
 
 
 def test_the_bundled_example(recwarn):
@@ -156,3 +163,57 @@ def test_dimensions_column_spelled_in_the_plural(tmp_path):
              "MetricName": "PLSNatPortsUsage", "Maximum": 41.5, "UnitName": "Percent",
              "Dimensions": '{"PrivateLinkServiceIPAddress":"10.0.0.4"}'}]
     assert read_metrics(write(tmp_path, "v2.json", rows))["dimension"].tolist() == ["10.0.0.4"]
+
+
+# ------------------------------------------------------------------ the Metrics object
+
+
+def flattened_export(tmp_path, name="m.json", resource=PLS):
+    document = rest([([], [{"timeStamp": "2026-03-01T00:00:00Z", "maximum": 40.0}])],
+                    resource=resource)
+    with pytest.warns(ModelWarning):
+        return read_metrics(write(tmp_path, name, document))
+
+
+def test_notes_and_flattened_are_attributes(tmp_path):
+    metrics = flattened_export(tmp_path)
+    assert isinstance(metrics, Metrics)
+    assert isinstance(metrics.notes, tuple) and isinstance(metrics.flattened, tuple)
+    assert len(metrics.notes) == 1 and "p)" in metrics.notes[0]    # names the PLS
+    # deprecated until 0.3.0: the same in the table's .attrs, as 0.1 wrote them
+    assert metrics.table.attrs == {"notes": list(metrics.notes), "flattened": [PLS]}
+
+
+def test_metrics_read_like_their_table(tmp_path):
+    metrics = flattened_export(tmp_path)
+    assert len(metrics) == 1 and list(metrics) == list(METRIC_COLUMNS)
+    assert metrics["value"].tolist() == [40.0] and metrics.metric.iloc[0] == "PLSNatPortsUsage"
+    assert metrics_frame(metrics) is metrics.table and metrics_frame(metrics.table) is \
+        metrics.table
+
+
+def test_two_reads_concatenate_and_forecast_together(tmp_path):
+    # 0.1's tables lost their notes in pd.concat; the tables concatenate, the notes are kept
+    # by whoever holds the Metrics.
+    days = [{"timeStamp": f"2026-03-{d:02d}T12:00:00Z", "maximum": 10.0 + d} for d in range(1, 21)]
+    one = read_metrics(write(tmp_path, "a.json", rest([([("PrivateLinkServiceIPAddress", "ip")],
+                                                       days)])))
+    two = read_metrics(write(tmp_path, "b.json", rest([([("PrivateLinkServiceIPAddress", "ip")],
+                                                       days)], resource=PLS + "2")))
+    both = pd.concat([one.table, two.table], ignore_index=True)
+    forecast = forecast_exhaustion(both, thresholds=(80,))
+    assert sorted(forecast["pls"]) == ["p", "p2"]
+
+
+def test_as_metrics_reads_0_1_attrs_with_a_warning(tmp_path):
+    metrics = flattened_export(tmp_path)
+    assert as_metrics(metrics) is metrics
+    with pytest.warns(DeprecationWarning, match=r"\.attrs\['notes'\], \.attrs\['flattened'\] "
+                      "is deprecated since 0.2.0.*use the Metrics"):
+        again = as_metrics(metrics.table)
+    assert again.notes == metrics.notes and again.flattened == metrics.flattened
+    bare = metrics.table.copy()
+    bare.attrs = {}
+    assert as_metrics(bare).notes == ()                 # no warning: nothing to read
+    with pytest.raises(ValueError, match="give the result of plcapacity.read_metrics"):
+        as_metrics([1])

@@ -1,8 +1,12 @@
-"""estate_table, estate_review, the estate plots and the ``plcapacity estate`` command."""
+"""estate_table, estate_review (the template, its sections, headers and escaping) and the
+``plcapacity estate`` command."""
 
+import dataclasses
+import html.parser
 import io
 import json
 import os
+import re
 
 import matplotlib
 import pandas as pd
@@ -18,7 +22,8 @@ from plcapacity.cli import main  # noqa: E402
 from plcapacity.estate.forecast import forecast_exhaustion  # noqa: E402
 from plcapacity.estate.inventory import read_inventory  # noqa: E402
 from plcapacity.estate.metrics import read_metrics  # noqa: E402
-from plcapacity.estate.review import estate_review, estate_table  # noqa: E402
+from plcapacity.estate.review import LABELS, estate_review, estate_table  # noqa: E402
+from plcapacity.report.html import page_style  # noqa: E402
 
 ESTATE = data_path("examples/estate")
 INVENTORY = [ESTATE / "pls.json", ESTATE / "lb.json", ESTATE / "pe.json"]
@@ -30,6 +35,49 @@ def estate():
     inventory = read_inventory(*INVENTORY)
     metrics = read_metrics(*METRICS)
     return inventory, metrics, forecast_exhaustion(metrics)
+
+
+class Page(html.parser.HTMLParser):
+    """What a reader of the page gets: element ids, images (alt and source), figure
+    captions, table headers and the text of each section (by its h2 id). Checks that every
+    tag is closed in order."""
+
+    VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+    def __init__(self, text):
+        super().__init__(convert_charrefs=True)
+        self.ids, self.images, self.headers, self.captions = [], [], [], []
+        self.sections, self.stack, self.section, self.title = {}, [], None, ""
+        self.feed(text)
+        self.close()
+        assert not self.stack, f"unclosed tags: {self.stack}"
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        if tag == "h2":
+            self.section = attrs.get("id")
+            self.sections[self.section] = ""
+        if tag == "img":
+            self.images.append((attrs.get("alt"), attrs.get("src")))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        opened = self.stack.pop()
+        assert opened == tag, f"</{tag}> closes <{opened}>"
+
+    def handle_data(self, data):
+        where = self.stack[-1] if self.stack else None
+        if where == "th":
+            self.headers.append(data.strip())
+        elif where == "figcaption":
+            self.captions.append(data)
+        elif where == "title":
+            self.title += data
+        if self.section is not None:
+            self.sections[self.section] += data
 
 
 def run(argv):
@@ -74,47 +122,161 @@ def test_estate_table_without_metrics_and_with_missing_ones(estate):
 def test_review_has_every_section_and_figure(estate):
     inventory, metrics, forecast = estate
     page = estate_review(inventory, metrics, forecast, sources=["pls.json"])
-    for anchor in ("summary", "limits-at-risk", "services", "forecasts", "figures",
-                   "assumptions"):
-        assert f"id='{anchor}'" in page
-    assert page.count("<img ") == 4 + 1          # one usage figure per PLS, and the ceilings
-    assert "835 endpoint connections" in page
+    seen = Page(page)
+    assert list(seen.sections) == ["summary", "limits-at-risk", "services", "forecasts",
+                                   "figures", "assumptions"]
+    pls = list(inventory["name"])
+    figures = [i for i in seen.ids if i.startswith("fig-")]
+    assert sorted(figures) == sorted([f"fig-usage-{name}" for name in pls] + ["fig-ceilings"])
+    assert len(seen.images) == len(pls) + 1          # one usage figure per PLS, and the ceilings
+    assert all(src.startswith("data:image/png;base64,") for _, src in seen.images)
+    assert [alt for alt, _ in seen.images] == seen.captions
+    assert "835 endpoint connections" in seen.sections["limits-at-risk"]
+    assert "pls.json" in page.split("<h2")[0]
+    assert page_style() in page                       # the batch report's style sheet
     assert page.rstrip().endswith("</html>")
+
+
+def test_review_headers_are_words_with_units(estate):
+    inventory, metrics, forecast = estate
+    seen = Page(estate_review(inventory, metrics, forecast))
+    shown = set(seen.headers)
+    for column in ("ceiling", "peak_nat_port_usage_percent", "peak_throughput_mbit_s",
+                   "threshold_percent", "slope_percent_per_day"):
+        assert LABELS[column] in shown and column not in shown
+    assert "Ceiling [connections]" in shown and "Reaches 80 % (earliest to latest)" in shown
+    assert not [h for h in shown if "_" in h]         # no code names left in a header
+    services = seen.sections["services"]
+    assert "NAT ports" in services and "nat_ports" not in services
+
+
+def test_review_shows_the_tables_numbers(estate):
+    inventory, metrics, forecast = estate
+    page = estate_review(inventory, metrics, forecast)
+    services = Page(page).sections["services"]
+    for ceiling in inventory["ceiling"].dropna():
+        assert f"{int(ceiling):,}" in services
+    crossed = forecast[forecast["status"] == "crossed"]
+    assert len(crossed)
+    for day in crossed["crossing_date"]:
+        assert f"{day:%Y-%m-%d}" in Page(page).sections["forecasts"]
+    assert f"horizon {forecast.horizon_days:g} days" in page
 
 
 def test_review_caps_the_usage_figures(estate, monkeypatch):
     inventory, metrics, forecast = estate
     monkeypatch.setattr("plcapacity.estate.review.MAX_USAGE_FIGURES", 2)
-    page = estate_review(inventory, metrics, forecast)
-    assert page.count("<img ") == 2 + 1
+    seen = Page(estate_review(inventory, metrics, forecast))
+    assert len(seen.images) == 2 + 1
     # the two that reach a threshold first: pls-legacy has crossed, pls-payments is next
-    assert "id='fig-usage-pls-legacy'" in page and "id='fig-usage-pls-payments'" in page
-    assert "2 more are in the tables only" in page
+    assert {"fig-usage-pls-legacy", "fig-usage-pls-payments"} <= set(seen.ids)
+    assert "fig-usage-pls-orders" not in seen.ids
+    assert "2 more are in the tables only" in seen.sections["assumptions"]
+
+
+def test_review_without_metrics_says_so(estate):
+    inventory, _, _ = estate
+    seen = Page(estate_review(inventory))
+    assert seen.images == []
+    assert "No metrics given" in seen.sections["forecasts"]
+    assert "No metrics given: no figures" in seen.sections["figures"]
 
 
 def test_review_escapes_everything(tmp_path, estate):
     inventory, metrics, forecast = estate
-    hostile = inventory.copy()
+    hostile = dataclasses.replace(inventory, table=inventory.table.copy())
     hostile.loc[0, "name"] = "<script>alert('x')</script>"
     hostile.loc[0, "findings"] = "a & b <i>"
     page = estate_review(hostile, None, None, title="<T>", sources=["<src>"])
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert "<i>" not in page and "a &amp; b &lt;i&gt;" in page
     assert "<title>&lt;T&gt;</title>" in page and "&lt;src&gt;" in page
+    seen = Page(page)
+    assert seen.title == "<T>"
+    assert "<script>alert('x')</script>: a & b <i>" in seen.sections["limits-at-risk"]
 
 
-def test_estate_plots_return_their_axes(estate):
+def test_review_escapes_names_in_figures_and_notes(estate):
     inventory, metrics, forecast = estate
-    ax = plotting.nat_port_forecast(metrics, forecast, "pls-orders")
-    assert len(ax.get_legend().get_texts()) == 4                # one per NAT IP
-    assert {line.get_ydata()[0] for line in ax.get_lines()
-            if len(line.get_ydata()) == 2} >= {80.0, 100.0}       # the threshold lines
-    plt.close(ax.figure)
+    name = "\"<b onclick='x'>{{ 7 * 7 }}"
+    renamed = dataclasses.replace(forecast, table=forecast.table.copy())
+    renamed.loc[renamed["pls"] == "pls-orders", "pls"] = name
+    page = estate_review(inventory, metrics, renamed)
+    assert "<b onclick" not in page and "49" not in Page(page).sections["figures"]
+    seen = Page(page)
+    assert f"fig-usage-{name}" in seen.ids                 # the id, read back intact
+    assert any(caption.startswith(f"{name}: daily peaks") for caption in seen.captions)
+
+
+def test_the_table_feeds_the_ceilings_figure(estate):
+    inventory, metrics, forecast = estate
     ax = plotting.ceilings_vs_peaks(estate_table(inventory, forecast))
     assert [t.get_text() for t in ax.get_yticklabels()] == list(inventory["name"])[::-1]
     plt.close(ax.figure)
-    with pytest.raises(ValueError, match=r"pls='nope' is not in the forecast"):
-        plotting.nat_port_forecast(metrics, forecast, "nope")
+
+
+# --------------------------------------------------------------------------- the objects
+
+
+def without_time(page):
+    return re.sub(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", "Generated", page)
+
+
+def test_estate_table_takes_the_inventory_or_its_table(estate):
+    inventory, metrics, forecast = estate
+    from_objects = estate_table(inventory, forecast)
+    from_tables = estate_table(inventory.table, forecast.table)
+    pd.testing.assert_frame_equal(from_objects, from_tables)
+    assert from_objects.attrs == {"notes": list(inventory.notes)}   # deprecated until 0.3.0
+    with pytest.raises(ValueError, match="no column.*give the result of plcapacity.read_inventory"):
+        estate_table(inventory.table.drop(columns="ceiling"))
+
+
+def test_0_1_dataframes_give_the_same_review_with_warnings(estate):
+    inventory, metrics, forecast = estate
+    old_inventory = inventory.table.copy()
+    old_inventory.attrs = {"connections": inventory.connections.to_dict("records"),
+                           "notes": list(inventory.notes),
+                           "max_connections_per_vm": inventory.max_connections_per_vm}
+    old_metrics = metrics.table.copy()
+    old_metrics.attrs = {"notes": list(metrics.notes), "flattened": list(metrics.flattened)}
+    old_forecast = forecast.table.copy()
+    old_forecast.attrs = {"aggregation": forecast.aggregation, "fits": dict(forecast.fits),
+                          "confidence": forecast.confidence, "criterion": forecast.criterion,
+                          "horizon_days": forecast.horizon_days}
+    with pytest.warns(DeprecationWarning) as caught:
+        old = estate_review(old_inventory, old_metrics, old_forecast)
+    assert sorted(str(w.message).split(" DataFrame")[0] for w in caught) == \
+        ["a forecast", "a metrics", "an inventory"]
+    assert {w.filename for w in caught} == {__file__}          # they point at the caller
+    assert without_time(old) == without_time(estate_review(inventory, metrics, forecast))
+
+
+def test_bare_tables_review_without_what_they_lack(estate):
+    inventory, metrics, forecast = estate
+    tables = [inventory.table.copy(), metrics.table.copy(), forecast.table.copy()]
+    for table in tables:
+        table.attrs = {}
+    page = estate_review(*tables)                  # no warning: nothing in .attrs to read
+    seen = Page(page)
+    assert "per-VM cap" not in seen.sections["services"]
+    assert "capped at" not in seen.sections["services"]
+    assert "Theil-Sen" not in seen.sections["forecasts"]
+    assert len(seen.images) == len(inventory) + 1  # the usage figures, without trend lines
+
+
+def test_the_review_states_the_cap_and_the_notes(tmp_path, estate):
+    inventory, metrics, forecast = estate
+    uncapped = dataclasses.replace(inventory, max_connections_per_vm=None,
+                                   notes=("skipped 2 resource(s) of type x",))
+    flattened = dataclasses.replace(metrics, notes=("the per-NAT-IP breakdown is lost",))
+    seen = Page(estate_review(uncapped, flattened, forecast))
+    assert "without a per-VM cap" in seen.sections["services"]
+    assert "skipped 2 resource(s) of type x" in seen.sections["assumptions"]
+    assert "the per-NAT-IP breakdown is lost" in seen.sections["assumptions"]
+    capped = dataclasses.replace(inventory, max_connections_per_vm=123_456)
+    assert "capped at 123,456 connections per VM" in Page(estate_review(capped)).sections[
+        "services"]
 
 
 # --------------------------------------------------------------------------- the command

@@ -1,0 +1,202 @@
+"""Reading exports (size limit, encodings, JSON and CSV, keys in any case) and TableResult, the
+base of the estate's results (a table with plain attributes beside it)."""
+
+import copy
+import dataclasses
+import pickle
+
+import pandas as pd
+import pytest
+
+from plcapacity.estate import exports
+from plcapacity.estate.exports import (
+    TableResult,
+    get,
+    load_csv,
+    load_json,
+    load_records,
+    props,
+    read_text,
+)
+
+# ------------------------------------------------------------------ files
+
+
+def test_read_text_takes_utf8_with_or_without_a_byte_order_mark(tmp_path):
+    plain, marked = tmp_path / "a.json", tmp_path / "b.json"
+    plain.write_bytes("[\"é\"]".encode("utf-8"))
+    marked.write_bytes(b"\xef\xbb\xbf" + "[\"é\"]".encode("utf-8"))
+    assert read_text(plain) == read_text(marked) == "[\"é\"]"
+
+
+def test_read_text_refuses_other_encodings_and_names_the_byte(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"id,name\n1,caf\xe9\n")         # "id,name\n" is 8 bytes, "1,caf" 5
+    with pytest.raises(ValueError, match=r"latin\.csv: not UTF-8 text \(byte 13\)"):
+        read_text(path)
+
+
+def test_the_size_limit_is_inclusive(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text("[" + " " * 8 + "]")                 # 10 bytes
+    assert read_text(path, limit=10) == "[" + " " * 8 + "]"
+    with pytest.raises(ValueError, match=r"x\.json: larger than 9 bytes"):
+        read_text(path, limit=9)
+
+
+def test_the_default_limit_is_the_module_constant(tmp_path, monkeypatch):
+    path = tmp_path / "x.json"
+    path.write_text("[1, 2, 3]")
+    monkeypatch.setattr(exports, "MAX_EXPORT_BYTES", 4)
+    with pytest.raises(ValueError, match="larger than 4 bytes"):
+        load_records(path)
+
+
+def test_a_missing_file_or_a_folder_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError, match=r"nope\.json: cannot be read"):
+        read_text(tmp_path / "nope.json")
+    with pytest.raises(ValueError, match="cannot be read"):
+        read_text(tmp_path)
+
+
+def test_bad_json_names_line_and_column():
+    with pytest.raises(ValueError, match=r"f\.json: not valid JSON \(line 2, column 3"):
+        load_json("f.json", "{\n  x: 1}")
+
+
+def test_empty_json_file(tmp_path):
+    path = tmp_path / "e.json"
+    path.write_text("  \n")
+    with pytest.raises(ValueError, match=r"e\.json: the file is empty"):
+        load_records(path)
+
+
+# ------------------------------------------------------------------ CSV
+
+
+def test_csv_cells_holding_json_are_parsed_and_others_kept_as_text():
+    rows = load_csv("r.csv", 'id,properties,count\n/x,"{""a"": [1, 2]}",7\n/y,,[]\n')
+    assert rows == [{"id": "/x", "properties": {"a": [1, 2]}, "count": "7"},
+                    {"id": "/y", "properties": "", "count": []}]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "an empty CSV file"),
+    ("a,b\n1,2,3\n", "line 2 has more cells than the header"),
+    ('a,b\n1,"{not json"\n', "line 2, column 'b' looks like JSON but does not parse"),
+])
+def test_csv_problems_name_file_and_line(text, message):
+    with pytest.raises(ValueError, match=message):
+        load_csv("r.csv", text)
+
+
+def test_csv_by_extension_in_any_case(tmp_path):
+    path = tmp_path / "GRAPH.CSV"
+    path.write_text("id,name\n/x,a\n")
+    assert load_records(path) == [{"id": "/x", "name": "a"}]
+
+
+def test_tab_separated_exports_are_split_on_tabs(tmp_path):
+    path = tmp_path / "graph.tsv"
+    path.write_text('id\tname\tproperties\n/x\ta, b\t{"k": 1}\n')
+    assert load_records(path) == [{"id": "/x", "name": "a, b", "properties": {"k": 1}}]
+
+
+# ------------------------------------------------------------------ keys
+
+
+def test_get_matches_keys_in_any_case_and_prefers_the_exact_one():
+    assert get({"PrivateEndpoint": 1}, "privateEndpoint") == 1
+    assert get({"Status": "x", "status": "y"}, "status") == "y"
+    assert get({"a": 1}, "b", "default") == "default"
+    assert get(["not", "a", "dict"], "a", 0) == 0
+    assert get({1: "int key"}, "1") is None
+
+
+def test_props_reads_nested_and_flattened_resources_alike():
+    nested = {"id": "/x", "properties": {"ipConfigurations": [1]}}
+    flat = {"id": "/x", "ipConfigurations": [1]}
+    assert props(nested)["ipConfigurations"] == props(flat)["ipConfigurations"] == [1]
+    assert props(nested) is nested["properties"] and props(flat) is flat
+    assert props({"properties": "text"}) == {"properties": "text"}   # not an object: flat
+
+
+# ------------------------------------------------------------------ TableResult
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Counted(TableResult):
+    table: pd.DataFrame
+    notes: tuple = ()
+    sizes: dict = dataclasses.field(default_factory=dict)
+
+
+@pytest.fixture
+def result():
+    return Counted(pd.DataFrame({"name": ["a", "b", "c"], "vms": [2, 3, 4]}), ("n1",),
+                   {"a": 1})
+
+
+def test_a_result_reads_like_its_table(result):
+    assert len(result) == 3 and list(result) == ["name", "vms"] and "vms" in result
+    assert list(result["name"]) == ["a", "b", "c"]
+    assert result.loc[result["vms"] > 2, "name"].tolist() == ["b", "c"]
+    assert result.set_index("name")["vms"].to_dict() == {"a": 2, "b": 3, "c": 4}
+    assert list(result.columns) == ["name", "vms"]
+    assert "set_index" in dir(result) and "notes" in dir(result)
+
+
+def test_its_own_fields_come_first(result):
+    result.table["notes"] = ["x", "y", "z"]       # a column named like a field
+    assert result.notes == ("n1",)
+    assert list(result["notes"]) == ["x", "y", "z"]
+
+
+def test_writing_a_column_writes_the_table(result):
+    result["gb"] = result["vms"] * 2
+    assert list(result.table["gb"]) == [4, 6, 8]
+
+
+def test_what_comes_back_is_the_tables(result):
+    assert type(result.copy()) is pd.DataFrame
+    assert type(result[result["vms"] > 2]) is pd.DataFrame
+
+
+def test_a_result_is_frozen_and_compared_by_identity(result):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.notes = ()
+    twin = Counted(result.table, result.notes, result.sizes)
+    assert result == result and result != twin
+
+
+def test_private_and_unknown_names_are_not_forwarded(result):
+    with pytest.raises(AttributeError, match="'Counted' object has no attribute '_secret'"):
+        result._secret
+    with pytest.raises(AttributeError, match="no_such_method"):
+        result.no_such_method
+
+
+def test_copies_and_pickles_are_results_not_tables(result):
+    for twin in (copy.copy(result), copy.deepcopy(result),
+                 pickle.loads(pickle.dumps(result))):
+        assert type(twin) is Counted
+        assert twin.notes == ("n1",) and twin.sizes == {"a": 1}
+        pd.testing.assert_frame_equal(twin.table, result.table)
+    deep = copy.deepcopy(result)
+    deep.table.loc[0, "vms"] = 99
+    assert result.table.loc[0, "vms"] == 2
+
+
+def test_replace_keeps_the_fields_with_another_table(result):
+    some = dataclasses.replace(result, table=result.table[result["vms"] >= 3])
+    assert list(some["name"]) == ["b", "c"] and some.notes == ("n1",)
+
+
+def test_repr_names_the_fields_and_shows_the_table(result):
+    text = repr(result)
+    first, rest = text.split("\n", 1)
+    assert first == "Counted(notes=('n1',), sizes={'a': 1}) with table:"
+    assert rest == repr(result.table)
+    long = Counted(result.table, tuple("abcdef"))
+    assert repr(long).startswith("Counted(notes=<6 items>,")
+    assert result._repr_html_() == result.table._repr_html_()

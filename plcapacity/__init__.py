@@ -17,7 +17,8 @@ Everything a notebook or report needs is here, at the top level (``plc.<name>``)
   :func:`limits_at_risk`, :func:`write_report`, :func:`read_table`, :func:`write_table`,
   :func:`data_path`;
 - estate review: :func:`read_inventory`, :func:`read_metrics`, :func:`forecast_exhaustion`,
-  :func:`deployment_from_inventory`, :func:`estate_table`, :func:`estate_review`;
+  :func:`deployment_from_inventory`, :func:`estate_table`, :func:`estate_review`, and the
+  results :class:`Inventory`, :class:`Metrics`, :class:`Forecast`;
 - pictures: the :mod:`plcapacity.plotting` module; reference data: :mod:`plcapacity.limits`
   and :mod:`plcapacity.regions`.
 
@@ -107,6 +108,9 @@ _EXPORTS = {
     "forecast_exhaustion": "plcapacity.estate.forecast",
     "estate_review": "plcapacity.estate.review",
     "estate_table": "plcapacity.estate.review",
+    "Inventory": "plcapacity.estate.inventory",
+    "Metrics": "plcapacity.estate.metrics",
+    "Forecast": "plcapacity.estate.forecast",
 }
 
 #: The flat modules of 0.1, now in families: importable under the old name until 0.3.0, with
@@ -184,7 +188,7 @@ __all__ = [
     "write_table", "data_path",
     # estate review
     "read_inventory", "read_metrics", "forecast_exhaustion", "deployment_from_inventory",
-    "estate_table", "estate_review",
+    "estate_table", "estate_review", "Inventory", "Metrics", "Forecast",
     # warnings and errors
     "CapacityWarning", "InfeasibleDemandError", "ModelWarning",
     # modules

@@ -101,6 +101,22 @@ def _rate_sources(fit: OutageFit) -> dict:
     return sources
 
 
+def _hierarchical_rate_draws(fit: OutageFit, draws, rng) -> dict:
+    """Rates of the regions of a gamma-Poisson fit, drawn from its joint posterior: the
+    hyperparameters ``(a, b)`` by their posterior weights, then each region's rate from
+    ``Gamma(a + n_r, b + T_r)`` (regions share the draw's hyperparameters, so their rates
+    move together as the population's do) and ``pooled``, the rate of a region outside the
+    population, from ``Gamma(a, b)``."""
+    posterior = fit.posterior
+    pick = rng.choice(posterior.weights.size, size=draws, p=posterior.weights)
+    a, b = posterior.shape[pick][:, None], posterior.rate[pick][:, None]
+    regions = fit.table.loc[fit.table["kind"] == "region", "name"].tolist()
+    rates = rng.gamma(a + posterior.events, 1 / (b + posterior.exposure_years))
+    out = {name: rates[:, i] for i, name in enumerate(regions)}
+    out["pooled"] = rng.gamma(a[:, 0], 1 / b[:, 0])
+    return out
+
+
 def _draw_gpd(shape, scale, n, draws, rng):
     if shape <= -0.5:
         # The MLE is not asymptotically normal here (Smith 1985): refit bootstrap samples.
@@ -141,7 +157,8 @@ def draw_parameters(fit: OutageFit, draws, seed=None, *, vary_rates=True,
     -------
     pandas.DataFrame
         One row per draw: ``rate:<process>`` [1/yr] for each region with its own rate, each
-        group and ``rate:pooled``; the duration law's parameters (``duration:<name>``, in the
+        group and ``rate:pooled`` (a gamma-Poisson fit's regions and ``pooled`` from its
+        joint posterior, other rates from the Jeffreys posterior of their own counts); the duration law's parameters (``duration:<name>``, in the
         units of :func:`plcapacity.outages.duration_law`); ``mean_duration_hours`` [h].
     """
     draws = _whole(draws, "draws", 1)
@@ -153,9 +170,15 @@ def draw_parameters(fit: OutageFit, draws, seed=None, *, vary_rates=True,
     fitted = {**{r: rate for r, (rate, _) in fit.model.regions.items()},
               **{g.name: g.rate_per_year for g in fit.model.groups},
               "pooled": fit.model.rate_per_year}
+    pooled_regions = {}
+    if vary_rates and fit.posterior is not None:
+        pooled_regions = _hierarchical_rate_draws(fit, draws, rng)
     for name, (events, exposure) in _rate_sources(fit).items():
-        columns[f"rate:{name}"] = (rng.gamma(events + 0.5, 1 / exposure, draws) if vary_rates
-                                   else np.full(draws, fitted[name]))
+        if name in pooled_regions:
+            columns[f"rate:{name}"] = pooled_regions[name]
+        else:
+            columns[f"rate:{name}"] = (rng.gamma(events + 0.5, 1 / exposure, draws)
+                                       if vary_rates else np.full(draws, fitted[name]))
     law = fit.model.duration
     n = len(fit.duration_hours)
     if isinstance(law, ExponentialDuration):

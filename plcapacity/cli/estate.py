@@ -78,7 +78,7 @@ def run(args, out, err):
             forecast = forecast_exhaustion(metrics, thresholds=args.thresholds,
                                            horizon_days=args.horizon_days)
     table = estate_table(inventory, forecast)
-    notes = list(table.attrs.get("notes", []))
+    notes = list(inventory.notes)
     if args.format == "table":
         columns = [c for c in table.columns if c in _ESTATE_SUMMARY
                    or (c.startswith("reaches_") and not c.endswith("_date"))]
@@ -98,7 +98,7 @@ def run(args, out, err):
                 frame[column] = frame[column].map(lambda v: f"{v:%Y-%m-%d}", na_action="ignore")
         emit(frame, args.format, [], out, err)
     if forecast is not None:
-        notes.append(forecast.attrs["criterion"])
+        notes.append(forecast.criterion)
     note_stream = out if args.format == "table" else err
     for note in notes:
         note_stream.write(f"note: {note}\n")

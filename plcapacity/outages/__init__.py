@@ -6,8 +6,12 @@
   starts per region, correlated :class:`OutageGroup`\\ s and :class:`ZoneOutages`;
 - :mod:`~plcapacity.outages.incidents` — reading incident lists (the shipped Azure status
   history or a user's own): :func:`load_incidents`, :func:`read_incidents`;
-- :mod:`~plcapacity.outages.fitting` — rates with exact intervals and duration laws fitted to
-  incidents: :func:`fit_outages` -> :class:`OutageFit`;
+- :mod:`~plcapacity.outages.relevance` — which incidents touch the Private Link data path,
+  by service (``data/outages/service_relevance.csv``);
+- :mod:`~plcapacity.outages.pooling` — rates that borrow strength across regions: a
+  gamma-Poisson (hierarchical) model;
+- :mod:`~plcapacity.outages.fitting` — rates and duration laws fitted to incidents:
+  :func:`fit_outages` -> :class:`OutageFit`;
 - :mod:`~plcapacity.outages.profiles` — named outage models: :func:`outage_profile`,
   :func:`outage_profiles`, :func:`outage_profile_fit`.
 

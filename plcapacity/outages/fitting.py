@@ -292,6 +292,9 @@ class OutageFit:
         Service names the relevance table does not know (counted as data path).
     rates : str
         The rate estimator: ``"gamma-poisson"`` or ``"own-or-pooled"``.
+    posterior : GammaPoissonFit or None
+        With ``rates="gamma-poisson"``: the model's posterior over the regions of ``table``'s
+        ``region`` rows, in their order (:mod:`plcapacity.outages.pooling`).
 
     References
     ----------
@@ -318,6 +321,7 @@ class OutageFit:
     services: str = "all incidents"
     unclassified_services: tuple = ()
     rates: str = "own-or-pooled"
+    posterior: object = None
 
     def __repr__(self) -> str:
         in_model = self.table[self.table["in_model"] & (self.table["kind"] != "pooled")]
@@ -612,7 +616,7 @@ def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_
                      "in_model"]].rename(columns={"key": "regions"})
     return OutageFit(model, out, durations, events, excluded.reset_index(drop=True),
                      (begin, end), exposure, services=_services_label(services),
-                     unclassified_services=unclassified, rates=rates)
+                     unclassified_services=unclassified, rates=rates, posterior=posterior)
 
 
 #: The rate estimators of :func:`fit_outages`.

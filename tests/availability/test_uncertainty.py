@@ -38,7 +38,8 @@ def _one_region_fit(events=4, years=2):
             for i in range(events)]
     return plc.fit_outages(_incidents(rows), period=("2018-01-01",
                                                      pd.Timestamp("2018-01-01")
-                                                     + pd.Timedelta(days=365 * years)))
+                                                     + pd.Timedelta(days=365 * years)),
+                           rates="own-or-pooled")
 
 
 def _single(region):
@@ -57,7 +58,8 @@ def _synthetic_fit(rng, law="lognormal", n=400):
     locations = rng.choice(["West Europe", "North Europe", "East US", "UK South / UK West"], n,
                            p=[0.4, 0.2, 0.3, 0.1])
     return plc.fit_outages(_incidents(list(zip(starts, starts + pd.to_timedelta(hours, unit="h"),
-                                               locations))), duration_laws=(law,))
+                                               locations))), duration_laws=(law,),
+                           rates="own-or-pooled")
 
 
 # ----------------------------------------------------------------------------- analytic
@@ -280,8 +282,34 @@ def test_gpd_with_short_bounded_durations_refits(rng):
     # the asymptotic normal law of the MLE fails; the draws come from refitted samples.
     fit = _one_region_fit(events=6, years=2)
     fit = plc.fit_outages(fit.events.assign(location="West Europe")[["start", "end", "location"]],
-                          period=fit.period, duration_laws=("gpd",))
+                          period=fit.period, duration_laws=("gpd",), rates="own-or-pooled")
     assert fit.model.duration.shape <= -0.5
     draws = draw_parameters(fit, 30, seed=1, vary_rates=False)
     assert (draws["duration:shape"] < 1).all() and (draws["duration:scale_hours"] > 0).all()
     assert draws["duration:shape"].nunique() == 30
+
+
+def test_gamma_poisson_rate_draws_come_from_the_hierarchical_posterior():
+    """A gamma-Poisson fit's region rates are drawn from its joint posterior: their mean is
+    the posterior mean of the fit (an independent check: the fit's own closed-form mixture
+    mean), and a region without incidents draws from the population, not from Gamma(0.5)."""
+    rows = [(pd.Timestamp("2019-01-10") + pd.Timedelta(days=20 * i),
+             pd.Timestamp("2019-01-10") + pd.Timedelta(days=20 * i, hours=2),
+             ["West Europe", "North Europe", "West Europe"][i % 3]) for i in range(9)]
+    fit = plc.fit_outages(_incidents(rows), period=("2019-01-01", "2020-01-01"),
+                          regions=["westeurope", "northeurope", "uksouth", "francecentral"])
+    assert fit.rates == "gamma-poisson"
+    n = 40_000
+    draws = draw_parameters(fit, n, seed=7, vary_durations=False)
+
+    def within_noise(column, expected):  # 4 standard errors of the draws' own mean
+        return abs(column.mean() - expected) < 4 * column.std() / np.sqrt(n)
+
+    means = fit.posterior.rate_mean()
+    for i, region in enumerate(["francecentral", "northeurope", "uksouth", "westeurope"]):
+        assert within_noise(draws[f"rate:{region}"], means[i]), region
+    # the two regions without incidents and one year each are exchangeable
+    difference = draws["rate:uksouth"] - draws["rate:francecentral"]
+    assert within_noise(difference, 0.0)
+    # a region outside the population: mean a/b = the population mean
+    assert within_noise(draws["rate:pooled"], fit.posterior.population_mean)

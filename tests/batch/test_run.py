@@ -183,7 +183,7 @@ def test_availability_does_not_depend_on_the_objective():
     result = run_batch(table, seed=1, trials=2_000)
     assert result.exact_availability[0] == result.exact_availability[1]
     assert result.p_month_below_slo[0] <= result.p_month_below_slo[1]
-    profile = plc.outage_profile("azure-status-2018-2020")
+    profile = plc.outage_profile("azure-datapath-2018-2019")  # the default
     expected = np.prod([1 - p.probability_down for p in profile.processes(["eastus"])])
     assert result.exact_availability[0] == pytest.approx(expected, rel=1e-12)
 

@@ -38,6 +38,11 @@ A zone outage removes that zone's VMs: the destination then carries the
 reachability is unchanged; a regional outage takes every zone. Zones need the capacity model
 (``nat_ips``/``backend_vms``), not ``capacity_connections``.
 
+The outage model: an ``[outages]`` table as above, ``[outages] profile = "<name>"`` for a
+named profile (:func:`plcapacity.outage_profiles`), or no ``[outages]`` at all for the default
+profile (``azure-datapath-2018-2019``; the model's name then says it was not chosen in the
+file).
+
 Every field is validated; errors name the file, the table, the key and what is allowed.
 """
 
@@ -57,6 +62,7 @@ from plcapacity.base.validation import check_number, short_repr
 from plcapacity.capacity.ceilings import connection_ceiling
 from plcapacity.outages.laws import MAX_OUTAGE_HOURS, duration_law
 from plcapacity.outages.processes import OutageGroup, OutageModel, ZoneOutages
+from plcapacity.outages.profiles import DEFAULT_PROFILE, outage_profile
 
 #: Largest deployment file read. [bytes] (1 MiB: thousands of endpoints.)
 MAX_DEPLOYMENT_BYTES = 1 << 20
@@ -628,8 +634,19 @@ def _text(value, where):
     return value
 
 
-def _parse_outages(spec: dict) -> OutageModel:
-    _check_keys(spec, {"rate_per_year", "duration", "regions", "groups", "zones"}, "[outages]")
+def _parse_outages(spec: dict, source: str) -> OutageModel:
+    if "profile" in spec:
+        _check_keys(spec, {"profile"}, "[outages] with profile")
+        name = spec["profile"]
+        if not isinstance(name, str):
+            raise ValueError(f"[outages] profile={name!r} is not allowed: a profile name such "
+                             f'as "{DEFAULT_PROFILE}"')
+        try:
+            return outage_profile(name)
+        except ValueError as error:
+            raise ValueError(f"[outages] profile: {error}") from None
+    _check_keys(spec, {"rate_per_year", "duration", "regions", "groups", "zones", "profile"},
+                "[outages]")
     groups = []
     for i, group in enumerate(_array_of_tables(spec, "groups", "[[outages.groups]]"), start=1):
         where = f"[[outages.groups]] #{i}"
@@ -660,7 +677,8 @@ def _parse_outages(spec: dict) -> OutageModel:
                             _require(zones, "duration", "[outages.zones]"),
                             _table(zones, "regions", "[outages.zones.regions]"))
     return OutageModel(_require(spec, "rate_per_year", "[outages]"),
-                       _require(spec, "duration", "[outages]"), regions, tuple(groups), zones)
+                       _require(spec, "duration", "[outages]"), regions, tuple(groups), zones,
+                       name=f"[outages] of {source}")
 
 
 def _parse_destination(spec, i):
@@ -711,7 +729,8 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
     -------
     (Deployment, OutageModel)
         The deployment, and the outage model of its ``[outages]`` table (rates [1/yr],
-        durations [h]).
+        durations [h]), of its named profile, or the default profile where the file has no
+        ``[outages]``; :meth:`OutageModel.describe` says which.
 
     Raises
     ------
@@ -744,10 +763,11 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
                          ) from None
     try:
         _check_keys(doc, _TOP_KEYS, "top level")
-        if "outages" not in doc:
-            raise ValueError("[outages] is missing: give at least rate_per_year and duration")
-        outages = _table(doc, "outages", "[outages]")
-        model = _parse_outages(outages)
+        if "outages" in doc:
+            model = _parse_outages(_table(doc, "outages", "[outages]"), path.name)
+        else:  # the default profile, and the model's name says it was not chosen in the file
+            model = outage_profile(DEFAULT_PROFILE).named(
+                f"{DEFAULT_PROFILE}, the default ({path.name} has no [outages])")
         destinations = []
         for i, spec in enumerate(_array_of_tables(doc, "destinations"), start=1):
             destinations.append(_parse_destination(spec, i))

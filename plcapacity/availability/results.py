@@ -32,7 +32,7 @@ from plcapacity.base.sla import month_edges_minutes
 from plcapacity.outages.laws import MINUTES_PER_YEAR
 
 # block_summary, Accumulator, exact_figures and build_result serve the driver and the batch.
-__all__ = ["SimulationResult", "format_summary", "mean_ci", "Accumulator", "block_summary",
+__all__ = ["SimulationResult", "format_summary", "mean_ci", "failover_description", "Accumulator", "block_summary",
            "build_result", "exact_figures"]
 
 #: Histogram of annual downtime for quantiles of runs too large to keep per trial: bin 0 holds
@@ -256,6 +256,11 @@ class SimulationResult:
         Root seed entropy (pass it as ``seed`` to reproduce an unseeded run).
     note : str
         Caveats (rare events, gap-free exact values).
+    outage_model : str
+        The outage model behind the numbers (a profile's name, a fit, a file; see
+        :meth:`plcapacity.OutageModel.describe`).
+    failover_delay : str
+        The failover mode and its delay law.
 
     Parameters
     ----------
@@ -274,7 +279,8 @@ class SimulationResult:
     """
 
     def __init__(self, *, structure, accumulator, years, sla, exact, exact_served,
-                 episode_rate, unserved_episode_rate, seed_entropy, metric_note):
+                 episode_rate, unserved_episode_rate, seed_entropy, metric_note,
+                 outage_model="", failover_delay=""):
         self._structure = structure
         self._acc = accumulator
         self.years = years
@@ -299,6 +305,8 @@ class SimulationResult:
         self.expected_unserved_episodes = unserved_episode_rate * n * years
         self.seed_entropy = seed_entropy
         self.note = metric_note
+        self.outage_model = outage_model
+        self.failover_delay = failover_delay
 
     # deprecated names ---------------------------------------------------------
     @property
@@ -418,6 +426,8 @@ class SimulationResult:
             "expected_down_episodes_in_sample": self.expected_down_episodes,
             "expected_unserved_episodes_in_sample": self.expected_unserved_episodes,
             "top_causes": top,
+            "outage_model": self.outage_model,
+            "failover_delay": self.failover_delay,
             "note": self.note,
         }
         return pd.Series(rows, name="simulation", dtype=object)
@@ -533,7 +543,27 @@ def exact_figures(deployment, outages) -> dict:
 HEAVY_TAIL_SHAPE = 0.5
 
 
-def build_result(deployment, structure, acc, years, figures, seed_entropy):
+def failover_description(failover) -> str:
+    """The failover mode and delay law in one line, for results and reports.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> failover_description(plc.Failover("active-passive", delay_minutes=5))
+    'active-passive, delay fixed 5 min'
+    >>> failover_description(plc.Failover())
+    'active-active (no failover delay)'
+    """
+    if failover.mode != "active-passive":
+        return f"{failover.mode} (no failover delay)"
+    if failover.delay is None:
+        return f"active-passive, delay fixed {failover.delay_minutes:g} min"
+    from plcapacity.availability.deployment import delay_law
+    law = delay_law(failover.delay)
+    return f"active-passive, delay {law.describe()} (mean {law.mean_minutes:.3g} min)"
+
+
+def build_result(deployment, structure, acc, years, figures, seed_entropy, outages=None):
     """A :class:`SimulationResult` from accumulated sums, with its notes.
 
     Parameters
@@ -548,6 +578,8 @@ def build_result(deployment, structure, acc, years, figures, seed_entropy):
         From :func:`exact_figures`.
     seed_entropy : int or sequence of int
         The run's root entropy.
+    outages : OutageModel, optional
+        The outage model, named in the result.
     """
     done = int(acc.total("n"))
     metric = "served" if deployment.demand_connections is not None else "reachable"
@@ -578,4 +610,6 @@ def build_result(deployment, structure, acc, years, figures, seed_entropy):
                             exact=figures["exact"], exact_served=figures["exact_served"],
                             episode_rate=figures["episode_rate"],
                             unserved_episode_rate=figures["unserved_rate"],
-                            seed_entropy=seed_entropy, metric_note="; ".join(notes))
+                            seed_entropy=seed_entropy, metric_note="; ".join(notes),
+                            outage_model="" if outages is None else outages.describe(),
+                            failover_delay=failover_description(deployment.failover))

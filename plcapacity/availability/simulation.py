@@ -320,7 +320,8 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
         if bar is not None:
             bar.close()
 
-    return build_result(deployment, structure, acc, years, figures, root.entropy)
+    return build_result(deployment, structure, acc, years, figures, root.entropy,
+                        outages=outages)
 
 
 def _delay_law(deployment):
@@ -372,4 +373,5 @@ def result_from_summaries(deployment, outages, summaries, *, years, seed, figure
     for index, summary in sorted(summaries, key=lambda item: item[0]):
         acc.add_summary(index, summary)
     figures = exact_figures(deployment, outages) if figures is None else figures
-    return build_result(deployment, structure, acc, years, figures, seed.entropy)
+    return build_result(deployment, structure, acc, years, figures, seed.entropy,
+                        outages=outages)

@@ -182,7 +182,11 @@ def draw_parameters(fit: OutageFit, draws, seed=None, *, vary_rates=True,
     law = fit.model.duration
     n = len(fit.duration_hours)
     if isinstance(law, ExponentialDuration):
-        mean = law.mean_hours * (rng.gamma(n, 1 / n, draws) if vary_durations else 1.0)
+        # The mean's law given the sample mean m of n exponential durations: m n / Gamma(n, 1)
+        # (the posterior under the scale prior 1/mean; the fiducial law). Drawing m Gamma(n)/n,
+        # the sampling law of the estimate, puts the interval on the wrong side: it covered
+        # the truth 92-93 % of the time at a nominal 95 % with 12-30 incidents.
+        mean = law.mean_hours * (n / rng.gamma(n, 1.0, draws) if vary_durations else 1.0)
         columns["duration:mean_hours"] = np.broadcast_to(mean, (draws,)).copy()
         columns["mean_duration_hours"] = columns["duration:mean_hours"]
     elif isinstance(law, LognormalDuration):

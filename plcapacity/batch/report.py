@@ -66,8 +66,9 @@ TEMPLATE = "batch_report.html.j2"
 #: Structural assumptions of the model: they are not values in ``data/`` (those are listed
 #: from the data by :func:`uncertainties`), so they are stated here.
 MODEL_ASSUMPTIONS = (
-    "Outages of different regions are independent unless a deployment file declares a "
-    "correlated group.",
+    "Outage processes are independent of each other: one per region, and one per correlated "
+    "group of the outage model (a group takes all its regions down at once); the outage "
+    "model of each service is named in the header and in the outage_profile column.",
     "Connections spread evenly over the PLSs, NAT IPs and VMs of a deployment.",
 )
 
@@ -736,8 +737,20 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
                     "scope": "Scope", "uncertain": "Uncertain", "source": "Source",
                     "as_of": "Read on", "note": "Note"})),
         uncertain=uncertainties(limits),
+        models=_models_used(results, "outage_profile"),
+        delays=_models_used(results, "failover_delay"),
     )
     return template_environment().get_template(TEMPLATE).render(**context)
+
+
+def _models_used(results, column) -> list[dict]:
+    """The distinct values of ``column`` among the simulated rows, most used first, with how
+    many services use each (the outage models and failover delays behind the figures)."""
+    if column not in results:
+        return []
+    values = results[column].dropna().astype(str)
+    counts = values[values.str.strip() != ""].value_counts()
+    return [dict(text=text, count=int(n)) for text, n in counts.items()]
 
 
 def write_report(text: str, path) -> None:

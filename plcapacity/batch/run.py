@@ -99,6 +99,10 @@ def _simulate_task(deployment, outages, years, seed, blocks, with_figures, trial
     return figures, summaries
 
 
+#: The availability results that are text (the others are numbers).
+_TEXT_RESULTS = ("outage_profile", "failover_delay", "availability_note")
+
+
 def _availability_columns(deployment, outages, summaries, figures, years, seed, trials):
     result = result_from_summaries(deployment, outages, summaries, years=years, seed=seed,
                                    figures=figures)
@@ -117,6 +121,8 @@ def _availability_columns(deployment, outages, summaries, figures, years, seed, 
         "expected_credit_percent": summary["expected_credit_percent"],
         "slo_percent": deployment.sla.slo_percent,
         "trials": trials * years,
+        "outage_profile": result.outage_model,
+        "failover_delay": result.failover_delay,
         "availability_note": summary["note"],
     }
 
@@ -250,7 +256,7 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
 
     store = Checkpoint(checkpoint, dict(entropy=entropy, trials=trials, years=years,
                                         seed_given=seed is not None), resume,
-                       text_columns=("availability_note",))
+                       text_columns=_TEXT_RESULTS)
     try:
         availability = _simulate_rows(rows, specs, store, trials, years, scheduler, workers,
                                       progress)
@@ -388,9 +394,10 @@ def _result_table(rows, sizing, status, availability, entropy):
         if name in result:
             continue
         values = [availability.get(i, {}).get(name) for i in range(rows.n)]
-        result[name] = pd.Series(values, dtype=object if name == "availability_note"
+        result[name] = pd.Series(values, dtype=object if name in _TEXT_RESULTS
                                  else "float64")
-    result["availability_note"] = result["availability_note"].fillna("")
+    for name in _TEXT_RESULTS:
+        result[name] = result[name].fillna("")
     result = result[list(RESULT_COLUMNS)]
     for name in rows.extra:
         result[name] = rows.frame[name].to_numpy()

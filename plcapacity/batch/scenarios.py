@@ -97,6 +97,9 @@ RESULT_COLUMNS = Schema([
     "expected_credit_percent": ("% of fee", "expected monthly service credit"),
     "slo_percent": ("%", "the objective used"),
     "trials": ("trial-years", "simulated years"),
+    "outage_profile": ("-", "the outage model behind the availability figures: its profile "
+                       "(or this row's own rate, or its deployment file) and correlated groups"),
+    "failover_delay": ("-", "the failover mode and its delay law"),
     "availability_note": ("-", "rare events and other caveats of the simulation"),
 }.items()),
 ])
@@ -243,7 +246,9 @@ def _row_outages(profile, rate, median, p95, durations_given, sla) -> OutageMode
                          f"outage_median_hours={median:g}")
     duration = {"law": "lognormal", "median_hours": median, "p95_hours": p95}
     if not np.isnan(rate):
-        return OutageModel(float(rate), duration)
+        return OutageModel(float(rate), duration, name=(
+            f"this row's outage_rate_per_year: {float(rate):g}/yr per region, lognormal "
+            f"median {median:g} h, p95 {p95:g} h"))
     names = list(outage_profiles()["name"])
     if profile not in names:
         raise ValueError(f"column outage_profile={short_repr(profile, 60)} is not allowed: one of "

@@ -1,8 +1,8 @@
 """``plcapacity fit-outages``: fit an outage model to a list of incidents.
 
-Per-region and per-group rates with exact 95 % intervals and a duration law chosen by AIC
-(:func:`plcapacity.outages.fitting.fit_outages`), printed as tables, as an ``[outages]``
-section for a deployment file (``--format toml``) or as JSON.
+Per-region rates (gamma-Poisson across regions, or each region's own count), per-group rates
+and a duration law chosen by AICc (:func:`plcapacity.outages.fitting.fit_outages`), printed as
+tables, as an ``[outages]`` section for a deployment file (``--format toml``) or as JSON.
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ def add_parser(commands):
     """Register ``fit-outages`` and its options on the ``commands`` subparsers."""
     fit = commands.add_parser(
         NAME, help="fit an outage model to a list of incidents",
-        description="Fit per-region and per-group outage rates (exact 95 %% intervals) and a "
-                    "duration law (maximum likelihood, chosen by AIC) to incidents: a CSV with "
-                    "start, end (UTC) and location columns. --format toml prints an [outages] "
-                    "section for a deployment file.",
+        description="Fit per-region and per-group outage rates and a duration law (maximum "
+                    "likelihood, chosen by AICc) to incidents: a CSV with start, end (UTC), "
+                    "location and optionally service_name columns. Region rates come from a "
+                    "gamma-Poisson model across the regions under observation (--rates); "
+                    "--services data_path counts only the incidents that can impair a private "
+                    "endpoint's data path. --format toml prints an [outages] section for a "
+                    "deployment file.",
         epilog="The shipped Azure status incidents: data/outages/"
                "azure_status_incidents_2018_2020.csv (read data/outages/README.md first).")
     fit.add_argument("incidents", help="incident table (CSV)")
@@ -33,7 +36,16 @@ def add_parser(commands):
                      help="observation window, UTC (default: first start to last end)")
     fit.add_argument("--regions", metavar="LIST",
                      help="regions under observation, comma-separated catalog names (default: "
-                          "those with incidents of their own)")
+                          "every region open in the period; with --rates own-or-pooled, those "
+                          "with incidents of their own)")
+    fit.add_argument("--services", metavar="CLASSES", default=None,
+                     help="count only incidents whose service is of these classes: data_path, "
+                          "control_plane, unrelated (comma-separated) or all (default: every "
+                          "incident, whatever its service)")
+    fit.add_argument("--rates", choices=("gamma-poisson", "own-or-pooled"),
+                     default="gamma-poisson",
+                     help="region rates: gamma-poisson (default: pooled across regions) or "
+                          "own-or-pooled (a region's own count, else the mean)")
     return fit
 
 
@@ -42,29 +54,41 @@ def run(args, out, err):
     from plcapacity.outages.fitting import fit_outages
     regions = None if args.regions is None else [
         r.strip() for r in args.regions.split(",") if r.strip()]
-    fit = fit_outages(args.incidents, period=args.period, regions=regions)
+    fit = fit_outages(args.incidents, period=args.period, regions=regions,
+                      services=args.services, rates=args.rates)
     if args.format == "toml":
         out.write(fit.to_toml())
     elif args.format == "json":
         out.write(json.dumps(fit.to_dict(), indent=2) + "\n")
     else:
         rates = fit.table.drop(columns=["regions", "note"]).copy()
-        for column in ("exposure_years", "rate_per_year", "rate_low", "rate_high"):
+        for column in ("exposure_years", "rate_per_year", "rate_low", "rate_high", "own_rate",
+                       "own_rate_low", "own_rate_high"):
             rates[column] = rates[column].map("{:.3g}".format)
         durations = fit.durations.assign(
             parameters=fit.durations["parameters"].map(
                 lambda p: ", ".join(f"{k}={v:.4g}" for k, v in p.items())),
             mean_hours=fit.durations["mean_hours"].map("{:.3g}".format),
-            aic=fit.durations["aic"].map("{:.1f}".format),
-            delta_aic=fit.durations["delta_aic"].map("{:.1f}".format),
+            aicc=fit.durations["aicc"].map("{:.1f}".format),
+            delta_aicc=fit.durations["delta_aicc"].map("{:.1f}".format),
             ks_pvalue=fit.durations["ks_pvalue"].map("{:.3f}".format))
         begin, end = (p.strftime("%Y-%m-%d") for p in fit.period)
-        out.write(f"Rates per year, {begin} to {end} ({fit.exposure_years:.3g} years), "
-                  "95 % exact intervals:\n")
+        how = ("rate: posterior mean of a gamma-Poisson model across regions, 95 % posterior "
+               "interval" if fit.rates == "gamma-poisson" else "rate: own count, else the "
+               "mean of the regions with incidents")
+        out.write(f"Rates per year, {begin} to {end} ({fit.exposure_years:.3g} years; "
+                  f"incidents: {fit.services}); {how}; own_rate: the region's own count, "
+                  "exact 95 % interval:\n")
         out.write(rates.to_string(index=False) + "\n\nDurations (hours):\n")
-        out.write(durations[["law", "parameters", "mean_hours", "aic", "delta_aic",
+        out.write(durations[["law", "parameters", "mean_hours", "aicc", "delta_aicc",
                              "ks_pvalue", "chosen"]].to_string(index=False) + "\n")
-        out.write(f"note: {len(fit.excluded)} row(s) left out (outside the period or not in "
-                  "the region catalog); rates of service incidents bound region outages from "
-                  "above\n")
+        out.write(f"note: {len(fit.excluded)} row(s) left out (outside the period, not in the "
+                  "region catalog, or a service not selected)\n")
+        if fit.services == "all incidents":
+            out.write("note: every incident counted, whatever its service: rates of service "
+                      "incidents bound region outages from above (--services data_path counts "
+                      "those that can impair the data path)\n")
+        if fit.unclassified_services:
+            out.write(f"note: service names not in the relevance table, counted as data path: "
+                      f"{', '.join(fit.unclassified_services)}\n")
     return EXIT_OK

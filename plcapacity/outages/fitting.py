@@ -46,7 +46,7 @@ own, so the pooled rate is the mean over regions that had incidents: biased upwa
 
 Durations. One law for every process, fitted by maximum likelihood to the durations of the
 events in the model (hours): exponential, lognormal and generalized Pareto (location 0,
-heavy-tailed); the law with the smallest AIC whose mean is finite is chosen.
+heavy-tailed); the law with the smallest AICc whose mean is finite is chosen.
 
 What the data support. A status-page incident is a *service* impaired in a location, not a
 whole region down, so rates of incidents are an upper bound on rates of region outages. A model
@@ -131,8 +131,7 @@ def _fit_one(law, hours):
         median, p95 = math.exp(mu), math.exp(mu + _Z95 * sigma)
         return ({"median_hours": median, "p95_hours": p95},
                 stats.lognorm(sigma, scale=median), LognormalDuration(median, p95), "")
-    shape, _, scale = stats.genpareto.fit(hours, floc=0)
-    shape, scale = float(shape), float(scale)
+    shape, scale = _gpd_fit(hours)
     dist = stats.genpareto(shape, scale=scale)
     if shape >= 1:
         return ({"shape": shape, "scale_hours": scale}, dist, None,
@@ -141,11 +140,39 @@ def _fit_one(law, hours):
             GeneralizedParetoDuration(shape, scale), "")
 
 
+#: Smallest generalized Pareto shape fitted: maximum likelihood is regular (asymptotically
+#: normal) above -1/2 (Smith 1985); below -1 the likelihood has no maximum at all (it grows
+#: without bound as the law's upper end closes on the longest observation).
+GPD_MIN_SHAPE = -0.5
+
+
+def _gpd_fit(hours) -> tuple[float, float]:
+    """Maximum likelihood (shape, scale [h]) of a generalized Pareto law with location 0,
+    the shape held to ``>= GPD_MIN_SHAPE``: where the unrestricted fit falls below, the
+    maximum over the scale at the bound (the likelihood is then largest on the boundary)."""
+    from scipy import optimize, stats
+
+    shape, _, scale = stats.genpareto.fit(hours, floc=0)
+    if shape >= GPD_MIN_SHAPE:
+        return float(shape), float(scale)
+    top = float(hours.max())
+    # At shape -1/2 the upper end is 2 * scale, which must exceed every duration.
+    low = math.log(top * -GPD_MIN_SHAPE)
+
+    def negative_log_likelihood(log_scale):
+        return -float(stats.genpareto.logpdf(hours, GPD_MIN_SHAPE,
+                                             scale=math.exp(log_scale)).sum())
+
+    found = optimize.minimize_scalar(negative_log_likelihood, bounds=(low, low + math.log(1e4)),
+                                     method="bounded", options={"xatol": 1e-10})
+    return GPD_MIN_SHAPE, math.exp(found.x)
+
+
 _N_PARAMETERS = {"exponential": 1, "lognormal": 2, "gpd": 2}
 
 
 def fit_durations(hours, laws=DURATION_LAWS) -> tuple[pd.DataFrame, object]:
-    """Fit duration laws by maximum likelihood and choose one by AIC.
+    """Fit duration laws by maximum likelihood and choose one by AICc.
 
     Parameters
     ----------
@@ -160,18 +187,30 @@ def fit_durations(hours, laws=DURATION_LAWS) -> tuple[pd.DataFrame, object]:
     table : pandas.DataFrame
         One row per law: ``law``; ``parameters`` (dict, in the units of :func:`duration_law`);
         ``n`` observations; ``mean_hours`` [h]; ``log_likelihood`` (durations in hours);
-        ``aic`` = 2 k - 2 ln L; ``delta_aic`` (0 for the best); ``ks_statistic`` and
+        ``aic`` = 2 k - 2 ln L; ``aicc`` = AIC + 2 k (k + 1) / (n - k - 1) (infinite where
+        ``n <= k + 1``); ``delta_aicc`` (0 for the best); ``ks_statistic`` and
         ``ks_pvalue`` (Kolmogorov-Smirnov against the fitted law; the p-value is optimistic
         because the parameters come from the same data); ``usable`` (a finite mean);
         ``chosen``; ``note``.
     law : duration law
-        The chosen law (smallest AIC among the usable ones).
+        The chosen law (smallest AICc among the usable ones).
 
     Notes
     -----
     MLEs: exponential mean = sample mean; lognormal mu, sigma = mean and (population) standard
     deviation of the log-durations, reported as median ``e^mu`` and p95 ``e^(mu + 1.645
-    sigma)``; generalized Pareto by ``scipy.stats.genpareto.fit`` with location 0.
+    sigma)``; generalized Pareto with location 0 and shape at least ``GPD_MIN_SHAPE`` (-1/2),
+    where maximum likelihood is regular: with a handful of durations an unrestricted fit
+    puts the law's upper end at the longest one observed (no outage could last longer).
+    AICc, the small-sample correction of AIC (Hurvich and Tsai 1989), keeps two-parameter laws
+    from winning on a handful of durations; it tends to AIC as ``n`` grows.
+
+    References
+    ----------
+    .. [1] R. L. Smith, "Maximum likelihood estimation in a class of nonregular cases",
+       Biometrika 72(1), 1985.
+    .. [2] C. M. Hurvich and C.-L. Tsai, "Regression and time series model selection in small
+       samples", Biometrika 76(2), 1989.
     """
     hours = np.asarray(hours, dtype=float)
     if hours.ndim != 1 or hours.size < 2 or not np.all(np.isfinite(hours) & (hours > 0)):
@@ -197,19 +236,27 @@ def fit_durations(hours, laws=DURATION_LAWS) -> tuple[pd.DataFrame, object]:
         rows.append({"law": law, "parameters": parameters, "n": hours.size,
                      "mean_hours": (built.mean_minutes / 60 if built is not None else math.inf),
                      "log_likelihood": ll, "aic": 2 * _N_PARAMETERS[law] - 2 * ll,
+                     "aicc": _aicc(ll, _N_PARAMETERS[law], hours.size),
                      "ks_statistic": ks[0], "ks_pvalue": ks[1], "usable": built is not None,
                      "note": note})
     table = pd.DataFrame(rows)
-    table["delta_aic"] = table["aic"] - table["aic"].min()
-    usable = table[table["usable"]]
+    table["delta_aicc"] = table["aicc"] - table["aicc"].min()
+    usable = table[table["usable"] & np.isfinite(table["aicc"])]
     if usable.empty:
         raise ValueError(f"durations: none of {', '.join(laws)} gives a usable law "
                          f"({'; '.join(table['note'])}); add 'lognormal' or 'exponential'")
-    best = usable["aic"].idxmin()
+    best = usable["aicc"].idxmin()
     table["chosen"] = table.index == best
-    columns = ["law", "parameters", "n", "mean_hours", "log_likelihood", "aic", "delta_aic",
-               "ks_statistic", "ks_pvalue", "usable", "chosen", "note"]
+    columns = ["law", "parameters", "n", "mean_hours", "log_likelihood", "aic", "aicc",
+               "delta_aicc", "ks_statistic", "ks_pvalue", "usable", "chosen", "note"]
     return table[columns], engine[table.at[best, "law"]]
+
+
+def _aicc(log_likelihood, k, n) -> float:
+    """AICc = -2 ln L + 2 k + 2 k (k + 1) / (n - k - 1); infinite where n <= k + 1."""
+    if n <= k + 1:
+        return math.inf
+    return -2 * log_likelihood + 2 * k + 2 * k * (k + 1) / (n - k - 1)
 
 
 # ----------------------------------------------------------------------------- rates
@@ -357,7 +404,7 @@ class OutageFit:
             f"# Incidents counted: {self.services}."
             + (" Rates of service incidents: an upper bound on region outages (conservative)."
                if self.services == "all incidents" else ""),
-            f"# Durations: {chosen} (smallest AIC of {', '.join(self.durations['law'])}).",
+            f"# Durations: {chosen} (smallest AICc of {', '.join(self.durations['law'])}).",
             "[outages]",
             f"rate_per_year = {_float(self.model.rate_per_year)}  # pooled over the regions "
             "without events of their own",
@@ -578,8 +625,10 @@ def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_
         if posterior is not None:
             note = ("own events, shrunk towards the population" if n else
                     "no events of its own: the population's posterior")
+        # every region of a gamma-Poisson population has a rate of its own in the model
         rows.append(("region", region, region, int(n), years[i], region_rate[i],
-                     region_low[i], region_high[i], n > 0, note))
+                     region_low[i], region_high[i], bool(n > 0 or posterior is not None),
+                     note))
     group_low, group_high = garwood_interval(group_counts.to_numpy(), np.full(
         len(group_counts), exposure))
     for i, (key, n) in enumerate(group_counts.items()):
@@ -611,7 +660,10 @@ def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_
                      for i, (region, n) in enumerate(own.items()) if n > 0}
     groups = tuple(OutageGroup(names[key], tuple(key.split()), n / exposure, law)
                    for key, n in group_counts.items())
-    model = OutageModel(pooled_rate, law, overrides, groups)
+    model = OutageModel(pooled_rate, law, overrides, groups,
+                        name=f"fitted by fit_outages to {int(merged['in_model'].sum())} "
+                             f"incidents ({_services_label(services)}, {rates}) from "
+                             f"{begin:%Y-%m-%d} to {end:%Y-%m-%d}")
     events = merged[["kind", "name", "key", "start", "end", "hours", "rows_merged", "row",
                      "in_model"]].rename(columns={"key": "regions"})
     return OutageFit(model, out, durations, events, excluded.reset_index(drop=True),

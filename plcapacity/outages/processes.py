@@ -242,6 +242,9 @@ class OutageModel:
         per-region overrides ``[outages.zones.regions.<region>]``): one process per zone used
         by a zoned destination (see :class:`plcapacity.Destination`), in each region of the
         deployment. Without it, zones only shape capacity and never fail on their own.
+    name : str, optional
+        Where the model comes from (a profile's name, a fit, a file), reported with every
+        answer built on it (:meth:`describe`). Not part of the model's equality.
 
     Raises
     ------
@@ -278,6 +281,40 @@ class OutageModel:
     regions: dict = field(default_factory=dict)
     groups: tuple = ()
     zones: ZoneOutages | None = None
+    name: str = field(default="", compare=False, repr=False)
+
+    def named(self, name: str) -> OutageModel:
+        """The same model under another name (a copy; the model itself is not re-validated).
+
+        Examples
+        --------
+        >>> import plcapacity as plc
+        >>> plc.OutageModel(1.0, {"law": "fixed", "hours": 4}).named("my model").name
+        'my model'
+        """
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        object.__setattr__(copy, "name", str(name))
+        return copy
+
+    def describe(self) -> str:
+        """The model in one line, for results and reports: its name, or what it holds.
+
+        Examples
+        --------
+        >>> import plcapacity as plc
+        >>> plc.OutageModel(1.0, {"law": "fixed", "hours": 4}).describe()
+        'user-defined: 1 outage/yr per region, fixed 4 h, no correlated groups'
+        >>> plc.outage_profile("azure-datapath-2018-2019").describe()[:24]
+        'azure-datapath-2018-2019'
+        """
+        groups = (f"{len(self.groups)} correlated group(s)" if self.groups
+                  else "no correlated groups")
+        if self.name:
+            return f"{self.name} ({groups})"
+        own = f", {len(self.regions)} region(s) with their own rate" if self.regions else ""
+        return (f"user-defined: {self.rate_per_year:g} outage/yr per region{own}, "
+                f"{self.duration.describe()}, {groups}")
 
     def __post_init__(self):
         object.__setattr__(self, "rate_per_year", _rate(self.rate_per_year, "[outages]"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import pandas as pd
@@ -70,7 +71,8 @@ def _check_profile(name):
 
 @functools.lru_cache(maxsize=len(_FITTED))
 def _evidence_fit(name) -> OutageFit:
-    return fit_outages(data_path(INCIDENTS_FILE), period=EVIDENCE_PERIOD, **_FITTED[name][1])
+    fit = fit_outages(data_path(INCIDENTS_FILE), period=EVIDENCE_PERIOD, **_FITTED[name][1])
+    return dataclasses.replace(fit, model=fit.model.named(name))
 
 
 def outage_profile_fit(name=DEFAULT_PROFILE) -> OutageFit:
@@ -117,8 +119,10 @@ def outage_profile_fit(name=DEFAULT_PROFILE) -> OutageFit:
 
 @functools.lru_cache(maxsize=256)
 def _calibrated(slo_percent, median_hours, p95_hours):
-    return OutageModel.calibrated_to_sla({"law": "lognormal", "median_hours": median_hours,
-                                          "p95_hours": p95_hours}, slo_percent)
+    model = OutageModel.calibrated_to_sla({"law": "lognormal", "median_hours": median_hours,
+                                           "p95_hours": p95_hours}, slo_percent)
+    return model.named(f"sla-calibrated to {slo_percent:g} % (lognormal median "
+                       f"{median_hours:g} h, p95 {p95_hours:g} h)")
 
 
 def outage_profile(name, **kw) -> OutageModel:

@@ -313,3 +313,33 @@ def test_gamma_poisson_rate_draws_come_from_the_hierarchical_posterior():
     assert within_noise(difference, 0.0)
     # a region outside the population: mean a/b = the population mean
     assert within_noise(draws["rate:pooled"], fit.posterior.population_mean)
+
+
+@pytest.mark.slow
+def test_availability_interval_covers_the_truth_at_its_level():
+    """2,000 replications of one region's history: 7 outages a year for 3 years (12 to 30
+    incidents, as the shipped evidence has per region), exponential durations of mean 3 h.
+    The 95 % availability interval of simulate_with_uncertainty (exact per draw, rates and
+    mean duration drawn) holds the true availability exp(-rate x mean) in at least 94 % of
+    them (it held it 92-93 % when the mean was drawn from the estimate's sampling law)."""
+    rng = np.random.default_rng(2026_12_07)
+    rate, mean_hours, years = 7.0, 3.0, 3
+    truth = math.exp(-rate * mean_hours / 8760)
+    region = _single("westeurope")
+    begin = pd.Timestamp("2018-01-01")
+    covered, counted = 0, 0
+    while counted < 2_000:
+        n = rng.poisson(rate * years)
+        if not 12 <= n <= 30:
+            continue
+        starts = begin + pd.to_timedelta(np.sort(rng.uniform(0, years * 365, n)), unit="D")
+        ends = starts + pd.to_timedelta(rng.exponential(mean_hours, n), unit="h")
+        fit = plc.fit_outages(_incidents(list(zip(starts, ends, ["West Europe"] * n))),
+                              period=(begin, begin + pd.Timedelta(days=365 * years)),
+                              regions=["westeurope"], rates="own-or-pooled",
+                              duration_laws=("exponential",))
+        result = plc.simulate_with_uncertainty(region, fit, draws=400, trials_per_draw=0,
+                                               seed=counted).summary()
+        covered += result["availability_low"] <= truth <= result["availability_high"]
+        counted += 1
+    assert covered / counted >= 0.94, covered / counted

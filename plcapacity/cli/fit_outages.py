@@ -22,11 +22,13 @@ def add_parser(commands):
         NAME, help="fit an outage model to a list of incidents",
         description="Fit per-region and per-group outage rates (exact 95 %% intervals) and a "
                     "duration law (maximum likelihood, chosen by AIC) to incidents: a CSV with "
-                    "start, end (UTC) and location columns. --format toml prints an [outages] "
-                    "section for a deployment file.",
+                    "start, end (UTC) and location columns, or an Azure Service Health export "
+                    "(.json: az graph query on ServiceHealthResources, or the REST API's "
+                    "Microsoft.ResourceHealth/events; service issues only). --format toml "
+                    "prints an [outages] section for a deployment file.",
         epilog="The shipped Azure status incidents: data/outages/"
                "azure_status_incidents_2018_2020.csv (read data/outages/README.md first).")
-    fit.add_argument("incidents", help="incident table (CSV)")
+    fit.add_argument("incidents", help="incident table (CSV) or Service Health export (JSON)")
     fit.add_argument("--format", choices=("table", "toml", "json"), default="table",
                      help="output format (default: readable tables)")
     fit.add_argument("--period", nargs=2, metavar=("START", "END"),

@@ -22,14 +22,16 @@ def add_parser(commands):
         NAME, help="fit an outage model to a list of incidents",
         description="Fit per-region and per-group outage rates and a duration law (maximum "
                     "likelihood, chosen by AICc) to incidents: a CSV with start, end (UTC), "
-                    "location and optionally service_name columns. Region rates come from a "
-                    "gamma-Poisson model across the regions under observation (--rates); "
+                    "location and optionally service_name columns, or an Azure Service Health "
+                    "export (.json: az graph query on ServiceHealthResources, or the REST API's "
+                    "Microsoft.ResourceHealth/events; service issues only). Region rates come "
+                    "from a gamma-Poisson model across the regions under observation (--rates); "
                     "--services data_path counts only the incidents that can impair a private "
                     "endpoint's data path. --format toml prints an [outages] section for a "
                     "deployment file.",
         epilog="The shipped Azure status incidents: data/outages/"
                "azure_status_incidents_2018_2020.csv (read data/outages/README.md first).")
-    fit.add_argument("incidents", help="incident table (CSV)")
+    fit.add_argument("incidents", help="incident table (CSV) or Service Health export (JSON)")
     fit.add_argument("--format", choices=("table", "toml", "json"), default="table",
                      help="output format (default: readable tables)")
     fit.add_argument("--period", nargs=2, metavar=("START", "END"),

@@ -6,6 +6,8 @@
   starts per region, correlated :class:`OutageGroup`\\ s and :class:`ZoneOutages`;
 - :mod:`~plcapacity.outages.incidents` — reading incident lists (the shipped Azure status
   history or a user's own): :func:`load_incidents`, :func:`read_incidents`;
+- :mod:`~plcapacity.outages.service_health` — an organisation's own incidents from an Azure
+  Service Health export (Resource Graph or REST, JSON): :func:`read_service_health`;
 - :mod:`~plcapacity.outages.relevance` — which incidents touch the Private Link data path,
   by service (``data/outages/service_relevance.csv``);
 - :mod:`~plcapacity.outages.pooling` — rates that borrow strength across regions: a
@@ -23,7 +25,9 @@ from plcapacity.outages.incidents import load_incidents, read_incidents
 from plcapacity.outages.laws import MAX_OUTAGE_HOURS, MINUTES_PER_YEAR, duration_law
 from plcapacity.outages.processes import OutageGroup, OutageModel, ZoneOutages
 from plcapacity.outages.profiles import outage_profile, outage_profile_fit, outage_profiles
+from plcapacity.outages.service_health import ServiceHealthExport, read_service_health
 
 __all__ = ["OutageModel", "OutageGroup", "ZoneOutages", "duration_law", "MINUTES_PER_YEAR",
            "MAX_OUTAGE_HOURS", "OutageFit", "fit_outages", "load_incidents", "read_incidents",
-           "outage_profile", "outage_profile_fit", "outage_profiles"]
+           "outage_profile", "outage_profile_fit", "outage_profiles", "read_service_health",
+           "ServiceHealthExport"]

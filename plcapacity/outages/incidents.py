@@ -69,11 +69,14 @@ def read_incidents(incidents) -> pd.DataFrame:
 
     Parameters
     ----------
-    incidents : pandas.DataFrame or str or path-like
+    incidents : pandas.DataFrame or str or path-like or dict or list
         A DataFrame, or a CSV file (leading ``#`` lines are skipped). Columns ``start`` (or
         ``start_utc``), ``end`` (or ``end_utc``) and ``location``; times without a time zone are
         read as UTC. An optional ``service_name`` (or ``service``) column names the impaired
-        service (see :mod:`plcapacity.outages.relevance`).
+        service (see :mod:`plcapacity.outages.relevance`). Or an Azure Service Health export:
+        a ``.json`` file or its decoded dict or list, read by
+        :func:`~plcapacity.outages.service_health.read_service_health` (service issues only;
+        rows named by JSON path).
 
     Returns
     -------
@@ -100,6 +103,13 @@ def read_incidents(incidents) -> pd.DataFrame:
     """
     if isinstance(incidents, pd.DataFrame):
         frame, where, line = incidents, "incidents", None
+    elif isinstance(incidents, dict) or (isinstance(incidents, list) and (
+            not incidents or any(isinstance(e, dict) for e in incidents))) or (
+            isinstance(incidents, (str, Path)) and Path(incidents).suffix.lower() == ".json"):
+        # imported here: service_health reads locations with this module's parser
+        from plcapacity.outages.service_health import read_service_health
+        export = read_service_health(incidents)
+        frame, where, line = export.table, export.source, None  # rows named by JSON path
     elif isinstance(incidents, (str, Path)):
         path = Path(incidents)
         try:
@@ -122,7 +132,8 @@ def read_incidents(incidents) -> pd.DataFrame:
         where, line = str(path), skipped + 2  # line of the first data row (1-based)
     else:
         raise ValueError(f"incidents={type(incidents).__name__} is not allowed: a DataFrame or "
-                         "the path of a CSV file")
+                         "the path of a CSV file, or a Service Health export (a .json path, or "
+                         "its decoded dict or list of events)")
     start_col = _column(frame, ("start", "start_utc"), where)
     end_col = _column(frame, ("end", "end_utc"), where)
     location_col = _column(frame, ("location",), where)

@@ -211,33 +211,34 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla, delays=No
     delay = round(deployment.failover.delay_minutes * scale)
     delays = None if delays is None else iter(delays)
     edges = [round(e * scale) for e in month_edges_minutes(years)]
+    destination = {d.name: d for d in deployment.destinations}
 
     def evaluate(down_set):
         down_regions = {r for k in down_set for r in processes[k].regions}
         usable = [e.region not in down_regions
-                  and deployment.destination(e.destination).region not in down_regions
+                  and destination[e.destination].region not in down_regions
                   for e in endpoints]
         reachable = any(usable)
         active = usable.index(True) if reachable else -1
         if demand is None:
             served = reachable
         elif active_passive:
-            served = reachable and deployment.destination(
-                endpoints[active].destination).capacity_connections >= demand
+            served = reachable and destination[
+                endpoints[active].destination].capacity_connections >= demand
         else:
             carrying = {e.destination for e, u in zip(endpoints, usable) if u}
-            served = reachable and sum(deployment.destination(d).capacity_connections
+            served = reachable and sum(destination[d].capacity_connections
                                        for d in carrying) >= demand
         return reachable, served, active, usable
 
     per_trial = {key: [] for key in ("downtime", "unserved", "incidents", "monthly", "cause")}
+    by_trial = {}  # each interval, in its trial's own ticks, under the trial it starts in
+    for k, (starts, ends) in enumerate(intervals):
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            if 0 <= s < n_trials * T:
+                by_trial.setdefault(s // T, []).append((s % T, e - s // T * T, k))
     for trial in range(n_trials):
-        lo, hi = trial * T, (trial + 1) * T
-        mine = []
-        for k, (starts, ends) in enumerate(intervals):
-            for s, e in zip(starts.tolist(), ends.tolist()):
-                if lo <= s < hi:
-                    mine.append((s - lo, e - lo, k))
+        mine = by_trial.get(trial, [])
         cuts = sorted({0, T} | {s for s, _, _ in mine} | {e for _, e, _ in mine})
         segments = []
         for a, b in zip(cuts[:-1], cuts[1:]):
@@ -256,7 +257,7 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla, delays=No
                     # the first process (by index) going down then that takes the lost
                     # endpoint's region or its destination's region down
                     lost = endpoints[previous_active]
-                    lost_regions = {lost.region, deployment.destination(lost.destination).region}
+                    lost_regions = {lost.region, destination[lost.destination].region}
                     trigger = min(k for s, e, k in mine if s == a < e
                                   and lost_regions & set(processes[k].regions))
                     if min(a + this, back) > a:

@@ -23,8 +23,6 @@ import tomllib
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy import stats
 
 import plcapacity as plc
@@ -33,9 +31,6 @@ from plcapacity.cli import main
 from plcapacity.outages.fitting import DURATION_LAWS, fit_durations, garwood_interval
 from plcapacity.outages.incidents import (
     INCIDENTS_FILE,
-    load_incidents,
-    merge_duplicates,
-    parse_location,
 )
 from plcapacity.outages.laws import (
     MINUTES_PER_YEAR,
@@ -43,7 +38,6 @@ from plcapacity.outages.laws import (
     GeneralizedParetoDuration,
     LognormalDuration,
 )
-from plcapacity.outages.processes import OutageModel
 
 SHIPPED = data_path(INCIDENTS_FILE)
 Z95 = stats.norm.ppf(0.95)
@@ -67,143 +61,6 @@ DEPLOYMENT_TAIL = textwrap.dedent("""
 
 def _incidents(rows):
     return pd.DataFrame(rows, columns=["start", "end", "location"])
-
-
-# ----------------------------------------------------------------------------- shipped data
-
-
-def test_shipped_data_is_the_unmodified_extract_with_notice():
-    frame = load_incidents()
-    assert len(frame) == 211
-    assert list(frame.columns) == ["service_name", "location", "start_utc", "end_utc",
-                                   "source_file"]
-    readme = (SHIPPED.parent / "README.md").read_text()
-    assert "License: MIT, Copyright (c) 2025 @Large Research; keep this notice with any copy." \
-        in readme
-    assert "044a5cb3744f7d0ac818c9830bdc00b4e469caf8" in readme
-    for limit in ("not region outages", "Duplicates", "Partial 2020"):
-        assert limit in readme
-
-
-# ----------------------------------------------------------------------------- locations
-
-@pytest.mark.parametrize("text, expected", [
-    pytest.param("West Europe", ("region", "westeurope", ("westeurope",)), id="display-name"),
-    pytest.param("westus2", ("region", "westus2", ("westus2",)), id="catalog-name"),
-    pytest.param("West US 2", ("region", "westus2", ("westus2",)), id="display-digit"),
-    pytest.param("South East Asia", ("region", "southeastasia", ("southeastasia",)),
-                 id="spaced"),
-    pytest.param("UK South / UK West", ("group", "uksouth / ukwest", ("uksouth", "ukwest")),
-                 id="slash"),
-    pytest.param("UK West and UK South", ("group", "uksouth / ukwest", ("uksouth", "ukwest")),
-                 id="and-reversed"),
-    pytest.param("Australia East/Southeast",
-                 ("group", "australiaeast / australiasoutheast",
-                  ("australiaeast", "australiasoutheast")), id="alias"),
-    pytest.param("Multi-region", ("not attributed", "Multi-region", ()), id="multi"),
-    pytest.param("global", ("not attributed", "Multi-region", ()), id="global-alias"),
-    pytest.param("USGov Virginia", ("excluded", "USGov Virginia", ()), id="sovereign"),
-    pytest.param("Networking Issue in South Central US (Tracking ID DMP0",
-                 ("region", "southcentralus", ("southcentralus",)), id="title-quirk"),
-])
-def test_parse_location(text, expected):
-    assert parse_location(text) == expected
-
-
-def test_parse_location_geography_is_a_group_over_its_regions():
-    kind, name, regions = parse_location("Europe")
-    assert (kind, name) == ("group", "Europe")
-    assert regions == tuple(plc.regions.regions_in_geography("Europe"))
-    # North America is an alias for the catalog's United States and Canada.
-    kind, name, regions = parse_location("North America")
-    assert name == "Canada / United States"
-    assert set(regions) == (set(plc.regions.regions_in_geography("United States"))
-                            | set(plc.regions.regions_in_geography("Canada")))
-
-
-def test_parse_location_user_alias():
-    assert parse_location("HQ", aliases={"HQ": "East US"}) == ("region", "eastus", ("eastus",))
-    assert parse_location("Lab", aliases={"Lab": ""})[0] == "excluded"
-
-
-# ----------------------------------------------------------------------------- merging
-
-
-def test_duplicates_merged_on_a_hand_made_example():
-    incidents = _incidents([
-        ("2019-03-01 10:00", "2019-03-01 12:00", "West Europe"),
-        ("2019-03-01 11:00", "2019-03-01 13:00", "West Europe"),   # overlaps the first
-        ("2019-03-01 13:00", "2019-03-01 14:00", "westeurope"),    # touches: same incident
-        ("2019-03-01 15:00", "2019-03-01 16:00", "West Europe"),   # separate
-        ("2019-03-01 11:00", "2019-03-01 12:00", "North Europe"),  # other location: separate
-        ("2019-03-01 10:00", "2019-03-01 11:00", "UK South / UK West"),
-        ("2019-03-01 10:30", "2019-03-01 12:00", "UK West and UK South"),  # same group
-        ("2019-03-02 09:00", "2019-03-02 10:00", "Multi-region"),
-        ("2019-03-02 09:30", "2019-03-02 10:30", "global"),  # also Multi-region: merged
-    ])
-    fit = plc.fit_outages(incidents, period=("2019-01-01", "2020-01-01"))
-    events = fit.events.set_index(["regions", "start"])
-    t = pd.Timestamp
-    expected = {  # (regions, start): (end, rows merged), by hand
-        ("westeurope", t("2019-03-01 10:00", tz="UTC")): (t("2019-03-01 14:00", tz="UTC"), 3),
-        ("westeurope", t("2019-03-01 15:00", tz="UTC")): (t("2019-03-01 16:00", tz="UTC"), 1),
-        ("northeurope", t("2019-03-01 11:00", tz="UTC")): (t("2019-03-01 12:00", tz="UTC"), 1),
-        ("uksouth ukwest", t("2019-03-01 10:00", tz="UTC")): (t("2019-03-01 12:00", tz="UTC"), 2),
-        ("Multi-region", t("2019-03-02 09:00", tz="UTC")): (t("2019-03-02 10:30", tz="UTC"), 2),
-    }
-    assert len(events) == len(expected)
-    for key, (end, merged) in expected.items():
-        assert events.loc[key, "end"] == end
-        assert events.loc[key, "rows_merged"] == merged
-    assert events.loc[("westeurope", t("2019-03-01 10:00", tz="UTC")), "hours"] == 4.0
-    table = fit.table.set_index("name")
-    assert table.loc["westeurope", "events"] == 2
-    assert table.loc["uksouth / ukwest", "events"] == 1
-    assert table.loc["Multi-region", "events"] == 1
-    assert not table.loc["Multi-region", "in_model"]
-    # Multi-region is not in the model: the model has region overrides and one group only.
-    assert set(fit.model.regions) == {"westeurope", "northeurope"}
-    assert [g.regions for g in fit.model.groups] == [("uksouth", "ukwest")]
-
-
-def test_merge_duplicates_keeps_separate_keys_apart():
-    t = pd.Timestamp
-    frame = pd.DataFrame({"key": ["a", "b", "a"],
-                          "start": [t("2019-01-01 00:00"), t("2019-01-01 00:30"),
-                                    t("2019-01-01 05:00")],
-                          "end": [t("2019-01-01 06:00"), t("2019-01-01 01:00"),
-                                  t("2019-01-01 05:30")]})
-    merged = merge_duplicates(frame)
-    # "a" 05:00-05:30 lies inside 00:00-06:00: one incident; "b" stays apart.
-    assert merged[["key", "rows_merged"]].values.tolist() == [["a", 2], ["b", 1]]
-    assert merged.loc[0, "end"] == t("2019-01-01 06:00")
-
-
-def _brute_force_merge(rows):
-    """Sorted (start, end) pairs merged by a plain loop (overlapping or touching)."""
-    merged = []
-    for start, end in sorted(rows):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return merged
-
-
-def test_shipped_profile_counts_match_a_brute_force_count():
-    raw = pd.read_csv(SHIPPED)
-    fit = plc.outage_profile_fit("azure-status-2018-2020")
-    table = fit.table.set_index("name")
-    for display, region in (("West Europe", "westeurope"), ("East US", "eastus"),
-                            ("UK South", "uksouth")):
-        pairs = [(pd.Timestamp(s), pd.Timestamp(e)) for s, e, loc in
-                 zip(raw["start_utc"], raw["end_utc"], raw["location"])
-                 if loc == display or loc.replace(" ", "").lower() == region
-                 or (region == "eastus" and "resources in East US" in loc)]
-        merged = [m for m in _brute_force_merge(pairs)
-                  if pd.Timestamp("2018-01-01") <= m[0] < pd.Timestamp("2020-01-01")]
-        assert table.loc[region, "events"] == len(merged)
-        assert fit.model.regions[region][0] == pytest.approx(len(merged) / 2.0)
 
 
 # ----------------------------------------------------------------------------- rates
@@ -410,60 +267,6 @@ def test_to_toml_round_trips_through_load_deployment(source, tmp_path, rng):
     assert tomllib.loads(fit.to_toml())["outages"]["rate_per_year"] == fit.model.rate_per_year
 
 
-# ----------------------------------------------------------------------------- profiles
-
-
-def test_outage_profiles_lists_names_with_a_description():
-    profiles = plc.outage_profiles()
-    assert profiles["name"].tolist() == ["azure-status-2018-2020", "sla-calibrated"]
-    assert profiles["description"].str.len().min() > 20
-    assert "CONSERVATIVE" in profiles.set_index("name").loc["azure-status-2018-2020",
-                                                             "description"]
-
-
-def test_unknown_profile_lists_known_names():
-    with pytest.raises(ValueError, match="outage profile 'azure' is unknown; known: "
-                                         "azure-status-2018-2020, sla-calibrated"):
-        plc.outage_profile("azure")
-
-
-def test_evidence_profile_is_the_fit_of_the_shipped_whole_years_and_cached():
-    model = plc.outage_profile("azure-status-2018-2020")
-    assert model is plc.outage_profile("azure-status-2018-2020")  # cached
-    fit = plc.outage_profile_fit("azure-status-2018-2020")
-    assert model is fit.model
-    assert [p.isoformat() for p in fit.period] == ["2018-01-01T00:00:00+00:00",
-                                                   "2020-01-01T00:00:00+00:00"]
-    assert fit.exposure_years == pytest.approx(730 / 365)
-    # Pairs named in the data are correlated groups.
-    assert ("uksouth", "ukwest") in [g.regions for g in model.groups]
-    with pytest.raises(ValueError, match="takes no options; got slo_percent"):
-        plc.outage_profile("azure-status-2018-2020", slo_percent=99.9)
-    with pytest.raises(ValueError, match="is a calibration, not a fit"):
-        plc.outage_profile_fit("sla-calibrated")
-
-
-@pytest.mark.parametrize("slo", [None, 99.9, 99.995])
-def test_sla_calibrated_profile_restates_the_slo(slo):
-    kw = {} if slo is None else {"slo_percent": slo}
-    model = plc.outage_profile("sla-calibrated", **kw)
-    expected_slo = 99.99 if slo is None else slo  # data/sla.csv: the Private Link SLA 99.99 %
-    process = model.processes(["eastus"])[0]
-    assert 1 - process.probability_down == pytest.approx(expected_slo / 100, rel=1e-12)
-    law = model.duration
-    assert (law.median_hours, law.p95_hours) == (2.0, 12.0)
-    assert model == OutageModel.calibrated_to_sla(
-        {"law": "lognormal", "median_hours": 2, "p95_hours": 12}, expected_slo)
-
-
-def test_sla_calibrated_profile_rejects_bad_options():
-    with pytest.raises(ValueError, match="unknown option.*colour; allowed: median_hours, "
-                                         "p95_hours, slo_percent"):
-        plc.outage_profile("sla-calibrated", colour=1)
-    with pytest.raises(ValueError, match=r"slo_percent=101"):
-        plc.outage_profile("sla-calibrated", slo_percent=101)
-
-
 # ----------------------------------------------------------------------------- bad input
 
 
@@ -607,30 +410,13 @@ def test_repr_is_one_line():
     assert "\n" not in text
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 200), st.integers(1, 40)),
-                min_size=1, max_size=30))
-def test_merge_duplicates_equals_brute_force(rows):
-    t0 = pd.Timestamp("2019-01-01")
-    frame = pd.DataFrame({"key": [k for k, _, _ in rows],
-                          "start": [t0 + pd.Timedelta(minutes=s) for _, s, _ in rows],
-                          "end": [t0 + pd.Timedelta(minutes=s + d) for _, s, d in rows]})
-    merged = merge_duplicates(frame)
-    for key in ("a", "b"):
-        expected = _brute_force_merge([(s, e) for k, s, e in
-                                       zip(frame["key"], frame["start"], frame["end"])
-                                       if k == key])
-        got = merged[merged["key"] == key]
-        assert [[s, e] for s, e in zip(got["start"], got["end"])] == expected
-    assert merged["rows_merged"].sum() == len(rows)
-
-
 def test_cli_fit_outages_regions_option(capsys):
     regions = "westeurope,northeurope,francecentral,swedencentral"
     assert main(["fit-outages", str(SHIPPED), "--format", "json", "--period", "2018-01-01",
                  "2020-01-01", "--regions", regions]) == 0
     rates = {r["name"]: r for r in json.loads(capsys.readouterr().out)["rates"]}
-    # 22 + 4 + 1 + 0 own incidents (brute-force counts above) over 4 regions x 2 years.
+    # 22 + 4 + 1 + 0 own incidents (brute-force counts: test_incidents.py) over 4 regions
+    # x 2 years.
     assert rates["pooled"]["events"] == 27
     assert rates["pooled"]["rate_per_year"] == pytest.approx(27 / 8)
     assert rates["swedencentral"]["events"] == 0 and not rates["swedencentral"]["in_model"]

@@ -29,7 +29,7 @@ from plcapacity.availability.exact import (
 )
 from plcapacity.base.exceptions import ModelWarning
 from plcapacity.base.sla import month_edges_minutes
-from plcapacity.outages.laws import MINUTES_PER_YEAR
+from plcapacity.outages.laws import MINUTES_PER_YEAR, FixedDuration
 
 # block_summary, Accumulator, exact_figures and build_result serve the driver and the batch.
 __all__ = ["SimulationResult", "format_summary", "mean_ci", "failover_description", "Accumulator", "block_summary",
@@ -556,10 +556,11 @@ def failover_description(failover) -> str:
     """
     if failover.mode != "active-passive":
         return f"{failover.mode} (no failover delay)"
-    if failover.delay is None:
-        return f"active-passive, delay fixed {failover.delay_minutes:g} min"
     from plcapacity.availability.deployment import delay_law
-    law = delay_law(failover.delay)
+    law = None if failover.delay is None else delay_law(failover.delay)
+    if law is None or isinstance(law, FixedDuration):  # a fixed law is a fixed delay
+        minutes = failover.delay_minutes if law is None else law.mean_minutes
+        return f"active-passive, delay fixed {minutes:g} min"
     return f"active-passive, delay {law.describe()} (mean {law.mean_minutes:.3g} min)"
 
 

@@ -188,7 +188,8 @@ def fit_durations(hours, laws=DURATION_LAWS) -> tuple[pd.DataFrame, object]:
         One row per law: ``law``; ``parameters`` (dict, in the units of :func:`duration_law`);
         ``n`` observations; ``mean_hours`` [h]; ``log_likelihood`` (durations in hours);
         ``aic`` = 2 k - 2 ln L; ``aicc`` = AIC + 2 k (k + 1) / (n - k - 1) (infinite where
-        ``n <= k + 1``); ``delta_aicc`` (0 for the best); ``ks_statistic`` and
+        ``n <= k + 1``; with two durations, where every law's is, AIC chooses);
+        ``delta_aicc`` (0 for the best); ``ks_statistic`` and
         ``ks_pvalue`` (Kolmogorov-Smirnov against the fitted law; the p-value is optimistic
         because the parameters come from the same data); ``usable`` (a finite mean);
         ``chosen``; ``note``.
@@ -241,11 +242,12 @@ def fit_durations(hours, laws=DURATION_LAWS) -> tuple[pd.DataFrame, object]:
                      "note": note})
     table = pd.DataFrame(rows)
     table["delta_aicc"] = table["aicc"] - table["aicc"].min()
-    usable = table[table["usable"] & np.isfinite(table["aicc"])]
+    usable = table[table["usable"]]
+    criterion = "aicc" if np.isfinite(usable["aicc"]).any() else "aic"  # n too small: AIC
     if usable.empty:
         raise ValueError(f"durations: none of {', '.join(laws)} gives a usable law "
                          f"({'; '.join(table['note'])}); add 'lognormal' or 'exponential'")
-    best = usable["aicc"].idxmin()
+    best = usable[criterion].idxmin()
     table["chosen"] = table.index == best
     columns = ["law", "parameters", "n", "mean_hours", "log_likelihood", "aic", "aicc",
                "delta_aicc", "ks_statistic", "ks_pvalue", "usable", "chosen", "note"]
@@ -607,16 +609,13 @@ def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_
         pooled_low, pooled_high = posterior.population_interval(level=0.95)
         pooled_note = (f"population mean of a gamma-Poisson model over {len(observed)} regions "
                        "(the rate of a region outside them)")
-    else:
+    else:  # 0.1's table: each region's own MLE and exact interval; the model pools zeros
         posterior = None
         pooled_rate = float(own.sum() / years.sum())
-        pooled_low, pooled_high = garwood_interval(np.array([own.sum()]),
-                                                   np.array([years.sum()]))
-        own_low, own_high = garwood_interval(own.to_numpy(), years)
-        region_rate = np.where(own > 0, own / years, pooled_rate)
-        region_low = np.where(own > 0, own_low, pooled_low[0])
-        region_high = np.where(own > 0, own_high, pooled_high[0])
-        pooled_low, pooled_high = float(pooled_low[0]), float(pooled_high[0])
+        region_rate = own.to_numpy() / years
+        region_low, region_high = garwood_interval(own.to_numpy(), years)
+        low, high = garwood_interval(np.array([own.sum()]), np.array([years.sum()]))
+        pooled_low, pooled_high = float(low[0]), float(high[0])
         pooled_note = (f"default rate of every region without events of its own "
                        f"({len(observed)} regions observed)")
     rows = []

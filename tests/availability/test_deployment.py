@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import plcapacity as plc
 from plcapacity.availability.deployment import (
     Deployment,
     Destination,
@@ -235,7 +236,7 @@ BAD_FILES = [
                  id="unknown-key-destinations"),
     pytest.param(OUTAGES + "colour = 1\n" + DESTINATIONS + ENDPOINTS,
                  ["[outages]: unknown key(s) colour",
-                  "allowed: duration, groups, rate_per_year, regions"],
+                  "allowed: duration, groups, profile, rate_per_year, regions, zones"],
                  id="unknown-key-outages"),
     pytest.param(VALID + "[outages.regions.eastus]\nrate = 2.0\n",
                  ["[outages.regions.eastus]: unknown key(s) rate",
@@ -261,8 +262,15 @@ BAD_FILES = [
     pytest.param(VALID + "[sla]\nslo = 99.9\n",
                  ["[sla]: unknown key(s) slo", "allowed: credit_tiers, slo_percent"],
                  id="unknown-key-sla"),
-    pytest.param(DESTINATIONS + ENDPOINTS,
-                 ["[outages] is missing", "rate_per_year and duration"], id="missing-outages"),
+    pytest.param('[outages]\nprofile = "azure-datapath-2018-2019"\nrate_per_year = 1.0\n'
+                 + DESTINATIONS + ENDPOINTS,
+                 ["[outages] with profile: unknown key(s) rate_per_year", "allowed: profile"],
+                 id="profile-and-rates"),
+    pytest.param('[outages]\nprofile = "azure"\n' + DESTINATIONS + ENDPOINTS,
+                 ["[outages] profile: outage profile 'azure' is unknown; known: "
+                  "azure-datapath-2018-2019"], id="unknown-profile"),
+    pytest.param('[outages]\nprofile = 3\n' + DESTINATIONS + ENDPOINTS,
+                 ["[outages] profile=3 is not allowed: a profile name"], id="profile-not-text"),
     pytest.param(OUTAGES.replace("rate_per_year = 1.0\n", "") + DESTINATIONS + ENDPOINTS,
                  ["[outages]: missing key 'rate_per_year'"], id="missing-outages-rate"),
     pytest.param(OUTAGES.replace("hours = 4", "hours = 0") + DESTINATIONS + ENDPOINTS,
@@ -693,3 +701,22 @@ def test_failover_delay_law_errors_name_the_key(tmp_path, text, message):
         load_deployment(path)
     with pytest.raises(ValueError, match="not both"):
         Failover("active-passive", 5.0, delay={"law": "fixed", "minutes": 6})
+
+
+def test_a_file_without_outages_uses_the_default_profile_and_says_so(tmp_path):
+    path = tmp_path / "no-outages.toml"
+    path.write_text(DESTINATIONS + ENDPOINTS)
+    _, model = plc.load_deployment(path)
+    default = plc.outage_profile("azure-datapath-2018-2019")
+    assert model == default
+    assert model.describe().startswith("azure-datapath-2018-2019, the default "
+                                       "(no-outages.toml has no [outages])")
+
+
+def test_outages_profile_names_a_profile(tmp_path):
+    path = tmp_path / "profile.toml"
+    path.write_text('[outages]\nprofile = "azure-status-2018-2020"\n' + DESTINATIONS
+                    + ENDPOINTS)
+    _, model = plc.load_deployment(path)
+    assert model is plc.outage_profile("azure-status-2018-2020")
+    assert model.describe().startswith("azure-status-2018-2020 (")

@@ -343,3 +343,18 @@ def test_availability_interval_covers_the_truth_at_its_level():
         covered += result["availability_low"] <= truth <= result["availability_high"]
         counted += 1
     assert covered / counted >= 0.94, covered / counted
+
+
+def test_exponential_mean_duration_is_drawn_from_its_fiducial_law():
+    """Given the sample mean m of n exponential durations, the mean is drawn as m n / G with
+    G ~ Gamma(n, 1) (an inverse gamma), not m G / n (the estimate's own sampling law, which
+    put the availability interval on the wrong side)."""
+    fit = _one_region_fit(events=12, years=2)
+    fit = plc.fit_outages(fit.events.assign(location="West Europe")[["start", "end", "location"]],
+                          period=fit.period, duration_laws=("exponential",),
+                          rates="own-or-pooled")
+    n, m = len(fit.duration_hours), fit.model.duration.mean_hours
+    draws = draw_parameters(fit, 20_000, seed=3, vary_rates=False)["duration:mean_hours"]
+    fiducial = stats.invgamma(n, scale=n * m)
+    assert stats.kstest(draws, fiducial.cdf).pvalue > 1e-3
+    assert stats.kstest(draws, stats.gamma(n, scale=m / n).cdf).pvalue < 1e-6

@@ -11,8 +11,9 @@ INCIDENTS = str(data_path("outages/azure_status_incidents_2018_2020.csv"))
 def test_table_shows_rates_durations_and_what_was_left_out(cli):
     code, out, err = cli(["fit-outages", INCIDENTS])
     assert code == 0 and err == ""
-    assert out.startswith("Rates per year, ") and "95 % exact intervals" in out
-    assert "Durations (hours):" in out and "delta_aic" in out
+    assert out.startswith("Rates per year, ") and "own_rate: the region's own count, exact " \
+        "95 % interval" in out
+    assert "Durations (hours):" in out and "delta_aicc" in out
     assert out.splitlines()[-1].startswith("note: ") and "row(s) left out" in out
 
 

@@ -83,14 +83,14 @@ def test_rates_pooled_rate_and_regions_argument():
     ])
     period = ("2019-01-01", "2021-01-01")  # 731 days
     years = 731 / 365
-    fit = plc.fit_outages(incidents, period=period)
+    fit = plc.fit_outages(incidents, period=period, rates="own-or-pooled")
     assert fit.exposure_years == pytest.approx(years)
     assert fit.model.rate_per_year == pytest.approx(4 / (3 * years))
     assert fit.model.regions["westeurope"][0] == pytest.approx(2 / years)
     # Given regions: a region without events takes the pooled rate; events elsewhere are left
     # out (and listed).
     fit = plc.fit_outages(incidents, period=period,
-                          regions=["westeurope", "northeurope", "francecentral", "uksouth"])
+                          regions=["westeurope", "northeurope", "francecentral", "uksouth"], rates="own-or-pooled")
     assert fit.model.rate_per_year == pytest.approx(3 / (4 * years))
     assert "francecentral" not in fit.model.regions
     row = fit.table.set_index("name").loc["francecentral"]
@@ -107,7 +107,7 @@ def test_period_filters_by_start():
         ("2018-12-31 23:00", "2019-01-01 05:00", "West Europe"),  # starts inside, ends after
         ("2019-01-02", "2019-01-02 02:00", "West Europe"),  # after the end
     ])
-    fit = plc.fit_outages(incidents, period=("2018-01-01", "2019-01-01"))
+    fit = plc.fit_outages(incidents, period=("2018-01-01", "2019-01-01"), rates="own-or-pooled")
     assert fit.table.set_index("name").loc["westeurope", "events"] == 3
     assert fit.events["hours"].max() == 6.0
     assert (fit.excluded["reason"] == "starts outside the period").sum() == 2
@@ -134,8 +134,8 @@ def test_fit_durations_closed_form_mles_and_aic():
                 - (math.log(h) - mu) ** 2 / (2 * sigma ** 2) for h in hours)
     assert table.loc["lognormal", "log_likelihood"] == pytest.approx(ll_ln)
     assert table.loc["lognormal", "aic"] == pytest.approx(4 - 2 * ll_ln)
-    assert table["delta_aic"].min() == 0 and table["chosen"].sum() == 1
-    assert table.loc[table["aic"].idxmin(), "chosen"]
+    assert table["delta_aicc"].min() == 0 and table["chosen"].sum() == 1
+    assert table.loc[table["aicc"].idxmin(), "chosen"]
 
 
 def test_gpd_fit_is_a_maximum_of_the_likelihood(rng):
@@ -202,7 +202,7 @@ def _synthetic_incidents(years, seed):
 def test_fit_recovers_a_known_model_within_its_intervals():
     years = 240
     incidents, period = _synthetic_incidents(years, seed=11)
-    fit = plc.fit_outages(incidents, period=period)
+    fit = plc.fit_outages(incidents, period=period, rates="own-or-pooled")
     table = fit.table.set_index("name")
     assert fit.exposure_years == pytest.approx(years)
     for region, rate in TRUE_RATES.items():
@@ -233,7 +233,7 @@ def test_fit_recovers_a_known_model_within_its_intervals():
 
 def test_fitted_model_works_with_exact_and_simulate():
     incidents, period = _synthetic_incidents(50, seed=3)
-    fit = plc.fit_outages(incidents, period=period)
+    fit = plc.fit_outages(incidents, period=period, rates="own-or-pooled")
     we = plc.Deployment((plc.Destination("pls", "westeurope"),),
                         (plc.Endpoint("pe", "westeurope", "pls"),))
     rate, law = fit.model.regions["westeurope"]
@@ -258,7 +258,7 @@ def test_to_toml_round_trips_through_load_deployment(source, tmp_path, rng):
         hours = stats.genpareto(0.4, scale=2.0).rvs(n, random_state=rng)
         locations = rng.choice(["West Europe", "North Europe", "UK South / UK West"], n)
         fit = plc.fit_outages(_incidents(list(zip(starts, starts + pd.to_timedelta(
-            hours, unit="h"), locations))), duration_laws=("gpd",))
+            hours, unit="h"), locations))), duration_laws=("gpd",), rates="own-or-pooled")
         assert isinstance(fit.model.duration, GeneralizedParetoDuration)
     path = tmp_path / "fitted.toml"
     path.write_text(fit.to_toml() + DEPLOYMENT_TAIL)
@@ -301,7 +301,7 @@ def test_to_toml_round_trips_through_load_deployment(source, tmp_path, rng):
 ])
 def test_bad_incidents_give_clear_errors(frame, fragments):
     with pytest.raises(ValueError) as error:
-        plc.fit_outages(frame)
+        plc.fit_outages(frame, rates="own-or-pooled")
     for fragment in fragments:
         assert fragment in str(error.value)
 
@@ -311,9 +311,9 @@ def test_bad_csv_names_the_file_and_line(tmp_path):
     path.write_text("# a comment line\nstart,end,location\n2019-01-01,2019-01-02,West Europe\n"
                     "2019-01-05,2019-01-04,West Europe\n")
     with pytest.raises(ValueError, match=rf"{path} line 4: end='2019-01-04' is not after"):
-        plc.fit_outages(path)
+        plc.fit_outages(path, rates="own-or-pooled")
     with pytest.raises(ValueError, match="no such incident file"):
-        plc.fit_outages(tmp_path / "missing.csv")
+        plc.fit_outages(tmp_path / "missing.csv", rates="own-or-pooled")
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
@@ -330,13 +330,13 @@ def test_bad_arguments_give_clear_errors(kwargs, fragment):
     incidents = _incidents([("2019-01-01", "2019-01-02", "West Europe"),
                             ("2019-02-01", "2019-02-02", "West Europe")])
     with pytest.raises(ValueError) as error:
-        plc.fit_outages(incidents, **kwargs)
+        plc.fit_outages(incidents, **kwargs, rates="own-or-pooled")
     assert fragment in str(error.value)
 
 
 def test_non_table_input_is_refused():
     with pytest.raises(ValueError, match="incidents=list is not allowed: a DataFrame or"):
-        plc.fit_outages([1, 2])
+        plc.fit_outages([1, 2], rates="own-or-pooled")
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -346,7 +346,8 @@ def test_cli_fit_outages_table(capsys):
     code = main(["fit-outages", str(SHIPPED), "--period", "2018-01-01", "2020-01-01"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "Rates per year, 2018-01-01 to 2020-01-01 (2 years)" in out
+    assert "Rates per year, 2018-01-01 to 2020-01-01 (2 years; incidents: all incidents); " \
+           "rate: posterior mean of a gamma-Poisson model across regions" in out
     assert "westeurope" in out and "uksouth / ukwest" in out and "Multi-region" in out
     for law in DURATION_LAWS:
         assert law in out
@@ -354,11 +355,17 @@ def test_cli_fit_outages_table(capsys):
 
 def test_cli_fit_outages_toml_loads_back(capsys, tmp_path):
     assert main(["fit-outages", str(SHIPPED), "--format", "toml", "--period", "2018-01-01",
-                 "2020-01-01"]) == 0
+                 "2020-01-01", "--rates", "own-or-pooled"]) == 0
     path = tmp_path / "d.toml"
     path.write_text(capsys.readouterr().out + DEPLOYMENT_TAIL)
     _, model = plc.load_deployment(path)
     assert model == plc.outage_profile("azure-status-2018-2020")
+    # and the default profile's fit, written by the command, reads back to the profile
+    assert main(["fit-outages", str(SHIPPED), "--format", "toml", "--period", "2018-01-01",
+                 "2020-01-01", "--services", "data_path"]) == 0
+    path.write_text(capsys.readouterr().out + DEPLOYMENT_TAIL)
+    _, model = plc.load_deployment(path)
+    assert model == plc.outage_profile("azure-datapath-2018-2019")
 
 
 def test_cli_fit_outages_json(capsys):
@@ -387,7 +394,7 @@ def test_gpd_fitted_model_simulates_to_its_exact_value(rng):
         np.sort(rng.uniform(0, 20 * MINUTES_PER_YEAR, n)), unit="min")
     hours = stats.genpareto(0.3, scale=20.0).rvs(n, random_state=rng)
     fit = plc.fit_outages(_incidents(list(zip(starts, starts + pd.to_timedelta(hours, unit="h"),
-                                              ["West Europe"] * n))), duration_laws=("gpd",))
+                                              ["West Europe"] * n))), duration_laws=("gpd",), rates="own-or-pooled")
     law = fit.model.duration
     assert isinstance(law, GeneralizedParetoDuration) and 0.15 < law.shape < 0.45
     we = plc.Deployment((plc.Destination("pls", "westeurope"),),
@@ -413,7 +420,7 @@ def test_repr_is_one_line():
 def test_cli_fit_outages_regions_option(capsys):
     regions = "westeurope,northeurope,francecentral,swedencentral"
     assert main(["fit-outages", str(SHIPPED), "--format", "json", "--period", "2018-01-01",
-                 "2020-01-01", "--regions", regions]) == 0
+                 "2020-01-01", "--regions", regions, "--rates", "own-or-pooled"]) == 0
     rates = {r["name"]: r for r in json.loads(capsys.readouterr().out)["rates"]}
     # 22 + 4 + 1 + 0 own incidents (brute-force counts: test_incidents.py) over 4 regions
     # x 2 years.

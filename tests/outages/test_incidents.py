@@ -102,7 +102,7 @@ def test_duplicates_merged_on_a_hand_made_example():
         ("2019-03-02 09:00", "2019-03-02 10:00", "Multi-region"),
         ("2019-03-02 09:30", "2019-03-02 10:30", "global"),  # also Multi-region: merged
     ])
-    fit = plc.fit_outages(incidents, period=("2019-01-01", "2020-01-01"))
+    fit = plc.fit_outages(incidents, period=("2019-01-01", "2020-01-01"), rates="own-or-pooled")
     events = fit.events.set_index(["regions", "start"])
     t = pd.Timestamp
     expected = {  # (regions, start): (end, rows merged), by hand
@@ -194,7 +194,8 @@ def test_read_incidents_takes_either_column_name_and_reads_naive_times_as_utc():
                           "end_utc": ["2019-01-01 12:00+01:00", "2019-06-02 01:00"],
                           "location": ["  West Europe ", "eastus"]}, index=[7, 9])
     table = read_incidents(frame)
-    assert list(table.columns) == ["start", "end", "location", "row"]
+    assert list(table.columns) == ["start", "end", "location", "service", "row"]
+    assert table["service"].tolist() == ["", ""]  # no service_name column: none named
     # 12:00 at UTC+1 is 11:00 UTC: one hour after the (UTC) start
     assert table.loc[0, "end"] - table.loc[0, "start"] == pd.Timedelta(hours=1)
     assert table.loc[1, "end"] - table.loc[1, "start"] == pd.Timedelta(hours=2.5)

@@ -11,15 +11,17 @@ from plcapacity.outages.processes import OutageModel
 
 def test_outage_profiles_lists_names_with_a_description():
     profiles = plc.outage_profiles()
-    assert profiles["name"].tolist() == ["azure-status-2018-2020", "sla-calibrated"]
+    assert profiles["name"].tolist() == ["azure-datapath-2018-2019", "azure-status-2018-2020",
+                                         "sla-calibrated"]
     assert profiles["description"].str.len().min() > 20
-    assert "CONSERVATIVE" in profiles.set_index("name").loc["azure-status-2018-2020",
+    assert "UPPER BOUND" in profiles.set_index("name").loc["azure-status-2018-2020",
                                                              "description"]
 
 
 def test_unknown_profile_lists_known_names():
     with pytest.raises(ValueError, match="outage profile 'azure' is unknown; known: "
-                                         "azure-status-2018-2020, sla-calibrated"):
+                                         "azure-datapath-2018-2019, azure-status-2018-2020, "
+                                         "sla-calibrated"):
         plc.outage_profile("azure")
 
 

@@ -97,6 +97,21 @@ def render() -> str:
         (lambda r: r["as_of"], "as of"),
     ]) + [""]
 
+    header, rows = _read("failover_delay.csv")
+    out += ["## Failover delay parts (`data/failover_delay.csv`)", "",
+            "Read by `plcapacity.availability.failover_delay` (how: [failover.md](failover.md))."
+            " Rows whose note starts with \"context\" are not used by the model.", ""]
+    out += _provenance(header)
+    out += _table(rows, [
+        (lambda r: f"`{r['name']}`", "name"),
+        (lambda r: r["value"], "value"),
+        (lambda r: r["unit"], "unit"),
+        (_flag, "uncertain"),
+        (lambda r: r["note"], "note"),
+        (lambda r: r["source"], "source"),
+        (lambda r: r["as_of"], "as of"),
+    ]) + [""]
+
     header, rows = _read("sla.csv")
     out += ["## SLA and service credits (`data/sla.csv`)", ""] + _provenance(header)
     out += _table(rows, [

@@ -4,6 +4,10 @@ simulated.
 - :mod:`~plcapacity.availability.deployment` — the model's input: :class:`Deployment`
   (endpoints, destinations, demand, failover), :func:`load_deployment` (TOML),
   :func:`regional_deployment`;
+- :mod:`~plcapacity.availability.failover_delay` — :func:`failover_delay_law`: an
+  active-passive failover delay built from its parts (health-probe detection, the DNS change,
+  the record's TTL, clients that keep answers past it), with the measured figures of
+  ``data/failover_delay.csv``;
 - :mod:`~plcapacity.availability.structure` — which outage processes a deployment involves
   and what each of their states means (shared by the exact sum and the engine);
 - :mod:`~plcapacity.availability.exact` — steady-state values: :func:`exact_unavailability`,
@@ -30,12 +34,13 @@ from plcapacity.availability.deployment import (
                                                 regional_deployment,
 )
 from plcapacity.availability.exact import exact_summary, exact_unavailability, process_table
+from plcapacity.availability.failover_delay import failover_delay_law
 from plcapacity.availability.results import SimulationResult, format_summary
 from plcapacity.availability.simulation import simulate
 from plcapacity.availability.studies import availability_by_region_count
 from plcapacity.availability.uncertainty import UncertaintyResult, simulate_with_uncertainty
 
 __all__ = ["Deployment", "Destination", "Endpoint", "Failover", "load_deployment",
-           "regional_deployment", "exact_summary", "exact_unavailability", "process_table",
+           "regional_deployment", "failover_delay_law", "exact_summary", "exact_unavailability", "process_table",
            "SimulationResult", "format_summary", "simulate", "availability_by_region_count",
            "UncertaintyResult", "simulate_with_uncertainty"]

@@ -16,6 +16,15 @@ Build the objects in Python, or load them from a TOML file with :func:`load_depl
     region = "eastus"
     destination = "pls-main"
 
+Active-passive failover, its delay built from a DNS record's TTL and health probes (or given
+as ``delay_minutes``, or as a law ``delay = { law = ... }``)::
+
+    [failover]
+    mode = "active-passive"
+    order = ["pe-east", "pe-west"]
+    dns_ttl_s = 300              # also: probe_interval_s, tolerated_failures, probe_timeout_s,
+                                 # dns_propagation_s, overstay_share, overstay_min_s, overstay_mean_s
+
 Backend VMs in availability zones, and zone outages::
 
     [[destinations]]
@@ -54,6 +63,7 @@ from pathlib import Path
 
 import numpy as np
 
+from plcapacity.availability.failover_delay import DELAY_PART_KEYS, failover_delay_law
 from plcapacity.base.limits import get_limits
 from plcapacity.base.regions import check_region, region_catalog, regions_in_geography
 from plcapacity.base.sla import SLA
@@ -361,8 +371,10 @@ class Failover:
         Active-passive: endpoint names, highest priority first (default: the endpoints' order).
     delay : dict or duration law, optional
         Active-passive: a random delay, drawn anew for each failover (:func:`delay_law`: any
-        outage duration law, in minutes or hours), instead of the fixed ``delay_minutes``.
-        Exact values stay gap-free; the simulation draws the delays. See docs/failover.md.
+        outage duration law, in minutes or hours), instead of the fixed ``delay_minutes``;
+        :func:`~plcapacity.availability.failover_delay_law` builds one from its parts (health
+        probes, the DNS change, the record's TTL). Exact values stay gap-free; the simulation
+        draws the delays. See docs/failover.md.
 
     Raises
     ------
@@ -374,6 +386,10 @@ class Failover:
     >>> import plcapacity as plc
     >>> plc.Failover("active-passive", delay_minutes=5)
     Failover(mode='active-passive', delay_minutes=5.0, order=(), delay=None)
+    >>> from plcapacity.availability import failover_delay_law
+    >>> built = plc.Failover("active-passive", delay=failover_delay_law(dns_ttl_s=300))
+    >>> round(built.delay_minutes, 2)         # the built law's mean [min]
+    5.85
     """
 
     mode: str = "active-active"
@@ -704,6 +720,34 @@ def _parse_destination(spec, i):
                          ) from None
 
 
+_FAILOVER_KEYS = ("delay", "delay_minutes", "mode", "order")
+
+
+def _parse_failover(spec: dict) -> Failover:
+    """The ``[failover]`` table: a fixed delay (``delay_minutes``), a law (``delay``) or the
+    delay's parts (``dns_ttl_s`` and the other :data:`DELAY_PART_KEYS`), one of the three."""
+    unknown = sorted(set(spec) - set(_FAILOVER_KEYS) - set(DELAY_PART_KEYS))
+    if unknown:
+        raise ValueError(f"[failover]: unknown key(s) {', '.join(unknown)}; allowed: "
+                         f"{', '.join(_FAILOVER_KEYS)}, or the delay's parts "
+                         f"{', '.join(DELAY_PART_KEYS)}")
+    if "delay" in spec and "delay_minutes" in spec:
+        raise ValueError("[failover]: give delay_minutes or delay, not both")
+    parts = {key: spec[key] for key in DELAY_PART_KEYS if key in spec}
+    delay = spec.get("delay")
+    if parts:
+        other = next((key for key in ("delay", "delay_minutes") if key in spec), None)
+        if other:
+            raise ValueError(f"[failover]: give {other} or the delay's parts "
+                             f"({', '.join(parts)}), not both")
+        if "dns_ttl_s" not in parts:
+            raise ValueError(f"[failover]: {', '.join(parts)} needs dns_ttl_s, the TTL of the "
+                             "endpoint's DNS record [s], to build the delay from its parts")
+        delay = failover_delay_law(**parts, where="[failover]")
+    return Failover(spec.get("mode", "active-active"), spec.get("delay_minutes", 0.0),
+                    _names(spec.get("order", []), "[failover] order"), delay)
+
+
 def _credit_tiers(tiers):
     shape = ("[sla] credit_tiers: a list of { uptime_below_percent = ..., credit_percent = ... } "
              "tables")
@@ -781,13 +825,7 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
         demand = _table(doc, "demand", "[demand]")
         _check_keys(demand, {"connections"}, "[demand]")
         failover_spec = _table(doc, "failover", "[failover]")
-        _check_keys(failover_spec, {"mode", "delay_minutes", "delay", "order"}, "[failover]")
-        if "delay" in failover_spec and "delay_minutes" in failover_spec:
-            raise ValueError("[failover]: give delay_minutes or delay, not both")
-        failover = Failover(failover_spec.get("mode", "active-active"),
-                            failover_spec.get("delay_minutes", 0.0),
-                            _names(failover_spec.get("order", []), "[failover] order"),
-                            failover_spec.get("delay"))
+        failover = _parse_failover(failover_spec)
         sla_spec = _table(doc, "sla", "[sla]")
         _check_keys(sla_spec, {"slo_percent", "credit_tiers"}, "[sla]")
         sla = SLA.private_link(sla_spec.get("slo_percent"))

@@ -9,7 +9,7 @@ import numpy as np
 
 from plcapacity.base.validation import check_number
 
-__all__ = ["DURATION_LAW_CLASSES", "ExponentialDuration", "FixedDuration",
+__all__ = ["DURATION_LAW_CLASSES", "EmpiricalDuration", "ExponentialDuration", "FixedDuration",
            "GeneralizedParetoDuration", "LognormalDuration", "MAX_OUTAGE_HOURS",
            "MINUTES_PER_YEAR", "duration_law"]
 

@@ -90,6 +90,8 @@ _EXPORTS = {
     "availability_by_region_count": "plcapacity.availability.studies",
     "UncertaintyResult": "plcapacity.availability.uncertainty",
     "simulate_with_uncertainty": "plcapacity.availability.uncertainty",
+    "failover_delay_law": "plcapacity.availability.failover_delay",
+    "read_service_health": "plcapacity.outages.service_health",
     # batch runs and their report
     "BatchInputError": "plcapacity.base.exceptions",
     "TableError": "plcapacity.base.exceptions",
@@ -181,7 +183,7 @@ __all__ = [
     # availability: exact, simulated, studies, uncertainty
     "exact_summary", "exact_unavailability", "process_table", "simulate", "SimulationResult",
     "format_summary", "availability_by_region_count", "simulate_with_uncertainty",
-    "UncertaintyResult",
+    "UncertaintyResult", "failover_delay_law", "read_service_health",
     # batch runs and reports
     "read_scenarios", "columns_table", "run_batch", "batch_overview", "write_results",
     "BatchInputError", "TableError", "batch_report", "limits_at_risk", "write_report", "read_table",

@@ -733,7 +733,8 @@ def exact_summary(deployment, outages) -> pd.Series:
     pandas.Series
         Index: ``availability`` and ``served_availability`` [-], ``nines`` [-],
         ``annual_downtime_min`` and ``annual_unserved_min`` [min per year],
-        ``down_episodes_per_year`` [1/yr], ``processes`` [-] and ``note`` (text; non-empty for
+        ``down_episodes_per_year`` [1/yr], ``processes`` [-], ``outage_model`` (the model's
+        name, :meth:`plcapacity.OutageModel.describe`) and ``note`` (text; non-empty for
         active-passive failover with a delay, whose gaps the exact sum excludes).
 
     Raises
@@ -771,6 +772,7 @@ def exact_summary(deployment, outages) -> pd.Series:
         "annual_unserved_min": annual_downtime_minutes(unserved),
         "down_episodes_per_year": exact["reachable_rate"],
         "processes": len(deployment_processes(deployment, outages)),
+        "outage_model": outages.describe(),
         "note": ("active-passive: availability excludes failover gaps (simulate includes "
                  "them); episodes count failovers") if gap_free else "",
     }, name="exact", dtype=object)

@@ -242,8 +242,8 @@ def test_checkpoint_resume_and_settings_mismatch(tmp_path, monkeypatch):
     assert len(lines) == 1 + 5  # header + the 5 rows with availability
     checkpoint.write_text("\n".join(lines[:4]) + "\n" + lines[4][:40])
     calls = []
-    original = batch._simulate_task
-    monkeypatch.setattr(batch, "_simulate_task",
+    original = batch.simulate_task
+    monkeypatch.setattr(batch, "simulate_task",
                         lambda *args: calls.append(1) or original(*args))
     resumed = run_batch(table, seed=2, trials=4_000, workers=1, checkpoint=checkpoint,
                         resume=True)
@@ -432,9 +432,9 @@ def test_a_killed_worker_fails_only_its_row(monkeypatch):
     """A worker process killed mid-task (by the system for memory, or from outside) fails the
     row it was running; the rows that shared its pool are simulated again and succeed."""
     import plcapacity.batch.run as batch
-    original = batch._simulate_task
+    original = batch.simulate_task
     _deadly.__wrapped_original__ = original
-    monkeypatch.setattr(batch, "_simulate_task", _deadly)  # forked workers inherit it
+    monkeypatch.setattr(batch, "simulate_task", _deadly)  # forked workers inherit it
     names = ["a", "b", "doomed", "c", "d"]
     table = frame(service=names, concurrent_connections=["1000"] * 5,
                   pe_regions=["eastus;westus"] * 5)
@@ -445,7 +445,7 @@ def test_a_killed_worker_fails_only_its_row(monkeypatch):
     error = result.set_index("service").loc["doomed", "error"]
     assert "worker process died" in error
     # the survivors' numbers are those of a run without the killing
-    monkeypatch.setattr(batch, "_simulate_task", original)
+    monkeypatch.setattr(batch, "simulate_task", original)
     clean = run_batch(table[table.service != "doomed"], seed=3, trials=2_000, workers=1)
     merged = result.set_index("service").drop("doomed")
     assert merged["availability"].tolist() == clean.set_index("service")["availability"].tolist()
@@ -462,7 +462,7 @@ def _deadly(deployment, *args):
     return _REAL_TASK(deployment, *args)
 
 
-from plcapacity.batch.run import _simulate_task as _REAL_TASK  # noqa: E402 (before any patching)
+from plcapacity.batch.run import simulate_task as _REAL_TASK  # noqa: E402 (before any patching)
 
 
 def test_active_passive_delay_default_is_the_assumed_lognormal_law():

@@ -44,8 +44,8 @@ import plcapacity
 import plcapacity.regions as catalog
 from plcapacity.availability.deployment import Deployment, Destination, Endpoint
 from plcapacity.availability.exact import (
-    _enumerated_episode_frequency,
-    _enumerated_unavailability,
+    enumerated_episode_frequency,
+    enumerated_unavailability,
     exact_figures_by_metric,
 )
 from plcapacity.availability.structure import compile_structure
@@ -94,8 +94,8 @@ def new_exact(deployment, model):
 
 def old_exact(deployment, model):
     structure = compile_structure(deployment, model)
-    answer = {m: _enumerated_unavailability(structure, m) for m in ("reachable", "served")}
-    answer |= {f"{m}_rate": _enumerated_episode_frequency(structure, m)
+    answer = {m: enumerated_unavailability(structure, m) for m in ("reachable", "served")}
+    answer |= {f"{m}_rate": enumerated_episode_frequency(structure, m)
                for m in ("reachable", "served")}
     return answer
 

@@ -105,8 +105,9 @@ def elements_handed(fn, *args, **kwargs):
     every builtin method called on a container, of the largest container it was handed.
 
     A Python method's receiver (``self``) does not count: what it is handed does. A builtin
-    method's receiver does (``list.index`` scans its list). Each step of a generator counts one (a profiler sees every resumption as a call, with the
-    whole container its frame holds)."""
+    method's receiver does (``list.index`` scans its list). Each step of a generator counts
+    one (a profiler sees every resumption as a call, with the whole container its frame
+    holds)."""
     count = [0]
 
     def profile(frame, event, arg):

@@ -137,7 +137,7 @@ def test_model_doc_figures_match_the_code():
     """The few numbers docs/model.md states are the ones the code uses."""
     from scipy import stats
 
-    from plcapacity.availability.results import _Z95
+    from plcapacity.availability.results import Z95
     from plcapacity.base.limits import get_limits
     from plcapacity.batch import scenarios
     from plcapacity.outages.profiles import outage_profile_fit
@@ -149,7 +149,7 @@ def test_model_doc_figures_match_the_code():
     lim = get_limits()
     assert (f"(lognormal, median {lim.default_failover_delay_median_min:g} min, "
             f"p95 {lim.default_failover_delay_p95_min:g} min") in text
-    assert f"{2 * stats.norm.cdf(_Z95) - 1:.0%}".replace("%", " %") + " confidence" in text
+    assert f"{2 * stats.norm.cdf(Z95) - 1:.0%}".replace("%", " %") + " confidence" in text
     fit = outage_profile_fit("azure-status-2018-2020")
     begin, end = fit.period                      # [2018-01-01, 2020-01-01): 2018 and 2019
     last = (end - pd.Timedelta(days=1)).year

@@ -168,10 +168,10 @@ def _checkpoint_with_record(tmp_path, value):
     are replaced by ``value``, with a checksum that matches (as an editor, or another version,
     would write)."""
     import errno
+    import hashlib
     import json
 
     import plcapacity.base.tables as tables
-    from plcapacity.batch.checkpoint import _digest
     table = tmp_path / "c.csv"
     pd.DataFrame({"service": ["a", "b"], "concurrent_connections": ["10", "20"],
                   "pe_regions": ["eastus;westus2", "westeurope;northeurope"]}).to_csv(
@@ -192,7 +192,10 @@ def _checkpoint_with_record(tmp_path, value):
     record = json.loads(lines[1])
     for name in ("availability", "p_month_below_slo", "exact_availability"):
         record["columns"][name] = value
-    record["sha256"] = _digest(json.dumps([record["key"], record["columns"]], sort_keys=True))
+    # the checkpoint's checksum, by its format: the first 32 hex digits of the SHA-256 of
+    # json.dumps([key, columns], sort_keys=True)
+    text = json.dumps([record["key"], record["columns"]], sort_keys=True)
+    record["sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
     checkpoint.write_text("\n".join([lines[0], json.dumps(record), *lines[2:]]) + "\n")
     return args, checkpoint
 

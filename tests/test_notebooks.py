@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-#: The slow tier (``make slow``: ``-m "slow or notebook"``) runs this file; ``make check`` skips it.
+#: The slow tier (``make slow``: ``-m "slow or notebook"``) runs this file; make check skips it.
 pytestmark = pytest.mark.notebook
 
 ROOT = Path(__file__).resolve().parent.parent

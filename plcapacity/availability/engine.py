@@ -6,14 +6,14 @@ A block lays its trials end to end on one integer time axis: trial ``i`` covers 
 ticks_per_minute(years)``. Nothing loops over trials or events:
 
 1. :func:`block_intervals` draws the outages of every process at once and merges each
-   process's into sorted, disjoint intervals, each inside its trial (:func:`_union`).
+   process's into sorted, disjoint intervals, each inside its trial (:func:`union`).
 2. :func:`_sweep` writes every start and end as one integer *key*, sorts the keys, and a
    cumulative XOR of one bit per key gives the *state* (the set of processes down) of the
    segment that begins at each key.
 3. :func:`_down_segments` looks the states up (reachable? served?) and keeps the segments
    that are down or unserved; :func:`_failover_gaps` adds the active-passive failover gaps.
 4. :func:`_reduce` merges them into incidents per metric and reduces them per trial with
-   ``bincount``: totals, the monthly split (:func:`_monthly`) and causes (:func:`_attribute`).
+   ``bincount``: totals, the monthly split (:func:`monthly`) and causes (:func:`_attribute`).
 
 Keys and their bit budget
 -------------------------
@@ -24,7 +24,7 @@ plain integers then orders every event in time.
 
 Drawing a block (:func:`block_intervals`) works on all processes at once: process ``k``'s
 intervals are merged on an axis where it lies at ``[k * span, (k + 1) * span)`` (at most
-``64 * 2**55 = 2**61`` ticks), so one :func:`_union` serves every process.
+``64 * 2**55 = 2**61`` ticks), so one :func:`union` serves every process.
 
 Time is an integer number of ticks, ``ticks_per_minute(years) = 2 ** (20 - ceil(log2
 years))`` (2**-20 minute, 57 microseconds, for one-year trials; a coarser power of two for
@@ -134,7 +134,8 @@ from plcapacity.availability.structure import MASK_MAX_PROCESSES, TABLE_MAX_PROC
 from plcapacity.base.sla import month_edges_minutes
 from plcapacity.outages.laws import MINUTES_PER_YEAR, FixedDuration
 
-__all__ = ["Tables", "dense_cause", "simulate_block", "ticks_per_minute"]
+__all__ = ["Tables", "dense_cause", "simulate_block", "ticks_per_minute", "union", "sorted_union",
+           "covered", "monthly", "pair_slot", "unique_rows"]
 
 #: Bits of a sort key that hold the process index (processes 0..63: the state is 64 bits).
 _PROCESS_BITS = 6
@@ -184,7 +185,7 @@ def key_bits(n_processes) -> int:
 # ----------------------------------------------------------------------------- state tables
 
 
-def _pair_slot(states):
+def pair_slot(states):
     """Slot of each state (int64, non-negative) in the hash table of :class:`Tables`."""
     slot = np.multiply(states.view(np.uint64), np.uint64(_PAIR_MULTIPLIER))
     slot >>= np.uint64(64 - _PAIR_BITS)
@@ -200,7 +201,7 @@ class Tables:
     state with one gather. Above, a hash table holds the states with at most two processes
     down (the all-up state, every single and every pair: they make almost every segment),
     at a multiplicative hash under which no two of them collide (for any ``K <= 64``:
-    :func:`_pair_slot`); a population count tells which states are in it, and only the rare
+    :func:`pair_slot`); a population count tells which states are in it, and only the rare
     states with three or more processes down are evaluated directly (each distinct one
     once). So the cost per key does not jump above 16 processes.
 
@@ -244,7 +245,7 @@ class Tables:
         self._code = self._codes(reachable, served)
         self._active = active
         if self._pairs:
-            slot = _pair_slot(states)
+            slot = pair_slot(states)
             self._code = self._scatter(slot, self._code)
             self._active = self._scatter(slot, self._active)
         self.code = None if self._pairs else self._code
@@ -309,7 +310,7 @@ class Tables:
         states = np.asarray(states, dtype=np.int64)
         if not self._pairs:
             return table[states]
-        out = table[_pair_slot(states)]
+        out = table[pair_slot(states)]
         many = np.bitwise_count(states.view(np.uint64)) > 2  # (signed: |x|'s count)
         if many.any():  # three or more processes down: rare, each distinct state once
             unique, inverse = np.unique(states[many], return_inverse=True)
@@ -350,7 +351,7 @@ def _unpack(words, K):
     return bits[:, :K].view(bool)
 
 
-def _unique_rows(rows):
+def unique_rows(rows):
     """Distinct rows of an int64 matrix and the index of each row among them (a lexicographic
     sort: faster than ``np.unique(axis=0)``)."""
     order = np.lexsort(rows.T[::-1])
@@ -429,7 +430,7 @@ class WideTables(Tables):
         self._rare = self._rare[:0]
         if rare.size:
             # kept as 64-bit words (K / 8 bytes a state), unpacked a piece at a time
-            self._rare, inverse = _unique_rows(self._rare_words(rare, ids, process))
+            self._rare, inverse = unique_rows(self._rare_words(rare, ids, process))
             code = np.empty(len(self._rare), dtype=np.int8)
             active = np.empty(len(self._rare), dtype=np.int16)
             step = self.structure._evaluate_step
@@ -526,7 +527,7 @@ def _fresh(name, size, dtype=np.int64):
     return np.empty(size, dtype=dtype)
 
 
-def _union(starts, ends, trial_ticks, keep=None, buffer=_fresh):
+def union(starts, ends, trial_ticks, keep=None, buffer=_fresh):
     """Union of intervals sorted by start, each clipped to its trial; touching ones merge
     (but never across a trial boundary).
 
@@ -574,14 +575,14 @@ def _union(starts, ends, trial_ticks, keep=None, buffer=_fresh):
     return starts[new], reach[last], keep[new]
 
 
-def _sorted_union(starts, ends, trial_ticks, keep=None):
-    """:func:`_union` for intervals in any order (small arrays: down periods, gaps)."""
+def sorted_union(starts, ends, trial_ticks, keep=None):
+    """:func:`union` for intervals in any order (small arrays: down periods, gaps)."""
     order = np.argsort(starts, kind="stable")
-    return _union(starts[order], ends[order], trial_ticks,
-                  None if keep is None else keep[order])
+    return union(starts[order], ends[order], trial_ticks,
+                 None if keep is None else keep[order])
 
 
-def _covered(x, starts, ends):
+def covered(x, starts, ends):
     """Measure of the union of sorted disjoint intervals that lies before each point of x.
 
     Parameters
@@ -719,7 +720,7 @@ def block_intervals(structure, n_trials, years, rng, tables=None):
     order: counts, spacings, durations law by law (the processes sharing a law draw
     together), running counts, their trials, their residual durations law by law. The
     intervals are stacked (process ``k`` at ``[k * span, (k + 1) * span)``, at most ``64 *
-    2**55 = 2**61`` ticks) so that one :func:`_union` merges every process's.
+    2**55 = 2**61`` ticks) so that one :func:`union` merges every process's.
 
     Parameters
     ----------
@@ -809,7 +810,7 @@ def block_intervals(structure, n_trials, years, rng, tables=None):
         merged[old] = ends
         merged[at] = residual_end
         ends = merged
-    starts, ends = _union(starts, ends, trial_ticks, buffer=buffer)
+    starts, ends = union(starts, ends, trial_ticks, buffer=buffer)
     first = np.searchsorted(starts, np.arange(K + 1, dtype=np.int64) * span)
     return Intervals(starts, ends, first, span)
 
@@ -1008,7 +1009,7 @@ def _failover_gaps(tables, keys, state, trial_ticks, span, delay):
             back[mine] = np.where(rank < good_at.size, keys[index] >> shift, span)
     gap_ends = np.minimum(gap_starts + delay, back)
     # A gap never runs into the next trial (each trial is its own history): clip it at its
-    # trial's end, as _union clips down periods (else its cause would count the overrun).
+    # trial's end, as union clips down periods (else its cause would count the overrun).
     trial_end = gap_starts // trial_ticks
     trial_end += 1
     trial_end *= trial_ticks
@@ -1085,11 +1086,11 @@ def _reduce(tables, keys, state, segments, gaps, n_trials, years):
         else:
             seg_starts, seg_ends = seg_start[mine], seg_end[mine]
             if not seg_starts.size:  # gaps only: already in time order
-                merged_starts, merged_ends = _union(gap_starts, gap_ends, trial_ticks)
+                merged_starts, merged_ends = union(gap_starts, gap_ends, trial_ticks)
             elif not gap_starts.size:  # segments only: in time order too (they follow keys)
-                merged_starts, merged_ends = _union(seg_starts, seg_ends, trial_ticks)
+                merged_starts, merged_ends = union(seg_starts, seg_ends, trial_ticks)
             else:
-                merged_starts, merged_ends = _sorted_union(
+                merged_starts, merged_ends = sorted_union(
                     np.concatenate([seg_starts, gap_starts]),
                     np.concatenate([seg_ends, gap_ends]), trial_ticks)
             trial = merged_starts // trial_ticks
@@ -1106,8 +1107,8 @@ def _reduce(tables, keys, state, segments, gaps, n_trials, years):
         if name != "downtime":
             continue
         results["incidents"] = np.bincount(trial, minlength=n_trials)
-        results["monthly"] = _monthly(merged_starts, merged_ends, trial, trial_ticks, scale,
-                                      years)
+        results["monthly"] = monthly(merged_starts, merged_ends, trial, trial_ticks, scale,
+                                     years)
         results["cause"] = _attribute(tables.blame(state[candidates[mine]]), seg_starts,
                                       seg_ends, trial_ticks, scale, gap_starts, gap_ends,
                                       gap_cause)
@@ -1202,7 +1203,7 @@ def _day_month(years):
     return np.repeat(np.arange(days.size), days)
 
 
-def _monthly(starts, ends, trial, trial_ticks, scale, years):
+def monthly(starts, ends, trial, trial_ticks, scale, years):
     """Downtime of the calendar months that have any, as a sparse list.
 
     Parameters
@@ -1296,7 +1297,7 @@ def _attribute(bits, starts, ends, trial_ticks, scale, gap_starts, gap_ends, gap
         reach = np.maximum.accumulate(ge)
         fresh = np.maximum(gs, np.concatenate([[0], reach[:-1]]))  # not in an earlier gap
         fresh = np.minimum(fresh, ge)
-        only_gap = (ge - fresh) - (_covered(ge, starts, ends) - _covered(fresh, starts, ends))
+        only_gap = (ge - fresh) - (covered(ge, starts, ends) - covered(fresh, starts, ends))
         trial.append(gs // trial_ticks)
         processes.append(gc)
         minutes.append(only_gap / scale)

@@ -10,7 +10,7 @@ the steady-state unavailability is a finite sum over the ``2**K`` states of
 
 Active-active, the sum is taken without visiting the ``2**K`` states: conditioned on the few
 correlated groups, the regions are independent, and the service's state follows from
-per-block products and a convolution of capacity distributions (see ``_conditioned``). The
+per-block products and a convolution of capacity distributions (see ``conditioned``). The
 full enumeration remains for active-passive failover and as the reference the tests check
 against. The same state evaluation (:meth:`Structure.evaluate`) serves the Monte Carlo engine,
 so both share one definition of "reachable" and "served".
@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["exact_summary", "exact_unavailability", "process_table", "EXACT_MAX_PROCESSES",
-           "down_episode_frequency", "exact_figures_by_metric", "nines"]
+           "down_episode_frequency", "exact_figures_by_metric", "nines", "conditioned",
+           "enumerated_unavailability", "enumerated_episode_frequency", "Plan"]
 
 
 #: Most outage processes the full enumeration takes (2**24 states take a few seconds). The
@@ -99,7 +100,7 @@ def _check_metric(metric):
 # ------------------------------------------------------------------ full enumeration (reference)
 
 
-def _enumerated_unavailability(structure, metric) -> float:
+def enumerated_unavailability(structure, metric) -> float:
     """``sum_s P(s) [down(s)]`` over all ``2**K`` states (any failover mode)."""
     _check_enumerable(structure)
     q = np.array([p.probability_down for p in structure.processes])
@@ -111,7 +112,7 @@ def _enumerated_unavailability(structure, metric) -> float:
     return float(total)
 
 
-def _enumerated_episode_frequency(structure, metric) -> float:
+def enumerated_episode_frequency(structure, metric) -> float:
     """``sum_s P(s) [up(s)] sum_k [k not in s] [down(s | k)] rate_k`` over all states, with
     each failover counted as an episode (active-passive with a delay). [1/yr]"""
     _check_enumerable(structure)
@@ -235,7 +236,7 @@ class _Sums:
     inverse: np.ndarray      # (len(left) * len(right),) -> index in values
 
 
-class _Plan:
+class Plan:
     """The structural part of the conditioned calculation: variables, blocks, value sets."""
 
     def __init__(self, deployment, processes):
@@ -425,7 +426,7 @@ def _convolve(step, left, right):
     return _bin(outer, step.inverse, step.values.size)
 
 
-def _conditioned(deployment, processes, *, rates=True) -> dict:
+def conditioned(deployment, processes, *, rates=True) -> dict:
     """Unavailability and down-episode frequency, both metrics, by conditioning on the groups.
 
     Parameters
@@ -448,7 +449,7 @@ def _conditioned(deployment, processes, *, rates=True) -> dict:
     ExactOutOfReach
         Too many groups, too large a block, or too many capacity sums.
     """
-    plan = _Plan(deployment, processes)
+    plan = Plan(deployment, processes)
     q_all = np.array([p.probability_down for p in processes])
     rate_all = np.array([p.rate_per_year for p in processes])
     q_region = q_all[plan.regions]
@@ -584,14 +585,14 @@ def exact_figures_by_metric(deployment, outages, *, rates=True) -> dict:
     if deployment.failover.mode != "active-passive":
         processes = deployment_processes(deployment, outages)
         try:
-            return _conditioned(deployment, processes, rates=rates)
+            return conditioned(deployment, processes, rates=rates)
         except ExactOutOfReach as refusal:
             if len(processes) > EXACT_MAX_PROCESSES:
                 raise ValueError(str(refusal)) from None
     structure = compile_structure(deployment, outages)
-    answer = {metric: _enumerated_unavailability(structure, metric) for metric in METRICS}
+    answer = {metric: enumerated_unavailability(structure, metric) for metric in METRICS}
     if rates:
-        answer |= {f"{metric}_rate": _enumerated_episode_frequency(structure, metric)
+        answer |= {f"{metric}_rate": enumerated_episode_frequency(structure, metric)
                    for metric in METRICS}
     return answer
 
@@ -661,7 +662,7 @@ def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
             warnings.warn("active-passive: exact_unavailability excludes failover gaps (the "
                           "gap-free value); simulate() includes them", ModelWarning,
                           stacklevel=2)
-        return _enumerated_unavailability(structure, metric)
+        return enumerated_unavailability(structure, metric)
     return exact_figures_by_metric(deployment, outages, rates=False)[metric]
 
 
@@ -700,7 +701,7 @@ def down_episode_frequency(deployment, outages, *, metric="reachable") -> float:
     """
     _check_metric(metric)
     if deployment.failover.mode == "active-passive":
-        return _enumerated_episode_frequency(compile_structure(deployment, outages), metric)
+        return enumerated_episode_frequency(compile_structure(deployment, outages), metric)
     return exact_figures_by_metric(deployment, outages)[f"{metric}_rate"]
 
 

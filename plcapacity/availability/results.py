@@ -32,15 +32,16 @@ from plcapacity.base.sla import month_edges_minutes
 from plcapacity.outages.laws import MINUTES_PER_YEAR, FixedDuration
 
 # block_summary, Accumulator, exact_figures and build_result serve the driver and the batch.
-__all__ = ["SimulationResult", "format_summary", "mean_ci", "failover_description", "Accumulator", "block_summary",
-           "build_result", "exact_figures"]
+__all__ = ["SimulationResult", "format_summary", "mean_ci", "failover_description",
+           "Accumulator", "block_summary", "build_result", "exact_figures", "HIST_GEOM",
+           "last_edge_at_or_below", "Z95"]
 
 #: Histogram of annual downtime for quantiles of runs too large to keep per trial: bin 0 holds
 #: exact zeros, bins 1.. are geometric from 0.001 to 1e7 minutes, 0.46 % wide.
-_HIST_GEOM = np.geomspace(1e-3, 1e7, 5_001)
+HIST_GEOM = np.geomspace(1e-3, 1e7, 5_001)
 #: 1 / ln(ratio of consecutive edges): a first guess of the bin from a logarithm.
-_HIST_INV_LOG_STEP = (_HIST_GEOM.size - 1) / math.log(_HIST_GEOM[-1] / _HIST_GEOM[0])
-_Z95 = 1.959963984540054  # two-sided 95 % normal quantile
+_HIST_INV_LOG_STEP = (HIST_GEOM.size - 1) / math.log(HIST_GEOM[-1] / HIST_GEOM[0])
+Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 
 
 def mean_ci(total, total_sq, n):
@@ -72,18 +73,18 @@ def mean_ci(total, total_sq, n):
     """
     mean = total / n
     var = max(total_sq / n - mean ** 2, 0.0) * n / max(n - 1, 1)
-    return mean, _Z95 * math.sqrt(var / n)
+    return mean, Z95 * math.sqrt(var / n)
 
 
-def _last_edge_at_or_below(x):
-    """``np.searchsorted(_HIST_GEOM, x, side="right") - 1`` for positive ``x``, from a
+def last_edge_at_or_below(x):
+    """``np.searchsorted(HIST_GEOM, x, side="right") - 1`` for positive ``x``, from a
     logarithm and one exact correction each way (the guess is off by at most one edge):
     a binary search over 5,001 edges costs more than both."""
-    last = _HIST_GEOM.size - 1
-    k = np.floor(np.log(x / _HIST_GEOM[0]) * _HIST_INV_LOG_STEP)
+    last = HIST_GEOM.size - 1
+    k = np.floor(np.log(x / HIST_GEOM[0]) * _HIST_INV_LOG_STEP)
     k = np.clip(np.nan_to_num(k, nan=-1.0), -1, last).astype(np.int64)
-    k += (k < last) & (_HIST_GEOM[np.minimum(k + 1, last)] <= x)
-    k -= (k >= 0) & (_HIST_GEOM[np.maximum(k, 0)] > x)
+    k += (k < last) & (HIST_GEOM[np.minimum(k + 1, last)] <= x)
+    k -= (k >= 0) & (HIST_GEOM[np.maximum(k, 0)] > x)
     return k
 
 
@@ -144,8 +145,8 @@ def block_summary(out, T, sla, years, *, histogram, per_trial=True):
     if histogram:  # quantiles of runs not kept per trial (zeros need no search)
         annual = out["downtime"] / years
         positive = annual[annual > 0]
-        bins = 1 + np.clip(_last_edge_at_or_below(positive), 0, _HIST_GEOM.size - 2)
-        counts = np.bincount(bins, minlength=_HIST_GEOM.size)
+        bins = 1 + np.clip(last_edge_at_or_below(positive), 0, HIST_GEOM.size - 2)
+        counts = np.bincount(bins, minlength=HIST_GEOM.size)
         counts[0] += annual.size - positive.size
         summary["histogram"] = counts
     if not per_trial:
@@ -177,7 +178,7 @@ class Accumulator:
     keep: bool
     blocks: list = field(default_factory=list)
     kept: list = field(default_factory=list)
-    histogram: np.ndarray = field(default_factory=lambda: np.zeros(_HIST_GEOM.size, np.int64))
+    histogram: np.ndarray = field(default_factory=lambda: np.zeros(HIST_GEOM.size, np.int64))
 
     def add(self, block_index, out, T, sla, years):
         """Add one block's per-trial output (kept per trial when ``keep``)."""
@@ -381,7 +382,7 @@ class SimulationResult:
         index = int(np.searchsorted(np.cumsum(counts), rank, side="right"))
         if index == 0:
             return 0.0
-        return float(math.sqrt(_HIST_GEOM[index - 1] * _HIST_GEOM[index]))
+        return float(math.sqrt(HIST_GEOM[index - 1] * HIST_GEOM[index]))
 
     def causes(self) -> pd.Series:
         """Mean downtime per year attributed to each outage process, largest first.

@@ -54,7 +54,7 @@ from plcapacity.batch.scenarios import (
 )
 from plcapacity.capacity.sizing import as_counts, size_rows, validate_demands
 
-__all__ = ["run_batch", "batch_overview", "write_results"]
+__all__ = ["run_batch", "batch_overview", "write_results", "simulate_task"]
 
 #: Blocks of 65,536 trials in one task: big enough to amortize a task, small enough to spread.
 _BLOCKS_PER_TASK = 8
@@ -85,7 +85,7 @@ def _row_key(service, deployment, outages, trials, years, entropy):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _simulate_task(deployment, outages, years, seed, blocks, with_figures, trials=None):
+def simulate_task(deployment, outages, years, seed, blocks, with_figures, trials=None):
     """One task: some blocks of one row (and the row's exact figures, once per row).
 
     With ``trials`` (the task holds all of the row's blocks), the row's result columns are
@@ -308,13 +308,13 @@ def _simulate_rows(rows, specs, store, trials, years, scheduler, workers, progre
 
     def submit(key, args):
         try:
-            future = pool["executor"].submit(_simulate_task, *args)
+            future = pool["executor"].submit(simulate_task, *args)
         except BrokenExecutor:
             # a worker died (killed from outside, or by the system for memory): go on in a
             # fresh pool; the tasks that were running in the broken one are tried once more
             stop(pool["executor"])
             pool["executor"] = executor_for(scheduler, workers, n_tasks)
-            future = pool["executor"].submit(_simulate_task, *args)
+            future = pool["executor"].submit(simulate_task, *args)
         running[future] = (key, args)
 
     def fill():
@@ -339,7 +339,7 @@ def _simulate_rows(rows, specs, store, trials, years, scheduler, workers, progre
                 if isinstance(error, BrokenExecutor) and key not in retried:
                     # maybe another task's worker died: once more, alone in a fresh worker
                     retried[key] = isolated_executor()
-                    running[retried[key].submit(_simulate_task, *args)] = (key, args)
+                    running[retried[key].submit(simulate_task, *args)] = (key, args)
                     continue
                 if bar is not None:
                     bar.update(1)

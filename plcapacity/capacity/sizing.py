@@ -36,7 +36,7 @@ from plcapacity.capacity.ceilings import (
 from plcapacity.capacity.imbalance import any_bin_overflow, pool_overflow_probability
 
 __all__ = ["size", "size_table", "DEMAND_COLUMNS", "SIZE_RESULT_COLUMNS", "as_counts",
-           "size_rows", "validate_demands"]
+           "size_rows", "validate_demands", "zone_survivors", "zone_vms"]
 
 #: Largest headroom accepted: 10 (1,000 % spare). Beyond it a value is almost surely a
 #: percentage typed as a fraction (20 meaning 20 %), so it is refused with that hint.
@@ -168,7 +168,7 @@ def _requirements(concurrent, rate, hold, headroom):
     return (needed, *results)
 
 
-def _zone_vms(survive, zones, lost):
+def zone_vms(survive, zones, lost):
     """Fewest VMs, spread evenly over ``zones`` zones (remainder to the first), that keep at
     least ``survive`` after losing the ``lost`` largest zones; at least one VM per zone.
 
@@ -181,7 +181,7 @@ def _zone_vms(survive, zones, lost):
     return np.maximum(zones * b + np.where(r > 0, lost + r, 0), zones)
 
 
-def _zone_survivors(vms, zones, lost):
+def zone_survivors(vms, zones, lost):
     """VMs left after losing the ``lost`` largest of ``zones`` evenly spread zones: the
     largest zones hold ``ceil(vms / zones)``, so ``vms - lost * (vms // zones) -
     min(lost, vms % zones)``."""
@@ -236,7 +236,7 @@ def _vm_counts(required_ports, required_connections, failures, cap, endpoints, p
     zones = np.ones(failures.shape, dtype=np.int64) if zones is None else zones
     zone_failures = np.zeros(failures.shape, dtype=np.int64) if zone_failures is None \
         else zone_failures
-    usable = (_zone_survivors(pool, zones, zone_failures) - failures)[:, None]
+    usable = (zone_survivors(pool, zones, zone_failures) - failures)[:, None]
     required_ports = required_ports[:, None]
     required_connections = required_connections[:, None]
     if required_ports.dtype == object or not float(ports_per).is_integer():
@@ -275,8 +275,8 @@ def _vm_counts(required_ports, required_connections, failures, cap, endpoints, p
         healthy = np.maximum(healthy, v_hash)
     # the VMs that must survive, plus the VM failures, must be left after the zone failures
     z, k = zones[:, None], zone_failures[:, None]
-    vms = _zone_vms(np.minimum(healthy, usable + 1) + failures[:, None], z, k)
-    left = _zone_survivors(vms, z, k) - failures[:, None]
+    vms = zone_vms(np.minimum(healthy, usable + 1) + failures[:, None], z, k)
+    left = zone_survivors(vms, z, k) - failures[:, None]
     feasible = (vms <= pool) & ((pls * lim.pe_per_pls)[None, :] >= endpoints[:, None])
     shape = healthy.shape
     return dict(pls=np.broadcast_to(pls, shape), nat=np.broadcast_to(nat, shape),
@@ -448,7 +448,7 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     needed_ports = math.ceil(needed)
     required_ports = math.ceil(needed * grow)
     required_connections = math.ceil(_decimal(concurrent) * grow)
-    usable_vms = int(_zone_survivors(lim.backend_pool_size, zone_count, zone_failures)
+    usable_vms = int(zone_survivors(lim.backend_pool_size, zone_count, zone_failures)
                      ) - failures
     if usable_vms < 1:
         raise InfeasibleDemandError(
@@ -798,7 +798,7 @@ def _size_chunk(demand, good, lim, out, infeasible):
     lost = np.where(zoned, demand["zone_failures_tolerated"][good] if zoned.any() else 0,
                     0).astype(np.int64)
     ports_per = lim.ports_per_nat_ip
-    usable = (_zone_survivors(lim.backend_pool_size, zones, lost) - failures).astype(float)
+    usable = (zone_survivors(lim.backend_pool_size, zones, lost) - failures).astype(float)
     most_ports = (lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable * float(ports_per))
     most_connections = np.where(np.isnan(cap), np.inf, usable * cap)
     # Rows far beyond any deployment (or beyond a float: 1e308 x 1.2) are infeasible before

@@ -19,20 +19,19 @@ from mc_cases import (
 
 from plcapacity.availability.deployment import Deployment, Destination, Endpoint, Failover
 from plcapacity.availability.engine import (
-    _PAIR_BITS,
-    _PROCESS_BITS,
     Tables,
     WideTables,
-    _covered,
-    _monthly,
-    _pair_slot,
-    _sorted_union,
-    _union,
-    _unique_rows,
     block_intervals,
+    covered,
     dense_cause,
     evaluate_block,
+    key_bits,
+    monthly,
+    pair_slot,
+    sorted_union,
     ticks_per_minute,
+    union,
+    unique_rows,
 )
 from plcapacity.availability.simulation import BLOCK_TRIALS
 from plcapacity.availability.structure import compile_structure
@@ -51,7 +50,8 @@ PROPERTY = settings(max_examples=150, deadline=None)
 def test_a_block_axis_fits_int64_keys(years):
     """The largest key of a full block (an end at its last tick, process 63) fits int64."""
     span = BLOCK_TRIALS * years * MINUTES_PER_YEAR * ticks_per_minute(years)
-    assert (span << _PROCESS_BITS | 63) < 2 ** 63 - 1
+    assert key_bits(64) == 6  # the process index of a key: 0 to 63
+    assert (span << key_bits(64) | 63) < 2 ** 63 - 1
     assert ticks_per_minute(years) & (ticks_per_minute(years) - 1) == 0  # a power of two
     assert ticks_per_minute(1) == 2 ** 20
 
@@ -60,7 +60,8 @@ def test_a_block_axis_fits_int64_keys(years):
 def test_keys_and_stacked_axis_fit_int64_up_to_256_processes(years):
     """Up to 64 processes: keys ``tick << 6 | k`` and 64 stacked spans fit int64; above, with
     ticks three bits coarser, keys ``tick << 9 | k << 1 | 1`` and 256 stacked spans do."""
-    for bits, processes in ((_PROCESS_BITS, 64), (9, 256)):
+    for bits, processes in ((key_bits(64), 64), (key_bits(65), 256)):
+        assert bits == (6 if processes == 64 else 9)
         span = BLOCK_TRIALS * years * MINUTES_PER_YEAR * ticks_per_minute(years, bits)
         assert (span << bits | (1 << bits) - 1) < 2 ** 63 - 1
         assert processes * span < 2 ** 63 - 1
@@ -138,7 +139,7 @@ def test_a_failover_gap_stops_at_its_trial_end():
                          min_size=3, max_size=3), min_size=1, max_size=40))
 def test_unique_rows_match_numpy(rows):
     rows = np.array(rows, dtype=np.int64)
-    unique, inverse = _unique_rows(rows)
+    unique, inverse = unique_rows(rows)
     expected = np.unique(rows, axis=0)
     assert sorted(map(tuple, unique.tolist())) == sorted(map(tuple, expected.tolist()))
     np.testing.assert_array_equal(unique[inverse], rows)
@@ -151,9 +152,9 @@ def test_pair_hash_gives_every_state_with_two_processes_down_its_own_slot():
     bit = np.append(np.left_shift(np.int64(1), np.arange(64, dtype=np.int64)), np.int64(0))
     states = np.unique(bit[:, None] | bit[None, :])
     assert states.size == 1 + 64 + 64 * 63 // 2
-    slots = _pair_slot(states)
+    slots = pair_slot(states)
     assert np.unique(slots).size == states.size
-    assert slots.min() >= 0 and slots.max() < 1 << _PAIR_BITS
+    assert slots.min() >= 0 and slots.max() < 2 ** 16  # a 2**16-slot table
 
 
 @pytest.mark.parametrize("n_processes", [12, 17, 40, 62, 64])
@@ -275,12 +276,12 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla, delays=No
                      + [(s, e) for s, e, _ in gaps])
         unserved = union([(a, b) for a, b, _, _, sv, *_ in segments if not sv and b > a]
                          + [(s, e) for s, e, _ in gaps])
-        monthly = {}
+        by_month = {}
         for s, e in down:
             for m in range(len(edges) - 1):
                 overlap = min(e, edges[m + 1]) - max(s, edges[m])
                 if overlap > 0:
-                    monthly[m] = monthly.get(m, 0) + overlap / scale
+                    by_month[m] = by_month.get(m, 0) + overlap / scale
         cause = [0.0] * len(processes)
         down_segments = [(a, b, d) for a, b, d, r, *_ in segments if not r and b > a]
         for a, b, d in down_segments:
@@ -297,7 +298,7 @@ def _brute_force(deployment, outages, intervals, n_trials, years, sla, delays=No
         per_trial["downtime"].append(sum(e - s for s, e in down) / scale)
         per_trial["unserved"].append(sum(e - s for s, e in unserved) / scale)
         per_trial["incidents"].append(len(down))
-        per_trial["monthly"].append(monthly)
+        per_trial["monthly"].append(by_month)
         per_trial["cause"].append(cause)
     if delays is not None:
         assert next(delays, None) is None  # as many failovers as the engine drew delays for
@@ -344,8 +345,8 @@ def test_engine_matches_brute_force_event_loop(case, years, wide):
     trial, month, minutes = engine["monthly"]
     dense[trial, month] = minutes
     expected = np.zeros((n_trials, months))
-    for t, monthly in enumerate(reference["monthly"]):
-        for m, value in monthly.items():
+    for t, by_month in enumerate(reference["monthly"]):
+        for m, value in by_month.items():
             expected[t, m] = value
     np.testing.assert_allclose(dense, expected, rtol=1e-12, atol=1e-9)
     if deployment.failover.mode == "active-passive":
@@ -402,26 +403,26 @@ def test_union_matches_a_python_loop_and_a_tick_array(case):
     s = np.array([starts[i] for i in order], dtype=np.int64)
     e = np.array([ends[i] for i in order], dtype=np.int64)
     keep = np.arange(s.size)
-    got_s, got_e, got_k = _union(s, e, trial_ticks, keep)
+    got_s, got_e, got_k = union(s, e, trial_ticks, keep)
     want_s, want_e, want_k = _naive_union(s.tolist(), e.tolist(), trial_ticks, keep.tolist())
     assert got_s.tolist() == want_s and got_e.tolist() == want_e and got_k.tolist() == want_k
     # and by meaning: per trial, the ticks covered are those covered by some clipped interval
-    covered = np.zeros(n_trials * trial_ticks, dtype=bool)
+    ticks_down = np.zeros(n_trials * trial_ticks, dtype=bool)
     for a, b in zip(s.tolist(), e.tolist()):
-        covered[a:min(b, (a // trial_ticks + 1) * trial_ticks)] = True
-    union = np.zeros_like(covered)
+        ticks_down[a:min(b, (a // trial_ticks + 1) * trial_ticks)] = True
+    ticks_merged = np.zeros_like(ticks_down)
     for a, b in zip(got_s.tolist(), got_e.tolist()):
         assert a // trial_ticks == (b - 1) // trial_ticks or b == a  # inside one trial
-        union[a:b] = True
-    np.testing.assert_array_equal(union, covered)
+        ticks_merged[a:b] = True
+    np.testing.assert_array_equal(ticks_merged, ticks_down)
     # disjoint and sorted; touching only across a trial boundary
     for (a0, b0), (a1, b1) in zip(zip(got_s, got_e), zip(got_s[1:], got_e[1:])):
         assert b0 < a1 or (b0 == a1 and a1 % trial_ticks == 0)
     # without keep, the same intervals; in any order, the same intervals
-    plain = _union(s, e, trial_ticks)
+    plain = union(s, e, trial_ticks)
     assert len(plain) == 2 and plain[0].tolist() == want_s and plain[1].tolist() == want_e
     shuffled = np.random.default_rng(len(starts)).permutation(s.size)
-    any_order = _sorted_union(s[shuffled], e[shuffled], trial_ticks)
+    any_order = sorted_union(s[shuffled], e[shuffled], trial_ticks)
     assert any_order[0].tolist() == want_s and any_order[1].tolist() == want_e
 
 
@@ -443,7 +444,7 @@ def test_covered_matches_a_tick_array(intervals, x):
     for a, b in zip(starts.tolist(), ends.tolist()):
         ticks[a:b] = 1
     naive = [int(ticks[:max(point, 0)].sum()) for point in x.tolist()]
-    assert _covered(x, starts, ends).tolist() == naive
+    assert covered(x, starts, ends).tolist() == naive
 
 
 @st.composite
@@ -473,7 +474,7 @@ def test_monthly_split_matches_per_tick_accumulation(case):
     years, scale, n_trials, starts, ends = case
     trial_ticks = years * MINUTES_PER_YEAR * scale
     trial = starts // trial_ticks
-    got_trial, got_month, got_minutes = _monthly(starts, ends, trial, trial_ticks, scale, years)
+    got_trial, got_month, got_minutes = monthly(starts, ends, trial, trial_ticks, scale, years)
     months = 12 * years
     pairs = got_trial * months + got_month
     assert np.all(np.diff(pairs) > 0)  # each (trial, month) once, in order
@@ -535,7 +536,7 @@ def test_engine_matches_brute_force_when_events_share_ticks(seed, wide):
         count = rng.integers(0, 8)
         starts = np.sort(rng.integers(0, grid * n_trials, count))
         lengths = rng.integers(0, grid, count)  # zero: shorter than half a tick
-        intervals.append(_union(starts * unit, (starts + lengths) * unit, T))
+        intervals.append(union(starts * unit, (starts + lengths) * unit, T))
     engine = evaluate_block(structure, tables, intervals, n_trials, 1)
     reference = _brute_force(deployment, outages, intervals, n_trials, 1, deployment.sla,
                              scale=scale)
@@ -548,8 +549,8 @@ def test_engine_matches_brute_force_when_events_share_ticks(seed, wide):
     trial, month, minutes = engine["monthly"]
     dense[trial, month] = minutes
     expected = np.zeros((n_trials, 12))
-    for t, monthly in enumerate(reference["monthly"]):
-        for m, value in monthly.items():
+    for t, by_month in enumerate(reference["monthly"]):
+        for m, value in by_month.items():
             expected[t, m] = value
     np.testing.assert_allclose(dense, expected, rtol=1e-12, atol=1e-9)
 

@@ -14,10 +14,10 @@ from plcapacity.availability.deployment import Deployment, Destination, Endpoint
 from plcapacity.availability.exact import (
     EXACT_MAX_BLOCK,
     EXACT_MAX_GROUPS,
-    _conditioned,
-    _enumerated_episode_frequency,
-    _enumerated_unavailability,
+    conditioned,
     down_episode_frequency,
+    enumerated_episode_frequency,
+    enumerated_unavailability,
     exact_summary,
     exact_unavailability,
     process_table,
@@ -257,7 +257,7 @@ def test_a_demand_equal_to_the_summed_capacities_is_served_whatever_the_order_of
     """Capacities with fractions whose sum, in one order of addition, falls one ulp below the
     demand (their sum in another order): the conditioned calculation (a convolution) and the
     enumeration (a row sum) agree that every region up carries it."""
-    from plcapacity.availability.exact import _enumerated_unavailability
+    from plcapacity.availability.exact import enumerated_unavailability
     caps = [850000.8, 100000.9, 130000.7]
     regions = ["eastus", "westus", "northeurope"]
     demand = caps[0] + caps[1] + caps[2]
@@ -271,7 +271,7 @@ def test_a_demand_equal_to_the_summed_capacities_is_served_whatever_the_order_of
     expected = 1 - (1 - q) ** 3  # served only with all three up
     assert exact_unavailability(deployment, outages, metric="served") == pytest.approx(
         expected, rel=1e-12)
-    assert _enumerated_unavailability(compile_structure(deployment, outages),
+    assert enumerated_unavailability(compile_structure(deployment, outages),
                                       "served") == pytest.approx(expected, rel=1e-12)
 
 
@@ -426,11 +426,11 @@ def assert_close(got, expected, what):
 def test_random_deployments_match_the_enumeration(seed):
     deployment, model = random_deployment(seed)
     structure = compile_structure(deployment, model)
-    expected = {metric: _enumerated_unavailability(structure, metric)
+    expected = {metric: enumerated_unavailability(structure, metric)
                 for metric in ("reachable", "served")}
-    expected |= {f"{metric}_rate": _enumerated_episode_frequency(structure, metric)
+    expected |= {f"{metric}_rate": enumerated_episode_frequency(structure, metric)
                  for metric in ("reachable", "served")}
-    got = _conditioned(deployment, model.processes(deployment.regions))
+    got = conditioned(deployment, model.processes(deployment.regions))
     assert_close(got, expected, (deployment, model))
 
 
@@ -448,7 +448,7 @@ def test_random_deployments_are_not_trivial():
                              for d in deployment.used_destinations), reverse=True)
         several += (deployment.demand_connections or 0) > capacities[0] and len(
             set(capacities)) > 1
-        got = _conditioned(deployment, model.processes(deployment.regions))
+        got = conditioned(deployment, model.processes(deployment.regions))
         nontrivial += 1e-12 < got["served"] < 1 and got["served_rate"] > 0
     assert overlapping >= 20 and cross >= 100 and several >= 20 and nontrivial >= 120
 
@@ -456,7 +456,7 @@ def test_random_deployments_are_not_trivial():
 @pytest.mark.parametrize("seed", range(0, 200, 10))
 def test_random_deployments_match_a_brute_force(seed):
     deployment, model = random_deployment(seed)
-    assert_close(_conditioned(deployment, model.processes(deployment.regions)),
+    assert_close(conditioned(deployment, model.processes(deployment.regions)),
                  brute_force(deployment, model), (deployment, model))
 
 
@@ -526,12 +526,12 @@ def test_a_coupled_ring():
     expected = np.trace(np.linalg.matrix_power(transfer, n))
     assert exact_unavailability(deployment, RING_MODEL) == pytest.approx(expected, rel=1e-12)
     structure = compile_structure(deployment, RING_MODEL)
-    got = _conditioned(deployment, RING_MODEL.processes(deployment.regions))
+    got = conditioned(deployment, RING_MODEL.processes(deployment.regions))
     for metric in ("reachable", "served"):
-        assert got[metric] == pytest.approx(_enumerated_unavailability(structure, metric),
+        assert got[metric] == pytest.approx(enumerated_unavailability(structure, metric),
                                             rel=1e-12)
         assert got[f"{metric}_rate"] == pytest.approx(
-            _enumerated_episode_frequency(structure, metric), rel=1e-12)
+            enumerated_episode_frequency(structure, metric), rel=1e-12)
 
 
 def ring_pairs_distribution(n, a):
@@ -563,7 +563,7 @@ def test_a_long_coupled_ring_is_split_by_conditioning(n):
     expected = np.trace(np.linalg.matrix_power(np.array([[q, a], [q, 0.0]]), n))
     pairs = ring_pairs_distribution(n, a)
     assert math.fsum(pairs) == pytest.approx(1, rel=1e-14)
-    got = _conditioned(deployment, RING_MODEL.processes(deployment.regions), rates=False)
+    got = conditioned(deployment, RING_MODEL.processes(deployment.regions), rates=False)
     assert got["reachable"] == pytest.approx(expected, rel=1e-12)
     assert got["reachable"] == pytest.approx(pairs[0], rel=1e-12)
     assert got["served"] == pytest.approx(math.fsum(pairs[:k]), rel=1e-12)
@@ -577,12 +577,12 @@ def test_split_blocks_match_the_enumeration(seed, block, monkeypatch):
     monkeypatch.setattr(availability, "EXACT_MAX_BLOCK", block)
     deployment, model = random_deployment(seed)
     structure = compile_structure(deployment, model)
-    expected = {metric: _enumerated_unavailability(structure, metric)
+    expected = {metric: enumerated_unavailability(structure, metric)
                 for metric in ("reachable", "served")}
-    expected |= {f"{metric}_rate": _enumerated_episode_frequency(structure, metric)
+    expected |= {f"{metric}_rate": enumerated_episode_frequency(structure, metric)
                  for metric in ("reachable", "served")}
     try:
-        got = _conditioned(deployment, model.processes(deployment.regions))
+        got = conditioned(deployment, model.processes(deployment.regions))
     except ValueError as refusal:                   # a pool of regions cannot be split
         assert block < 3 and "does not split into blocks" in str(refusal)
         return
@@ -602,7 +602,7 @@ def test_a_block_that_cannot_be_split_falls_back_to_the_enumeration():
     it. Up while at least two regions are: U = q^n + n (1-q) q^(n-1)."""
     n = 20
     with pytest.raises(ValueError, match="does not split into blocks"):
-        _conditioned(mesh(n), RING_MODEL.processes(mesh(n).regions))
+        conditioned(mesh(n), RING_MODEL.processes(mesh(n).regions))
     q = RING_Q
     assert exact_unavailability(mesh(n), RING_MODEL) == pytest.approx(
         q ** n + n * (1 - q) * q ** (n - 1), rel=1e-12)
@@ -644,7 +644,7 @@ def test_split_blocks_are_exercised(monkeypatch):
     for seed in range(0, 200, 3):
         deployment, model = random_deployment(seed)
         try:
-            split += bool(availability._Plan(deployment,
+            split += bool(availability.Plan(deployment,
                                              model.processes(deployment.regions)).cut)
         except ValueError:
             refused += 1
@@ -668,7 +668,7 @@ def test_hub_regions_holding_every_endpoint():
     a = 1 - q
     served = q ** h + math.fsum(math.comb(h, j) * a ** j * q ** (h - j)
                                 * binomial_tail(n - h, k - j, a) for j in range(1, h + 1))
-    got = _conditioned(deployment, model.processes(deployment.regions))
+    got = conditioned(deployment, model.processes(deployment.regions))
     assert got["reachable"] == pytest.approx(q ** h, rel=1e-12)
     assert got["served"] == pytest.approx(served, rel=1e-12)
     # a hub going down takes the service down only as the last hub up
@@ -681,9 +681,9 @@ def test_batches_of_group_states_do_not_change_the_values(per_batch, monkeypatch
     gives the values of one batch."""
     deployment, model = random_deployment(169)
     processes = model.processes(deployment.regions)
-    whole = _conditioned(deployment, processes)
+    whole = conditioned(deployment, processes)
     assert sum(p.kind == "group" for p in processes) == 3
     assert whole["reachable"] < whole["served"] < 1
-    width = availability._Plan(deployment, processes).width
+    width = availability.Plan(deployment, processes).width
     monkeypatch.setattr(availability, "_BATCH_ELEMENTS", width * per_batch)
-    assert_close(_conditioned(deployment, processes), whole, per_batch)
+    assert_close(conditioned(deployment, processes), whole, per_batch)

@@ -193,13 +193,13 @@ def test_trials_frame_columns():
 def test_histogram_bins_equal_a_binary_search():
     """The quantile histogram finds each value's bin from a logarithm and one correction each
     way: the same bin as a binary search over the edges, on and next to every edge."""
-    from plcapacity.availability.results import _HIST_GEOM, _last_edge_at_or_below
+    from plcapacity.availability.results import HIST_GEOM, last_edge_at_or_below
     rng = np.random.default_rng(3)
-    x = np.concatenate([np.exp(rng.uniform(np.log(1e-6), np.log(1e9), 200_000)), _HIST_GEOM,
-                        np.nextafter(_HIST_GEOM, 0), np.nextafter(_HIST_GEOM, np.inf),
+    x = np.concatenate([np.exp(rng.uniform(np.log(1e-6), np.log(1e9), 200_000)), HIST_GEOM,
+                        np.nextafter(HIST_GEOM, 0), np.nextafter(HIST_GEOM, np.inf),
                         [5e-324, 1e-300, 1e300]])
-    np.testing.assert_array_equal(_last_edge_at_or_below(x),
-                                  np.searchsorted(_HIST_GEOM, x, side="right") - 1)
+    np.testing.assert_array_equal(last_edge_at_or_below(x),
+                                  np.searchsorted(HIST_GEOM, x, side="right") - 1)
 
 
 def test_format_summary_shows_the_digits_pandas_hides():

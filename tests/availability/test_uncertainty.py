@@ -20,7 +20,7 @@ import pytest
 from scipy import stats
 
 import plcapacity as plc
-from plcapacity.availability.uncertainty import _model, draw_parameters
+from plcapacity.availability.uncertainty import draw_parameters
 from plcapacity.base.exceptions import ModelWarning
 from plcapacity.outages.laws import MINUTES_PER_YEAR, ExponentialDuration, LognormalDuration
 
@@ -161,6 +161,18 @@ def test_rate_draws_follow_jeffreys_posterior():
 # ----------------------------------------------------------------------------- exact per draw
 
 
+def drawn_model(fit, row):
+    """The outage model of one draw (a row of ``result.draws``), built here from the draw's
+    columns: the pooled rate, each region's and group's own rate, the drawn lognormal law."""
+    law = {"law": "lognormal", "median_hours": row["duration:median_hours"],
+           "p95_hours": row["duration:p95_hours"]}
+    return plc.OutageModel(
+        row["rate:pooled"], law,
+        regions={r: {"rate_per_year": row[f"rate:{r}"]} for r in fit.model.regions},
+        groups=tuple(plc.OutageGroup(g.name, g.regions, row[f"rate:{g.name}"], law)
+                     for g in fit.model.groups))
+
+
 @pytest.mark.parametrize("metric", ["reachable", "served"])
 def test_vectorized_exact_matches_exact_unavailability_per_draw(metric, rng):
     fit = _synthetic_fit(rng, "lognormal")
@@ -174,7 +186,7 @@ def test_vectorized_exact_matches_exact_unavailability_per_draw(metric, rng):
     result = plc.simulate_with_uncertainty(deployment, fit, draws=12, trials_per_draw=0,
                                            seed=9, metric=metric)
     for d, row in enumerate(result.draws.to_dict("records")):
-        model = _model(fit, row, deployment.regions)
+        model = drawn_model(fit, row)
         expected = plc.exact_unavailability(deployment, model, metric=metric)
         assert 1 - row["availability"] == pytest.approx(expected, rel=1e-9)
     assert 1 - result.availability_at_fit == pytest.approx(

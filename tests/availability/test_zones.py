@@ -27,9 +27,9 @@ from plcapacity.availability.deployment import (
     load_deployment,
 )
 from plcapacity.availability.exact import (
-    _enumerated_episode_frequency,
-    _enumerated_unavailability,
     down_episode_frequency,
+    enumerated_episode_frequency,
+    enumerated_unavailability,
     exact_figures_by_metric,
     exact_summary,
     exact_unavailability,
@@ -402,13 +402,13 @@ def test_exact_with_zones_matches_brute_force_and_enumeration(name):
         for metric in ("reachable", "served"):
             got = exact_unavailability(deployment, model, metric=metric)
             assert got == pytest.approx(expected[metric], rel=1e-9, abs=1e-15), metric
-            assert _enumerated_unavailability(structure, metric) == pytest.approx(
+            assert enumerated_unavailability(structure, metric) == pytest.approx(
                 expected[metric], rel=1e-9, abs=1e-15)
     if deployment.failover.mode == "active-active":
         conditioned = exact_figures_by_metric(deployment, model)
         for metric in ("reachable", "served"):
             assert conditioned[f"{metric}_rate"] == pytest.approx(
-                _enumerated_episode_frequency(structure, metric), rel=1e-9, abs=1e-12)
+                enumerated_episode_frequency(structure, metric), rel=1e-9, abs=1e-12)
     # reachable is the same as without zone outages
     no_zones = OutageModel(model.rate_per_year, model.duration, groups=model.groups)
     assert exact_unavailability(deployment, no_zones) == pytest.approx(
@@ -533,7 +533,7 @@ def test_zones_in_a_block_split_by_conditioning():
     """A hub region holding endpoints to four zoned destinations links them (and their twelve
     zone variables) into one block of 17: the calculation conditions on the hub and must still
     agree with the brute force and with the enumeration."""
-    from plcapacity.availability.exact import EXACT_MAX_BLOCK, _Plan
+    from plcapacity.availability.exact import EXACT_MAX_BLOCK, Plan
 
     regions = ["eastus", "eastus2", "westus2", "westus3"]
     destinations = tuple(Destination(f"pls-{r}", r, nat_ips=1, backend_vms=3 + i,
@@ -543,7 +543,7 @@ def test_zones_in_a_block_split_by_conditioning():
     model = OutageModel(5.0, {"law": "fixed", "hours": 40},
                         zones={"rate_per_year": 8.0, "duration": {"law": "fixed", "hours": 30}})
     processes = compile_structure(deployment, model).processes
-    plan = _Plan(deployment, processes)
+    plan = Plan(deployment, processes)
     assert 4 + 12 + 1 > EXACT_MAX_BLOCK and len(plan.cut) >= 1
     expected = reference(deployment, model)
     exact = exact_figures_by_metric(deployment, model)
@@ -551,7 +551,7 @@ def test_zones_in_a_block_split_by_conditioning():
     for metric in ("reachable", "served"):
         assert exact[metric] == pytest.approx(expected[metric], rel=1e-9)
         assert exact[f"{metric}_rate"] == pytest.approx(
-            _enumerated_episode_frequency(structure, metric), rel=1e-9)
+            enumerated_episode_frequency(structure, metric), rel=1e-9)
 
 
 # ----------------------------------------------------------------------------- sizing
@@ -624,19 +624,19 @@ def test_size_with_zones_matches_brute_force(case):
 
 
 def test_size_zone_examples_by_hand():
-    from plcapacity.capacity.sizing import _zone_survivors, _zone_vms
+    from plcapacity.capacity.sizing import zone_survivors, zone_vms
 
     # 7 over 3 zones: 3, 2, 2; losing the largest leaves 4, the two largest leave 2
-    assert _zone_survivors(7, 3, 1) == 4 and _zone_survivors(7, 3, 2) == 2
+    assert zone_survivors(7, 3, 1) == 4 and zone_survivors(7, 3, 2) == 2
     # to keep 9 after losing one of three zones: 14 (5, 5, 4); 9 after two: 27
-    assert _zone_vms(9, 3, 1) == 14 and _zone_vms(9, 3, 2) == 27
-    assert _zone_vms(1, 3, 1) == 3       # at least one VM per zone
-    assert _zone_vms(10, 1, 0) == 10     # one zone: no change
+    assert zone_vms(9, 3, 1) == 14 and zone_vms(9, 3, 2) == 27
+    assert zone_vms(1, 3, 1) == 3       # at least one VM per zone
+    assert zone_vms(10, 1, 0) == 10     # one zone: no change
     survive = np.arange(1, 200)
     for z, k in [(1, 0), (2, 1), (3, 0), (3, 1), (3, 2)]:
-        n = _zone_vms(survive, z, k)
-        assert np.all(_zone_survivors(n, z, k) >= survive)
-        assert np.all((n == z) | (_zone_survivors(n - 1, z, k) < survive))
+        n = zone_vms(survive, z, k)
+        assert np.all(zone_survivors(n, z, k) >= survive)
+        assert np.all((n == z) | (zone_survivors(n - 1, z, k) < survive))
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 import plcapacity as plc
-from plcapacity.availability.exact import exact_unavailability
 from plcapacity.base.exceptions import BatchInputError
 from plcapacity.base.limits import data_path
 from plcapacity.batch.run import run_batch, write_results
@@ -104,58 +103,11 @@ def test_row_errors_are_collected_and_other_rows_computed():
     assert result.attrs["failed_rows"] == 5
 
 
-@pytest.mark.parametrize("column, value, allowed", [
-    ("vm_failures_tolerated", "1.5", "a whole number >= 0"),
-    ("consumer_endpoints", "9000", "a whole number from 1 to 8,000"),
-    ("max_connections_per_vm", "lots", "a number >= 1"),
-    ("growth_per_year", "-1", "a number > -1"),
-    ("slo_percent", "100", "a number between 0 and 100"),
-    ("outage_median_hours", "0", "a number > 0"),
-    ("failover_delay_min", "-3", "a number >= 0"),
-])
-def test_each_column_is_validated(column, value, allowed):
-    table = frame(service=["x"], concurrent_connections=["1000"], pe_regions=["eastus"])
-    table[column] = [value]
-    result = run_batch(table, seed=1, trials=1_000)
-    assert result.status[0] == "error"
-    assert f"column {column}='{value}' is not allowed: {allowed}" in result.error[0]
-
-
 def test_on_error_raise_stops_at_first_bad_row():
     table = frame(service=["a", "b"], concurrent_connections=["10", "-1"])
     with pytest.raises(ValueError, match="row 2 \\(service 'b'\\): column "
                                          "concurrent_connections='-1'"):
         run_batch(table, on_error="raise")
-
-
-def test_unknown_columns_are_an_error_unless_passed_through():
-    table = frame(service=["a"], concurrent_connections=[10], heardroom=[0.1], team=["x"])
-    with pytest.raises(BatchInputError, match="unknown column\\(s\\) 'heardroom', 'team'"):
-        run_batch(table)
-    result = run_batch(table, passthrough=True)
-    assert result.team[0] == "x" and result.status[0] == "ok"
-
-
-@pytest.mark.parametrize("table, message", [
-    (frame(service=["a"]), "missing required column\\(s\\) concurrent_connections"),
-    (frame(service=[], concurrent_connections=[]), "the table has no rows"),
-])
-def test_unusable_tables(table, message):
-    with pytest.raises(BatchInputError, match=message):
-        run_batch(table)
-
-
-def test_deployment_file_rows_and_exclusive_columns(tmp_path):
-    source = data_path("examples/two-region-active-active.toml")
-    (tmp_path / "d.toml").write_text(source.read_text())
-    (tmp_path / "s.csv").write_text("service,concurrent_connections,deployment,pe_regions\n"
-                                    "a,1000,d.toml,\nb,1000,d.toml,eastus\nc,1000,nope.toml,\n")
-    result = run_batch(tmp_path / "s.csv", seed=3, trials=5_000)
-    assert result.status.tolist() == ["ok", "error", "error"]
-    deployment, outages = plc.load_deployment(source)
-    exact = exact_unavailability(deployment, outages)
-    assert result.exact_availability[0] == pytest.approx(1 - exact, rel=1e-12)
-    assert "not both" in result.error[1] and "nope.toml" in result.error[2]
 
 
 # ----------------------------------------------------------------------------- availability
@@ -290,8 +242,8 @@ def test_checkpoint_resume_and_settings_mismatch(tmp_path, monkeypatch):
     assert len(lines) == 1 + 5  # header + the 5 rows with availability
     checkpoint.write_text("\n".join(lines[:4]) + "\n" + lines[4][:40])
     calls = []
-    original = batch._simulate_task
-    monkeypatch.setattr(batch, "_simulate_task",
+    original = batch.simulate_task
+    monkeypatch.setattr(batch, "simulate_task",
                         lambda *args: calls.append(1) or original(*args))
     resumed = run_batch(table, seed=2, trials=4_000, workers=1, checkpoint=checkpoint,
                         resume=True)
@@ -414,34 +366,6 @@ def test_a_huge_row_does_not_spoil_the_others():
     assert result.backend_vms[1] == 1
 
 
-def test_cells_as_people_fill_them():
-    table = frame(service=["a", None, "c", None],
-                  concurrent_connections=["1,000", "5", "2_000", None],
-                  headroom=pd.array([pd.NA, 0.1, 0.5, pd.NA], dtype="Float64"))
-    result = run_batch(table)  # the all-empty last row is not a service
-    assert len(result) == 3
-    assert result.status.tolist() == ["ok", "error", "ok"]
-    assert result.ports_needed[0] == 1_000 and result.ports_needed[2] == 2_000
-    assert "column service='' is not allowed: non-empty text" in result.error[1]
-
-
-def test_passthrough_cannot_overwrite_results():
-    table = frame(service=["a"], concurrent_connections=[10], status=["draft"])
-    with pytest.raises(BatchInputError, match="'status' would overwrite result columns"):
-        run_batch(table, passthrough=True)
-
-
-def test_inputs_that_would_be_ignored_are_reported():
-    table = frame(service=["a", "b", "c"], concurrent_connections=[1_000] * 3,
-                  pe_regions=["", "eastus", "eastus;westus"],
-                  failover=["", "active-passive", "active-active"],
-                  failover_delay_min=["", "", "3"], slo_percent=["99.9", "", ""])
-    warning = run_batch(table, trials=1_000, seed=1).warning.tolist()
-    assert "slo_percent ignored: no pe_regions or deployment" in warning[0]
-    assert "nothing to fail over to" in warning[1]
-    assert "failover_delay_min ignored" in warning[2]
-
-
 def test_resume_never_gives_one_row_anothers_numbers(tmp_path, monkeypatch):
     """Two services with the same deployment file have different seeds (their names)."""
     import plcapacity.batch.checkpoint as checkpoint_module
@@ -508,9 +432,9 @@ def test_a_killed_worker_fails_only_its_row(monkeypatch):
     """A worker process killed mid-task (by the system for memory, or from outside) fails the
     row it was running; the rows that shared its pool are simulated again and succeed."""
     import plcapacity.batch.run as batch
-    original = batch._simulate_task
+    original = batch.simulate_task
     _deadly.__wrapped_original__ = original
-    monkeypatch.setattr(batch, "_simulate_task", _deadly)  # forked workers inherit it
+    monkeypatch.setattr(batch, "simulate_task", _deadly)  # forked workers inherit it
     names = ["a", "b", "doomed", "c", "d"]
     table = frame(service=names, concurrent_connections=["1000"] * 5,
                   pe_regions=["eastus;westus"] * 5)
@@ -521,7 +445,7 @@ def test_a_killed_worker_fails_only_its_row(monkeypatch):
     error = result.set_index("service").loc["doomed", "error"]
     assert "worker process died" in error
     # the survivors' numbers are those of a run without the killing
-    monkeypatch.setattr(batch, "_simulate_task", original)
+    monkeypatch.setattr(batch, "simulate_task", original)
     clean = run_batch(table[table.service != "doomed"], seed=3, trials=2_000, workers=1)
     merged = result.set_index("service").drop("doomed")
     assert merged["availability"].tolist() == clean.set_index("service")["availability"].tolist()
@@ -538,7 +462,7 @@ def _deadly(deployment, *args):
     return _REAL_TASK(deployment, *args)
 
 
-from plcapacity.batch.run import _simulate_task as _REAL_TASK  # noqa: E402 (before any patching)
+from plcapacity.batch.run import simulate_task as _REAL_TASK  # noqa: E402 (before any patching)
 
 
 def test_active_passive_delay_default_is_the_assumed_lognormal_law():

@@ -125,41 +125,6 @@ def test_per_vm_cap():
     assert plc.connection_ceiling(8, 10, max_connections_per_vm=caps).tolist() == [1_000_000, 5_120_000]
 
 
-# ----------------------------------------------------------------------------- ceiling_table
-
-
-def test_ceiling_table_grid_and_binding_limit():
-    table = plc.ceiling_table(nat_ips=[4, 8], backend_vms=[10, 20], pls_count=[1, 2],
-                              max_connections_per_vm=300_000)
-    assert len(table) == 8
-    row = table.query("pls_count == 1 and nat_ips == 8 and backend_vms == 10").iloc[0]
-    assert row.nat_port_limit == 5_120_000
-    assert row.vm_connection_limit == 3_000_000
-    assert row.ceiling == 3_000_000 and row.binding_limit == "vm_connections"
-    row = table.query("pls_count == 1 and nat_ips == 4 and backend_vms == 10").iloc[0]
-    assert row.ceiling == 2_560_000 and row.binding_limit == "nat_ports"
-    assert set(table.max_private_endpoints) == {1000, 2000}
-
-
-def test_ceiling_table_without_cap_and_with_effective():
-    table = plc.ceiling_table(8, 10, overflow_probability=1e-3, max_connections_per_vm=None)
-    assert table.loc[0, "ceiling"] == 5_120_000
-    assert pd.isna(table.loc[0, "vm_connection_limit"])
-    assert 0 < table.loc[0, "effective_ceiling"] < 5_120_000
-    assert table.attrs["overridden"] == {}
-
-
-def test_ceiling_table_reports_overrides():
-    table = plc.ceiling_table(1, 1, ports_per_nat_ip=65_536)
-    assert table.loc[0, "ceiling"] == 65_536
-    assert table.attrs["overridden"] == {"ports_per_nat_ip": (64_000, 65_536)}
-
-
-def test_ceiling_table_rejects_out_of_range():
-    with pytest.raises(ValueError, match="nat_ips=9"):
-        plc.ceiling_table([1, 9], 1)
-
-
 # ----------------------------------------------------------------------------- ports_needed
 
 

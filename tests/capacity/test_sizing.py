@@ -343,12 +343,3 @@ def test_size_table_rejects_unknown_columns_and_needs_demand():
         plc.size_table(pd.DataFrame({"concurrent_connections": [1], "colour": ["blue"]}))
     with pytest.raises(ValueError, match="missing the required column 'concurrent_connections'"):
         plc.size_table(pd.DataFrame({"headroom": [0.1]}))
-
-
-def test_sizing_requests_module_is_deprecated_but_works():
-    from plcapacity.capacity import sizing_requests
-    with pytest.warns(DeprecationWarning, match="plcapacity.sizing_requests.size_requests is "
-                      "deprecated since 0.2.0 and will be removed in 0.3.0; use "
-                      "plcapacity.size_table instead"):
-        result = sizing_requests.size_requests(pd.DataFrame({"concurrent_connections": [10]}))
-    assert result.status[0] == "ok"

@@ -1,0 +1,81 @@
+"""Where batch tasks run: in this process, in local worker processes, a few at a time."""
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from plcapacity.base.execution import executor_for, isolated_executor, stop, tasks_in_flight
+
+
+def _fail(message):
+    raise ValueError(message)
+
+
+def test_one_worker_or_one_task_runs_inline_in_order():
+    for workers, n_tasks in ((1, 10), (4, 1), (0, 1)):
+        executor = executor_for(None, workers, n_tasks)
+        assert not isinstance(executor, ProcessPoolExecutor)
+        order = []
+        futures = [executor.submit(order.append, i) for i in range(3)]
+        assert order == [0, 1, 2]  # each task ran as it was submitted
+        assert all(f.done() for f in futures)
+        assert executor.submit(os.getpid).result() == os.getpid()  # in this process
+        executor.shutdown()
+
+
+def test_a_failing_inline_task_fails_its_future_only():
+    executor = executor_for(None, 1, 2)
+    failed = executor.submit(_fail, "row 3")
+    assert isinstance(failed.exception(), ValueError)
+    with pytest.raises(ValueError, match="row 3"):
+        failed.result()
+    assert executor.submit(sum, [1, 2]).result() == 3
+
+
+def test_several_workers_and_tasks_use_other_processes():
+    executor = executor_for(None, 2, 5)
+    try:
+        assert isinstance(executor, ProcessPoolExecutor)
+        pids = {executor.submit(os.getpid).result() for _ in range(4)}
+        assert os.getpid() not in pids and 1 <= len(pids) <= 2
+    finally:
+        executor.shutdown()
+
+
+def test_an_isolated_executor_is_one_fresh_worker():
+    executor = isolated_executor()
+    try:
+        pids = {executor.submit(os.getpid).result() for _ in range(3)}
+        assert len(pids) == 1 and os.getpid() not in pids
+    finally:
+        executor.shutdown()
+
+
+def test_stop_cancels_what_waits():
+    executor = executor_for(None, 2, 10)
+    futures = [executor.submit(sum, range(10 ** 7)) for _ in range(10)]
+    stop(executor)
+    with pytest.raises(RuntimeError):
+        executor.submit(os.getpid)  # a stopped pool takes no more work
+    # the pool's manager thread cancels the waiting tasks as it stops (poll it a while:
+    # never a measure of time, only a chance for that thread to run)
+    for _ in range(2_000):
+        if any(f.cancelled() for f in futures):
+            break
+        time.sleep(0.01)
+    cancelled = sum(f.cancelled() for f in futures)
+    # two workers, and at most one task queued ahead: at least seven of ten never started
+    assert cancelled >= 7, cancelled
+
+
+@pytest.mark.parametrize("scheduler, workers, expected", [
+    (None, 1, 2), (None, 3, 6), ("tcp://cluster:8786", 3, 256), ("tcp://cluster:8786", None,
+                                                                  256)])
+def test_tasks_in_flight_keep_every_worker_busy(scheduler, workers, expected):
+    assert tasks_in_flight(scheduler, workers) == expected
+
+
+def test_tasks_in_flight_default_to_the_machines_cores():
+    assert tasks_in_flight() == 2 * (os.cpu_count() or 1)

@@ -32,7 +32,7 @@ def frame(**columns):
 def test_the_columns_table_lists_every_input_column_once():
     table = columns_table()
     assert list(table.columns) == ["column", "unit", "default", "allowed", "meaning"]
-    assert table["column"].tolist() == [c.name for c in COLUMNS]
+    assert table["column"].tolist() == [c.name for c in COLUMNS.values()]
     assert table["column"].is_unique
     assert table["column"].tolist()[:2] == ["service", "concurrent_connections"]
     assert table.set_index("column").loc["service", "default"] == "required"
@@ -42,7 +42,7 @@ def test_result_columns_start_with_the_row_and_end_with_the_note():
     names = list(RESULT_COLUMNS)
     assert names[:3] == ["service", "status", "error"]
     assert names[-1] == "availability_note"
-    assert all(len(RESULT_COLUMNS[n]) == 2 for n in names)  # (unit, meaning)
+    assert all(RESULT_COLUMNS[n].unit and RESULT_COLUMNS[n].meaning for n in names)
     result = run_batch(frame(service=["a"], concurrent_connections=["10"]))
     assert list(result.columns) == names
 
@@ -98,7 +98,7 @@ def test_deployment_paths_stay_in_the_tables_folder(tmp_path):
 
 
 def test_rows_without_an_outage_model_use_the_default_profile():
-    assert DEFAULT_OUTAGE_PROFILE == "azure-status-2018-2020"
+    assert DEFAULT_OUTAGE_PROFILE == "azure-datapath-2018-2019"
     table = frame(service=["a", "b"], concurrent_connections=["1000"] * 2,
                   pe_regions=["eastus;westus2"] * 2, outage_profile=["", "sla-calibrated"])
     result = run_batch(table, trials=1_000, seed=1)
@@ -108,6 +108,9 @@ def test_rows_without_an_outage_model_use_the_default_profile():
     calibrated = exact_unavailability(deployment, plc.outage_profile("sla-calibrated"))
     assert result.exact_availability.tolist() == pytest.approx([1 - evidence, 1 - calibrated],
                                                                rel=1e-12)
+    # and each row names the model behind its figures
+    assert result.outage_profile[0].startswith("azure-datapath-2018-2019 (")
+    assert result.outage_profile[1].startswith("sla-calibrated to 99.99 %")
     assert not np.isclose(evidence, calibrated)
 
 
@@ -117,8 +120,8 @@ def test_an_unknown_profile_or_durations_without_a_rate_are_row_errors():
                   outage_median_hours=["", "3", "5"], outage_p95_hours=["", "", "4"],
                   outage_rate_per_year=["", "", "2"])
     error = run_batch(table, trials=1_000, seed=1).error.tolist()
-    assert ("column outage_profile='azure' is not allowed: one of azure-status-2018-2020, "
-            "sla-calibrated") in error[0]
+    assert ("column outage_profile='azure' is not allowed: one of azure-datapath-2018-2019, "
+            "azure-status-2018-2020, sla-calibrated") in error[0]
     assert "need outage_rate_per_year (or outage_profile=sla-calibrated)" in error[1]
     assert "outage_p95_hours=4 is not allowed: it must exceed outage_median_hours=5" in error[2]
 

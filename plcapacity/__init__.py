@@ -36,7 +36,6 @@ blocks); names not listed are internal and may move.
 """
 
 from plcapacity.base.deprecation import install_module_aliases
-from plcapacity.base.version import __version__
 
 #: Where each top-level name lives: ``name -> module`` (a name that is itself a module maps to
 #: it). Nothing is imported until a name is first used (PEP 562), so ``import plcapacity`` and
@@ -155,7 +154,9 @@ install_module_aliases({"plcapacity.limits": "plcapacity.base.limits",
 def __getattr__(name):
     import importlib
 
-    if name in _EXPORTS:
+    if name == "__version__":  # looked up on first use: package metadata is slow to read
+        from plcapacity.base.version import __version__ as value
+    elif name in _EXPORTS:
         module = importlib.import_module(_EXPORTS[name])
         value = module if module.__name__.rpartition(".")[2] == name or name in (
             "limits", "regions") else getattr(module, name)

@@ -17,8 +17,6 @@ Two kinds of names move:
 from __future__ import annotations
 
 import importlib
-import importlib.abc
-import importlib.util
 import sys
 import warnings
 
@@ -56,8 +54,9 @@ def warn_deprecated(name, *, since, removal, alternative=None, stacklevel=3) -> 
                   DeprecationWarning, stacklevel=stacklevel)
 
 
-class _AliasLoader(importlib.abc.Loader):
-    """Loads an alias by importing its target: the alias *is* the target module."""
+class _AliasLoader:
+    """Loads an alias by importing its target: the alias *is* the target module. (The
+    import system's loader protocol; no ``importlib.abc`` base, which is slow to import.)"""
 
     def __init__(self, alias, target, since, removal):
         self.alias, self.target, self.since, self.removal = alias, target, since, removal
@@ -73,7 +72,9 @@ class _AliasLoader(importlib.abc.Loader):
         pass  # the target ran its own code when it was imported
 
 
-class _AliasFinder(importlib.abc.MetaPathFinder):
+class _AliasFinder:
+    """A ``sys.meta_path`` finder that knows the aliases and nothing else."""
+
     def __init__(self, aliases):
         self.aliases = aliases
 
@@ -81,6 +82,7 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         entry = self.aliases.get(fullname)
         if entry is None:
             return None
+        import importlib.util
         new, since, removal = entry
         return importlib.util.spec_from_loader(fullname,
                                                _AliasLoader(fullname, new, since, removal))

@@ -9,9 +9,8 @@ the options several commands share.
 from __future__ import annotations
 
 import argparse
+import math
 import re
-
-import numpy as np
 
 from plcapacity.base.exceptions import UsageError
 
@@ -48,7 +47,7 @@ def number(text: str):
     except ValueError:
         hint = " (commas only as thousands separators, as in 10,000,000)" if "," in text else ""
         raise argparse.ArgumentTypeError(f"{text!r} is not a number{hint}") from None
-    if not np.isfinite(value):
+    if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return int(value) if value.is_integer() and abs(value) < 2 ** 53 else value
 

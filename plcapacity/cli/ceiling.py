@@ -6,8 +6,6 @@ One row per (pls_count, nat_ips, backend_vms): the ceiling, what binds it and, w
 
 from __future__ import annotations
 
-from plcapacity.base.limits import override_notes
-from plcapacity.capacity.grid import ceiling_table
 from plcapacity.cli.arguments import add_format, add_limit_options, int_list, number
 from plcapacity.cli.output import EXIT_OK, emit
 
@@ -39,6 +37,8 @@ def add_parser(commands):
 
 def run(args, out, err):
     """Print the ceiling table; returns the exit code."""
+    from plcapacity.base.limits import override_notes
+    from plcapacity.capacity.grid import ceiling_table
     table = ceiling_table(args.nat_ips, args.vms, args.pls, ports_per_nat_ip=args.ports_per_nat_ip,
                           max_connections_per_vm=args.max_connections_per_vm,
                           overflow_probability=args.overflow_probability,

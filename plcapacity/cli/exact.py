@@ -7,8 +7,6 @@ processes involved (:func:`plcapacity.availability.exact.process_table`).
 
 from __future__ import annotations
 
-from plcapacity.availability.deployment import load_deployment
-from plcapacity.availability.exact import exact_summary, process_table
 from plcapacity.cli.arguments import add_format
 from plcapacity.cli.output import EXIT_OK, emit_summary
 
@@ -30,6 +28,8 @@ def add_parser(commands):
 
 def run(args, out, err):
     """Print the exact availability and the outage processes; returns the exit code."""
+    from plcapacity.availability.deployment import load_deployment
+    from plcapacity.availability.exact import exact_summary, process_table
     deployment, outages = load_deployment(args.deployment)
     emit_summary(exact_summary(deployment, outages), args.format, out, err,
                  extra=process_table(deployment, outages))

@@ -8,11 +8,11 @@ deployment carries 1, an interrupt 130, a bug 3 (``--debug`` shows the traceback
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
 from plcapacity.base.exceptions import InfeasibleDemandError, UsageError
-from plcapacity.base.version import __version__
 from plcapacity.cli import (
     batch,
     ceiling,
@@ -40,6 +40,16 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 COMMANDS = (ceiling, size, simulate, exact, batch, report, fit_outages, estate, examples)
 
 
+class _Version(argparse.Action):
+    """``--version``: the package metadata is read only when asked for (it is slow to read,
+    and a Ctrl-C during start-up must not land in it)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from plcapacity.base.version import __version__
+        sys.stdout.write(f"plcapacity {__version__}\n")
+        parser.exit()
+
+
 def build_parser() -> Parser:
     """The ``plcapacity`` parser with every command's subparser."""
     parser = Parser(prog=PROG, description=(
@@ -47,7 +57,8 @@ def build_parser() -> Parser:
         "ceilings, sizing, and regional-outage availability."),
         epilog="Exit codes: 0 success, 1 no deployment within Azure's limits carries the "
                "demand, 2 bad input, 3 internal error (a bug: please report it).")
-    parser.add_argument("--version", action="version", version=f"plcapacity {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show the version and exit")
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error (for bug reports)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)

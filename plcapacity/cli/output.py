@@ -13,11 +13,7 @@ from __future__ import annotations
 import json
 import re
 
-import pandas as pd
-
-from plcapacity.availability.results import format_summary
 from plcapacity.base.exceptions import CapacityWarning, ModelWarning, UsageError
-from plcapacity.base.tables import neutralize_formulas
 
 __all__ = ["EXIT_OK", "EXIT_INFEASIBLE", "EXIT_USAGE", "EXIT_INTERNAL", "EXIT_INTERRUPTED",
            "printable", "format_table", "emit", "emit_summary", "as_flags", "report_warnings",
@@ -44,8 +40,10 @@ _SCIENTIFIC = ("probability_down",)
 _MONEY = ("pe_monthly_cost_usd", "provider_monthly_cost_usd", "total_monthly_cost_usd")
 
 
-def format_table(frame: pd.DataFrame) -> str:
+def format_table(frame) -> str:
     """Thousands separators for counts, percentages for utilization, dollars for cost."""
+    import pandas as pd  # the data stack loads only when a command prints a table
+
     shown = pd.DataFrame(index=frame.index)
     for column in frame.columns:
         values = frame[column]
@@ -67,17 +65,18 @@ def format_table(frame: pd.DataFrame) -> str:
 
 
 def _count(value) -> str:
-    if pd.isna(value):
+    if value != value or value is None:  # NaN or missing
         return "-"
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.2f}"
 
 
-def emit(frame: pd.DataFrame, fmt: str, notes: list[str], out, err):
+def emit(frame, fmt: str, notes: list[str], out, err):
     """Write ``frame`` as ``fmt`` (table, csv or json) on ``out``, then the notes (on ``out``
     with a table, else on ``err``)."""
     if fmt == "csv":  # text cells cannot run as formulas in a spreadsheet (as in files)
+        from plcapacity.base.tables import neutralize_formulas
         neutralize_formulas(frame).to_csv(out, index=False, lineterminator="\r\n")
     elif fmt == "json":
         out.write(frame.to_json(orient="records", indent=2))
@@ -89,14 +88,15 @@ def emit(frame: pd.DataFrame, fmt: str, notes: list[str], out, err):
         note_stream.write(f"note: {note}\n")
 
 
-def _format_summary(summary: pd.Series) -> str:
+def _format_summary(summary) -> str:
     """A two-column table of a summary Series with readable numbers."""
+    from plcapacity.availability.results import format_summary
     shown = format_summary(summary)
     width = max(len(str(name)) for name in shown.index)
     return "\n".join(f"{name:<{width}}  {text}" for name, text in shown.items())
 
 
-def emit_summary(summary: pd.Series, fmt, out, err, extra=None):
+def emit_summary(summary, fmt, out, err, extra=None):
     """Write an availability summary (simulate, exact) as ``fmt`` and, with ``extra``, the
     table below it (in JSON under ``process_table``)."""
     note = summary.get("note", "")

@@ -10,7 +10,6 @@ import os
 import warnings
 
 from plcapacity.base.exceptions import ModelWarning, UsageError
-from plcapacity.base.tables import same_file
 from plcapacity.cli.arguments import positive_whole, whole
 from plcapacity.cli.output import EXIT_INFEASIBLE, EXIT_OK, check_output_folder, report_warnings
 
@@ -46,6 +45,8 @@ def add_parser(commands):
 def run(args, out, err):
     """Run the batch and write the HTML report; returns the exit code."""
     import matplotlib
+
+    from plcapacity.base.tables import same_file
     matplotlib.use("Agg")  # files, not windows
     from plcapacity.batch.report import batch_report, write_report
     from plcapacity.batch.run import run_batch

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import warnings
 
-from plcapacity.availability.deployment import load_deployment
-from plcapacity.availability.simulation import simulate
 from plcapacity.base.exceptions import ModelWarning
 from plcapacity.cli.arguments import add_format, number, positive_whole, whole
 from plcapacity.cli.output import EXIT_OK, emit_summary, report_warnings
@@ -47,6 +45,8 @@ def add_parser(commands):
 
 def run(args, out, err):
     """Simulate the deployment file and print the summary; returns the exit code."""
+    from plcapacity.availability.deployment import load_deployment
+    from plcapacity.availability.simulation import simulate
     deployment, outages = load_deployment(args.deployment)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelWarning)

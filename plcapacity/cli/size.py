@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
-
 from plcapacity.base.exceptions import CapacityWarning, UsageError
-from plcapacity.base.limits import override_notes
-from plcapacity.base.tables import read_table
-from plcapacity.capacity.sizing import size, size_table
 from plcapacity.cli.arguments import (
     add_format,
     add_limit_options,
@@ -96,6 +91,11 @@ def _size_options(args) -> dict:
 
 def run(args, out, err):
     """Print the sizing (one demand or a table of them); returns the exit code."""
+    import numpy as np
+
+    from plcapacity.base.limits import override_notes
+    from plcapacity.base.tables import read_table
+    from plcapacity.capacity.sizing import size, size_table
     if (args.input is None) == (args.concurrent_connections is None):
         raise UsageError("give either CONCURRENT_CONNECTIONS or --input TABLE")
     with warnings.catch_warnings(record=True) as caught:

@@ -122,3 +122,29 @@ def test_python_dash_m_runs_the_command_line():
     done = subprocess.run([sys.executable, "-m", "plcapacity.cli", "--version"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == f"plcapacity {__version__}"
+
+
+def _loaded_after(argv):
+    """The heavy libraries loaded by running ``plcapacity ARGV`` in a fresh interpreter."""
+    import subprocess
+    import sys
+    probe = ("import sys\nfrom plcapacity.cli import main\ntry:\n    main(%r)\n"
+             "except SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('pandas', 'numpy', 'scipy', 'matplotlib', "
+             "'importlib.metadata') if m in sys.modules))") % (argv,)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["size", "--help"], ["batch", "--help"],
+                                  ["estate", "--help"], ["size", "--bogus"]],
+                         ids=["help", "size-help", "batch-help", "estate-help", "bad-flag"])
+def test_help_and_argument_errors_do_not_wait_for_the_data_stack(argv):
+    assert _loaded_after(argv) == "[]"
+
+
+def test_version_is_read_when_asked_for(cli):
+    code, out, _ = cli(["--version"])
+    assert code == 0 and out == f"plcapacity {__version__}\n"

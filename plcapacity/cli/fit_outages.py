@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from plcapacity.base.exceptions import UsageError
 from plcapacity.cli.output import EXIT_OK
 
 __all__ = ["NAME", "add_parser", "run"]
@@ -29,9 +30,13 @@ def add_parser(commands):
                     "--services data_path counts only the incidents that can impair a private "
                     "endpoint's data path. --format toml prints an [outages] section for a "
                     "deployment file.",
-        epilog="The shipped Azure status incidents: data/outages/"
-               "azure_status_incidents_2018_2020.csv (read data/outages/README.md first).")
-    fit.add_argument("incidents", help="incident table (CSV) or Service Health export (JSON)")
+        epilog="--bundled fits the Azure status incidents of 2018-2020 that ship with "
+               "plcapacity (their provenance and limits: data/outages/README.md in the "
+               "package's data folder, `plcapacity examples` copies both).")
+    fit.add_argument("incidents", nargs="?",
+                     help="incident table (CSV) or Service Health export (JSON)")
+    fit.add_argument("--bundled", action="store_true",
+                     help="fit the bundled Azure status incidents (2018-2020) instead of a file")
     fit.add_argument("--format", choices=("table", "toml", "json"), default="table",
                      help="output format (default: readable tables)")
     fit.add_argument("--period", nargs=2, metavar=("START", "END"),
@@ -56,7 +61,15 @@ def run(args, out, err):
     from plcapacity.outages.fitting import fit_outages
     regions = None if args.regions is None else [
         r.strip() for r in args.regions.split(",") if r.strip()]
-    fit = fit_outages(args.incidents, period=args.period, regions=regions,
+    if args.bundled == (args.incidents is not None):
+        raise UsageError("plcapacity fit-outages: give an incident file or --bundled (one of "
+                         "the two)")
+    incidents = args.incidents
+    if args.bundled:
+        from plcapacity.base.limits import data_path
+        from plcapacity.outages.incidents import INCIDENTS_FILE
+        incidents = data_path(INCIDENTS_FILE)
+    fit = fit_outages(incidents, period=args.period, regions=regions,
                       services=args.services, rates=args.rates)
     if args.format == "toml":
         out.write(fit.to_toml())

@@ -408,8 +408,10 @@ class OutageFit:
                if self.services == "all incidents" else ""),
             f"# Durations: {chosen} (smallest AICc of {', '.join(self.durations['law'])}).",
             "[outages]",
-            f"rate_per_year = {_float(self.model.rate_per_year)}  # pooled over the regions "
-            "without events of their own",
+            f"rate_per_year = {_float(self.model.rate_per_year)}  # "
+            + ("the population's mean rate: regions not listed below"
+               if self.rates == "gamma-poisson"
+               else "pooled over the regions without events of their own"),
             f"duration = {law}",
         ]
         for region, (rate, duration) in sorted(self.model.regions.items()):

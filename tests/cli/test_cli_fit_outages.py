@@ -3,6 +3,8 @@
 import json
 import tomllib
 
+import pytest
+
 from plcapacity.base.limits import data_path
 
 INCIDENTS = str(data_path("outages/azure_status_incidents_2018_2020.csv"))
@@ -31,3 +33,23 @@ def test_json_and_a_region_list(cli):
     assert isinstance(json.loads(out), dict)
     code, _, err = cli(["fit-outages", INCIDENTS, "--format", "xml"])
     assert code == 2 and "invalid choice: 'xml'" in err
+
+
+def test_bundled_incidents_by_flag_not_by_repository_path(cli):
+    by_flag = cli(["fit-outages", "--bundled", "--format", "json"])
+    by_path = cli(["fit-outages", INCIDENTS, "--format", "json"])
+    assert by_flag[0] == 0 and json.loads(by_flag[1]) == json.loads(by_path[1])
+
+
+@pytest.mark.parametrize("argv", [["fit-outages"], ["fit-outages", "x.csv", "--bundled"]],
+                         ids=["neither", "both"])
+def test_a_file_or_bundled_one_of_the_two(cli, argv):
+    code, out, err = cli(argv)
+    assert code == 2 and out == ""
+    assert err == ("plcapacity: error: fit-outages: give an incident file or --bundled (one "
+                   "of the two)\n")
+
+
+def test_help_says_how_to_reach_the_bundled_data_and_prints_no_doubled_percent(cli):
+    code, out, _ = cli(["fit-outages", "--help"])
+    assert code == 0 and "--bundled" in out and "%%" not in out

@@ -595,6 +595,18 @@ def build_result(deployment, structure, acc, years, figures, seed_entropy, outag
                      f"{', ...' if len(heavy) > 3 else ''}: generalized Pareto of shape >= "
                      f"{HEAVY_TAIL_SHAPE}, infinite variance) - the confidence intervals assume "
                      "a finite variance and may be too narrow; compare with the exact value")
+    trial_years = done * years
+    if done and acc.total("incidents") == 0:
+        # Nothing observed: say so whether or not an exact value is at hand (above the exact
+        # calculation's reach, nothing else would).
+        notes.append(
+            f"no down time in {trial_years:,} trial-years: the simulated availability 1 is not "
+            f"a measurement; down episodes are rarer than {3 / trial_years:.2g} per year "
+            "(95 %, rule of three)")
+    elif done and metric == "served" and acc.total("unserved") == 0:
+        notes.append(
+            f"no unserved time in {trial_years:,} trial-years: the served availability 1 is "
+            f"not a measurement (episodes rarer than {3 / trial_years:.2g} per year, 95 %)")
     for label, rate, value, figure in (
             ("downtime", figures["episode_rate"], figures["exact"], "availability"),
             ("unserved time", figures["unserved_rate"], figures["exact_served"],

@@ -13,6 +13,7 @@ from mc_cases import (
     two_regions_shared_destination,
 )
 
+import plcapacity as plc
 from plcapacity.availability.results import Accumulator, block_summary, mean_ci
 from plcapacity.availability.simulation import simulate
 from plcapacity.base.sla import month_edges_minutes
@@ -228,3 +229,30 @@ def test_format_summary_never_rounds_an_unavailability_away(value, text):
 
     from plcapacity.availability.results import format_summary
     assert format_summary(pd.Series({"availability": value}))["availability"] == text
+
+
+def test_a_result_without_any_observed_event_says_so_at_any_size():
+    """80 outage processes (20 zoned regions), outages so rare that 200 trial-years see none:
+    the result must not present availability 1 with an interval [1, 1] as a measurement."""
+    from plcapacity.base.regions import region_catalog
+    catalog = region_catalog()
+    zoned = [r for r in catalog.index if str(catalog.loc[r, "availability_zones"]).lower()
+             == "true" and str(catalog.loc[r, "restricted_access"]).lower() != "true"][:20]
+    deployment = plc.Deployment(
+        tuple(plc.Destination(f"p-{r}", r, nat_ips=1, backend_vms=3, zones=(1, 2, 3))
+              for r in zoned),
+        tuple(plc.Endpoint(f"e-{r}", r, f"p-{r}") for r in zoned))
+    rare = {"law": "fixed", "hours": 1}
+    model = plc.OutageModel(1e-4, rare, zones={"rate_per_year": 1e-4, "duration": rare})
+    result = plc.simulate(deployment, model, trials=200, seed=1, progress=False)
+    summary = result.summary()
+    assert summary["incidents_per_year"] == 0 and result.ci == (1.0, 1.0)
+    assert result.note.startswith("no down time in 200 trial-years: the simulated "
+                                  "availability 1 is not a measurement; down episodes are "
+                                  "rarer than 0.015 per year")
+    # with events observed, the note does not claim there were none
+    one = plc.Deployment((deployment.destinations[0],), (deployment.endpoints[0],))
+    frequent = plc.simulate(one, plc.OutageModel(50, rare), trials=50, seed=1,
+                            progress=False)
+    assert frequent.summary()["incidents_per_year"] > 0
+    assert "no down time" not in frequent.note

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from plcapacity.availability.budget import DEFAULT_MEMORY_BYTES, check_memory_budget
 from plcapacity.availability.exact import EXACT_MAX_PROCESSES
 from plcapacity.availability.simulation import seed_sequence, simulate
 from plcapacity.availability.structure import METRICS, compile_structure
@@ -60,7 +61,7 @@ from plcapacity.outages.laws import (
 )
 from plcapacity.outages.processes import OutageGroup, OutageModel
 
-__all__ = ["UncertaintyResult", "simulate_with_uncertainty"]
+__all__ = ["UncertaintyResult", "simulate_with_uncertainty", "least_draws"]
 
 _Z95 = 1.6448536269514722  # standard normal 0.95 quantile (lognormal p95 from mu, sigma)
 #: Entries of the (draws x down states) probability table computed at once.
@@ -99,6 +100,11 @@ def _rate_sources(fit: OutageFit) -> dict:
     row = table.loc[("pooled", "pooled")]
     sources["pooled"] = (int(row["events"]), float(row["exposure_years"]))
     return sources
+
+
+def least_draws(level) -> int:
+    """Fewest draws that put two beyond each end of a percentile interval at ``level``."""
+    return math.ceil(2 / (1 - level) - 1e-9)
 
 
 def _hierarchical_rate_draws(fit: OutageFit, draws, rng) -> dict:
@@ -316,21 +322,28 @@ class UncertaintyResult:
             removed), ``p_month_below_slo_mc_se`` (typical Monte Carlo standard error of one
             draw) and ``p_month_below_slo_mean_se`` (standard error of the mean over draws);
             ``simulated_availability_mc_se`` likewise; ``draws``, ``trials_per_draw``,
-            ``years``, ``level``, ``metric``.
+            ``years``, ``level``, ``metric``, and ``note`` (with fewer draws than
+            :func:`least_draws` gives, the intervals' ends are NaN and the note says why).
         """
         d = self.draws
         a = (1 - self.level) / 2
+        least = least_draws(self.level)
+        enough = len(d) >= least
+
+        def end(values, q):  # no interval from too few draws: an end is not made up
+            return float(values.quantile(q)) if enough else math.nan
+
         rows = {"availability_at_fit": self.availability_at_fit,
                 "availability_median": float(d["availability"].median()),
-                "availability_low": float(d["availability"].quantile(a)),
-                "availability_high": float(d["availability"].quantile(1 - a))}
+                "availability_low": end(d["availability"], a),
+                "availability_high": end(d["availability"], 1 - a)}
         if "p_month_below_slo" in d:
             p, se = d["p_month_below_slo"], d["p_month_below_slo_se"]
             between = float(p.var(ddof=1)) if len(p) > 1 else 0.0
             rows.update({
                 "p_month_below_slo": float(p.mean()),
-                "p_month_below_slo_low": float(p.quantile(a)),
-                "p_month_below_slo_high": float(p.quantile(1 - a)),
+                "p_month_below_slo_low": end(p, a),
+                "p_month_below_slo_high": end(p, 1 - a),
                 "p_month_below_slo_model_sd": math.sqrt(max(between - float((se ** 2).mean()),
                                                             0.0)),
                 "p_month_below_slo_mc_se": float(np.sqrt((se ** 2).mean())),
@@ -340,13 +353,17 @@ class UncertaintyResult:
                     np.sqrt((d["simulated_availability_se"] ** 2).mean())),
             })
         rows.update({"draws": len(d), "trials_per_draw": self.trials_per_draw,
-                     "years": self.years, "level": self.level, "metric": self.metric})
+                     "years": self.years, "level": self.level, "metric": self.metric,
+                     "note": "" if enough else (
+                         f"{len(d):,} draws are too few for a {self.level:.0%} interval (at "
+                         f"least {least:,}: two beyond each end); its ends are not given")})
         return pd.Series(rows, name="uncertainty", dtype=object)
 
 
 def simulate_with_uncertainty(deployment, fit, *, draws=200, trials_per_draw=2_000, years=1,
                               seed=None, metric="reachable", level=0.95, vary_rates=True,
-                              vary_durations=True) -> UncertaintyResult:
+                              vary_durations=True,
+                              max_memory_bytes=DEFAULT_MEMORY_BYTES) -> UncertaintyResult:
     """Availability and SLO-miss probability with intervals that include model uncertainty.
 
     Parameters
@@ -371,6 +388,9 @@ def simulate_with_uncertainty(deployment, fit, *, draws=200, trials_per_draw=2_0
     vary_rates, vary_durations : bool
         Draw the rates (the duration parameters); ``False`` keeps the fitted values, to see how
         much of the spread each causes.
+    max_memory_bytes : float, default 2 GiB
+        Memory budget, as :func:`plcapacity.simulate`'s: a run whose draws and kept trials
+        would need more is refused before anything is drawn. [bytes]
 
     Returns
     -------
@@ -422,10 +442,23 @@ def simulate_with_uncertainty(deployment, fit, *, draws=200, trials_per_draw=2_0
     if not 0 < level < 1:
         raise ValueError(f"level={level!r} is not allowed: a fraction between 0 and 1, such "
                          "as 0.95")
+    budget = check_memory_budget(max_memory_bytes)
+    if not isinstance(fit, OutageFit):
+        raise ValueError(f"fit={type(fit).__name__} is not allowed: an OutageFit from "
+                         "plcapacity.fit_outages or plcapacity.outage_profile_fit")
+    structure = compile_structure(deployment, fit.model)
+    # Before drawing: the draws' table (parameters, copies, results) and one draw's kept
+    # trials (per-trial months below the SLO and downtime) must fit the budget.
+    columns = len(fit.model.regions) + len(fit.model.groups) + 12
+    needed = draws * columns * 8 * 4 + trials_per_draw * years * (64 + 8 * structure.n_processes)
+    if needed > budget:
+        raise ValueError(f"draws={draws:,} with trials_per_draw={trials_per_draw:,} x "
+                         f"years={years:,} would need about {needed / 2**30:.3g} GiB, more "
+                         f"than max_memory_bytes={budget:,.0f} ({budget / 2**30:.3g} GiB): use "
+                         "fewer draws or trials per draw")
     root = seed_sequence(seed)
     parameters = draw_parameters(fit, draws, _child(root, 0), vary_rates=vary_rates,
                                  vary_durations=vary_durations)
-    structure = compile_structure(deployment, fit.model)
     if structure.n_processes > EXACT_MAX_PROCESSES:
         raise ValueError(f"{structure.n_processes} outage processes involved: at most "
                          f"{EXACT_MAX_PROCESSES} for the exact calculation")
@@ -451,7 +484,7 @@ def simulate_with_uncertainty(deployment, fit, *, draws=200, trials_per_draw=2_0
             for d, row in enumerate(parameters.to_dict("records")):  # one vectorized run each
                 run = simulate(deployment, _model(fit, row, regions), trials=trials_per_draw,
                                years=years, seed=_child(root, 1, d), progress=False,
-                               keep_trials=True)
+                               keep_trials=True, max_memory_bytes=budget)
                 below = run.trials["months_below_slo"].to_numpy() / (12 * years)
                 down = run.downtime_min / (years * MINUTES_PER_YEAR)
                 sims["simulated_availability"].append(run.availability)

@@ -612,6 +612,11 @@ def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_
         pooled_note = (f"population mean of a gamma-Poisson model over {len(observed)} regions "
                        "(the rate of a region outside them)")
     else:  # 0.1's table: each region's own MLE and exact interval; the model pools zeros
+        if own.sum() == 0:
+            raise ValueError(f"incidents: no incident of a single region under observation "
+                             f"between {begin:%Y-%m-%d} and {end:%Y-%m-%d}: the pooled rate "
+                             "would be 0 from 0 events (no evidence, not a zero rate); use "
+                             "rates='gamma-poisson', or regions with incidents of their own")
         posterior = None
         pooled_rate = float(own.sum() / years.sum())
         region_rate = own.to_numpy() / years

@@ -370,3 +370,43 @@ def test_exponential_mean_duration_is_drawn_from_its_fiducial_law():
     fiducial = stats.invgamma(n, scale=n * m)
     assert stats.kstest(draws, fiducial.cdf).pvalue > 1e-3
     assert stats.kstest(draws, stats.gamma(n, scale=m / n).cdf).pvalue < 1e-6
+
+
+@pytest.mark.parametrize("draws, level, least", [(1, 0.95, 40), (39, 0.95, 40), (19, 0.9, 20),
+                                                 (3, 0.5, 4)])
+def test_too_few_draws_give_no_interval_and_say_so(draws, level, least):
+    fit = _one_region_fit(events=8, years=2)
+    summary = plc.simulate_with_uncertainty(_single("westeurope"), fit, draws=draws,
+                                            level=level, trials_per_draw=5, seed=1).summary()
+    for name in ("availability_low", "availability_high", "p_month_below_slo_low",
+                 "p_month_below_slo_high"):
+        assert math.isnan(summary[name]), name
+    assert summary["note"] == (f"{draws:,} draws are too few for a {level:.0%} interval (at "
+                               f"least {least:,}: two beyond each end); its ends are not given")
+    enough = plc.simulate_with_uncertainty(_single("westeurope"), fit, draws=least,
+                                           level=level, trials_per_draw=0, seed=1).summary()
+    assert enough["availability_low"] <= enough["availability_high"] and enough["note"] == ""
+
+
+@pytest.mark.parametrize("draws, trials_per_draw", [(300_000_000, 0), (200, 100_000_000),
+                                                    (int(5e9), 10)])
+def test_runs_beyond_the_memory_budget_are_refused_before_drawing(draws, trials_per_draw):
+    import tracemalloc
+    fit = _one_region_fit(events=8, years=2)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="more than max_memory_bytes=2,147,483,648"):
+            plc.simulate_with_uncertainty(_single("westeurope"), fit, draws=draws,
+                                          trials_per_draw=trials_per_draw, seed=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 << 20  # refused, not attempted
+
+
+def test_a_smaller_budget_refuses_what_the_default_allows():
+    fit = _one_region_fit(events=8, years=2)
+    with pytest.raises(ValueError, match="more than max_memory_bytes=67,108,864"):
+        plc.simulate_with_uncertainty(_single("westeurope"), fit, draws=200,
+                                      trials_per_draw=2_000_000, seed=1,
+                                      max_memory_bytes=64 << 20)

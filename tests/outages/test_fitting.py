@@ -428,3 +428,16 @@ def test_cli_fit_outages_regions_option(capsys):
     assert rates["pooled"]["rate_per_year"] == pytest.approx(27 / 8)
     assert rates["swedencentral"]["events"] == 0 and not rates["swedencentral"]["in_model"]
     assert "eastus" not in rates
+
+
+@pytest.mark.parametrize("regions", [["westeurope", "northeurope"], ["francecentral"]])
+def test_a_pooled_rate_from_no_events_is_refused_not_written_as_zero(regions):
+    incidents = _incidents([("2019-01-05", "2019-01-05 03:00", "UK South / UK West"),
+                            ("2019-02-05", "2019-02-05 01:00", "UK South / UK West")])
+    with pytest.raises(ValueError, match="the pooled rate would be 0 from 0 events"):
+        plc.fit_outages(incidents, period=("2019-01-01", "2020-01-01"), regions=regions,
+                        rates="own-or-pooled")
+    # the hierarchical model gives a positive rate (its posterior), never zero
+    fit = plc.fit_outages(incidents, period=("2019-01-01", "2020-01-01"), regions=regions)
+    assert fit.model.rate_per_year > 0
+    assert "rate_per_year = 0\n" not in fit.to_toml()

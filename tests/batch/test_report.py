@@ -445,11 +445,12 @@ def test_wheel_ships_the_template(tmp_path):
          "-w", str(tmp_path / "dist"), "-q"], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr
     wheel = next((tmp_path / "dist").glob("plcapacity-*.whl"))
-    assert "plcapacity/templates/batch_report.html.j2" in zipfile.ZipFile(wheel).namelist()
+    assert "plcapacity/report/templates/batch_report.html.j2" in zipfile.ZipFile(
+        wheel).namelist()
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     probe = ("import matplotlib; matplotlib.use('Agg'); import pandas as pd;"
-             "from plcapacity.report import batch_report;"
+             "from plcapacity.batch.report import batch_report;"
              f"r = pd.read_csv({str(tmp_path / 'r.csv')!r});"
              "print(batch_report(r)[:15])")
     run_batch(EXAMPLE, trials=500, seed=1, workers=1).to_csv(tmp_path / "r.csv", index=False)

@@ -652,7 +652,7 @@ def wait_for_checkpoint_lines(run, checkpoint, lines):
 
 
 def _batch_process(args):
-    return subprocess.Popen([sys.executable, "-m", "plcapacity.cli", "batch", *map(str, args)],
+    return subprocess.Popen([sys.executable, "-m", "plcapacity", "batch", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
                             cwd=ROOT)
 
@@ -1195,7 +1195,7 @@ def test_ctrl_c_to_the_process_group_with_worker_processes(tmp_path):
     table = availability_table(tmp_path / "t.csv", 6)
     output = tmp_path / "o.csv"
     checkpoint = Path(f"{output}.checkpoint.jsonl")
-    run = subprocess.Popen([sys.executable, "-m", "plcapacity.cli", "batch", str(table), "-o",
+    run = subprocess.Popen([sys.executable, "-m", "plcapacity", "batch", str(table), "-o",
                             str(output), "--trials", "1000000", "--seed", "1", "--workers", "2",
                             "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, env=ENV, cwd=ROOT, start_new_session=True)

@@ -346,7 +346,7 @@ def test_a_blocking_proc_file_is_refused(tmp_path, command):
                       "deployment": ["/proc/kmsg", ""]}).to_json(table, orient="records")
         argv = ["batch", str(table), "--allow-outside-paths", "--no-progress"]
     try:
-        run = subprocess.run([sys.executable, "-m", "plcapacity.cli", *argv], env=env,
+        run = subprocess.run([sys.executable, "-m", "plcapacity", *argv], env=env,
                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
                              timeout=15)
     except subprocess.TimeoutExpired:

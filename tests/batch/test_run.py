@@ -265,7 +265,7 @@ def wait_for_checkpoint_lines(run, checkpoint, lines):
 
 
 def _cli_batch(args, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "plcapacity.cli", "batch", *args],
+    return subprocess.Popen([sys.executable, "-m", "plcapacity", "batch", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT, **kwargs)
 

@@ -41,6 +41,6 @@ from plcapacity.availability.studies import availability_by_region_count
 from plcapacity.availability.uncertainty import UncertaintyResult, simulate_with_uncertainty
 
 __all__ = ["Deployment", "Destination", "Endpoint", "Failover", "load_deployment",
-           "regional_deployment", "failover_delay_law", "exact_summary", "exact_unavailability", "process_table",
-           "SimulationResult", "format_summary", "simulate", "availability_by_region_count",
-           "UncertaintyResult", "simulate_with_uncertainty"]
+           "regional_deployment", "failover_delay_law", "exact_summary", "exact_unavailability",
+           "process_table", "SimulationResult", "format_summary", "simulate",
+           "availability_by_region_count", "UncertaintyResult", "simulate_with_uncertainty"]

@@ -49,7 +49,8 @@ from plcapacity.outages.laws import MINUTES_PER_YEAR
 
 # block_summaries, result_from_summaries, blocks_for, block_rng, sub_block_rng and
 # seed_sequence serve the batch, the studies and the uncertainty driver.
-__all__ = ["simulate", "BLOCK_TRIALS", "TARGET_METRICS", "block_summaries", "result_from_summaries", "seed_sequence", "blocks_for", "block_rng", "sub_block_rng"]
+__all__ = ["simulate", "BLOCK_TRIALS", "TARGET_METRICS", "block_summaries",
+           "result_from_summaries", "seed_sequence", "blocks_for", "block_rng", "sub_block_rng"]
 
 #: Trials per seeding block: the unit of reproducibility. Changing it changes the numbers.
 BLOCK_TRIALS = 65_536

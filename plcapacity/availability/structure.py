@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 __all__ = ["MASK_MAX_PROCESSES", "METRICS", "SERVED_FRACTION", "STATE_CHUNK",
            "TABLE_MAX_PROCESSES", "compile_structure", "deployment_processes",
            "destination_capacities"]
-if TYPE_CHECKING:
-    pass
 
 
 METRICS = ("reachable", "served")

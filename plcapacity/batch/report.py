@@ -46,7 +46,8 @@ from plcapacity.report.html import (
     template_environment,
 )
 
-__all__ = ["batch_report", "write_report", "limits_at_risk", "uncertainties", "glossary", "capacity_shortfall", "report_inputs", "results_table", "readable"]
+__all__ = ["batch_report", "write_report", "limits_at_risk", "uncertainties", "glossary",
+           "capacity_shortfall", "report_inputs", "results_table", "readable"]
 
 #: Utilization after failures above which a service is flagged (the default headroom of 20 %
 #: is used up at 1 / 1.2 = 83 %). [-]

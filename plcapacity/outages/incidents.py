@@ -14,7 +14,8 @@ from plcapacity.base.limits import read_reference
 from plcapacity.base.regions import check_region, region_catalog
 from plcapacity.base.tables import MAX_TABLE_BYTES, read_bytes_limited
 
-__all__ = ["load_incidents", "read_incidents", "parse_location", "merge_duplicates", "INCIDENTS_FILE", "ALIASES_FILE", "MULTI_REGION", "alias_table", "parse_location_in"]
+__all__ = ["load_incidents", "read_incidents", "parse_location", "merge_duplicates",
+           "INCIDENTS_FILE", "ALIASES_FILE", "MULTI_REGION", "alias_table", "parse_location_in"]
 
 
 #: The shipped incident list and its alias table, under ``data/``.

@@ -17,6 +17,7 @@ import pandas as pd
 from plcapacity.availability.deployment import Deployment, load_deployment, regional_deployment
 from plcapacity.base.exceptions import BatchInputError
 from plcapacity.base.limits import get_limits
+from plcapacity.base.regions import check_region, region_catalog
 from plcapacity.base.schema import Column, Schema
 from plcapacity.base.sla import SLA
 from plcapacity.base.tables import read_table
@@ -331,6 +332,7 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
     median = rows.number("outage_median_hours", np.nan, low=0, low_inclusive=False)
     p95 = rows.number("outage_p95_hours", np.nan, low=0, low_inclusive=False)
     profile = rows.text("outage_profile", outage_profile)
+    zones = rows.number("zones", np.nan)
     specs = {}
     warn = sizing["warning"]
     given = {c: rows.text(c) for c in AVAILABILITY_COLUMNS[1:] + ("slo_percent",)}
@@ -388,6 +390,8 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
                                        or given["outage_p95_hours"][i], sla)
                 wait, law = _row_delay(failover[i], delay[i], delay_median[i], delay_p95[i],
                                        lim)
+                if zones[i] > 1:  # as deployment files: zones only where the region has them
+                    _check_zoned_pls_region(zones[i], destination[i] or regions[i])
                 deployment = regional_deployment(
                     rows.service[i], regions[i], destination[i] or None,
                     capacity_connections=float(sizing["ceiling"][i]),
@@ -397,6 +401,15 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
         except Exception as error:  # noqa: BLE001 (any failure of a row is that row's)
             rows.errors[i].append(_row_error(error))
     return specs
+
+
+def _check_zoned_pls_region(zones, region_text):
+    """Refuse zones for a PLS in a region without availability zones (data/regions.csv)."""
+    region = check_region(str(region_text).split(";")[0].strip(), where="column pe_regions")
+    if not bool(region_catalog().loc[region, "availability_zones"]):
+        raise ValueError(f"column zones={zones:g} is not allowed here: the PLS region "
+                         f"{region} has no availability zones (data/regions.csv); leave zones "
+                         "empty or choose a region with zones")
 
 
 def _row_error(error) -> str:

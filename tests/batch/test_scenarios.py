@@ -202,3 +202,21 @@ def test_inputs_that_would_be_ignored_are_reported():
     assert "slo_percent ignored: no pe_regions or deployment" in warning[0]
     assert "nothing to fail over to" in warning[1]
     assert "failover_delay_min ignored" in warning[2]
+
+
+@pytest.mark.parametrize("zones, pe_regions, destination", [
+    ("3", "westus", ""), ("2", "eastus;westus", "westus"), ("3", "northcentralus;eastus", ""),
+], ids=["one-region", "destination-named", "first-of-two"])
+def test_zones_in_a_region_without_zones_are_a_row_error_as_in_deployment_files(
+        zones, pe_regions, destination):
+    table = frame(service=["z"], concurrent_connections=["100000"], zones=[zones],
+                  pe_regions=[pe_regions], destination_region=[destination])
+    result = run_batch(table, trials=1_000, seed=1)
+    region = destination or pe_regions.split(";")[0]
+    assert result.status[0] == "error"
+    assert (f"column zones={zones} is not allowed here: the PLS region {region} has no "
+            "availability zones") in result.error[0]
+    # the same layout with a zoned PLS region is fine
+    fine = frame(service=["z"], concurrent_connections=["100000"], zones=[zones],
+                 pe_regions=["eastus"], destination_region=[""])
+    assert run_batch(fine, trials=1_000, seed=1).status[0] == "ok"

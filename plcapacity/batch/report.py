@@ -34,6 +34,7 @@ from plcapacity.base.files import atomic_write
 from plcapacity.base.limits import get_limits, read_reference
 from plcapacity.base.version import __version__
 from plcapacity.batch.scenarios import COLUMNS, read_scenarios
+from plcapacity.capacity.sizing import DEMAND_COLUMNS
 from plcapacity.report import plotting
 from plcapacity.report.html import (
     assumptions,
@@ -49,9 +50,13 @@ from plcapacity.report.html import (
 __all__ = ["batch_report", "write_report", "limits_at_risk", "uncertainties", "glossary",
            "capacity_shortfall", "report_inputs", "results_table", "readable"]
 
-#: Utilization after failures above which a service is flagged (the default headroom of 20 %
-#: is used up at 1 / 1.2 = 83 %). [-]
-UTILIZATION_AT_RISK = 0.8
+#: The default headroom of the demand columns (20 %): sizing leaves a service at most
+#: 1 / (1 + headroom) used after its tolerated failures. [-]
+DEFAULT_HEADROOM = float(DEMAND_COLUMNS["headroom"].default.split()[0])
+#: Utilization after failures above which a service is flagged: beyond what the default
+#: headroom allows (1 / 1.2 = 83.3 %), so a service sized with the default is never flagged
+#: for the headroom it was given. [-]
+UTILIZATION_AT_RISK = 1 / (1 + DEFAULT_HEADROOM)
 #: Months to the ceiling below which a service is flagged. [months]
 MONTHS_AT_RISK = 12
 #: Probability that a month misses the SLO above which a service is flagged. [-]
@@ -435,9 +440,16 @@ def _input_cells(inputs, column):
         number = pd.to_numeric(value, errors="coerce")
         if np.isnan(number):
             out.append(str(value).replace(";", ", "))
-        else:
-            out.append(_percent(0)(number) if shares else format_cell(float(number), None))
+        elif shares:
+            out.append(_percent(0)(number))
+        else:  # as written: every digit the reader gave (an SLO of 99.995 is not "100")
+            out.append(_as_written(float(number)))
     return out
+
+
+def _as_written(number) -> str:
+    """A number with thousands separators and as many digits as it has (up to 12)."""
+    return f"{number:,.0f}" if number.is_integer() else f"{number:,.12g}"
 
 
 # ----------------------------------------------------------------------------- the page
@@ -718,7 +730,8 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
                     shortfall=int(r.short.sum()), attention=int(r.attention.sum()),
                     warned=sum(len(names) for _, names in warnings),
                     notes=int((r.note.str.strip() != "").sum())),
-        thresholds=dict(utilization=f"{UTILIZATION_AT_RISK:.0%}", months=MONTHS_AT_RISK,
+        thresholds=dict(utilization=f"{100 * UTILIZATION_AT_RISK:.1f}\u00a0%",
+                        headroom=f"{DEFAULT_HEADROOM:.0%}", months=MONTHS_AT_RISK,
                         slo=f"{SLO_RISK:.0%}"),
         first_short=first_short,
         attention=markup(table) if (table := _attention_table(r, top)) else None,

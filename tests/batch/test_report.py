@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+import plcapacity as plc  # noqa: E402
 from plcapacity.base.limits import data_path, limits_table  # noqa: E402
 from plcapacity.batch.report import (
     batch_report,
@@ -459,3 +460,30 @@ def test_wheel_ships_the_template(tmp_path):
                           text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(site)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("slo", ["99.995", "99.9999", "99.95"])
+def test_an_objective_is_shown_with_every_digit_given(slo):
+    table = pd.DataFrame({"service": ["a"], "concurrent_connections": [1_000],
+                          "pe_regions": ["eastus"], "slo_percent": [slo]})
+    results = run_batch(table, trials=500, seed=1, workers=1)
+    page = plc.batch_report(results, scenarios=table)
+    assert f">{slo}<" in page.replace("\u00a0", " ")
+
+
+def test_services_sized_with_the_default_headroom_are_not_flagged_as_full():
+    """Sizing leaves a service at most 1 / 1.2 = 83.3 % used with the default 20 % headroom;
+    the report must not flag it as over its threshold (it did at 80 %)."""
+    from plcapacity.batch.report import UTILIZATION_AT_RISK
+    assert UTILIZATION_AT_RISK == pytest.approx(1 / 1.2)
+    demands = [96_000 * k + 7 for k in range(1, 40)]  # many fill levels, some near 83.3 %
+    table = pd.DataFrame({"service": [f"s{i}" for i in range(len(demands))],
+                          "concurrent_connections": demands})
+    results = run_batch(table, seed=1, workers=1)
+    assert (results.utilization_after_failures > 0.8).any()  # the case the old threshold hit
+    assert results.utilization_after_failures.max() <= 1 / 1.2 + 1e-12
+    assert plc.limits_at_risk(results).empty
+    # without headroom a service is sized up to 100 % and is flagged past 83.3 %
+    bare = table.assign(headroom=0.0)
+    flagged = plc.limits_at_risk(run_batch(bare, seed=1, workers=1))
+    assert len(flagged) and (flagged.utilization_after_failures > 1 / 1.2).all()

@@ -49,8 +49,9 @@ def format_table(frame) -> str:
         values = frame[column]
         if column in _PERCENT:
             text = values.map("{:.1%}".format, na_action="ignore")
-        elif column in _ONE_DECIMAL:
-            text = values.map("{:,.1f}".format, na_action="ignore")
+        elif column in _ONE_DECIMAL:  # months: infinity reads "never", as in the report
+            text = values.map(lambda v: "never" if v == float("inf") else f"{v:,.1f}",
+                              na_action="ignore")
         elif column in _SCIENTIFIC:
             text = values.map("{:.3e}".format, na_action="ignore")
         elif column in _MONEY:

@@ -148,3 +148,11 @@ def test_help_and_argument_errors_do_not_wait_for_the_data_stack(argv):
 def test_version_is_read_when_asked_for(cli):
     code, out, _ = cli(["--version"])
     assert code == 0 and out == f"plcapacity {__version__}\n"
+
+
+def test_months_to_full_read_never_on_the_terminal_as_in_the_report():
+    import pandas as pd
+
+    from plcapacity.cli.output import format_table
+    text = format_table(pd.DataFrame({"months_to_ceiling": [float("inf"), 12.345, float("nan")]}))
+    assert text.split() == ["months_to_ceiling", "never", "12.3", "-"]

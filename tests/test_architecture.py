@@ -133,3 +133,23 @@ def test_old_flat_module_names_warn_and_are_the_new_modules():
                           f"be removed in 0.3.0; use {new} instead"):
             module = importlib.import_module(old)
         assert module is importlib.import_module(new)
+
+
+def test_every_module_has_its_test_file():
+    """``tests/<family>/test_<module>.py`` (or ``test_<family>_<module>.py`` where two
+    families have a module of one name: pytest needs unique basenames)."""
+    missing = []
+    for path in sorted(PACKAGE.glob("*/*.py")):
+        if path.name in ("__init__.py", "__main__.py"):
+            continue
+        family, module = path.parent.name, path.stem
+        folder = ROOT / "tests" / family
+        if not any((folder / name).exists() for name in (
+                f"test_{module}.py", f"test_{family}_{module}.py")):
+            missing.append(f"{path.relative_to(ROOT)} -> tests/{family}/test_{module}.py")
+    assert not missing, "modules without a test file:\n" + "\n".join(missing)
+
+
+def test_test_files_have_unique_basenames():
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)

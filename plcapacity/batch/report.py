@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from plcapacity.base.files import atomic_write
-from plcapacity.base.limits import get_limits, read_reference
+from plcapacity.base.limits import get_limits, read_reference, reference_provenance
 from plcapacity.base.version import __version__
 from plcapacity.batch.scenarios import COLUMNS, read_scenarios
 from plcapacity.report import plotting
@@ -129,8 +129,8 @@ _SIZING_INPUTS = ("concurrent_connections", "new_connections_per_s", "headroom",
 # ----------------------------------------------------------------------------- blocks
 
 
-def _provenance_line(frame, key="uncertain=true:"):
-    text = " ".join(frame.attrs.get("provenance", "").split())
+def _provenance_line(name, key="uncertain=true:"):
+    text = " ".join(reference_provenance(name).split())
     found = text.find(key)
     if found < 0:
         return ""
@@ -157,7 +157,7 @@ def uncertainties(limits=None) -> list[str]:
     if sla["uncertain"].astype(bool).any():
         tiers = "; ".join(f"uptime below {row.uptime_below_percent:g} %: {row.credit_percent:g} "
                           "% credit" for row in sla.itertuples())
-        why = _provenance_line(sla)
+        why = _provenance_line("sla.csv")
         items.append(f"Private Link SLA credit tiers ({tiers}) from data/sla.csv"
                      + (f": {why}" if why else "") + ".")
     for column in COLUMNS.values():

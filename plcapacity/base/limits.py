@@ -230,7 +230,7 @@ def override_notes(overridden: dict) -> list[str]:
     ----------
     overridden : dict
         Name to ``(reference, used)``, as in ``Limits.overridden`` or a result's
-        ``.attrs["overridden"]``.
+        ``.overridden`` (such as :class:`~plcapacity.capacity.grid.CeilingTable`'s).
     """
     return [f"{name} overridden: {used:,} instead of {ref:,}"
             for name, (ref, used) in overridden.items()]

@@ -45,7 +45,7 @@ import pandas as pd  # noqa: E402
 
 from plcapacity.base.limits import data_path  # noqa: E402
 from plcapacity.batch.report import batch_report  # noqa: E402
-from plcapacity.batch.run import run_batch
+from plcapacity.batch.run import BatchResults, run_batch
 from plcapacity.batch.scenarios import read_scenarios  # noqa: E402
 
 EXAMPLE = data_path("examples/services.csv")
@@ -56,7 +56,7 @@ def synthetic(results, scenarios, n, seed=0):
     """``n`` results (and their scenario rows): the example repeated, perturbed, renamed."""
     rng = np.random.default_rng(seed)
     reps = -(-n // len(results))
-    frame = pd.concat([results] * reps, ignore_index=True).iloc[:n].copy()
+    frame = pd.concat([results.table] * reps, ignore_index=True).iloc[:n].copy()
     names = [f"{name}-{i:06d}" for i, name in enumerate(frame["service"])]
     frame["service"] = names
     frame["utilization_after_failures"] = np.clip(
@@ -64,11 +64,10 @@ def synthetic(results, scenarios, n, seed=0):
     frame["p_month_below_slo"] = frame["p_month_below_slo"] * rng.uniform(0.5, 1.5, n)
     served = next(c for c in ("served_availability", "served_fraction") if c in frame)
     frame[served] = 1 - (1 - frame[served]) * rng.uniform(0.5, 1.5, n)
-    frame.attrs = dict(results.attrs)
     inputs = scenarios.set_index("service").loc[results["service"]].reset_index()
     inputs = pd.concat([inputs] * reps, ignore_index=True).iloc[:n].copy()
     inputs["service"] = names
-    return frame, inputs
+    return BatchResults(frame, results.seed_entropy), inputs
 
 
 def old_report():
@@ -177,7 +176,7 @@ def main(argv=None):
     if args.old:
         old = old_report()
         frame, _ = frames[base_n]
-        old_seconds = statistics.median(timed(old.batch_report, frame)[0]
+        old_seconds = statistics.median(timed(old.batch_report, frame.table)[0]
                                         for _ in range(args.repeats))
         new_seconds = statistics.median(times[base_n])
         print(f"before the template ({OLD_COMMIT}) on {base_n:,} rows: {old_seconds:.2f} s; "

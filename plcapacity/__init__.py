@@ -4,7 +4,8 @@ Everything a notebook or report needs is here, at the top level (``plc.<name>``)
 
 - capacity: :func:`connection_ceiling`, :func:`ceiling_table`, :func:`ports_needed`,
   :func:`effective_ceiling`, :func:`overflow_probability`, :func:`size`, :func:`size_table`,
-  :func:`get_limits`, :func:`limits_table`;
+  :func:`get_limits`, :func:`limits_table`, and the results :class:`CeilingTable`,
+  :class:`SizingOptions`, :class:`SizingResults`;
 - deployments and outages: :class:`Deployment`, :class:`Destination`, :class:`Endpoint`,
   :class:`Failover`, :func:`load_deployment`, :func:`regional_deployment`,
   :class:`OutageModel`, :class:`OutageGroup`, :class:`ZoneOutages`, :func:`fit_outages`,
@@ -12,8 +13,8 @@ Everything a notebook or report needs is here, at the top level (``plc.<name>``)
 - availability: :func:`exact_summary`, :func:`exact_unavailability`, :func:`process_table`,
   :func:`simulate`, :func:`format_summary`, :func:`availability_by_region_count`,
   :func:`simulate_with_uncertainty`;
-- batch runs and reports: :func:`read_scenarios`, :func:`columns_table`, :func:`run_batch`,
-  :func:`batch_overview`, :func:`write_results`, :func:`batch_report`,
+- batch runs and reports: :func:`read_scenarios`, :func:`columns_table`, :func:`run_batch`
+  (a :class:`BatchResults`), :func:`batch_overview`, :func:`write_results`, :func:`batch_report`,
   :func:`limits_at_risk`, :func:`write_report`, :func:`read_table`, :func:`write_table`,
   :func:`data_path`;
 - estate review: :func:`read_inventory`, :func:`read_metrics`, :func:`forecast_exhaustion`,
@@ -49,10 +50,13 @@ _EXPORTS = {
     "connection_ceiling": "plcapacity.capacity.ceilings",
     "ports_needed": "plcapacity.capacity.ceilings",
     "ceiling_table": "plcapacity.capacity.grid",
+    "CeilingTable": "plcapacity.capacity.grid",
     "effective_ceiling": "plcapacity.capacity.imbalance",
     "overflow_probability": "plcapacity.capacity.imbalance",
     "size": "plcapacity.capacity.sizing",
     "size_table": "plcapacity.capacity.sizing",
+    "SizingOptions": "plcapacity.capacity.sizing",
+    "SizingResults": "plcapacity.capacity.sizing",
     # reference data, tables and errors (the base)
     "Limits": "plcapacity.base.limits",
     "data_path": "plcapacity.base.limits",
@@ -98,6 +102,7 @@ _EXPORTS = {
     "read_scenarios": "plcapacity.batch.scenarios",
     "batch_overview": "plcapacity.batch.run",
     "run_batch": "plcapacity.batch.run",
+    "BatchResults": "plcapacity.batch.run",
     "write_results": "plcapacity.batch.run",
     "batch_report": "plcapacity.batch.report",
     "limits_at_risk": "plcapacity.batch.report",
@@ -177,6 +182,7 @@ __all__ = [
     # capacity: ceilings, ports, usable ceiling, sizing
     "connection_ceiling", "ceiling_table", "ports_needed", "effective_ceiling",
     "overflow_probability", "size", "size_table", "get_limits", "limits_table", "Limits",
+    "CeilingTable", "SizingOptions", "SizingResults",
     # deployments and outage models
     "Deployment", "Destination", "Endpoint", "Failover", "load_deployment", "regional_deployment",
     "OutageModel", "OutageGroup", "ZoneOutages", "OutageFit", "fit_outages", "outage_profile",
@@ -186,7 +192,8 @@ __all__ = [
     "format_summary", "availability_by_region_count", "simulate_with_uncertainty",
     "UncertaintyResult", "failover_delay_law", "read_service_health",
     # batch runs and reports
-    "read_scenarios", "columns_table", "run_batch", "batch_overview", "write_results",
+    "read_scenarios", "columns_table", "run_batch", "BatchResults", "batch_overview",
+    "write_results",
     "BatchInputError", "TableError", "batch_report", "limits_at_risk", "write_report", "read_table",
     "write_table", "data_path",
     # estate review

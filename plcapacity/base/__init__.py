@@ -9,6 +9,9 @@
 - :mod:`~plcapacity.base.validation` — argument and table-row checks whose errors name the
   field, the row, the value and what is allowed;
 - :mod:`~plcapacity.base.tables` — reading and writing tables by file suffix, safely;
+- :mod:`~plcapacity.base.results` — tables with what was learnt making them
+  (:class:`TableResult`: the overridden limits, assumptions or seed as plain attributes
+  beside the table, never in ``DataFrame.attrs``);
 - :mod:`~plcapacity.base.files` — atomic writes (no half-written output);
 - :mod:`~plcapacity.base.exceptions` — every error and warning class of the package;
 - :mod:`~plcapacity.base.progress` — the progress bar, on a terminal only;

@@ -28,7 +28,7 @@ import pandas as pd
 from plcapacity.base.validation import check_number
 
 __all__ = ["Limits", "get_limits", "limits_table", "pricing", "data_path", "override_notes",
-           "read_reference"]
+           "read_reference", "reference_provenance"]
 
 
 def data_path(name: str = "") -> Path:
@@ -93,8 +93,27 @@ def read_reference(name: str) -> pd.DataFrame:
     """
     frame, notes = _read_reference_cached(name)
     frame = frame.copy()
+    # Kept in .attrs (not a result object): a reference table is data users treat as a plain
+    # DataFrame, and its header text is a small string. Code reads reference_provenance().
     frame.attrs["provenance"] = notes
     return frame
+
+
+def reference_provenance(name: str) -> str:
+    """The provenance header of a reference table in ``data/``: its leading ``#`` lines,
+    without the ``#``.
+
+    Parameters
+    ----------
+    name : str
+        File name, such as ``"sla.csv"``.
+
+    Returns
+    -------
+    str
+        One line per header line; the same text as ``read_reference(name).attrs["provenance"]``.
+    """
+    return _read_reference_cached(name)[1]
 
 
 def _as_number(value):
@@ -211,7 +230,7 @@ def override_notes(overridden: dict) -> list[str]:
     ----------
     overridden : dict
         Name to ``(reference, used)``, as in ``Limits.overridden`` or a result's
-        ``.attrs["overridden"]``.
+        ``.overridden`` (such as :class:`~plcapacity.capacity.grid.CeilingTable`'s).
     """
     return [f"{name} overridden: {used:,} instead of {ref:,}"
             for name, (ref, used) in overridden.items()]

@@ -30,6 +30,7 @@ import pandas as pd
 
 from plcapacity.base.exceptions import TableError
 from plcapacity.base.files import atomic_write
+from plcapacity.base.results import table_of
 
 __all__ = ["read_table", "write_table", "FORMATS", "MAX_TABLE_BYTES",
            "neutralize_formulas", "read_bytes_limited", "same_file"]
@@ -212,7 +213,7 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_table(frame: pd.DataFrame, path) -> None:
+def write_table(frame, path) -> None:
     """Write a table atomically, in the format of the suffix (``.csv``, ``.parquet``, ``.json``).
 
     An interrupted write leaves no partial file at ``path`` (an older file there stays
@@ -221,8 +222,9 @@ def write_table(frame: pd.DataFrame, path) -> None:
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        The table.
+    frame : pandas.DataFrame or TableResult
+        The table, or a result whose :attr:`~plcapacity.base.results.TableResult.table` is
+        written (such as :func:`plcapacity.run_batch`'s).
     path : str or path-like
         Output file: ``.csv``, ``.parquet`` or ``.json`` (records).
 
@@ -243,6 +245,7 @@ def write_table(frame: pd.DataFrame, path) -> None:
     >>> plc.read_table("out.csv").service.tolist()   # a leading "=" is quoted  # doctest: +SKIP
     ["'=cmd"]
     """
+    frame = table_of(frame)
     path = Path(path)
     suffix = _suffix(path)
     if suffix not in FORMATS:

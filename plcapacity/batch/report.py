@@ -30,9 +30,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from plcapacity.base.deprecation import warn_deprecated
 from plcapacity.base.files import atomic_write
-from plcapacity.base.limits import get_limits, read_reference
+from plcapacity.base.limits import get_limits, read_reference, reference_provenance
+from plcapacity.base.results import table_of
 from plcapacity.base.version import __version__
+from plcapacity.batch.run import BatchResults
 from plcapacity.batch.scenarios import COLUMNS, read_scenarios
 from plcapacity.capacity.sizing import DEMAND_COLUMNS
 from plcapacity.report import plotting
@@ -135,8 +138,8 @@ _SIZING_INPUTS = ("concurrent_connections", "new_connections_per_s", "headroom",
 # ----------------------------------------------------------------------------- blocks
 
 
-def _provenance_line(frame, key="uncertain=true:"):
-    text = " ".join(frame.attrs.get("provenance", "").split())
+def _provenance_line(name, key="uncertain=true:"):
+    text = " ".join(reference_provenance(name).split())
     found = text.find(key)
     if found < 0:
         return ""
@@ -163,7 +166,7 @@ def uncertainties(limits=None) -> list[str]:
     if sla["uncertain"].astype(bool).any():
         tiers = "; ".join(f"uptime below {row.uptime_below_percent:g} %: {row.credit_percent:g} "
                           "% credit" for row in sla.itertuples())
-        why = _provenance_line(sla)
+        why = _provenance_line("sla.csv")
         items.append(f"Private Link SLA credit tiers ({tiers}) from data/sla.csv"
                      + (f": {why}" if why else "") + ".")
     for column in COLUMNS.values():
@@ -241,24 +244,25 @@ def _served(results) -> pd.Series:
     return plotting._served(results)
 
 
-def capacity_shortfall(results: pd.DataFrame) -> pd.Series:
+def capacity_shortfall(results) -> pd.Series:
     """Whether each service has a capacity shortfall after a regional outage.
 
     ``True`` where the served availability (``served_availability``, or ``served_fraction``
     in older results) is below the availability: the service stays reachable but cannot carry
-    its whole demand.
+    its whole demand. ``results``: a :class:`~plcapacity.batch.run.BatchResults` or its table.
     """
+    results = table_of(results)
     return (_served(results) < results["availability"].astype(float)
             - SHORTFALL_TOLERANCE).fillna(False).astype(bool)
 
 
-def limits_at_risk(results: pd.DataFrame) -> pd.DataFrame:
+def limits_at_risk(results) -> pd.DataFrame:
     """Services whose deployment is nearly full or will be within a year, or that failed.
 
     Parameters
     ----------
-    results : pandas.DataFrame
-        From :func:`plcapacity.run_batch`.
+    results : BatchResults or pandas.DataFrame
+        From :func:`plcapacity.run_batch` (or its table, read back from a file).
 
     Returns
     -------
@@ -282,6 +286,7 @@ def limits_at_risk(results: pd.DataFrame) -> pd.DataFrame:
     >>> at_risk.why.iloc[0][:40]
     "row 2 (service 'huge'): infeasible: dema"
     """
+    results = table_of(results)
     failed = results["status"] != "ok"
     full = results["utilization_after_failures"] > UTILIZATION_AT_RISK
     soon = results["months_to_ceiling"] < MONTHS_AT_RISK
@@ -303,18 +308,20 @@ def limits_at_risk(results: pd.DataFrame) -> pd.DataFrame:
                     "why"]]
 
 
-def report_inputs(results: pd.DataFrame, scenarios=None) -> pd.DataFrame:
+def report_inputs(results, scenarios=None) -> pd.DataFrame:
     """Each service's inputs (scenario columns), aligned with ``results``' rows.
 
-    Results from :func:`plcapacity.run_batch` carry only passed-through columns; the inputs
-    come from ``scenarios`` (the table the batch ran on: a DataFrame or a path), joined by
-    ``service``. Columns found in neither are left out.
+    Results from :func:`plcapacity.run_batch` (a :class:`~plcapacity.batch.run.BatchResults`
+    or its table) carry only passed-through columns; the inputs come from ``scenarios`` (the
+    table the batch ran on: a DataFrame or a path), joined by ``service``. Columns found in
+    neither are left out.
 
     Raises
     ------
     ValueError
         When ``scenarios`` has no ``service`` column or names a service twice.
     """
+    results = table_of(results)
     own = [c for c in _INPUTS if c in results.columns]
     inputs = pd.DataFrame({c: results[c].to_numpy() for c in own}, index=results.index)
     if scenarios is None:
@@ -337,9 +344,11 @@ def report_inputs(results: pd.DataFrame, scenarios=None) -> pd.DataFrame:
     return inputs
 
 
-def results_table(results: pd.DataFrame, scenarios=None) -> pd.DataFrame:
+def results_table(results, scenarios=None) -> pd.DataFrame:
     """The full table the report offers as a download: every result column, then the inputs
-    that ``results`` does not already carry (from ``scenarios``)."""
+    that ``results`` (a :class:`~plcapacity.batch.run.BatchResults` or its table) does not
+    already carry (from ``scenarios``)."""
+    results = table_of(results)
     return _with_inputs(results, report_inputs(results, scenarios))
 
 
@@ -657,7 +666,21 @@ def _download(results, inputs, source, full_table):
     return info
 
 
-def batch_report(results: pd.DataFrame, *, scenarios=None,
+def _recorded_seed(results):
+    """The seed a run recorded: :attr:`BatchResults.seed_entropy`; from a DataFrame, 0.1's
+    ``.attrs["seed_entropy"]``, read with a DeprecationWarning until 0.3.0 (None without)."""
+    if isinstance(results, BatchResults):
+        return results.seed_entropy
+    seed = getattr(results, "attrs", {}).get("seed_entropy")
+    if seed is not None:
+        warn_deprecated('a results DataFrame with .attrs["seed_entropy"]', since="0.2.0",
+                        removal="0.3.0", alternative="the BatchResults that plcapacity."
+                        "run_batch returns (its seed_entropy), or batch_report(..., seed=...)",
+                        stacklevel=4)
+    return seed
+
+
+def batch_report(results, *, scenarios=None,
                  title="Private Link capacity and availability", source="", trials=None,
                  seed=None, top=TOP, full_table=None, limits=None) -> str:
     """The report of a batch run as one self-contained HTML document (figures embedded).
@@ -668,8 +691,8 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
 
     Parameters
     ----------
-    results : pandas.DataFrame
-        From :func:`plcapacity.run_batch` (or read back from its CSV). The served
+    results : BatchResults or pandas.DataFrame
+        From :func:`plcapacity.run_batch` (or its table, read back from its CSV). The served
         availability is read from ``served_availability``, or ``served_fraction`` in results
         of plcapacity 0.1.
     scenarios : DataFrame or path, optional
@@ -683,8 +706,9 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
     trials : int, optional
         Simulated years per service with regions (shown on the page).
     seed : int, optional
-        The batch seed; default ``results.attrs["seed_entropy"]`` where present. Shown so
-        that the run can be repeated.
+        The batch seed; default :attr:`BatchResults.seed_entropy
+        <plcapacity.batch.run.BatchResults.seed_entropy>` (or, deprecated until 0.3.0, a
+        DataFrame's ``.attrs["seed_entropy"]``). Shown so that the run can be repeated.
     top : int
         Services shown in each table and figure (the riskiest); the summary counts all and
         the download holds all. [-]
@@ -711,9 +735,10 @@ def batch_report(results: pd.DataFrame, *, scenarios=None,
     >>> plc.write_report(html, "report.html")                      # doctest: +SKIP
     """
     top = int(top)
-    r = _Rows(results, report_inputs(results, scenarios))
     if seed is None:
-        seed = results.attrs.get("seed_entropy")
+        seed = _recorded_seed(results)
+    results = table_of(results)
+    r = _Rows(results, report_inputs(results, scenarios))
     sizing, sizing_shown, sizing_inputs = _sizing_table(r, top)
     availability, availability_shown, first_short = _availability_table(r, top)
     warnings = _warnings(r)

@@ -17,6 +17,7 @@ removed only once they are in place.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, wait
 from pathlib import Path
@@ -42,6 +43,7 @@ from plcapacity.base.exceptions import BatchInputError
 from plcapacity.base.execution import executor_for, isolated_executor, stop, tasks_in_flight
 from plcapacity.base.limits import get_limits
 from plcapacity.base.progress import progress_bar
+from plcapacity.base.results import TableResult, table_of
 from plcapacity.base.tables import same_file, write_table
 from plcapacity.base.validation import check_number
 from plcapacity.batch.checkpoint import Checkpoint
@@ -54,7 +56,7 @@ from plcapacity.batch.scenarios import (
 )
 from plcapacity.capacity.sizing import as_counts, size_rows, validate_demands
 
-__all__ = ["run_batch", "batch_overview", "write_results", "simulate_task"]
+__all__ = ["run_batch", "BatchResults", "batch_overview", "write_results", "simulate_task"]
 
 #: Blocks of 65,536 trials in one task: big enough to amortize a task, small enough to spread.
 _BLOCKS_PER_TASK = 8
@@ -136,6 +138,65 @@ def _task_groups(trials):
                for b in range(first, min(first + _BLOCKS_PER_TASK, n_blocks))]
 
 
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class BatchResults(TableResult):
+    """The results of a batch run, one row per service: what :func:`run_batch` returns.
+
+    The results read like their :attr:`table` (``results["status"]``, ``results.loc[...]``,
+    ``len(results)``; see :class:`~plcapacity.base.results.TableResult`), and carry the seed
+    that reproduces the run and the number of rows that failed as plain attributes, not in
+    ``DataFrame.attrs``. Use ``results.table`` where a DataFrame itself is needed
+    (``pd.concat``); :func:`batch_overview`, :func:`write_results`, the batch report and the
+    plots take either.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per input row, the columns of :data:`plcapacity.batch.scenarios.RESULT_COLUMNS`
+        (plus passed-through columns).
+    seed_entropy : int or list of int, optional
+        The entropy of the batch seed (:class:`numpy.random.SeedSequence`); ``run_batch(...,
+        seed=seed_entropy)`` repeats the run. None: not recorded.
+    failed_rows : int, optional
+        Rows that were not computed (``status`` ``error`` or ``infeasible``). Default:
+        counted from the table's ``status`` column (0 without one).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The results (units per column in :data:`plcapacity.batch.scenarios.RESULT_COLUMNS`).
+    seed_entropy : int, list of int or None
+        The batch seed's entropy [-]: a fresh 128-bit number when no seed was given.
+    failed_rows : int
+        Rows not computed. [rows]
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import plcapacity as plc
+    >>> services = pd.DataFrame({"service": ["orders", "typo"],
+    ...                          "concurrent_connections": ["2000000", "lots"]})
+    >>> results = plc.run_batch(services, seed=7, progress=False)   # sizing only: no regions
+    >>> results.seed_entropy, results.failed_rows                   # [-], [rows]
+    (7, 1)
+    >>> list(results["status"]), int(results.loc[0, "backend_vms"])  # the table, as before
+    (['ok', 'error'], 5)
+    """
+
+    table: pd.DataFrame
+    seed_entropy: int | list | None = None
+    failed_rows: int | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.table, pd.DataFrame):
+            raise TypeError(f"BatchResults.table is {type(self.table).__name__}, not a pandas "
+                            "DataFrame")
+        failed = self.failed_rows
+        if failed is None:
+            failed = (self.table["status"] != "ok").sum() if "status" in self.table else 0
+        object.__setattr__(self, "failed_rows", int(failed))
+
+
 class _Row:
     """A row's simulation in progress: its parts, collected as they finish."""
 
@@ -164,7 +225,7 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     seed : None, int, SeedSequence or Generator
         Batch seed (what :func:`plcapacity.simulate` accepts); each row's seed derives from it
         and the row's service name. Without it, fresh entropy (recorded in
-        ``result.attrs["seed_entropy"]``).
+        :attr:`BatchResults.seed_entropy`).
     scheduler : str or distributed.Client, optional
         A Dask scheduler address (``tcp://host:8786``) or client: rows and Monte Carlo blocks
         run on that cluster, with numbers identical to a local run. Default: this machine's
@@ -197,10 +258,12 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
 
     Returns
     -------
-    pandas.DataFrame
-        One row per input row, in input order; columns in
-        :data:`plcapacity.batch.scenarios.RESULT_COLUMNS` (plus passed-through columns). ``attrs``:
-        ``seed_entropy``, ``failed_rows``.
+    BatchResults
+        Reads like its table: one row per input row, in input order; columns in
+        :data:`plcapacity.batch.scenarios.RESULT_COLUMNS` (plus passed-through columns).
+        :attr:`BatchResults.seed_entropy` and :attr:`BatchResults.failed_rows` say how to
+        repeat the run and how many rows failed. (Deprecated, until 0.3.0:
+        ``results.table.attrs`` repeats both.)
 
     Raises
     ------
@@ -266,7 +329,7 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
         store.remove()
     finally:
         store.close()
-    return result
+    return BatchResults(result, store.entropy, int((result["status"] != "ok").sum()))
 
 
 def _simulate_rows(rows, specs, store, trials, years, scheduler, workers, progress):
@@ -401,11 +464,13 @@ def _result_table(rows, sizing, status, availability, entropy):
     result = result[list(RESULT_COLUMNS)]
     for name in rows.extra:
         result[name] = rows.frame[name].to_numpy()
+    # Deprecated (0.2.0, removed in 0.3.0): 0.1's .attrs keys, for readers not yet on
+    # BatchResults' attributes.
     result.attrs.update(seed_entropy=entropy, failed_rows=int((~ok).sum()))
     return result
 
 
-def batch_overview(results: pd.DataFrame) -> pd.DataFrame:
+def batch_overview(results) -> pd.DataFrame:
     """The services of a batch run, problems first: the summary ``plcapacity batch`` prints.
 
     Failed rows first, then the highest chance of a month below the objective, then the
@@ -413,8 +478,8 @@ def batch_overview(results: pd.DataFrame) -> pd.DataFrame:
 
     Parameters
     ----------
-    results : pandas.DataFrame
-        From :func:`run_batch`.
+    results : BatchResults or pandas.DataFrame
+        From :func:`run_batch` (or its table, read back from a file).
 
     Returns
     -------
@@ -436,6 +501,7 @@ def batch_overview(results: pd.DataFrame) -> pd.DataFrame:
     0  orders     ok       1 x 8 x 5
     1  search     ok       1 x 1 x 1
     """
+    results = table_of(results)
     served = results["served_availability"]
     order = results.assign(
         _failed=(results["status"] != "ok").astype(int),
@@ -468,8 +534,8 @@ def write_results(frame, path):
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        Results of :func:`run_batch` (or any table).
+    frame : BatchResults or pandas.DataFrame
+        Results of :func:`run_batch` (their table is written), or any table.
     path : str or path-like
         Output file; its suffix chooses the format.
 

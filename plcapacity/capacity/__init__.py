@@ -7,11 +7,12 @@ VM holds. Pure, vectorized functions (scalars, arrays or Series in; the same out
 - :mod:`~plcapacity.capacity.ceilings` — :func:`connection_ceiling`, :func:`ports_needed`
   (connection churn holds ports);
 - :mod:`~plcapacity.capacity.grid` — :func:`ceiling_table` over combinations, with the
-  binding limit;
+  binding limit (a :class:`CeilingTable`);
 - :mod:`~plcapacity.capacity.imbalance` — uneven hashing: :func:`overflow_probability`,
   :func:`effective_ceiling`;
 - :mod:`~plcapacity.capacity.sizing` — the smallest deployments for a demand with headroom
-  and failures: :func:`size`, :func:`size_table`;
+  and failures: :func:`size` (:class:`SizingOptions`), :func:`size_table`
+  (:class:`SizingResults`);
 - :mod:`~plcapacity.capacity.sizing_requests` — deprecated (0.1's sizing requests; use
   :func:`size_table`), removed in 0.3.0.
 
@@ -19,9 +20,10 @@ Depends on the base only.
 """
 
 from plcapacity.capacity.ceilings import connection_ceiling, ports_needed
-from plcapacity.capacity.grid import ceiling_table
+from plcapacity.capacity.grid import CeilingTable, ceiling_table
 from plcapacity.capacity.imbalance import effective_ceiling, overflow_probability
-from plcapacity.capacity.sizing import size, size_table
+from plcapacity.capacity.sizing import SizingOptions, SizingResults, size, size_table
 
-__all__ = ["connection_ceiling", "ports_needed", "ceiling_table", "effective_ceiling",
-           "overflow_probability", "size", "size_table"]
+__all__ = ["connection_ceiling", "ports_needed", "ceiling_table", "CeilingTable",
+           "effective_ceiling", "overflow_probability", "size", "SizingOptions", "size_table",
+           "SizingResults"]

@@ -1,13 +1,16 @@
 """Ceiling tables: one row per combination of NAT IPs, VMs and PLSs, with the binding limit
-and, on request, the usable ceiling under uneven hashing."""
+and, on request, the usable ceiling under uneven hashing (:func:`ceiling_table`, a
+:class:`CeilingTable`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pandas as pd
 
+from plcapacity.base.results import TableResult
 from plcapacity.base.validation import Inputs
 from plcapacity.capacity.ceilings import (
     NIC_FLOWS,
@@ -19,11 +22,64 @@ from plcapacity.capacity.ceilings import (
 )
 from plcapacity.capacity.imbalance import effective_ceiling
 
-__all__ = ["ceiling_table", "MAX_GRID_ROWS"]
+__all__ = ["ceiling_table", "CeilingTable", "MAX_GRID_ROWS"]
 
 
 #: Most rows :func:`ceiling_table` builds (a table people read, or a plot's grid). [rows]
 MAX_GRID_ROWS = 1_000_000
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class CeilingTable(TableResult):
+    """Connection ceilings over a grid of configurations: what :func:`ceiling_table` returns.
+
+    The result reads like its :attr:`table` (``grid["ceiling"]``, ``grid.loc[...]``,
+    ``len(grid)``; see :class:`~plcapacity.base.results.TableResult`), and says which
+    reference values it was computed with as a plain attribute, not in ``DataFrame.attrs``.
+    Use ``grid.table`` where a DataFrame itself is needed (``pd.concat``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per configuration, the columns listed under :func:`ceiling_table`.
+    overridden : dict, default {}
+        The reference limits overridden for this table: name -> ``(reference value, value
+        used)``, as in :attr:`plcapacity.Limits.overridden`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The ceilings [connections] and the configuration of each row.
+    overridden : dict of str to (number, number)
+        Each overridden limit's reference and used value, in the limit's own unit
+        (``ports_per_nat_ip``: [ports]; ``vm_nic_concurrent_flows``: [connections]); empty
+        when the table uses Azure's documented values.
+
+    References
+    ----------
+    .. [1] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> grid = plc.ceiling_table([4, 8], 10, ports_per_nat_ip=65_536)
+    >>> grid.overridden                          # [ports]: reference, used
+    {'ports_per_nat_ip': (64000, 65536)}
+    >>> list(grid["ceiling"])                    # the table's columns, as before [connections]
+    [2621440, 5000000]
+    >>> plc.ceiling_table(8, 10).overridden      # Azure's values throughout
+    {}
+    """
+
+    table: pd.DataFrame
+    overridden: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        if not isinstance(self.table, pd.DataFrame):
+            raise TypeError(f"CeilingTable.table is {type(self.table).__name__}, not a pandas "
+                            "DataFrame")
+        object.__setattr__(self, "overridden", dict(self.overridden))
 
 
 class _AxisInputs(Inputs):
@@ -38,7 +94,7 @@ class _AxisInputs(Inputs):
 
 def ceiling_table(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
                   max_connections_per_vm=NIC_FLOWS, overflow_probability=None,
-                  enforce_limits=True, limits=None):
+                  enforce_limits=True, limits=None) -> CeilingTable:
     """Ceilings over a grid of configurations, one row per combination.
 
     Parameters
@@ -55,8 +111,9 @@ def ceiling_table(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
 
     Returns
     -------
-    pandas.DataFrame
-        Columns:
+    CeilingTable
+        Reads like its table (``result["ceiling"]``); :attr:`CeilingTable.overridden` lists
+        the overridden reference values. The table's columns:
 
         - ``pls_count``, ``nat_ips``, ``backend_vms``: the configuration. [-]
         - ``ports_per_nat_ip``: ports per NAT IP per VM used. [ports]
@@ -70,7 +127,8 @@ def ceiling_table(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
         - ``max_private_endpoints``: ``pls_count * pe_per_pls``. [PEs]
         - ``effective_ceiling`` (with ``overflow_probability``). [connections]
 
-        ``.attrs["overridden"]`` lists overridden reference values.
+        (Deprecated, until 0.3.0: ``result.table.attrs["overridden"]`` repeats
+        :attr:`CeilingTable.overridden`.)
 
     References
     ----------
@@ -128,5 +186,7 @@ def ceiling_table(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
             nat, vms, pls, overflow_probability=overflow_probability,
             max_connections_per_vm=max_connections_per_vm, enforce_limits=enforce_limits,
             limits=lim)
+    # Deprecated (0.2.0, removed in 0.3.0): 0.1's .attrs key, for readers not yet on
+    # CeilingTable.overridden.
     table.attrs["overridden"] = dict(lim.overridden)
-    return table
+    return CeilingTable(table, dict(lim.overridden))

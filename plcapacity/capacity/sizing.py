@@ -15,6 +15,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from decimal import Decimal
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from plcapacity.base.exceptions import CapacityWarning, InfeasibleDemandError
+from plcapacity.base.results import TableResult
 from plcapacity.base.schema import Column, Schema
 from plcapacity.base.validation import TableRows, check_number, short_repr
 from plcapacity.capacity.ceilings import (
@@ -35,8 +37,9 @@ from plcapacity.capacity.ceilings import (
 )
 from plcapacity.capacity.imbalance import any_bin_overflow, pool_overflow_probability
 
-__all__ = ["size", "size_table", "DEMAND_COLUMNS", "SIZE_RESULT_COLUMNS", "as_counts",
-           "size_rows", "validate_demands", "zone_survivors", "zone_vms"]
+__all__ = ["size", "size_table", "SizingOptions", "SizingResults", "DEMAND_COLUMNS",
+           "SIZE_RESULT_COLUMNS", "as_counts", "size_rows", "validate_demands", "zone_survivors",
+           "zone_vms"]
 
 #: Largest headroom accepted: 10 (1,000 % spare). Beyond it a value is almost surely a
 #: percentage typed as a fraction (20 meaning 20 %), so it is refused with that hint.
@@ -47,6 +50,155 @@ HEADROOM_ALLOWED = ("a fraction from 0 to 10 (0.2 = 20 % spare; tables and the C
 SINGLE_VM_NOTE = ("one backend VM: no redundancy (a VM failure, reboot or host maintenance "
                   "stops the service); tolerate a VM failure (vm_failures_tolerated=1) for a "
                   "second VM")
+
+
+def _frame(owner, table):
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"{owner}.table is {type(table).__name__}, not a pandas DataFrame")
+
+
+def _failed(table, failed_rows) -> int:
+    """``failed_rows`` as given, or the rows whose ``status`` is not ``ok``."""
+    if failed_rows is not None:
+        return int(failed_rows)
+    return int((table["status"] != "ok").sum()) if "status" in table.columns else 0
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class SizingOptions(TableResult):
+    """Every feasible deployment for one demand, best first: what :func:`size` returns.
+
+    The options read like their :attr:`table` (``options.iloc[0]``, ``options["backend_vms"]``,
+    ``len(options)``; see :class:`~plcapacity.base.results.TableResult`), and carry the demand
+    they were sized for, the assumptions used and the overridden limits as plain attributes,
+    not in ``DataFrame.attrs``. Use ``options.table`` where a DataFrame itself is needed
+    (``pd.concat``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per feasible (pls_count, nat_ips), the columns listed under :func:`size`.
+    demand : dict, default {}
+        The inputs as checked, by argument name of :func:`size`.
+    assumptions : tuple of str, default ()
+        The assumed (undocumented) values the sizing used, one sentence each.
+    overridden : dict, default {}
+        The reference limits overridden: name -> ``(reference value, value used)``.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The options, best first (units per column under :func:`size`).
+    demand : dict
+        ``concurrent_connections`` [connections], ``new_connections_per_s`` [1/s],
+        ``port_hold_s`` [s], ``headroom`` [-], ``vm_failures_tolerated`` [VMs],
+        ``consumer_endpoints`` [PEs], ``max_connections_per_vm`` [connections; None: no cap],
+        ``overflow_probability`` [0-1 or None], ``vm_hourly_usd`` [USD/h or None], ``zones``
+        [zones or None] and ``zone_failures_tolerated`` [zones].
+    assumptions : tuple of str
+        Sentences naming each assumed value and its unit (such as the 65 s port hold).
+    overridden : dict of str to (number, number)
+        Each overridden limit's reference and used value, in the limit's own unit.
+
+    References
+    ----------
+    .. [1] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+    .. [2] NAT Gateway port reuse timers (the assumed 65 s hold after FIN),
+       https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource#port-reuse-timers
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> options = plc.size(2_000_000, new_connections_per_s=100, vm_failures_tolerated=1)
+    >>> options[["rank", "pls_count", "nat_ips", "backend_vms"]].head(2)
+       rank  pls_count  nat_ips  backend_vms
+    0     1          1        8            6
+    1     2          2        4            6
+    >>> options.demand["concurrent_connections"], options.demand["port_hold_s"]  # [conn.], [s]
+    (2000000.0, 65.0)
+    >>> options.assumptions[0].split(" (")[0]
+    'port_hold_s=65 s is an assumption'
+    >>> options.overridden
+    {}
+    """
+
+    table: pd.DataFrame
+    demand: dict = dataclasses.field(default_factory=dict)
+    assumptions: tuple = ()
+    overridden: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        _frame("SizingOptions", self.table)
+        object.__setattr__(self, "demand", dict(self.demand))
+        object.__setattr__(self, "assumptions", tuple(str(a) for a in self.assumptions))
+        object.__setattr__(self, "overridden", dict(self.overridden))
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class SizingResults(TableResult):
+    """The best deployment for each demand of a table: what :func:`size_table` returns.
+
+    The results read like their :attr:`table` (``results["backend_vms"]``, ``len(results)``;
+    see :class:`~plcapacity.base.results.TableResult`), and carry the assumptions used, the
+    overridden limits and the number of rows that failed as plain attributes, not in
+    ``DataFrame.attrs``. Use ``results.table`` where a DataFrame itself is needed
+    (``pd.concat``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per demand, the columns of :data:`SIZE_RESULT_COLUMNS`.
+    assumptions : tuple of str, default ()
+        The assumed (undocumented) values the sizing used, one sentence each.
+    overridden : dict, default {}
+        The reference limits overridden: name -> ``(reference value, value used)``.
+    failed_rows : int, optional
+        Rows that were not sized (``status`` ``error`` or ``infeasible``). Default: counted
+        from the table's ``status`` column (0 without one).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The results, in the order of the demands (units per column in
+        :data:`SIZE_RESULT_COLUMNS`).
+    assumptions : tuple of str
+        Sentences naming each assumed value and its unit (such as the 65 s port hold).
+    overridden : dict of str to (number, number)
+        Each overridden limit's reference and used value, in the limit's own unit.
+    failed_rows : int
+        Rows not sized. [rows]
+
+    References
+    ----------
+    .. [1] Azure Private Link FAQ (64k ports per NAT IP and backend VM),
+       https://learn.microsoft.com/azure/private-link/private-link-faq
+    .. [2] NAT Gateway port reuse timers (the assumed 65 s hold after FIN),
+       https://learn.microsoft.com/azure/nat-gateway/nat-gateway-resource#port-reuse-timers
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import plcapacity as plc
+    >>> demands = pd.DataFrame({"service": ["a", "b"],
+    ...                         "concurrent_connections": ["100000", "lots"]})
+    >>> results = plc.size_table(demands, ports_per_nat_ip=65_536)
+    >>> list(results["status"]), results.failed_rows            # [rows]
+    (['ok', 'error'], 1)
+    >>> results.overridden                                      # [ports]: reference, used
+    {'ports_per_nat_ip': (64000, 65536)}
+    """
+
+    table: pd.DataFrame
+    assumptions: tuple = ()
+    overridden: dict = dataclasses.field(default_factory=dict)
+    failed_rows: int | None = None
+
+    def __post_init__(self):
+        _frame("SizingResults", self.table)
+        object.__setattr__(self, "assumptions", tuple(str(a) for a in self.assumptions))
+        object.__setattr__(self, "overridden", dict(self.overridden))
+        object.__setattr__(self, "failed_rows", _failed(self.table, self.failed_rows))
 
 
 def _decimal(value) -> Fraction:
@@ -286,7 +438,7 @@ def _vm_counts(required_ports, required_connections, failures, cap, endpoints, p
 def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None, headroom=0.2,
          vm_failures_tolerated=0, max_connections_per_vm=NIC_FLOWS, consumer_endpoints=1,
          overflow_probability=None, ports_per_nat_ip=None, vm_hourly_usd=None, limits=None,
-         zones=None, zone_failures_tolerated=0):
+         zones=None, zone_failures_tolerated=0) -> SizingOptions:
     """Smallest deployments that carry a demand with headroom, even after VM and zone failures.
 
     For every (pls_count, nat_ips) within Azure's limits that accepts ``consumer_endpoints``
@@ -332,8 +484,10 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
 
     Returns
     -------
-    pandas.DataFrame
-        One row per feasible (pls_count, nat_ips), best first. Columns (units in brackets)::
+    SizingOptions
+        Reads like its table; :attr:`SizingOptions.demand`, :attr:`SizingOptions.assumptions`
+        and :attr:`SizingOptions.overridden` say what it was sized for and with. The table has
+        one row per feasible (pls_count, nat_ips), best first. Columns (units in brackets)::
 
             rank                         1 = best (fewest VMs, then fewest PLS, then fewest NAT IPs). [-]
             pls_count                    Private Link Services on the load balancer. [-]
@@ -366,8 +520,8 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
             total_monthly_cost_usd       consumer and provider sides (with vm_hourly_usd). [USD]
             largest_zone_vms             with zones: VMs in the largest zone, ceil(backend_vms / zones). [-]
 
-        ``.attrs`` holds ``overridden`` (overridden limits), ``assumptions`` (assumed values
-        used) and ``demand`` (the inputs).
+        (Deprecated, until 0.3.0: ``result.table.attrs`` repeats ``overridden``,
+        ``assumptions`` and ``demand``.)
 
     Raises
     ------
@@ -517,20 +671,24 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     if "ports_per_nat_ip" not in lim.overridden:
         assumptions.append(f"ports_per_nat_ip={lim.ports_per_nat_ip:,} models the FAQ's \"64k\" "
                            "(exact value undocumented)")
-    table.attrs.update(overridden=dict(lim.overridden), assumptions=assumptions, demand=dict(
-        concurrent_connections=concurrent, new_connections_per_s=rate, port_hold_s=hold,
-        headroom=headroom, vm_failures_tolerated=failures, consumer_endpoints=endpoints,
-        max_connections_per_vm=cap, overflow_probability=probability,
-        vm_hourly_usd=price, zones=zones, zone_failures_tolerated=zone_failures))
     if cap == lim.vm_nic_concurrent_flows and "vm_nic_concurrent_flows" not in lim.overridden:
         assumptions.append(f"max_connections_per_vm={cap:,}: the concurrent flows one VM NIC "
                            "supports (one NIC per VM, one flow per connection)")
+    demand = dict(
+        concurrent_connections=concurrent, new_connections_per_s=rate, port_hold_s=hold,
+        headroom=headroom, vm_failures_tolerated=failures, consumer_endpoints=endpoints,
+        max_connections_per_vm=cap, overflow_probability=probability,
+        vm_hourly_usd=price, zones=zones, zone_failures_tolerated=zone_failures)
+    # Deprecated (0.2.0, removed in 0.3.0): 0.1's .attrs keys, for readers not yet on
+    # SizingOptions' attributes.
+    table.attrs.update(overridden=dict(lim.overridden), assumptions=list(assumptions),
+                       demand=dict(demand))
     best = table.iloc[0]
     if cap is None and best.connections_per_vm > lim.vm_nic_concurrent_flows:
         warnings.warn(_nic_warning(best.connections_per_vm, lim), CapacityWarning, stacklevel=2)
     if best.backend_vms == 1:
         warnings.warn(SINGLE_VM_NOTE, CapacityWarning, stacklevel=2)
-    return table
+    return SizingOptions(table, demand, tuple(assumptions), dict(lim.overridden))
 
 
 
@@ -897,7 +1055,7 @@ def as_counts(frame, columns=_COUNT_COLUMNS):
     return frame
 
 
-def size_table(demands, *, defaults=None, limits=None, ports_per_nat_ip=None) -> pd.DataFrame:
+def size_table(demands, *, defaults=None, limits=None, ports_per_nat_ip=None) -> SizingResults:
     """The best deployment for every demand of a table, vectorized over the rows.
 
     Each row is sized as :func:`size` would (rank 1 of its table), with every row's
@@ -920,10 +1078,12 @@ def size_table(demands, *, defaults=None, limits=None, ports_per_nat_ip=None) ->
 
     Returns
     -------
-    pandas.DataFrame
-        One row per demand, in order, with the columns of :data:`SIZE_RESULT_COLUMNS`
-        (``service`` first when given). ``.attrs``: ``assumptions``, ``overridden`` and
-        ``failed_rows``.
+    SizingResults
+        Reads like its table: one row per demand, in order, with the columns of
+        :data:`SIZE_RESULT_COLUMNS` (``service`` first when given).
+        :attr:`SizingResults.assumptions`, :attr:`SizingResults.overridden` and
+        :attr:`SizingResults.failed_rows` say what it used and how many rows failed.
+        (Deprecated, until 0.3.0: ``result.table.attrs`` repeats the three.)
 
     Raises
     ------
@@ -996,6 +1156,9 @@ def size_table(demands, *, defaults=None, limits=None, ports_per_nat_ip=None) ->
         assumptions.append(f"max_connections_per_vm={lim.vm_nic_concurrent_flows:,} where a row "
                            "leaves it empty: the concurrent flows one VM NIC supports (one NIC "
                            "per VM, one flow per connection)")
-    result.attrs.update(assumptions=assumptions, overridden=dict(lim.overridden),
-                        failed_rows=int((status != "ok").sum()))
-    return result
+    failed = int((status != "ok").sum())
+    # Deprecated (0.2.0, removed in 0.3.0): 0.1's .attrs keys, for readers not yet on
+    # SizingResults' attributes.
+    result.attrs.update(assumptions=list(assumptions), overridden=dict(lim.overridden),
+                        failed_rows=failed)
+    return SizingResults(result, tuple(assumptions), dict(lim.overridden), failed)

@@ -36,6 +36,9 @@ def read_sizing_requests(path) -> pd.DataFrame:
 
 
 def size_requests(requests: pd.DataFrame, *, defaults: dict | None = None) -> pd.DataFrame:
-    """Deprecated: :func:`plcapacity.size_table` (which keeps every row's error its own)."""
+    """Deprecated: :func:`plcapacity.size_table` (which keeps every row's error its own).
+
+    Returns the DataFrame of 0.1, with its ``.attrs``; :func:`plcapacity.size_table` returns
+    a :class:`~plcapacity.capacity.sizing.SizingResults`."""
     _deprecated("size_requests", "plcapacity.size_table")
-    return size_table(requests, defaults=defaults)
+    return size_table(requests, defaults=defaults).table

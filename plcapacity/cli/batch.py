@@ -117,7 +117,7 @@ def run(args, out, err):
             out.write(f"warning: {printable(service)}: {printable(warning)}\n")
     ok = len(results) - len(failed)
     if args.seed is None and results["availability"].notna().any():
-        out.write(f"note: seed {results.attrs['seed_entropy']} (--seed to reproduce this run)\n")
+        out.write(f"note: seed {results.seed_entropy} (--seed to reproduce this run)\n")
     out.write(f"{ok} of {len(results)} services sized"
               + (f"; results in {args.output}" if args.output else "") + "\n")
     report_warnings(caught, err)

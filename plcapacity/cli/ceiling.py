@@ -39,10 +39,9 @@ def run(args, out, err):
     """Print the ceiling table; returns the exit code."""
     from plcapacity.base.limits import override_notes
     from plcapacity.capacity.grid import ceiling_table
-    table = ceiling_table(args.nat_ips, args.vms, args.pls, ports_per_nat_ip=args.ports_per_nat_ip,
-                          max_connections_per_vm=args.max_connections_per_vm,
-                          overflow_probability=args.overflow_probability,
-                          enforce_limits=not args.no_enforce_limits)
-    notes = override_notes(table.attrs["overridden"])
-    emit(table, args.format, notes, out, err)
+    grid = ceiling_table(args.nat_ips, args.vms, args.pls, ports_per_nat_ip=args.ports_per_nat_ip,
+                         max_connections_per_vm=args.max_connections_per_vm,
+                         overflow_probability=args.overflow_probability,
+                         enforce_limits=not args.no_enforce_limits)
+    emit(grid.table, args.format, override_notes(grid.overridden), out, err)
     return EXIT_OK

@@ -103,18 +103,18 @@ def run(args, out, err):
         if args.input is not None:
             options = _size_options(args)
             ports = options.pop("ports_per_nat_ip")
-            table = size_table(read_table(args.input), defaults=options, ports_per_nat_ip=ports)
-            shown = table
+            result = size_table(read_table(args.input), defaults=options,
+                                ports_per_nat_ip=ports)
+            table = shown = result.table
             if args.format == "table":  # the columns people compare; --format csv has all
                 shown = table[[c for c in _SIZE_TABLE_SUMMARY if c in table and (
                     c not in _SIZE_IF_GIVEN or np.isfinite(table[c].astype(float)).any())]]
         else:
-            table = size(args.concurrent_connections, **_size_options(args))
-            shown = table
+            result = size(args.concurrent_connections, **_size_options(args))
+            table = shown = result.table
             if args.format == "table":
                 shown = table[[c for c in _SIZE_SUMMARY if c in table]].head(args.top)
-    notes = list(table.attrs.get("assumptions", []))
-    notes += override_notes(table.attrs.get("overridden", {}))
+    notes = list(result.assumptions) + override_notes(result.overridden)
     if args.input is None and args.format == "table" and len(table) > len(shown):
         notes.insert(0, f"showing the best {len(shown)} of {len(table)} feasible configurations "
                         "(--top N for more, --format csv for all columns)")

@@ -1,9 +1,9 @@
 """Estate: a review of the Private Link Services an organisation already runs, from its
 Azure exports.
 
-- :mod:`~plcapacity.estate.exports` — reading exported JSON or CSV, keys in any case; the
-  base of the results below, a table with its metadata beside it (never in
-  ``DataFrame.attrs``);
+- :mod:`~plcapacity.estate.exports` — reading exported JSON or CSV, keys in any case (each
+  result below is a :class:`~plcapacity.base.results.TableResult`: a table with its
+  metadata beside it, never in ``DataFrame.attrs``);
 - :mod:`~plcapacity.estate.inventory` — PLSs, load balancers and endpoint connections:
   :func:`read_inventory` (an :class:`Inventory`), :func:`deployment_from_inventory`;
 - :mod:`~plcapacity.estate.metrics` — NAT-port usage and throughput: :func:`read_metrics`

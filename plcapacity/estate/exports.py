@@ -1,5 +1,4 @@
-"""Reading exported Azure data: files with a size limit, JSON or CSV, keys in any case; and
-:class:`TableResult`, the base of the estate's results.
+"""Reading exported Azure data: files with a size limit, JSON or CSV, keys in any case.
 
 Shared by :mod:`plcapacity.estate.inventory`, :mod:`plcapacity.estate.metrics` and
 :mod:`plcapacity.estate.forecast`. Every error is a ``ValueError`` that names the file (and,
@@ -9,12 +8,11 @@ where there is one, the resource and the field).
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 from pathlib import Path
 
-__all__ = ["get", "load_records", "props", "read_text", "load_csv", "load_json", "TableResult",
+__all__ = ["get", "load_records", "props", "read_text", "load_csv", "load_json",
            "MAX_EXPORT_BYTES"]
 
 #: Largest export read. [bytes] A year of one-minute metrics for 8 NAT IPs is ~60 MB of JSON;
@@ -105,85 +103,3 @@ def props(resource):
     Azure Resource Graph output, flattened into the object in ``az`` output."""
     nested = get(resource, "properties")
     return nested if isinstance(nested, dict) else resource
-
-
-# ------------------------------------------------------------------------------ results
-
-
-class TableResult:
-    """A table with what was learnt making it, as plain attributes beside it (not in
-    :attr:`pandas.DataFrame.attrs`, which pandas deep-copies on every operation and drops in
-    :func:`pandas.concat`).
-
-    The base of the estate's results (:class:`~plcapacity.estate.inventory.Inventory`,
-    :class:`~plcapacity.estate.metrics.Metrics`, :class:`~plcapacity.estate.forecast.
-    Forecast`): frozen dataclasses whose first field is ``table``. A result reads like its
-    table, so code written for the DataFrame these functions used to return keeps working:
-    ``result["name"]``, ``result.loc[...]``, ``result.set_index(...)``, ``len(result)``,
-    ``"name" in result`` and iteration over the column names all go to ``result.table``, as
-    does any other public attribute a result does not have itself. What comes back is the
-    table's (a DataFrame or Series, without the result's other fields); pass the result
-    itself, or ``dataclasses.replace(result, table=...)``, to the functions that need them.
-
-    Examples
-    --------
-    >>> import dataclasses
-    >>> import pandas as pd
-    >>> @dataclasses.dataclass(frozen=True, eq=False, repr=False)
-    ... class Sized(TableResult):
-    ...     table: pd.DataFrame
-    ...     unit: str
-    >>> result = Sized(pd.DataFrame({"name": ["a", "b"], "vms": [2, 3]}), "VMs")
-    >>> result.unit, len(result), list(result["vms"]), int(result.vms.sum())
-    ('VMs', 2, [2, 3], 5)
-    >>> result
-    Sized(unit='VMs') with table:
-      name  vms
-    0    a    2
-    1    b    3
-    """
-
-    def __getattr__(self, name):
-        # Only called for names the result does not have. Private and special names are
-        # never forwarded (copy, pickle and pandas look those up), nor "table" itself
-        # (not yet set while unpickling).
-        if name.startswith("_") or name == "table" or "table" not in vars(self):
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        return getattr(vars(self)["table"], name)
-
-    def __getitem__(self, key):
-        return self.table[key]
-
-    def __setitem__(self, key, value):
-        self.table[key] = value
-
-    def __len__(self):
-        return len(self.table)
-
-    def __iter__(self):
-        return iter(self.table)
-
-    def __contains__(self, key):
-        return key in self.table
-
-    def __dir__(self):
-        return sorted(set(object.__dir__(self))
-                      | {name for name in dir(self.table) if not name.startswith("_")})
-
-    def _repr_html_(self):
-        return self.table._repr_html_()
-
-    def __repr__(self):
-        fields = [f.name for f in dataclasses.fields(self) if f.name != "table"]
-        text = ", ".join(f"{name}={_brief(getattr(self, name))}" for name in fields)
-        return f"{type(self).__name__}({text}) with table:\n{self.table!r}"
-
-
-def _brief(value) -> str:
-    """A field in a result's repr: sizes for tables and long collections."""
-    if hasattr(value, "shape") and hasattr(value, "columns"):
-        return f"<{len(value)} rows>"
-    if isinstance(value, (tuple, list, dict)) and len(value) > 2:
-        return f"<{len(value)} items>"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

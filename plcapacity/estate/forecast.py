@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from plcapacity.base.deprecation import warn_deprecated
-from plcapacity.estate.exports import TableResult
+from plcapacity.base.results import TableResult
 from plcapacity.estate.metrics import BYTES_METRICS, NAT_PORTS_METRIC, metrics_frame
 
 __all__ = ["Forecast", "forecast_exhaustion", "daily_peaks", "as_forecast", "FORECAST_COLUMNS",
@@ -116,7 +116,7 @@ class Forecast(TableResult):
 
     The forecast reads like its :attr:`table` (``forecast["status"]``,
     ``forecast[forecast["threshold_percent"] == 100]``; see
-    :class:`~plcapacity.estate.exports.TableResult`), and carries how it was made as plain
+    :class:`~plcapacity.base.results.TableResult`), and carries how it was made as plain
     attributes.
 
     Parameters

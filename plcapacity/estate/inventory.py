@@ -59,8 +59,9 @@ from plcapacity.availability.deployment import Deployment, Destination, Endpoint
 from plcapacity.base.deprecation import warn_deprecated
 from plcapacity.base.limits import get_limits
 from plcapacity.base.regions import region_names
+from plcapacity.base.results import TableResult
 from plcapacity.capacity.ceilings import NIC_FLOWS, connection_ceiling, vm_cap
-from plcapacity.estate.exports import TableResult, get, load_records, props
+from plcapacity.estate.exports import get, load_records, props
 
 __all__ = ["Inventory", "read_inventory", "deployment_from_inventory", "connections_table",
            "as_inventory", "INVENTORY_COLUMNS", "CONNECTION_COLUMNS", "PER_VM_CAP_LIMIT",
@@ -124,7 +125,7 @@ class Inventory(TableResult):
     """The Private Link Services in Azure exports: what :func:`read_inventory` returns.
 
     The inventory reads like its :attr:`table` (``inventory["name"]``, ``inventory.loc[...]``,
-    ``len(inventory)``; see :class:`~plcapacity.estate.exports.TableResult`), and carries
+    ``len(inventory)``; see :class:`~plcapacity.base.results.TableResult`), and carries
     the rest as plain attributes.
 
     Parameters

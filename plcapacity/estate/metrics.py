@@ -40,7 +40,8 @@ import pandas as pd
 
 from plcapacity.base.deprecation import warn_deprecated
 from plcapacity.base.exceptions import ModelWarning
-from plcapacity.estate.exports import TableResult, get, load_records
+from plcapacity.base.results import TableResult
+from plcapacity.estate.exports import get, load_records
 
 __all__ = ["Metrics", "METRIC_COLUMNS", "NAT_PORTS_METRIC", "NAT_IP_DIMENSION", "BYTES_METRICS",
            "read_metrics", "as_metrics", "metrics_frame", "LEGACY_ATTRS"]
@@ -74,7 +75,7 @@ class Metrics(TableResult):
     """Azure Monitor metrics of Private Link Services: what :func:`read_metrics` returns.
 
     The metrics read like their :attr:`table` (``metrics["metric"]``, ``len(metrics)``; see
-    :class:`~plcapacity.estate.exports.TableResult`), and carry what was learnt reading
+    :class:`~plcapacity.base.results.TableResult`), and carry what was learnt reading
     them as plain attributes.
 
     Parameters

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from plcapacity.base.results import table_of
 from plcapacity.capacity.ceilings import connection_ceiling, ports_needed
 from plcapacity.capacity.grid import ceiling_table
 from plcapacity.capacity.imbalance import effective_ceiling
@@ -62,7 +63,7 @@ def ceiling_heatmap(nat_ips=range(1, 9), backend_vms=(1, 2, 4, 8, 16, 32, 64), p
         raise ValueError("ceiling_heatmap needs at least one NAT IP count and one VM count")
     ax = axes_or_new(ax)
     table = ceiling_table(list(nat_ips), list(backend_vms), pls_count,
-                          max_connections_per_vm=max_connections_per_vm)
+                          max_connections_per_vm=max_connections_per_vm).table
     grid = table.pivot(index="backend_vms", columns="nat_ips", values="ceiling")
     binding = table.pivot(index="backend_vms", columns="nat_ips", values="binding_limit")
     image = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis",
@@ -581,8 +582,8 @@ def batch_overview(results, *, ax=None, label=True, headroom=None, max_labels=25
 
     Parameters
     ----------
-    results : pandas.DataFrame
-        From :func:`plcapacity.run_batch`.
+    results : BatchResults or pandas.DataFrame
+        From :func:`plcapacity.run_batch` (or its table).
     label : bool
         Name the services: all of a batch of up to 8, otherwise those nearly full (over
         80 % used) or missing the SLO in more than 3 % of months, at most ``max_labels`` of
@@ -616,6 +617,7 @@ def batch_overview(results, *, ax=None, label=True, headroom=None, max_labels=25
     """
     from matplotlib.lines import Line2D
     from matplotlib.ticker import PercentFormatter
+    results = table_of(results)
     ax = axes_or_new(ax, figsize=(7.2, 4.8))
     is_ok = (results["status"] == "ok").to_numpy()
     ok = results[is_ok]
@@ -690,8 +692,8 @@ def utilization_by_service(results, *, ax=None, top=None):
 
     Parameters
     ----------
-    results : pandas.DataFrame
-        From :func:`plcapacity.run_batch`.
+    results : BatchResults or pandas.DataFrame
+        From :func:`plcapacity.run_batch` (or its table).
     top : int, optional
         Draw only the ``top`` fullest services (the title says how many there are); default
         all, which is unreadable beyond a few dozen.
@@ -717,6 +719,7 @@ def utilization_by_service(results, *, ax=None, top=None):
     """
     from matplotlib.patches import Patch
     from matplotlib.ticker import PercentFormatter
+    results = table_of(results)
     ok, cut = _shown(results[results["status"] == "ok"], "utilization_after_failures", top)
     ax = axes_or_new(ax, figsize=(7.2, max(3.0, 0.22 * len(ok) + 1)))
     palette = {"nat_ports": "tab:blue", "vm_connections": "tab:green",
@@ -743,8 +746,8 @@ def slo_risk_by_service(results, *, ax=None, top=None):
 
     Parameters
     ----------
-    results : pandas.DataFrame
-        From :func:`plcapacity.run_batch`.
+    results : BatchResults or pandas.DataFrame
+        From :func:`plcapacity.run_batch` (or its table).
     top : int, optional
         Draw only the ``top`` services most likely to miss the SLO; default all.
 
@@ -768,6 +771,7 @@ def slo_risk_by_service(results, *, ax=None, top=None):
     >>> plt.close(ax.figure)
     """
     from matplotlib.ticker import PercentFormatter
+    results = table_of(results)
     shown, cut = _shown(results[results["p_month_below_slo"].notna()], "p_month_below_slo",
                         top)
     ax = axes_or_new(ax, figsize=(7.2, max(3.0, 0.22 * len(shown) + 1)))

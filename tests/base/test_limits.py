@@ -5,7 +5,13 @@ import math
 import pytest
 
 from plcapacity import limits
-from plcapacity.base.limits import get_limits, limits_table, pricing, read_reference
+from plcapacity.base.limits import (
+    get_limits,
+    limits_table,
+    pricing,
+    read_reference,
+    reference_provenance,
+)
 
 
 def test_every_limit_has_provenance():
@@ -15,6 +21,14 @@ def test_every_limit_has_provenance():
     assert table["source"].str.startswith("https://").all()
     assert table["as_of"].notna().all()
     assert "docs/azure-facts.md" in table.attrs["provenance"]
+
+
+def test_reference_provenance_is_the_header_without_its_hashes():
+    lines = reference_provenance("sla.csv").splitlines()
+    assert len(lines) == 3                              # data/sla.csv has three '#' lines
+    assert lines[0].startswith("Azure Private Link SLA: the monthly uptime objective")
+    assert lines[2].startswith("uncertain=true: the SLA text itself was not retrieved")
+    assert reference_provenance("sla.csv") == read_reference("sla.csv").attrs["provenance"]
 
 
 @pytest.mark.parametrize("name, value", [

@@ -2,12 +2,14 @@
 (naming the file), and what is written (atomically; CSV neutralised against formulas)."""
 
 import csv
+import dataclasses
 import json
 
 import pandas as pd
 import pytest
 
 from plcapacity.base.exceptions import TableError
+from plcapacity.base.results import TableResult
 from plcapacity.base.tables import (
     FORMATS,
     MAX_TABLE_BYTES,
@@ -105,6 +107,22 @@ def test_write_table_by_suffix_neutralises_csv_only(tmp_path):
     assert json.loads((tmp_path / "t.json").read_text()) == frame.to_dict("records")
     write_table(frame, tmp_path / "t.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), frame)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Noted(TableResult):
+    table: pd.DataFrame
+    note: str = ""
+
+
+def test_write_table_writes_the_table_of_a_result(tmp_path):
+    result = Noted(pd.DataFrame({"service": ["=cmd", "ok"], "value": [1, 2]}), "a note")
+    write_table(result, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8").splitlines() == [
+        "service,value", "'=cmd,1", "ok,2"]
+    write_table(result, tmp_path / "t.json")
+    assert json.loads((tmp_path / "t.json").read_text()) == [
+        {"service": "=cmd", "value": 1}, {"service": "ok", "value": 2}]
 
 
 def test_write_table_refuses_other_suffixes_and_folders(tmp_path):

@@ -2,12 +2,14 @@
 readable at scale (top-N tables, full CSV inside), valid HTML, and laid out in a browser."""
 
 import base64
+import dataclasses
 import html.parser
 import io
 import json
 import os
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -32,7 +34,7 @@ from plcapacity.batch.report import (
     uncertainties,
     write_report,
 )
-from plcapacity.batch.run import run_batch
+from plcapacity.batch.run import BatchResults, run_batch
 from plcapacity.batch.scenarios import read_scenarios  # noqa: E402
 from plcapacity.cli import main  # noqa: E402
 from plcapacity.report.html import assumptions, html_table
@@ -190,10 +192,29 @@ def test_inputs_are_said_to_be_missing_without_scenarios(results):
     page = batch_report(results)
     assert "The inputs are not shown" in page
     assert "Demand [connections]" not in page
-    assert f"Seed {results.attrs['seed_entropy']}:" in page  # the seed from the results
-    unseeded = results.copy()
-    unseeded.attrs = {}
-    assert "No seed was recorded" in batch_report(unseeded)
+    assert results.seed_entropy == 1
+    assert "Seed 1:" in page  # the seed from the results
+    assert "No seed was recorded" in batch_report(
+        dataclasses.replace(results, seed_entropy=None))
+    plain = results.table.copy()
+    plain.attrs = {}  # a table read back from its CSV: no seed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert "No seed was recorded" in batch_report(plain)
+        assert "Seed 5:" in batch_report(plain, seed=5)
+
+
+def test_a_dataframe_with_the_old_seed_key_still_shows_it_and_warns(results):
+    old = results.table.copy()                     # 0.1's results: the seed in .attrs
+    assert old.attrs["seed_entropy"] == 1
+    with pytest.warns(DeprecationWarning, match=r'a results DataFrame with '
+                      r'\.attrs\["seed_entropy"\] is deprecated since 0.2.0 and will be '
+                      r'removed in 0.3.0; use the BatchResults'):
+        page = batch_report(old)
+    assert "Seed 1:" in page
+    with warnings.catch_warnings():                # a seed given: .attrs is not read
+        warnings.simplefilter("error", DeprecationWarning)
+        assert "Seed 2:" in batch_report(old, seed=2)
 
 
 def test_capacity_shortfall_is_a_risk_counted_and_highlighted(results, page):
@@ -213,7 +234,8 @@ def test_capacity_shortfall_is_a_risk_counted_and_highlighted(results, page):
 
 
 def test_served_availability_name_from_main_is_preferred(results):
-    renamed = results.rename(columns={"served_fraction": "served_availability"})
+    renamed = dataclasses.replace(results, table=results.table.rename(
+        columns={"served_fraction": "served_availability"}))
     if "served_availability_ci_low" not in renamed:
         renamed["served_availability_ci_low"] = renamed["served_availability"] - 1e-5
         renamed["served_availability_ci_high"] = renamed["served_availability"] + 1e-5
@@ -272,7 +294,7 @@ def test_uncertainty_prose_comes_from_the_reference_data():
 def test_hostile_names_are_escaped_not_evaluated(results):
     hostile = ["<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "{{ 7*7 }}",
                "{% raw %}x", "a$b$ & co"]
-    evil = results.copy()
+    evil = dataclasses.replace(results, table=results.table.copy())
     evil.loc[:4, "service"] = hostile
     evil.loc[0, "warning"] = "<b>bold</b> warning"
     evil.loc[1, "availability_note"] = "{{ config }} <i>note</i>"
@@ -304,13 +326,12 @@ def _many(results, n, seed=0):
     """``n`` synthetic results: the example's rows repeated, perturbed, uniquely named."""
     rng = np.random.default_rng(seed)
     reps = -(-n // len(results))
-    frame = pd.concat([results] * reps, ignore_index=True).iloc[:n].copy()
+    frame = pd.concat([results.table] * reps, ignore_index=True).iloc[:n].copy()
     frame["service"] = [f"{name}-{i:05d}" for i, name in enumerate(frame["service"])]
     frame["utilization_after_failures"] = np.clip(
         frame["utilization_after_failures"] * rng.uniform(0.8, 1.2, n), 0, 1.3)
     frame["p_month_below_slo"] = frame["p_month_below_slo"] * rng.uniform(0.5, 1.5, n)
-    frame.attrs = dict(results.attrs)
-    return frame
+    return BatchResults(frame, results.seed_entropy)
 
 
 def test_top_n_tables_and_the_complete_csv(results):
@@ -357,7 +378,7 @@ def test_report_inputs_join_by_service(results):
 
 
 def test_failed_rows_come_first_and_are_counted(results):
-    failed = results.copy()
+    failed = dataclasses.replace(results, table=results.table.copy())
     columns = ["utilization_after_failures", "months_to_ceiling", "pls_count", "nat_ips",
                "backend_vms"]
     failed.loc[3, "status"] = "error"

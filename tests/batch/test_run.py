@@ -1,6 +1,9 @@
 """Batch runs: row errors, sizing equal to size(), reproducibility, Dask, resume, atomic output."""
 
+import dataclasses
+import json
 import math
+import pickle
 import signal
 import subprocess
 import sys
@@ -15,7 +18,7 @@ import pytest
 import plcapacity as plc
 from plcapacity.base.exceptions import BatchInputError
 from plcapacity.base.limits import data_path
-from plcapacity.batch.run import run_batch, write_results
+from plcapacity.batch.run import BatchResults, batch_overview, run_batch, write_results
 from plcapacity.batch.scenarios import COLUMNS, RESULT_COLUMNS, columns_table, read_scenarios
 from plcapacity.cli import main
 
@@ -100,7 +103,7 @@ def test_row_errors_are_collected_and_other_rows_computed():
     assert error[3].startswith("row 4 (service 'huge'): infeasible: demand needs")
     assert "appears in rows 1, 6" in error[0] and "appears in rows 1, 6" in error[5]
     assert result.backend_vms[4] >= 1 and result.availability[4] > 0.99
-    assert result.attrs["failed_rows"] == 5
+    assert result.failed_rows == 5
 
 
 def test_on_error_raise_stops_at_first_bad_row():
@@ -163,7 +166,7 @@ def test_rows_do_not_depend_on_other_rows_or_order():
     subset = shuffled[shuffled.service != "payments-api"].head(12)
     other = run_batch(subset, seed=11, trials=3_000, workers=2)
     merged = full.set_index("service").loc[other.service]
-    pd.testing.assert_frame_equal(merged.reset_index(), other, check_exact=True)
+    pd.testing.assert_frame_equal(merged.reset_index(), other.table, check_exact=True)
 
 
 def test_seed_changes_numbers_and_unseeded_runs_report_entropy():
@@ -173,7 +176,8 @@ def test_seed_changes_numbers_and_unseeded_runs_report_entropy():
     two = run_batch(table, seed=2, trials=5_000)
     assert one.availability[0] != two.availability[0]
     unseeded = run_batch(table, trials=5_000)
-    again = run_batch(table, trials=5_000, seed=unseeded.attrs["seed_entropy"])
+    assert one.seed_entropy == 1 and unseeded.seed_entropy >= 2 ** 64  # fresh: 128 bits
+    again = run_batch(table, trials=5_000, seed=unseeded.seed_entropy)
     assert unseeded.availability[0] == again.availability[0]
 
 
@@ -187,8 +191,8 @@ def test_dask_cluster_equals_local_run():
         distributed = run_batch(table, seed=7, trials=70_000, scheduler=client)
         by_address = run_batch(table.head(3), seed=7, trials=70_000,
                                scheduler=cluster.scheduler_address)
-    pd.testing.assert_frame_equal(local, distributed, check_exact=True)
-    pd.testing.assert_frame_equal(local.head(3), by_address, check_exact=True)
+    pd.testing.assert_frame_equal(local.table, distributed.table, check_exact=True)
+    pd.testing.assert_frame_equal(local.head(3), by_address.table, check_exact=True)
 
 
 # ----------------------------------------------------------------------------- files
@@ -248,7 +252,7 @@ def test_checkpoint_resume_and_settings_mismatch(tmp_path, monkeypatch):
     resumed = run_batch(table, seed=2, trials=4_000, workers=1, checkpoint=checkpoint,
                         resume=True)
     assert len(calls) == 2  # only the rows not yet in the checkpoint were simulated
-    pd.testing.assert_frame_equal(resumed, full, check_exact=True)
+    pd.testing.assert_frame_equal(resumed.table, full.table, check_exact=True)
     with pytest.raises(BatchInputError, match="trials=4000, not 5000"):
         run_batch(table, seed=2, trials=5_000, checkpoint=checkpoint, resume=True)
     with pytest.raises(BatchInputError, match="another seed"):
@@ -384,7 +388,7 @@ def test_resume_never_gives_one_row_anothers_numbers(tmp_path, monkeypatch):
               checkpoint=checkpoint)
     resumed = run_batch(tmp_path / "s.csv", seed=4, trials=3_000, workers=1,
                         checkpoint=checkpoint, resume=True)
-    pd.testing.assert_frame_equal(resumed, full, check_exact=True)
+    pd.testing.assert_frame_equal(resumed.table, full.table, check_exact=True)
 
 
 def test_output_folder_is_checked_before_the_work(tmp_path, capsys):
@@ -485,3 +489,58 @@ def test_active_passive_delay_default_is_the_assumed_lognormal_law():
     backwards = run_batch(frame(**base, failover_delay_median_min=["30"],
                                 failover_delay_p95_min=["20"]), seed=5, trials=1_000)
     assert "failover_delay_p95_min=20 is not allowed" in backwards.error[0]
+
+
+# ----------------------------------------------------------------------------- the result
+
+
+@pytest.fixture(scope="module")
+def sized_only():
+    # no regions: sizing only. 2,000,000 x 1.2 = 2.4M connections need 5 VMs (500,000 each)
+    table = frame(service=["orders", "typo", "huge"],
+                  concurrent_connections=["2000000", "lots", "1e14"])
+    return run_batch(table, seed=7)
+
+
+def test_run_batch_returns_batch_results_with_the_seed_and_the_failures(sized_only):
+    assert isinstance(sized_only, BatchResults) and isinstance(sized_only.table, pd.DataFrame)
+    assert sized_only.seed_entropy == 7
+    assert list(sized_only.status) == ["ok", "error", "infeasible"]
+    assert sized_only.failed_rows == 2
+
+
+def test_batch_results_read_like_their_table(sized_only):
+    assert len(sized_only) == 3 and list(sized_only) == list(RESULT_COLUMNS)
+    assert sized_only.loc[0, "backend_vms"] == 5 and "binding_limit" in sized_only
+    assert sized_only.set_index("service").loc["orders", "nat_ips"] == 8
+
+
+def test_batch_results_still_write_the_old_attrs_keys_for_one_release(sized_only):
+    assert sized_only.table.attrs == {"seed_entropy": 7, "failed_rows": 2}
+
+
+def test_batch_results_pickle_replace_and_concatenate(sized_only):
+    twin = pickle.loads(pickle.dumps(sized_only))
+    assert type(twin) is BatchResults and (twin.seed_entropy, twin.failed_rows) == (7, 2)
+    pd.testing.assert_frame_equal(twin.table, sized_only.table)
+    first = dataclasses.replace(sized_only, table=sized_only.table.head(1), failed_rows=0)
+    assert (first.seed_entropy, first.failed_rows, len(first)) == (7, 0, 1)
+    both = pd.concat([sized_only.table, first.table], ignore_index=True)
+    assert list(both["service"]) == ["orders", "typo", "huge", "orders"]
+
+
+def test_batch_results_count_failures_from_the_status_by_default():
+    assert BatchResults(frame(status=["ok", "error", "ok"])).failed_rows == 1
+    assert BatchResults(frame(service=["a"])).failed_rows == 0
+    assert BatchResults(frame(status=["ok"])).seed_entropy is None
+    with pytest.raises(TypeError, match="BatchResults.table is list, not a pandas DataFrame"):
+        BatchResults([1])
+
+
+def test_overview_and_files_take_the_results_or_their_table(sized_only, tmp_path):
+    by_result, by_table = batch_overview(sized_only), batch_overview(sized_only.table)
+    pd.testing.assert_frame_equal(by_result, by_table)
+    assert list(by_result["pls x nat x vms"]) == ["-", "-", "1 x 8 x 5"]  # failed rows first
+    write_results(sized_only, tmp_path / "r.json")
+    assert [row["service"] for row in json.loads((tmp_path / "r.json").read_text())] == [
+        "orders", "typo", "huge"]

@@ -6,12 +6,15 @@ Known answers come from the Private Link FAQ's formula
 pls_count x nat_ips x backend_vms x 64k ports, capped by backend_vms x the per-VM cap.
 """
 
+import dataclasses
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import plcapacity as plc
-from plcapacity.capacity.grid import MAX_GRID_ROWS, ceiling_table
+from plcapacity.capacity.grid import MAX_GRID_ROWS, CeilingTable, ceiling_table
 
 # ----------------------------------------------------------------------------- ceiling_table
 
@@ -34,13 +37,13 @@ def test_ceiling_table_without_cap_and_with_effective():
     assert table.loc[0, "ceiling"] == 5_120_000
     assert pd.isna(table.loc[0, "vm_connection_limit"])
     assert 0 < table.loc[0, "effective_ceiling"] < 5_120_000
-    assert table.attrs["overridden"] == {}
+    assert table.overridden == {}
 
 
 def test_ceiling_table_reports_overrides():
     table = plc.ceiling_table(1, 1, ports_per_nat_ip=65_536)
     assert table.loc[0, "ceiling"] == 65_536
-    assert table.attrs["overridden"] == {"ports_per_nat_ip": (64_000, 65_536)}
+    assert table.overridden == {"ports_per_nat_ip": (64_000, 65_536)}
 
 
 def test_ceiling_table_rejects_out_of_range():
@@ -85,4 +88,41 @@ def test_axes_must_be_scalars_or_one_dimensional():
         ceiling_table(1, [[1, 2], [3, 4]])
     with pytest.raises(ValueError, match="backend_vms=0"):
         ceiling_table(1, [0, 1])
-    assert isinstance(ceiling_table(pd.Series([2]), 3), pd.DataFrame)
+    assert isinstance(ceiling_table(pd.Series([2]), 3).table, pd.DataFrame)
+
+
+# ------------------------------------------------------------------ the result object
+
+
+def test_ceiling_table_is_a_ceiling_table_that_reads_like_its_table():
+    grid = ceiling_table([4, 8], 10, ports_per_nat_ip=65_536)
+    assert isinstance(grid, CeilingTable) and isinstance(grid.table, pd.DataFrame)
+    # 4 x 10 x 65,536 = 2,621,440; 8 x 10 x 65,536 = 5,242,880 > 10 x 500,000 (the NIC cap)
+    assert list(grid["ceiling"]) == [2_621_440, 5_000_000] and len(grid) == 2
+    assert grid.loc[1, "binding_limit"] == "vm_connections" and "ceiling" in grid
+    assert grid.overridden == {"ports_per_nat_ip": (64_000, 65_536)}
+
+
+def test_ceiling_table_still_writes_the_old_attrs_key_for_one_release():
+    grid = ceiling_table(1, 1, ports_per_nat_ip=65_536)
+    assert grid.table.attrs == {"overridden": {"ports_per_nat_ip": (64_000, 65_536)}}
+    grid.table.attrs["overridden"]["ports_per_nat_ip"] = None   # a copy: the result keeps its own
+    assert grid.overridden == {"ports_per_nat_ip": (64_000, 65_536)}
+
+
+def test_ceiling_table_pickles_replaces_and_concatenates():
+    grid = ceiling_table([1, 2], 3, ports_per_nat_ip=65_536)
+    twin = pickle.loads(pickle.dumps(grid))
+    assert type(twin) is CeilingTable and twin.overridden == grid.overridden
+    pd.testing.assert_frame_equal(twin.table, grid.table)
+    first = dataclasses.replace(grid, table=grid.table.head(1))
+    assert list(first["ceiling"]) == [196_608] and first.overridden == grid.overridden
+    both = pd.concat([grid.table, ceiling_table(4, 3).table], ignore_index=True)
+    assert list(both["nat_ips"]) == [1, 2, 4] and list(both["ports_per_nat_ip"]) == [
+        65_536, 65_536, 64_000]
+
+
+def test_a_ceiling_table_is_built_from_a_dataframe_only():
+    assert CeilingTable(pd.DataFrame({"ceiling": [1]})).overridden == {}
+    with pytest.raises(TypeError, match="CeilingTable.table is list, not a pandas DataFrame"):
+        CeilingTable([1, 2])

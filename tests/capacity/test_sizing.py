@@ -4,7 +4,9 @@ size() is checked against a brute-force search written here; size_table() row by
 size(), and its per-row errors by hand.
 """
 
+import dataclasses
 import math
+import pickle
 import warnings
 from fractions import Fraction
 
@@ -15,6 +17,7 @@ import pytest
 import plcapacity as plc
 from plcapacity import CapacityWarning, InfeasibleDemandError
 from plcapacity.base.limits import get_limits
+from plcapacity.capacity.sizing import SizingOptions, SizingResults
 
 # ----------------------------------------------------------------------------- sizing
 
@@ -88,7 +91,7 @@ def test_size_columns_are_consistent():
     assert best.spare_connections == best.ceiling_after_failures - needed
     # 30 PEs x 0.01 USD/h x 730 h (docs/azure-facts.md, "Prices")
     assert best.pe_monthly_cost_usd == pytest.approx(30 * 0.01 * 730)
-    assert table.attrs["demand"]["consumer_endpoints"] == 30
+    assert table.demand["consumer_endpoints"] == 30
 
 
 def test_size_vm_cap_binding_and_spare_on_tighter_resource():
@@ -156,10 +159,10 @@ def test_size_overflow_with_churn_and_vm_cap_counts_ports_and_connections_apart(
 
 def test_size_assumptions_and_overrides_are_reported():
     table = plc.size(10_000, new_connections_per_s=100)
-    assert any("port_hold_s=65 s is an assumption" in a for a in table.attrs["assumptions"])
+    assert any("port_hold_s=65 s is an assumption" in a for a in table.assumptions)
     table = plc.size(10_000, new_connections_per_s=100, port_hold_s=30, ports_per_nat_ip=65_536)
-    assert not any("port_hold_s" in a for a in table.attrs["assumptions"])
-    assert table.attrs["overridden"] == {"ports_per_nat_ip": (64_000, 65_536)}
+    assert not any("port_hold_s" in a for a in table.assumptions)
+    assert table.overridden == {"ports_per_nat_ip": (64_000, 65_536)}
     assert table.iloc[0].ceiling == 65_536 * table.iloc[0].nat_ips * table.iloc[0].backend_vms
 
 
@@ -168,7 +171,8 @@ def test_size_applies_the_nic_flow_limit_by_default():
     best = plc.size(3_000_000).iloc[0]
     assert (best.backend_vms, best.binding_limit) == (8, "vm_connections")
     assert best.ceiling == 8 * 500_000
-    assert plc.size(3_000_000, max_connections_per_vm="nic").equals(plc.size(3_000_000))
+    assert plc.size(3_000_000, max_connections_per_vm="nic").table.equals(
+        plc.size(3_000_000).table)
     # "no cap" is explicit, and then a warning says what the VM would hold
     with pytest.warns(CapacityWarning, match="above the 500,000 concurrent flows"):
         assert plc.size(3_000_000, max_connections_per_vm=None).iloc[0].backend_vms == 1
@@ -321,7 +325,7 @@ def test_size_table_row_failures_stay_in_their_rows():
     # 2_000_000 with 20% headroom: 2.4M connections need ceil(2.4M / 500,000) = 5 VMs (the
     # NIC's flows); 2.4M ports on 5 VMs need 7.5 pools per VM: 1 PLS x 8 NAT IPs
     assert (result.pls_count[6], result.nat_ips[6], result.backend_vms[6]) == (1, 8, 5)
-    assert result.attrs["failed_rows"] == 5
+    assert result.failed_rows == 5
     assert pd.isna(result.pls_count[1]) and result.binding_limit[1] == ""
 
 
@@ -343,3 +347,102 @@ def test_size_table_rejects_unknown_columns_and_needs_demand():
         plc.size_table(pd.DataFrame({"concurrent_connections": [1], "colour": ["blue"]}))
     with pytest.raises(ValueError, match="missing the required column 'concurrent_connections'"):
         plc.size_table(pd.DataFrame({"headroom": [0.1]}))
+
+
+# ----------------------------------------------------------------------------- the results
+
+
+@pytest.fixture(scope="module")
+def options():
+    # 2,000,000 x 1.2 = 2.4M connections: ceil(2.4M / 500,000) = 5 VMs (the NIC's flows) and
+    # ceil(2.4M / (8 x 64,000)) = 5 VMs of ports; one VM more to lose: 1 PLS x 8 NAT IPs x 6
+    return plc.size(2_000_000, vm_failures_tolerated=1)
+
+
+def test_size_options_hold_the_demand_assumptions_and_overrides(options):
+    assert isinstance(options, SizingOptions)
+    assert options.demand["concurrent_connections"] == 2_000_000
+    assert options.demand["headroom"] == 0.2 and options.demand["vm_failures_tolerated"] == 1
+    assert options.demand["port_hold_s"] == 65
+    assert options.demand["max_connections_per_vm"] == 500_000
+    assert options.demand["zones"] is None and options.demand["vm_hourly_usd"] is None
+    # no churn: no port-hold assumption; the 64k ports and the NIC's flows are assumptions
+    assert len(options.assumptions) == 2
+    assert options.assumptions[0].startswith("ports_per_nat_ip=64,000 models the FAQ")
+    assert options.assumptions[1].startswith("max_connections_per_vm=500,000: the concurrent")
+    assert options.overridden == {}
+
+
+def test_size_options_read_like_their_table(options):
+    best = options.iloc[0]
+    assert (best["rank"], best.pls_count, best.nat_ips, best.backend_vms) == (1, 1, 8, 6)
+    assert len(options) == len(options.table) and list(options) == list(options.table.columns)
+    assert options["backend_vms"].min() == 6 and "binding_limit" in options
+
+
+def test_size_options_still_write_the_old_attrs_keys_for_one_release(options):
+    attrs = options.table.attrs
+    assert set(attrs) == {"overridden", "assumptions", "demand"}
+    assert attrs["assumptions"] == list(options.assumptions)
+    assert attrs["demand"] == options.demand and attrs["overridden"] == {}
+
+
+def test_size_options_pickle_replace_and_concatenate(options):
+    twin = pickle.loads(pickle.dumps(options))
+    assert type(twin) is SizingOptions
+    assert (twin.demand, twin.assumptions, twin.overridden) == (
+        options.demand, options.assumptions, options.overridden)
+    pd.testing.assert_frame_equal(twin.table, options.table)
+    top = dataclasses.replace(options, table=options.table.head(3))
+    assert len(top) == 3 and top.demand == options.demand
+    both = pd.concat([options.table.head(1), plc.size(1_000_000).table.head(1)],
+                     ignore_index=True)
+    # 1.2M connections: ceil(1.2M / 500,000) = 3 VMs; 1.2M ports on 3 VMs: 7 NAT IPs
+    assert list(both["backend_vms"]) == [6, 3] and list(both["nat_ips"]) == [8, 7]
+
+
+@pytest.fixture(scope="module")
+def sized():
+    demands = pd.DataFrame({"service": ["a", "b", "c"],
+                            "concurrent_connections": ["100000", "lots", "1e14"]})
+    return plc.size_table(demands, ports_per_nat_ip=65_536)
+
+
+def test_size_table_results_hold_assumptions_overrides_and_failures(sized):
+    assert isinstance(sized, SizingResults)
+    assert list(sized["status"]) == ["ok", "error", "infeasible"] and sized.failed_rows == 2
+    assert sized.overridden == {"ports_per_nat_ip": (64_000, 65_536)}
+    # ports_per_nat_ip overridden: not an assumption; the NIC's flows fill the empty cap cells
+    assert len(sized.assumptions) == 1
+    assert sized.assumptions[0].startswith("max_connections_per_vm=500,000 where a row leaves")
+
+
+def test_size_table_results_read_like_their_table(sized):
+    # 100,000 x 1.2 = 120,000 ports: 2 NAT IPs x 65,536 on one VM
+    row = sized.set_index("service").loc["a"]
+    assert (row.pls_count, row.nat_ips, row.backend_vms, row.ceiling) == (1, 2, 1, 131_072)
+    assert len(sized) == 3 and sized.columns[0] == "service"
+
+
+def test_size_table_results_still_write_the_old_attrs_keys_for_one_release(sized):
+    assert sized.table.attrs == {"assumptions": list(sized.assumptions),
+                                 "overridden": {"ports_per_nat_ip": (64_000, 65_536)},
+                                 "failed_rows": 2}
+
+
+def test_size_table_results_pickle_replace_and_concatenate(sized):
+    twin = pickle.loads(pickle.dumps(sized))
+    assert type(twin) is SizingResults and twin.failed_rows == 2
+    assert twin.assumptions == sized.assumptions and twin.overridden == sized.overridden
+    ok = dataclasses.replace(sized, table=sized.table.head(1), failed_rows=0)
+    assert ok.failed_rows == 0 and ok.overridden == sized.overridden and len(ok) == 1
+    both = pd.concat([sized.table, sized.table], ignore_index=True)
+    assert list(both["status"]) == ["ok", "error", "infeasible"] * 2
+
+
+def test_failed_rows_default_to_the_rows_not_ok():
+    assert SizingResults(pd.DataFrame({"status": ["ok", "error", "infeasible"]})).failed_rows == 2
+    assert SizingResults(pd.DataFrame({"backend_vms": [1]})).failed_rows == 0
+    assert SizingResults(pd.DataFrame({"status": ["ok"]}), failed_rows=3).failed_rows == 3
+    with pytest.raises(TypeError, match="SizingOptions.table is dict, not a pandas DataFrame"):
+        SizingOptions({"rank": [1]})

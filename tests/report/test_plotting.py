@@ -281,6 +281,18 @@ def test_per_service_bars_top(batch):
         batch.sort_values("p_month_below_slo", ascending=False).service[:3])
 
 
+@pytest.mark.parametrize("picture", ["batch_overview", "utilization_by_service",
+                                     "slo_risk_by_service"])
+def test_batch_pictures_take_the_results_or_their_table(batch, picture):
+    draw = getattr(plotting, picture)
+    by_result, by_table = draw(batch), draw(batch.table.copy())
+    assert [p.get_width() for p in by_result.patches] == [p.get_width() for p in
+                                                          by_table.patches]
+    assert ([t.get_text() for t in by_result.texts + by_result.get_yticklabels()]
+            == [t.get_text() for t in by_table.texts + by_table.get_yticklabels()])
+    assert len(by_result.collections) == len(by_table.collections)
+
+
 def test_every_public_picture_is_tested():
     source = open(__file__).read()
     for name in plotting.__all__:

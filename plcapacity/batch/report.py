@@ -392,7 +392,7 @@ def readable(text) -> list[str]:
 
     Examples
     --------
-    >>> from plcapacity.report import readable
+    >>> from plcapacity.batch.report import readable
     >>> readable("one backend VM: no redundancy (vm_failures_tolerated=1 adds a VM)")
     ['One backend VM: no redundancy (“vm failures tolerated”=1 adds a VM).']
     """

@@ -45,7 +45,7 @@ from plcapacity.base.limits import get_limits
 from plcapacity.base.progress import progress_bar
 from plcapacity.base.results import TableResult, table_of
 from plcapacity.base.tables import same_file, write_table
-from plcapacity.base.validation import check_number
+from plcapacity.base.validation import check_number, short_repr
 from plcapacity.batch.checkpoint import Checkpoint
 from plcapacity.batch.scenarios import (
     DEFAULT_OUTAGE_PROFILE,
@@ -55,6 +55,7 @@ from plcapacity.batch.scenarios import (
     read_scenarios,
 )
 from plcapacity.capacity.sizing import as_counts, size_rows, validate_demands
+from plcapacity.outages.profiles import outage_profiles
 
 __all__ = ["run_batch", "BatchResults", "batch_overview", "write_results", "simulate_task"]
 
@@ -294,6 +295,10 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     if trials * years > MAX_TRIAL_YEARS:
         raise ValueError(f"trials={trials:,} x years={years:,} is not allowed: at most "
                          f"{MAX_TRIAL_YEARS:,} trial-years per row")
+    known = outage_profiles()["name"].tolist()
+    if outage_profile not in known:  # the argument's error, not every row's column error
+        raise ValueError(f"outage_profile={short_repr(outage_profile)} is not allowed: one of "
+                         f"{', '.join(known)}")
     source = None if isinstance(scenarios, pd.DataFrame) else scenarios
     if output is not None and source is not None and same_file(output, source):
         raise BatchInputError(f"output {output} is the input table itself; choose another "

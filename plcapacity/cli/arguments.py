@@ -14,8 +14,9 @@ import re
 
 from plcapacity.base.exceptions import UsageError
 
-__all__ = ["PROG", "MAX_LIST_VALUES", "Parser", "number", "whole", "positive_whole",
-           "fraction", "cap", "int_list", "percent_list", "add_format", "add_limit_options"]
+__all__ = ["PROG", "MAX_LIST_VALUES", "Parser", "number", "whole", "positive_whole", "fraction",
+           "cap", "int_list", "percent_list", "add_format", "add_limit_options",
+           "add_outage_profile", "profile_keywords", "OUTAGE_PROFILES"]
 
 #: The program name, which ``main`` prints once at the start of every error line.
 PROG = "plcapacity"
@@ -147,3 +148,30 @@ def add_limit_options(parser):
     parser.add_argument("--max-connections-per-vm", type=cap, default="nic", metavar="N",
                         help="cap on connections per VM, or none (default: the 500000 "
                              "concurrent flows a VM NIC supports)")
+
+
+def add_outage_profile(parser):
+    """``--outage-profile NAME``: the outage model of rows that name none (batch, report)."""
+    parser.add_argument("--outage-profile", default=None, metavar="NAME", type=_profile_name,
+                        help="outage model of rows that name none: azure-datapath-2018-2019 "
+                             "(default: Azure status incidents that touch the data path), "
+                             "azure-status-2018-2020 (every incident: an upper bound) or "
+                             "sla-calibrated")
+
+
+#: The named outage profiles (plcapacity.outage_profiles), listed here so that checking the
+#: flag does not load the library; a test keeps the two lists equal.
+OUTAGE_PROFILES = ("azure-datapath-2018-2019", "azure-status-2018-2020", "sla-calibrated")
+
+
+def _profile_name(text):
+    if text not in OUTAGE_PROFILES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: one of "
+                                         f"{', '.join(OUTAGE_PROFILES)}")
+    return text
+
+
+def profile_keywords(args) -> dict:
+    """``run_batch``'s ``outage_profile`` keyword where the flag was given."""
+    return {} if args.outage_profile is None else {"outage_profile": args.outage_profile}
+

@@ -10,7 +10,12 @@ from __future__ import annotations
 import warnings
 
 from plcapacity.base.exceptions import ModelWarning, UsageError
-from plcapacity.cli.arguments import positive_whole, whole
+from plcapacity.cli.arguments import (
+    add_outage_profile,
+    positive_whole,
+    profile_keywords,
+    whole,
+)
 from plcapacity.cli.output import (
     EXIT_INFEASIBLE,
     EXIT_OK,
@@ -63,11 +68,7 @@ def add_parser(commands):
                        help="list the scenario columns (unit, default, allowed) and exit")
     batch.add_argument("--allow-outside-paths", action="store_true",
                        help="let the deployment column name files outside the table's folder")
-    batch.add_argument("--outage-profile", default=None, metavar="NAME",
-                       help="outage model of rows that name none: azure-datapath-2018-2019 "
-                            "(default: Azure status incidents that touch the data path), "
-                            "azure-status-2018-2020 (every incident: an upper bound) or "
-                            "sla-calibrated")
+    add_outage_profile(batch)
     return batch
 
 
@@ -103,8 +104,7 @@ def run(args, out, err):
                             progress=False if args.no_progress else None,
                             checkpoint=checkpoint, resume=args.resume, output=args.output,
                             allow_outside_paths=args.allow_outside_paths,
-                            **({} if args.outage_profile is None else
-                               {"outage_profile": args.outage_profile}))
+                            **profile_keywords(args))
     overview = batch_overview(results)
     out.write(format_table(overview.head(args.top)) + "\n")
     if len(overview) > args.top:

@@ -10,7 +10,12 @@ import os
 import warnings
 
 from plcapacity.base.exceptions import ModelWarning, UsageError
-from plcapacity.cli.arguments import positive_whole, whole
+from plcapacity.cli.arguments import (
+    add_outage_profile,
+    positive_whole,
+    profile_keywords,
+    whole,
+)
 from plcapacity.cli.output import EXIT_INFEASIBLE, EXIT_OK, check_output_folder, report_warnings
 
 __all__ = ["NAME", "add_parser", "run"]
@@ -39,6 +44,7 @@ def add_parser(commands):
                         help="the report's heading (default: Private Link capacity and "
                              "availability)")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_outage_profile(report)
     return report
 
 
@@ -63,7 +69,8 @@ def run(args, out, err):
         warnings.simplefilter("always", ModelWarning)
         results = run_batch(args.scenarios, trials=args.trials, years=args.years,
                             seed=args.seed, scheduler=args.scheduler, workers=args.workers,
-                            progress=False if args.no_progress else None)
+                            progress=False if args.no_progress else None,
+                            **profile_keywords(args))
     write_report(batch_report(results, scenarios=args.scenarios, title=args.title,
                               source=args.scenarios, trials=args.trials * args.years,
                               seed=args.seed), args.output)

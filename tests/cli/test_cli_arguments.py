@@ -44,3 +44,42 @@ def test_caps_and_percent_lists():
     assert percent_list("80,100%") == [80.0, 100.0]
     with pytest.raises(argparse.ArgumentTypeError, match="at least one percentage"):
         percent_list(",")
+
+
+def test_the_flag_lists_the_same_profiles_as_the_library():
+    import plcapacity as plc
+    from plcapacity.cli.arguments import OUTAGE_PROFILES
+    assert list(OUTAGE_PROFILES) == plc.outage_profiles()["name"].tolist()
+
+
+@pytest.mark.parametrize("command", ["batch", "report"])
+@pytest.mark.parametrize("name", ["bogus", "azure-status", ""])
+def test_a_bad_outage_profile_is_the_flag_s_error_not_every_row_s(cli, tmp_path, command, name):
+    table = tmp_path / "s.csv"
+    table.write_text("service,concurrent_connections,pe_regions\na,1000,eastus\n")
+    argv = [command, str(table), "--outage-profile", name, "--trials", "10"]
+    if command == "report":
+        argv += ["-o", str(tmp_path / "r.html")]
+    code, out, err = cli(argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"argument --outage-profile: {name!r} is not allowed: one of " in err
+    assert "column" not in err and not (tmp_path / "r.html").exists()
+
+
+def test_run_batch_refuses_an_unknown_profile_as_its_argument():
+    import pandas as pd
+
+    import plcapacity as plc
+    with pytest.raises(ValueError, match="outage_profile='nope' is not allowed: one of "
+                                         "azure-datapath-2018-2019"):
+        plc.run_batch(pd.DataFrame({"service": ["a"], "concurrent_connections": [1]}),
+                      outage_profile="nope")
+
+
+def test_report_takes_the_outage_profile_as_batch_does(cli, tmp_path):
+    table = tmp_path / "s.csv"
+    table.write_text("service,concurrent_connections,pe_regions\na,1000,eastus\n")
+    page = tmp_path / "r.html"
+    code, _, _ = cli(["report", str(table), "-o", str(page), "--trials", "200", "--seed", "1",
+                      "--outage-profile", "azure-status-2018-2020"])
+    assert code == 0 and "azure-status-2018-2020 (" in page.read_text()

@@ -4,8 +4,9 @@
 #   make test   the whole test suite (both tiers below)
 #   make check  the fast tier for the inner loop (no notebooks, no slow tests; stops at the first
 #               failure): under 3 minutes on two busy cores
-#   make slow   the slow tier: the tests marked slow (Monte Carlo coverage, interrupted runs, the
-#               wheel build) and the notebooks run in a fresh kernel: under 12 minutes
+#   make slow   the slow tier: the tests marked slow (whole random sweeps, long Monte Carlo
+#               checks, interrupted runs, the wheel build) and the notebooks in a fresh kernel:
+#               under 12 minutes
 # No test reads the clock: the tiers differ in how long they take, never in what may fail.
 PYTHON ?= python3
 VENV ?= .venv

@@ -107,7 +107,7 @@ def batch_table(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def run_rows(tmp_path, rows, *extra, name="scenarios.csv", trials=500):
+def run_rows(tmp_path, rows, *extra, name="scenarios.csv", trials=100):
     """A batch CLI run of ``rows`` plus a good row 'good'; the results frame by service.
 
     Whatever the rows hold, the engine is never handed a sub-block of trials whose estimated
@@ -381,14 +381,14 @@ def _duplicates(n, layout):
 
 @pytest.mark.parametrize("layout", ["all-same", "pairs"])
 def test_duplicate_service_names_are_linear(tmp_path, layout):
-    # the work of a batch over duplicates, at 1,000 and 4,000 rows: linear code hands its
+    # the work of a batch over duplicates, at 500 and 2,000 rows: linear code hands its
     # functions whole columns a fixed number of times (x4), a per-row scan of the names
     # (what the first version did) hands them rows x rows elements (x16)
     small, large = (elements_handed(plc.run_batch, _duplicates(n, layout), progress=False)[1]
-                    for n in (1_000, 4_000))
+                    for n in (500, 2_000))
     assert large < 6 * small, (small, large)
     # and the messages and outputs of many duplicates stay linear in size
-    n = 10_000
+    n = 5_000
     table = tmp_path / "dups.csv"
     _duplicates(n, layout).to_csv(table, index=False)
     output = tmp_path / "dups.json"
@@ -691,16 +691,21 @@ def test_ctrl_c_is_one_line_and_resume_equals_an_uninterrupted_run(tmp_path):
 
 # ------------------------------------------------------------------ 11. corrupt checkpoints
 
-def _checkpointed_run(tmp_path):
+def _checkpoint_args(folder):
+    return ["batch", folder / "t.csv", "-o", folder / "res.json", "--trials", "300", "--seed",
+            "5", "--workers", "1", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def finished_checkpoint(tmp_path_factory):
     """A finished run's checkpoint (kept because the final write failed: a full disk), and the
-    reference results of an untouched run."""
+    reference results of an untouched run, made once: (folder, reference text)."""
     import errno
 
     import plcapacity.base.tables as tables
-    table = availability_table(tmp_path / "t.csv", 4)
-    output = tmp_path / "res.json"
-    args = ["batch", table, "-o", output, "--trials", "2000", "--seed", "5", "--workers", "1",
-            "--no-progress"]
+    folder = tmp_path_factory.mktemp("checkpointed")
+    availability_table(folder / "t.csv", 4)
+    args = _checkpoint_args(folder)
 
     def full_disk(target):
         raise OSError(errno.ENOSPC, "No space left on device", str(target))
@@ -709,9 +714,20 @@ def _checkpointed_run(tmp_path):
         real = tables.atomic_write
         patch.setattr(tables, "atomic_write", lambda path, write: real(path, full_disk))
         assert cli(args)[0] == 2
-    reference = tmp_path / "ref.json"
-    assert cli(["batch", table, "-o", reference] + args[4:])[0] == 0
-    return args, Path(f"{output}.checkpoint.jsonl"), output, reference.read_text()
+    reference = folder / "ref.json"
+    assert cli(["batch", folder / "t.csv", "-o", reference] + args[4:])[0] == 0
+    return folder, reference.read_text()
+
+
+def _checkpointed_run(tmp_path, finished):
+    """The finished run's table and checkpoint in ``tmp_path`` (neither names its folder):
+    the arguments to resume it, the checkpoint, the output and the reference results."""
+    import shutil
+    folder, reference = finished
+    shutil.copy(folder / "t.csv", tmp_path / "t.csv")
+    shutil.copy(folder / "res.json.checkpoint.jsonl", tmp_path / "res.json.checkpoint.jsonl")
+    return (_checkpoint_args(tmp_path), tmp_path / "res.json.checkpoint.jsonl",
+            tmp_path / "res.json", reference)
 
 
 def _tamper(line):
@@ -745,8 +761,8 @@ CORRUPTIONS = {
 
 
 @pytest.mark.parametrize("kind", [*CORRUPTIONS, "binary", "binary-after-header"])
-def test_corrupt_checkpoints_are_refused_or_recomputed(tmp_path, kind):
-    args, checkpoint, output, reference = _checkpointed_run(tmp_path)
+def test_corrupt_checkpoints_are_refused_or_recomputed(tmp_path, finished_checkpoint, kind):
+    args, checkpoint, output, reference = _checkpointed_run(tmp_path, finished_checkpoint)
     lines = checkpoint.read_text().splitlines()
     if kind == "binary":
         checkpoint.write_bytes(bytes(range(256)) * 100)
@@ -757,7 +773,7 @@ def test_corrupt_checkpoints_are_refused_or_recomputed(tmp_path, kind):
         checkpoint.write_text("\n".join(CORRUPTIONS[kind](lines)) + "\n")
     with EngineMeter() as meter:
         code, out, err = cli(args + ["--resume"])
-    assert meter.trials <= 4 * 2000, kind  # at most each of the 4 rows simulated again
+    assert meter.trials <= 4 * 300, kind  # at most each of the 4 rows simulated again
     assert code in (0, 2), (kind, code, err)
     if code == 2:
         assert_one_clean_line(err)
@@ -914,7 +930,7 @@ def imports_done(tmp_path_factory):
     plc.load_deployment(path)
 
 
-HYP = settings(max_examples=100, deadline=None,
+HYP = settings(max_examples=50, deadline=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 scalars = st.one_of(
@@ -990,11 +1006,10 @@ def test_cli_numbers_are_a_result_or_one_usage_line(text, option):
 def test_cli_int_lists_are_a_result_or_one_usage_line(text, option):
     argv = ["ceiling", "--vms", "1-4", "--nat-ips", "1", f"{option}={text}", "--format", "csv",
             "--no-enforce-limits"]
-    (code, out, err), peak = peak_bytes(cli, argv)
+    code, out, err = cli(argv)
+    # the work is bounded by the grid's rows (a refused grid: see test_ceiling_grids_are_bounded)
     rows = len(out.splitlines()) - 1 if code == 0 else 0
     assert rows <= MAX_GRID_ROWS, (text, rows)
-    # memory in proportion to the grid asked for (a few hundred bytes a row), never more
-    assert peak < (32 << 20) + 1024 * rows, (text, rows, peak)
     assert code in (0, 2), (text, code, err)
     if code == 2:
         assert_one_clean_line(err)

@@ -16,6 +16,7 @@ from mc_cases import (
     two_regions_shared_destination,
     undersized_primary,
 )
+from tiers import sweep
 
 from plcapacity.availability.deployment import Deployment, Destination, Endpoint, Failover
 from plcapacity.availability.engine import (
@@ -40,7 +41,7 @@ from plcapacity.base.sla import month_edges_minutes
 from plcapacity.outages.laws import MINUTES_PER_YEAR
 from plcapacity.outages.processes import OutageGroup, OutageModel
 
-PROPERTY = settings(max_examples=150, deadline=None)
+PROPERTY = settings(max_examples=100, deadline=None)
 
 
 # ----------------------------------------------------------------------------- time axis
@@ -324,7 +325,7 @@ def test_engine_matches_brute_force_event_loop(case, years, wide):
     with a direction bit), forced on these small deployments."""
     deployment, outages = case
     structure = compile_structure(deployment, outages)
-    n_trials = 500
+    n_trials = 250
     kind = WideTables if wide else Tables
     tables = kind(structure)
     intervals = block_intervals(structure, n_trials, years, np.random.default_rng(years),
@@ -515,7 +516,7 @@ TIE_CASES = dict(BRUTE_CASES, **{
 })
 
 
-@pytest.mark.parametrize("seed", range(28))
+@pytest.mark.parametrize("seed", sweep(range(28), 2))
 @pytest.mark.parametrize("wide", [False, True], ids=["masks", "sets"])
 def test_engine_matches_brute_force_when_events_share_ticks(seed, wide):
     """Outages on a coarse grid (a fortieth of a trial), so that starts and ends of several
@@ -568,7 +569,7 @@ def test_random_failover_delays_match_the_brute_force_event_loop(spec, years, wi
     from plcapacity.availability.deployment import delay_law
     deployment, outages = three_regions_active_passive(delay=0.0), GROUPED
     structure = compile_structure(deployment, outages)
-    n_trials = 400
+    n_trials = 200
     rng = np.random.default_rng(100 + years)
     tables = (WideTables if wide else Tables)(structure)
     intervals = block_intervals(structure, n_trials, years, rng, tables)

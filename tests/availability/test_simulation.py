@@ -420,6 +420,7 @@ def test_more_than_256_processes_are_refused_with_the_count():
                 compile_structure(deployment, model)
 
 
+@pytest.mark.slow  # the rare-state path at 256 processes under tracemalloc: seconds
 def test_peak_memory_within_the_budget_at_256_processes_with_many_down():
     """256 processes, each down about 1.6 % of the time (four down at once on average, so
     most states are the rare ones with three or more down): the run stays within a 64 MiB

@@ -469,7 +469,7 @@ def test_simulation_beyond_64_processes_against_a_convolution():
     assert 0.05 < short < 0.95
     assert exact_unavailability(deployment, model, metric="served") == pytest.approx(
         short, rel=1e-9)
-    result = simulate(deployment, model, trials=1_000, seed=96, progress=False)
+    result = simulate(deployment, model, trials=400, seed=96, progress=False)
     check_against_exact(1 - result.served_availability, short,
                         result.served_ci_half_width / 1.96)
 

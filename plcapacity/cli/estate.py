@@ -20,9 +20,12 @@ from plcapacity.cli.output import (
     report_warnings,
 )
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_parser", "run", "MAX_THRESHOLDS"]
 
 NAME = "estate"
+
+#: Most thresholds on the command line: each is a column of the table. [-]
+MAX_THRESHOLDS = 100
 
 _ESTATE_SUMMARY = ["name", "region", "nat_ips", "backend_vms", "ceiling", "binding_limit",
                    "private_endpoints", "peak_nat_port_usage_percent", "peak_throughput_mbit_s"]
@@ -63,6 +66,9 @@ def run(args, out, err):
     from plcapacity.estate.inventory import read_inventory
     from plcapacity.estate.metrics import read_metrics
     from plcapacity.estate.review import estate_table
+    if len(args.thresholds) > MAX_THRESHOLDS:
+        raise UsageError(f"plcapacity estate: --thresholds: {len(args.thresholds):,} levels; at "
+                         f"most {MAX_THRESHOLDS} (each is a column of the table)")
     if args.output:
         if not args.output.lower().endswith((".html", ".htm")):
             raise UsageError(f"plcapacity estate: -o {args.output}: the review is an .html "

@@ -44,3 +44,11 @@ def test_csv_and_json_keep_notes_off_stdout(cli):
 def test_usage_errors(argv, message, cli):
     code, _, err = cli(argv)
     assert code == 2 and err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize("count", [101, 2000])
+def test_thresholds_beyond_the_columns_a_table_can_show(cli, count):
+    levels = ",".join(f"{100 * (i + 1) / count:.4f}" for i in range(count))
+    code, out, err = cli(["estate", "--inventory", *INVENTORY, "--thresholds", levels])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{count:,} levels; at most 100" in err

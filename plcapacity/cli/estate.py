@@ -8,9 +8,11 @@ NAT ports reach each threshold (:func:`plcapacity.estate.review.estate_table`), 
 
 from __future__ import annotations
 
+import os
 import warnings
 
 from plcapacity.base.exceptions import ModelWarning, UsageError
+from plcapacity.base.tables import same_file
 from plcapacity.cli.arguments import add_format, cap, number, percent_list
 from plcapacity.cli.output import (
     EXIT_OK,
@@ -73,6 +75,13 @@ def run(args, out, err):
         if not args.output.lower().endswith((".html", ".htm")):
             raise UsageError(f"plcapacity estate: -o {args.output}: the review is an .html "
                              "file")
+        for source in [*args.inventory, *(args.metrics or [])]:
+            if same_file(args.output, source):
+                raise UsageError(f"estate: -o {args.output} is the input {source} itself; choose "
+                                 "another file name (the inputs are never overwritten)")
+        if os.path.isdir(args.output):
+            raise UsageError(f"estate: -o {args.output} is a folder; give a file name ending in "
+                             ".html")
         check_output_folder(args.output)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelWarning)

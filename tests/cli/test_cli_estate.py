@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -52,3 +53,62 @@ def test_thresholds_beyond_the_columns_a_table_can_show(cli, count):
     code, out, err = cli(["estate", "--inventory", *INVENTORY, "--thresholds", levels])
     assert code == 2 and out == "" and err.count("\n") == 1
     assert f"{count:,} levels; at most 100" in err
+
+
+# ------------------------------------------------------------------ -o never names an input
+
+
+def inputs_in(folder):
+    """The example inventory and one metrics export, copied under names -o could take."""
+    inventory = folder / "inventory.html"                # an export may have any suffix
+    inventory.write_bytes((ESTATE / "pls.json").read_bytes())
+    metrics = folder / "metrics.htm"
+    metrics.write_bytes((ESTATE / "metrics-pls-orders.json").read_bytes())
+    return inventory, metrics
+
+
+@pytest.mark.parametrize("which", ["inventory", "metrics"])
+@pytest.mark.parametrize("spelling", ["same path", "relative", "through dots", "symlink",
+                                      "hard link"])
+def test_output_naming_an_input_is_refused(tmp_path, cli, monkeypatch, which, spelling):
+    inventory, metrics = inputs_in(tmp_path)
+    target = inventory if which == "inventory" else metrics
+    before = target.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    if spelling == "same path":
+        output = str(target)
+    elif spelling == "relative":
+        output = target.name
+    elif spelling == "through dots":
+        (tmp_path / "sub").mkdir()
+        output = f"sub/../{target.name}"
+    elif spelling == "symlink":
+        (tmp_path / "review.html").symlink_to(target)
+        output = "review.html"
+    else:
+        os.link(target, tmp_path / "review.html")
+        output = "review.html"
+    code, out, err = cli(["estate", "--inventory", str(inventory), "--metrics", str(metrics),
+                          "-o", output])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"-o {output} is the input" in err and "never overwritten" in err
+    assert target.read_bytes() == before
+
+
+def test_another_case_is_another_file_where_case_matters(tmp_path, cli):
+    inventory, metrics = inputs_in(tmp_path)
+    other = tmp_path / "INVENTORY.html"
+    if other.exists():
+        pytest.skip("a case-insensitive file system: the same file")   # pragma: no cover
+    before = inventory.read_bytes()
+    code, out, err = cli(["estate", "--inventory", str(inventory), "--metrics", str(metrics),
+                          "-o", str(other)])
+    assert code == 0, err
+    assert other.read_text().startswith("<!DOCTYPE html>")
+    assert inventory.read_bytes() == before
+
+
+def test_output_that_is_a_folder(tmp_path, cli):
+    (tmp_path / "review.html").mkdir()
+    code, _, err = cli(["estate", "--inventory", *INVENTORY, "-o", str(tmp_path / "review.html")])
+    assert code == 2 and err.count("\n") == 1 and "is a folder" in err

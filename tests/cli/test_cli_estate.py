@@ -112,3 +112,25 @@ def test_output_that_is_a_folder(tmp_path, cli):
     (tmp_path / "review.html").mkdir()
     code, _, err = cli(["estate", "--inventory", *INVENTORY, "-o", str(tmp_path / "review.html")])
     assert code == 2 and err.count("\n") == 1 and "is a folder" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.parametrize("option", ["--inventory", "--metrics"])
+def test_a_named_pipe_is_an_error_not_a_wait(tmp_path, cli, monkeypatch, option):
+    # fit-outages refused a FIFO; estate waited forever for a writer
+    import builtins
+    fifo = tmp_path / "export.json"
+    os.mkfifo(fifo)
+    for module, name in ((builtins, "open"), (os, "open")):     # fail, never hang, if opened
+        real = getattr(module, name)
+
+        def guarded(file, *args, _real=real, **kwargs):
+            assert not (isinstance(file, (str, os.PathLike))
+                        and os.path.abspath(file) == str(fifo)), "the FIFO was opened"
+            return _real(file, *args, **kwargs)
+        monkeypatch.setattr(module, name, guarded)
+    argv = (["estate", "--inventory", str(fifo)] if option == "--inventory" else
+            ["estate", "--inventory", *INVENTORY, "--metrics", str(fifo)])
+    code, out, err = cli(argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{fifo}: cannot be read: a named pipe (FIFO)" in err

@@ -19,6 +19,7 @@ from plcapacity.cli.output import (
     check_output_folder,
     emit,
     format_table,
+    printable,
     report_warnings,
 )
 
@@ -105,7 +106,7 @@ def run(args, out, err):
         out.write(format_table(shown) + "\n")
         for name, findings in zip(table["name"], table["findings"]):
             for finding in filter(None, str(findings).split("; ")):
-                out.write(f"finding: {name}: {finding}\n")
+                out.write(f"finding: {printable(name)}: {printable(finding)}\n")
     else:
         frame = table.copy()
         for column in frame.columns:
@@ -116,7 +117,7 @@ def run(args, out, err):
         notes.append(forecast.criterion)
     note_stream = out if args.format == "table" else err
     for note in notes:
-        note_stream.write(f"note: {note}\n")
+        note_stream.write(f"note: {printable(note)}\n")
     if args.output:
         import matplotlib
         matplotlib.use("Agg")  # files, not windows
@@ -125,6 +126,7 @@ def run(args, out, err):
         write_report(estate_review(inventory, metrics, forecast, title=args.title,
                                    sources=[*args.inventory, *(args.metrics or [])]),
                      args.output)
-        note_stream.write(f"review of {len(table)} Private Link Services in {args.output}\n")
+        note_stream.write(printable(f"review of {len(table)} Private Link Services in "
+                                    f"{args.output}") + "\n")
     report_warnings(caught, err)
     return EXIT_OK

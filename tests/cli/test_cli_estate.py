@@ -134,3 +134,30 @@ def test_a_named_pipe_is_an_error_not_a_wait(tmp_path, cli, monkeypatch, option)
     code, out, err = cli(argv)
     assert code == 2 and out == "" and err.count("\n") == 1
     assert f"{fifo}: cannot be read: a named pipe (FIFO)" in err
+
+
+# ------------------------------------------------------------------ text from files, escaped
+
+
+@pytest.mark.parametrize("bad", ["\x1b[2J\x1b[31mred", "bell\x07", "two\nlines\rback",
+                                 "\x9b31m", "tab\there\x00nul"])
+def test_findings_and_notes_show_control_characters_escaped(tmp_path, cli, bad):
+    services = json.loads((ESTATE / "pls.json").read_text())
+    legacy = services[3]                                     # its load balancer is not given
+    legacy["name"] = f"pls-{bad}"
+    frontend = legacy["loadBalancerFrontendIpConfigurations"][0]
+    frontend["id"] = frontend["id"].replace("/loadBalancers/lb-legacy/",
+                                            f"/loadBalancers/lb-{bad}/")
+    twice = dict(legacy)                                     # read twice: a note names it
+    path = tmp_path / "pls.json"
+    path.write_text(json.dumps(services + [twice]))
+    code, out, err = cli(["estate", "--inventory", str(path), str(ESTATE / "lb.json")])
+    assert code == 0, err
+    shown = [line for line in out.splitlines()
+             if line.startswith(("finding: ", "note: "))]
+    mine = [line for line in shown if "pls-" in line and ("\\" in line)]
+    assert mine, out
+    for line in out.splitlines() + err.splitlines():
+        assert line.isprintable(), repr(line)                # no raw control character
+    assert any(line.startswith("note: ") and "read twice" in line for line in mine)
+    assert any(line.startswith("finding: ") and "lb-" in line for line in mine)

@@ -8,6 +8,7 @@ NAT ports reach each threshold (:func:`plcapacity.estate.review.estate_table`), 
 
 from __future__ import annotations
 
+import os
 import warnings
 
 from plcapacity.base.exceptions import ModelWarning, UsageError
@@ -17,12 +18,16 @@ from plcapacity.cli.output import (
     check_output_folder,
     emit,
     format_table,
+    printable,
     report_warnings,
 )
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["NAME", "add_parser", "run", "MAX_THRESHOLDS"]
 
 NAME = "estate"
+
+#: Most thresholds on the command line: each is a column of the table. [-]
+MAX_THRESHOLDS = 100
 
 _ESTATE_SUMMARY = ["name", "region", "nat_ips", "backend_vms", "ceiling", "binding_limit",
                    "private_endpoints", "peak_nat_port_usage_percent", "peak_throughput_mbit_s"]
@@ -59,14 +64,25 @@ def add_parser(commands):
 
 def run(args, out, err):
     """Print the estate table (and write the review with ``-o``); returns the exit code."""
+    from plcapacity.base.tables import same_file
     from plcapacity.estate.forecast import forecast_exhaustion
     from plcapacity.estate.inventory import read_inventory
     from plcapacity.estate.metrics import read_metrics
     from plcapacity.estate.review import estate_table
+    if len(args.thresholds) > MAX_THRESHOLDS:
+        raise UsageError(f"plcapacity estate: --thresholds: {len(args.thresholds):,} levels; at "
+                         f"most {MAX_THRESHOLDS} (each is a column of the table)")
     if args.output:
         if not args.output.lower().endswith((".html", ".htm")):
             raise UsageError(f"plcapacity estate: -o {args.output}: the review is an .html "
                              "file")
+        for source in [*args.inventory, *(args.metrics or [])]:
+            if same_file(args.output, source):
+                raise UsageError(f"estate: -o {args.output} is the input {source} itself; choose "
+                                 "another file name (the inputs are never overwritten)")
+        if os.path.isdir(args.output):
+            raise UsageError(f"estate: -o {args.output} is a folder; give a file name ending in "
+                             ".html")
         check_output_folder(args.output)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelWarning)
@@ -90,7 +106,7 @@ def run(args, out, err):
         out.write(format_table(shown) + "\n")
         for name, findings in zip(table["name"], table["findings"]):
             for finding in filter(None, str(findings).split("; ")):
-                out.write(f"finding: {name}: {finding}\n")
+                out.write(f"finding: {printable(name)}: {printable(finding)}\n")
     else:
         frame = table.copy()
         for column in frame.columns:
@@ -101,7 +117,7 @@ def run(args, out, err):
         notes.append(forecast.criterion)
     note_stream = out if args.format == "table" else err
     for note in notes:
-        note_stream.write(f"note: {note}\n")
+        note_stream.write(f"note: {printable(note)}\n")
     if args.output:
         import matplotlib
         matplotlib.use("Agg")  # files, not windows
@@ -110,6 +126,7 @@ def run(args, out, err):
         write_report(estate_review(inventory, metrics, forecast, title=args.title,
                                    sources=[*args.inventory, *(args.metrics or [])]),
                      args.output)
-        note_stream.write(f"review of {len(table)} Private Link Services in {args.output}\n")
+        note_stream.write(printable(f"review of {len(table)} Private Link Services in "
+                                    f"{args.output}") + "\n")
     report_warnings(caught, err)
     return EXIT_OK

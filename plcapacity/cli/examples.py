@@ -2,12 +2,23 @@
 
 The scenario tables, deployment files and estate exports that ship with plcapacity, to try
 the other commands on; files already there are kept unless ``--force``.
+
+Writes stay inside DIR: nothing under it may be a symbolic link (none is followed), and the
+whole destination is checked before the first file is written, so a file or folder in the way
+leaves nothing half-copied. Each file is written beside its place and renamed over it, so an
+interrupted copy leaves no partial file, and a file replaced with ``--force`` is replaced, not
+written through (another name of it, a hard link, keeps its content).
 """
 
 from __future__ import annotations
 
+import os
+import stat
+import tempfile
+from pathlib import Path
+
 from plcapacity.base.exceptions import UsageError
-from plcapacity.cli.output import EXIT_OK
+from plcapacity.cli.output import EXIT_OK, printable
 
 __all__ = ["NAME", "add_parser", "run"]
 
@@ -25,15 +36,90 @@ def add_parser(commands):
                           help="where to copy them (default: ./plcapacity-examples, created "
                                "if missing)")
     examples.add_argument("--force", action="store_true",
-                          help="overwrite files that already exist in DIR")
+                          help="replace files that already exist in DIR")
     return examples
+
+
+def _plan(target: Path, files, force):
+    """Check the whole destination before anything is written: (folders to create, files
+    that exist and will be replaced). Nothing under DIR may be a symbolic link (a link is
+    never followed, so nothing is written outside DIR), a file where a folder goes or a
+    folder (or anything but a regular file) where a file goes."""
+    shown = target.as_posix()
+    try:
+        target_info = os.lstat(target)
+    except FileNotFoundError:
+        target_info = None
+    if target_info is not None:
+        if stat.S_ISLNK(target_info.st_mode) and not target.is_dir():
+            raise UsageError(f"examples: {shown} is a symbolic link to no folder; give a folder")
+        if not target.is_dir():
+            raise UsageError(f"examples: {shown} exists and is not a folder")
+    folders, existing, checked = [], [], {}
+
+    def kind(path):
+        if path not in checked:
+            try:
+                checked[path] = os.lstat(path).st_mode
+            except FileNotFoundError:
+                checked[path] = None
+        return checked[path]
+
+    for name in files:
+        path = target
+        for part in name.parts[:-1]:
+            path = path / part
+            mode = kind(path) if target_info is not None else None
+            if mode is None:
+                if path not in folders:
+                    folders.append(path)
+            elif stat.S_ISLNK(mode):
+                raise UsageError(f"examples: {path.as_posix()} is a symbolic link; examples "
+                                 f"writes only inside {shown}, never through links: remove it "
+                                 "or choose another folder")
+            elif not stat.S_ISDIR(mode):
+                raise UsageError(f"examples: {path.as_posix()} is in the way: a file where the "
+                                 f"folder of {name.as_posix()} goes; move it or choose another "
+                                 "folder")
+        path = target / name
+        mode = None if any(f == path or f in path.parents for f in folders) else kind(path)
+        if mode is None:
+            continue
+        if stat.S_ISLNK(mode):
+            raise UsageError(f"examples: {path.as_posix()} is a symbolic link; examples writes "
+                             f"only inside {shown}, never through links: remove it or choose "
+                             "another folder")
+        if not stat.S_ISREG(mode):
+            what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+            raise UsageError(f"examples: {path.as_posix()} is in the way: {what} where the file "
+                             f"{name.as_posix()} goes; move it or choose another folder")
+        existing.append(name)
+    if existing and not force:
+        raise UsageError(f"examples: {len(existing)} of the {len(files)} files already exist "
+                         f"in {shown} (such as {existing[0].as_posix()}): use --force to "
+                         "overwrite them, or choose another folder")
+    return folders, set(existing)
+
+
+def _write(path: Path, content: bytes):
+    """Write ``content`` to a new file beside ``path`` and rename it over ``path``: a link or
+    another name of the old file (a hard link) is replaced, never written through."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                         dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        raise
 
 
 def run(args, out, err):
     """Copy the example files into ``args.directory``; returns the exit code."""
-    import shutil
-    from pathlib import Path
-
     from plcapacity.base.limits import data_path
     source = data_path("examples")
     if not source.is_dir():
@@ -41,18 +127,21 @@ def run(args, out, err):
                          "plcapacity")
     files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
     target = Path(args.directory)
-    if target.exists() and not target.is_dir():
-        raise UsageError(f"examples: {args.directory} exists and is not a folder")
-    existing = [name for name in files if (target / name).exists()]
-    if existing and not args.force:
-        raise UsageError(f"examples: {len(existing)} of the {len(files)} files already exist "
-                         f"in {args.directory} (such as {existing[0].as_posix()}): use --force "
-                         "to overwrite them, or choose another folder")
-    for name in files:
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source / name, target / name)
-        out.write(f"{'replaced' if name in existing else 'wrote'} "
-                  f"{(target / name).as_posix()}\n")
-    out.write(f"{len(files)} example files in {target.as_posix()}; try: plcapacity batch "
-              f"{(target / 'services.csv').as_posix()}\n")
+    folders, existing = _plan(target, files, args.force)
+    path = target
+    try:
+        if not target.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        for path in folders:
+            path.mkdir()
+        for name in files:
+            path = target / name
+            _write(path, (source / name).read_bytes())
+            out.write(printable(f"{'replaced' if name in existing else 'wrote'} "
+                                f"{path.as_posix()}") + "\n")
+    except OSError as error:
+        raise UsageError(f"examples: {path.as_posix()}: cannot write it "
+                         f"({error.strerror or error})") from None
+    out.write(printable(f"{len(files)} example files in {target.as_posix()}; try: plcapacity "
+                        f"batch {(target / 'services.csv').as_posix()}") + "\n")
     return EXIT_OK

@@ -10,6 +10,8 @@ Azure exports.
   (:class:`Metrics`);
 - :mod:`~plcapacity.estate.forecast` — when usage reaches a threshold:
   :func:`forecast_exhaustion` (a :class:`Forecast`);
+- :mod:`~plcapacity.estate.trend` — the forecast's Theil-Sen lines in bounded memory
+  (:func:`~plcapacity.estate.trend.theil_sen`);
 - :mod:`~plcapacity.estate.review` — :func:`estate_table` and the HTML
   :func:`estate_review`, built with :mod:`plcapacity.report`;
 - :mod:`~plcapacity.estate.plots` — :func:`nat_port_forecast`.

@@ -10,7 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
 from pathlib import Path
+
+from plcapacity.base.tables import read_bytes_limited
 
 __all__ = ["get", "load_records", "props", "read_text", "load_csv", "load_json",
            "MAX_EXPORT_BYTES"]
@@ -20,19 +23,49 @@ __all__ = ["get", "load_records", "props", "read_text", "load_csv", "load_json",
 MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
 
+def _file_kind(mode) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
 def read_text(path, *, limit=None) -> str:
-    """The text of ``path`` (UTF-8, a byte-order mark allowed), refusing files over ``limit``
-    bytes (default :data:`MAX_EXPORT_BYTES`)."""
+    """The text of ``path`` (UTF-8, a byte-order mark allowed), refusing anything but a
+    regular file (a folder, a named pipe, a device) and files over ``limit`` bytes (default
+    :data:`MAX_EXPORT_BYTES`) before reading it.
+
+    Read with :func:`plcapacity.base.tables.read_bytes_limited`: non-blocking and never more
+    than ``limit`` bytes, whatever the file system reports.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and what it is.
+    """
     path = Path(path)
     limit = MAX_EXPORT_BYTES if limit is None else limit
     try:
-        with open(path, "rb") as stream:
-            raw = stream.read(limit + 1)
+        info = path.stat()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: cannot be read (no such file)") from None
     except OSError as error:
         raise ValueError(f"{path}: cannot be read ({error.strerror or error})") from None
-    if len(raw) > limit:
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path}: cannot be read: {_file_kind(info.st_mode)}; an export must "
+                         "be a regular file")
+    if info.st_size > limit:
         raise ValueError(f"{path}: larger than {limit:,} bytes; export a shorter time span or "
                          "fewer resources per file")
+    try:
+        raw = read_bytes_limited(path, max_bytes=limit, what="file")
+    except FileNotFoundError:
+        raise ValueError(f"{path}: cannot be read (no such file)") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -49,10 +49,12 @@ import pandas as pd
 from plcapacity.base.deprecation import warn_deprecated
 from plcapacity.base.results import TableResult
 from plcapacity.estate.metrics import BYTES_METRICS, NAT_PORTS_METRIC, metrics_frame
+from plcapacity.estate.trend import theil_sen
 
 __all__ = ["Forecast", "forecast_exhaustion", "daily_peaks", "as_forecast", "FORECAST_COLUMNS",
            "MIN_DAYS", "HOLDOUT_SHARE", "CURRENT_WINDOW_DAYS", "CLEAR_WIN", "STATUS_BEYOND",
-           "STATUS_CROSSED", "STATUS_FORECAST", "STATUS_TOO_FEW", "LEGACY_ATTRS"]
+           "STATUS_CROSSED", "STATUS_FORECAST", "STATUS_TOO_FEW", "LEGACY_ATTRS",
+           "crossing_days", "throughput"]
 
 #: Fewest daily peaks a forecast needs. [days]
 MIN_DAYS = 14
@@ -277,20 +279,14 @@ def throughput(metrics) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="resource_id"))
     per_interval = rows.groupby(["resource_id", "timestamp"])["value"].sum().reset_index()
-    spacing = (per_interval.groupby("resource_id")["timestamp"]
-               .agg(lambda s: s.diff().median().total_seconds() if len(s) > 1 else 60.0))
-    seconds = per_interval["resource_id"].map(spacing).to_numpy(float)
+    resource = per_interval["resource_id"]
+    gaps = per_interval.groupby("resource_id")["timestamp"].diff().dt.total_seconds()
+    spacing = gaps.groupby(resource).median().fillna(60.0)
+    seconds = resource.map(spacing).to_numpy(float)
     rate = per_interval["value"].to_numpy(float) * 8 / np.where(seconds > 0, seconds, 60.0) / 1e6
-    grouped = pd.Series(rate, index=per_interval["resource_id"]).groupby(level=0)
+    grouped = pd.Series(rate, index=resource).groupby(level=0)
     return pd.DataFrame({"peak_throughput_mbit_s": grouped.max(),
                          "mean_throughput_mbit_s": grouped.mean()})
-
-
-def _theil_sen(z, t, confidence):
-    from scipy import stats  # imported where used (import time of plcapacity)
-
-    slope, intercept, low, high = stats.theilslopes(z, t, alpha=confidence)
-    return slope, intercept, low, high
 
 
 def _holdout_errors(t, y, log_ok):
@@ -298,28 +294,56 @@ def _holdout_errors(t, y, log_ok):
     n = len(t)
     held = max(2, int(round(HOLDOUT_SHARE * n)))
     train, test = slice(0, n - held), slice(n - held, n)
-    slope, intercept, _, _ = _theil_sen(y[train], t[train], 0.95)
+    slope, intercept, _, _ = theil_sen(y[train], t[train], None)
     linear = float(np.mean(np.abs(intercept + slope * t[test] - y[test])))
     log_linear = math.nan
     if log_ok:
-        slope, intercept, _, _ = _theil_sen(np.log(y[train]), t[train], 0.95)
+        slope, intercept, _, _ = theil_sen(np.log(y[train]), t[train], None)
         log_linear = float(np.mean(np.abs(np.exp(intercept + slope * t[test]) - y[test])))
     return linear, log_linear
 
 
-def _crossing(level, slopes, intercepts, offset, combine):
-    """Days at which ``intercept + slope * t + offset`` reaches ``level`` for each line,
-    combined (min or max); inf for a line that never rises to it."""
-    slopes = np.asarray(slopes, float)
+def crossing_days(levels, slopes, intercepts, offset, combine):
+    """For each level, the day at which ``intercept + slope * t + offset`` reaches it, over
+    the lines ``(slopes[k], intercepts[k])`` combined with ``combine`` (:func:`numpy.min` or
+    :func:`numpy.max`); inf for a line that never rises to it.
+
+    One call covers every threshold of a series (arrays of ``len(levels)`` x
+    ``len(slopes)``), so the work per threshold is a few array elements.
+
+    Parameters
+    ----------
+    levels : array_like
+        The thresholds, in the model's scale (log for a log-linear fit).
+    slopes, intercepts : array_like
+        The lines [level per day] and [level].
+    offset : float
+        Added to every line (a residual quantile).
+    combine : callable
+        ``numpy.min`` (earliest) or ``numpy.max`` (latest).
+
+    Returns
+    -------
+    numpy.ndarray
+        Days (since the fit's day 0), one per level.
+
+    Examples
+    --------
+    >>> crossing_days([80, 100], [0.5, 0.25], [40, 40], 0.0, np.min).tolist()
+    [80.0, 120.0]
+    """
+    levels = np.asarray(levels, float)[:, None]
+    slopes = np.asarray(slopes, float)[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
-        times = np.where(slopes > 0, (level - offset - np.asarray(intercepts)) / slopes, np.inf)
-    return float(combine(times))
+        times = np.where(slopes > 0, (levels - offset - np.asarray(intercepts, float)[None, :])
+                         / slopes, np.inf)
+    return combine(times, axis=1)
 
 
 def _fit(t, z, confidence):
     """Theil-Sen line with its slope interval (lines through the medians) and the residual
     quantiles."""
-    slope, intercept, low, high = _theil_sen(z, t, confidence)
+    slope, intercept, low, high = theil_sen(z, t, confidence)
     residuals = z - (intercept + slope * t)
     q_low, q_high = np.quantile(residuals, [(1 - confidence) / 2, (1 + confidence) / 2])
     slopes = np.array([low, slope, high])
@@ -327,25 +351,39 @@ def _fit(t, z, confidence):
             "slopes": slopes, "intercepts": np.median(z) - slopes * np.median(t)}
 
 
-def _dates(fit, level, last):
-    """(point, earliest, latest) days at which the fitted line reaches ``level``."""
-    point = _crossing(level, [fit["slope"]], [fit["intercept"]], 0.0, np.min)
-    earliest = _crossing(level, fit["slopes"], fit["intercepts"], fit["q_high"], np.min)
-    latest = _crossing(level, fit["slopes"], fit["intercepts"], fit["q_low"], np.max)
-    point = max(point, last)
-    return point, max(min(earliest, point), last), max(latest, point)
+def _dates(fit, levels, last):
+    """(point, earliest, latest) days at which the fitted line reaches each level."""
+    point = crossing_days(levels, [fit["slope"]], [fit["intercept"]], 0.0, np.min)
+    earliest = crossing_days(levels, fit["slopes"], fit["intercepts"], fit["q_high"], np.min)
+    latest = crossing_days(levels, fit["slopes"], fit["intercepts"], fit["q_low"], np.max)
+    point = np.maximum(point, last)
+    return point, np.maximum(np.minimum(earliest, point), last), np.maximum(latest, point)
 
 
-def _forecast_one(t, y, thresholds, horizon_days, confidence):
-    """Fit one series of daily peaks (t in days since its first day); one dict per threshold."""
+def _first_reached(t, y, thresholds):
+    """Per threshold, the first t whose y reaches it (NaN if none)."""
+    running = np.maximum.accumulate(y)
+    where = np.searchsorted(running, thresholds, side="left")
+    found = where < len(y)
+    return np.where(found, t[np.minimum(where, len(y) - 1)], np.nan)
+
+
+def _forecast_one(t, y, thresholds, levels, horizon_days, confidence):
+    """Fit one series of daily peaks (t in days since its first day) against every threshold
+    at once: (the series' columns, the thresholds' columns as arrays, the chosen fit)."""
     n = len(t)
     current = y[t > t[-1] - CURRENT_WINDOW_DAYS].max()
-    base = {"current_percent": current, "peak_percent": y.max(), "days_observed": n}
+    series = {"current_percent": current, "peak_percent": y.max(), "days_observed": n,
+              "model": np.nan, "slope_percent_per_day": np.nan, "doubling_days": np.nan,
+              "holdout_error_linear": np.nan, "holdout_error_log_linear": np.nan,
+              "interval_spans_both_models": np.nan}
+    crossed = current >= thresholds
+    reached = np.where(crossed, _first_reached(t, y, thresholds), np.nan)
+    nothing = np.full(len(thresholds), np.nan)
     if n < MIN_DAYS:
-        return [dict(base, threshold_percent=thr, status=(STATUS_CROSSED if current >= thr
-                                                          else STATUS_TOO_FEW),
-                     crossing_t=t[np.argmax(y >= thr)] if current >= thr else math.nan)
-                for thr in thresholds], None
+        status = np.where(crossed, STATUS_CROSSED, STATUS_TOO_FEW).astype(object)
+        return series, {"status": status, "crossing_t": reached, "earliest_t": nothing,
+                        "latest_t": nothing}, None
     log_ok = bool(np.all(y > 0))
     error_linear, error_log = _holdout_errors(t, y, log_ok)
     use_log = log_ok and error_log < error_linear
@@ -359,30 +397,37 @@ def _forecast_one(t, y, thresholds, horizon_days, confidence):
     last = t[-1]
     fitted_last = fit["intercept"] + fit["slope"] * last
     slope_now = fit["slope"] * math.exp(fitted_last) if use_log else fit["slope"]
-    base.update(model="log-linear" if use_log else "linear", slope_percent_per_day=slope_now,
-                doubling_days=(math.log(2) / fit["slope"] if use_log and fit["slope"] > 0
-                               else math.nan),
-                holdout_error_linear=error_linear, holdout_error_log_linear=error_log,
-                interval_spans_both_models=not clear)
-    rows = []
+    series.update(model="log-linear" if use_log else "linear", slope_percent_per_day=slope_now,
+                  doubling_days=(math.log(2) / fit["slope"] if use_log and fit["slope"] > 0
+                                 else math.nan),
+                  holdout_error_linear=error_linear, holdout_error_log_linear=error_log,
+                  interval_spans_both_models=not clear)
+    scale = {False: thresholds, True: levels}
+    point, earliest, latest = _dates(fit, scale[use_log], last)
+    if not clear:
+        _, other_earliest, other_latest = _dates(fits[not use_log], scale[not use_log], last)
+        earliest, latest = np.minimum(earliest, other_earliest), np.maximum(latest, other_latest)
     end = last + horizon_days
-    for thr in thresholds:
-        if current >= thr:
-            rows.append(dict(base, threshold_percent=thr, status=STATUS_CROSSED,
-                             crossing_t=t[np.argmax(y >= thr)], earliest_t=math.nan,
-                             latest_t=math.nan))
-            continue
-        point, earliest, latest = _dates(fit, math.log(thr) if use_log else thr, last)
-        if not clear:
-            _, other_earliest, other_latest = _dates(
-                fits[not use_log], thr if use_log else math.log(thr), last)
-            earliest, latest = min(earliest, other_earliest), max(latest, other_latest)
-        status = STATUS_FORECAST if point <= end else STATUS_BEYOND
-        rows.append(dict(base, threshold_percent=thr, status=status,
-                         crossing_t=point if status == STATUS_FORECAST else math.nan,
-                         earliest_t=earliest if earliest <= end else math.nan,
-                         latest_t=latest if latest <= end else math.nan))
-    return rows, dict(fit, log=use_log)
+    ahead = point <= end
+    status = np.where(crossed, STATUS_CROSSED,
+                      np.where(ahead, STATUS_FORECAST, STATUS_BEYOND)).astype(object)
+    columns = {"status": status,
+               "crossing_t": np.where(crossed, reached, np.where(ahead, point, np.nan)),
+               "earliest_t": np.where(~crossed & (earliest <= end), earliest, np.nan),
+               "latest_t": np.where(~crossed & (latest <= end), latest, np.nan)}
+    return series, columns, dict(fit, log=use_log)
+
+
+def _series_bounds(peaks):
+    """(start, stop) row positions of each (resource_id, dimension) in the sorted peaks."""
+    resource = peaks["resource_id"].to_numpy(object)
+    dimension = peaks["dimension"].to_numpy(object)
+    if not len(resource):
+        return []
+    change = (resource[1:] != resource[:-1]) | (dimension[1:] != dimension[:-1])
+    starts = np.concatenate([[0], np.flatnonzero(change) + 1])
+    stops = np.concatenate([starts[1:], [len(resource)]])
+    return list(zip(starts.tolist(), stops.tolist()))
 
 
 def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
@@ -439,9 +484,12 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
     1  10.20.0.11  forecast 2027-01-16 00:00:00+00:00
     """
     thresholds = [float(v) for v in np.atleast_1d(thresholds)]
-    if not thresholds or any(not (0 < v <= 100) for v in thresholds):
-        raise ValueError(f"thresholds={thresholds} is not allowed: percentages above 0 and at "
-                         "most 100")
+    bad = [v for v in thresholds if not 0 < v <= 100]
+    if not thresholds or bad:
+        shown = (f"thresholds={thresholds}" if len(thresholds) <= 8 else
+                 f"thresholds ({len(thresholds)} values, among them {bad[0]:g})")
+        raise ValueError(f"{shown} is not allowed: percentages above 0 and at most 100")
+    thresholds = sorted(set(thresholds))
     if not (np.isfinite(horizon_days) and horizon_days > 0):
         raise ValueError(f"horizon_days={horizon_days!r} is not allowed: a positive number of "
                          "days")
@@ -450,23 +498,38 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
     metrics = metrics_frame(metrics)
     peaks = daily_peaks(metrics, aggregation=aggregation)
     used = str(peaks["aggregation"].iloc[0])
-    rows, fits = [], {}
-    for (resource, nat_ip), series in peaks.groupby(["resource_id", "dimension"], sort=True):
-        days = series["day"]
-        first = days.iloc[0]
-        t = ((days - first) / pd.Timedelta(days=1)).to_numpy(float)
-        y = series["peak"].to_numpy(float)
-        found, fit = _forecast_one(t, y, sorted(thresholds), horizon_days, confidence)
-        if fit is not None:
-            fits[(resource, nat_ip)] = dict(fit, first_day=first)
-        for row in found:
-            rows.append(dict(row, resource_id=resource, nat_ip=nat_ip, first_day=first,
-                             last_day=days.iloc[-1]))
-    table = pd.DataFrame(rows)
-    for name in ("crossing_t", "earliest_t", "latest_t"):
-        if name not in table:
-            table[name] = math.nan
+    thresholds = np.array(thresholds, dtype=float)
+    levels = np.array([math.log(v) for v in thresholds])
     day = pd.Timedelta(days=1)
+    days = peaks["day"]
+    day_number = ((days - days.iloc[0]) // day).to_numpy(np.int64) if len(days) else \
+        np.empty(0, np.int64)
+    values = peaks["peak"].to_numpy(float)
+    resources = peaks["resource_id"].to_numpy(object)
+    dimensions = peaks["dimension"].to_numpy(object)
+    per_series, per_threshold, fits = [], [], {}
+    firsts, lasts = [], []
+    for start, stop in _series_bounds(peaks):
+        t = (day_number[start:stop] - day_number[start]).astype(float)
+        found, columns, fit = _forecast_one(t, values[start:stop], thresholds, levels,
+                                            horizon_days, confidence)
+        key = (resources[start], dimensions[start])
+        first = days.iloc[start]
+        if fit is not None:
+            fits[key] = dict(fit, first_day=first)
+        per_series.append(dict(found, resource_id=key[0], nat_ip=key[1]))
+        per_threshold.append(columns)
+        firsts.append(first)
+        lasts.append(days.iloc[stop - 1])
+    count = len(thresholds)
+    table = pd.DataFrame(per_series).loc[np.repeat(np.arange(len(per_series)), count)] \
+        .reset_index(drop=True) if per_series else pd.DataFrame()
+    table["threshold_percent"] = np.tile(thresholds, len(per_series))
+    for name in ("status", "crossing_t", "earliest_t", "latest_t"):
+        table[name] = (np.concatenate([c[name] for c in per_threshold]) if per_threshold
+                       else np.empty(0))
+    table["first_day"] = pd.Series(firsts, dtype=days.dtype).repeat(count).to_numpy()
+    table["last_day"] = pd.Series(lasts, dtype=days.dtype).repeat(count).to_numpy()
     for target, source in (("crossing_date", "crossing_t"), ("crossing_earliest", "earliest_t"),
                            ("crossing_latest", "latest_t")):
         offset = pd.to_timedelta(table[source].to_numpy(float), unit="D")

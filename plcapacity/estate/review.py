@@ -43,7 +43,8 @@ from plcapacity.report.html import (
     template_environment,
 )
 
-__all__ = ["estate_table", "estate_review", "SOON_DAYS", "MAX_USAGE_FIGURES", "LABELS"]
+__all__ = ["estate_table", "estate_review", "describe_crossings", "SOON_DAYS",
+           "MAX_USAGE_FIGURES", "LABELS"]
 
 #: A forecast crossing within this many days flags the PLS in the review. [days]
 SOON_DAYS = 90
@@ -96,17 +97,72 @@ _TABLE_COLUMNS = ["name", "region", "nat_ips", "backend_vms", "ceiling", "bindin
                   "private_endpoints", "pending_connections", "pe_regions"]
 
 
-def _describe(row) -> str:
-    status = row["status"]
-    if status == STATUS_CROSSED:
-        return (f"crossed {row['crossing_date']:%Y-%m-%d}" if pd.notna(row["crossing_date"])
-                else "crossed")
-    if status == STATUS_FORECAST:
-        low, high = row["crossing_earliest"], row["crossing_latest"]
-        span = f"{low:%Y-%m-%d} to " + (f"{high:%Y-%m-%d}" if pd.notna(high)
-                                         else "after the horizon")
-        return f"{row['crossing_date']:%Y-%m-%d} ({span})"
-    return status
+def describe_crossings(rows) -> np.ndarray:
+    """What each forecast row says about its threshold, in words, for all rows at once.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Rows of a forecast table (``status``, ``crossing_date``, ``crossing_earliest``,
+        ``crossing_latest``).
+
+    Returns
+    -------
+    numpy.ndarray of str
+        ``crossed YYYY-MM-DD``, ``YYYY-MM-DD (earliest to latest)`` (``after the horizon``
+        when the interval ends past it), or the status.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> day = pd.Timestamp("2027-01-12", tz="UTC")
+    >>> rows = pd.DataFrame({"status": ["forecast", "not within the horizon"],
+    ...                      "crossing_date": [day, pd.NaT], "crossing_earliest": [day, pd.NaT],
+    ...                      "crossing_latest": [pd.NaT, pd.NaT]})
+    >>> describe_crossings(rows).tolist()
+    ['2027-01-12 (2027-01-12 to after the horizon)', 'not within the horizon']
+    """
+    status = rows["status"].to_numpy(object)
+
+    def day(column, missing):
+        text = pd.to_datetime(rows[column]).dt.strftime("%Y-%m-%d")
+        return text.fillna(missing).to_numpy(object)
+
+    date = day("crossing_date", "")
+    earliest = day("crossing_earliest", "")
+    latest = day("crossing_latest", "after the horizon")
+    crossed = np.where(date == "", "crossed", "crossed " + date)
+    forecast = date + " (" + earliest + " to " + latest + ")"
+    return np.where(status == STATUS_CROSSED, crossed,
+                    np.where(status == STATUS_FORECAST, forecast, status)).astype(object)
+
+
+def _crossing_columns(forecast, key):
+    """``reaches_<threshold>`` and ``reaches_<threshold>_date`` for the PLSs ``key`` (lower
+    case ids): the first NAT IP's crossing per PLS and threshold, in one pass over the rows
+    (a grid of PLSs x thresholds, filled at once)."""
+    rank = {STATUS_CROSSED: 0, STATUS_FORECAST: 1, STATUS_BEYOND: 2, STATUS_TOO_FEW: 3}
+    fc = forecast.assign(_key=forecast["resource_id"].str.lower(),
+                         _rank=forecast["status"].map(rank), _when=forecast["crossing_date"])
+    first = (fc.sort_values(["_key", "_rank", "_when"], na_position="last")
+             .drop_duplicates(["_key", "threshold_percent"]))
+    keys, key_code = np.unique(first["_key"].to_numpy(str), return_inverse=True)
+    thresholds, threshold_code = np.unique(first["threshold_percent"].to_numpy(float),
+                                           return_inverse=True)
+    texts = np.full((len(keys) + 1, len(thresholds)), "no metrics", dtype=object)
+    texts[key_code, threshold_code] = describe_crossings(first)
+    dates = pd.to_datetime(first["crossing_date"], utc=True).dt.tz_convert(None)
+    days = np.full((len(keys) + 1, len(thresholds)), np.datetime64("NaT"), dtype="M8[ns]")
+    days[key_code, threshold_code] = dates.to_numpy("M8[ns]")
+    row = pd.Index(keys).get_indexer(key.to_numpy(str))      # -1: the PLS has no metrics
+    row = np.where(row < 0, len(keys), row)
+    texts, days = texts[row], days[row]
+    columns = {}
+    for j, threshold in enumerate(thresholds):
+        name = f"reaches_{threshold:g}"
+        columns[name] = texts[:, j]
+        columns[f"{name}_date"] = pd.DatetimeIndex(days[:, j]).tz_localize("UTC")
+    return columns
 
 
 def estate_table(inventory: Inventory, forecast: Forecast | None = None, *,
@@ -182,17 +238,8 @@ def estate_table(inventory: Inventory, forecast: Forecast | None = None, *,
         table["peak_connections_estimate"] = key.map(share).to_numpy(float) * ports
         table["peak_throughput_mbit_s"] = key.map(
             per_ip.groupby("_key")["peak_throughput_mbit_s"].max()).to_numpy(float)
-        rank = {STATUS_CROSSED: 0, STATUS_FORECAST: 1, STATUS_BEYOND: 2, STATUS_TOO_FEW: 3}
-        fc["_rank"] = fc["status"].map(rank)
-        fc["_when"] = fc["crossing_date"]
-        for threshold in sorted(fc["threshold_percent"].unique()):
-            name = f"reaches_{threshold:g}"
-            first = (fc[fc["threshold_percent"] == threshold]
-                     .sort_values(["_key", "_rank", "_when"], na_position="last")
-                     .drop_duplicates("_key").set_index("_key"))
-            text = first.apply(_describe, axis=1) if len(first) else pd.Series(dtype=object)
-            table[name] = key.map(text).fillna("no metrics").to_numpy(object)
-            table[f"{name}_date"] = key.map(first["crossing_date"]).to_numpy()
+        table = pd.concat([table, pd.DataFrame(_crossing_columns(forecast, key),
+                                               index=table.index)], axis=1)
     table["findings"] = inventory["findings"].to_numpy()
     table["pls_id"] = inventory["pls_id"].to_numpy()
     table.attrs["notes"] = list(notes)  # deprecated (0.2.0, removed in 0.3.0): Inventory.notes

@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -44,3 +45,119 @@ def test_csv_and_json_keep_notes_off_stdout(cli):
 def test_usage_errors(argv, message, cli):
     code, _, err = cli(argv)
     assert code == 2 and err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize("count", [101, 2000])
+def test_thresholds_beyond_the_columns_a_table_can_show(cli, count):
+    levels = ",".join(f"{100 * (i + 1) / count:.4f}" for i in range(count))
+    code, out, err = cli(["estate", "--inventory", *INVENTORY, "--thresholds", levels])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{count:,} levels; at most 100" in err
+
+
+# ------------------------------------------------------------------ -o never names an input
+
+
+def inputs_in(folder):
+    """The example inventory and one metrics export, copied under names -o could take."""
+    inventory = folder / "inventory.html"                # an export may have any suffix
+    inventory.write_bytes((ESTATE / "pls.json").read_bytes())
+    metrics = folder / "metrics.htm"
+    metrics.write_bytes((ESTATE / "metrics-pls-orders.json").read_bytes())
+    return inventory, metrics
+
+
+@pytest.mark.parametrize("which", ["inventory", "metrics"])
+@pytest.mark.parametrize("spelling", ["same path", "relative", "through dots", "symlink",
+                                      "hard link"])
+def test_output_naming_an_input_is_refused(tmp_path, cli, monkeypatch, which, spelling):
+    inventory, metrics = inputs_in(tmp_path)
+    target = inventory if which == "inventory" else metrics
+    before = target.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    if spelling == "same path":
+        output = str(target)
+    elif spelling == "relative":
+        output = target.name
+    elif spelling == "through dots":
+        (tmp_path / "sub").mkdir()
+        output = f"sub/../{target.name}"
+    elif spelling == "symlink":
+        (tmp_path / "review.html").symlink_to(target)
+        output = "review.html"
+    else:
+        os.link(target, tmp_path / "review.html")
+        output = "review.html"
+    code, out, err = cli(["estate", "--inventory", str(inventory), "--metrics", str(metrics),
+                          "-o", output])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"-o {output} is the input" in err and "never overwritten" in err
+    assert target.read_bytes() == before
+
+
+def test_another_case_is_another_file_where_case_matters(tmp_path, cli):
+    inventory, metrics = inputs_in(tmp_path)
+    other = tmp_path / "INVENTORY.html"
+    if other.exists():
+        pytest.skip("a case-insensitive file system: the same file")   # pragma: no cover
+    before = inventory.read_bytes()
+    code, out, err = cli(["estate", "--inventory", str(inventory), "--metrics", str(metrics),
+                          "-o", str(other)])
+    assert code == 0, err
+    assert other.read_text().startswith("<!DOCTYPE html>")
+    assert inventory.read_bytes() == before
+
+
+def test_output_that_is_a_folder(tmp_path, cli):
+    (tmp_path / "review.html").mkdir()
+    code, _, err = cli(["estate", "--inventory", *INVENTORY, "-o", str(tmp_path / "review.html")])
+    assert code == 2 and err.count("\n") == 1 and "is a folder" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.parametrize("option", ["--inventory", "--metrics"])
+def test_a_named_pipe_is_an_error_not_a_wait(tmp_path, cli, monkeypatch, option):
+    # fit-outages refused a FIFO; estate waited forever for a writer
+    import builtins
+    fifo = tmp_path / "export.json"
+    os.mkfifo(fifo)
+    for module, name in ((builtins, "open"), (os, "open")):     # fail, never hang, if opened
+        real = getattr(module, name)
+
+        def guarded(file, *args, _real=real, **kwargs):
+            assert not (isinstance(file, (str, os.PathLike))
+                        and os.path.abspath(file) == str(fifo)), "the FIFO was opened"
+            return _real(file, *args, **kwargs)
+        monkeypatch.setattr(module, name, guarded)
+    argv = (["estate", "--inventory", str(fifo)] if option == "--inventory" else
+            ["estate", "--inventory", *INVENTORY, "--metrics", str(fifo)])
+    code, out, err = cli(argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{fifo}: cannot be read: a named pipe (FIFO)" in err
+
+
+# ------------------------------------------------------------------ text from files, escaped
+
+
+@pytest.mark.parametrize("bad", ["\x1b[2J\x1b[31mred", "bell\x07", "two\nlines\rback",
+                                 "\x9b31m", "tab\there\x00nul"])
+def test_findings_and_notes_show_control_characters_escaped(tmp_path, cli, bad):
+    services = json.loads((ESTATE / "pls.json").read_text())
+    legacy = services[3]                                     # its load balancer is not given
+    legacy["name"] = f"pls-{bad}"
+    frontend = legacy["loadBalancerFrontendIpConfigurations"][0]
+    frontend["id"] = frontend["id"].replace("/loadBalancers/lb-legacy/",
+                                            f"/loadBalancers/lb-{bad}/")
+    twice = dict(legacy)                                     # read twice: a note names it
+    path = tmp_path / "pls.json"
+    path.write_text(json.dumps(services + [twice]))
+    code, out, err = cli(["estate", "--inventory", str(path), str(ESTATE / "lb.json")])
+    assert code == 0, err
+    shown = [line for line in out.splitlines()
+             if line.startswith(("finding: ", "note: "))]
+    mine = [line for line in shown if "pls-" in line and ("\\" in line)]
+    assert mine, out
+    for line in out.splitlines() + err.splitlines():
+        assert line.isprintable(), repr(line)                # no raw control character
+    assert any(line.startswith("note: ") and "read twice" in line for line in mine)
+    assert any(line.startswith("finding: ") and "lb-" in line for line in mine)

@@ -113,3 +113,52 @@ def test_props_reads_nested_and_flattened_resources_alike():
     assert props(nested)["ipConfigurations"] == props(flat)["ipConfigurations"] == [1]
     assert props(nested) is nested["properties"] and props(flat) is flat
     assert props({"properties": "text"}) == {"properties": "text"}   # not an object: flat
+
+
+# ------------------------------------------------------------------ what is not a file
+
+
+@pytest.fixture
+def no_open_of(monkeypatch):
+    """Fail (rather than hang) if anything opens one of the given paths: a FIFO would block."""
+    import builtins
+    import os
+    watched = set()
+    real_open, real_os_open = builtins.open, os.open
+
+    def guarded(opener):
+        def call(file, *args, **kwargs):
+            if isinstance(file, (str, os.PathLike)) and os.path.abspath(file) in watched:
+                raise AssertionError(f"{file} was opened")
+            return opener(file, *args, **kwargs)
+        return call
+    monkeypatch.setattr(builtins, "open", guarded(real_open))
+    monkeypatch.setattr(os, "open", guarded(real_os_open))
+    return lambda path: watched.add(os.path.abspath(path))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes here")
+@pytest.mark.parametrize("name", ["pls.json", "graph.csv", "metrics.tsv"])
+def test_a_named_pipe_is_refused_before_it_is_opened(tmp_path, no_open_of, name):
+    import os
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    no_open_of(fifo)
+    with pytest.raises(ValueError, match=rf"{name}: cannot be read: a named pipe \(FIFO\); an "
+                                         "export must be a regular file"):
+        load_records(fifo)
+    link = tmp_path / f"link-{name}"                     # through a link: the same
+    link.symlink_to(fifo)
+    with pytest.raises(ValueError, match="a named pipe"):
+        read_text(link)
+
+
+@pytest.mark.parametrize("kind", ["folder", "device"])
+def test_folders_and_devices_are_refused(tmp_path, kind):
+    import os
+    path = tmp_path if kind == "folder" else os.devnull
+    if kind == "device" and not os.path.exists(path):
+        pytest.skip("no null device here")              # pragma: no cover
+    with pytest.raises(ValueError, match=rf"cannot be read: a {kind}; an export must be a "
+                                         "regular file"):
+        read_text(path)

@@ -3,11 +3,14 @@ date must fall inside the prediction interval; flat series must say "not within 
 horizon"."""
 
 import math
+import statistics
+import tracemalloc
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from plcapacity.estate import forecast as forecast_module
 from plcapacity.estate.forecast import (
     CLEAR_WIN,
     FORECAST_COLUMNS,
@@ -333,3 +336,78 @@ def test_as_forecast_reads_0_1_attrs_with_a_warning():
 def test_daily_peaks_keep_the_aggregation_in_attrs_until_0_3():
     peaks = daily_peaks(metrics_from_daily(np.linspace(20, 60, 30)))
     assert peaks.attrs == {"aggregation": "maximum"}
+
+
+# --------------------------------------------------------------------------- scale
+
+
+def test_ten_thousand_daily_points_in_bounded_memory(rng):
+    # The n x n arrays of scipy's Theil-Sen took 2.6 GB for 10,000 days (and a MemoryError
+    # for 20,000); the estimator now holds a bounded number of slopes.
+    t = np.arange(10_000)
+    y = 20 + 0.004 * t + rng.normal(0, 1, t.size)      # 80 % at day 15,000
+    metrics = metrics_from_daily(y)
+    tracemalloc.start()
+    try:
+        forecast = forecast_exhaustion(metrics, thresholds=[80], horizon_days=10_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 150e6                                  # bytes
+    row = one(forecast, 80)
+    assert row["status"] == "forecast" and interval_contains(row, 15_000)
+    assert forecast.fits[(PLS, "10.0.0.4")]["slope"] == pytest.approx(0.004, rel=0.05)
+
+
+def count_calls(monkeypatch, module, name):
+    """Wrap ``module.name`` to record the sizes of its first argument, one entry a call."""
+    original = getattr(module, name)
+    sizes = []
+
+    def counted(*args, **kwargs):
+        sizes.append(np.size(args[0]))
+        return original(*args, **kwargs)
+    monkeypatch.setattr(module, name, counted)
+    return sizes
+
+
+@pytest.mark.parametrize("many", [400, 1500])
+def test_work_per_threshold_is_a_few_array_elements(rng, monkeypatch, many):
+    # 1,000 to 2,000 thresholds took 22.6 s then 85 s: quadratic. Each series is fitted once
+    # whatever the thresholds, and every threshold's dates come from one call per line set.
+    metrics = pd.concat([metrics_from_daily(30 + 0.2 * np.arange(60) + rng.normal(0, 1, 60),
+                                            nat_ip=ip) for ip in ("a", "b", "c")])
+    fits = count_calls(monkeypatch, forecast_module, "theil_sen")
+    dates = count_calls(monkeypatch, forecast_module, "crossing_days")
+    forecast_exhaustion(metrics, thresholds=[80, 100])
+    fits_few, dates_few = len(fits), len(dates)
+    fits.clear()
+    dates.clear()
+    thresholds = np.linspace(1, 100, many)
+    forecast = forecast_exhaustion(metrics, thresholds=thresholds)
+    assert len(forecast) == 3 * many
+    assert len(fits) == fits_few <= 3 * 4                # per series, not per threshold
+    assert len(dates) == dates_few <= 3 * 6                # three lines, two models
+    assert set(dates) == {many}                          # each call: every threshold at once
+
+
+@pytest.mark.parametrize("count", [10, 40])
+def test_work_per_series_is_a_fixed_number_of_fits(rng, monkeypatch, count):
+    frames = [metrics_from_daily(30 + 0.1 * np.arange(30) + rng.normal(0, 1, 30),
+                                 nat_ip=f"10.0.0.{i % 8}", resource=f"{PLS}{i // 8}")
+              for i in range(count)]
+    fits = count_calls(monkeypatch, forecast_module, "theil_sen")
+    forecast = forecast_exhaustion(pd.concat(frames), thresholds=[80])
+    assert len(forecast) == count and len(forecast.fits) == count
+    assert len(fits) == 4 * count                        # linear and log-linear, held out and all
+    assert sum(fits) == count * (24 + 24 + 30 + 30)      # each fit sees its own series only
+
+
+def test_the_fitted_line_is_brute_force_theil_sen(rng):
+    y = 30 + 0.3 * np.arange(40) + rng.normal(0, 2, 40)
+    y[[5, 17]] = 0                                       # no log-linear fit: the line is linear
+    fit = forecast_exhaustion(metrics_from_daily(y)).fits[(PLS, "10.0.0.4")]
+    slopes = sorted((y[j] - y[i]) / (j - i) for i in range(40) for j in range(i + 1, 40))
+    assert fit["slope"] == pytest.approx(statistics.median(slopes), rel=1e-12)
+    assert fit["intercept"] == pytest.approx(statistics.median(y) - fit["slope"] * 19.5,
+                                             rel=1e-12)

@@ -153,3 +153,22 @@ def test_every_module_has_its_test_file():
 def test_test_files_have_unique_basenames():
     names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def test_every_exception_class_lives_in_base_exceptions():
+    import builtins
+    error_bases = {name for name in dir(builtins)
+                   if isinstance(getattr(builtins, name), type)
+                   and issubclass(getattr(builtins, name), BaseException)}
+    from plcapacity.base import exceptions
+    error_bases |= set(exceptions.__all__)
+    outside = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "base" / "exceptions.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                    getattr(base, "id", getattr(base, "attr", None)) in error_bases
+                    for base in node.bases):
+                outside.append(f"{path.relative_to(ROOT)}: {node.name}")
+    assert not outside, "exception classes outside base/exceptions.py:\n" + "\n".join(outside)

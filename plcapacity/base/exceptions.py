@@ -45,7 +45,7 @@ class InfeasibleDemandError(ValueError):
     --------
     >>> import plcapacity as plc
     >>> try:
-    ...     plc.size(30_000_000_000)          # connections [connections]
+    ...     plc.size(30_000_000_000, consumer_endpoints=8)   # [connections], [PEs]
     ... except plc.InfeasibleDemandError as error:
     ...     print(error.limit, f"{int(error.required):,} > {int(error.available):,}")
     backend_pool_size 36,000,000,000 > 20,480,000,000

@@ -111,10 +111,10 @@ class SizingOptions(TableResult):
     --------
     >>> import plcapacity as plc
     >>> options = plc.size(2_000_000, new_connections_per_s=100, vm_failures_tolerated=1)
-    >>> options[["rank", "pls_count", "nat_ips", "backend_vms"]].head(2)
+    >>> options[["rank", "pls_count", "nat_ips", "backend_vms"]].head(2)  # one endpoint
        rank  pls_count  nat_ips  backend_vms
     0     1          1        8            6
-    1     2          2        4            6
+    1     2          1        7            7
     >>> options.demand["concurrent_connections"], options.demand["port_hold_s"]  # [conn.], [s]
     (2000000.0, 65.0)
     >>> options.assumptions[0].split(" (")[0]
@@ -429,7 +429,10 @@ def _vm_counts(required_ports, required_connections, failures, cap, endpoints, p
     z, k = zones[:, None], zone_failures[:, None]
     vms = zone_vms(np.minimum(healthy, usable + 1) + failures[:, None], z, k)
     left = zone_survivors(vms, z, k) - failures[:, None]
-    feasible = (vms <= pool) & ((pls * lim.pe_per_pls)[None, :] >= endpoints[:, None])
+    # Each private endpoint reaches one PLS: a demand spreads over at most as many PLSs as it
+    # has endpoints, and needs enough PLSs for its endpoints (pe_per_pls each).
+    feasible = ((vms <= pool) & ((pls * lim.pe_per_pls)[None, :] >= endpoints[:, None])
+                & (pls[None, :] <= endpoints[:, None]))
     shape = healthy.shape
     return dict(pls=np.broadcast_to(pls, shape), nat=np.broadcast_to(nat, shape),
                 healthy=healthy, vms=vms, left=left, feasible=feasible, binding=binding)
@@ -610,6 +613,7 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
             f"{lim.backend_pool_size:,} after losing {zone_failures} of {zone_count} zones",
             limit="backend_pool_size", required=failures + 1, available=None)
     _check_feasible(lim, required_ports, required_connections, usable_vms, failures, cap,
+                    endpoints,
                     headroom, _decimal(ports_per),
                     zone_failures and f" and {zone_failures} of {zone_count} zones")
 
@@ -634,6 +638,10 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     pls, nat, vms, healthy, binding = (a[feasible] for a in (pls, nat, vms, healthy, binding))
     order = np.lexsort((nat, pls, vms))
     pls, nat, vms, healthy, binding = (a[order] for a in (pls, nat, vms, healthy, binding))
+    # Distinct options only: drop one that another option equals or beats on every count
+    # (VMs, NAT IPs, PLSs; costs follow them). At most 64 options: a small pairwise check.
+    kept = _not_dominated(np.column_stack([vms, nat, pls]))
+    pls, nat, vms, healthy, binding = (a[kept] for a in (pls, nat, vms, healthy, binding))
     figures = _deployment_figures(pls, nat, vms, healthy, float(needed), needed_ports,
                                   concurrent, np.nan if cap is None else cap, ports_per, lim)
     table = pd.DataFrame({
@@ -693,6 +701,17 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
 
 
 
+def _not_dominated(counts) -> np.ndarray:
+    """Rows (options, best first) that no earlier row equals or beats on every column."""
+    at_most = (counts[:, None, :] <= counts[None, :, :]).all(axis=2)  # [i, j]: i <= j
+    earlier = np.tri(len(counts), k=-1, dtype=bool).T  # [i, j]: i comes before j
+    beaten = (at_most & earlier).any(axis=0)
+    # a later row can beat an earlier one only where the order is not by all the counts
+    strictly = at_most & (counts[:, None, :] < counts[None, :, :]).any(axis=2)
+    beaten |= strictly.any(axis=0)
+    return ~beaten
+
+
 def _nic_warning(connections_per_vm, lim):
     return (f"the best configuration puts {connections_per_vm:,.0f} connections on each VM, "
             f"above the {lim.vm_nic_concurrent_flows:,} concurrent flows a VM NIC supports "
@@ -731,29 +750,35 @@ def _check_endpoints(endpoints, lim):
 
 
 def _check_feasible(lim, required_ports, required_connections, usable_vms, failures, cap,
-                    headroom, ports_per, zones_lost=""):
-    """Raise with the limit that cannot be met and by how much, before any sizing."""
+                    endpoints, headroom, ports_per, zones_lost=""):
+    """Raise, before any sizing, naming every limit that falls short and by how much."""
     pool = lim.backend_pool_size
-    largest = (f"{lim.pls_per_load_balancer} PLS x {lim.nat_ips_per_pls} NAT IPs x "
-               f"{usable_vms:,} VMs left after {failures} failures{zones_lost or ''}")
-    most_ports = lim.pls_per_load_balancer * lim.nat_ips_per_pls * usable_vms * ports_per
+    # each consumer endpoint reaches one PLS: no more PLSs carry traffic than endpoints
+    most_pls = min(lim.pls_per_load_balancer, endpoints)
+    pls_why = ("" if most_pls == lim.pls_per_load_balancer else
+               f" (one per consumer endpoint: consumer_endpoints={endpoints:,})")
+    largest = (f"{most_pls} PLS{pls_why} x {lim.nat_ips_per_pls} NAT IPs x "
+               f"{usable_vms:,} VMs of backend_pool_size={pool:,} left after {failures} "
+               f"failures{zones_lost or ''}")
+    most_ports = most_pls * lim.nat_ips_per_pls * usable_vms * ports_per
     what = f"with {_amount(Fraction(headroom) * 100)} % headroom"
+    short = []  # (limit, required, available, sentence)
     if required_ports > most_ports:
-        raise InfeasibleDemandError(
-            f"demand needs {_amount(required_ports)} ports {what}, but the largest deployment "
-            f"within the limits ({largest}, {_amount(ports_per)} ports each) carries "
-            f"{_amount(most_ports)} ({_amount(required_ports - most_ports)} short; "
-            f"backend_pool_size={pool:,})",
-            limit="backend_pool_size", required=required_ports, available=most_ports)
+        short.append(("backend_pool_size", required_ports, most_ports,
+                      f"NAT ports: {_amount(required_ports)} needed {what}, at most "
+                      f"{_amount(most_ports)} ({largest} x {_amount(ports_per)} ports; "
+                      f"{_amount(required_ports - most_ports)} short)"))
     if cap is not None and required_connections > usable_vms * _decimal(cap):
         most = usable_vms * _decimal(cap)
+        short.append(("backend_pool_size", required_connections, most,
+                      f"connections per VM: {_amount(required_connections)} needed, at most "
+                      f"{_amount(most)} ({usable_vms:,} VMs x {_amount(cap)}; "
+                      f"{_amount(required_connections - most)} short)"))
+    if short:
+        limit, required, available, _ = short[0]
         raise InfeasibleDemandError(
-            f"demand needs {_amount(required_connections)} connections {what}, but "
-            f"{usable_vms:,} VMs (backend_pool_size={pool:,} less {failures} failures"
-            f"{zones_lost or ''}) x "
-            f"{_amount(cap)} per VM hold {_amount(most)} "
-            f"({_amount(required_connections - most)} short)",
-            limit="backend_pool_size", required=required_connections, available=most)
+            f"demand cannot be met: {'; '.join(text for *_, text in short)}",
+            limit=limit, required=required, available=available)
 
 
 def _amount(value) -> str:

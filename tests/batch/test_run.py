@@ -100,7 +100,7 @@ def test_row_errors_are_collected_and_other_rows_computed():
                         "allowed: a fraction from 0 to 10 (0.2 or 20% = 20 % spare)")
     assert "row 3 (service 'bad-region')" in error[2] and "'eastus9'" in error[2]
     assert "closest known: eastus" in error[2]
-    assert error[3].startswith("row 4 (service 'huge'): infeasible: demand needs")
+    assert error[3].startswith("row 4 (service 'huge'): infeasible: demand cannot be met")
     assert "appears in rows 1, 6" in error[0] and "appears in rows 1, 6" in error[5]
     assert result.backend_vms[4] >= 1 and result.availability[4] > 0.99
     assert result.failed_rows == 5

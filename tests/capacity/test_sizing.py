@@ -24,14 +24,16 @@ from plcapacity.capacity.sizing import SizingOptions, SizingResults
 
 def _brute_force_size(concurrent, rate=0, hold=65, headroom="0.2", failures=0, cap=None,
                       endpoints=1, ports=64_000, pool=5000):
-    """Naive search, exact in rational arithmetic: for each (pls, nat), try VM counts from 1."""
+    """Naive search, exact in rational arithmetic: for each (pls, nat), try VM counts from 1.
+    One private endpoint reaches one PLS, so at most ``endpoints`` PLSs; options another
+    option equals or beats on every count (VMs, PLSs, NAT IPs) are left out."""
     h = Fraction(headroom)
     needed = Fraction(str(concurrent)) + Fraction(str(rate)) * Fraction(str(hold))
     required_ports = math.ceil(needed * (1 + h))
     required_connections = math.ceil(Fraction(str(concurrent)) * (1 + h))
     found = []
     for pls in range(1, 9):
-        if pls * 1000 < endpoints:
+        if pls * 1000 < endpoints or pls > endpoints:
             continue
         for nat in range(1, 9):
             for vms in range(failures + 1, pool + 1):
@@ -41,7 +43,14 @@ def _brute_force_size(concurrent, rate=0, hold=65, headroom="0.2", failures=0, c
                 if ports_ok and vm_ok:
                     found.append((vms, pls, nat))
                     break
-    return sorted(found)
+    found.sort()
+    distinct = []
+    for i, option in enumerate(found):
+        beaten = any(all(a <= b for a, b in zip(other, option)) and (other != option or j < i)
+                     for j, other in enumerate(found) if j != i)
+        if not beaten:
+            distinct.append(option)
+    return distinct
 
 
 SIZING_CASES = {
@@ -55,7 +64,7 @@ SIZING_CASES = {
     "float-noise": dict(concurrent=1_000_000, headroom="0.2"),  # 1e6 * 1.2 in binary floats
     "large": dict(concurrent=1_500_000_000, rate=100_000, hold=120, failures=10),
     # 5,406,720,000 x 1.1 = 5,947,392,000 exactly, beyond where binary floats hold 1e-6
-    "huge-decimal": dict(concurrent=5_406_720_000, headroom="0.1"),
+    "huge-decimal": dict(concurrent=5_406_720_000, headroom="0.1", endpoints=8),
     "tiny-headroom": dict(concurrent=1, headroom="0.0000001"),
 }
 
@@ -144,7 +153,8 @@ def test_size_overflow_with_churn_and_vm_cap_counts_ports_and_connections_apart(
     # 1,000,000 open + 10,000/s x 65 s = 1,650,000 ports but only 1,000,000 connections:
     # the per-VM cap applies to connections (1,200,000 with headroom), the pools to ports.
     table = plc.size(1_000_000, new_connections_per_s=10_000, port_hold_s=65,
-                     max_connections_per_vm=500_000, overflow_probability=1e-3)
+                     max_connections_per_vm=500_000, overflow_probability=1e-3,
+                     consumer_endpoints=8)
     for row in table.itertuples():
         pools = row.pls_count * row.nat_ips * row.vms_after_failures
         assert _union_bound(1_980_000, 1_200_000, pools, 64_000, row.vms_after_failures,
@@ -153,8 +163,8 @@ def test_size_overflow_with_churn_and_vm_cap_counts_ports_and_connections_apart(
         if fewer >= 1:
             pools = row.pls_count * row.nat_ips * fewer
             assert _union_bound(1_980_000, 1_200_000, pools, 64_000, fewer, 500_000) > 1e-3
-    best = table.query("pls_count == 8 and nat_ips == 8").iloc[0]
-    assert best.backend_vms == 3 and best.binding_limit == "vm_connections"
+    # 1.2M connections / 500,000 a VM: no option has fewer than 3 VMs, however many pools
+    assert table.backend_vms.min() == 3 and table.iloc[0].backend_vms == 3
 
 
 def test_size_assumptions_and_overrides_are_reported():
@@ -174,10 +184,12 @@ def test_size_applies_the_nic_flow_limit_by_default():
     assert plc.size(3_000_000, max_connections_per_vm="nic").table.equals(
         plc.size(3_000_000).table)
     # "no cap" is explicit, and then a warning says what the VM would hold
+    # (eight endpoints, so eight PLSs can carry the demand: 8 x 8 NAT IPs x 1 VM)
     with pytest.warns(CapacityWarning, match="above the 500,000 concurrent flows"):
-        assert plc.size(3_000_000, max_connections_per_vm=None).iloc[0].backend_vms == 1
+        assert plc.size(3_000_000, max_connections_per_vm=None,
+                        consumer_endpoints=8).iloc[0].backend_vms == 1
     with pytest.warns(CapacityWarning, match="above the 500,000 concurrent flows"):
-        plc.size(3_000_000, max_connections_per_vm=math.inf)
+        plc.size(3_000_000, max_connections_per_vm=math.inf, consumer_endpoints=8)
     with warnings.catch_warnings():
         warnings.simplefilter("error", CapacityWarning)
         plc.size(3_000_000, max_connections_per_vm=500_000)
@@ -209,12 +221,34 @@ def test_provider_cost_from_vm_price():
 
 def test_infeasible_ports_explains_limit_and_shortfall():
     with pytest.raises(InfeasibleDemandError) as info:
-        plc.size(20_000_000_000, headroom=0.1)
+        plc.size(20_000_000_000, headroom=0.1, consumer_endpoints=8)
     error = info.value
     assert error.limit == "backend_pool_size"
     assert error.available == 8 * 8 * 5000 * 64_000
     assert error.required == 22_000_000_000
     assert "1,520,000,000 short" in str(error)
+    # one endpoint reaches one PLS: 1 x 8 x 5,000 x 64,000 = 2,560,000,000 ports at most
+    with pytest.raises(InfeasibleDemandError) as info:
+        plc.size(20_000_000_000, headroom=0.1)
+    assert info.value.available == 8 * 5000 * 64_000
+    assert ("1 PLS (one per consumer endpoint: consumer_endpoints=1) x 8 NAT IPs"
+            in str(info.value)) and "19,440,000,000 short" in str(info.value)
+
+
+@pytest.mark.parametrize("demand, ports_short, connections_short", [
+    (30e9, "15,520,000,000 short", "33,500,000,000 short"),
+    (20e9, "3,520,000,000 short", "21,500,000,000 short"),
+])
+def test_infeasibility_names_every_limit_that_falls_short(demand, ports_short,
+                                                          connections_short):
+    # 8 endpoints: 8 x 8 x 5,000 x 64,000 = 20,480,000,000 ports; the NIC's 500,000
+    # connections x 5,000 VMs = 2,500,000,000 connections; both short of demand x 1.2
+    with pytest.raises(InfeasibleDemandError) as info:
+        plc.size(demand, consumer_endpoints=8)
+    text = str(info.value)
+    assert f"NAT ports: {demand * 1.2:,.0f} needed" in text and ports_short in text
+    assert f"connections per VM: {demand * 1.2:,.0f} needed" in text and len(text) < 450
+    assert connections_short in text
 
 
 def test_infeasible_vm_cap():
@@ -228,7 +262,7 @@ def test_infeasible_endpoints():
 
 
 def test_infeasible_failures_eat_the_pool():
-    with pytest.raises(InfeasibleDemandError, match="4,000 VMs left after 1000 failures"):
+    with pytest.raises(InfeasibleDemandError, match="4,000 VMs of backend_pool_size=5,000 left after 1000 failures"):
         plc.size(17_000_000_000, vm_failures_tolerated=1000, headroom=0)
 
 
@@ -287,11 +321,13 @@ def test_size_table_rows_are_rank_1_of_size(rng):
             assert row.overflow_probability_after_failures == pytest.approx(
                 best.overflow_probability_after_failures, rel=1e-12)
     # the hash_overflow binding limit is reachable from a table too
-    # (100M connections, no headroom, no per-VM cap, p = 1e-6: 8 x 8 x 25 VMs hold the ports,
-    # but 64 x 25 pools of mean 62,500 and capacity 64,000 overflow with probability ~1.6e-6)
+    # (100M connections from 8 endpoints, no headroom, no per-VM cap, p = 1e-6: 8 x 8 x 25 VMs
+    # hold the ports, but 64 x 25 pools of mean 62,500 and capacity 64,000 overflow with
+    # probability ~1.6e-6)
     hashed = plc.size_table(pd.DataFrame({"concurrent_connections": [100_000_000],
                                           "headroom": [0], "overflow_probability": [1e-6],
-                                          "max_connections_per_vm": ["none"]}))
+                                          "max_connections_per_vm": ["none"],
+                                          "consumer_endpoints": [8]}))
     assert (hashed.backend_vms[0], hashed.binding_limit[0]) == (26, "hash_overflow")
 
 
@@ -319,7 +355,7 @@ def test_size_table_row_failures_stay_in_their_rows():
     assert result.error[1] == ("row 2 (service 'neg'): column concurrent_connections='-5' is "
                                "not allowed: a number >= 0")
     assert "column vm_failures_tolerated='0.5'" in result.error[2]
-    assert "infeasible: demand needs" in result.error[3]
+    assert "infeasible: demand cannot be met: NAT ports: " in result.error[3]
     assert "column concurrent_connections='lots'" in result.error[4]
     assert "(required)" in result.error[5]
     # 2_000_000 with 20% headroom: 2.4M connections need ceil(2.4M / 500,000) = 5 VMs (the
@@ -334,9 +370,9 @@ def test_size_table_defaults_fill_empty_cells_only():
                             "headroom": [np.nan, 0.0]})
     result = plc.size_table(demands, defaults={"headroom": 1.0,
                                                "max_connections_per_vm": None})
-    # no per-VM cap: 2,000,000 ports need 31.25 pools of 64,000: 4 PLS x 8 NAT IPs on one VM;
-    # 1,000,000 need 15.6: 2 x 8
-    assert list(result.pls_count) == [4, 2] and list(result.backend_vms) == [1, 1]
+    # no per-VM cap, one endpoint (so one PLS): 2,000,000 ports need 31.25 pools of 64,000:
+    # 8 NAT IPs x 4 VMs; 1,000,000 need 15.6: 8 x 2
+    assert list(result.pls_count) == [1, 1] and list(result.backend_vms) == [4, 2]
     capped = plc.size_table(demands, defaults={"headroom": 1.0})
     # with the NIC's 500,000 per VM: 2,000,000 -> 4 VMs, 1,000,000 -> 2 VMs
     assert list(capped.backend_vms) == [4, 2]

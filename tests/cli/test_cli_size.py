@@ -23,11 +23,12 @@ def test_size_single_demand(cli):
 def test_size_csv_has_all_rows_and_warning_on_stderr(cli):
     code, out, err = cli(["size", "2000000", "--format", "csv"])
     assert code == 0
-    assert len(pd.read_csv(io.StringIO(out))) == 64
+    # every distinct option: one endpoint reaches one PLS, 1 x 1..8 NAT IPs
+    assert len(pd.read_csv(io.StringIO(out))) == 8
     assert err.startswith("note:") or "warning:" in err
     assert "max_connections_per_vm=500,000: the concurrent flows one VM NIC supports" in err
     code, out, err = cli(["size", "2000000", "--format", "csv", "--max-connections-per-vm",
-                          "none"])
+                          "none", "--consumer-endpoints", "8"])
     assert "500,000 concurrent flows" in err  # uncapped: the warning says what a VM holds
 
 
@@ -65,7 +66,7 @@ def test_bad_row_names_row_and_column(tmp_path, cli):
 def test_infeasible_exit_1(demand, cli):
     code, _, err = cli(["size", demand])
     assert code == 1
-    assert err.startswith("plcapacity: infeasible: demand needs") and err.count("\n") == 1
+    assert err.startswith("plcapacity: infeasible: demand cannot be met") and err.count("\n") == 1
 
 
 def test_csv_with_extra_fields_or_no_rows(tmp_path, cli):

@@ -930,7 +930,7 @@ def imports_done(tmp_path_factory):
     plc.load_deployment(path)
 
 
-HYP = settings(max_examples=50, deadline=None,
+HYP = settings(max_examples=40, deadline=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 scalars = st.one_of(

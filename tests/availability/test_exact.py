@@ -423,7 +423,7 @@ def assert_close(got, expected, what):
         assert got[key] == pytest.approx(expected[key], rel=1e-12, abs=1e-300), (key, what)
 
 
-@pytest.mark.parametrize("seed", sweep(range(200), 4))
+@pytest.mark.parametrize("seed", sweep(range(200), 8))
 def test_random_deployments_match_the_enumeration(seed):
     deployment, model = random_deployment(seed)
     structure = compile_structure(deployment, model)
@@ -435,6 +435,7 @@ def test_random_deployments_match_the_enumeration(seed):
     assert_close(got, expected, (deployment, model))
 
 
+@pytest.mark.slow  # a property of the whole sweep of 200 seeds, which runs in the slow tier
 def test_random_deployments_are_not_trivial():
     """The random cases exercise what they should: groups that overlap, endpoints outside
     their destination's region, several destinations needed, non-trivial values."""
@@ -571,7 +572,7 @@ def test_a_long_coupled_ring_is_split_by_conditioning(n):
 
 
 @pytest.mark.parametrize("block", [1, 2, 3, 5])
-@pytest.mark.parametrize("seed", sweep(range(0, 200, 3), 3))
+@pytest.mark.parametrize("seed", sweep(range(0, 200, 3), 6))
 def test_split_blocks_match_the_enumeration(seed, block, monkeypatch):
     """With a small block limit, the random deployments' blocks are split by conditioning on
     their regions: still the enumeration's values."""

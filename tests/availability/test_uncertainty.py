@@ -137,6 +137,7 @@ def test_duration_draws_match_a_brute_force_bootstrap(law, rng):
     assert (draws["rate:westeurope"] == fit.model.regions["westeurope"][0]).all()
 
 
+@pytest.mark.slow  # a bootstrap against a brute-force bootstrap: seconds of refits
 def test_gpd_draws_spread_like_a_brute_force_bootstrap(rng):
     fit = _synthetic_fit(rng, "gpd", n=400)
     n = len(fit.duration_hours)

@@ -67,7 +67,7 @@ def run(args, out, err):
     """Print the estate table (and write the review with ``-o``); returns the exit code."""
     from plcapacity.estate.forecast import forecast_exhaustion
     from plcapacity.estate.inventory import read_inventory
-    from plcapacity.estate.metrics import read_metrics
+    from plcapacity.estate.metrics import NAT_PORTS_METRIC, read_metrics
     from plcapacity.estate.review import estate_table
     if len(args.thresholds) > MAX_THRESHOLDS:
         raise UsageError(f"plcapacity estate: --thresholds: {len(args.thresholds):,} levels; at "
@@ -91,6 +91,12 @@ def run(args, out, err):
         metrics = forecast = None
         if args.metrics:
             metrics = read_metrics(*args.metrics)
+            found = set(metrics.table["metric"].str.lower())
+            if NAT_PORTS_METRIC.lower() not in found:
+                raise UsageError(f"estate: --metrics {' '.join(args.metrics)}: no "
+                                 f"{NAT_PORTS_METRIC} values (metrics found: "
+                                 f"{', '.join(sorted(metrics.table['metric'].unique())) or 'none'})"
+                                 f"; export {NAT_PORTS_METRIC} of the Private Link Services")
             forecast = forecast_exhaustion(metrics, thresholds=args.thresholds,
                                            horizon_days=args.horizon_days)
     table = estate_table(inventory, forecast)

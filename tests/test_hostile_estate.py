@@ -5,6 +5,7 @@ boolean, null and a nested object where text, an object or a list belongs."""
 
 import copy
 import json
+import re
 
 import pytest
 
@@ -296,3 +297,123 @@ def test_no_nat_port_metrics_names_the_files(tmp_path, cli):
     document["value"][0]["name"]["value"] = "PLSBytesIn"
     one_line_error(estate(cli, tmp_path, examples(), document), "metrics.json",
                    "no PLSNatPortsUsage values", "metrics found: PLSBytesIn")
+
+
+# ------------------------------------------------------------------ values that cannot be usage
+
+NAT_RANGE = "is not a usage percentage (0 to 100"
+
+
+def rest_values(text, metric="PLSNatPortsUsage", unit="Percent"):
+    """A REST export whose fifth point carries ``text`` (raw JSON, e.g. Infinity)."""
+    points = [day(d, 40.0 + d) for d in range(1, 21)]
+    document = json.dumps(rest(points))
+    document = document.replace('"PLSNatPortsUsage"', json.dumps(metric)).replace(
+        '"Percent"', json.dumps(unit))
+    return document.replace('"maximum": 45.0', f'"maximum": {text}')
+
+
+@pytest.mark.parametrize("text", ["Infinity", "-Infinity", "1e308", "-0.5", "100.01", "130",
+                                  "1e6", "-1e308"])
+def test_nat_port_usage_that_cannot_be_a_percentage(tmp_path, cli, text):
+    err = one_line_error(estate(cli, tmp_path, examples(), rest_values(text),
+                                raw=True),
+                         "metrics.json", "metric PLSNatPortsUsage of " + PLS,
+                         "value[0].timeseries[0].data[4]", "2026-03-05T13:00:00")
+    assert NAT_RANGE in err or "not a finite number" in err
+
+
+@pytest.mark.parametrize("text", ["Infinity", "1e308", "-1", "2e18"])
+def test_byte_counts_that_cannot_be(tmp_path, cli, text):
+    one_line_error(estate(cli, tmp_path, examples(),
+                          rest_values(text, metric="PLSBytesIn", unit="Count"),
+                          raw=True),
+                   "metrics.json", "metric PLSBytesIn of " + PLS, "2026-03-05T13:00:00")
+
+
+@pytest.mark.parametrize("cell", ["130", "-2", "inf", "1e308"])
+def test_log_analytics_csv_values_out_of_range(tmp_path, cli, cell):
+    path = tmp_path / "azuremetrics.csv"
+    lines = ["TimeGenerated [UTC],ResourceId,MetricName,Maximum,Total,Count,UnitName"]
+    for d in range(1, 6):
+        value = cell if d == 3 else "40"
+        lines.append(f'"3/{d}/2026, 1:00:00.000 PM",{PLS},PLSNatPortsUsage,{value},400,9,'
+                     "Percent")
+    path.write_text("\n".join(lines) + "\n")
+    err = one_line_error(cli(["estate", "--inventory", str(ESTATE / "pls.json"), "--metrics",
+                              str(path)]), "azuremetrics.csv", "line 4",
+                         "2026-03-03T13:00:00")
+    assert "maximum value" in err
+
+
+def test_totals_and_counts_of_a_percentage_may_exceed_100(tmp_path, cli):
+    # Total sums the samples' percentages and Count counts them: not percentages themselves
+    rows = [dict(LOG_ANALYTICS_ROW, TimeGenerated=f"2026-03-{d:02d}T13:00:00Z", Total=900.0,
+                 Count=60) for d in range(1, 6)]
+    code, _, err = estate(cli, tmp_path, examples(), rows)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("stamp", ["9999-01-01T00:00:00Z", "0001-01-01T00:00:00Z",
+                                   "1999-12-31T23:59:59Z", "2100-01-01T00:00:00Z",
+                                   "2262-04-12T00:00:00Z"])
+@pytest.mark.parametrize("shape", ["rest", "log analytics"])
+def test_timestamps_outside_the_years_metrics_can_have(tmp_path, cli, stamp, shape):
+    if shape == "rest":
+        points = [day(d, 40.0 + d) for d in range(1, 21)]
+        points[7]["timeStamp"] = stamp
+        document, place = rest(points), "value[0].timeseries[0].data[7]"
+    else:
+        document = [dict(LOG_ANALYTICS_ROW, TimeGenerated=f"2026-03-{d:02d}T13:00:00Z")
+                    for d in range(1, 9)]
+        document[7]["TimeGenerated"] = stamp
+        place = "Log Analytics row [7]"
+    err = one_line_error(estate(cli, tmp_path, examples(), document), "metrics.json", place,
+                         "timestamp outside the years 2000 to 2099")
+    assert stamp[:4] in err
+
+
+@pytest.mark.parametrize("days", ["1e9", "36526", "0", "-5", "1e300"])
+def test_horizons_out_of_range_name_the_option(cli, days):
+    metrics = str(ESTATE / "metrics-pls-orders.json")
+    code, out, err = cli(["estate", "--inventory", str(ESTATE / "pls.json"), "--metrics",
+                          metrics, "--horizon-days", days])
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert "--horizon-days" in err and "at most 36,525" in err
+
+
+def test_the_longest_horizon_from_the_latest_year_gives_real_dates(rng):
+    import numpy as np
+    import pandas as pd
+
+    from plcapacity.estate.forecast import MAX_HORIZON_DAYS, forecast_exhaustion
+    days = pd.date_range("2099-10-01T12:00:00Z", "2099-12-31T12:00:00Z", freq="D")
+    usage = 20 + 0.002 * np.arange(days.size) + rng.normal(0, 0.01, days.size)
+    table = pd.DataFrame({"timestamp": days, "resource_id": PLS, "metric": "PLSNatPortsUsage",
+                          "dimension": "10.0.0.4", "aggregation": "maximum", "value": usage,
+                          "unit": "Percent"})
+    forecast = forecast_exhaustion(table, thresholds=[80], horizon_days=MAX_HORIZON_DAYS)
+    row = forecast.table.iloc[0]
+    assert row["status"] == "forecast"                   # 80 % at about day 30,000
+    assert pd.Timestamp("2170-01-01", tz="UTC") < row["crossing_date"] < \
+        pd.Timestamp("2200-01-01", tz="UTC")
+
+
+@pytest.mark.parametrize("value, reason", [(130.0, NAT_RANGE), (-1.0, NAT_RANGE),
+                                           (float("inf"), "not a finite number")])
+def test_a_table_passed_to_the_forecast_is_checked_too(value, reason):
+    import numpy as np
+    import pandas as pd
+
+    from plcapacity.estate.forecast import forecast_exhaustion
+    days = pd.date_range("2026-03-01T13:00:00Z", periods=20, freq="D")
+    usage = np.linspace(30, 50, 20)
+    usage[6] = value
+    table = pd.DataFrame({"timestamp": days, "resource_id": PLS, "metric": "PLSNatPortsUsage",
+                          "dimension": "10.0.0.4", "aggregation": "maximum", "value": usage,
+                          "unit": "Percent"})
+    with pytest.raises(ValueError, match=rf"metrics: PLSNatPortsUsage of {PLS} \(10\.0\.0\.4\): "
+                                         rf"maximum value .* at 2026-03-07T13:00:00"):
+        forecast_exhaustion(table)
+    with pytest.raises(ValueError, match=re.escape(reason)):
+        forecast_exhaustion(table)

@@ -65,10 +65,13 @@ def add_parser(commands):
 
 def run(args, out, err):
     """Print the estate table (and write the review with ``-o``); returns the exit code."""
-    from plcapacity.estate.forecast import forecast_exhaustion
+    from plcapacity.estate.forecast import MAX_HORIZON_DAYS, forecast_exhaustion
     from plcapacity.estate.inventory import read_inventory
     from plcapacity.estate.metrics import NAT_PORTS_METRIC, read_metrics
     from plcapacity.estate.review import estate_table
+    if not 0 < args.horizon_days <= MAX_HORIZON_DAYS:
+        raise UsageError(f"plcapacity estate: --horizon-days {args.horizon_days}: a positive "
+                         f"number of days, at most {MAX_HORIZON_DAYS:,} (a century)")
     if len(args.thresholds) > MAX_THRESHOLDS:
         raise UsageError(f"plcapacity estate: --thresholds: {len(args.thresholds):,} levels; at "
                          f"most {MAX_THRESHOLDS} (each is a column of the table)")

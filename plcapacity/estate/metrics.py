@@ -46,6 +46,8 @@ from plcapacity.base.exceptions import ModelWarning
 from plcapacity.estate.exports import TableResult, brief, get, json_kind, load_records
 
 __all__ = ["Metrics", "METRIC_COLUMNS", "NAT_PORTS_METRIC", "NAT_IP_DIMENSION", "BYTES_METRICS",
+           "METRIC_TIME_RANGE", "MAX_BYTES_PER_INTERVAL", "PERCENT_AGGREGATIONS",
+           "out_of_range", "check_metric_values",
            "read_metrics", "as_metrics", "metrics_frame", "LEGACY_ATTRS"]
 
 NAT_PORTS_METRIC = "PLSNatPortsUsage"
@@ -68,6 +70,16 @@ METRIC_COLUMNS = {
 #: :func:`read_metrics` still writes them.
 LEGACY_ATTRS = ("notes", "flattened")
 _METRICS_SEGMENT = "/providers/microsoft.insights/metrics/"
+#: The years metrics can be from, [start, end) in UTC: Azure Monitor keeps platform metrics 93
+#: days and Log Analytics workspaces keep them up to 12 years, so a timestamp outside these
+#: years is a broken export (and dates past 2262 do not fit the forecast's arithmetic).
+METRIC_TIME_RANGE = (pd.Timestamp("2000-01-01", tz="UTC"), pd.Timestamp("2100-01-01", tz="UTC"))
+#: Largest byte count of one interval accepted for PLSBytesIn / PLSBytesOut: an exabyte, far
+#: above anything a Private Link Service carries, far below what overflows. [bytes]
+MAX_BYTES_PER_INTERVAL = 1e18
+#: Aggregations of PLSNatPortsUsage that are themselves a percentage (total and count are
+#: sums and counts of samples). [-]
+PERCENT_AGGREGATIONS = ("average", "minimum", "maximum")
 #: Time format of the Log Analytics portal's CSV export (its "TimeGenerated [UTC]" column).
 _PORTAL_TIME = "%m/%d/%Y, %I:%M:%S.%f %p"
 
@@ -228,7 +240,103 @@ def _tidy(frame, path, locate):
                          f"{frame['aggregation'].iloc[row]} value "
                          f"{brief(frame['value'].iloc[row])} is not a number")
     out = frame.assign(timestamp=stamps, value=values.astype("float64"))
-    return out[out["value"].notna() & out["timestamp"].notna()]
+    out = out[out["value"].notna() & out["timestamp"].notna()]
+    why = out_of_range(out)
+    wrong = why != ""
+    if wrong.any():
+        row = _first(wrong)
+        more = int(wrong.sum()) - 1
+        raise ValueError(f"{path}: {locate(out['_row'].iloc[row])}: {_value_text(out, row)} "
+                         f"{why[row]}" + (f"; {more:,} more value(s) in this file are out of "
+                                          "range" if more else ""))
+    return out
+
+
+def _value_text(frame, row) -> str:
+    stamp = frame["timestamp"].iloc[row]
+    return (f"{frame['aggregation'].iloc[row]} value {float(frame['value'].iloc[row])!r} at "
+            f"{stamp.isoformat() if hasattr(stamp, 'isoformat') else stamp}")
+
+
+def out_of_range(frame) -> np.ndarray:
+    """Why each value cannot be what its metric measures ('' where it can), for a table with
+    the columns of :data:`METRIC_COLUMNS`.
+
+    Refused: a timestamp outside :data:`METRIC_TIME_RANGE`; a value that is not finite; a
+    ``PLSNatPortsUsage`` percentage (:data:`PERCENT_AGGREGATIONS`) below 0 or above 100; a
+    ``PLSBytesIn`` / ``PLSBytesOut`` value below 0 or above :data:`MAX_BYTES_PER_INTERVAL`.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        One reason per row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"timestamp": pd.to_datetime(["2026-03-01"] * 3, utc=True),
+    ...                       "metric": "PLSNatPortsUsage", "aggregation": "maximum",
+    ...                       "value": [40.0, 130.0, float("inf")]})
+    >>> [reason[:25] for reason in out_of_range(frame)]
+    ['', 'is not a usage percentage', 'is not a finite number']
+    """
+    why = np.full(len(frame), "", dtype=object)
+    if not len(frame):
+        return why
+    value = pd.to_numeric(frame["value"], errors="coerce").to_numpy(float)
+    metric = frame["metric"].astype(str).str.lower().to_numpy(object)
+    aggregation = frame["aggregation"].astype(str).str.lower().to_numpy(object)
+    stamps = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce")
+    early, late = METRIC_TIME_RANGE
+    with np.errstate(invalid="ignore"):
+        rules = [
+            (((stamps < early) | (stamps >= late)).to_numpy(bool),
+             f"has a timestamp outside the years {early.year} to {late.year - 1} that metrics "
+             "can have (a broken export?)"),
+            (~np.isfinite(value) & ~np.isnan(value), "is not a finite number"),
+            ((metric == NAT_PORTS_METRIC.lower()) & np.isin(aggregation, PERCENT_AGGREGATIONS)
+             & ((value < 0) | (value > 100)),
+             "is not a usage percentage (0 to 100: the share of the NAT IP's ports in use)"),
+            (np.isin(metric, [m.lower() for m in BYTES_METRICS])
+             & ((value < 0) | (value > MAX_BYTES_PER_INTERVAL)),
+             f"is not a byte count of one interval (0 to {MAX_BYTES_PER_INTERVAL:.0e})"),
+        ]
+    for wrong, reason in reversed(rules):               # the first rule that applies wins
+        why[wrong] = reason
+    return why
+
+
+def check_metric_values(frame, what="metrics") -> None:
+    """Refuse a metrics table with a value :func:`out_of_range`, naming the resource, metric,
+    dimension and time of the first (and how many more).
+
+    Raises
+    ------
+    ValueError
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"timestamp": pd.to_datetime(["2026-03-01"], utc=True),
+    ...                       "resource_id": ["/x/pls"], "metric": ["PLSNatPortsUsage"],
+    ...                       "dimension": ["10.0.0.4"], "aggregation": ["maximum"],
+    ...                       "value": [-3.0]})
+    >>> check_metric_values(frame)
+    Traceback (most recent call last):
+    ...
+    ValueError: metrics: PLSNatPortsUsage of /x/pls (10.0.0.4): maximum value -3.0 at 2026-03-01T00:00:00+00:00 is not a usage percentage (0 to 100: the share of the NAT IP's ports in use)
+    """
+    why = out_of_range(frame)
+    wrong = why != ""
+    if not wrong.any():
+        return
+    row = _first(wrong)
+    more = int(wrong.sum()) - 1
+    dimension = frame["dimension"].iloc[row] if "dimension" in frame else ""
+    raise ValueError(f"{what}: {frame['metric'].iloc[row]} of {frame['resource_id'].iloc[row]}"
+                     + (f" ({dimension})" if dimension else "") + f": {_value_text(frame, row)} "
+                     f"{why[row]}" + (f"; {more:,} more value(s) are out of range" if more
+                                      else ""))
 
 
 _REST = "expected the output of az monitor metrics list -o json"

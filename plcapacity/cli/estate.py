@@ -68,7 +68,7 @@ def run(args, out, err):
     from plcapacity.estate.forecast import MAX_HORIZON_DAYS, forecast_exhaustion
     from plcapacity.estate.inventory import read_inventory
     from plcapacity.estate.metrics import NAT_PORTS_METRIC, read_metrics
-    from plcapacity.estate.review import estate_table
+    from plcapacity.estate.review import estate_table, unmatched_metrics
     if not 0 < args.horizon_days <= MAX_HORIZON_DAYS:
         raise UsageError(f"plcapacity estate: --horizon-days {args.horizon_days}: a positive "
                          f"number of days, at most {MAX_HORIZON_DAYS:,} (a century)")
@@ -104,6 +104,9 @@ def run(args, out, err):
                                            horizon_days=args.horizon_days)
     table = estate_table(inventory, forecast)
     notes = list(inventory.notes)
+    unmatched = unmatched_metrics(inventory, metrics) if metrics is not None else None
+    if unmatched:
+        notes.append(unmatched)
     if args.format == "table":
         columns = [c for c in table.columns if c in _ESTATE_SUMMARY
                    or (c.startswith("reaches_") and not c.endswith("_date"))]

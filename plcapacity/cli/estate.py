@@ -65,10 +65,13 @@ def add_parser(commands):
 def run(args, out, err):
     """Print the estate table (and write the review with ``-o``); returns the exit code."""
     from plcapacity.base.tables import same_file
-    from plcapacity.estate.forecast import forecast_exhaustion
+    from plcapacity.estate.forecast import MAX_HORIZON_DAYS, forecast_exhaustion
     from plcapacity.estate.inventory import read_inventory
-    from plcapacity.estate.metrics import read_metrics
-    from plcapacity.estate.review import estate_table
+    from plcapacity.estate.metrics import NAT_PORTS_METRIC, read_metrics
+    from plcapacity.estate.review import estate_table, unmatched_metrics
+    if not 0 < args.horizon_days <= MAX_HORIZON_DAYS:
+        raise UsageError(f"plcapacity estate: --horizon-days {args.horizon_days}: a positive "
+                         f"number of days, at most {MAX_HORIZON_DAYS:,} (a century)")
     if len(args.thresholds) > MAX_THRESHOLDS:
         raise UsageError(f"plcapacity estate: --thresholds: {len(args.thresholds):,} levels; at "
                          f"most {MAX_THRESHOLDS} (each is a column of the table)")
@@ -91,10 +94,19 @@ def run(args, out, err):
         metrics = forecast = None
         if args.metrics:
             metrics = read_metrics(*args.metrics)
+            found = set(metrics.table["metric"].str.lower())
+            if NAT_PORTS_METRIC.lower() not in found:
+                raise UsageError(f"estate: --metrics {' '.join(args.metrics)}: no "
+                                 f"{NAT_PORTS_METRIC} values (metrics found: "
+                                 f"{', '.join(sorted(metrics.table['metric'].unique())) or 'none'})"
+                                 f"; export {NAT_PORTS_METRIC} of the Private Link Services")
             forecast = forecast_exhaustion(metrics, thresholds=args.thresholds,
                                            horizon_days=args.horizon_days)
     table = estate_table(inventory, forecast)
     notes = list(inventory.notes)
+    unmatched = unmatched_metrics(inventory, metrics) if metrics is not None else None
+    if unmatched:
+        notes.append(unmatched)
     if args.format == "table":
         columns = [c for c in table.columns if c in _ESTATE_SUMMARY
                    or (c.startswith("reaches_") and not c.endswith("_date"))]

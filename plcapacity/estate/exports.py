@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import reprlib
 import stat
 from pathlib import Path
 
 from plcapacity.base.tables import read_bytes_limited
 
 __all__ = ["get", "load_records", "props", "read_text", "load_csv", "load_json",
-           "MAX_EXPORT_BYTES"]
+           "MAX_EXPORT_BYTES", "json_kind", "brief"]
 
 #: Largest export read. [bytes] A year of one-minute metrics for 8 NAT IPs is ~60 MB of JSON;
 #: anything much larger is almost certainly the wrong file.
@@ -73,12 +74,47 @@ def read_text(path, *, limit=None) -> str:
                          "CSV") from None
 
 
+_BRIEF = reprlib.Repr()
+_BRIEF.maxlevel, _BRIEF.maxstring, _BRIEF.maxother = 2, 60, 40
+_BRIEF.maxlist = _BRIEF.maxdict = 4
+
+
+def brief(value) -> str:
+    """A short repr of a value read from a file, whatever its size or depth (for messages).
+
+    Examples
+    --------
+    >>> brief("x" * 100)[:12], brief([[[[1]]]])
+    ("'xxxxxxxxxxx", '[[[...]]]')
+    """
+    return _BRIEF.repr(value)
+
+
+def json_kind(value) -> str:
+    """The JSON type of a value as messages name it: str, int, float, bool, list, dict, null.
+
+    Examples
+    --------
+    >>> [json_kind(v) for v in ("a", 1, 1.5, True, [], {}, None)]
+    ['str', 'int', 'float', 'bool', 'list', 'dict', 'null']
+    """
+    return "null" if value is None else type(value).__name__
+
+
 def load_json(path, text: str):
+    """A JSON document; ValueError naming the file for invalid JSON, nesting too deep to read
+    or a number too long to convert."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: "
                          f"{error.msg})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: nested too deeply to read (arrays or objects inside each "
+                         "other beyond Python's recursion limit); an Azure export is a few "
+                         "levels deep") from None
+    except ValueError as error:                          # e.g. an integer of 5,000 digits
+        raise ValueError(f"{path}: not valid JSON ({str(error)[:120]})") from None
 
 
 def load_csv(path, text: str, *, delimiter=",") -> list[dict]:
@@ -98,9 +134,10 @@ def load_csv(path, text: str, *, delimiter=",") -> list[dict]:
                 try:
                     parsed[key] = json.loads(text_value)
                     continue
-                except json.JSONDecodeError:
-                    raise ValueError(f"{path}: line {number}, column {key!r} looks like JSON "
-                                     "but does not parse") from None
+                except (ValueError, RecursionError):
+                    raise ValueError(f"{path}: line {number}, column {brief(key)} looks like "
+                                     "JSON but does not parse (or is nested too deeply)") \
+                        from None
             parsed[key] = value
         rows.append(parsed)
     return rows

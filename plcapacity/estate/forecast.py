@@ -48,11 +48,16 @@ import pandas as pd
 
 from plcapacity.base.deprecation import warn_deprecated
 from plcapacity.base.results import TableResult
-from plcapacity.estate.metrics import BYTES_METRICS, NAT_PORTS_METRIC, metrics_frame
+from plcapacity.estate.metrics import (
+    BYTES_METRICS,
+    NAT_PORTS_METRIC,
+    check_metric_values,
+    metrics_frame,
+)
 from plcapacity.estate.trend import theil_sen
 
 __all__ = ["Forecast", "forecast_exhaustion", "daily_peaks", "as_forecast", "FORECAST_COLUMNS",
-           "MIN_DAYS", "HOLDOUT_SHARE", "CURRENT_WINDOW_DAYS", "CLEAR_WIN", "STATUS_BEYOND",
+           "MIN_DAYS", "HOLDOUT_SHARE", "MAX_HORIZON_DAYS", "CURRENT_WINDOW_DAYS", "CLEAR_WIN", "STATUS_BEYOND",
            "STATUS_CROSSED", "STATUS_FORECAST", "STATUS_TOO_FEW", "LEGACY_ATTRS",
            "crossing_days", "throughput"]
 
@@ -68,6 +73,9 @@ CURRENT_WINDOW_DAYS = 7
 CLEAR_WIN = 1.5
 #: Share of the most recent days held out to choose between the linear and log-linear fits. [-]
 HOLDOUT_SHARE = 0.2
+#: Longest horizon: a century, far beyond any trend, and within the dates pandas represents
+#: from the latest timestamp metrics can have. [days]
+MAX_HORIZON_DAYS = 36_525
 
 STATUS_CROSSED = "crossed"
 STATUS_FORECAST = "forecast"
@@ -463,8 +471,10 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
     Raises
     ------
     ValueError
-        For metrics without ``PLSNatPortsUsage``, or a threshold, horizon or confidence out of
-        range.
+        For metrics without ``PLSNatPortsUsage``, a value that cannot be what its metric
+        measures (:func:`plcapacity.estate.metrics.out_of_range`: a usage outside 0 to 100 %,
+        a time outside the years metrics can have ...), or a threshold, horizon (at most
+        :data:`MAX_HORIZON_DAYS`) or confidence out of range.
 
     Notes
     -----
@@ -490,12 +500,18 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
                  f"thresholds ({len(thresholds)} values, among them {bad[0]:g})")
         raise ValueError(f"{shown} is not allowed: percentages above 0 and at most 100")
     thresholds = sorted(set(thresholds))
-    if not (np.isfinite(horizon_days) and horizon_days > 0):
+    try:
+        horizon = float(horizon_days)
+    except (TypeError, ValueError):
+        horizon = math.nan
+    if not (math.isfinite(horizon) and 0 < horizon <= MAX_HORIZON_DAYS):
         raise ValueError(f"horizon_days={horizon_days!r} is not allowed: a positive number of "
-                         "days")
+                         f"days, at most {MAX_HORIZON_DAYS:,} (a century)")
     if not (0 < confidence < 1):
         raise ValueError(f"confidence={confidence!r} is not allowed: a number between 0 and 1")
     metrics = metrics_frame(metrics)
+    _nat_rows(metrics, NAT_PORTS_METRIC, aggregation)   # the columns, metric and aggregation
+    check_metric_values(metrics)
     peaks = daily_peaks(metrics, aggregation=aggregation)
     used = str(peaks["aggregation"].iloc[0])
     thresholds = np.array(thresholds, dtype=float)

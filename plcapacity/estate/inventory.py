@@ -61,7 +61,7 @@ from plcapacity.base.limits import get_limits
 from plcapacity.base.regions import region_names
 from plcapacity.base.results import TableResult
 from plcapacity.capacity.ceilings import NIC_FLOWS, connection_ceiling, vm_cap
-from plcapacity.estate.exports import get, load_records, props
+from plcapacity.estate.exports import brief, get, json_kind, load_records, props
 
 __all__ = ["Inventory", "read_inventory", "deployment_from_inventory", "connections_table",
            "as_inventory", "INVENTORY_COLUMNS", "CONNECTION_COLUMNS", "PER_VM_CAP_LIMIT",
@@ -118,6 +118,9 @@ CONNECTION_COLUMNS = {
 LEGACY_ATTRS = ("connections", "notes", "max_connections_per_vm")
 
 _NATIVE_STATUSES = ("approved", "pending", "rejected", "disconnected")
+#: Where a resource sits in its file (``[3]``, ``value[0]``), kept beside its fields for
+#: messages: not a string, so no key of an export can be it.
+_WHERE = object()
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -176,26 +179,27 @@ class Inventory(TableResult):
 def _resources(document, path):
     """The resource objects of an export: a list, {"value": [...]}, {"data": [...]} or one."""
     if isinstance(document, list):
-        items = document
+        items, prefix = document, ""
     elif isinstance(document, dict):
         for key in ("value", "data"):
             inner = get(document, key)
             if isinstance(inner, list):
-                items = inner
+                items, prefix = inner, key
                 break
             if isinstance(inner, dict) and isinstance(get(inner, "rows"), list):
                 raise ValueError(f"{path}: a Resource Graph table result (columns/rows); export "
                                  "with --output json or as an object array instead")
         else:
-            items = [document]
+            return [("the document", document)]
     else:
         raise ValueError(f"{path}: expected a JSON array or object of Azure resources, found "
                          f"{type(document).__name__}")
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise ValueError(f"{path}: item {i} is {type(item).__name__}, not an Azure resource "
-                             "object")
-    return items
+            raise ValueError(f"{path}: item {i} is {json_kind(item)}, not an Azure resource "
+                             f"object ({prefix}[{i}]); expected az ... list output or Resource "
+                             "Graph results")
+    return [(f"{prefix}[{i}]", item) for i, item in enumerate(items)]
 
 
 def _type_from_id(resource_id: str) -> str:
@@ -216,9 +220,13 @@ def _resource_type(resource) -> str:
 
 
 def _describe(resource) -> str:
-    name = get(resource, "name")
-    rid = get(resource, "id")
-    return f"{name!r} ({rid})" if name else repr(rid)
+    """The resource by name and id, or by its place in the file (``[3]``, ``value[0]``)."""
+    name, rid = get(resource, "name"), get(resource, "id")
+    where = resource.get(_WHERE, "") if isinstance(resource, dict) else ""
+    if isinstance(rid, str) and rid:
+        return f"{brief(name)} ({rid})" if isinstance(name, str) and name else repr(rid)
+    named = f"{brief(name)} " if isinstance(name, str) and name else ""
+    return f"{named}at {where or 'an unknown place'}"
 
 
 def _fail(path, kind, resource, field, problem, allowed):
@@ -228,10 +236,36 @@ def _fail(path, kind, resource, field, problem, allowed):
 def _ref_id(ref, path, kind, resource, field):
     """The ``id`` of a sub-resource reference, lower-cased (Azure ids ignore case)."""
     rid = get(ref, "id")
-    if not isinstance(rid, str) or not rid:
-        _fail(path, kind, resource, field, f"has no id ({ref!r})",
+    if not isinstance(ref, dict):
+        _fail(path, kind, resource, field, f"is {json_kind(ref)} ({brief(ref)}), not an object",
               "expected an object with the referenced resource's id")
+    if not isinstance(rid, str) or not rid:
+        _fail(path, kind, resource, f"{field}.id", f"is {json_kind(rid)}, not text",
+              "expected the referenced resource's id")
     return rid
+
+
+def _text(container, key, path, kind, resource, field, *, allowed, required=False):
+    """A text field (None when absent and not required)."""
+    value = get(container, key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value):
+        problem = "is missing" if value is None or value == "" else \
+            f"is {json_kind(value)} ({brief(value)}), not text"
+        _fail(path, kind, resource, field, problem, allowed)
+    return value
+
+
+def _object(container, key, path, kind, resource, field, *, allowed):
+    """An object field ({} when absent)."""
+    value = get(container, key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        _fail(path, kind, resource, field, f"is {json_kind(value)} ({brief(value)}), not an "
+              "object", allowed)
+    return value
 
 
 def _list(container, key, path, kind, resource, field, *, required):
@@ -239,13 +273,23 @@ def _list(container, key, path, kind, resource, field, *, required):
     if value is None:
         if required:
             _fail(path, kind, resource, field, "is missing",
-                  "export the full resource (az ... list/show, or Resource Graph with "
-                  "properties)")
+                  "expected a JSON array: export the full resource (az ... list/show, or "
+                  "Resource Graph with properties)")
         return []
     if not isinstance(value, list):
         _fail(path, kind, resource, field, f"is {type(value).__name__}, not a list",
               "expected a JSON array")
     return value
+
+
+def _inner(obj, field):
+    """The properties of ``obj`` and the JSON path they are at, ending in a dot when not
+    empty (``field.properties.`` in REST and Resource Graph output, ``field.`` in az output,
+    where the properties are flattened)."""
+    nested = get(obj, "properties")
+    if isinstance(nested, dict):
+        return nested, f"{field}.properties." if field else "properties."
+    return obj, f"{field}." if field else ""
 
 
 def _vm_key(ipconfig_id: str, nic_vm: dict) -> str:
@@ -261,49 +305,69 @@ def _vm_key(ipconfig_id: str, nic_vm: dict) -> str:
 
 def _parse_pls(resource, path):
     kind = "private link service"
-    rid = get(resource, "id")
-    if not isinstance(rid, str) or not rid:
-        raise ValueError(f"{path}: a private link service without an id: {str(resource)[:120]}")
-    region = get(resource, "location")
-    if not isinstance(region, str) or not region:
-        _fail(path, kind, resource, "location", "is missing", "expected the region name")
-    p = props(resource)
+    rid = _text(resource, "id", path, kind, resource, "id", required=True,
+                allowed="a private link service has a resource id (text)")
+    region = _text(resource, "location", path, kind, resource, "location", required=True,
+                   allowed="expected the region name")
+    name = _text(resource, "name", path, kind, resource, "name", allowed="expected its name")
+    p, at = _inner(resource, "")
     ip_configs = _list(p, "ipConfigurations", path, kind, resource,
-                       "properties.ipConfigurations", required=True)
+                       f"{at}ipConfigurations", required=True)
     frontends = _list(p, "loadBalancerFrontendIpConfigurations", path, kind, resource,
-                      "properties.loadBalancerFrontendIpConfigurations", required=True)
+                      f"{at}loadBalancerFrontendIpConfigurations", required=True)
     if not frontends:
-        _fail(path, kind, resource, "properties.loadBalancerFrontendIpConfigurations",
+        _fail(path, kind, resource, f"{at}loadBalancerFrontendIpConfigurations",
               "is empty", "a PLS sits on a load balancer frontend IP configuration")
     frontend = _ref_id(frontends[0], path, kind, resource,
-                       "properties.loadBalancerFrontendIpConfigurations[0]")
+                       f"{at}loadBalancerFrontendIpConfigurations[0]")
     cut = frontend.lower().find("/frontendipconfigurations/")
     if cut < 0:
-        _fail(path, kind, resource, "properties.loadBalancerFrontendIpConfigurations[0].id",
+        _fail(path, kind, resource, f"{at}loadBalancerFrontendIpConfigurations[0].id",
               f"= {frontend!r} is not a frontend IP configuration id",
               "expected .../loadBalancers/NAME/frontendIPConfigurations/NAME")
     connections = []
+    statuses = f"expected one of {', '.join(s.title() for s in _NATIVE_STATUSES)}"
     for i, connection in enumerate(_list(p, "privateEndpointConnections", path, kind, resource,
-                                         "properties.privateEndpointConnections",
+                                         f"{at}privateEndpointConnections",
                                          required=False)):
-        field = f"properties.privateEndpointConnections[{i}]"
-        cp = props(connection)
-        state = get(cp, "privateLinkServiceConnectionState")
-        status = get(state, "status")
-        if not isinstance(status, str):
-            _fail(path, kind, resource, f"{field}.privateLinkServiceConnectionState.status",
-                  "is missing", f"expected one of {', '.join(s.title() for s in _NATIVE_STATUSES)}")
-        endpoint = get(cp, "privateEndpoint")
-        endpoint_id = get(endpoint, "id") if isinstance(endpoint, dict) else None
-        location = get(cp, "privateEndpointLocation")
-        connections.append({"private_endpoint_id": endpoint_id or get(connection, "id") or
+        field = f"{at}privateEndpointConnections[{i}]"
+        if not isinstance(connection, dict):
+            _fail(path, kind, resource, field, f"is {json_kind(connection)} "
+                  f"({brief(connection)}), not an object", "expected a private endpoint "
+                  "connection")
+        cp, inner = _inner(connection, field)
+        state = _object(cp, "privateLinkServiceConnectionState", path, kind, resource,
+                        f"{inner}privateLinkServiceConnectionState", allowed=statuses)
+        status = _text(state, "status", path, kind, resource,
+                       f"{inner}privateLinkServiceConnectionState.status", required=True,
+                       allowed=statuses)
+        endpoint = _object(cp, "privateEndpoint", path, kind, resource,
+                           f"{inner}privateEndpoint", allowed="expected a reference to the "
+                                                               "private endpoint")
+        endpoint_id = _text(endpoint, "id", path, kind, resource, f"{inner}privateEndpoint.id",
+                            allowed="expected the private endpoint's resource id")
+        connection_id = _text(connection, "id", path, kind, resource, f"{field}.id",
+                              allowed="expected the connection's resource id")
+        location = _text(cp, "privateEndpointLocation", path, kind, resource,
+                         f"{inner}privateEndpointLocation", allowed="expected a region name")
+        connections.append({"private_endpoint_id": endpoint_id or connection_id or
                             f"{rid}/privateEndpointConnections/{i}",
                             "status": status.lower(),
-                            "region": location.lower() if isinstance(location, str) and location
-                            else None})
-    visibility = get(p, "visibility")
-    subscriptions = get(visibility, "subscriptions") if isinstance(visibility, dict) else None
-    return {"pls_id": rid, "name": get(resource, "name") or rid.rstrip("/").split("/")[-1],
+                            "region": location.lower() if location else None})
+    visibility = _object(p, "visibility", path, kind, resource, f"{at}visibility",
+                         allowed="expected an object with subscriptions")
+    subscriptions = get(visibility, "subscriptions")
+    if subscriptions is not None and (not isinstance(subscriptions, list) or not all(
+            isinstance(s, str) for s in subscriptions)):
+        wrong = subscriptions if not isinstance(subscriptions, list) else next(
+            s for s in subscriptions if not isinstance(s, str))
+        where = "" if not isinstance(subscriptions, list) else \
+            f"[{next(k for k, s in enumerate(subscriptions) if not isinstance(s, str))}]"
+        _fail(path, kind, resource, f"{at}visibility.subscriptions{where}",
+              f"is {json_kind(wrong)} ({brief(wrong)}), not "
+              f"{'text' if where else 'a list'}",
+              "expected a list of subscription ids, or [\"*\"] for all")
+    return {"pls_id": rid, "name": name or rid.rstrip("/").split("/")[-1],
             "region": region.lower(), "nat_ips": len(ip_configs),
             "load_balancer_id": frontend[:cut], "frontend_ip_configuration_id": frontend,
             "visibility": _visibility(subscriptions), "connections": connections,
@@ -321,40 +385,50 @@ def _visibility(subscriptions) -> str:
 def _parse_lb(resource, path, nic_vm):
     """frontend id -> set of VM keys behind the pools of its load-balancing rules."""
     kind = "load balancer"
-    p = props(resource)
+    p, at = _inner(resource, "")
     pools = {}
     for i, pool in enumerate(_list(p, "backendAddressPools", path, kind, resource,
-                                   "properties.backendAddressPools", required=False)):
-        field = f"properties.backendAddressPools[{i}]"
+                                   f"{at}backendAddressPools", required=False)):
+        field = f"{at}backendAddressPools[{i}]"
         pool_id = _ref_id(pool, path, kind, resource, field).lower()
-        pp = props(pool)
+        pp, inner = _inner(pool, field)
         members = set()
         for j, config in enumerate(_list(pp, "backendIPConfigurations", path, kind, resource,
-                                         f"{field}.backendIPConfigurations", required=False)):
+                                         f"{inner}backendIPConfigurations", required=False)):
             members.add(_vm_key(_ref_id(config, path, kind, resource,
-                                        f"{field}.backendIPConfigurations[{j}]"), nic_vm))
+                                        f"{inner}backendIPConfigurations[{j}]"), nic_vm))
         for j, address in enumerate(_list(pp, "loadBalancerBackendAddresses", path, kind,
-                                          resource, f"{field}.loadBalancerBackendAddresses",
+                                          resource, f"{inner}loadBalancerBackendAddresses",
                                           required=False)):
-            ap = props(address)
+            ap, address_at = _inner(address, f"{inner}loadBalancerBackendAddresses[{j}]")
             nic_config = get(ap, "networkInterfaceIPConfiguration")
             if isinstance(get(nic_config, "id"), str):
                 members.add(_vm_key(get(nic_config, "id"), nic_vm))
             elif isinstance(get(ap, "ipAddress"), str):
-                network = get(get(ap, "virtualNetwork"), "id") or ""
-                members.add(f"ip:{network.lower()}:{get(ap, 'ipAddress')}")
+                network = _object(ap, "virtualNetwork", path, kind, resource,
+                                  f"{address_at}virtualNetwork",
+                                  allowed="expected a reference to the virtual network")
+                network_id = _text(network, "id", path, kind, resource,
+                                   f"{address_at}virtualNetwork.id",
+                                   allowed="expected the virtual network's id") or ""
+                members.add(f"ip:{network_id.lower()}:{get(ap, 'ipAddress')}")
             else:
-                _fail(path, kind, resource, f"{field}.loadBalancerBackendAddresses[{j}]",
+                _fail(path, kind, resource, f"{inner}loadBalancerBackendAddresses[{j}]",
                       "has neither networkInterfaceIPConfiguration nor ipAddress",
                       "expected one of them (loadBalancer.json, LoadBalancerBackendAddress)")
         pools[pool_id] = members
     frontend_pools: dict[str, set] = {}
     rule_pools = {}
     for i, rule in enumerate(_list(p, "loadBalancingRules", path, kind, resource,
-                                   "properties.loadBalancingRules", required=False)):
-        field = f"properties.loadBalancingRules[{i}]"
-        rp = props(rule)
-        referenced = [get(rp, "backendAddressPool")] + list(get(rp, "backendAddressPools") or [])
+                                   f"{at}loadBalancingRules", required=False)):
+        field = f"{at}loadBalancingRules[{i}]"
+        if not isinstance(rule, dict):
+            _fail(path, kind, resource, field, f"is {json_kind(rule)} ({brief(rule)}), not an "
+                  "object", "expected a load-balancing rule")
+        rp, inner = _inner(rule, field)
+        referenced = [get(rp, "backendAddressPool")] + _list(
+            rp, "backendAddressPools", path, kind, resource, f"{inner}backendAddressPools",
+            required=False)
         pool_ids = {get(ref, "id").lower() for ref in referenced
                     if isinstance(get(ref, "id"), str)}
         rule_id = get(rule, "id")
@@ -362,19 +436,21 @@ def _parse_lb(resource, path, nic_vm):
             rule_pools[rule_id.lower()] = pool_ids
         frontend = get(rp, "frontendIPConfiguration")
         if frontend is None:
-            _fail(path, kind, resource, f"{field}.frontendIPConfiguration", "is missing",
+            _fail(path, kind, resource, f"{inner}frontendIPConfiguration", "is missing",
                   "expected a reference to a frontend IP configuration")
         frontend_id = _ref_id(frontend, path, kind, resource,
-                              f"{field}.frontendIPConfiguration").lower()
+                              f"{inner}frontendIPConfiguration").lower()
         frontend_pools.setdefault(frontend_id, set()).update(pool_ids)
     # The frontend's own list of rules (read-only in the spec) covers exports without rules.
-    for frontend in _list(p, "frontendIPConfigurations", path, kind, resource,
-                          "properties.frontendIPConfigurations", required=False):
+    for i, frontend in enumerate(_list(p, "frontendIPConfigurations", path, kind, resource,
+                                       f"{at}frontendIPConfigurations", required=False)):
         frontend_id = get(frontend, "id")
         if not isinstance(frontend_id, str):
             continue
         used = frontend_pools.setdefault(frontend_id.lower(), set())
-        for ref in get(props(frontend), "loadBalancingRules") or []:
+        fp, inner = _inner(frontend, f"{at}frontendIPConfigurations[{i}]")
+        for ref in _list(fp, "loadBalancingRules", path, kind, resource,
+                         f"{inner}loadBalancingRules", required=False):
             if isinstance(get(ref, "id"), str):
                 used.update(rule_pools.get(get(ref, "id").lower(), set()))
     return {frontend: set().union(*(pools.get(pool, set()) for pool in pool_ids))
@@ -383,13 +459,11 @@ def _parse_lb(resource, path, nic_vm):
 
 def _parse_pe(resource, path):
     """(private endpoint id, its region), both lower case."""
-    rid = get(resource, "id")
-    if not isinstance(rid, str) or not rid:
-        raise ValueError(f"{path}: a private endpoint without an id: {str(resource)[:120]}")
-    location = get(resource, "location")
-    if not isinstance(location, str) or not location:
-        _fail(path, "private endpoint", resource, "location", "is missing",
-              "expected the region name")
+    kind = "private endpoint"
+    rid = _text(resource, "id", path, kind, resource, "id", required=True,
+                allowed="a private endpoint has a resource id (text)")
+    location = _text(resource, "location", path, kind, resource, "location", required=True,
+                     allowed="expected the region name")
     return rid.lower(), location.lower()
 
 
@@ -478,10 +552,10 @@ def read_inventory(*paths, max_connections_per_vm=NIC_FLOWS, limits=None) -> Inv
     by_type: dict[str, list] = {kind: [] for kind in _KNOWN_TYPES}
     skipped = Counter()
     for path, items in documents:
-        for resource in items:
+        for where, resource in items:
             kind = _resource_type(resource)
             if kind in by_type:
-                by_type[kind].append((path, resource))
+                by_type[kind].append((path, {**resource, _WHERE: where}))
             else:
                 skipped[kind or "without a type or id"] += 1
     notes = [f"skipped {n} resource(s) of type {kind}" for kind, n in sorted(skipped.items())]

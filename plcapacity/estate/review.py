@@ -43,13 +43,15 @@ from plcapacity.report.html import (
     template_environment,
 )
 
-__all__ = ["estate_table", "estate_review", "describe_crossings", "SOON_DAYS",
-           "MAX_USAGE_FIGURES", "LABELS"]
+__all__ = ["estate_table", "estate_review", "describe_crossings", "unmatched_metrics",
+           "SOON_DAYS", "MAX_USAGE_FIGURES", "MAX_UNMATCHED_SHOWN", "LABELS"]
 
 #: A forecast crossing within this many days flags the PLS in the review. [days]
 SOON_DAYS = 90
 #: Most usage-over-time figures in a review (the services that reach a threshold first). [-]
 MAX_USAGE_FIGURES = 24
+#: Most resource ids a note on metrics outside the inventory names. [-]
+MAX_UNMATCHED_SHOWN = 5
 
 #: The review's template, in ``plcapacity/report/templates/``.
 TEMPLATE = "estate_review.html.j2"
@@ -246,6 +248,51 @@ def estate_table(inventory: Inventory, forecast: Forecast | None = None, *,
     return table
 
 
+def unmatched_metrics(inventory, metrics, *, shown=MAX_UNMATCHED_SHOWN) -> str | None:
+    """A note on the metrics of resources that are not in the inventory (left out of the
+    table and the review), or None when every resource is there.
+
+    Parameters
+    ----------
+    inventory : Inventory or pandas.DataFrame
+        The result of :func:`plcapacity.read_inventory`, or its table (``pls_id``).
+    metrics : Metrics or pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics`, or its table.
+    shown : int, default :data:`MAX_UNMATCHED_SHOWN`
+        Most resource ids named.
+
+    Returns
+    -------
+    str or None
+        How many resources and series, the first ``shown`` ids, and what to add.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> inventory = pd.DataFrame({"pls_id": ["/x/privateLinkServices/a"]})
+    >>> metrics = pd.DataFrame({"resource_id": ["/x/privateLinkServices/A", "/x/y/b"],
+    ...                         "metric": ["PLSNatPortsUsage"] * 2, "dimension": ["ip", "ip"]})
+    >>> unmatched_metrics(inventory, metrics)
+    'metrics of 1 resource not in the inventory are left out (1 series): /x/y/b; add its private link service export to the inventory'
+    """
+    table = inventory.table if isinstance(inventory, Inventory) else inventory
+    frame = metrics.table if isinstance(metrics, Metrics) else metrics
+    if frame is None or not len(frame):
+        return None
+    known = set(table["pls_id"].astype(str).str.lower())
+    series = frame[["resource_id", "metric", "dimension"]].drop_duplicates()
+    outside = series[~series["resource_id"].astype(str).str.lower().isin(known)]
+    if outside.empty:
+        return None
+    resources = list(dict.fromkeys(outside["resource_id"].astype(str)))
+    count = len(resources)
+    named = ", ".join(resources[:shown]) + (f" and {count - shown:,} more" if count > shown
+                                            else "")
+    return (f"metrics of {count:,} resource{'s' if count > 1 else ''} not in the inventory are "
+            f"left out ({len(outside):,} series): {named}; add "
+            f"{'their' if count > 1 else 'its'} private link service export to the inventory")
+
+
 def _flagged(table, forecast) -> np.ndarray:
     """PLSs with a finding, or a threshold crossed or forecast within SOON_DAYS of the last
     observed day."""
@@ -319,7 +366,9 @@ def estate_review(inventory: Inventory, metrics: Metrics | None = None,
     findings = [(name, item) for name, text in zip(table["name"], table["findings"])
                 for item in str(text).split("; ") if item]
     figures, notes_extra = _figures(table, metrics, forecast)
-    notes = [*inventory.notes, *notes_extra, *(metrics.notes if metrics is not None else ())]
+    unmatched = unmatched_metrics(inventory, metrics) if metrics is not None else None
+    notes = [*inventory.notes, *notes_extra, *(metrics.notes if metrics is not None else ()),
+             *([unmatched] if unmatched else [])]
     cap = inventory.max_connections_per_vm
     lim = get_limits()
     context = dict(

@@ -161,3 +161,55 @@ def test_findings_and_notes_show_control_characters_escaped(tmp_path, cli, bad):
         assert line.isprintable(), repr(line)                # no raw control character
     assert any(line.startswith("note: ") and "read twice" in line for line in mine)
     assert any(line.startswith("finding: ") and "lb-" in line for line in mine)
+
+
+# ------------------------------------------------------------------ metrics outside the inventory
+
+
+def without(tmp_path, name):
+    """pls.json without the PLS ``name``."""
+    services = [s for s in json.loads((ESTATE / "pls.json").read_text()) if s["name"] != name]
+    path = tmp_path / "pls.json"
+    path.write_text(json.dumps(services))
+    return str(path)
+
+
+@pytest.mark.parametrize("missing", ["pls-orders", "pls-search"])
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_metrics_of_a_pls_not_in_the_inventory_are_named(tmp_path, cli, missing, fmt):
+    code, out, err = cli(["estate", "--inventory", without(tmp_path, missing), "--metrics",
+                          *METRICS, "--format", fmt])
+    assert code == 0, err
+    notes = [line for line in (out if fmt == "table" else err).splitlines()
+             if "not in the inventory" in line]
+    assert len(notes) == 1 and notes[0].startswith("note: metrics of 1 resource not in the "
+                                                   "inventory are left out (")
+    assert f"/privateLinkServices/{missing};" in notes[0]
+    series = json.loads((ESTATE / f"metrics-{missing}.json").read_text())["value"]
+    assert f"({sum(len(m['timeseries']) for m in series)} series)" in notes[0]
+
+
+def test_many_unknown_resources_are_counted_and_a_few_named(tmp_path, cli):
+    document = json.loads((ESTATE / "metrics-pls-orders.json").read_text())
+    template = document["value"][0]
+    document["value"] = []
+    for i in range(12):
+        metric = json.loads(json.dumps(template))
+        metric["id"] = metric["id"].replace("/pls-orders/", f"/pls-elsewhere-{i:02d}/")
+        metric["timeseries"] = metric["timeseries"][:1]
+        document["value"].append(metric)
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps(document))
+    code, out, err = cli(["estate", "--inventory", str(ESTATE / "pls.json"), "--metrics",
+                          str(path)])
+    assert code == 0, err
+    note = next(line for line in out.splitlines() if "not in the inventory" in line)
+    assert "metrics of 12 resources not in the inventory are left out (12 series)" in note
+    assert note.count("/pls-elsewhere-") == 5 and note.endswith(
+        "and 7 more; add their private link service export to the inventory")
+    assert "pls-elsewhere-04" in note and "pls-elsewhere-05" not in note
+
+
+def test_no_note_when_every_metric_has_its_pls(cli):
+    code, out, err = cli(["estate", "--inventory", *INVENTORY, "--metrics", *METRICS])
+    assert code == 0 and "not in the inventory" not in out + err

@@ -306,8 +306,8 @@ def test_a_pls_read_twice_is_kept_once(tmp_path):
      r"properties\.ipConfigurations is str, not a list"),
     (lambda r: r["properties"]["privateEndpointConnections"][0]["properties"].pop(
         "privateLinkServiceConnectionState"),
-     r"privateEndpointConnections\[0\]\.privateLinkServiceConnectionState\.status is missing; "
-     r"expected one of Approved"),
+     r"properties\.privateEndpointConnections\[0\]\.properties\.privateLinkServiceConnectionState"
+     r"\.status is missing; expected one of Approved"),
     (lambda r: r.pop("location"), r"'p'.*location is missing"),
     (lambda r: r["properties"]["loadBalancerFrontendIpConfigurations"][0].update(id="/x/y"),
      r"is not a frontend IP configuration id"),

@@ -356,3 +356,12 @@ def test_estate_table_work_is_linear_in_the_thresholds(estate, monkeypatch, many
     assert described[0] <= len(inventory) * many           # at most one row per PLS and level
     assert sum(c.startswith("reaches_") for c in table.columns) == 2 * many
     assert table[f"reaches_{100 / many:g}"].iloc[0].startswith(("crossed", "above"))
+
+
+def test_review_says_which_metrics_it_left_out(estate):
+    inventory, metrics, forecast = estate
+    some = dataclasses.replace(inventory, table=inventory.table[inventory["name"] != "pls-orders"])
+    page = estate_review(some, metrics, forecast)
+    assert "metrics of 1 resource not in the inventory are left out" in page
+    assert "/privateLinkServices/pls-orders" in page
+    assert "not in the inventory" not in estate_review(inventory, metrics, forecast)

@@ -172,3 +172,24 @@ def test_every_exception_class_lives_in_base_exceptions():
                     for base in node.bases):
                 outside.append(f"{path.relative_to(ROOT)}: {node.name}")
     assert not outside, "exception classes outside base/exceptions.py:\n" + "\n".join(outside)
+
+
+def test_every_table_schema_is_a_schema_of_columns():
+    """One column-schema type: a module's ``*_COLUMNS`` that describes columns (a mapping,
+    or Columns) is a :class:`plcapacity.base.schema.Schema`; plain tuples of names are not
+    schemas."""
+    import importlib
+
+    from plcapacity.base.schema import Column, Schema
+    other = []
+    for name in _modules():
+        module = importlib.import_module(name)
+        for attribute in getattr(module, "__all__", ()):
+            if not attribute.endswith("_COLUMNS"):
+                continue
+            value = getattr(module, attribute)
+            describes = isinstance(value, dict) or (
+                isinstance(value, (tuple, list)) and any(isinstance(v, Column) for v in value))
+            if describes and not isinstance(value, Schema):
+                other.append(f"{name}.{attribute}: {type(value).__name__}")
+    assert not other, "table schemas that are not a Schema:\n" + "\n".join(other)

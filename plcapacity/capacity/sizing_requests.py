@@ -8,14 +8,15 @@ from __future__ import annotations
 import pandas as pd
 
 from plcapacity.base.deprecation import warn_deprecated
+from plcapacity.base.schema import Column, Schema
 from plcapacity.base.tables import read_table
 from plcapacity.capacity.sizing import DEMAND_COLUMNS, size_table
 
 __all__: list[str] = []  # internal module: nothing here is public API
 
-#: Columns a sizing-request table may have: name -> (unit, default, meaning).
-REQUEST_COLUMNS = {"service": ("-", "row number", "name of the service"),
-                   **{c.name: (c.unit, c.default, c.meaning) for c in DEMAND_COLUMNS.values()}}
+#: Columns a sizing-request table may have.
+REQUEST_COLUMNS = Schema([Column("service", "-", "row number", "any text",
+                                 "name of the service"), *DEMAND_COLUMNS.values()])
 
 
 def _deprecated(old, new):

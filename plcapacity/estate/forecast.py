@@ -48,6 +48,7 @@ import pandas as pd
 
 from plcapacity.base.deprecation import warn_deprecated
 from plcapacity.base.results import TableResult
+from plcapacity.base.schema import Column, Schema
 from plcapacity.estate.metrics import (
     BYTES_METRICS,
     NAT_PORTS_METRIC,
@@ -82,8 +83,8 @@ STATUS_FORECAST = "forecast"
 STATUS_BEYOND = "not within the horizon"
 STATUS_TOO_FEW = "too few days"
 
-#: Columns of :func:`forecast_exhaustion`: name -> (unit, meaning).
-FORECAST_COLUMNS = {
+#: Columns of :func:`forecast_exhaustion`: a :class:`~plcapacity.base.schema.Schema`.
+FORECAST_COLUMNS = Schema(Column.output(name, unit, meaning) for name, (unit, meaning) in {
     "resource_id": ("-", "the PLS"),
     "pls": ("-", "its name (last segment of the id)"),
     "nat_ip": ("-", "the NAT IP (PrivateLinkServiceIPAddress); '' when the export has none"),
@@ -109,7 +110,7 @@ FORECAST_COLUMNS = {
     "peak_throughput_mbit_s": ("Mbit/s", "highest PLSBytesIn + PLSBytesOut rate (NaN without "
                                          "bytes metrics)"),
     "mean_throughput_mbit_s": ("Mbit/s", "mean of that rate"),
-}
+}.items())
 
 
 #: The ``DataFrame.attrs`` keys of plcapacity 0.1's forecast, read (with a DeprecationWarning)

@@ -60,6 +60,7 @@ from plcapacity.base.deprecation import warn_deprecated
 from plcapacity.base.limits import get_limits
 from plcapacity.base.regions import region_names
 from plcapacity.base.results import TableResult
+from plcapacity.base.schema import Column, Schema
 from plcapacity.capacity.ceilings import NIC_FLOWS, connection_ceiling, vm_cap
 from plcapacity.estate.exports import brief, get, json_kind, load_records, props
 
@@ -81,8 +82,8 @@ PE_TYPE = "microsoft.network/privateendpoints"
 NIC_TYPE = "microsoft.network/networkinterfaces"
 _KNOWN_TYPES = (PLS_TYPE, LB_TYPE, PE_TYPE, NIC_TYPE)
 
-#: Columns of :func:`read_inventory`: name -> (unit, meaning).
-INVENTORY_COLUMNS = {
+#: Columns of :func:`read_inventory`: a :class:`~plcapacity.base.schema.Schema`.
+INVENTORY_COLUMNS = Schema(Column.output(name, unit, meaning) for name, (unit, meaning) in {
     "pls_id": ("-", "resource id of the Private Link Service"),
     "name": ("-", "its name"),
     "region": ("-", "its region (location)"),
@@ -102,15 +103,15 @@ INVENTORY_COLUMNS = {
     "binding_limit": ("-", "nat_ports or vm_connections: the limit that sets the ceiling"),
     "findings": ("-", "limits at risk, one sentence each, separated by '; '"),
     "source": ("-", "the file the PLS was read from"),
-}
+}.items())
 
-#: Columns of :attr:`Inventory.connections`: name -> (unit, meaning).
-CONNECTION_COLUMNS = {
+#: Columns of :attr:`Inventory.connections`: a :class:`~plcapacity.base.schema.Schema`.
+CONNECTION_COLUMNS = Schema(Column.output(name, unit, meaning) for name, (unit, meaning) in {
     "pls_id": ("-", "resource id of the Private Link Service"),
     "private_endpoint_id": ("-", "resource id of the private endpoint"),
     "status": ("-", "approved, pending, rejected or disconnected (lower case)"),
     "region": ("-", "the private endpoint's region; missing (NaN) when unknown"),
-}
+}.items())
 
 #: The ``DataFrame.attrs`` keys of plcapacity 0.1's inventory, read (with a
 #: DeprecationWarning) from a DataFrame passed where an :class:`Inventory` belongs; until

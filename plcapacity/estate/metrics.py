@@ -44,6 +44,7 @@ import pandas as pd
 from plcapacity.base.deprecation import warn_deprecated
 from plcapacity.base.exceptions import ModelWarning
 from plcapacity.base.results import TableResult
+from plcapacity.base.schema import Column, Schema
 from plcapacity.estate.exports import brief, get, json_kind, load_records
 
 __all__ = ["Metrics", "METRIC_COLUMNS", "NAT_PORTS_METRIC", "NAT_IP_DIMENSION", "BYTES_METRICS",
@@ -56,16 +57,16 @@ NAT_IP_DIMENSION = "PrivateLinkServiceIPAddress"
 BYTES_METRICS = ("PLSBytesIn", "PLSBytesOut")
 AGGREGATIONS = ("average", "minimum", "maximum", "total", "count")
 
-#: Columns of :func:`read_metrics`: name -> meaning.
-METRIC_COLUMNS = {
-    "timestamp": "start of the interval, UTC",
-    "resource_id": "the resource the metric belongs to",
-    "metric": "metric name, e.g. PLSNatPortsUsage",
-    "dimension": "the dimension value(s), e.g. the NAT IP address; '' when none or flattened",
-    "aggregation": "average, minimum, maximum, total or count",
-    "value": "the value, in unit",
-    "unit": "Percent, Count, Bytes ...",
-}
+#: Columns of :func:`read_metrics`: a :class:`~plcapacity.base.schema.Schema`.
+METRIC_COLUMNS = Schema(Column.output(name, unit, meaning) for name, (unit, meaning) in {
+    "timestamp": ("UTC", "start of the interval, UTC"),
+    "resource_id": ("-", "the resource the metric belongs to"),
+    "metric": ("-", "metric name, e.g. PLSNatPortsUsage"),
+    "dimension": ("-", "the dimension value(s), e.g. the NAT IP address; '' when none or flattened"),
+    "aggregation": ("-", "average, minimum, maximum, total or count"),
+    "value": ("unit", "the value, in unit"),
+    "unit": ("-", "Percent, Count, Bytes ..."),
+}.items())
 #: The ``DataFrame.attrs`` keys of plcapacity 0.1's metrics table, read (with a
 #: DeprecationWarning) from a DataFrame passed where :class:`Metrics` belong; until 0.3.0,
 #: :func:`read_metrics` still writes them.

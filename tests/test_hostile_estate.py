@@ -417,3 +417,31 @@ def test_a_table_passed_to_the_forecast_is_checked_too(value, reason):
         forecast_exhaustion(table)
     with pytest.raises(ValueError, match=re.escape(reason)):
         forecast_exhaustion(table)
+
+
+# ------------------------------------------------------------------ size
+
+
+def test_twenty_thousand_days_of_one_nat_ip_in_bounded_memory(tmp_path, cli):
+    # 10,000 daily points took 2.6 GB and 20,000 ended in a MemoryError ("internal error")
+    import tracemalloc
+
+    import numpy as np
+    import pandas as pd
+    days = pd.date_range("2000-01-01T12:00:00Z", periods=20_000, freq="D")
+    usage = np.round(20 + 0.002 * np.arange(days.size)
+                     + np.random.default_rng(7).normal(0, 1, days.size), 2)
+    points = [{"timeStamp": f"{d:%Y-%m-%dT%H:%M:%SZ}", "maximum": float(v)}
+              for d, v in zip(days, usage)]
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps(rest(points)))
+    tracemalloc.start()
+    try:
+        code, out, err = cli(["estate", "--inventory", str(ESTATE / "pls.json"), "--metrics",
+                              str(path), "--thresholds", "80", "--format", "json"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert code == 0, err
+    assert peak < 250e6, peak                               # bytes (about 110 MB)
+    assert "not in the inventory" in err                    # the synthetic PLS is not there

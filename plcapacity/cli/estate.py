@@ -123,7 +123,8 @@ def run(args, out, err):
         frame = table.copy()
         for column in frame.columns:
             if column.endswith("_date"):
-                frame[column] = frame[column].map(lambda v: f"{v:%Y-%m-%d}", na_action="ignore")
+                frame[column] = [None if v is None or v != v else f"{v:%Y-%m-%d}"
+                                 for v in frame[column].astype(object)]   # NaT is not v == v
         emit(frame, args.format, [], out, err)
     if forecast is not None:
         notes.append(forecast.criterion)

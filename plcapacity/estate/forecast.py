@@ -10,22 +10,37 @@ Method (per PLS and NAT IP):
 
 1. Daily peaks: the largest value of each UTC day (of the ``maximum`` aggregation when the
    export has it, else ``average``, which understates peaks). Missing days are simply absent.
-2. Two robust trend fits on the daily peaks by Theil-Sen (the median of pairwise slopes,
-   :func:`scipy.stats.theilslopes`): linear, ``peak = a + b t``, and log-linear,
+2. Two robust trend fits on the daily peaks by Theil-Sen (the median of pairwise slopes, as
+   :func:`scipy.stats.theilslopes` computes it, in bounded memory:
+   :func:`plcapacity.estate.trend.theil_sen`): linear, ``peak = a + b t``, and log-linear,
    ``log(peak) = a + b t`` (exponential growth; only when every peak is positive).
 3. The better model by out-of-sample error: both are fitted on the first 80 % of the days and
    scored by the mean absolute error of their predictions of the last 20 % (in percent);
    the smaller error wins (linear on a tie), and is refitted on all days. Unless one error is
    :data:`CLEAR_WIN` times smaller than the other, the prediction interval spans both models.
-4. The crossing date of a threshold is where the fitted trend reaches it. The prediction
+4. The crossing date of a threshold is where the fitted trend reaches it, after the last
+   observed day (whose peak was below it): at the earliest the next day. The prediction
    interval combines the slope's confidence interval (Theil-Sen's, at ``confidence``, lines
    through the medians) with the spread of daily peaks about the trend (the residuals'
    ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles): the earliest date is where
-   the steepest line plus the upper residual quantile reaches the threshold, the latest where
-   the shallowest line plus the lower quantile does.
+   the steepest line plus the upper residual quantile reaches the threshold (not before the
+   day after the data), the latest where the shallowest line plus the lower quantile does.
 
-A threshold the current level (the highest daily peak of the last :data:`CURRENT_WINDOW_DAYS`
-days) already reaches is reported as ``crossed``, with the first day a peak reached it.
+Every row says which of these it is (``status``); a date is either observed or projected
+after the data, never the last observed day standing in for a crossing the trend placed
+earlier:
+
+- ``crossed``: the current level (the highest daily peak of the last
+  :data:`CURRENT_WINDOW_DAYS` days) reaches the threshold; the date is the first day a peak
+  reached it after a day below it.
+- ``above since the first day``: at or above it from the first day of data on: when it was
+  crossed is unknown, and the date is the first observed day.
+- ``forecast``: the trend reaches it within the horizon, with the interval.
+- ``not projected``: the trend gives no date: it is already at or above the threshold while
+  the last days' peaks are below it (a plateau just under it), or even the highest of those
+  peaks fell below the trend's band (a step down: a scale-out, a consumer gone).
+- ``not within the horizon``; ``too few days`` (fewer than :data:`MIN_DAYS`: only checked
+  for the first two).
 
 References
 ----------
@@ -58,9 +73,10 @@ from plcapacity.estate.metrics import (
 from plcapacity.estate.trend import theil_sen
 
 __all__ = ["Forecast", "forecast_exhaustion", "daily_peaks", "as_forecast", "FORECAST_COLUMNS",
-           "MIN_DAYS", "HOLDOUT_SHARE", "MAX_HORIZON_DAYS", "CURRENT_WINDOW_DAYS", "CLEAR_WIN", "STATUS_BEYOND",
-           "STATUS_CROSSED", "STATUS_FORECAST", "STATUS_TOO_FEW", "LEGACY_ATTRS",
-           "crossing_days", "throughput"]
+           "MIN_DAYS", "HOLDOUT_SHARE", "MAX_HORIZON_DAYS", "CURRENT_WINDOW_DAYS", "CLEAR_WIN",
+           "STATUS_ABOVE", "STATUS_BEYOND", "STATUS_CROSSED", "STATUS_FORECAST",
+           "STATUS_NOT_PROJECTED", "STATUS_TOO_FEW", "LEGACY_ATTRS", "crossing_days",
+           "first_at_or_above", "throughput"]
 
 #: Fewest daily peaks a forecast needs. [days]
 MIN_DAYS = 14
@@ -78,9 +94,18 @@ HOLDOUT_SHARE = 0.2
 #: from the latest timestamp metrics can have. [days]
 MAX_HORIZON_DAYS = 36_525
 
+#: A daily peak reached the threshold after a day below it; the current level is at or above.
 STATUS_CROSSED = "crossed"
+#: At or above the threshold from the first day of data on: when it was crossed is unknown.
+STATUS_ABOVE = "above since the first day"
+#: The trend reaches the threshold within the horizon.
 STATUS_FORECAST = "forecast"
+#: The trend does not reach it within the horizon (or never: flat or falling).
 STATUS_BEYOND = "not within the horizon"
+#: No date from the trend: it is already at the threshold while the last days' peaks are
+#: below it, or those peaks fell below the trend's band (a step down, such as a scale-out).
+STATUS_NOT_PROJECTED = "not projected"
+#: Fewer than MIN_DAYS days: only checked for crossed and above.
 STATUS_TOO_FEW = "too few days"
 
 #: Columns of :func:`forecast_exhaustion`: a :class:`~plcapacity.base.schema.Schema`.
@@ -89,14 +114,18 @@ FORECAST_COLUMNS = Schema(Column.output(name, unit, meaning) for name, (unit, me
     "pls": ("-", "its name (last segment of the id)"),
     "nat_ip": ("-", "the NAT IP (PrivateLinkServiceIPAddress); '' when the export has none"),
     "threshold_percent": ("%", "the threshold"),
-    "status": ("-", "crossed, forecast, not within the horizon, or too few days"),
-    "crossing_date": ("date", "the day the trend reaches the threshold (forecast), or the "
-                              "first day a daily peak reached it (crossed)"),
+    "status": ("-", "crossed, above since the first day, forecast, not projected, not within "
+                    "the horizon, or too few days"),
+    "crossing_date": ("date", "the day the trend reaches the threshold, after the last "
+                              "observed day (forecast); the first day a peak reached it after a "
+                              "day below it (crossed); the first observed day (above since the "
+                              "first day); else NaT"),
     "crossing_earliest": ("date", "start of the prediction interval"),
     "crossing_latest": ("date", "end of the prediction interval; NaT past the horizon"),
     "days_to_threshold": ("days", "from the last observed day to crossing_date"),
     "current_percent": ("%", "the highest daily peak of the last 7 observed days"),
     "peak_percent": ("%", "the highest daily peak"),
+    "trend_percent": ("%", "the fitted trend at the last observed day"),
     "model": ("-", "linear or log-linear"),
     "slope_percent_per_day": ("%/day", "trend slope at the last day"),
     "doubling_days": ("days", "log-linear: days for usage to double; NaN for linear"),
@@ -360,38 +389,72 @@ def _fit(t, z, confidence):
             "slopes": slopes, "intercepts": np.median(z) - slopes * np.median(t)}
 
 
-def _dates(fit, levels, last):
-    """(point, earliest, latest) days at which the fitted line reaches each level."""
+def _dates(fit, levels):
+    """(point, earliest, latest) days at which the fitted line, and the band around it, reach
+    each level (unclamped: before the last observed day when the line is already there)."""
     point = crossing_days(levels, [fit["slope"]], [fit["intercept"]], 0.0, np.min)
     earliest = crossing_days(levels, fit["slopes"], fit["intercepts"], fit["q_high"], np.min)
     latest = crossing_days(levels, fit["slopes"], fit["intercepts"], fit["q_low"], np.max)
-    point = np.maximum(point, last)
-    return point, np.maximum(np.minimum(earliest, point), last), np.maximum(latest, point)
+    return point, np.minimum(earliest, point), np.maximum(latest, point)
 
 
-def _first_reached(t, y, thresholds):
-    """Per threshold, the first t whose y reaches it (NaN if none)."""
-    running = np.maximum.accumulate(y)
-    where = np.searchsorted(running, thresholds, side="left")
-    found = where < len(y)
-    return np.where(found, t[np.minimum(where, len(y) - 1)], np.nan)
+def first_at_or_above(y, start, levels):
+    """For each query q, the first index ``i >= start[q]`` with ``y[i] >= levels[q]``
+    (``len(y)`` when there is none), for all queries at once: binary lifting over a sparse
+    table of running maxima (O(n log n) memory, O(log n) steps per query).
+
+    Examples
+    --------
+    >>> first_at_or_above(np.array([5.0, 1.0, 7.0, 3.0]), [0, 1, 3, 0], [6, 2, 4, 9]).tolist()
+    [2, 2, 4, 4]
+    """
+    y = np.asarray(y, float)
+    n = y.size
+    position = np.asarray(start, np.int64).copy()
+    levels = np.asarray(levels, float)
+    tables = [y]                                      # tables[k][i] = max(y[i:i + 2**k])
+    while (1 << len(tables)) <= n:
+        previous, width = tables[-1], 1 << (len(tables) - 1)
+        tables.append(np.maximum(previous[:-width], previous[width:]))
+    for k in range(len(tables) - 1, -1, -1):
+        width = 1 << k
+        inside = position + width <= n
+        block = np.where(inside, tables[k][np.minimum(position, n - width)], np.inf)
+        position = np.where(inside & (block < levels), position + width, position)
+    return position
+
+
+def _observed(t, y, thresholds, current):
+    """What the data themselves say per threshold: (reached now, crossing index, above since
+    the first day). The crossing is the first day a peak reached the threshold after a day
+    below it; a series at or above it from its first day on has none."""
+    n = len(y)
+    reached = current >= thresholds
+    running_min = np.minimum.accumulate(y)
+    below = np.searchsorted(-running_min, -thresholds, side="right")   # first y < threshold
+    crossing = first_at_or_above(y, np.minimum(below, n), thresholds)
+    above_from_start = reached & (crossing >= n)
+    return reached, np.minimum(crossing, n - 1), above_from_start
 
 
 def _forecast_one(t, y, thresholds, levels, horizon_days, confidence):
     """Fit one series of daily peaks (t in days since its first day) against every threshold
     at once: (the series' columns, the thresholds' columns as arrays, the chosen fit)."""
     n = len(t)
-    current = y[t > t[-1] - CURRENT_WINDOW_DAYS].max()
+    last = t[-1]
+    current = y[t > last - CURRENT_WINDOW_DAYS].max()
     series = {"current_percent": current, "peak_percent": y.max(), "days_observed": n,
-              "model": np.nan, "slope_percent_per_day": np.nan, "doubling_days": np.nan,
+              "trend_percent": np.nan, "model": np.nan, "slope_percent_per_day": np.nan,
+              "doubling_days": np.nan,
               "holdout_error_linear": np.nan, "holdout_error_log_linear": np.nan,
               "interval_spans_both_models": np.nan}
-    crossed = current >= thresholds
-    reached = np.where(crossed, _first_reached(t, y, thresholds), np.nan)
+    reached, crossing, above = _observed(t, y, thresholds, current)
+    seen = np.where(above, t[0], np.where(reached, t[crossing], np.nan))
+    seen_status = np.where(above, STATUS_ABOVE, STATUS_CROSSED)
     nothing = np.full(len(thresholds), np.nan)
     if n < MIN_DAYS:
-        status = np.where(crossed, STATUS_CROSSED, STATUS_TOO_FEW).astype(object)
-        return series, {"status": status, "crossing_t": reached, "earliest_t": nothing,
+        status = np.where(reached, seen_status, STATUS_TOO_FEW).astype(object)
+        return series, {"status": status, "crossing_t": seen, "earliest_t": nothing,
                         "latest_t": nothing}, None
     log_ok = bool(np.all(y > 0))
     error_linear, error_log = _holdout_errors(t, y, log_ok)
@@ -403,27 +466,41 @@ def _forecast_one(t, y, thresholds, levels, horizon_days, confidence):
     clear = not log_ok or max(error_log, error_linear) >= CLEAR_WIN * min(error_log,
                                                                            error_linear)
     fit = fits[use_log]
-    last = t[-1]
     fitted_last = fit["intercept"] + fit["slope"] * last
     slope_now = fit["slope"] * math.exp(fitted_last) if use_log else fit["slope"]
     series.update(model="log-linear" if use_log else "linear", slope_percent_per_day=slope_now,
+                  trend_percent=math.exp(fitted_last) if use_log else fitted_last,
                   doubling_days=(math.log(2) / fit["slope"] if use_log and fit["slope"] > 0
                                  else math.nan),
                   holdout_error_linear=error_linear, holdout_error_log_linear=error_log,
                   interval_spans_both_models=not clear)
     scale = {False: thresholds, True: levels}
-    point, earliest, latest = _dates(fit, scale[use_log], last)
+    point, earliest, latest = _dates(fit, scale[use_log])
     if not clear:
-        _, other_earliest, other_latest = _dates(fits[not use_log], scale[not use_log], last)
+        _, other_earliest, other_latest = _dates(fits[not use_log], scale[not use_log])
         earliest, latest = np.minimum(earliest, other_earliest), np.maximum(latest, other_latest)
+    # The trend cannot give a date when it is already at the threshold while the last days'
+    # peaks are below it, or when even the highest of those peaks is below the trend's band
+    # (the level fell: a scale-out, a consumer gone).
+    level_now = math.log(current) if use_log else current
+    fell = level_now < fitted_last + fit["q_low"]
+    unprojected = ~reached & ((point <= last) | fell)
+    # A crossing of the trend is the first day after the last observed one at the earliest:
+    # that day's peak was below the threshold.
+    soonest = last + 1
+    point = np.maximum(point, soonest)
+    earliest = np.clip(earliest, soonest, point)
+    latest = np.maximum(latest, point)
     end = last + horizon_days
     ahead = point <= end
-    status = np.where(crossed, STATUS_CROSSED,
-                      np.where(ahead, STATUS_FORECAST, STATUS_BEYOND)).astype(object)
+    projected = ~reached & ~unprojected
+    status = np.where(reached, seen_status, np.where(
+        unprojected, STATUS_NOT_PROJECTED,
+        np.where(ahead, STATUS_FORECAST, STATUS_BEYOND))).astype(object)
     columns = {"status": status,
-               "crossing_t": np.where(crossed, reached, np.where(ahead, point, np.nan)),
-               "earliest_t": np.where(~crossed & (earliest <= end), earliest, np.nan),
-               "latest_t": np.where(~crossed & (latest <= end), latest, np.nan)}
+               "crossing_t": np.where(reached, seen, np.where(projected & ahead, point, np.nan)),
+               "earliest_t": np.where(projected & (earliest <= end), earliest, np.nan),
+               "latest_t": np.where(projected & (latest <= end), latest, np.nan)}
     return series, columns, dict(fit, log=use_log)
 
 
@@ -479,10 +556,12 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
 
     Notes
     -----
-    See the module documentation for the method. A flat or falling trend never reaches a
-    threshold above the data (``not within the horizon``). With fewer than :data:`MIN_DAYS`
-    days of data a series is only checked for ``crossed``. The forecast extrapolates a trend:
-    step changes (a new consumer, a scale-out) are not foreseen.
+    See the module documentation for the method and the statuses. A flat or falling trend
+    never reaches a threshold above the data (``not within the horizon``). With fewer than
+    :data:`MIN_DAYS` days of data a series is only checked for ``crossed`` and ``above since
+    the first day``. The forecast extrapolates a trend: step changes (a new consumer, a
+    scale-out) are not foreseen; a step down that leaves the last days below the trend's band
+    is reported as ``not projected`` rather than dated.
 
     Examples
     --------

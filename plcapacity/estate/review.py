@@ -22,9 +22,11 @@ from plcapacity.base.limits import get_limits
 from plcapacity.base.version import __version__
 from plcapacity.estate.forecast import (
     CURRENT_WINDOW_DAYS,
+    STATUS_ABOVE,
     STATUS_BEYOND,
     STATUS_CROSSED,
     STATUS_FORECAST,
+    STATUS_NOT_PROJECTED,
     STATUS_TOO_FEW,
     Forecast,
     as_forecast,
@@ -106,23 +108,33 @@ def describe_crossings(rows) -> np.ndarray:
     ----------
     rows : pandas.DataFrame
         Rows of a forecast table (``status``, ``crossing_date``, ``crossing_earliest``,
-        ``crossing_latest``).
+        ``crossing_latest``, ``threshold_percent``, ``current_percent``, ``trend_percent``).
 
     Returns
     -------
     numpy.ndarray of str
-        ``crossed YYYY-MM-DD``, ``YYYY-MM-DD (earliest to latest)`` (``after the horizon``
-        when the interval ends past it), or the status.
+        ``crossed YYYY-MM-DD`` (a daily peak reached it after a day below it), ``above since
+        the first day of data (YYYY-MM-DD)``, ``YYYY-MM-DD (earliest to latest)`` (a
+        projected crossing, after the last observed day; ``after the horizon`` when the
+        interval ends past it), ``not projected: ...`` (the trend gives no date, and why),
+        or the status.
 
     Examples
     --------
     >>> import pandas as pd
     >>> day = pd.Timestamp("2027-01-12", tz="UTC")
-    >>> rows = pd.DataFrame({"status": ["forecast", "not within the horizon"],
-    ...                      "crossing_date": [day, pd.NaT], "crossing_earliest": [day, pd.NaT],
-    ...                      "crossing_latest": [pd.NaT, pd.NaT]})
-    >>> describe_crossings(rows).tolist()
-    ['2027-01-12 (2027-01-12 to after the horizon)', 'not within the horizon']
+    >>> rows = pd.DataFrame({"status": ["forecast", "not within the horizon", "not projected"],
+    ...                      "crossing_date": [day, pd.NaT, pd.NaT],
+    ...                      "crossing_earliest": [day, pd.NaT, pd.NaT],
+    ...                      "crossing_latest": [pd.NaT, pd.NaT, pd.NaT],
+    ...                      "threshold_percent": [80.0, 80.0, 80.0],
+    ...                      "current_percent": [60.0, 30.0, 31.0],
+    ...                      "trend_percent": [60.0, 30.0, 84.5]})
+    >>> for text in describe_crossings(rows):
+    ...     print(text)
+    2027-01-12 (2027-01-12 to after the horizon)
+    not within the horizon
+    not projected: the trend is at 84.5 % (at or above 80 %) while the last 7 days peak at 31.0 %
     """
     status = rows["status"].to_numpy(object)
 
@@ -134,16 +146,34 @@ def describe_crossings(rows) -> np.ndarray:
     earliest = day("crossing_earliest", "")
     latest = day("crossing_latest", "after the horizon")
     crossed = np.where(date == "", "crossed", "crossed " + date)
+    above = np.where(date == "", "above since the first day of data",
+                     "above since the first day of data (" + date + ")")
     forecast = date + " (" + earliest + " to " + latest + ")"
-    return np.where(status == STATUS_CROSSED, crossed,
-                    np.where(status == STATUS_FORECAST, forecast, status)).astype(object)
+    unprojected = status == STATUS_NOT_PROJECTED
+    why = np.full(len(rows), "", dtype=object)
+    if unprojected.any():
+        threshold = rows["threshold_percent"].to_numpy(float)[unprojected]
+        current = rows["current_percent"].to_numpy(float)[unprojected]
+        trend = (rows["trend_percent"].to_numpy(float)[unprojected] if "trend_percent" in rows
+                 else np.full(len(threshold), np.nan))
+        why[unprojected] = [
+            f"not projected: the trend is at {now:.1f} % (at or above {level:g} %) while the "
+            f"last {CURRENT_WINDOW_DAYS} days peak at {peak:.1f} %" if now >= level else
+            f"not projected: the last {CURRENT_WINDOW_DAYS} days (peak {peak:.1f} %) fell "
+            f"below the trend ({now:.1f} %) and its band: the level changed" if now == now else
+            f"not projected (the last {CURRENT_WINDOW_DAYS} days peak at {peak:.1f} %)"
+            for level, peak, now in zip(threshold, current, trend)]
+    return np.select([status == STATUS_CROSSED, status == STATUS_ABOVE,
+                      status == STATUS_FORECAST, unprojected],
+                     [crossed, above, forecast, why], default=status).astype(object)
 
 
 def _crossing_columns(forecast, key):
     """``reaches_<threshold>`` and ``reaches_<threshold>_date`` for the PLSs ``key`` (lower
     case ids): the first NAT IP's crossing per PLS and threshold, in one pass over the rows
     (a grid of PLSs x thresholds, filled at once)."""
-    rank = {STATUS_CROSSED: 0, STATUS_FORECAST: 1, STATUS_BEYOND: 2, STATUS_TOO_FEW: 3}
+    rank = {STATUS_ABOVE: 0, STATUS_CROSSED: 0, STATUS_FORECAST: 1, STATUS_NOT_PROJECTED: 2,
+            STATUS_BEYOND: 3, STATUS_TOO_FEW: 4}
     fc = forecast.assign(_key=forecast["resource_id"].str.lower(),
                          _rank=forecast["status"].map(rank), _when=forecast["crossing_date"])
     first = (fc.sort_values(["_key", "_rank", "_when"], na_position="last")
@@ -196,10 +226,12 @@ def estate_table(inventory: Inventory, forecast: Forecast | None = None, *,
           percentage is the mean or the largest share over a NAT IP's per-VM port pools; the
           estimate reads it as the share of all of the NAT IP's ports.
         - ``peak_throughput_mbit_s`` [Mbit/s]: from PLSBytesIn + PLSBytesOut, when exported.
-        - ``reaches_<threshold>``: for each threshold, the first NAT IP's crossing: ``crossed
-          YYYY-MM-DD``, ``YYYY-MM-DD (earliest to latest)``, ``not within the horizon``, ``too
-          few days`` or ``no metrics``; and ``reaches_<threshold>_date`` (UTC day; ``NaT``
-          unless crossed or forecast).
+        - ``reaches_<threshold>``: for each threshold, the first NAT IP's crossing
+          (:func:`describe_crossings`): ``crossed YYYY-MM-DD``, ``above since the first day
+          of data (YYYY-MM-DD)``, ``YYYY-MM-DD (earliest to latest)`` (always after the last
+          observed day), ``not projected: ...`` (why the trend gives no date), ``not within
+          the horizon``, ``too few days`` or ``no metrics``; and ``reaches_<threshold>_date``
+          (UTC day; ``NaT`` unless crossed, above or forecast).
 
         Then ``findings`` and ``pls_id``. (Deprecated, until 0.3.0: ``.attrs["notes"]``
         repeats the inventory's :attr:`~plcapacity.estate.inventory.Inventory.notes`.)
@@ -299,7 +331,7 @@ def _flagged(table, forecast) -> np.ndarray:
     flagged = table["findings"].fillna("").str.len().to_numpy() > 0
     if forecast is not None and len(forecast):
         rows = forecast.table
-        soon = rows[(rows["status"] == STATUS_CROSSED)
+        soon = rows[rows["status"].isin([STATUS_CROSSED, STATUS_ABOVE])
                     | ((rows["status"] == STATUS_FORECAST)
                        & (rows["days_to_threshold"] <= SOON_DAYS))]
         flagged |= table["pls_id"].str.lower().isin(soon["resource_id"].str.lower()).to_numpy()
@@ -420,7 +452,7 @@ def _forecast_section(forecast):
                                 "peak_percent": _percent,
                                 "slope_percent_per_day": lambda v: f"{v:+.3f}",
                                 "threshold_percent": lambda v: f"{v:g} %"},
-                       bad=(per_ip["status"] == STATUS_CROSSED).to_numpy(),
+                       bad=per_ip["status"].isin([STATUS_CROSSED, STATUS_ABOVE]).to_numpy(),
                        labels=_labels(per_ip.columns), uuid="forecasts")
     details = []
     if forecast.confidence is not None:
@@ -444,7 +476,7 @@ def _figures(table, metrics, forecast):
     if forecast is None or metrics is None or not len(forecast):
         return [], []
     rows = forecast.table
-    order = (rows.assign(_soon=rows["status"].map({STATUS_CROSSED: 0,
+    order = (rows.assign(_soon=rows["status"].map({STATUS_CROSSED: 0, STATUS_ABOVE: 0,
                                                     STATUS_FORECAST: 1}).fillna(2))
              .sort_values(["_soon", "crossing_date"], na_position="last"))
     chosen = list(order["pls"].drop_duplicates())

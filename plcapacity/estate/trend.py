@@ -146,11 +146,24 @@ def theil_sen(y, x, confidence=0.95, *, max_pairs=MAX_PAIRS_IN_MEMORY) -> TheilS
     else:
         selector = _Selector(x, y, tied_pairs, nt, max(int(max_pairs), 1))
         picked = {rank: selector.select(rank) for rank in wanted}
-    slope = float(np.median(np.array([picked[rank] for rank in middle])))
-    intercept = float(np.median(y) - slope * np.median(x))
+    slope = float(_middle([picked[rank] for rank in middle]))
+    intercept = float(_median(y) - slope * _median(x))
     low, high = (math.nan, math.nan) if interval is None else \
         (float(picked[interval[0]]), float(picked[interval[1]]))
     return TheilSen(slope, intercept, low, high)
+
+
+def _middle(values):
+    """The one middle value, or the mean of the two, as :func:`numpy.median` computes it."""
+    return values[0] if len(values) == 1 else np.float64(values[0] + values[1]) / 2
+
+
+def _median(values):
+    """:func:`numpy.median` of finite values, without its generality (bit for bit the same)."""
+    n = values.size
+    ranks = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
+    part = np.partition(values, ranks)
+    return _middle([part[rank] for rank in ranks])
 
 
 def _direct(x, y, wanted):

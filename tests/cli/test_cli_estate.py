@@ -213,3 +213,13 @@ def test_many_unknown_resources_are_counted_and_a_few_named(tmp_path, cli):
 def test_no_note_when_every_metric_has_its_pls(cli):
     code, out, err = cli(["estate", "--inventory", *INVENTORY, "--metrics", *METRICS])
     assert code == 0 and "not in the inventory" not in out + err
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_dates_without_any_crossing_print_without_warnings(tmp_path, cli, fmt):
+    # a reaches_<threshold>_date column of NaT only made pandas warn about its JSON dates
+    code, out, err = cli(["estate", "--inventory", without(tmp_path, "pls-orders"),
+                          "--metrics", str(ESTATE / "metrics-pls-orders.json"), "--format", fmt])
+    assert code == 0 and "warning" not in err.lower(), err
+    assert "no metrics" in out

@@ -411,3 +411,99 @@ def test_the_fitted_line_is_brute_force_theil_sen(rng):
     assert fit["slope"] == pytest.approx(statistics.median(slopes), rel=1e-12)
     assert fit["intercept"] == pytest.approx(statistics.median(y) - fit["slope"] * 19.5,
                                              rel=1e-12)
+
+
+# --------------------------------------------------------------------------- honest dates
+
+
+@pytest.mark.parametrize("plateau, threshold", [(79.9, 80), (99.5, 100), (49.9, 50),
+                                                (79.9, 100)])
+def test_a_plateau_just_below_a_threshold_is_not_dated_on_the_last_day(rng, plateau, threshold):
+    # A steep rise, then weeks just under the threshold: the trend line is already above
+    # it. This used to report "reaches it on <last day> (<last day> to <last day>)".
+    y = np.concatenate([np.linspace(plateau / 8, plateau, 45),
+                        plateau - np.abs(rng.normal(0, 0.05, 45))])
+    row = one(forecast_exhaustion(metrics_from_daily(y), thresholds=[threshold]), threshold)
+    assert row["status"] == "not projected"
+    assert pd.isna(row["crossing_date"]) and pd.isna(row["crossing_earliest"])
+    assert pd.isna(row["days_to_threshold"])
+    assert row["trend_percent"] >= threshold > row["current_percent"]
+
+
+@pytest.mark.parametrize("after", [31.0, 45.0, 10.0])
+def test_after_a_scale_out_no_threshold_is_dated(rng, after):
+    # Usage rose past 80 %, then a scale-out brought it to `after` %: the trend (fitted on
+    # the rise) no longer describes the level; 80 % was "reached on the last day".
+    y = np.concatenate([np.linspace(40, 88, 80) + rng.normal(0, 1, 80),
+                        after + rng.normal(0, 0.5, 10)])
+    forecast = forecast_exhaustion(metrics_from_daily(y))
+    assert list(forecast["status"]) == ["not projected", "not projected"]
+    assert forecast["crossing_date"].isna().all()
+    assert (forecast["current_percent"] < 80).all()
+
+
+@pytest.mark.parametrize("threshold", [50, 80])
+@pytest.mark.parametrize("days", [5, 60])                  # too few days for a trend, and enough
+def test_above_from_the_first_day_is_not_a_crossing(rng, threshold, days):
+    y = 90 + rng.normal(0, 1, days)                          # every day above 80 %
+    row = one(forecast_exhaustion(metrics_from_daily(y), thresholds=[threshold]), threshold)
+    assert row["status"] == "above since the first day"
+    assert row["crossing_date"] == DAY0                       # the first observed day
+    assert pd.isna(row["days_to_threshold"])
+
+
+def test_above_at_first_then_below_then_above_again_is_crossed_on_the_return(rng):
+    y = np.concatenate([np.full(10, 85.0), np.full(20, 70.0), np.full(30, 86.0)])
+    y = y + rng.uniform(-0.5, 0.5, y.size)
+    row = one(forecast_exhaustion(metrics_from_daily(y), thresholds=[80]), 80)
+    assert row["status"] == "crossed"
+    assert row["crossing_date"] == DAY0 + pd.Timedelta(days=30)
+
+
+def test_a_crossing_during_the_last_day_is_dated_the_next_day():
+    t = np.arange(60)
+    y = 50 + 0.5 * t                                         # 79.5 on the last day (59)
+    row = one(forecast_exhaustion(metrics_from_daily(y), thresholds=[79.75]), 79.75)
+    assert row["status"] == "forecast"                      # the line crosses at day 59.5
+    assert row["crossing_date"] == DAY0 + pd.Timedelta(days=60)
+    assert row["crossing_earliest"] == DAY0 + pd.Timedelta(days=60)
+    assert row["days_to_threshold"] == 1
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_date_is_an_observed_crossing_or_after_the_data(seed):
+    # Whatever the series, a forecast date lies after the last observed day with its
+    # interval around it; "crossed" has a day below the threshold before its date; a date
+    # never repeats the last day unless the data crossed there.
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 150))
+    kind = seed % 4
+    t = np.arange(n)
+    if kind == 0:
+        y = rng.uniform(20, 60) + rng.uniform(-0.2, 0.6) * t + rng.normal(0, 3, n)
+    elif kind == 1:
+        y = 10 * np.exp(rng.uniform(0, 0.03) * t) * np.exp(rng.normal(0, 0.05, n))
+    elif kind == 2:                                           # a step down part way
+        y = np.where(t < n * 0.8, 40 + 0.5 * t, rng.uniform(5, 60)) + rng.normal(0, 1, n)
+    else:                                                     # a step up
+        y = np.where(t < n * 0.6, 30, 70) + rng.normal(0, 2, n)
+    y = np.clip(y, 0.5, 100)
+    forecast = forecast_exhaustion(metrics_from_daily(y), thresholds=[50, 80, 95, 100])
+    last = DAY0 + pd.Timedelta(days=n - 1)
+    for _, row in forecast.table.iterrows():
+        status, date = row["status"], row["crossing_date"]
+        if status == "forecast":
+            assert row["crossing_earliest"] > last and date > last
+            assert row["crossing_earliest"] <= date
+            assert pd.isna(row["crossing_latest"]) or date <= row["crossing_latest"]
+            assert row["days_to_threshold"] >= 1
+        elif status == "crossed":
+            index = (date - DAY0).days
+            assert y[index] >= row["threshold_percent"] > y[:index].min()
+        elif status == "above since the first day":
+            assert date == DAY0 and y[0] >= row["threshold_percent"]
+        elif status == "not within the horizon":           # the interval may start inside it
+            assert pd.isna(date) and pd.isna(row["crossing_latest"])
+            assert pd.isna(row["crossing_earliest"]) or row["crossing_earliest"] > last
+        else:
+            assert pd.isna(date) and pd.isna(row["crossing_earliest"])

@@ -365,3 +365,33 @@ def test_review_says_which_metrics_it_left_out(estate):
     assert "metrics of 1 resource not in the inventory are left out" in page
     assert "/privateLinkServices/pls-orders" in page
     assert "not in the inventory" not in estate_review(inventory, metrics, forecast)
+
+
+@pytest.mark.parametrize("shape, expected", [
+    ("above", r"above since the first day of data \(2026-01-01\)"),
+    ("scale-out", r"not projected: the trend is at \d+\.\d % \(at or above 80 %\) while the last "
+                  r"7 days peak at 3\d\.\d %"),
+    ("plateau", r"not projected: the trend is at \d+\.\d % \(at or above 80 %\) while the last "
+                r"7 days peak at 79\.9 %"),
+])
+def test_estate_table_words_each_status_honestly(estate, shape, expected):
+    import numpy as np
+    inventory = estate[0]
+    rng = np.random.default_rng(4)
+    if shape == "above":
+        y = 90 + rng.normal(0, 1, 60)
+    elif shape == "scale-out":
+        y = np.concatenate([np.linspace(40, 88, 80) + rng.normal(0, 1, 80),
+                            33 + rng.normal(0, 0.5, 10)])
+    else:
+        y = np.concatenate([np.linspace(10, 79.9, 45), 79.9 - np.abs(rng.normal(0, 0.05, 45))])
+    pls = inventory["pls_id"].iloc[0]
+    days = pd.date_range("2026-01-01T13:00:00Z", periods=y.size, freq="D")
+    metrics = pd.DataFrame({"timestamp": days, "resource_id": pls, "metric": "PLSNatPortsUsage",
+                            "dimension": "10.0.0.4", "aggregation": "maximum", "value": y,
+                            "unit": "Percent"})
+    table = estate_table(inventory, forecast_exhaustion(metrics, thresholds=[80]))
+    assert re.fullmatch(expected, table["reaches_80"].iloc[0]), table["reaches_80"].iloc[0]
+    last = days[-1].floor("D")
+    assert pd.isna(table["reaches_80_date"].iloc[0]) or \
+        table["reaches_80_date"].iloc[0] != last                  # never the last day

@@ -115,6 +115,12 @@ def run(args, out, err):
     for service, warning in zip(results["service"], results["warning"]):
         if warning:
             out.write(f"warning: {printable(service)}: {printable(warning)}\n")
+    for column, what in (("outage_profile", "outage model"), ("failover_delay", "failover")):
+        counts = results[column][results[column].astype(str) != ""].value_counts()
+        if len(counts):  # the model behind the availability figures, as the report says
+            out.write(f"note: {what}: " + "; ".join(
+                f"{printable(text)} ({n:,} service{'s' if n != 1 else ''})"
+                for text, n in counts.items()) + "\n")
     ok = len(results) - len(failed)
     if args.seed is None and results["availability"].notna().any():
         out.write(f"note: seed {results.seed_entropy} (--seed to reproduce this run)\n")

@@ -44,3 +44,15 @@ def test_a_failed_row_exits_1_and_is_reported(tmp_path, cli):
     code, out, _ = cli(["batch", str(table), "--workers", "1", "--no-progress"])
     assert code == 1
     assert "error: " in out and "bad" in out and "1 of 2 services sized" in out
+
+
+def test_the_terminal_names_the_outage_model_and_failover_behind_the_figures(cli, tmp_path):
+    table = tmp_path / "s.csv"
+    table.write_text("service,concurrent_connections,pe_regions,failover,failover_delay_min\n"
+                     "a,1000,eastus,,\nb,1000,eastus;westus2,active-passive,5\n")
+    code, out, _ = cli(["batch", str(table), "--trials", "200", "--seed", "1"])
+    assert code == 0
+    assert "note: outage model: azure-datapath-2018-2019 (4 correlated group(s)) (2 services)" \
+        in out
+    assert "active-active (no failover delay) (1 service)" in out
+    assert "active-passive, delay fixed 5 min (1 service)" in out

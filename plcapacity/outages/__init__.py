@@ -4,6 +4,8 @@
   empirical, generalized Pareto) and :func:`duration_law`;
 - :mod:`~plcapacity.outages.processes` — :class:`OutageModel`: a Poisson process of outage
   starts per region, correlated :class:`OutageGroup`\\ s and :class:`ZoneOutages`;
+- :mod:`~plcapacity.outages.locations` — what an incident's location names: a region, a
+  correlated group of regions, or none (:func:`parse_location`);
 - :mod:`~plcapacity.outages.incidents` — reading incident lists (the shipped Azure status
   history or a user's own): :func:`load_incidents`, :func:`read_incidents`;
 - :mod:`~plcapacity.outages.service_health` — an organisation's own incidents from an Azure

@@ -77,13 +77,7 @@ import pandas as pd
 
 from plcapacity.base.exceptions import ModelWarning
 from plcapacity.base.regions import check_region, region_catalog
-from plcapacity.outages.incidents import (
-    MULTI_REGION,
-    alias_table,
-    merge_duplicates,
-    parse_location_in,
-    read_incidents,
-)
+from plcapacity.outages.incidents import merge_duplicates, read_incidents
 from plcapacity.outages.laws import (
     DURATION_LAW_CLASSES,
     MINUTES_PER_YEAR,
@@ -91,6 +85,7 @@ from plcapacity.outages.laws import (
     GeneralizedParetoDuration,
     LognormalDuration,
 )
+from plcapacity.outages.locations import MULTI_REGION, alias_table, parse_location_in
 from plcapacity.outages.pooling import fit_gamma_poisson
 from plcapacity.outages.processes import OutageGroup, OutageModel
 from plcapacity.outages.relevance import (

@@ -90,7 +90,7 @@ import pandas as pd
 
 from plcapacity.base.exceptions import ModelWarning
 from plcapacity.base.tables import read_bytes_limited
-from plcapacity.outages.incidents import alias_table, parse_location_in
+from plcapacity.outages.locations import alias_table, parse_location_in
 
 __all__ = ["read_service_health", "ServiceHealthExport", "MAX_EXPORT_BYTES", "SERVICE_ISSUE",
            "COLUMNS"]

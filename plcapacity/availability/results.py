@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from plcapacity.availability.deployment import delay_law
 from plcapacity.availability.engine import dense_cause
 from plcapacity.availability.exact import (
     down_episode_frequency,
@@ -557,7 +558,6 @@ def failover_description(failover) -> str:
     """
     if failover.mode != "active-passive":
         return f"{failover.mode} (no failover delay)"
-    from plcapacity.availability.deployment import delay_law
     law = None if failover.delay is None else delay_law(failover.delay)
     if law is None or isinstance(law, FixedDuration):  # a fixed law is a fixed delay
         minutes = failover.delay_minutes if law is None else law.mean_minutes

@@ -102,6 +102,12 @@ def _rate_sources(fit: OutageFit) -> dict:
     return sources
 
 
+def _check_fit(fit):
+    if not isinstance(fit, OutageFit):
+        raise ValueError(f"fit={type(fit).__name__} is not allowed: an OutageFit from "
+                         "plcapacity.fit_outages or plcapacity.outage_profile_fit")
+
+
 def least_draws(level) -> int:
     """Fewest draws that put two beyond each end of a percentile interval at ``level``."""
     return math.ceil(2 / (1 - level) - 1e-9)
@@ -168,9 +174,7 @@ def draw_parameters(fit: OutageFit, draws, seed=None, *, vary_rates=True,
         units of :func:`plcapacity.outages.duration_law`); ``mean_duration_hours`` [h].
     """
     draws = _whole(draws, "draws", 1)
-    if not isinstance(fit, OutageFit):
-        raise ValueError(f"fit={type(fit).__name__} is not allowed: an OutageFit from "
-                         "plcapacity.fit_outages or plcapacity.outage_profile_fit")
+    _check_fit(fit)
     rng = np.random.default_rng(seed_sequence(seed))
     columns = {}
     fitted = {**{r: rate for r, (rate, _) in fit.model.regions.items()},
@@ -443,9 +447,7 @@ def simulate_with_uncertainty(deployment, fit, *, draws=200, trials_per_draw=2_0
         raise ValueError(f"level={level!r} is not allowed: a fraction between 0 and 1, such "
                          "as 0.95")
     budget = check_memory_budget(max_memory_bytes)
-    if not isinstance(fit, OutageFit):
-        raise ValueError(f"fit={type(fit).__name__} is not allowed: an OutageFit from "
-                         "plcapacity.fit_outages or plcapacity.outage_profile_fit")
+    _check_fit(fit)
     structure = compile_structure(deployment, fit.model)
     # Before drawing: the draws' table (parameters, copies, results) and one draw's kept
     # trials (per-trial months below the SLO and downtime) must fit the budget.

@@ -51,7 +51,7 @@ from plcapacity.report.html import (
 )
 
 __all__ = ["batch_report", "write_report", "limits_at_risk", "uncertainties", "glossary",
-           "capacity_shortfall", "report_inputs", "results_table", "readable"]
+           "capacity_shortfall", "report_inputs", "results_table", "readable", "models_used"]
 
 #: The default headroom of the demand columns (20 %): sizing leaves a service at most
 #: 1 / (1 + headroom) used after its tolerated failures. [-]
@@ -776,13 +776,13 @@ def batch_report(results, *, scenarios=None,
                     "scope": "Scope", "uncertain": "Uncertain", "source": "Source",
                     "as_of": "Read on", "note": "Note"})),
         uncertain=uncertainties(limits),
-        models=_models_used(results, "outage_profile"),
-        delays=_models_used(results, "failover_delay"),
+        models=models_used(results, "outage_profile"),
+        delays=models_used(results, "failover_delay"),
     )
     return template_environment().get_template(TEMPLATE).render(**context)
 
 
-def _models_used(results, column) -> list[dict]:
+def models_used(results, column) -> list[dict]:
     """The distinct values of ``column`` among the simulated rows, most used first, with how
     many services use each (the outage models and failover delays behind the figures)."""
     if column not in results:

@@ -702,14 +702,12 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
 
 
 def _not_dominated(counts) -> np.ndarray:
-    """Rows (options, best first) that no earlier row equals or beats on every column."""
+    """Rows that no earlier row equals or beats on every column. The rows are sorted
+    lexicographically by the same counts, so a row that equals or beats another comes before
+    it: earlier rows are the only ones to compare with."""
     at_most = (counts[:, None, :] <= counts[None, :, :]).all(axis=2)  # [i, j]: i <= j
     earlier = np.tri(len(counts), k=-1, dtype=bool).T  # [i, j]: i comes before j
-    beaten = (at_most & earlier).any(axis=0)
-    # a later row can beat an earlier one only where the order is not by all the counts
-    strictly = at_most & (counts[:, None, :] < counts[None, :, :]).any(axis=2)
-    beaten |= strictly.any(axis=0)
-    return ~beaten
+    return ~(at_most & earlier).any(axis=0)
 
 
 def _nic_warning(connections_per_vm, lim):

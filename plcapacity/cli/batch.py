@@ -77,6 +77,7 @@ def run(args, out, err):
 
     Sets ``args.checkpoint``, which ``main`` names if the run is interrupted.
     """
+    from plcapacity.batch.report import models_used
     from plcapacity.batch.run import batch_overview, run_batch
     from plcapacity.batch.scenarios import columns_table
     if args.columns:
@@ -116,11 +117,11 @@ def run(args, out, err):
         if warning:
             out.write(f"warning: {printable(service)}: {printable(warning)}\n")
     for column, what in (("outage_profile", "outage model"), ("failover_delay", "failover")):
-        counts = results[column][results[column].astype(str) != ""].value_counts()
-        if len(counts):  # the model behind the availability figures, as the report says
+        used = models_used(results, column)  # the models behind the figures, as the report
+        if used:
             out.write(f"note: {what}: " + "; ".join(
-                f"{printable(text)} ({n:,} service{'s' if n != 1 else ''})"
-                for text, n in counts.items()) + "\n")
+                f"{printable(m['text'])} ({m['count']:,} service{'s' if m['count'] != 1 else ''})"
+                for m in used) + "\n")
     ok = len(results) - len(failed)
     if args.seed is None and results["availability"].notna().any():
         out.write(f"note: seed {results.seed_entropy} (--seed to reproduce this run)\n")

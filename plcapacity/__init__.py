@@ -4,6 +4,7 @@ Everything a notebook or report needs is here, at the top level (``plc.<name>``)
 
 - capacity: :func:`connection_ceiling`, :func:`ceiling_table`, :func:`ports_needed`,
   :func:`effective_ceiling`, :func:`overflow_probability`, :func:`size`, :func:`size_table`,
+  :class:`Demand` and :func:`deployment_capacity` (the one capacity model),
   :func:`get_limits`, :func:`limits_table`, and the results :class:`CeilingTable`,
   :class:`SizingOptions`, :class:`SizingResults`;
 - deployments and outages: :class:`Deployment`, :class:`Destination`, :class:`Endpoint`,
@@ -49,6 +50,10 @@ _EXPORTS = {
     # capacity
     "connection_ceiling": "plcapacity.capacity.ceilings",
     "ports_needed": "plcapacity.capacity.ceilings",
+    "Demand": "plcapacity.capacity.model",
+    "plan": "plcapacity.planning.plan",
+    "Plan": "plcapacity.planning.plan",
+    "deployment_capacity": "plcapacity.capacity.model",
     "ceiling_table": "plcapacity.capacity.grid",
     "CeilingTable": "plcapacity.capacity.grid",
     "effective_ceiling": "plcapacity.capacity.imbalance",
@@ -163,7 +168,7 @@ def __getattr__(name):
         from plcapacity.base.version import __version__ as value
     elif name in _EXPORTS:
         module = importlib.import_module(_EXPORTS[name])
-        value = module if module.__name__.rpartition(".")[2] == name or name in (
+        value = module if module.__name__ == f"{__name__}.{name}" or name in (
             "limits", "regions") else getattr(module, name)
     elif f"{__name__}.{name}" in MOVED_MODULES:
         value = importlib.import_module(f"{__name__}.{name}")  # warns (deprecated module)
@@ -182,6 +187,9 @@ __all__ = [
     # capacity: ceilings, ports, usable ceiling, sizing
     "connection_ceiling", "ceiling_table", "ports_needed", "effective_ceiling",
     "overflow_probability", "size", "size_table", "get_limits", "limits_table", "Limits",
+    "Demand", "deployment_capacity",
+    # planning: regions x PLSs x NAT IPs x VMs, cheapest meeting an objective
+    "plan", "Plan",
     "CeilingTable", "SizingOptions", "SizingResults",
     # deployments and outage models
     "Deployment", "Destination", "Endpoint", "Failover", "load_deployment", "regional_deployment",

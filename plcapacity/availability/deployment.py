@@ -69,7 +69,8 @@ from plcapacity.base.regions import check_region, region_catalog, regions_in_geo
 from plcapacity.base.sla import SLA
 from plcapacity.base.tables import read_bytes_limited
 from plcapacity.base.validation import check_number, short_repr
-from plcapacity.capacity.ceilings import connection_ceiling
+from plcapacity.capacity.ceilings import NIC_FLOWS, connection_ceiling, vm_cap
+from plcapacity.capacity.model import Demand, carried_connections, deployment_capacity
 from plcapacity.outages.laws import MAX_OUTAGE_HOURS, duration_law
 from plcapacity.outages.processes import OutageGroup, OutageModel, ZoneOutages
 from plcapacity.outages.profiles import DEFAULT_PROFILE, outage_profile
@@ -105,8 +106,10 @@ class Destination:
         Backend VMs behind the PLS (all zones together). [-]
     pls_count : int, default 1
         Private Link Services in front of the same VMs. [-]
-    max_connections_per_vm : float, optional
-        Most connections one VM holds. [connections] Default: no cap.
+    max_connections_per_vm : float, "nic" or None, default "nic"
+        Most open connections one VM holds. [connections] Default: the NIC's documented
+        concurrent flows (``limits.vm_nic_concurrent_flows``), as sizing applies; None for no
+        cap. Only with the capacity model.
     zones : sequence of int, optional
         Availability zones holding the backend VMs, such as ``(1, 2, 3)``: the VMs are spread
         evenly, any remainder going to the first zones listed (7 VMs over zones 1, 2, 3: 3, 2,
@@ -117,6 +120,11 @@ class Destination:
 
     Notes
     -----
+    Under a demand with churn, what a modelled destination carries is
+    :func:`plcapacity.deployment_capacity`'s ``carried``: ``min(NAT ports / port_factor, VMs x
+    cap)`` (:meth:`carried`). A destination given only ``capacity_connections`` carries that
+    many connections of any demand (the figure is taken to include churn).
+
     With zones, a zone outage removes that zone's VMs and the capacity becomes the
     ``connection_ceiling`` of the surviving VMs (same NAT IPs, PLS count and per-VM cap; 0 with
     no VM left): :meth:`zone_capacities`. The endpoints are not affected (private endpoints and
@@ -146,17 +154,21 @@ class Destination:
     nat_ips: int | None = None
     backend_vms: int | None = None
     pls_count: int = 1
-    max_connections_per_vm: float | None = None
+    max_connections_per_vm: float | str | None = NIC_FLOWS
     zones: tuple = ()
     vms_per_zone: tuple = ()
+    port_capacity: float | None = field(default=None, init=False, repr=False)
+    vm_capacity: float | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         where = f"destination {self.name!r}"
         check_region(self.region, where=f"{where} region")
         zones = _zone_list(self.zones, f"{where} zones")
         per_zone = _zone_list(self.vms_per_zone, f"{where} vms_per_zone", counts=True)
+        cap_given = not (isinstance(self.max_connections_per_vm, str)
+                         and self.max_connections_per_vm.strip().lower() == NIC_FLOWS)
         modelled = (self.nat_ips is not None or self.backend_vms is not None or bool(per_zone)
-                    or self.max_connections_per_vm is not None or self.pls_count != 1)
+                    or cap_given or self.pls_count != 1)
         if (zones or per_zone) and not modelled:
             raise ValueError(
                 f"{where}: zones need the capacity model (nat_ips and backend_vms or "
@@ -197,38 +209,58 @@ class Destination:
         object.__setattr__(self, "zones", zones)
         object.__setattr__(self, "vms_per_zone", per_zone)
         try:
-            ceiling = connection_ceiling(self.nat_ips, self.backend_vms, self.pls_count,
-                                         max_connections_per_vm=self.max_connections_per_vm)
+            cap = vm_cap(self.max_connections_per_vm, get_limits())
+            figures = deployment_capacity(self.nat_ips, self.backend_vms, self.pls_count,
+                                          max_connections_per_vm=cap)
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
-        object.__setattr__(self, "capacity_connections", float(ceiling))
+        object.__setattr__(self, "max_connections_per_vm", cap)
+        object.__setattr__(self, "port_capacity", float(figures["port_capacity"]))
+        object.__setattr__(self, "vm_capacity", float(figures["vm_capacity"]))
+        object.__setattr__(self, "capacity_connections", float(figures["ceiling"]))
 
     @property
     def has_capacity_model(self) -> bool:
         """Whether the capacity comes from nat_ips and backend_vms."""
         return self.nat_ips is not None
 
-    def zone_capacities(self) -> np.ndarray:
-        """Capacity with each subset of the zones down. [connections]
+    def zone_capacities(self, port_factor=1.0) -> np.ndarray:
+        """Connections carried with each subset of the zones down. [connections]
+
+        Parameters
+        ----------
+        port_factor : float, default 1
+            The demand's ports per open connection (:attr:`plcapacity.Demand.port_factor`):
+            churn makes the NAT ports carry fewer open connections.
 
         Returns
         -------
         ndarray of float, shape (2**Z,)
-            Element ``m``: the ``connection_ceiling`` of the VMs left when zone ``zones[j]`` is
-            down for each bit ``j`` set in ``m`` (0 with no VM left). Without zones, one
-            element: ``capacity_connections`` (NaN when unknown).
+            Element ``m``: :meth:`carried` by the VMs left when zone ``zones[j]`` is down for
+            each bit ``j`` set in ``m`` (0 with no VM left). Without zones, one element: all
+            VMs up (NaN when the capacity is unknown).
         """
         if not self.zones:
-            return np.array([np.nan if self.capacity_connections is None
-                             else self.capacity_connections], dtype=float)
+            return np.array([self.carried(port_factor)], dtype=float)
         masks = np.arange(1 << len(self.zones), dtype=np.int64)
         down = (masks[:, None] >> np.arange(len(self.zones))[None, :]) & 1
         left = ((1 - down) * np.array(self.vms_per_zone, dtype=np.int64)[None, :]).sum(axis=1)
-        ceiling = np.zeros(masks.size)
-        some = left > 0
-        ceiling[some] = connection_ceiling(self.nat_ips, left[some], self.pls_count,
-                                           max_connections_per_vm=self.max_connections_per_vm)
-        return ceiling
+        figures = deployment_capacity(self.nat_ips, self.backend_vms, self.pls_count,
+                                      max_connections_per_vm=self.max_connections_per_vm,
+                                      vms_lost=self.backend_vms - left)
+        return carried_connections(figures["port_capacity"], figures["vm_capacity"],
+                                   port_factor)
+
+    def carried(self, port_factor=1.0) -> float:
+        """Connections of a demand this destination carries with all VMs up. [connections]
+
+        ``min(port_capacity / port_factor, vm_capacity)`` with the capacity model
+        (:func:`plcapacity.deployment_capacity`); ``capacity_connections`` as given otherwise
+        (NaN when unknown).
+        """
+        if not self.has_capacity_model:
+            return np.nan if self.capacity_connections is None else self.capacity_connections
+        return float(carried_connections(self.port_capacity, self.vm_capacity, port_factor))
 
     @classmethod
     def from_capacity_model(cls, name, region, *, nat_ips, backend_vms, pls_count=1, **kwargs):
@@ -427,12 +459,24 @@ class Deployment:
     endpoints : sequence of Endpoint
         The private endpoints (at least one), in failover order unless ``failover.order``
         says otherwise; names unique.
-    demand_connections : float, optional
-        Connections to serve. [connections] Without it, served = reachable.
+    demand_connections : float or Demand, optional
+        Connections to serve [connections], or a :class:`~plcapacity.Demand` with its churn
+        (new connections per second and port hold time), headroom and growth. Without it,
+        served = reachable.
     failover : Failover, optional
         Default active-active.
     sla : SLA, optional
         Default: the Private Link SLA and its credit tiers from ``data/sla.csv``.
+    demand : Demand, optional
+        The demand as a :class:`~plcapacity.Demand` (instead of ``demand_connections``).
+
+    Attributes
+    ----------
+    demand : Demand or None
+        The demand; served means the used destinations carry its ``connections`` with its
+        churn (:func:`plcapacity.deployment_capacity`); headroom and growth are not part of it.
+    demand_connections : float or None
+        ``demand.connections``. [connections]
 
     Raises
     ------
@@ -459,8 +503,25 @@ class Deployment:
     demand_connections: float | None = None
     failover: Failover = field(default_factory=Failover)
     sla: SLA = field(default_factory=SLA.private_link)
+    demand: Demand | None = None
 
     def __post_init__(self):
+        demand = self.demand
+        if isinstance(self.demand_connections, Demand):
+            if demand is not None and demand != self.demand_connections:
+                raise ValueError("[demand]: give demand_connections or demand, not both")
+            demand = self.demand_connections
+        elif self.demand_connections is not None:
+            connections = _number(self.demand_connections, "[demand]", "connections", low=0)
+            if demand is not None and demand.connections != connections:
+                raise ValueError(f"[demand]: demand_connections={connections:g} differs from "
+                                 f"demand.connections={demand.connections:g}; give one")
+            demand = demand or Demand(connections, where="[demand] ")
+        elif demand is not None and not isinstance(demand, Demand):
+            raise ValueError(f"[demand]: demand={demand!r} is not a plcapacity.Demand")
+        object.__setattr__(self, "demand", demand)
+        object.__setattr__(self, "demand_connections",
+                           None if demand is None else demand.connections)
         destinations = tuple(self.destinations)
         endpoints = tuple(self.endpoints)
         if not endpoints:
@@ -474,8 +535,6 @@ class Deployment:
                     f"[[endpoints]] {endpoint.name!r}: destination={endpoint.destination!r} is "
                     f"not a destination; known: {', '.join(known) or 'none'}")
         if self.demand_connections is not None:
-            demand = _number(self.demand_connections, "[demand]", "connections", low=0)
-            object.__setattr__(self, "demand_connections", demand)
             missing = [d.name for d in destinations if d.capacity_connections is None]
             if missing:
                 raise ValueError(f"[demand] needs a capacity for every destination; missing for "
@@ -822,8 +881,9 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
             endpoints.append(Endpoint(
                 *(_text(_require(spec, key, where), f"{where} {key}")
                   for key in ("name", "region", "destination"))))
-        demand = _table(doc, "demand", "[demand]")
-        _check_keys(demand, {"connections"}, "[demand]")
+        demand_spec = _table(doc, "demand", "[demand]")
+        demand = (Demand.from_mapping(demand_spec, where="[demand] ") if demand_spec
+                  else None)
         failover_spec = _table(doc, "failover", "[failover]")
         failover = _parse_failover(failover_spec)
         sla_spec = _table(doc, "sla", "[sla]")
@@ -832,8 +892,8 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
         if "credit_tiers" in sla_spec:
             sla = SLA(sla.slo_percent, _credit_tiers(sla_spec["credit_tiers"]),
                       source=str(path))
-        deployment = Deployment(tuple(destinations), tuple(endpoints),
-                                demand.get("connections"), failover, sla)
+        deployment = Deployment(tuple(destinations), tuple(endpoints), None, failover, sla,
+                                demand=demand)
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
     except (TypeError, AttributeError, KeyError, IndexError, RecursionError, OverflowError,

@@ -32,6 +32,7 @@ from plcapacity.availability.structure import (
     compile_structure,
     deployment_processes,
     destination_capacities,
+    port_factor,
 )
 from plcapacity.base.exceptions import ExactOutOfReach, ModelWarning
 from plcapacity.outages.laws import MINUTES_PER_YEAR
@@ -293,7 +294,8 @@ class Plan:
             target = deployment.destination(name)
             keys = [(target.region, z) for z in target.zones]
             zone_vars.append([variable_of[zone_index[key]] for key in keys if key in zone_index])
-            zone_tables.append(target.zone_capacities() if zone_vars[-1] else None)
+            zone_tables.append(target.zone_capacities(port_factor(deployment)) if zone_vars[-1]
+                               else None)
 
         demand = deployment.demand_connections
         self.capacity = demand is not None and demand > 0

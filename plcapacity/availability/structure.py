@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = ["MASK_MAX_PROCESSES", "METRICS", "SERVED_FRACTION", "STATE_CHUNK",
            "TABLE_MAX_PROCESSES", "compile_structure", "deployment_processes",
-           "destination_capacities"]
+           "destination_capacities", "port_factor"]
 
 
 METRICS = ("reachable", "served")
@@ -214,7 +214,7 @@ def compile_structure(deployment, outages) -> Structure:
         bits = tuple(zone_process[(target.region, z)] for z in target.zones
                      if (target.region, z) in zone_process)
         zone_bits.append(bits)
-        zone_capacity.append(target.zone_capacities() if bits else None)
+        zone_capacity.append(target.zone_capacities(port_factor(deployment)) if bits else None)
     masks, destinations = [], []
     for endpoint in deployment.endpoints:
         target = deployment.destination(endpoint.destination)
@@ -239,8 +239,13 @@ def deployment_processes(deployment, outages) -> list:
     return outages.processes(deployment.regions, deployment.zones)
 
 
+def port_factor(deployment) -> float:
+    """The deployment demand's ports per open connection (1 without a demand). [-]"""
+    return 1.0 if deployment.demand is None else deployment.demand.port_factor
+
+
 def destination_capacities(deployment, names) -> np.ndarray:
-    """Capacity of each named destination, NaN where unknown. [connections]"""
-    return np.array([np.nan if deployment.destination(n).capacity_connections is None
-                     else deployment.destination(n).capacity_connections
-                     for n in names], dtype=float)
+    """Connections of the deployment's demand each named destination carries with all its
+    VMs up (:meth:`plcapacity.Destination.carried`), NaN where unknown. [connections]"""
+    factor = port_factor(deployment)
+    return np.array([deployment.destination(n).carried(factor) for n in names], dtype=float)

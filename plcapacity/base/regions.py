@@ -7,6 +7,7 @@ write and to look up geographies and pairs for correlated outages.
 from __future__ import annotations
 
 import difflib
+import functools
 
 import pandas as pd
 
@@ -61,7 +62,13 @@ def region_names() -> list[str]:
     >>> "westeurope" in regions.region_names()
     True
     """
-    return sorted(region_catalog().index)
+    return list(_sorted_names())
+
+
+@functools.lru_cache(maxsize=1)
+def _sorted_names() -> tuple:
+    """The catalog's names, read once: region checks run for every object built."""
+    return tuple(sorted(region_catalog().index))
 
 
 def check_region(name, *, where: str = "region") -> str:
@@ -79,7 +86,7 @@ def check_region(name, *, where: str = "region") -> str:
     ValueError
         For an unknown name.
     """
-    known = region_names()
+    known = _sorted_names()
     if not isinstance(name, str):
         raise ValueError(f"{where}={short_repr(name)} is not allowed: a region name (text) such "
                          "as \"eastus\"")

@@ -79,11 +79,11 @@ from plcapacity.base.exceptions import ModelWarning
 from plcapacity.base.regions import check_region, region_catalog
 from plcapacity.outages.incidents import merge_duplicates, read_incidents
 from plcapacity.outages.laws import (
-    DURATION_LAW_CLASSES,
     MINUTES_PER_YEAR,
     ExponentialDuration,
     GeneralizedParetoDuration,
     LognormalDuration,
+    law_toml,
 )
 from plcapacity.outages.locations import MULTI_REGION, alias_table, parse_location_in
 from plcapacity.outages.pooling import fit_gamma_poisson
@@ -391,7 +391,7 @@ class OutageFit:
         :func:`plcapacity.load_deployment` reads it back to an equal model (floats are written
         with Python's shortest round-trip representation).
         """
-        law = _law_toml(self.model.duration)
+        law = law_toml(self.model.duration)
         begin, end = (p.strftime("%Y-%m-%d %H:%M") for p in self.period)
         chosen = self.durations.loc[self.durations["chosen"], "law"].iloc[0]
         in_model = self.table[self.table["in_model"] & (self.table["kind"] != "pooled")]
@@ -412,12 +412,12 @@ class OutageFit:
         for region, (rate, duration) in sorted(self.model.regions.items()):
             lines += ["", f"[outages.regions.{region}]", f"rate_per_year = {_float(rate)}"]
             if duration != self.model.duration:
-                lines.append(f"duration = {_law_toml(duration)}")
+                lines.append(f"duration = {law_toml(duration)}")
         for group in self.model.groups:
             lines += ["", "[[outages.groups]]", f"name = {json.dumps(group.name)}",
                       f"regions = [{', '.join(json.dumps(r) for r in group.regions)}]",
                       f"rate_per_year = {_float(group.rate_per_year)}",
-                      f"duration = {_law_toml(group.duration)}"]
+                      f"duration = {law_toml(group.duration)}"]
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict:
@@ -438,20 +438,6 @@ class OutageFit:
 
 def _float(value) -> str:
     return repr(float(value))
-
-
-def _law_toml(law) -> str:
-    for name, (cls, keys) in DURATION_LAW_CLASSES.items():
-        if type(law) is cls:
-            parts = [f'law = "{name}"']
-            for key in keys:
-                value = getattr(law, key)
-                if isinstance(value, tuple):
-                    parts.append(f"{key} = [{', '.join(_float(v) for v in value)}]")
-                else:
-                    parts.append(f"{key} = {_float(value)}")
-            return "{ " + ", ".join(parts) + " }"
-    raise ValueError(f"duration law {law!r} has no TOML form")  # pragma: no cover
 
 
 def fit_outages(incidents, *, period=None, regions=None, duration_laws=DURATION_LAWS,

@@ -11,7 +11,7 @@ from plcapacity.base.validation import check_number
 
 __all__ = ["DURATION_LAW_CLASSES", "EmpiricalDuration", "ExponentialDuration", "FixedDuration",
            "GeneralizedParetoDuration", "LognormalDuration", "MAX_OUTAGE_HOURS",
-           "MINUTES_PER_YEAR", "duration_law"]
+           "MINUTES_PER_YEAR", "duration_law", "law_toml"]
 
 
 #: Minutes in a 365-day year: the calendar the availability model is defined on.
@@ -309,3 +309,20 @@ def duration_law(spec, *, where="duration"):
         return cls(*(spec[k] for k in keys))
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
+
+
+def law_toml(law) -> str:
+    """A duration law as an inline TOML table, such as ``{ law = "fixed", hours = 4.0 }``:
+    what :func:`duration_law` reads back to an equal law (floats in Python's shortest
+    round-trip form)."""
+    for name, (cls, keys) in DURATION_LAW_CLASSES.items():
+        if type(law) is cls:
+            parts = [f'law = "{name}"']
+            for key in keys:
+                value = getattr(law, key)
+                if isinstance(value, tuple):
+                    parts.append(f"{key} = [{', '.join(repr(float(v)) for v in value)}]")
+                else:
+                    parts.append(f"{key} = {float(value)!r}")
+            return "{ " + ", ".join(parts) + " }"
+    raise ValueError(f"duration law {law!r} has no TOML form")

@@ -20,13 +20,14 @@ calendar months are months of a 365-day year.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from plcapacity.base.regions import check_region, regions_in_geography
 from plcapacity.base.validation import check_number
-from plcapacity.outages.laws import MINUTES_PER_YEAR, duration_law
+from plcapacity.outages.laws import MINUTES_PER_YEAR, duration_law, law_toml
 
 __all__ = ["OutageModel", "OutageGroup", "ZoneOutages", "OutageProcess"]
 
@@ -343,6 +344,52 @@ class OutageModel:
             raise ValueError(f"[outages.zones]: expected a table with rate_per_year and "
                              f"duration, got {zones!r}")
         object.__setattr__(self, "zones", zones)
+
+    def to_toml(self, regions=None) -> str:
+        """The model as an ``[outages]`` section of a deployment file, written out in full.
+
+        Parameters
+        ----------
+        regions : sequence of str, optional
+            Keep only what can take these regions down: their own rates and zones, and the
+            groups containing one of them (whole). Default: every override and group.
+
+        Returns
+        -------
+        str
+            TOML that :func:`plcapacity.load_deployment` reads back to a model giving the
+            same processes for those regions (floats in their shortest round-trip form).
+
+        Examples
+        --------
+        >>> import plcapacity as plc
+        >>> print(plc.OutageModel(1.0, {"law": "fixed", "hours": 4}).to_toml(), end="")
+        [outages]
+        rate_per_year = 1.0
+        duration = { law = "fixed", hours = 4.0 }
+        """
+        keep = None if regions is None else set(regions)
+        lines = [f"# Outage model: {self.describe()}"] if self.name else []
+        lines += ["[outages]", f"rate_per_year = {float(self.rate_per_year)!r}",
+                  f"duration = {law_toml(self.duration)}"]
+        for region, (rate, law) in sorted(self.regions.items()):
+            if keep is None or region in keep:
+                lines += ["", f"[outages.regions.{region}]", f"rate_per_year = {float(rate)!r}",
+                          f"duration = {law_toml(law)}"]
+        if self.zones is not None:
+            lines += ["", "[outages.zones]", f"rate_per_year = {float(self.zones.rate_per_year)!r}",
+                      f"duration = {law_toml(self.zones.duration)}"]
+            for region, (rate, law) in sorted(self.zones.regions.items()):
+                if keep is None or region in keep:
+                    lines += ["", f"[outages.zones.regions.{region}]",
+                              f"rate_per_year = {float(rate)!r}", f"duration = {law_toml(law)}"]
+        for group in self.groups:
+            if keep is None or keep & set(group.regions):
+                lines += ["", "[[outages.groups]]", f"name = {json.dumps(group.name)}",
+                          f"regions = [{', '.join(json.dumps(r) for r in group.regions)}]",
+                          f"rate_per_year = {float(group.rate_per_year)!r}",
+                          f"duration = {law_toml(group.duration)}"]
+        return "\n".join(lines) + "\n"
 
     @classmethod
     def calibrated_to_sla(cls, duration, slo_percent=99.99, **kwargs):

@@ -3,8 +3,12 @@ held, at the least cost — a search over regions x PLSs x NAT IPs x VMs that as
 :mod:`plcapacity.capacity` whether each candidate carries the demand after its tolerated
 failures and :mod:`plcapacity.availability` how available it is.
 
-This family is where ``plan`` lands; it holds no modules yet. Depends on the base,
-capacity, outages and availability.
+- :mod:`~plcapacity.planning.plan` — :func:`plan` and its answer, :class:`Plan` (the frontier
+  of cost against served availability, the best row, a deployment file, a plot).
+
+Depends on the base, capacity, outages and availability.
 """
 
-__all__: list[str] = []
+from plcapacity.planning.plan import Plan, plan
+
+__all__ = ["plan", "Plan"]

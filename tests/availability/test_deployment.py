@@ -524,8 +524,11 @@ def test_destination_sized_by_capacity_model(tmp_path):
         """)
     deployment, _ = load_deployment(write(tmp_path, text))
     a, b = deployment.destinations
-    assert a.capacity_connections == 8 * 10 * 64_000 == 5_120_000   # the FAQ's example
-    assert b.capacity_connections == 2 * 3 * 7 * 64_000
+    nic = plc.get_limits().vm_nic_concurrent_flows        # the per-VM cap sizing applies
+    # the FAQ's example: 5,120,000 NAT ports, but 10 VMs hold 10 x 500,000 open connections
+    assert a.port_capacity == 8 * 10 * 64_000 == 5_120_000
+    assert a.capacity_connections == min(5_120_000, 10 * nic) == 5_000_000
+    assert b.capacity_connections == min(2 * 3 * 7 * 64_000, 7 * nic) == 2 * 3 * 7 * 64_000
 
 
 def test_custom_credit_tiers_parsed(tmp_path):
@@ -629,7 +632,7 @@ def test_regions_include_only_endpoints_and_used_destinations():
 
 def test_destination_from_capacity_model():
     dest = Destination.from_capacity_model("pls", "eastus", nat_ips=4, backend_vms=8,
-                                           pls_count=2)
+                                           pls_count=2, max_connections_per_vm=None)
     assert dest.capacity_connections == 2 * 4 * 8 * 64_000
     assert Destination("pls", "eastus").capacity_connections is None
     with pytest.raises(ValueError, match="nat_ips=9 is not allowed"):

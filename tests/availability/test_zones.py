@@ -53,7 +53,11 @@ def q(rate, mean_hours):
     return 1 - math.exp(-rate * mean_hours * 60 / MIN_PER_YEAR)
 
 
-def ceiling(nat, vms, pls=1, cap=None):
+#: The per-VM cap a destination applies unless told otherwise: the NIC's concurrent flows.
+NIC = 500_000
+
+
+def ceiling(nat, vms, pls=1, cap=NIC):
     c = pls * nat * vms * PORTS
     return c if cap is None else min(c, vms * cap)
 

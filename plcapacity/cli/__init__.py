@@ -13,7 +13,7 @@ Modules:
 - :mod:`~plcapacity.cli.output`: tables, CSV, JSON, summaries, notes, warnings in the
   command line's flags, and the exit codes.
 - One module per command, each with ``add_parser(commands)`` and ``run(args, out, err)``:
-  :mod:`~plcapacity.cli.ceiling`, :mod:`~plcapacity.cli.size`,
+  :mod:`~plcapacity.cli.ceiling`, :mod:`~plcapacity.cli.size`, :mod:`~plcapacity.cli.plan`,
   :mod:`~plcapacity.cli.simulate`, :mod:`~plcapacity.cli.exact`,
   :mod:`~plcapacity.cli.batch`, :mod:`~plcapacity.cli.report`,
   :mod:`~plcapacity.cli.fit_outages` (``fit-outages``), :mod:`~plcapacity.cli.estate`,
@@ -25,6 +25,7 @@ Usage::
     plcapacity ceiling --nat-ips 1-8 --vms 2,4,8 [--pls 1] [--format table|csv|json]
     plcapacity size 2000000 --new-connections-per-s 1000 --vm-failures-tolerated 1
     plcapacity size --input data/examples/sizing-requests.csv
+    plcapacity plan 2e6 --regions eastus,westus2,centralus --slo-percent 99.99 [-o plan.toml]
     plcapacity simulate deployment.toml --trials 1e6 --seed 7
     plcapacity exact deployment.toml
     plcapacity batch data/examples/services.csv -o results.csv [--resume] [--scheduler ADDR]

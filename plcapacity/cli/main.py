@@ -20,6 +20,7 @@ from plcapacity.cli import (
     exact,
     examples,
     fit_outages,
+    plan,
     report,
     simulate,
     size,
@@ -37,7 +38,8 @@ from plcapacity.cli.output import (
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: The command modules, in the order ``plcapacity --help`` lists them.
-COMMANDS = (ceiling, size, simulate, exact, batch, report, fit_outages, estate, examples)
+COMMANDS = (ceiling, size, plan, simulate, exact, batch, report, fit_outages, estate,
+            examples)
 
 
 class _Version(argparse.Action):

@@ -36,7 +36,10 @@ def printable(text) -> str:
 
 _PERCENT = ("utilization", "utilization_after_failures")
 _ONE_DECIMAL = ("months_to_ceiling",)
-_SCIENTIFIC = ("probability_down",)
+_SCIENTIFIC = ("probability_down", "p_month_below_slo", "p_month_below_slo_ci_high")
+#: Fractions of time near 1, as percentages with the digits that tell them apart.
+_AVAILABILITY = ("served_availability", "reachable_availability",
+                 "served_availability_ci_low", "served_availability_ci_high")
 _MONEY = ("pe_monthly_cost_usd", "provider_monthly_cost_usd", "total_monthly_cost_usd")
 
 
@@ -52,6 +55,8 @@ def format_table(frame) -> str:
         elif column in _ONE_DECIMAL:  # months: infinity reads "never", as in the report
             text = values.map(lambda v: "never" if v == float("inf") else f"{v:,.1f}",
                               na_action="ignore")
+        elif column in _AVAILABILITY:
+            text = values.map("{:.6%}".format, na_action="ignore")
         elif column in _SCIENTIFIC:
             text = values.map("{:.3e}".format, na_action="ignore")
         elif column in _MONEY:

@@ -452,7 +452,8 @@ def plan(connections, *, regions, slo_percent=None, max_month_risk=None,
                             gaps=failover == "active-passive")
         table, layouts = _frontier(table, layouts)
     table = table[list(PLAN_COLUMNS)].reset_index(drop=True)
-    shortfall = "" if table["meets_objective"].any() else _shortfall(table, sla, max_month_risk)
+    shortfall = ("" if table["meets_objective"].any()
+                 else _shortfall(table, sla, max_month_risk, model))
     return Plan(table, demand, {"slo_percent": sla.slo_percent,
                                 "max_month_risk": max_month_risk},
                 model, Failover(failover, 0.0, delay=delay), sla, len(rows),
@@ -597,13 +598,19 @@ def _simulate_finalists(table, layouts, model, trials, seed, max_month_risk, sla
             break
 
 
-def _shortfall(table, sla, max_month_risk) -> str:
+def _shortfall(table, sla, max_month_risk, model) -> str:
     """What the best candidate reaches and what limits it, when none meets the objective."""
     top = table.sort_values("served_availability", ascending=False).iloc[0]
     reach = top["reachable_availability"]
     limit = ("the outage model: even the most available set of regions is unreachable "
              f"{(1 - reach):.2e} of the time" if top["served_availability"] >= reach * (1 - 1e-12)
              else "capacity while regions are down (tolerate more lost regions)")
+    regions = set(top["regions"].split(";"))
+    shared = [g for g in model.groups if regions <= set(g.regions)]
+    if shared:
+        limit += ("; every region of it is in the correlated group "
+                  + ", ".join(f"{g.name!r} ({g.rate_per_year:.3g} outages/yr)" for g in shared)
+                  + ", which takes them down together: add a candidate region outside it")
     risk = (f"; or the month risk cap {max_month_risk:g}" if max_month_risk is not None else "")
     return (f"no candidate reaches {sla.slo_percent:.10g} %: the best, {top['regions']} "
             f"tolerating {top['regions_lost_tolerated']} lost region(s), serves "

@@ -1,0 +1,68 @@
+"""``plcapacity plan``: the frontier, the best deployment written as a file, exit codes and
+one-line errors."""
+
+import io
+import json
+
+import pandas as pd
+import pytest
+
+import plcapacity as plc
+
+
+def test_plan_prints_frontier_and_writes_the_best(cli, tmp_path):
+    target = tmp_path / "plan.toml"
+    code, out, err = cli(["plan", "2e6", "--regions", "eastus,westus2,northeurope",
+                          "--slo-percent", "99.99", "-o", str(target)])
+    assert code == 0 and err == ""
+    assert out.splitlines()[0].split()[:3] == ["regions", "regions_lost_tolerated", "pls_count"]
+    assert "note: best: " in out and f"wrote {target}" in out
+    assert "reference VM price of data/pricing.csv" in out
+    # the file is a deployment file whose exact availability is the row's
+    expected = plc.plan(2e6, regions="eastus,westus2,northeurope", slo_percent=99.99).best
+    deployment, outages = plc.load_deployment(target)
+    summary = plc.exact_summary(deployment, outages)
+    assert summary["served_availability"] == pytest.approx(expected["served_availability"],
+                                                           abs=1e-14)
+    assert f"{100 * expected['served_availability']:.6f}%" in out
+
+
+def test_plan_csv_and_json_have_every_column(cli):
+    code, out, err = cli(["plan", "1e6", "--regions", "eastus;northeurope", "--format", "csv"])
+    assert code == 0
+    table = pd.read_csv(io.StringIO(out))
+    assert {"regions", "pls_count", "nat_ips", "backend_vms", "total_monthly_cost_usd",
+            "served_availability", "meets_objective"} <= set(table.columns)
+    assert "note: best:" in err
+    code, out, _ = cli(["plan", "1e6", "--regions", "eastus;northeurope", "--format", "json"])
+    assert code == 0 and len(json.loads(out)) == len(table)
+
+
+def test_plan_out_of_reach_exits_1_and_says_why(cli, tmp_path):
+    target = tmp_path / "plan.toml"
+    code, out, err = cli(["plan", "2e6", "--regions", "eastus,westus2", "--slo-percent",
+                          "99.99", "-o", str(target)])
+    assert code == 1
+    assert "no candidate reaches 99.99 %" in out
+    assert not target.exists()
+
+
+def test_plan_infeasible_demand_exits_1_with_one_line(cli):
+    code, out, err = cli(["plan", "3e15", "--regions", "eastus"])
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: no set of the regions eastus")
+    assert "NAT ports" in err and "connections per VM" in err
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["plan", "1e6", "--regions", "eastus,mars"], "unknown region 'mars'"),
+    (["plan", "1e6"], "the following arguments are required: --regions"),
+    (["plan", "1e6", "--regions", "eastus", "-o", "plan.csv"], "ending in .toml"),
+    (["plan", "1e6", "--regions", "eastus", "--outage-profile", "x"], "--outage-profile"),
+    (["plan", "-5", "--regions", "eastus"], "connections=-5 is not allowed"),
+    (["plan", "1e6", "--regions", "eastus", "--slo-percent", "101"], "101"),
+])
+def test_plan_bad_input_is_one_line(cli, argv, fragment):
+    code, out, err = cli(argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and fragment in err

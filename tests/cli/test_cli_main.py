@@ -81,7 +81,7 @@ def test_every_command_module_is_registered_in_order(cli):
     code, out, _ = cli(["--help"])
     assert code == 0
     listed = [command.NAME for command in COMMANDS]
-    assert listed == ["ceiling", "size", "simulate", "exact", "batch", "report", "fit-outages",
+    assert listed == ["ceiling", "size", "plan", "simulate", "exact", "batch", "report", "fit-outages",
                       "estate", "examples"]
     positions = [re.search(rf"^ +{name}\s", out, re.MULTILINE).start() for name in listed]
     assert positions == sorted(positions)

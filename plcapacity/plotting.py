@@ -5,7 +5,8 @@ units, and returns the Axes so that report authors can restyle or save it. matpl
 imported inside the functions, so importing :mod:`plcapacity` never needs a display.
 
 This module gathers the pictures of every family (:mod:`plcapacity.report.plotting` for
-capacity, availability and batch results; :mod:`plcapacity.estate.plots` for the estate)
+capacity, availability and batch results; :mod:`plcapacity.estate.plots` for the estate;
+:func:`plcapacity.planning.plan.plan_frontier` for a plan)
 under the one name users know, ``plc.plotting``.
 
 >>> import plcapacity.plotting as plots
@@ -14,6 +15,7 @@ under the one name users know, ``plc.plotting``.
 """
 
 from plcapacity.estate.plots import nat_port_forecast
+from plcapacity.planning.plan import plan_frontier
 from plcapacity.report.plotting import (
                                         availability_vs_regions,
                                         batch_overview,
@@ -34,5 +36,5 @@ __all__ = [
     "ceiling_heatmap", "ceiling_vs_demand", "ports_needed_by_rate", "effective_vs_nominal",
     "downtime_histogram", "downtime_cdf", "availability_vs_regions", "monthly_slo_misses",
     "downtime_causes", "batch_overview", "utilization_by_service", "slo_risk_by_service",
-    "nat_port_forecast", "ceilings_vs_peaks",
+    "nat_port_forecast", "ceilings_vs_peaks", "plan_frontier",
 ]

@@ -22,14 +22,16 @@ ALLOWED_NUMBERS = {
     "02-regional-outages": {"2.", "2", "3"},          # "2 of 3 destinations" (asserted)
     "03-batch-sizing-report": {"3."},
     "04-your-estate": {"4."},
+    "05-plan-a-deployment": {"5."},
 }
 
 
-def test_the_four_notebooks_exist():
+def test_the_five_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == ["01-connection-ceilings.ipynb",
                                            "02-regional-outages.ipynb",
                                            "03-batch-sizing-report.ipynb",
-                                           "04-your-estate.ipynb"]
+                                           "04-your-estate.ipynb",
+                                           "05-plan-a-deployment.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -63,6 +65,13 @@ def test_prose_numbers_come_from_cells(path):
             text = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)         # formulas
             written |= set(re.findall(r"\S*\d\S*", text))
     assert written <= ALLOWED_NUMBERS[path.stem], written - ALLOWED_NUMBERS[path.stem]
+
+
+def plcapacity_reads(path) -> bool:
+    """The deployment file a notebook wrote loads back."""
+    import plcapacity as plc
+    deployment, _ = plc.load_deployment(path)
+    return len(deployment.destinations) >= 1
 
 
 def _kernel_env():
@@ -101,3 +110,5 @@ def test_notebook_runs_in_a_fresh_kernel(path, tmp_path):
         assert "reports/batch-sizing-report.html" in str(notebook.cells[-2].outputs)
     if path.stem == "04-your-estate":
         assert (tmp_path / "reports" / "estate-review.html").is_file()
+    if path.stem == "05-plan-a-deployment":
+        assert plcapacity_reads(tmp_path / "reports" / "plan.toml")

@@ -583,21 +583,23 @@ class Deployment:
 def regional_deployment(service, pe_regions, destination_region=None, *,
                         capacity_connections=None, demand_connections=None,
                         failover="active-active", delay_minutes=0.0, delay=None,
-                        sla=None) -> Deployment:
-    """The layout a scenario row describes: one PLS, and a private endpoint in each region.
+                        sla=None, pls_regions=None, capacity_model=None) -> Deployment:
+    """The layout a scenario row describes: a PLS in each PLS region, and a private endpoint
+    in each endpoint region.
 
     Parameters
     ----------
     service : str
-        Names the objects: ``<service>-pls`` and ``pe-<region>``.
+        Names the objects: ``<service>-pls`` (one PLS region) or ``<service>-pls-<region>``
+        (several), and ``pe-<region>``.
     pe_regions : str or sequence of str
         Regions with a private endpoint, in failover order (text: names separated by ``;``).
     destination_region : str, optional
-        Region of the PLS. Default: the first of ``pe_regions``.
+        Region of the PLS (one PLS). Default: the first of ``pe_regions``.
     capacity_connections : float, optional
-        The PLS's connection ceiling. [connections]
-    demand_connections : float, optional
-        Connections to serve. [connections]
+        Each PLS's connection ceiling, given as a figure. [connections]
+    demand_connections : float or Demand, optional
+        Connections to serve [connections], or a :class:`~plcapacity.Demand` with its churn.
     failover : {"active-active", "active-passive"}
         How traffic moves between the endpoints (see :class:`Failover`).
     delay_minutes : float
@@ -607,6 +609,13 @@ def regional_deployment(service, pe_regions, destination_region=None, *,
         (see :class:`Failover`).
     sla : SLA, optional
         Default: the Private Link SLA.
+    pls_regions : str or sequence of str, optional
+        Regions with a PLS (each the same size), instead of ``destination_region``. Each
+        endpoint reaches the PLS of its own region where there is one, else the first listed.
+    capacity_model : dict, optional
+        Each PLS by the capacity model instead of ``capacity_connections``: ``nat_ips``,
+        ``backend_vms`` and optionally ``pls_count``, ``max_connections_per_vm``, ``zones``
+        (see :class:`Destination`).
 
     Returns
     -------
@@ -622,27 +631,49 @@ def regional_deployment(service, pe_regions, destination_region=None, *,
     >>> d = regional_deployment("api", "eastus; westus", capacity_connections=1e6)
     >>> [(e.name, e.region, e.destination) for e in d.endpoints]
     [('pe-eastus', 'eastus', 'api-pls'), ('pe-westus', 'westus', 'api-pls')]
+    >>> d = regional_deployment("api", "eastus; westus; centralus", pls_regions="westus;eastus",
+    ...                         capacity_model={"nat_ips": 8, "backend_vms": 4})
+    >>> [(e.region, e.destination) for e in d.endpoints]
+    [('eastus', 'api-pls-eastus'), ('westus', 'api-pls-westus'), ('centralus', 'api-pls-westus')]
     """
-    text = pe_regions if isinstance(pe_regions, str) else ";".join(map(str, pe_regions))
-    names = [r.strip() for r in text.split(";") if r.strip()]
-    if not names:
-        raise ValueError(f"pe_regions={text!r} is not allowed: one or more region names "
-                         "separated by ';'")
-    for name in names:
-        check_region(name, where="pe_regions")
-    if len(set(names)) != len(names):
-        raise ValueError(f"pe_regions={text!r} is not allowed: a region is listed twice")
-    target = destination_region or names[0]
-    check_region(target, where="destination_region")
+    names = _region_list(pe_regions, "pe_regions")
+    if pls_regions is not None and destination_region:
+        raise ValueError("give destination_region (one PLS) or pls_regions (a PLS in each), "
+                         "not both")
+    homes = (_region_list(pls_regions, "pls_regions") if pls_regions is not None
+             else [destination_region or names[0]])
+    for home in homes:
+        check_region(home, where="pls_regions" if pls_regions is not None
+                     else "destination_region")
     if failover not in FAILOVER_MODES:
         raise ValueError(f"failover={failover!r} is not allowed: one of "
                          f"{', '.join(FAILOVER_MODES)}")
-    pls = Destination(f"{service}-pls", target, capacity_connections)
-    endpoints = tuple(Endpoint(f"pe-{name}", name, pls.name) for name in names)
-    return Deployment((pls,), endpoints, demand_connections,
+    single = len(homes) == 1 and pls_regions is None
+    plss = {}
+    for home in homes:
+        name = f"{service}-pls" if single else f"{service}-pls-{home}"
+        plss[home] = (Destination(name, home, capacity_connections) if capacity_model is None
+                      else Destination(name, home, **capacity_model))
+    endpoints = tuple(Endpoint(f"pe-{region}", region, plss.get(region, plss[homes[0]]).name)
+                      for region in names)
+    return Deployment(tuple(plss.values()), endpoints, demand_connections,
                       Failover(failover, delay_minutes, tuple(e.name for e in endpoints),
                                delay=delay),
                       SLA.private_link() if sla is None else sla)
+
+
+def _region_list(text, where) -> list:
+    """Region names from ``"a; b"`` or a sequence: known, non-empty, not repeated."""
+    joined = text if isinstance(text, str) else ";".join(map(str, text))
+    names = [r.strip() for r in joined.split(";") if r.strip()]
+    if not names:
+        raise ValueError(f"{where}={joined!r} is not allowed: one or more region names "
+                         "separated by ';'")
+    for name in names:
+        check_region(name, where=where)
+    if len(set(names)) != len(names):
+        raise ValueError(f"{where}={joined!r} is not allowed: a region is listed twice")
+    return names
 
 
 def _unique(names, where):

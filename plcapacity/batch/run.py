@@ -313,10 +313,14 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     demand = validate_demands(rows, lim)
     sizing, infeasible = size_rows(demand, rows.ok, lim)
     status = np.where(rows.ok, "ok", "error").astype(object)
+    planned = rows.text("plan_regions") != ""  # sized by plan, over several regions
     for i, message in infeasible.items():
-        rows.errors[i].append(f"infeasible: {message}")
-        status[i] = "infeasible"
+        if not planned[i]:
+            rows.errors[i].append(f"infeasible: {message}")
+            status[i] = "infeasible"
     sizing["concurrent"] = demand["concurrent_connections"]
+    sizing["demand"] = demand
+    sizing["planned_regions"] = np.full(rows.n, "", dtype=object)
     specs = availability_specs(rows, sizing, status, allow_outside_paths=allow_outside_paths,
                                outage_profile=outage_profile, limits=lim)
     if on_error == "raise" and not rows.ok.all():

@@ -8,6 +8,7 @@ the service, the column, the value and what is allowed): the other rows are stil
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -15,16 +16,18 @@ import numpy as np
 import pandas as pd
 
 from plcapacity.availability.deployment import Deployment, load_deployment, regional_deployment
-from plcapacity.base.exceptions import BatchInputError
+from plcapacity.base.exceptions import BatchInputError, InfeasibleDemandError
 from plcapacity.base.limits import get_limits
 from plcapacity.base.regions import check_region, region_catalog
 from plcapacity.base.schema import Column, Schema
 from plcapacity.base.sla import SLA
 from plcapacity.base.tables import read_table
 from plcapacity.base.validation import TableRows, is_blank, short_repr
+from plcapacity.capacity.model import Demand, deployment_capacity
 from plcapacity.capacity.sizing import DEMAND_COLUMNS, SIZE_RESULT_COLUMNS
 from plcapacity.outages.processes import OutageModel
 from plcapacity.outages.profiles import DEFAULT_PROFILE
+from plcapacity.planning.plan import plan
 
 __all__ = ["read_scenarios", "columns_table", "COLUMNS", "RESULT_COLUMNS",
            "DEFAULT_OUTAGE_PROFILE", "ScenarioRows", "availability_specs"]
@@ -42,6 +45,13 @@ COLUMNS = Schema([
            "regions with a private endpoint, in failover order"),
     Column("destination_region", "-", "the first of pe_regions", "a region name",
            "region of the PLS"),
+    Column("pls_regions", "-", "destination_region", "region names separated by ';'",
+           "a PLS in each region, each the row's size; each endpoint reaches the PLS of its own "
+           "region where there is one, else the first listed (instead of destination_region)"),
+    Column("plan_regions", "-", "none (the row's own size)", "region names separated by ';' "
+           "(at most 10)", "plan the row over these candidate regions (plcapacity.plan): the "
+           "cheapest regions and size that meet slo_percent; replaces pe_regions, "
+           "destination_region and pls_regions"),
     Column("failover", "-", "active-active", "active-active or active-passive",
            "how traffic moves between endpoints"),
     Column("failover_delay_min", "min", "none: the lognormal delay below",
@@ -75,7 +85,8 @@ COLUMNS = Schema([
            "for layouts a row cannot hold; replaces the availability columns above"),
 ])
 _BY_NAME = COLUMNS
-AVAILABILITY_COLUMNS = ("pe_regions", "destination_region", "failover", "failover_delay_min",
+AVAILABILITY_COLUMNS = ("pe_regions", "destination_region", "pls_regions", "plan_regions",
+                        "failover", "failover_delay_min",
                         "failover_delay_median_min", "failover_delay_p95_min", "outage_profile", "outage_rate_per_year", "outage_median_hours",
                         "outage_p95_hours")
 
@@ -97,6 +108,8 @@ RESULT_COLUMNS = Schema([
     "p_month_below_slo": ("0-1", "probability that a calendar month misses the SLO"),
     "expected_credit_percent": ("% of fee", "expected monthly service credit"),
     "slo_percent": ("%", "the objective used"),
+    "planned_regions": ("-", "rows with plan_regions: the regions plan chose (';'-joined); the "
+                        "sizing columns are then per region, the costs for all regions"),
     "trials": ("trial-years", "simulated years"),
     "outage_profile": ("-", "the outage model behind the availability figures: its profile "
                        "(or this row's own rate, or its deployment file) and correlated groups"),
@@ -304,9 +317,11 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
     ----------
     rows : ScenarioRows
     sizing : dict
-        The sizing columns (``ceiling``, ``warning``) and ``concurrent`` demand.
+        The sizing columns (``ceiling``, ``warning``, ...), the ``concurrent`` demand and the
+        validated ``demand`` columns. Rows with ``plan_regions`` get their sizing columns
+        (per region) and costs (all regions) from :func:`plcapacity.plan` here.
     status : ndarray
-        Sizing status per row.
+        Sizing status per row (set here for planned rows).
     allow_outside_paths : bool
         Let ``deployment`` cells name files outside the table's folder.
     outage_profile : str
@@ -321,6 +336,8 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
     lim = limits or get_limits()
     regions = rows.text("pe_regions")
     destination = rows.text("destination_region")
+    pls_regions = rows.text("pls_regions")
+    plan_regions = rows.text("plan_regions")
     failover = rows.text("failover", "active-active")
     path = rows.text("deployment")
     slo = rows.number("slo_percent", np.nan, low=0, low_inclusive=False, high=100,
@@ -344,7 +361,7 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
         warn[i] = f"{warn[i]}; {text}" if warn[i] else text
 
     for i in range(rows.n):  # building model objects for rows that ask; no model work here
-        wants = regions[i] or path[i]
+        wants = regions[i] or path[i] or plan_regions[i]
         if not wants:
             ignored = [c for c, values in given.items() if values[i]]
             if ignored:
@@ -358,6 +375,10 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
         if regions[i] and failover[i] == "active-passive" and len(
                 [r for r in str(regions[i]).split(";") if r.strip()]) == 1:
             note(i, "active-passive with one region: there is nothing to fail over to")
+        if plan_regions[i] and (regions[i] or destination[i] or pls_regions[i] or path[i]):
+            rows.errors[i].append("column plan_regions plans the regions: leave pe_regions, "
+                                  "destination_region, pls_regions and deployment empty")
+            continue
         if path[i] and layout_given[i]:
             rows.errors[i].append("give either deployment or the availability columns "
                                   f"({', '.join(AVAILABILITY_COLUMNS)}), not both")
@@ -378,7 +399,7 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
                         "demand), not this row's sizing")
                 if slo_i is not None:
                     deployment = Deployment(deployment.destinations, deployment.endpoints,
-                                            deployment.demand_connections, deployment.failover,
+                                            deployment.demand, deployment.failover,
                                             SLA(slo_i, deployment.sla.tiers,
                                                 deployment.sla.source))
             else:
@@ -390,17 +411,124 @@ def availability_specs(rows, sizing, status, *, allow_outside_paths=False,
                                        or given["outage_p95_hours"][i], sla)
                 wait, law = _row_delay(failover[i], delay[i], delay_median[i], delay_p95[i],
                                        lim)
-                if zones[i] > 1:  # as deployment files: zones only where the region has them
-                    _check_zoned_pls_region(zones[i], destination[i] or regions[i])
-                deployment = regional_deployment(
-                    rows.service[i], regions[i], destination[i] or None,
-                    capacity_connections=float(sizing["ceiling"][i]),
-                    demand_connections=float(sizing["concurrent"][i]),
-                    failover=failover[i], delay_minutes=wait, delay=law, sla=sla)
+                row_demand = _row_demand(sizing["demand"], i)
+                cap = sizing["demand"]["max_connections_per_vm"][i]
+                cap = None if np.isnan(cap) else float(cap)
+                if plan_regions[i]:
+                    deployment = _planned_row(rows, sizing, status, i, plan_regions[i],
+                                              row_demand, cap, outages, failover[i], law,
+                                              wait, slo_i, lim)
+                    if deployment is None:
+                        continue
+                else:
+                    homes = pls_regions[i] or destination[i] or regions[i]
+                    if zones[i] > 1:  # as deployment files: zones only where regions have them
+                        for home in str(homes).split(";"):
+                            if home.strip():
+                                _check_zoned_pls_region(zones[i], home)
+                    model = dict(nat_ips=int(sizing["nat_ips"][i]),
+                                 backend_vms=int(sizing["backend_vms"][i]),
+                                 pls_count=int(sizing["pls_count"][i]),
+                                 max_connections_per_vm=cap,
+                                 zones=tuple(range(1, int(zones[i]) + 1)) if zones[i] > 1
+                                 else ())
+                    deployment = regional_deployment(
+                        rows.service[i], regions[i], destination[i] or None,
+                        pls_regions=pls_regions[i] or None, capacity_model=model,
+                        demand_connections=row_demand, failover=failover[i],
+                        delay_minutes=wait, delay=law, sla=sla)
+                    _cost_for_layout(sizing, i, deployment, lim, note)
             specs[i] = (deployment, outages)
         except Exception as error:  # noqa: BLE001 (any failure of a row is that row's)
             rows.errors[i].append(_row_error(error))
     return specs
+
+
+def _row_demand(demand, i) -> Demand:
+    """Row ``i``'s demand from the validated demand columns."""
+    return Demand(float(demand["concurrent_connections"][i]),
+                  float(demand["new_connections_per_s"][i]), float(demand["port_hold_s"][i]),
+                  float(demand["headroom"][i]), float(demand["growth_per_year"][i]))
+
+
+def _cost_for_layout(sizing, i, deployment, lim, note):
+    """Costs for every PLS region and every endpoint of a row's layout (the sizing priced one
+    PLS deployment and ``consumer_endpoints`` endpoints)."""
+    plss, endpoints = len(deployment.destinations), len(deployment.endpoints)
+    given = sizing["demand"]["consumer_endpoints"][i]
+    if endpoints > given:
+        note(i, f"{endpoints} endpoint regions: priced as {endpoints} private endpoints "
+                f"(consumer_endpoints={given:g})")
+    pe = max(endpoints, given) * lim.private_endpoint_hour_usd * lim.hours_per_month
+    sizing["pe_monthly_cost_usd"][i] = pe
+    sizing["provider_monthly_cost_usd"][i] *= plss
+    sizing["total_monthly_cost_usd"][i] = sizing["provider_monthly_cost_usd"][i] + pe
+    if plss > 1:
+        note(i, f"{plss} PLS regions, each this size: the costs cover all of them")
+
+
+def _planned_row(rows, sizing, status, i, candidates, demand, cap, outages, failover, law,
+                 wait, slo, lim):
+    """Plan row ``i`` over its candidate regions; fill its sizing columns (per region) and
+    costs (all regions). Returns the plan's best Deployment, or None (the row's error)."""
+    d = sizing["demand"]
+    zones = d["zones"][i]
+    try:
+        result = plan(demand.connections, regions=candidates, slo_percent=slo,
+                      new_connections_per_s=demand.new_connections_per_s,
+                      port_hold_s=demand.port_hold_s, headroom=demand.headroom,
+                      horizon_years=0, vm_failures_tolerated=int(d["vm_failures_tolerated"][i]),
+                      zones=None if np.isnan(zones) else int(zones),
+                      zone_failures_tolerated=int(d["zone_failures_tolerated"][i]),
+                      failover=failover, failover_delay=law if failover == "active-passive"
+                      and law is not None else ({"law": "fixed", "minutes": wait}
+                                                if failover == "active-passive" else None),
+                      outages=outages, consumer_endpoints=int(d["consumer_endpoints"][i]),
+                      max_connections_per_vm=cap,
+                      vm_hourly_usd=None if np.isnan(d["vm_hourly_usd"][i])
+                      else float(d["vm_hourly_usd"][i]),
+                      trials=10_000, seed=0, limits=lim)
+    except InfeasibleDemandError as error:
+        rows.errors[i].append(f"infeasible: column plan_regions: {error}")
+        status[i] = "infeasible"
+        return None
+    best = result.best
+    if best is None:
+        rows.errors[i].append(f"infeasible: column plan_regions: {result.shortfall}")
+        status[i] = "infeasible"
+        return None
+    deployment, _ = result.deployment()
+    first = deployment.destinations[0]
+    figures = deployment_capacity(first.nat_ips, first.backend_vms, first.pls_count,
+                                  demand=demand, max_connections_per_vm=cap,
+                                  vms_lost=int(d["vm_failures_tolerated"][i]), limits=lim)
+    every = deployment_capacity(first.nat_ips, first.backend_vms, first.pls_count,
+                                demand=demand, max_connections_per_vm=cap, limits=lim)
+    for name, value in (("pls_count", first.pls_count), ("nat_ips", first.nat_ips),
+                        ("backend_vms", first.backend_vms),
+                        ("ceiling", float(every["ceiling"])),
+                        ("ceiling_after_failures", float(figures["ceiling"])),
+                        ("ports_needed", math.ceil(demand.ports_needed)),
+                        ("port_capacity_after_failures", float(figures["port_capacity"])),
+                        ("utilization", float(every["utilization"])),
+                        ("utilization_after_failures", float(figures["utilization"])),
+                        ("pe_monthly_cost_usd", float(best["pe_monthly_cost_usd"])),
+                        ("provider_monthly_cost_usd", float(best["provider_monthly_cost_usd"])),
+                        ("total_monthly_cost_usd", float(best["total_monthly_cost_usd"]))):
+        sizing[name][i] = value
+    sizing["binding_limit"][i] = str(every["binding_limit"])
+    sizing["spare_connections"][i] = np.nan
+    sizing["months_to_ceiling"][i] = np.nan
+    sizing["planned_regions"][i] = best["regions"]
+    status[i] = "ok"
+    # the single-region sizing's warnings do not apply to the planned layout
+    sizing["warning"][i] = (
+        f"planned: {best['regions']} ({best['region_count']} region(s), tolerating "
+        f"{best['regions_lost_tolerated']} lost; backend VMs per region {best['backend_vms']}"
+        "); sizing columns are per region, costs for all regions"
+        + ("" if np.isfinite(d["vm_hourly_usd"][i]) else
+           ", VMs at the reference price of data/pricing.csv (uncertain; give vm_hourly_usd)"))
+    return deployment
 
 
 def _check_zoned_pls_region(zones, region_text):

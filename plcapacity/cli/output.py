@@ -36,7 +36,7 @@ def printable(text) -> str:
 
 _PERCENT = ("utilization", "utilization_after_failures")
 _ONE_DECIMAL = ("months_to_ceiling",)
-_SCIENTIFIC = ("probability_down", "p_month_below_slo", "p_month_below_slo_ci_high")
+_SCIENTIFIC = ("probability_down",)
 #: Fractions of time near 1, as percentages with the digits that tell them apart.
 _AVAILABILITY = ("served_availability", "reachable_availability",
                  "served_availability_ci_low", "served_availability_ci_high")

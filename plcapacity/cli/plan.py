@@ -138,6 +138,9 @@ def run(args, out, err):
     table = result.table
     shown = table if args.format != "table" else table[[c for c in _SHOWN if c in table and (
         c != "p_month_below_slo" or table[c].notna().any())]]
+    if args.format == "table" and "p_month_below_slo" in shown:
+        shown = shown.assign(p_month_below_slo=shown["p_month_below_slo"].map(
+            "{:.2e}".format, na_action="ignore"))
     notes = [f"{len(table)} distinct deployments on the frontier of {result.candidates} "
              f"candidates; outage model: {result.outages.describe()}"]
     best = result.best

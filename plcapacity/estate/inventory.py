@@ -61,7 +61,8 @@ from plcapacity.base.limits import get_limits
 from plcapacity.base.regions import region_names
 from plcapacity.base.results import TableResult
 from plcapacity.base.schema import Column, Schema
-from plcapacity.capacity.ceilings import NIC_FLOWS, connection_ceiling, vm_cap
+from plcapacity.capacity.ceilings import NIC_FLOWS, vm_cap
+from plcapacity.capacity.model import deployment_capacity
 from plcapacity.estate.exports import brief, get, json_kind, load_records, props
 
 __all__ = ["Inventory", "read_inventory", "deployment_from_inventory", "connections_table",
@@ -644,12 +645,11 @@ def _add_ceilings(table, lim, cap):
     if usable.any():
         nat_ok = nat.to_numpy()[usable].astype(np.int64)
         vms_ok = vms.to_numpy(dtype="int64", na_value=1)[usable]
-        nominal = connection_ceiling(nat_ok, vms_ok, limits=lim)
-        capped = connection_ceiling(nat_ok, vms_ok, max_connections_per_vm=cap, limits=lim)
-        nat_port_limit[usable] = nominal
-        ceiling[usable] = capped
-        binding[usable] = ("nat_ports" if cap is None else
-                           np.where(nominal <= vms_ok * cap, "nat_ports", "vm_connections"))
+        # the one capacity model (as sizing, batch rows and deployment files use)
+        figures = deployment_capacity(nat_ok, vms_ok, max_connections_per_vm=cap, limits=lim)
+        nat_port_limit[usable] = figures["port_capacity"].astype(np.int64)
+        ceiling[usable] = figures["ceiling"]
+        binding[usable] = figures["binding_limit"]
     table["nat_port_limit"] = pd.array(np.where(usable, nat_port_limit, 0), dtype="Int64")
     table.loc[~usable, "nat_port_limit"] = pd.NA
     as_int = cap is None or float(cap).is_integer()
@@ -684,8 +684,15 @@ def _findings(table, lim) -> list[str]:
                          f"{per_lb} allowed")
         if row.private_endpoints >= 1 and row.distinct_pe_regions == 1 \
                 and row.only_pe_region != "unknown":
-            items.append(f"every private endpoint is in {row.only_pe_region}: one regional "
-                         "outage there cuts off all consumers")
+            if row.only_pe_region == row.region:
+                items.append(f"the PLS and every private endpoint are in {row.region}: an "
+                             "outage there stops the service, and endpoints in other regions "
+                             "would not help (they reach this regional PLS); a second PLS in "
+                             "another region would")
+            else:
+                items.append(f"every private endpoint is in {row.only_pe_region}: one regional "
+                             "outage there cuts off all consumers; an endpoint in another "
+                             f"region would not, while {row.region} (the PLS's region) is up")
         if row.unknown_pe_regions:
             items.append(f"the region of {row.unknown_pe_regions} private endpoint(s) is "
                          "unknown (add az network private-endpoint list output)")
@@ -853,6 +860,12 @@ def deployment_from_inventory(inventory: Inventory, pls, demand=None, *, failove
         raise ValueError(f"PLS {row['name']!r}: endpoint region(s) {', '.join(strange)} are not "
                          "in data/regions.csv")
     capacity = None if pd.isna(row["ceiling"]) else float(row["ceiling"])
+    if capacity is not None:  # the capacity model, so that churn in a Demand counts
+        destination = Destination(row["name"], row["region"], nat_ips=int(row["nat_ips"]),
+                                  backend_vms=int(row["backend_vms"]),
+                                  max_connections_per_vm=found.max_connections_per_vm)
+    else:
+        destination = Destination(row["name"], row["region"])
     if demand is not None and capacity is None:
         raise ValueError(f"PLS {row['name']!r}: demand needs its ceiling, and its backend VMs are "
                          "unknown (add the load balancer export to the inventory)")
@@ -866,5 +879,4 @@ def deployment_from_inventory(inventory: Inventory, pls, demand=None, *, failove
         options["failover"] = failover
     if sla is not None:
         options["sla"] = sla
-    return Deployment([Destination(row["name"], row["region"], capacity)], endpoints,
-                      demand_connections=demand, **options)
+    return Deployment([destination], endpoints, demand_connections=demand, **options)

@@ -53,7 +53,7 @@ from plcapacity.capacity.sizing import size, size_table
 from plcapacity.outages.processes import OutageModel
 from plcapacity.outages.profiles import DEFAULT_PROFILE, outage_profile
 
-__all__ = ["plan", "Plan", "PLAN_COLUMNS", "MAX_CANDIDATE_REGIONS"]
+__all__ = ["plan", "Plan", "plan_frontier", "PLAN_COLUMNS", "MAX_CANDIDATE_REGIONS"]
 
 #: Most candidate regions: every non-empty subset is searched (2**10 - 1 = 1,023 sets).
 MAX_CANDIDATE_REGIONS = 10
@@ -212,39 +212,63 @@ class Plan(TableResult):
         return "\n".join(lines) + "\n\n" + self.outages.to_toml(regions)
 
     def plot(self, ax=None):
-        """The frontier: monthly cost against served unavailability, the objective marked.
+        """The frontier: monthly cost against served unavailability (:func:`plan_frontier`).
 
         Returns
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
+        return plan_frontier(self, ax=ax)
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4.5))
-        table = self.table
-        down = np.maximum(1 - table["served_availability"].to_numpy(dtype=float), 1e-16)
-        meets = table["meets_objective"].to_numpy(dtype=bool)
-        cost = table["total_monthly_cost_usd"].to_numpy(dtype=float)
-        ax.plot(cost, down, color="0.6", lw=1, zorder=1)
-        ax.scatter(cost[meets], down[meets], color="tab:green", label="meets the objective",
-                   zorder=2)
-        ax.scatter(cost[~meets], down[~meets], color="tab:red", marker="x",
-                   label="misses it", zorder=2)
-        objective = 1 - self.objective["slo_percent"] / 100
-        ax.axhline(objective, color="k", ls="--", lw=1,
-                   label=f"objective {self.objective['slo_percent']:.10g} %")
-        best = self.best
-        if best is not None:
-            ax.annotate(best["regions"], (best["total_monthly_cost_usd"],
-                                          max(1 - best["served_availability"], 1e-16)),
-                        textcoords="offset points", xytext=(6, 6), fontsize=9)
-        ax.set_yscale("log")
-        ax.set_xlabel("total cost per month (USD)")
-        ax.set_ylabel("served unavailability (fraction of time)")
-        ax.set_title(f"Deployments for {self.demand.connections:,.0f} connections")
-        ax.legend(fontsize=9)
-        return ax
+
+def plan_frontier(plan, *, ax=None):
+    """A plan's frontier: monthly cost against served unavailability (log scale), rows that
+    meet the objective in green, the others as red crosses, the objective dashed and the best
+    deployment labelled.
+
+    Parameters
+    ----------
+    plan : Plan
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> p = plc.plan(2_000_000, regions="eastus,northeurope")
+    >>> ax = plc.plotting.plan_frontier(p)      # doctest: +SKIP
+    >>> ax.figure.savefig("frontier.png")      # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    table = plan.table
+    down = np.maximum(1 - table["served_availability"].to_numpy(dtype=float), 1e-16)
+    meets = table["meets_objective"].to_numpy(dtype=bool)
+    cost = table["total_monthly_cost_usd"].to_numpy(dtype=float)
+    ax.plot(cost, down, color="0.6", lw=1, zorder=1)
+    ax.scatter(cost[meets], down[meets], color="tab:green", label="meets the objective",
+               zorder=2)
+    ax.scatter(cost[~meets], down[~meets], color="tab:red", marker="x", label="misses it",
+               zorder=2)
+    objective = 1 - plan.objective["slo_percent"] / 100
+    ax.axhline(objective, color="k", ls="--", lw=1,
+               label=f"objective {plan.objective['slo_percent']:.10g} %")
+    best = plan.best
+    if best is not None:
+        ax.annotate(best["regions"], (best["total_monthly_cost_usd"],
+                                      max(1 - best["served_availability"], 1e-16)),
+                    textcoords="offset points", xytext=(6, 6), fontsize=9)
+    ax.set_yscale("log")
+    ax.set_xlabel("total cost per month [USD]")
+    ax.set_ylabel("served unavailability [fraction of time]")
+    ax.set_title(f"Deployments for {plan.demand.connections:,.0f} connections")
+    ax.legend(fontsize=9)
+    return ax
 
 
 def _regions(regions) -> list[str]:

@@ -544,3 +544,48 @@ def test_overview_and_files_take_the_results_or_their_table(sized_only, tmp_path
     write_results(sized_only, tmp_path / "r.json")
     assert [row["service"] for row in json.loads((tmp_path / "r.json").read_text())] == [
         "orders", "typo", "huge"]
+
+
+# ----------------------------------------------------------------------------- multi-region rows
+
+
+def _multi_rows():
+    return pd.DataFrame({
+        "service": ["pair", "planned", "both", "unreachable"],
+        "concurrent_connections": [2_000_000, 2_000_000, 1_000, 2_000_000],
+        "pe_regions": ["eastus;westus2;centralus", "", "eastus", ""],
+        "pls_regions": ["eastus;westus2", "", "", ""],
+        "plan_regions": ["", "eastus;westus2;northeurope", "eastus", "eastus;westus2"],
+        "slo_percent": ["", "99.99", "", "99.999"],
+        "vm_hourly_usd": [0.2, 0.2, "", 0.2],
+        "vm_failures_tolerated": [1, 1, 1, 1]})
+
+
+def test_pls_regions_and_endpoint_costs():
+    result = plc.run_batch(_multi_rows().iloc[:1], trials=2_000, seed=3, progress=False)
+    row = result.table.iloc[0]
+    lim = plc.get_limits()
+    # three endpoints (one per pe region), two PLS deployments of the row's size
+    assert row["pe_monthly_cost_usd"] == pytest.approx(3 * lim.private_endpoint_hour_usd
+                                                       * lim.hours_per_month)
+    single = plc.size(2_000_000, vm_failures_tolerated=1, vm_hourly_usd=0.2).iloc[0]
+    assert row["backend_vms"] == single["backend_vms"]
+    assert row["provider_monthly_cost_usd"] == pytest.approx(
+        2 * single["provider_monthly_cost_usd"])
+    assert "2 PLS regions" in row["warning"] and "3 endpoint regions" in row["warning"]
+
+
+def test_plan_regions_rows_are_planned():
+    result = plc.run_batch(_multi_rows().iloc[1:], trials=2_000, seed=3, progress=False).table
+    planned, both, unreachable = (result.iloc[i] for i in range(3))
+    best = plc.plan(2_000_000, regions="eastus;westus2;northeurope", slo_percent=99.99,
+                    vm_hourly_usd=0.2, horizon_years=0).best
+    assert planned["status"] == "ok"
+    assert planned["planned_regions"] == best["regions"]
+    assert planned["backend_vms"] == best["backend_vms"]
+    assert planned["total_monthly_cost_usd"] == pytest.approx(best["total_monthly_cost_usd"])
+    assert planned["exact_availability"] == pytest.approx(best["reachable_availability"],
+                                                          abs=1e-12)
+    assert both["status"] == "error" and "column plan_regions plans the regions" in both["error"]
+    assert unreachable["status"] == "infeasible"
+    assert "no candidate reaches 99.999 %" in unreachable["error"]

@@ -167,7 +167,9 @@ def test_example_ceilings_agree_with_ceiling_table(example):
 def test_example_findings(example):
     findings = example.set_index("name")["findings"]
     assert findings["pls-payments"].startswith("one NAT IP only")
-    assert "every private endpoint is in eastus" in findings["pls-payments"]
+    # the PLS is in eastus too: endpoints elsewhere would not help, a second PLS would
+    assert ("the PLS and every private endpoint are in eastus: an outage there stops the "
+            "service, and endpoints in other regions would not help") in findings["pls-payments"]
     assert "835 endpoint connections (84% of the 1,000" in findings["pls-search"]
     assert "load balancer lb-legacy is not in the input" in findings["pls-legacy"]
     assert findings["pls-orders"] == ""
@@ -524,3 +526,32 @@ def test_a_table_without_connections_cannot_make_a_deployment(example):
     assert found.connections.empty and found.notes == ()
     with pytest.raises(ValueError, match="give the result of plcapacity.read_inventory"):
         as_inventory([1, 2])
+
+
+
+
+def test_single_region_finding_follows_the_pls_region(tmp_path):
+    """Endpoints all in one region other than the PLS's: more endpoints elsewhere would help
+    (the finding says so), unlike the PLS-in-the-same-region case above."""
+    import json
+
+    endpoints = json.loads((ESTATE / "pe.json").read_text())
+    for endpoint in endpoints:
+        links = endpoint["privateLinkServiceConnections"]
+        if any(link["privateLinkServiceId"].endswith("/pls-payments") for link in links):
+            endpoint["location"] = "centralus"
+    moved = tmp_path / "pe.json"
+    moved.write_text(json.dumps(endpoints))
+    services = json.loads((ESTATE / "pls.json").read_text())
+    for service in services:
+        if service["name"] == "pls-payments":
+            for link in service["privateEndpointConnections"]:
+                if "privateEndpointLocation" in link:
+                    link["privateEndpointLocation"] = "centralus"
+    (tmp_path / "pls.json").write_text(json.dumps(services))
+    found = read_inventory(tmp_path / "pls.json", ESTATE / "lb.json", moved)
+    finding = found.set_index("name")["findings"]["pls-payments"]
+    assert ("every private endpoint is in centralus: one regional outage there cuts off all "
+            "consumers; an endpoint in another region would not, while eastus (the PLS's "
+            "region) is up") in finding
+    assert "the PLS and every private endpoint" not in finding

@@ -316,3 +316,13 @@ def test_estate_pictures():
     # ceilings (4 bars, one unknown drawn at 0) and estimated peaks (payments only)
     widths = [p.get_width() for p in ax.patches]
     assert sorted(widths)[-1] == 1_536_000 and 384_000 in widths
+
+
+def test_plan_frontier():
+    model = plc.OutageModel(2.0, {"law": "fixed", "hours": 6})
+    p = plc.plan(1_000_000, regions="eastus,northeurope", slo_percent=99.9, outages=model,
+                 vm_hourly_usd=0.1)
+    ax = check(plotting.plan_frontier(p))
+    points = sum(len(c.get_offsets()) for c in ax.collections)
+    assert points == len(p.table) and ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.texts] == [p.best["regions"]]

@@ -687,12 +687,13 @@ def _findings(table, lim) -> list[str]:
             if row.only_pe_region == row.region:
                 items.append(f"the PLS and every private endpoint are in {row.region}: an "
                              "outage there stops the service, and endpoints in other regions "
-                             "would not help (they reach this regional PLS); a second PLS in "
-                             "another region would")
+                             "would not help (they reach this regional PLS) where a second PLS "
+                             "in another region would")
             else:
                 items.append(f"every private endpoint is in {row.only_pe_region}: one regional "
-                             "outage there cuts off all consumers; an endpoint in another "
-                             f"region would not, while {row.region} (the PLS's region) is up")
+                             "outage there cuts off all consumers, where an endpoint in another "
+                             f"region would keep them while {row.region} (the PLS's region) is "
+                             "up")
         if row.unknown_pe_regions:
             items.append(f"the region of {row.unknown_pe_regions} private endpoint(s) is "
                          "unknown (add az network private-endpoint list output)")

@@ -552,6 +552,6 @@ def test_single_region_finding_follows_the_pls_region(tmp_path):
     found = read_inventory(tmp_path / "pls.json", ESTATE / "lb.json", moved)
     finding = found.set_index("name")["findings"]["pls-payments"]
     assert ("every private endpoint is in centralus: one regional outage there cuts off all "
-            "consumers; an endpoint in another region would not, while eastus (the PLS's "
-            "region) is up") in finding
+            "consumers, where an endpoint in another region would keep them while eastus (the "
+            "PLS's region) is up") in finding
     assert "the PLS and every private endpoint" not in finding

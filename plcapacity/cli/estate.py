@@ -30,7 +30,8 @@ NAME = "estate"
 MAX_THRESHOLDS = 100
 
 _ESTATE_SUMMARY = ["name", "region", "nat_ips", "backend_vms", "ceiling", "binding_limit",
-                   "private_endpoints", "peak_nat_port_usage_percent", "peak_throughput_mbit_s"]
+                   "private_endpoints", "pending_connections", "peak_nat_port_usage_percent",
+                   "peak_throughput_mbit_s"]
 
 
 def add_parser(commands):
@@ -111,6 +112,7 @@ def run(args, out, err):
         columns = [c for c in table.columns if c in _ESTATE_SUMMARY
                    or (c.startswith("reaches_") and not c.endswith("_date"))]
         shown = table[columns].rename(columns={"peak_nat_port_usage_percent": "peak_%",
+                                               "pending_connections": "pending",
                                                "peak_throughput_mbit_s": "peak_Mbit/s"})
         for column in ("peak_%", "peak_Mbit/s"):
             if column in shown:

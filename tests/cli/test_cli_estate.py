@@ -223,3 +223,15 @@ def test_dates_without_any_crossing_print_without_warnings(tmp_path, cli, fmt):
                           "--metrics", str(ESTATE / "metrics-pls-orders.json"), "--format", fmt])
     assert code == 0 and "warning" not in err.lower(), err
     assert "no metrics" in out
+
+
+def test_pending_connections_beside_approved(cli):
+    code, out, _ = cli(["estate", "--inventory", *INVENTORY])
+    assert code == 0
+    header, *rows = out.splitlines()
+    columns = header.split()
+    assert columns[columns.index("private_endpoints") + 1] == "pending"
+    search = next(r.split() for r in rows if r.split()[0] == "pls-search")
+    # pls-search: 823 approved and 12 pending connections in the example export
+    assert search[columns.index("private_endpoints"):columns.index("pending") + 1] == [
+        "823", "12"]

@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from plcapacity.availability.deployment import Deployment, Destination, Endpoint, Failover
+from plcapacity.availability.budget import MAX_TRIAL_YEARS
 from plcapacity.availability.exact import exact_figures_by_metric
 from plcapacity.availability.simulation import simulate
 from plcapacity.base.exceptions import CapacityWarning, InfeasibleDemandError
@@ -393,7 +394,11 @@ def plan(connections, *, regions, slo_percent=None, max_month_risk=None,
     lim = limits or get_limits()
     names = _regions(regions)
     model = _outages(outages)
+    if slo_percent is not None:
+        slo_percent = check_number(slo_percent, "slo_percent", 0, 100, low_inclusive=False,
+                                   high_inclusive=False)
     sla = SLA.private_link(slo_percent)
+    trials = check_number(trials, "trials", 1, MAX_TRIAL_YEARS, integer=True)
     if max_month_risk is not None:
         max_month_risk = check_number(max_month_risk, "max_month_risk", 0, 1,
                                       low_inclusive=False)
@@ -497,13 +502,19 @@ def _infeasible(demand, names, failover, failures, zones, zone_failures, cap, en
                  zone_failures_tolerated=zone_failures, limits=lim)
     except InfeasibleDemandError as error:
         raise InfeasibleDemandError(
-            f"no set of the regions {', '.join(names)} carries {demand.connections:,.0f} "
-            f"connections (each region's share at best: {demand.connections / m:,.0f}): "
+            f"no set of the regions {', '.join(names)} carries {_amount(demand.connections)} "
+            f"connections (each region's share at best: {_amount(demand.connections / m)}): "
             f"{error}", limit=error.limit, required=error.required,
             available=error.available) from None
     raise InfeasibleDemandError(  # pragma: no cover - sizing found what the table did not
-        f"no set of the regions {', '.join(names)} carries {demand.connections:,.0f} "
+        f"no set of the regions {', '.join(names)} carries {_amount(demand.connections)} "
         "connections", limit="backend_pool_size", required=math.nan, available=math.nan)
+
+
+def _amount(value) -> str:
+    """A count for a message: ``2,000,000``, or ``1.200e+20`` from 10^15 on (short whatever
+    the input)."""
+    return f"{value:,.0f}" if abs(value) < 1e15 else f"{value:.3e}"
 
 
 def _vms_to_serve(share, pls, nat, cap, port_factor, lim) -> int:

@@ -10,6 +10,7 @@ import pytest
 
 import plcapacity as plc
 from plcapacity.base.exceptions import InfeasibleDemandError
+from plcapacity.capacity.sizing import zone_vms
 
 matplotlib.use("Agg")
 
@@ -189,3 +190,36 @@ def test_plot_draws_the_frontier():
     points = sum(len(c.get_offsets()) for c in ax.collections)
     assert points == len(p.table)
     assert ax.get_yscale() == "log"
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(connections=7e250), r"carries 7\.000e\+250 connections"),
+    (dict(connections=3e6, growth_per_year=40, horizon_years=90), r"carries \d\.\d{3}e\+\d+ "),
+    (dict(connections=3e6, trials=5e12), r"trials=5000000000000(\.0)? is not allowed"),
+    (dict(connections=3e6, slo_percent=100), "slo_percent=100 is not allowed"),
+    (dict(connections=3e6, vm_hourly_usd=7e300), "vm_hourly_usd=7e\\+300 is not allowed"),
+    (dict(connections=3e6, new_connections_per_s=1e200, port_hold_s=1e200), "overflows"),
+])
+def test_numbers_past_the_arithmetic_are_refused_in_one_short_line(kwargs, match):
+    connections = kwargs.pop("connections")
+    with pytest.raises(ValueError, match=match) as info:
+        plc.plan(connections, regions="northeurope", outages=model(), **kwargs)
+    assert len(str(info.value)) < 800
+
+
+def test_zones_where_regions_have_them():
+    zoned = plc.regions.region_catalog().loc["eastus", "availability_zones"]
+    plain = plc.regions.region_catalog().loc["westus", "availability_zones"]
+    assert zoned and not plain
+    p = plc.plan(1_200_000, regions="eastus,westus", zones=3, zone_failures_tolerated=1,
+                 slo_percent=50, outages=plc.OutageModel(1.0, {"law": "fixed", "hours": 4}),
+                 vm_hourly_usd=0.1, regions_lost_tolerated=0)
+    row = p.table[p.table["region_count"] == 2].iloc[0]
+    assert row["zones"] == "3;0"
+    deployment, _ = p.deployment(int(row.name))
+    east, west = deployment.destinations
+    assert east.zones == (1, 2, 3) and west.zones == ()
+    # eastus: 600,000 x 1.2 = 720,000 connections after a zone and a VM are lost: 2 VMs of
+    # 500,000 must survive, plus one failure, with a zone of them lost (zone_vms: 6)
+    vms = [int(v) for v in str(row["backend_vms"]).split(";")]
+    assert vms[0] == zone_vms(2 + 1, 3, 1) and vms[1] == 3

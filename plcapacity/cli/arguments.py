@@ -15,7 +15,7 @@ import re
 from plcapacity.base.exceptions import UsageError
 
 __all__ = ["PROG", "MAX_LIST_VALUES", "Parser", "number", "whole", "positive_whole", "fraction",
-           "cap", "int_list", "percent_list", "add_format", "add_limit_options",
+           "cap", "int_list", "percent_list", "add_format", "add_limit_options", "add_demand_options",
            "add_outage_profile", "profile_keywords", "OUTAGE_PROFILES"]
 
 #: The program name, which ``main`` prints once at the start of every error line.
@@ -139,6 +139,26 @@ def add_format(parser):
     """``--format table|csv|json`` (default: a readable table)."""
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
                         help="output format (default: a readable table)")
+
+
+def add_demand_options(parser, *, vm_failures_tolerated):
+    """The demand's churn and margins and the VM and zone failures, as ``size`` and ``plan``
+    take them (``vm_failures_tolerated``: the command's default)."""
+    parser.add_argument("--new-connections-per-s", type=number, default=0.0, metavar="RATE",
+                        help="new connections per second (default: 0)")
+    parser.add_argument("--port-hold-s", type=number, metavar="S",
+                        help="seconds a port stays held after close (default: 65, an "
+                             "assumption from NAT Gateway)")
+    parser.add_argument("--headroom", type=fraction, default=0.2, metavar="FRACTION",
+                        help="spare capacity on top of the demand: 0.2 or 20%% (default: 0.2)")
+    parser.add_argument("--vm-failures-tolerated", type=whole, default=vm_failures_tolerated,
+                        metavar="N", help="backend VMs that may fail (per region with plan; "
+                                          f"default: {vm_failures_tolerated})")
+    parser.add_argument("--zones", type=whole, metavar="N",
+                        help="availability zones the VMs are spread over (default: none)")
+    parser.add_argument("--zone-failures-tolerated", type=whole, default=0, metavar="N",
+                        help="zones that may be down, their VMs lost, with the VM failures "
+                             "(default: 0)")
 
 
 def add_limit_options(parser):

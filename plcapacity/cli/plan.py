@@ -14,6 +14,7 @@ import warnings
 from plcapacity.base.exceptions import CapacityWarning, InfeasibleDemandError, UsageError
 from plcapacity.cli.arguments import (
     OUTAGE_PROFILES,
+    add_demand_options,
     add_format,
     cap,
     fraction,
@@ -59,27 +60,14 @@ def add_parser(commands):
     parser.add_argument("--max-month-risk", type=number, metavar="P",
                         help="also cap the chance that a month is below the objective "
                              "(simulated for the finalists)")
-    parser.add_argument("--new-connections-per-s", type=number, default=0.0, metavar="RATE",
-                        help="new connections per second (default: 0)")
-    parser.add_argument("--port-hold-s", type=number, metavar="S",
-                        help="seconds a port stays held after close (default: 65, an "
-                             "assumption from NAT Gateway)")
-    parser.add_argument("--headroom", type=fraction, default=0.2, metavar="FRACTION",
-                        help="spare capacity on top of the demand: 0.2 or 20%% (default: 0.2)")
+    add_demand_options(parser, vm_failures_tolerated=1)
     parser.add_argument("--growth-per-year", type=fraction, default=0.0, metavar="FRACTION",
                         help="demand growth per year: 0.3 or 30%% (default: 0)")
     parser.add_argument("--horizon-years", type=number, default=1.0, metavar="YEARS",
                         help="size for the demand after this much growth (default: 1)")
-    parser.add_argument("--vm-failures-tolerated", type=whole, default=1, metavar="N",
-                        help="backend VMs per region that may fail (default: 1)")
     parser.add_argument("--regions-lost-tolerated", type=whole, metavar="N",
                         help="whole regions that may be down while the rest carry the demand "
                              "(default: every count is searched)")
-    parser.add_argument("--zones", type=whole, metavar="N",
-                        help="spread each region's VMs over N availability zones where the "
-                             "region has them (default: none)")
-    parser.add_argument("--zone-failures-tolerated", type=whole, default=0, metavar="N",
-                        help="zones per region that may be down (default: 0)")
     parser.add_argument("--failover", choices=("active-active", "active-passive"),
                         default="active-active", help="how traffic moves between regions "
                                                       "(default: active-active)")

@@ -12,9 +12,9 @@ import warnings
 
 from plcapacity.base.exceptions import CapacityWarning, UsageError
 from plcapacity.cli.arguments import (
+    add_demand_options,
     add_format,
     add_limit_options,
-    fraction,
     number,
     positive_whole,
     whole,
@@ -51,22 +51,9 @@ def add_parser(commands):
                         help="a table of demands (.csv, .parquet, .json), one per row "
                              "(columns: service, concurrent_connections and any option below, "
                              "in snake_case; the options fill the cells a row leaves empty)")
-    sizing.add_argument("--new-connections-per-s", type=number, default=0.0, metavar="RATE",
-                        help="new connections per second (default: 0)")
-    sizing.add_argument("--port-hold-s", type=number, metavar="S",
-                        help="seconds a port stays held after close (default: 65, an "
-                             "assumption from NAT Gateway)")
-    sizing.add_argument("--headroom", type=fraction, default=0.2, metavar="FRACTION",
-                        help="spare capacity on top of the demand: 0.2 or 20%% (default: 0.2)")
-    sizing.add_argument("--vm-failures-tolerated", type=whole, default=0, metavar="N",
-                        help="backend VMs that may fail (default: 0)")
+    add_demand_options(sizing, vm_failures_tolerated=0)
     sizing.add_argument("--consumer-endpoints", type=whole, default=1, metavar="N",
                         help="private endpoints connecting to the service (default: 1)")
-    sizing.add_argument("--zones", type=whole, metavar="N",
-                        help="availability zones the VMs are spread over (default: none)")
-    sizing.add_argument("--zone-failures-tolerated", type=whole, default=0, metavar="N",
-                        help="zones that may be down, their VMs lost, with the VM failures "
-                             "(default: 0)")
     sizing.add_argument("--overflow-probability", type=number, metavar="P",
                         help="size on the usable ceiling at this hash-overflow probability")
     sizing.add_argument("--vm-hourly-usd", type=number, metavar="USD",

@@ -15,6 +15,7 @@ import re
 from plcapacity.base.exceptions import UsageError
 
 __all__ = ["PROG", "MAX_LIST_VALUES", "Parser", "number", "whole", "positive_whole", "fraction",
+           "add_method",
            "cap", "int_list", "percent_list", "add_format", "add_limit_options",
            "add_outage_profile", "profile_keywords", "OUTAGE_PROFILES"]
 
@@ -139,6 +140,15 @@ def add_format(parser):
     """``--format table|csv|json`` (default: a readable table)."""
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
                         help="output format (default: a readable table)")
+
+
+def add_method(parser):
+    """``--method plain|importance|auto``: the simulation's estimator (default plain)."""
+    parser.add_argument("--method", choices=("plain", "importance", "auto"), default="plain",
+                        help="estimator: plain Monte Carlo (default), importance sampling of "
+                             "rare outage coincidences (weighted trials: measures "
+                             "unavailabilities of 1e-6 to 1e-11), or auto (importance where "
+                             "plain sampling would need more trials than allowed)")
 
 
 def add_limit_options(parser):

@@ -35,7 +35,8 @@ from plcapacity.base.sla import month_edges_minutes
 from plcapacity.outages.laws import MINUTES_PER_YEAR, FixedDuration
 
 # block_summary, Accumulator, exact_figures and build_result serve the driver and the batch.
-__all__ = ["SimulationResult", "format_summary", "mean_ci", "failover_description",
+__all__ = ["SimulationResult", "format_summary", "shown_fraction", "mean_ci",
+           "failover_description",
            "Accumulator", "block_summary", "build_result", "exact_figures", "HIST_GEOM",
            "last_edge_at_or_below", "Z95"]
 
@@ -581,6 +582,21 @@ def _enough_digits(value, pattern):
             decimals = min(17, math.ceil(-math.log10(missing)) + 1)
             return f"{value:.{decimals}f}"
     return pattern.format(value)
+
+
+def shown_fraction(value, pattern) -> str:
+    """``value`` in ``pattern`` (``"{:.6f}"``, ``"{:.2%}"``), with the digits that keep a small
+    unavailability or probability visible: ``1 - 1e-10`` is not ``1.000000``, 3e-9 not
+    ``0.00%`` (see :func:`format_summary`).
+
+    Examples
+    --------
+    >>> shown_fraction(1 - 9.5e-11, "{:.6f}"), shown_fraction(3.2e-9, "{:.2%}")
+    ('0.999999999905', '3.2e-07%')
+    >>> shown_fraction(0.25, "{:.2%}")
+    '25.00%'
+    """
+    return _enough_digits(float(value), pattern)
 
 
 def format_summary(summary) -> "pd.Series":

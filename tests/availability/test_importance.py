@@ -359,12 +359,12 @@ def _coverage(make, metric, replications, trials):
     return covered / replications
 
 
-@pytest.mark.slow  # 2 x 200 runs of 16,384 trials: about a minute
+@pytest.mark.slow  # 2 x 200 runs of 65,536 trials: about two minutes
 @pytest.mark.parametrize("case", ["one-of-three fixed 4 h (9.5e-11)",
                                   "two-of-four with a correlated pair, served (4e-8)"])
 def test_intervals_cover_the_exact_value_about_95_percent_of_the_time(case):
     """200 replications: the share of 95 % intervals that cover the exact value lies within
     the binomial range of 0.95 (3 standard deviations: 0.904 to 0.996)."""
     make, metric = CASES[case]
-    share = _coverage(make, metric, 200, 1 << 14)
+    share = _coverage(make, metric, 200, 1 << 16)
     assert 0.95 - 3 * math.sqrt(0.95 * 0.05 / 200) <= share, share

@@ -391,6 +391,8 @@ class SimulationResult:
         total = self._acc.total(key)
         square = self._acc.total(key + "_sq") if self._acc.has(key + "_sq") else math.nan
         mean, half = mean_ci(total, square, n)
+        if self.method == "importance" and key in ("down", "unserved"):
+            mean = min(mean, 1.0)  # a weighted mean of a few trials may pass 1: a fraction
         if (self.method == "importance" and total > 0
                 and effective_sample_size(total, square) < MIN_EFFECTIVE_TRIALS):
             half = math.nan

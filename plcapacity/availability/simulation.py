@@ -67,6 +67,8 @@ __all__ = ["simulate", "BLOCK_TRIALS", "TARGET_METRICS", "block_summaries",
 
 #: Trials per seeding block: the unit of reproducibility. Changing it changes the numbers.
 BLOCK_TRIALS = 65_536
+#: ``method="auto"`` considers importance sampling only below this exact unavailability. [-]
+RARE_UNAVAILABILITY = 1e-4
 #: Trials kept one by one (``SimulationResult.trials``) by default; above, only aggregates.
 KEEP_TRIALS_DEFAULT = 2_000_000
 #: What ``target_rel_ci`` can target: per-trial sums (of values and squares) it reads.
@@ -398,7 +400,8 @@ def choose_method(deployment, outages, *, trials, years=1, rel_ci=None, target_m
     (:func:`plcapacity.availability.importance.plain_trials_needed`), ``nu`` being the exact
     rate of down (or unserved) episodes; months below the objective are rarer still than
     down episodes, so the same bound serves them. Where the exact calculation declines the
-    deployment (no rate), plain sampling is kept.
+    deployment (no rate), or the exact value is not rare (``RARE_UNAVAILABILITY``, 1e-4, or
+    more: plain sampling measures it, whatever the trials at hand), plain sampling is kept.
 
     Examples
     --------
@@ -417,8 +420,9 @@ def choose_method(deployment, outages, *, trials, years=1, rel_ci=None, target_m
         target_metric = "served" if deployment.demand_connections is not None else "reachable"
     figures = exact_figures(deployment, outages) if figures is None else figures
     rate = figures["unserved_rate" if target_metric == "served" else "episode_rate"]
-    if rate is None or math.isnan(rate):
-        return "plain"
+    value = figures["exact_served" if target_metric == "served" else "exact"]
+    if rate is None or math.isnan(rate) or value is None or not value < RARE_UNAVAILABILITY:
+        return "plain"  # unknown, or not rare: nothing for the weights to win
     needed = plain_trials_needed(rate * years, AUTO_REL_CI if rel_ci is None else rel_ci)
     return "importance" if needed > trials else "plain"
 

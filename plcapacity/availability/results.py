@@ -23,13 +23,13 @@ import pandas as pd
 
 from plcapacity.availability.deployment import delay_law
 from plcapacity.availability.engine import dense_cause
-from plcapacity.availability.importance import MIN_EFFECTIVE_TRIALS, effective_sample_size
 from plcapacity.availability.exact import (
     down_episode_frequency,
     exact_figures_by_metric,
     exact_unavailability,
     nines,
 )
+from plcapacity.availability.importance import MIN_EFFECTIVE_TRIALS, effective_sample_size
 from plcapacity.base.exceptions import ModelWarning
 from plcapacity.base.sla import month_edges_minutes
 from plcapacity.outages.laws import MINUTES_PER_YEAR, FixedDuration

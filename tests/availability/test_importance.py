@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 import pytest
-
 from mc_cases import check_against_exact
+
 from plcapacity.availability.deployment import Deployment, Destination, Endpoint, Failover
 from plcapacity.availability.engine import Tables
 from plcapacity.availability.exact import exact_unavailability

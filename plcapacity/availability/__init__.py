@@ -14,6 +14,8 @@ simulated.
   :func:`exact_summary`, :func:`process_table`;
 - :mod:`~plcapacity.availability.engine` — the vectorized time-domain sweep over blocks of
   trials (internal);
+- :mod:`~plcapacity.availability.importance` — rare events by importance sampling (balanced
+  failure biasing of outage starts, weighted trials): ``simulate(..., method="importance")``;
 - :mod:`~plcapacity.availability.budget` — memory and work estimates, checked before drawing;
 - :mod:`~plcapacity.availability.results` — :class:`SimulationResult`, confidence intervals,
   :func:`format_summary`;

@@ -135,7 +135,7 @@ from plcapacity.base.sla import month_edges_minutes
 from plcapacity.outages.laws import MINUTES_PER_YEAR, FixedDuration
 
 __all__ = ["Tables", "dense_cause", "simulate_block", "ticks_per_minute", "union", "sorted_union",
-           "covered", "monthly", "pair_slot", "unique_rows"]
+           "covered", "monthly", "pair_slot", "unique_rows", "evaluate_block", "Intervals"]
 
 #: Bits of a sort key that hold the process index (processes 0..63: the state is 64 bits).
 _PROCESS_BITS = 6

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -28,12 +29,14 @@ from plcapacity.availability.exact import (
     exact_unavailability,
     nines,
 )
+from plcapacity.availability.importance import MIN_EFFECTIVE_TRIALS, effective_sample_size
 from plcapacity.base.exceptions import ModelWarning
 from plcapacity.base.sla import month_edges_minutes
 from plcapacity.outages.laws import MINUTES_PER_YEAR, FixedDuration
 
 # block_summary, Accumulator, exact_figures and build_result serve the driver and the batch.
-__all__ = ["SimulationResult", "format_summary", "mean_ci", "failover_description",
+__all__ = ["SimulationResult", "format_summary", "shown_fraction", "mean_ci",
+           "failover_description",
            "Accumulator", "block_summary", "build_result", "exact_figures", "HIST_GEOM",
            "last_edge_at_or_below", "Z95"]
 
@@ -120,12 +123,16 @@ def block_summary(out, T, sla, years, *, histogram, per_trial=True):
     summary : dict
         Sums (small: they travel between processes): ``n``, ``down`` and ``down_sq`` (of the
         fraction of time down), ``unserved``, ``unserved_sq``, ``months_below`` and
-        ``months_below_sq`` (of the months below the SLO per trial), ``month_credit`` [%],
-        ``incidents``, ``cause`` [min per process], and ``histogram``.
+        ``months_below_sq`` (of the months below the SLO per trial), ``month_credit`` and
+        ``month_credit_sq`` (of the credit per trial, summed over its months) [%],
+        ``incidents``, ``cause`` [min per process], and ``histogram``. With a ``weight`` per
+        trial in ``out`` (importance sampling), every sum is of ``w x`` (and ``(w x)**2``),
+        the histogram counts weights, and ``weight`` and ``weight_sq`` sum the weights and
+        their squares.
     per_trial : tuple or None
         ``(columns, (trial, month, uptime))``: ``downtime_min`` and ``unserved_min`` [min],
-        ``months_below_slo``, ``credit_sum`` [%], ``incidents`` per trial; and the uptime of
-        the months with downtime [%].
+        ``months_below_slo``, ``credit_sum`` [%], ``incidents`` (and ``weight``) per trial;
+        and the uptime of the months with downtime [%].
     """
     fraction = out["downtime"] / T
     unserved = out["unserved"] / T
@@ -136,27 +143,52 @@ def block_summary(out, T, sla, years, *, histogram, per_trial=True):
     credit = sla.credit_percent(uptime)
     n = fraction.size
     below_per_trial = np.bincount(month_trial, below, minlength=n).astype(np.int64)
-    summary = dict(
-        n=n, down=fraction.sum(), down_sq=(fraction ** 2).sum(), unserved=unserved.sum(),
-        unserved_sq=(unserved ** 2).sum(), months_below=below.sum(),
-        months_below_sq=(below_per_trial ** 2).sum(),
-        month_credit=credit.sum(), incidents=out["incidents"].sum(),
-        cause=np.bincount(out["cause"][1], out["cause"][2],
-                          minlength=out["n_processes"]).astype(float, copy=False))
+    credit_per_trial = np.bincount(month_trial, credit, minlength=n)
+    weight = out.get("weight")
+    if weight is None:  # plain sampling: every trial counts once
+        summary = dict(
+            n=n, down=fraction.sum(), down_sq=(fraction ** 2).sum(), unserved=unserved.sum(),
+            unserved_sq=(unserved ** 2).sum(), months_below=below.sum(),
+            months_below_sq=(below_per_trial ** 2).sum(),
+            month_credit=credit.sum(), month_credit_sq=(credit_per_trial ** 2).sum(),
+            incidents=out["incidents"].sum(),
+            cause=np.bincount(out["cause"][1], out["cause"][2],
+                              minlength=out["n_processes"]).astype(float, copy=False))
+    else:  # importance sampling: sums of w x, the unbiased estimates' terms
+        def sums(values):
+            weighted = weight * values
+            return weighted.sum(), (weighted ** 2).sum()
+        down, down_sq = sums(fraction)
+        unserved_sum, unserved_sq = sums(unserved)
+        months, months_sq = sums(below_per_trial)
+        credit_sum, credit_sq = sums(credit_per_trial)
+        cause_trial, cause_process, cause_minutes = out["cause"]
+        summary = dict(
+            n=n, down=down, down_sq=down_sq, unserved=unserved_sum, unserved_sq=unserved_sq,
+            months_below=months, months_below_sq=months_sq, month_credit=credit_sum,
+            month_credit_sq=credit_sq, incidents=(weight * out["incidents"]).sum(),
+            cause=np.bincount(cause_process, cause_minutes * weight[cause_trial],
+                              minlength=out["n_processes"]).astype(float, copy=False),
+            weight=weight.sum(), weight_sq=(weight ** 2).sum())
     if histogram:  # quantiles of runs not kept per trial (zeros need no search)
         annual = out["downtime"] / years
-        positive = annual[annual > 0]
-        bins = 1 + np.clip(last_edge_at_or_below(positive), 0, HIST_GEOM.size - 2)
-        counts = np.bincount(bins, minlength=HIST_GEOM.size)
-        counts[0] += annual.size - positive.size
+        positive = annual > 0
+        bins = 1 + np.clip(last_edge_at_or_below(annual[positive]), 0, HIST_GEOM.size - 2)
+        if weight is None:
+            counts = np.bincount(bins, minlength=HIST_GEOM.size)
+            counts[0] += annual.size - bins.size
+        else:  # weighted counts: the quantiles of the true law
+            counts = np.bincount(bins, weight[positive], minlength=HIST_GEOM.size)
+            counts[0] += weight[~positive].sum()
         summary["histogram"] = counts
     if not per_trial:
         return summary, None
-    per_trial = (dict(downtime_min=out["downtime"], unserved_min=out["unserved"],
-                      months_below_slo=below_per_trial,
-                      credit_sum=np.bincount(month_trial, credit, minlength=n),
-                      incidents=out["incidents"]),
-                 (month_trial, month, uptime))
+    columns = dict(downtime_min=out["downtime"], unserved_min=out["unserved"],
+                   months_below_slo=below_per_trial, credit_sum=credit_per_trial,
+                   incidents=out["incidents"])
+    if weight is not None:
+        columns["weight"] = weight
+    per_trial = (columns, (month_trial, month, uptime))
     return summary, per_trial
 
 
@@ -189,8 +221,7 @@ class Accumulator:
             raw, monthly = per_trial
             columns = {name: (raw["credit_sum"] / self.months if name == "credit_percent"
                               else raw[name])
-                       for name in ("downtime_min", "unserved_min",
-                                    "months_below_slo", "credit_percent", "incidents")}
+                       for name in _KEPT_COLUMNS if name in raw or name == "credit_percent"}
             self.kept.append((block_index, columns,
                               dense_cause(out["cause"], summary["n"], self.K), monthly))
 
@@ -202,8 +233,7 @@ class Accumulator:
             raw, cause, monthly = kept
             columns = {name: (raw["credit_sum"] / self.months if name == "credit_percent"
                               else raw[name])
-                       for name in ("downtime_min", "unserved_min",
-                                    "months_below_slo", "credit_percent", "incidents")}
+                       for name in _KEPT_COLUMNS if name in raw or name == "credit_percent"}
             self.kept.append((block_index, columns, cause, monthly))
 
     def add_summary(self, block_index, summary):
@@ -211,13 +241,32 @@ class Accumulator:
         summary = dict(summary)
         histogram = summary.pop("histogram", None)
         if histogram is not None:
+            if histogram.dtype.kind == "f" and self.histogram.dtype.kind != "f":
+                self.histogram = self.histogram.astype(float)  # weighted counts
             self.histogram += histogram
         self.blocks.append((block_index, summary))
+
+    def has(self, key) -> bool:
+        """Whether the blocks carry the sum ``key`` (``weight``: importance sampling)."""
+        return bool(self.blocks) and key in self.blocks[0][1]
 
     def total(self, key):
         """Sum of ``key`` over the blocks, added in block order."""
         ordered = [b for _, b in sorted(self.blocks, key=lambda item: item[0])]
         return np.sum([b[key] for b in ordered], axis=0)
+
+
+#: Per-trial columns kept (``weight`` only from importance sampling).
+_KEPT_COLUMNS = ("downtime_min", "unserved_min", "months_below_slo", "credit_percent",
+                 "incidents", "weight")
+
+
+def _interval(value, half, high=math.inf):
+    """``(value - half, value + half)`` within ``[0, high]``; NaN ends for a NaN half-width
+    (too few effective trials: no interval)."""
+    if math.isnan(half):
+        return (math.nan, math.nan)
+    return (float(max(0.0, value - half)), float(min(high, value + half)))
 
 
 def _deprecated(old, new):
@@ -263,6 +312,24 @@ class SimulationResult:
         :meth:`plcapacity.OutageModel.describe`).
     failover_delay : str
         The failover mode and its delay law.
+    method : {"plain", "importance"}
+        The estimator: plain Monte Carlo, or importance sampling (weighted trials; see
+        :mod:`plcapacity.availability.importance`).
+    effective_sample_size : float
+        Kish's ``(sum w)**2 / sum w**2`` over the trials' weights [trials]: the trials run for
+        plain sampling; far fewer than the trials when importance weights degenerate.
+    p_month_below_slo : float
+        Probability that a calendar month misses the SLO. [-]
+    p_month_below_slo_ci : tuple of float
+        Its 95 % confidence interval (NaN where too few effective trials stand behind it). [-]
+    expected_credit_percent : float
+        Expected monthly service credit. [% of the monthly fee]
+    expected_credit_ci : tuple of float
+        Its 95 % confidence interval. [% of the monthly fee]
+
+    Under importance sampling every figure is a weighted mean (unbiased), and an interval
+    resting on fewer than ``MIN_EFFECTIVE_TRIALS`` effective trials (``(sum w x)**2 / sum
+    (w x)**2``) is NaN, with a note, rather than a confident-looking interval.
 
     Parameters
     ----------
@@ -289,18 +356,19 @@ class SimulationResult:
         self.sla = sla
         n = int(accumulator.total("n"))
         self.trials_run = n
-        mean, half = mean_ci(accumulator.total("down"), accumulator.total("down_sq"), n)
+        self.method = "importance" if accumulator.has("weight") else "plain"
+        self.effective_sample_size = (
+            effective_sample_size(accumulator.total("weight"), accumulator.total("weight_sq"))
+            if self.method == "importance" else float(n))
+        mean, half = self._mean_ci("down", n)
         self.unavailability = float(mean)
         self.availability = float(1.0 - mean)
-        self.ci = (float(max(0.0, 1.0 - mean - half)), float(min(1.0, 1.0 - mean + half)))
+        self.ci = _interval(1.0 - mean, half, high=1.0)
         self.ci_half_width = float(half)
-        unserved, unserved_half = mean_ci(accumulator.total("unserved"),
-                                          accumulator.total("unserved_sq"), n)
+        unserved, unserved_half = self._mean_ci("unserved", n)
         self.served_availability = float(1.0 - unserved)
         self.served_ci_half_width = float(unserved_half)
-        self.served_availability_ci = (
-            float(max(0.0, 1.0 - unserved - self.served_ci_half_width)),
-            float(min(1.0, 1.0 - unserved + self.served_ci_half_width)))
+        self.served_availability_ci = _interval(1.0 - unserved, unserved_half, high=1.0)
         self.exact = exact
         self.exact_served = exact_served
         self.expected_down_episodes = episode_rate * n * years
@@ -309,6 +377,41 @@ class SimulationResult:
         self.note = metric_note
         self.outage_model = outage_model
         self.failover_delay = failover_delay
+        months = 12 * years
+        for name, key in (("p_month_below_slo", "months_below"),
+                          ("expected_credit_percent", "month_credit")):
+            per_trial, half = self._mean_ci(key, n)
+            setattr(self, name, float(accumulator.total(key) / (n * months)) if n else 0.0)
+            setattr(self, "p_month_below_slo_ci" if key == "months_below"
+                    else "expected_credit_ci", _interval(per_trial / months, half / months))
+
+    def _mean_ci(self, key, n):
+        """Mean of a per-trial sum and its 95 % half-width; under importance sampling, a NaN
+        half-width when fewer than ``MIN_EFFECTIVE_TRIALS`` effective trials stand behind it."""
+        total = self._acc.total(key)
+        square = self._acc.total(key + "_sq") if self._acc.has(key + "_sq") else math.nan
+        mean, half = mean_ci(total, square, n)
+        if self.method == "importance" and key in ("down", "unserved"):
+            mean = min(mean, 1.0)  # a weighted mean of a few trials may pass 1: a fraction
+        if (self.method == "importance" and total > 0
+                and effective_sample_size(total, square) < MIN_EFFECTIVE_TRIALS):
+            half = math.nan
+        return mean, half
+
+    def effective_trials(self, metric="reachable") -> float:
+        """The effective number of trials behind a figure: ``(sum w x)**2 / sum (w x)**2``
+        (plain sampling: the trials with some of it). [trials]
+
+        Parameters
+        ----------
+        metric : {"reachable", "served", "p_month_below_slo", "expected_credit_percent"}
+        """
+        keys = {"reachable": "down", "served": "unserved", "p_month_below_slo": "months_below",
+                "expected_credit_percent": "month_credit"}
+        if metric not in keys:
+            raise ValueError(f"metric={metric!r} is not allowed: one of {', '.join(keys)}")
+        key = keys[metric]
+        return effective_sample_size(self._acc.total(key), self._acc.total(key + "_sq"))
 
     # deprecated names ---------------------------------------------------------
     @property
@@ -376,9 +479,16 @@ class SimulationResult:
         """Quantile of annual downtime over trials (a trial's downtime divided by its years,
         so multi-year trials average their years). Exact when trials are kept, else from a
         histogram with bins 0.46 % wide. [min per year]"""
-        if self._acc.keep:
+        if self._acc.keep and self.method == "plain":
             return float(np.quantile(self.downtime_min / self.years, q))
         counts = self._acc.histogram
+        if self.method == "importance":  # weighted counts (always histogrammed)
+            cumulative = np.cumsum(counts)
+            index = int(np.searchsorted(cumulative, q * cumulative[-1], side="left"))
+            if index == 0:
+                return 0.0
+            index = min(index, HIST_GEOM.size - 1)
+            return float(math.sqrt(HIST_GEOM[index - 1] * HIST_GEOM[index]))
         rank = q * (counts.sum() - 1)
         index = int(np.searchsorted(np.cumsum(counts), rank, side="right"))
         if index == 0:
@@ -408,6 +518,8 @@ class SimulationResult:
         rows = {
             "trials": self.trials_run,
             "years_per_trial": self.years,
+            "method": self.method,
+            "effective_sample_size": self.effective_sample_size,
             "availability": self.availability,
             "availability_ci_low": self.ci[0],
             "availability_ci_high": self.ci[1],
@@ -418,6 +530,8 @@ class SimulationResult:
             "p95_annual_downtime_min": self.quantile(0.95),
             "p99_annual_downtime_min": self.quantile(0.99),
             "p_month_below_slo": self._acc.total("months_below") / n_months,
+            "p_month_below_slo_ci_low": self.p_month_below_slo_ci[0],
+            "p_month_below_slo_ci_high": self.p_month_below_slo_ci[1],
             "expected_credit_percent": self._acc.total("month_credit") / n_months,
             "served_availability": self.served_availability,
             "served_availability_ci_low": self.served_availability_ci[0],
@@ -435,9 +549,10 @@ class SimulationResult:
         return pd.Series(rows, name="simulation", dtype=object)
 
     def __repr__(self):
+        method = "" if self.method == "plain" else f", method={self.method!r}"
         return (f"SimulationResult(availability={self.availability:.8f}, "
                 f"ci=({self.ci[0]:.8f}, {self.ci[1]:.8f}), trials={self.trials_run:,}, "
-                f"years={self.years})")
+                f"years={self.years}{method})")
 
 
 #: How each field of a summary is shown (the same in the CLI and in notebooks).
@@ -446,14 +561,22 @@ SUMMARY_FORMATS = {
     "exact_availability": "{:.10f}", "served_availability": "{:.10f}",
     "served_availability_ci_low": "{:.8f}", "served_availability_ci_high": "{:.8f}",
     "exact_served_availability": "{:.10f}", "nines": "{:.2f}",
-    "p_month_below_slo": "{:.4%}",
+    "p_month_below_slo": "{:.4%}", "p_month_below_slo_ci_low": "{:.4%}",
+    "p_month_below_slo_ci_high": "{:.4%}", "effective_sample_size": "{:,.0f}",
     "expected_credit_percent": "{:.4f} %",
 }
 
 
 def _enough_digits(value, pattern):
     """A fraction close to 1 in ``pattern`` (``"{:.8f}"``), with more decimals where the
-    pattern would round it to 1 and hide the unavailability (two significant digits of it)."""
+    pattern would round it to 1 and hide the unavailability (two significant digits of it);
+    a small positive percentage that the pattern would round to 0 in three significant
+    digits (``"{:.4%}"`` of 3.2e-9: ``3.2e-07%``, not ``0.0000%``)."""
+    small = re.fullmatch(r"\{:\.(\d+)(%|f\} %)\}?", pattern)
+    if small and 0 < value:
+        percent = 100 * value if small.group(2) == "%" else value
+        if percent < 0.5 * 10.0 ** -int(small.group(1)):
+            return f"{percent:.3g}%" if small.group(2) == "%" else f"{percent:.3g} %"
     if pattern.endswith("f}") and 0 < 1 - value < 1:
         decimals = int(pattern[pattern.index(".") + 1:-2])
         missing = 1 - value
@@ -461,6 +584,21 @@ def _enough_digits(value, pattern):
             decimals = min(17, math.ceil(-math.log10(missing)) + 1)
             return f"{value:.{decimals}f}"
     return pattern.format(value)
+
+
+def shown_fraction(value, pattern) -> str:
+    """``value`` in ``pattern`` (``"{:.6f}"``, ``"{:.2%}"``), with the digits that keep a small
+    unavailability or probability visible: ``1 - 1e-10`` is not ``1.000000``, 3e-9 not
+    ``0.00%`` (see :func:`format_summary`).
+
+    Examples
+    --------
+    >>> shown_fraction(1 - 9.5e-11, "{:.6f}"), shown_fraction(3.2e-9, "{:.2%}")
+    ('0.999999999905', '3.2e-07%')
+    >>> shown_fraction(0.25, "{:.2%}")
+    '25.00%'
+    """
+    return _enough_digits(float(value), pattern)
 
 
 def format_summary(summary) -> "pd.Series":
@@ -565,7 +703,8 @@ def failover_description(failover) -> str:
     return f"active-passive, delay {law.describe()} (mean {law.mean_minutes:.3g} min)"
 
 
-def build_result(deployment, structure, acc, years, figures, seed_entropy, outages=None):
+def build_result(deployment, structure, acc, years, figures, seed_entropy, outages=None,
+                 plan=None):
     """A :class:`SimulationResult` from accumulated sums, with its notes.
 
     Parameters
@@ -582,6 +721,8 @@ def build_result(deployment, structure, acc, years, figures, seed_entropy, outag
         The run's root entropy.
     outages : OutageModel, optional
         The outage model, named in the result.
+    plan : ImportancePlan, optional
+        The bias of an importance-sampled run (named in its note).
     """
     done = int(acc.total("n"))
     metric = "served" if deployment.demand_connections is not None else "reachable"
@@ -596,6 +737,10 @@ def build_result(deployment, structure, acc, years, figures, seed_entropy, outag
                      f"{HEAVY_TAIL_SHAPE}, infinite variance) - the confidence intervals assume "
                      "a finite variance and may be too narrow; compare with the exact value")
     trial_years = done * years
+    if acc.has("weight"):  # importance sampling: its own notes, not plain sampling's
+        notes.extend(_importance_notes(acc, done, metric, plan))
+        return _result(deployment, structure, acc, years, figures, seed_entropy, outages,
+                       notes)
     if done and acc.total("incidents") == 0:
         # Nothing observed: say so whether or not an exact value is at hand (above the exact
         # calculation's reach, nothing else would).
@@ -619,6 +764,38 @@ def build_result(deployment, structure, acc, years, figures, seed_entropy, outag
                 f"rare events ({label}): the sample is expected to hold only {expected:.2g} "
                 f"episodes; the exact value is {1 - value:.10f} (unavailability {value:.3g}) "
                 f"- the simulated {figure} is not a measurement")
+    return _result(deployment, structure, acc, years, figures, seed_entropy, outages, notes)
+
+
+def _importance_notes(acc, done, metric, plan):
+    """The notes of an importance-sampled run: the method and its effective sample size,
+    and the figures that rest on too few effective trials for an interval."""
+    ess = effective_sample_size(acc.total("weight"), acc.total("weight_sq"))
+    bias = "" if plan is None else f" ({plan.describe()})"
+    notes = [f"importance sampling{bias}: effective sample size {ess:,.0f} of {done:,} trials"]
+    if ess < max(MIN_EFFECTIVE_TRIALS, 1e-3 * done):
+        notes.append("the importance weights are degenerate (effective sample size below "
+                     f"{max(MIN_EFFECTIVE_TRIALS, 1e-3 * done):,.0f}): the figures are not to "
+                     "be trusted; run method='plain' or more trials")
+    labels = {"down": ("down time", "availability"),
+              "unserved": ("unserved time", "served availability"),
+              "months_below": ("months below the SLO", "chance of a month below the SLO")}
+    for key, (what, figure) in labels.items():
+        if key == "unserved" and metric == "reachable":
+            continue
+        total = acc.total(key)
+        if total == 0:
+            notes.append(f"no {what} in {done:,} importance-sampled trials: the {figure} is "
+                         "not a measurement")
+            continue
+        behind = effective_sample_size(total, acc.total(key + "_sq"))
+        if behind < MIN_EFFECTIVE_TRIALS:
+            notes.append(f"the {figure} rests on {behind:.1f} effective trials (fewer than "
+                         f"{MIN_EFFECTIVE_TRIALS}): no confidence interval; run more trials")
+    return notes
+
+
+def _result(deployment, structure, acc, years, figures, seed_entropy, outages, notes):
     return SimulationResult(structure=structure, accumulator=acc, years=years,
                             sla=deployment.sla,
                             exact=figures["exact"], exact_served=figures["exact_served"],

@@ -13,6 +13,8 @@ whatever the chunk size, the number of workers or the memory budget.
 - :mod:`plcapacity.availability.engine` simulates one block (outage intervals, the state sweep, failover
   gaps, per-trial reductions), vectorized: nothing loops over trials or events.
 - :mod:`plcapacity.availability.results` reduces blocks to sums and holds :class:`SimulationResult`.
+- :mod:`plcapacity.availability.importance` simulates one block under a biased outage model
+  and weights its trials (``method="importance"``: rare events measured, not rounded to 0).
 - This module seeds the blocks and runs them: locally (:func:`simulate`) or anywhere
   (:func:`block_summaries`, then :func:`result_from_summaries`).
 
@@ -21,6 +23,7 @@ Units: minutes; a year is 365 days.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -34,6 +37,15 @@ from plcapacity.availability.budget import (
     sub_block_trials,
 )
 from plcapacity.availability.engine import Tables, dense_cause, simulate_block
+from plcapacity.availability.importance import (
+    AUTO_REL_CI,
+    METHODS,
+    MIN_EFFECTIVE_TRIALS,
+    effective_sample_size,
+    importance_plan,
+    plain_trials_needed,
+    simulate_block_importance,
+)
 from plcapacity.availability.results import (
     Accumulator,
     block_summary,
@@ -50,10 +62,13 @@ from plcapacity.outages.laws import MINUTES_PER_YEAR
 # block_summaries, result_from_summaries, blocks_for, block_rng, sub_block_rng and
 # seed_sequence serve the batch, the studies and the uncertainty driver.
 __all__ = ["simulate", "BLOCK_TRIALS", "TARGET_METRICS", "block_summaries",
-           "result_from_summaries", "seed_sequence", "blocks_for", "block_rng", "sub_block_rng"]
+           "result_from_summaries", "seed_sequence", "blocks_for", "block_rng", "sub_block_rng",
+           "choose_method"]
 
 #: Trials per seeding block: the unit of reproducibility. Changing it changes the numbers.
 BLOCK_TRIALS = 65_536
+#: ``method="auto"`` considers importance sampling only below this exact unavailability. [-]
+RARE_UNAVAILABILITY = 1e-4
 #: Trials kept one by one (``SimulationResult.trials``) by default; above, only aggregates.
 KEEP_TRIALS_DEFAULT = 2_000_000
 #: What ``target_rel_ci`` can target: per-trial sums (of values and squares) it reads.
@@ -118,7 +133,7 @@ def _add_sums(total, part):
 
 
 def run_block(structure, tables, root, block_index, n, years, sla, *, histogram, keep,
-              delay=None):
+              delay=None, plan=None):
     """Simulate one block of ``n`` trials, sub-block by sub-block, and reduce it.
 
     Parameters
@@ -139,6 +154,9 @@ def run_block(structure, tables, root, block_index, n, years, sla, *, histogram,
         Also return the per-trial columns.
     delay : duration law, optional
         Random failover delays (active-passive); default the fixed ``delay_minutes``.
+    plan : ImportancePlan, optional
+        Importance sampling under this plan (weighted sums; the histogram always); default
+        plain sampling.
 
     Returns
     -------
@@ -152,9 +170,13 @@ def run_block(structure, tables, root, block_index, n, years, sla, *, histogram,
     total, pieces = None, []
     for sub, first in enumerate(range(0, n, size)):  # sub-blocks of one block, not trials
         m = min(size, n - first)
-        out = simulate_block(structure, tables, m, years,
-                             sub_block_rng(root, block_index, sub), delay=delay)
-        summary, per_trial = block_summary(out, T, sla, years, histogram=histogram,
+        rng = sub_block_rng(root, block_index, sub)
+        if plan is None:
+            out = simulate_block(structure, tables, m, years, rng, delay=delay)
+        else:
+            out = simulate_block_importance(structure, tables, plan, m, years, rng, delay=delay)
+        summary, per_trial = block_summary(out, T, sla, years,
+                                           histogram=histogram or plan is not None,
                                            per_trial=keep)
         total = _add_sums(total, summary)
         if keep:
@@ -176,7 +198,7 @@ def _whole(value, name, low=1):
 
 def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None,
              target_rel_ci=None, target_metric=None, progress=None, max_trials=None,
-             keep_trials=None, max_memory_bytes=DEFAULT_MEMORY_BYTES):
+             keep_trials=None, max_memory_bytes=DEFAULT_MEMORY_BYTES, method="plain"):
     """Monte Carlo of regional outages over a deployment.
 
     Parameters
@@ -216,10 +238,23 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
         years per trial, and the numbers do not depend on it. Only a model where one trial
         alone would exceed it is refused, before anything is allocated, with a message
         naming the busiest outage process (see :mod:`plcapacity.availability.budget`).
+    method : {"plain", "importance", "auto"}, default "plain"
+        The estimator. ``"plain"``: every trial drawn from the outage model and counted once.
+        ``"importance"``: trials drawn from a model whose outages coincide far more often
+        (balanced failure biasing of outage starts while the deployment is degraded), each
+        weighted by its likelihood ratio, so that figures too rare for plain sampling
+        (unavailability of 1e-6 to 1e-11, months below the objective) are measured with an
+        interval (see :mod:`plcapacity.availability.importance`). ``"auto"``: importance
+        sampling when plain sampling would need more trials than allowed (``max_trials``
+        with ``target_rel_ci``, else ``trials``) for the relative interval asked (else 10 %),
+        judged from the exact rate of down episodes (:func:`choose_method`).
 
     Returns
     -------
     SimulationResult
+        ``result.method`` names the estimator; ``result.effective_sample_size`` shows when
+        importance weights degenerate (a figure resting on too few effective trials gets a
+        NaN interval and a note instead of a confident one).
 
     Raises
     ------
@@ -268,6 +303,8 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
     if target_metric not in TARGET_METRICS:
         raise ValueError(f"target_metric={target_metric!r} is not allowed: one of "
                          f"{', '.join(TARGET_METRICS)}")
+    if method not in METHODS:
+        raise ValueError(f"method={method!r} is not allowed: one of {', '.join(METHODS)}")
     check_memory_budget(max_memory_bytes)
     if limit * years > MAX_TRIAL_YEARS:
         raise ValueError(f"{limit:,} trials x {years:,} years is not allowed: at most "
@@ -288,6 +325,11 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
     delay = _delay_law(deployment)
     total_key, square_key = TARGET_METRICS[target_metric]
     figures = exact_figures(deployment, outages)
+    if method == "auto":
+        method = choose_method(deployment, outages, trials=limit, years=years,
+                               rel_ci=target_rel_ci, target_metric=target_metric,
+                               figures=figures)
+    plan = importance_plan(structure.processes, years) if method == "importance" else None
 
     bar = progress_bar(progress, limit, unit="trial", desc="simulating", at_least=32,
                        unit_scale=True)
@@ -302,7 +344,7 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
                     n = min(BLOCK_TRIALS, goal - done)
                     acc.add_block(block, *run_block(structure, tables, root, block, n, years,
                                                     sla, histogram=not keep, keep=keep,
-                                                    delay=delay))
+                                                    delay=delay, plan=plan))
                     done += n
                     block += 1
                     if bar is not None:
@@ -310,7 +352,9 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
             if target_rel_ci is None:
                 break
             mean, half = mean_ci(acc.total(total_key), acc.total(square_key), done)
-            if mean > 0 and half <= target_rel_ci * mean:
+            enough = plan is None or effective_sample_size(
+                acc.total(total_key), acc.total(square_key)) >= MIN_EFFECTIVE_TRIALS
+            if mean > 0 and half <= target_rel_ci * mean and enough:
                 break  # the same half-width the result reports
             if done >= limit:
                 warnings.warn(f"target_rel_ci={target_rel_ci} ({target_metric}) not reached "
@@ -322,7 +366,65 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
             bar.close()
 
     return build_result(deployment, structure, acc, years, figures, root.entropy,
-                        outages=outages)
+                        outages=outages, plan=plan)
+
+
+def choose_method(deployment, outages, *, trials, years=1, rel_ci=None, target_metric=None,
+                  figures=None) -> str:
+    """``"importance"`` where plain sampling would need more than ``trials`` trials for a
+    95 % interval of relative half-width ``rel_ci`` (default ``AUTO_REL_CI``, 10 %), else
+    ``"plain"``: what ``simulate(..., method="auto")`` and the batch run.
+
+    Parameters
+    ----------
+    deployment, outages
+    trials : int
+        Trials plain sampling may run. [-]
+    years : int, default 1
+        Years per trial. [yr]
+    rel_ci : float, optional
+        Relative half-width asked. [-]
+    target_metric : {"reachable", "served", "p_month_below_slo"}, optional
+        The figure; default ``"served"`` with a demand, else ``"reachable"``.
+    figures : dict, optional
+        :func:`plcapacity.availability.results.exact_figures` (computed when not given).
+
+    Returns
+    -------
+    str
+
+    Notes
+    -----
+    Plain sampling needs at least ``(1.96 / rel_ci)**2 / (nu * years)`` trials for a figure
+    made of rare episodes occurring ``nu`` times a year
+    (:func:`plcapacity.availability.importance.plain_trials_needed`), ``nu`` being the exact
+    rate of down (or unserved) episodes; months below the objective are rarer still than
+    down episodes, so the same bound serves them. Where the exact calculation declines the
+    deployment (no rate), or the exact value is not rare (``RARE_UNAVAILABILITY``, 1e-4, or
+    more: plain sampling measures it, whatever the trials at hand), plain sampling is kept.
+
+    Examples
+    --------
+    >>> import plcapacity as plc
+    >>> regions = ("eastus", "westus2", "centralus")
+    >>> deployment = plc.Deployment(
+    ...     tuple(plc.Destination(f"pls-{r}", r, None) for r in regions),
+    ...     tuple(plc.Endpoint(f"pe-{r}", r, f"pls-{r}") for r in regions))
+    >>> outages = plc.OutageModel(1.0, {"law": "fixed", "hours": 4})
+    >>> choose_method(deployment, outages, trials=1_000_000)    # 1e9 trials needed
+    'importance'
+    >>> choose_method(deployment, outages, trials=10 ** 10)
+    'plain'
+    """
+    if target_metric is None:
+        target_metric = "served" if deployment.demand_connections is not None else "reachable"
+    figures = exact_figures(deployment, outages) if figures is None else figures
+    rate = figures["unserved_rate" if target_metric == "served" else "episode_rate"]
+    value = figures["exact_served" if target_metric == "served" else "exact"]
+    if rate is None or math.isnan(rate) or value is None or not value < RARE_UNAVAILABILITY:
+        return "plain"  # unknown, or not rare: nothing for the weights to win
+    needed = plain_trials_needed(rate * years, AUTO_REL_CI if rel_ci is None else rel_ci)
+    return "importance" if needed > trials else "plain"
 
 
 def _delay_law(deployment):
@@ -333,7 +435,7 @@ def _delay_law(deployment):
 
 
 def block_summaries(deployment, outages, *, years, seed, blocks,
-                    max_memory_bytes=DEFAULT_MEMORY_BYTES):
+                    max_memory_bytes=DEFAULT_MEMORY_BYTES, method="plain"):
     """Simulate some blocks of a run and return their sums, for distributed runs.
 
     Parameters
@@ -347,6 +449,8 @@ def block_summaries(deployment, outages, *, years, seed, blocks,
 
     max_memory_bytes : float, default 2 GiB
         As for :func:`simulate` (the numbers do not depend on it). [bytes]
+    method : {"plain", "importance"}, default "plain"
+        The estimator (every block of a run must use the same).
 
     Returns
     -------
@@ -359,10 +463,13 @@ def block_summaries(deployment, outages, *, years, seed, blocks,
     check_simulation_memory(structure.processes, years, BLOCK_TRIALS, max_memory_bytes)
     tables = Tables(structure)
     delay = _delay_law(deployment)
+    if method not in ("plain", "importance"):
+        raise ValueError(f"method={method!r} is not allowed: plain or importance")
+    plan = importance_plan(structure.processes, years) if method == "importance" else None
     summaries = []
     for index, n in blocks:  # a few blocks of 65,536 trials each
         summary, _ = run_block(structure, tables, seed, index, n, years, deployment.sla,
-                               histogram=True, keep=False, delay=delay)
+                               histogram=True, keep=False, delay=delay, plan=plan)
         summaries.append((index, summary))
     return summaries
 
@@ -374,5 +481,6 @@ def result_from_summaries(deployment, outages, summaries, *, years, seed, figure
     for index, summary in sorted(summaries, key=lambda item: item[0]):
         acc.add_summary(index, summary)
     figures = exact_figures(deployment, outages) if figures is None else figures
+    plan = importance_plan(structure.processes, years) if acc.has("weight") else None
     return build_result(deployment, structure, acc, years, figures, seed.entropy,
-                        outages=outages)
+                        outages=outages, plan=plan)

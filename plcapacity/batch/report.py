@@ -23,6 +23,7 @@ The building blocks are importable for report authors' own documents:
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -418,7 +419,28 @@ def readable(text) -> list[str]:
 
 
 def _percent(digits):
-    return lambda v: f"{100 * float(v):.{digits}f}\u00a0%"  # no line break before %
+    """A share in percent with ``digits`` decimals; a small positive one that would show as
+    0 in two significant digits (an importance-sampled 3e-9: ``3e-07 %``, not ``0.00 %``)."""
+    def show(v):
+        percent = 100 * float(v)
+        if 0 < percent < 0.5 * 10.0 ** -digits:
+            return f"{percent:.2g}\u00a0%"
+        return f"{percent:.{digits}f}\u00a0%"  # no line break before %
+    return show
+
+
+def _availability_digits(value, digits):
+    """Decimals (in percent) that keep an availability's shortfall visible: ``digits``, or
+    two significant digits of ``1 - value`` where ``digits`` would round it to 100 %."""
+    missing = 100 * (1 - float(value))
+    if 0 < missing < 0.5 * 10.0 ** -digits:
+        return min(15, math.ceil(-math.log10(missing)) + 1)
+    return digits
+
+
+def _availability_percent(digits):
+    """An availability in percent, with more decimals where ``digits`` would show 100 %."""
+    return lambda v: f"{100 * float(v):.{_availability_digits(v, digits)}f}\u00a0%"
 
 
 def _months(value):
@@ -501,8 +523,9 @@ class _Rows:
 
 _FORMATS = {"utilization_after_failures": _percent(1), "months_to_ceiling": _months,
             "pe_monthly_cost_usd": lambda v: f"${v:,.2f}", "headroom": _percent(0),
-            "exact_availability": _percent(4), "availability": _percent(4),
-            "served": _percent(4), "unserved_hours": lambda v: f"{v:,.1f}",
+            "exact_availability": _availability_percent(4),
+            "availability": _availability_percent(4),
+            "served": _availability_percent(4), "unserved_hours": lambda v: f"{v:,.1f}",
             "mean_annual_downtime_min": lambda v: f"{v:,.1f}",
             "p99_annual_downtime_min": lambda v: f"{v:,.1f}",
             "p_month_below_slo": _percent(2), "expected_credit_percent": lambda v: f"{v:.3f}"}
@@ -563,8 +586,16 @@ def _sizing_table(r, top):
 
 
 def _with_ci(values, low, high):
-    return [f"{100 * a:.4f}\u00a0% ({100 * lo:.4f}\u2013{100 * hi:.4f})"
-            for a, lo, hi in zip(values, low, high)]
+    """Availabilities with their intervals, to the decimals that show the shortfall (an
+    importance-sampled row: 99.99999999 %, not 100.0000 %); a NaN interval (too few effective
+    trials) says so."""
+    shown = []
+    for a, lo, hi in zip(values, low, high):
+        d = _availability_digits(a, 4)
+        interval = ("no interval: too few effective trials" if np.isnan(lo) or np.isnan(hi)
+                    else f"{100 * lo:.{d}f}\u2013{100 * hi:.{d}f}")
+        shown.append(f"{100 * a:.{d}f}\u00a0% ({interval})")
+    return shown
 
 
 def _availability_table(r, top):

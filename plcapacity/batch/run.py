@@ -31,10 +31,11 @@ from plcapacity.availability.budget import (
     check_simulation_memory,
     check_simulation_work,
 )
-from plcapacity.availability.results import exact_figures
+from plcapacity.availability.results import exact_figures, shown_fraction
 from plcapacity.availability.simulation import (
     BLOCK_TRIALS,
     block_summaries,
+    choose_method,
     result_from_summaries,
     seed_sequence,
 )
@@ -81,21 +82,26 @@ def _batch_entropy(seed):
     return root.entropy
 
 
-def _row_key(service, deployment, outages, trials, years, entropy):
-    """What a row's simulated numbers depend on (its seed comes from the service name),
-    hashed: a checkpoint line is reused only when this matches."""
-    text = repr((str(service), deployment, outages, trials, years, entropy))
+def _row_key(service, deployment, outages, trials, years, entropy, method="plain"):
+    """What a row's simulated numbers depend on (its seed comes from the service name, its
+    estimator from the model), hashed: a checkpoint line is reused only when this matches."""
+    key = (str(service), deployment, outages, trials, years, entropy)
+    text = repr(key if method == "plain" else (*key, method))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def simulate_task(deployment, outages, years, seed, blocks, with_figures, trials=None):
+def simulate_task(deployment, outages, years, seed, blocks, with_figures, trials=None,
+                  method="plain"):
     """One task: some blocks of one row (and the row's exact figures, once per row).
 
     With ``trials`` (the task holds all of the row's blocks), the row's result columns are
     computed here too, so that the worker, not the coordinating process, does that work.
+    ``method`` is the row's estimator (:func:`plcapacity.availability.simulation.choose_method`:
+    importance sampling for rows too available for plain sampling to measure).
     """
     figures = exact_figures(deployment, outages) if with_figures else None
-    summaries = block_summaries(deployment, outages, years=years, seed=seed, blocks=blocks)
+    summaries = block_summaries(deployment, outages, years=years, seed=seed, blocks=blocks,
+                                method=method)
     if trials is not None:
         return "columns", _availability_columns(deployment, outages, summaries, figures,
                                                 years, seed, trials)
@@ -206,6 +212,7 @@ class _Row:
         self.deployment, self.outages = deployment, outages
         self.parts = parts
         self.summaries, self.figures = [], None
+        self.method = "plain"
 
 
 def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
@@ -356,19 +363,23 @@ def _simulate_rows(rows, specs, store, trials, years, scheduler, workers, progre
         except ValueError as error:
             rows.errors[i].append(str(error))
             continue
-        key = _row_key(rows.service[i], deployment, outages, trials, years, store.entropy)
+        # rows too available for plain sampling to measure are importance-sampled
+        method = choose_method(deployment, outages, trials=trials, years=years)
+        key = _row_key(rows.service[i], deployment, outages, trials, years, store.entropy,
+                       method)
         if key in store.done:
             availability[i] = store.done[key]
             continue
         pending_rows[i] = _Row(key, _row_seed(store.entropy, rows.service[i]), deployment,
                                outages, -(-trials // (BLOCK_TRIALS * _BLOCKS_PER_TASK)))
+        pending_rows[i].method = method
 
     def tasks():
         for i, row in pending_rows.items():
             whole = trials if row.parts == 1 else None
             for g, group in enumerate(_task_groups(trials)):
                 yield (i, g), (row.deployment, row.outages, years, row.seed, group, g == 0,
-                               whole)
+                               whole, row.method)
 
     n_tasks = sum(row.parts for row in pending_rows.values())
     pool = {"executor": executor_for(scheduler, workers, n_tasks)}
@@ -530,11 +541,22 @@ def batch_overview(results) -> pd.DataFrame:
         "utilization_after_failures": blank("utilization_after_failures"),
         "binding_limit": order["binding_limit"].where(ok, ""),
         "months_to_ceiling": blank("months_to_ceiling").round(1),
-        "availability": order["availability"].map("{:.6f}".format, na_action="ignore"),
-        "served": served.reindex(order.index).map("{:.6f}".format, na_action="ignore"),
-        "p_month_below_slo": order["p_month_below_slo"].map("{:.2%}".format,
+        "availability": order["availability"].map(_six_decimals, na_action="ignore"),
+        "served": served.reindex(order.index).map(_six_decimals, na_action="ignore"),
+        "p_month_below_slo": order["p_month_below_slo"].map(_small_percent,
                                                              na_action="ignore"),
     }).reset_index(drop=True)
+
+
+def _six_decimals(value):
+    """Six decimals, more where six would round a measured unavailability away (an
+    importance-sampled 0.99999999990 is not 1.000000)."""
+    return shown_fraction(value, "{:.6f}")
+
+
+def _small_percent(value):
+    """A percentage with two decimals, or three significant digits below 0.005 %."""
+    return shown_fraction(value, "{:.2%}")
 
 
 def write_results(frame, path):

@@ -15,7 +15,8 @@ import re
 from plcapacity.base.exceptions import UsageError
 
 __all__ = ["PROG", "MAX_LIST_VALUES", "Parser", "number", "whole", "positive_whole", "fraction",
-           "cap", "int_list", "percent_list", "add_format", "add_limit_options", "add_demand_options",
+           "add_method", "cap", "int_list", "percent_list", "add_format", "add_limit_options",
+           "add_demand_options",
            "add_outage_profile", "profile_keywords", "OUTAGE_PROFILES"]
 
 #: The program name, which ``main`` prints once at the start of every error line.
@@ -159,6 +160,15 @@ def add_demand_options(parser, *, vm_failures_tolerated):
     parser.add_argument("--zone-failures-tolerated", type=whole, default=0, metavar="N",
                         help="zones that may be down, their VMs lost, with the VM failures "
                              "(default: 0)")
+
+
+def add_method(parser):
+    """``--method plain|importance|auto``: the simulation's estimator (default plain)."""
+    parser.add_argument("--method", choices=("plain", "importance", "auto"), default="plain",
+                        help="estimator: plain Monte Carlo (default), importance sampling of "
+                             "rare outage coincidences (weighted trials: measures "
+                             "unavailabilities of 1e-6 to 1e-11), or auto (importance where "
+                             "plain sampling would need more trials than allowed)")
 
 
 def add_limit_options(parser):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 
 from plcapacity.base.exceptions import ModelWarning
-from plcapacity.cli.arguments import add_format, number, positive_whole, whole
+from plcapacity.cli.arguments import add_format, add_method, number, positive_whole, whole
 from plcapacity.cli.output import EXIT_OK, emit_summary, report_warnings
 
 __all__ = ["NAME", "add_parser", "run"]
@@ -38,6 +38,7 @@ def add_parser(commands):
     sim.add_argument("--target-metric", choices=("reachable", "served", "p_month_below_slo"),
                      help="what --target-rel-ci is about (default: served with a demand, else "
                           "reachable)")
+    add_method(sim)
     sim.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_format(sim)
     return sim
@@ -55,7 +56,8 @@ def run(args, out, err):
                               seed=args.seed, chunk_size=args.chunk_size,
                               target_rel_ci=args.target_rel_ci,
                               target_metric=args.target_metric,
-                              progress=False if args.no_progress else None)
+                              progress=False if args.no_progress else None,
+                              method=args.method)
         except ValueError as error:  # the model's answer about this file: name the file
             message = str(error)
             raise ValueError(message if message.startswith(args.deployment)

@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from plcapacity.availability.deployment import Deployment, Destination, Endpoint, Failover
 from plcapacity.availability.budget import MAX_TRIAL_YEARS
+from plcapacity.availability.deployment import Deployment, Destination, Endpoint, Failover
 from plcapacity.availability.exact import exact_figures_by_metric
 from plcapacity.availability.simulation import simulate
 from plcapacity.base.exceptions import CapacityWarning, InfeasibleDemandError

@@ -131,6 +131,24 @@ def test_availability_matches_exact_within_ci():
     assert 1 - row.exact_availability == pytest.approx(1 - (1 - q) * (1 - q ** 2), rel=1e-9)
 
 
+def test_highly_available_rows_get_measured_figures_not_one():
+    """The two-region example (each region down 1e-4 of the time): down about 1e-8 of the
+    time, about one episode in 100,000 plain trials. The row is importance-sampled: a
+    measured availability below 1 whose interval holds the exact value, a month risk above 0
+    with its note naming the method; the overview shows the digits, not 1.000000 and 0.00%."""
+    path = data_path("examples/two-region-active-active.toml")
+    table = frame(service=["rare"], concurrent_connections=[100_000], deployment=[str(path)])
+    result = run_batch(table, seed=5, trials=100_000, progress=False,
+                       allow_outside_paths=True)
+    row = result.iloc[0]
+    assert 0.9999999 < row.availability < 1 and row.p_month_below_slo > 0
+    assert row.availability_ci_low <= row.exact_availability <= row.availability_ci_high
+    assert "importance sampling" in row.availability_note
+    shown = batch_overview(result).iloc[0]
+    assert shown["availability"].startswith("0.9999999"), shown["availability"]
+    assert shown["p_month_below_slo"] != "0.00%" and shown["p_month_below_slo"].endswith("%")
+
+
 def test_availability_does_not_depend_on_the_objective():
     # the default outage model is fitted to evidence: the objective changes the SLO columns only
     table = frame(service=["a", "b"], concurrent_connections=[1_000, 1_000],

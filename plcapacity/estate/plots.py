@@ -15,8 +15,9 @@ def nat_port_forecast(metrics, forecast, pls, *, ax=None):
 
     Parameters
     ----------
-    metrics : Metrics or pandas.DataFrame
-        The result of :func:`plcapacity.read_metrics`, or its table.
+    metrics : Metrics, DailyMetrics or pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics` (or of
+        :func:`plcapacity.estate.daily.read_daily_metrics`), or its table.
     forecast : Forecast
         The result of :func:`plcapacity.forecast_exhaustion` on them (its fitted lines draw
         the trend and band; a DataFrame of plcapacity 0.1 is read with a DeprecationWarning,

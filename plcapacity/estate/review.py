@@ -31,6 +31,7 @@ from plcapacity.estate.forecast import (
     Forecast,
     as_forecast,
 )
+from plcapacity.estate.daily import DailyMetrics
 from plcapacity.estate.inventory import Inventory, as_inventory
 from plcapacity.estate.metrics import Metrics, as_metrics
 from plcapacity.estate.plots import nat_port_forecast
@@ -288,8 +289,9 @@ def unmatched_metrics(inventory, metrics, *, shown=MAX_UNMATCHED_SHOWN) -> str |
     ----------
     inventory : Inventory or pandas.DataFrame
         The result of :func:`plcapacity.read_inventory`, or its table (``pls_id``).
-    metrics : Metrics or pandas.DataFrame
-        The result of :func:`plcapacity.read_metrics`, or its table.
+    metrics : Metrics, DailyMetrics or pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics` (or of
+        :func:`plcapacity.estate.daily.read_daily_metrics`), or its table.
     shown : int, default :data:`MAX_UNMATCHED_SHOWN`
         Most resource ids named.
 
@@ -308,7 +310,7 @@ def unmatched_metrics(inventory, metrics, *, shown=MAX_UNMATCHED_SHOWN) -> str |
     'metrics of 1 resource not in the inventory are left out (1 series): /x/y/b; add its private link service export to the inventory'
     """
     table = inventory.table if isinstance(inventory, Inventory) else inventory
-    frame = metrics.table if isinstance(metrics, Metrics) else metrics
+    frame = metrics.table if isinstance(metrics, (Metrics, DailyMetrics)) else metrics
     if frame is None or not len(frame):
         return None
     known = set(table["pls_id"].astype(str).str.lower())
@@ -338,7 +340,7 @@ def _flagged(table, forecast) -> np.ndarray:
     return flagged
 
 
-def estate_review(inventory: Inventory, metrics: Metrics | None = None,
+def estate_review(inventory: Inventory, metrics: Metrics | DailyMetrics | None = None,
                   forecast: Forecast | None = None, *,
                   title="Private Link estate review", sources=()) -> str:
     """The estate review as one self-contained HTML document (figures embedded, all text
@@ -356,8 +358,9 @@ def estate_review(inventory: Inventory, metrics: Metrics | None = None,
         From :func:`plcapacity.read_inventory` (its notes and per-VM cap are on the page).
         To review some of the services, ``dataclasses.replace(inventory,
         table=inventory.table[...])``.
-    metrics : Metrics, optional
-        From :func:`plcapacity.read_metrics`.
+    metrics : Metrics or DailyMetrics, optional
+        From :func:`plcapacity.read_metrics`, or (an estate of any size)
+        :func:`plcapacity.estate.daily.read_daily_metrics`.
     forecast : Forecast, optional
         From :func:`plcapacity.forecast_exhaustion` (its fitted lines draw the figures).
     title : str
@@ -391,7 +394,8 @@ def estate_review(inventory: Inventory, metrics: Metrics | None = None,
     cap_known = (isinstance(inventory, Inventory)
                  or "max_connections_per_vm" in getattr(inventory, "attrs", {}))
     inventory = as_inventory(inventory, need_connections=False)
-    metrics = None if metrics is None else as_metrics(metrics)
+    metrics = (metrics if metrics is None or isinstance(metrics, DailyMetrics)
+               else as_metrics(metrics))
     forecast = None if forecast is None else as_forecast(forecast)
     table = estate_table(inventory, forecast)
     flagged = _flagged(table, forecast)

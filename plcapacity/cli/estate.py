@@ -76,9 +76,9 @@ def add_parser(commands):
 def run(args, out, err):
     """Print the estate table (and write the review with ``-o``); returns the exit code."""
     from plcapacity.base.tables import same_file
+    from plcapacity.estate.daily import read_daily_metrics
     from plcapacity.estate.forecast import MAX_HORIZON_DAYS, forecast_exhaustion
     from plcapacity.estate.inventory import read_inventory
-    from plcapacity.estate.daily import read_daily_metrics
     from plcapacity.estate.metrics import NAT_PORTS_METRIC
     from plcapacity.estate.review import estate_table, unmatched_metrics
     if not 0 < args.horizon_days <= MAX_HORIZON_DAYS:

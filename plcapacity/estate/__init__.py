@@ -17,7 +17,7 @@ Azure exports.
   (:func:`~plcapacity.estate.trend.theil_sen`);
 - :mod:`~plcapacity.estate.review` — :func:`estate_table` and the HTML
   :func:`estate_review`, built with :mod:`plcapacity.report`;
-- :mod:`~plcapacity.estate.plots` — :func:`nat_port_forecast`.
+- :mod:`~plcapacity.estate.plots` — :func:`nat_port_forecast`, :func:`estate_overview`.
 
 Depends on every family below it; never on :mod:`plcapacity.batch`.
 """
@@ -26,10 +26,10 @@ from plcapacity.estate.daily import DailyMetrics, read_daily_metrics
 from plcapacity.estate.forecast import Forecast, forecast_exhaustion
 from plcapacity.estate.inventory import Inventory, deployment_from_inventory, read_inventory
 from plcapacity.estate.metrics import Metrics, read_metrics
-from plcapacity.estate.plots import nat_port_forecast
+from plcapacity.estate.plots import estate_overview, nat_port_forecast
 from plcapacity.estate.review import estate_review, estate_table
 
 __all__ = ["read_inventory", "Inventory", "deployment_from_inventory", "read_metrics", "Metrics",
            "read_daily_metrics", "DailyMetrics",
            "forecast_exhaustion", "Forecast", "estate_table", "estate_review",
-           "nat_port_forecast"]
+           "nat_port_forecast", "estate_overview"]

@@ -29,6 +29,7 @@ References
 from __future__ import annotations
 
 import dataclasses
+import operator
 import os
 import stat
 import warnings
@@ -74,6 +75,8 @@ PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 
 _DAY_NS = 86_400 * 10**9
 _AGGREGATIONS = ("average", "minimum", "maximum", "total", "count")
+_GETTERS = [(name, operator.attrgetter(name)) for name in _AGGREGATIONS]
+_STAMP = operator.attrgetter("timeStamp")
 _NAT = NAT_PORTS_METRIC.lower()
 _BYTES = tuple(m.lower() for m in BYTES_METRICS)
 _EARLY_NS = METRIC_TIME_RANGE[0].value
@@ -175,23 +178,25 @@ def interval_rates(timestamps_ns, totals):
 
 # -- the typed reading of az monitor metrics list output ------------------------------------
 
-_DECODER = None
+_DECODERS: dict = {}
+#: The aggregations of the last file read: the next one is tried with the same (the files of
+#: one export share them). Only the speed depends on it, never the result.
+_LAST = {"aggregations": None}
 
 
-def _decoder():
-    """The msgspec decoder of a REST response or a list of them (built once per process).
-    Points, time series and dimensions refuse keys they do not name (a key in another case
-    is read by the general reader instead); metrics and responses ignore the keys not
-    needed."""
-    global _DECODER
-    if _DECODER is None:
+def _decoder(aggregations):
+    """The msgspec decoder of a REST response or a list of them whose points carry only
+    ``aggregations`` (built once per process and set). Points, time series and dimensions
+    refuse keys they do not name (a point with another aggregation, or a key in another case,
+    fails); metrics and responses ignore the keys not needed."""
+    if aggregations not in _DECODERS:
         import msgspec
 
         def struct(name, fields, strict):
             return msgspec.defstruct(name, fields, forbid_unknown_fields=strict, gc=False)
         number = float | None
         point = struct("Point", [("timeStamp", str)] + [(a, number, None)
-                                                       for a in _AGGREGATIONS], True)
+                                                       for a in aggregations], True)
         name = struct("Name", [("value", str)], False)
         dimension = struct("Dimension", [("name", name), ("value", str)], True)
         series = struct("Series", [("data", list[point]),
@@ -199,9 +204,17 @@ def _decoder():
         metric = struct("Metric", [("id", str), ("name", name), ("timeseries", list[series]),
                                    ("unit", str | None, None)], False)
         response = struct("Response", [("value", list[metric])], False)
-        _DECODER = (msgspec.json.Decoder(response | list[response]),
-                    (msgspec.DecodeError, msgspec.ValidationError))
-    return _DECODER
+        _DECODERS[aggregations] = (msgspec.json.Decoder(response | list[response]),
+                                   (msgspec.DecodeError, msgspec.ValidationError))
+    return _DECODERS[aggregations]
+
+
+def _aggregations_in(raw) -> tuple:
+    """The aggregations whose key is in the file's text (all of them when a backslash could
+    hide a key behind an escape)."""
+    if b"\\" in raw:
+        return _AGGREGATIONS
+    return tuple(a for a in _AGGREGATIONS if f'"{a}"'.encode() in raw)
 
 
 _DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
@@ -271,17 +284,25 @@ def _typed_series(path):
         raise UnusualExport from None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    decoder, errors = _decoder()
+    aggregations = _LAST["aggregations"] or _aggregations_in(raw)
+    decoder, errors = _decoder(aggregations)
     try:
         document = decoder.decode(raw)
     except errors:
-        raise UnusualExport from None
+        found = _aggregations_in(raw)
+        if found == aggregations:
+            raise UnusualExport from None
+        decoder, errors = _decoder(found)
+        try:
+            document = decoder.decode(raw)
+        except errors:
+            raise UnusualExport from None
+        aggregations = found
+    _LAST["aggregations"] = aggregations
+    getters = [(name, getter) for name, getter in _GETTERS if name in aggregations]
     responses = document if isinstance(document, list) else [document]
     if not responses:
         raise UnusualExport
-    # An aggregation whose name is nowhere in the file is in no point (an escaped key would
-    # hide it: then every aggregation is looked at).
-    present = [a for a in _AGGREGATIONS if b"\\u" in raw or f'"{a}"'.encode() in raw]
     found = []
     previous = parsed = None
     for response in responses:
@@ -299,11 +320,14 @@ def _typed_series(path):
                 dims = [(d.name.value, d.value) for d in series.metadatavalues or ()]
                 dimension = ("" if not dims else dims[0][1] if len(dims) == 1
                              else ", ".join(f"{k}={v}" for k, v in dims))
-                stamps = [p.timeStamp for p in points]
+                stamps = list(map(_STAMP, points))
                 if stamps != previous:
                     parsed, previous = parse_utc_stamps(stamps), stamps
-                for aggregation in present:
-                    values = np.array([getattr(p, aggregation) for p in points], dtype=float)
+                for aggregation, getter in getters:
+                    values = list(map(getter, points))
+                    if values.count(None) == len(values):
+                        continue                        # not exported (the usual case)
+                    values = np.array(values, dtype=float)
                     kept = ~np.isnan(values)
                     if not kept.any():
                         continue

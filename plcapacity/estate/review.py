@@ -55,7 +55,7 @@ __all__ = ["estate_table", "estate_review", "describe_crossings", "unmatched_met
 #: A forecast crossing within this many days flags the PLS in the review. [days]
 SOON_DAYS = 90
 #: Most usage-over-time figures in a review (the services that reach a threshold first). [-]
-MAX_USAGE_FIGURES = 24
+MAX_USAGE_FIGURES = 12
 #: Most resource ids a note on metrics outside the inventory names. [-]
 MAX_UNMATCHED_SHOWN = 5
 #: Up to this many services the forecasts of every NAT IP are listed; above, those of the

@@ -230,3 +230,23 @@ def test_a_local_dask_cluster_gives_the_local_result():
         pd.testing.assert_frame_equal(local.table, other.table, check_exact=True)
         pd.testing.assert_frame_equal(local.throughput, other.throughput, check_exact=True)
         assert (local.points, local.notes) == (other.points, other.notes)
+
+
+def test_files_with_other_aggregations_than_the_one_before(tmp_path):
+    # the typed reading tries each file with the aggregations of the one before; a file with
+    # others (or a key written with an escape) is read in full all the same
+    first = rest([([("PrivateLinkServiceIPAddress", "a")], hourly([10.0, 20.0] * 12))])
+    points = [dict(p, average=p["maximum"] / 2, minimum=1.0)
+              for p in hourly([30.0, 40.0] * 12)]
+    second = rest([([("PrivateLinkServiceIPAddress", "b")], points)])
+    escaped = json.dumps(rest([([("PrivateLinkServiceIPAddress", "c")],
+                                hourly([50.0] * 24, key="count"))])).replace(
+        '"count"', '"\\u0063ount"')
+    paths = [write(tmp_path, "a.json", first), write(tmp_path, "b.json", second)]
+    paths.append(tmp_path / "c.json")
+    paths[-1].write_text(escaped)
+    full, daily = assert_same(paths)
+    assert sorted(set(zip(daily.table["dimension"], daily.table["aggregation"]))) == [
+        ("a", "maximum"), ("b", "average"), ("b", "maximum"), ("b", "minimum"), ("c", "count")]
+    for path in paths:
+        assert daily_module._typed_series(path)               # all by the typed reading

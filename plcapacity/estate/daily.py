@@ -453,7 +453,13 @@ def _run(tasks, keep, scheduler, workers, bar):
     """Every task's partials, in task order, from wherever they ran; the first failing
     task's error (in task order) is raised."""
     from plcapacity.base.execution import executor_for, stop, tasks_in_flight
-    executor = executor_for(scheduler, workers, len(tasks))
+    try:
+        executor = executor_for(scheduler, workers, len(tasks))
+    except (OSError, TimeoutError) as error:
+        raise ValueError(f"scheduler={str(scheduler)!r}: cannot reach the Dask scheduler "
+                         f"({str(error).strip() or type(error).__name__}); give the address "
+                         "of a running one (tcp://host:8786), or leave it out to read on this "
+                         "machine") from None
     window = tasks_in_flight(scheduler, workers)
     results, errors, running = {}, {}, {}
     points = [0]

@@ -250,3 +250,10 @@ def test_files_with_other_aggregations_than_the_one_before(tmp_path):
         ("a", "maximum"), ("b", "average"), ("b", "maximum"), ("b", "minimum"), ("c", "count")]
     for path in paths:
         assert daily_module._typed_series(path)               # all by the typed reading
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error():
+    import dask
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        with pytest.raises(ValueError, match=r"scheduler='tcp://127.0.0.1:9': cannot reach"):
+            read_daily_metrics(*EXAMPLES, scheduler="tcp://127.0.0.1:9", progress=False)

@@ -18,9 +18,10 @@ Everything a notebook or report needs is here, at the top level (``plc.<name>``)
   (a :class:`BatchResults`), :func:`batch_overview`, :func:`write_results`, :func:`batch_report`,
   :func:`limits_at_risk`, :func:`write_report`, :func:`read_table`, :func:`write_table`,
   :func:`data_path`;
-- estate review: :func:`read_inventory`, :func:`read_metrics`, :func:`forecast_exhaustion`,
-  :func:`deployment_from_inventory`, :func:`estate_table`, :func:`estate_review`, and the
-  results :class:`Inventory`, :class:`Metrics`, :class:`Forecast`;
+- estate review: :func:`read_inventory`, :func:`read_metrics` (or, for an estate of any size,
+  :func:`read_daily_metrics`), :func:`forecast_exhaustion`, :func:`deployment_from_inventory`,
+  :func:`estate_table`, :func:`estate_review`, and the results :class:`Inventory`,
+  :class:`Metrics`, :class:`DailyMetrics`, :class:`Forecast`;
 - pictures: the :mod:`plcapacity.plotting` module; reference data: :mod:`plcapacity.limits`
   and :mod:`plcapacity.regions`.
 
@@ -116,6 +117,8 @@ _EXPORTS = {
     "read_inventory": "plcapacity.estate.inventory",
     "deployment_from_inventory": "plcapacity.estate.inventory",
     "read_metrics": "plcapacity.estate.metrics",
+    "read_daily_metrics": "plcapacity.estate.daily",
+    "DailyMetrics": "plcapacity.estate.daily",
     "forecast_exhaustion": "plcapacity.estate.forecast",
     "estate_review": "plcapacity.estate.review",
     "estate_table": "plcapacity.estate.review",
@@ -205,8 +208,9 @@ __all__ = [
     "BatchInputError", "TableError", "batch_report", "limits_at_risk", "write_report", "read_table",
     "write_table", "data_path",
     # estate review
-    "read_inventory", "read_metrics", "forecast_exhaustion", "deployment_from_inventory",
-    "estate_table", "estate_review", "Inventory", "Metrics", "Forecast",
+    "read_inventory", "read_metrics", "read_daily_metrics", "forecast_exhaustion",
+    "deployment_from_inventory", "estate_table", "estate_review", "Inventory", "Metrics",
+    "DailyMetrics", "Forecast",
     # warnings and errors
     "CapacityWarning", "InfeasibleDemandError", "ModelWarning",
     # modules

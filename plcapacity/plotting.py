@@ -14,7 +14,7 @@ under the one name users know, ``plc.plotting``.
 >>> ax.figure.savefig("ceilings.png")                            # doctest: +SKIP
 """
 
-from plcapacity.estate.plots import nat_port_forecast
+from plcapacity.estate.plots import estate_overview, nat_port_forecast
 from plcapacity.planning.plan import plan_frontier
 from plcapacity.report.plotting import (
                                         availability_vs_regions,
@@ -36,5 +36,5 @@ __all__ = [
     "ceiling_heatmap", "ceiling_vs_demand", "ports_needed_by_rate", "effective_vs_nominal",
     "downtime_histogram", "downtime_cdf", "availability_vs_regions", "monthly_slo_misses",
     "downtime_causes", "batch_overview", "utilization_by_service", "slo_risk_by_service",
-    "nat_port_forecast", "ceilings_vs_peaks", "plan_frontier",
+    "nat_port_forecast", "ceilings_vs_peaks", "estate_overview", "plan_frontier",
 ]

@@ -5,7 +5,8 @@ its position) and what is allowed, so that a user can fix the input without read
 """
 
 __all__ = ["CapacityWarning", "InfeasibleDemandError", "ModelWarning", "TableError",
-           "BatchInputError", "CheckpointError", "UsageError", "ExactOutOfReach"]
+           "BatchInputError", "CheckpointError", "UsageError", "ExactOutOfReach",
+           "UnusualExport"]
 
 #: The command's name, as its messages start.
 PROGRAM_NAME = "plcapacity"
@@ -126,3 +127,9 @@ class UsageError(Exception):
 
 class ExactOutOfReach(ValueError):
     """The conditioned calculation is out of reach for this deployment."""
+
+
+class UnusualExport(Exception):
+    """A fast reader of exports met something outside the shape it handles (a key in another
+    case, a number written as text, a value out of range ...): the general reader, with its
+    checks and messages, reads the file instead. Never reaches users."""

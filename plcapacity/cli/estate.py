@@ -1,7 +1,9 @@
 """``plcapacity estate``: your deployed Private Link Services, from Azure exports.
 
 Reads the inventory (PLS, load balancer, private endpoint and NIC exports) and, optionally,
-the NAT port metrics; prints one row per PLS with its ceiling, findings and the dates its
+the NAT port metrics (reduced file by file to daily peaks and throughput,
+:func:`plcapacity.estate.daily.read_daily_metrics`: on this machine's cores, or on a Dask
+cluster with ``--scheduler``); prints one row per PLS with its ceiling, findings and the dates its
 NAT ports reach each threshold (:func:`plcapacity.estate.review.estate_table`), and with
 ``-o`` writes the HTML review (:func:`plcapacity.estate.review.estate_review`).
 """
@@ -12,7 +14,7 @@ import os
 import warnings
 
 from plcapacity.base.exceptions import ModelWarning, UsageError
-from plcapacity.cli.arguments import add_format, cap, number, percent_list
+from plcapacity.cli.arguments import add_format, cap, number, percent_list, positive_whole
 from plcapacity.cli.output import (
     EXIT_OK,
     check_output_folder,
@@ -59,6 +61,15 @@ def add_parser(commands):
                         help="cap per backend VM in the ceilings, or none (default: the NIC's "
                              "500000 flows)")
     estate.add_argument("--title", default="Private Link estate review")
+    estate.add_argument("--scheduler", metavar="ADDRESS",
+                        help="read the metrics files on a Dask cluster, e.g. tcp://host:8786 "
+                             "(its workers must see the files at the same paths; default: this "
+                             "machine)")
+    estate.add_argument("--workers", type=positive_whole, metavar="N",
+                        help="local processes reading metrics files (default: the machine's "
+                             "cores; small estates are read in one)")
+    estate.add_argument("--no-progress", action="store_true",
+                        help="no progress bar while reading metrics")
     add_format(estate)
     return estate
 
@@ -66,9 +77,10 @@ def add_parser(commands):
 def run(args, out, err):
     """Print the estate table (and write the review with ``-o``); returns the exit code."""
     from plcapacity.base.tables import same_file
+    from plcapacity.estate.daily import read_daily_metrics
     from plcapacity.estate.forecast import MAX_HORIZON_DAYS, forecast_exhaustion
     from plcapacity.estate.inventory import read_inventory
-    from plcapacity.estate.metrics import NAT_PORTS_METRIC, read_metrics
+    from plcapacity.estate.metrics import NAT_PORTS_METRIC
     from plcapacity.estate.review import estate_table, unmatched_metrics
     if not 0 < args.horizon_days <= MAX_HORIZON_DAYS:
         raise UsageError(f"plcapacity estate: --horizon-days {args.horizon_days}: a positive "
@@ -94,7 +106,9 @@ def run(args, out, err):
                                    max_connections_per_vm=args.max_connections_per_vm)
         metrics = forecast = None
         if args.metrics:
-            metrics = read_metrics(*args.metrics)
+            metrics = read_daily_metrics(*args.metrics, scheduler=args.scheduler,
+                                         workers=args.workers,
+                                         progress=False if args.no_progress else None)
             found = set(metrics.table["metric"].str.lower())
             if NAT_PORTS_METRIC.lower() not in found:
                 raise UsageError(f"estate: --metrics {' '.join(args.metrics)}: no "

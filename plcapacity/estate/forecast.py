@@ -64,6 +64,7 @@ import pandas as pd
 from plcapacity.base.deprecation import warn_deprecated
 from plcapacity.base.results import TableResult
 from plcapacity.base.schema import Column, Schema
+from plcapacity.estate.daily import DailyMetrics
 from plcapacity.estate.metrics import (
     BYTES_METRICS,
     NAT_PORTS_METRIC,
@@ -267,8 +268,9 @@ def daily_peaks(metrics, *, metric=NAT_PORTS_METRIC, aggregation=None) -> pd.Dat
 
     Parameters
     ----------
-    metrics : Metrics or pandas.DataFrame
-        The result of :func:`plcapacity.read_metrics`, or its table.
+    metrics : Metrics, DailyMetrics or pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics` (or of
+        :func:`plcapacity.estate.daily.read_daily_metrics`), or its table.
     metric : str, default ``"PLSNatPortsUsage"``
         The Azure Monitor metric (``PLSNatPortsUsage`` is in [%] of the NAT ports).
     aggregation : str, optional
@@ -290,8 +292,14 @@ def daily_peaks(metrics, *, metric=NAT_PORTS_METRIC, aggregation=None) -> pd.Dat
     >>> len(peaks), peaks["aggregation"].iloc[0], float(peaks.peak.iloc[0])
     (360, 'maximum', 35.77)
     """
-    rows, aggregation = _nat_rows(metrics_frame(metrics), metric, aggregation)
-    day = rows["timestamp"].dt.floor("D")
+    if isinstance(metrics, DailyMetrics):          # already daily: the peak of the peaks
+        rows, aggregation = _nat_rows(metrics.table.rename(columns={"peak": "value"})
+                                      .assign(timestamp=metrics.table["day"]), metric,
+                                      aggregation)
+        day = rows["day"]
+    else:
+        rows, aggregation = _nat_rows(metrics_frame(metrics), metric, aggregation)
+        day = rows["timestamp"].dt.floor("D")
     peaks = (rows.assign(day=day).groupby(["resource_id", "dimension", "day"], sort=True)
              ["value"].max().rename("peak").reset_index())
     peaks["aggregation"] = aggregation
@@ -309,6 +317,8 @@ def throughput(metrics) -> pd.DataFrame:
         [Mbit/s], the bytes of each interval x 8 / the interval's length (the median spacing
         of the timestamps). Empty without bytes metrics.
     """
+    if isinstance(metrics, DailyMetrics):           # reduced file by file as it was read
+        return metrics.throughput
     metrics = metrics_frame(metrics)
     names = [m.lower() for m in BYTES_METRICS]
     rows = metrics[metrics["metric"].str.lower().isin(names)
@@ -522,8 +532,9 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
 
     Parameters
     ----------
-    metrics : Metrics or pandas.DataFrame
-        The result of :func:`plcapacity.read_metrics`, or its table (with
+    metrics : Metrics, DailyMetrics or pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics` (or of
+        :func:`plcapacity.estate.daily.read_daily_metrics`), or its table (with
         ``PLSNatPortsUsage``; with ``PLSBytesIn`` / ``PLSBytesOut`` totals, throughput is
         shown too).
     thresholds : sequence of float, default (80, 100)
@@ -589,9 +600,10 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
                          f"days, at most {MAX_HORIZON_DAYS:,} (a century)")
     if not (0 < confidence < 1):
         raise ValueError(f"confidence={confidence!r} is not allowed: a number between 0 and 1")
-    metrics = metrics_frame(metrics)
-    _nat_rows(metrics, NAT_PORTS_METRIC, aggregation)   # the columns, metric and aggregation
-    check_metric_values(metrics)
+    if not isinstance(metrics, DailyMetrics):       # (daily metrics were checked as read)
+        metrics = metrics_frame(metrics)
+        _nat_rows(metrics, NAT_PORTS_METRIC, aggregation)   # the columns, metric, aggregation
+        check_metric_values(metrics)
     peaks = daily_peaks(metrics, aggregation=aggregation)
     used = str(peaks["aggregation"].iloc[0])
     thresholds = np.array(thresholds, dtype=float)

@@ -48,9 +48,10 @@ from plcapacity.base.schema import Column, Schema
 from plcapacity.estate.exports import brief, get, json_kind, load_records
 
 __all__ = ["Metrics", "METRIC_COLUMNS", "NAT_PORTS_METRIC", "NAT_IP_DIMENSION", "BYTES_METRICS",
-           "METRIC_TIME_RANGE", "MAX_BYTES_PER_INTERVAL", "PERCENT_AGGREGATIONS",
+           "METRIC_TIME_RANGE", "METRICS_SEGMENT", "MAX_BYTES_PER_INTERVAL", "PERCENT_AGGREGATIONS",
            "out_of_range", "check_metric_values",
-           "read_metrics", "as_metrics", "metrics_frame", "LEGACY_ATTRS"]
+           "read_metrics", "read_metrics_file", "flattened_note", "as_metrics", "metrics_frame",
+           "LEGACY_ATTRS"]
 
 NAT_PORTS_METRIC = "PLSNatPortsUsage"
 NAT_IP_DIMENSION = "PrivateLinkServiceIPAddress"
@@ -71,7 +72,10 @@ METRIC_COLUMNS = Schema(Column.output(name, unit, meaning) for name, (unit, mean
 #: DeprecationWarning) from a DataFrame passed where :class:`Metrics` belong; until 0.3.0,
 #: :func:`read_metrics` still writes them.
 LEGACY_ATTRS = ("notes", "flattened")
-_METRICS_SEGMENT = "/providers/microsoft.insights/metrics/"
+#: Where a metric id ends and its resource id: ``<resource id>/providers/Microsoft.Insights/
+#: metrics/<metric>`` (compared in lower case).
+METRICS_SEGMENT = "/providers/microsoft.insights/metrics/"
+_METRICS_SEGMENT = METRICS_SEGMENT
 #: The years metrics can be from, [start, end) in UTC: Azure Monitor keeps platform metrics 93
 #: days and Log Analytics workspaces keep them up to 12 years, so a timestamp outside these
 #: years is a broken export (and dates past 2262 do not fit the forecast's arithmetic).
@@ -602,26 +606,7 @@ def read_metrics(*paths) -> Metrics:
         raise ValueError("read_metrics: give at least one export file")
     frames = []
     for path in paths:
-        document = load_records(path)
-        responses = document if isinstance(document, list) else [document]
-        if responses and all(isinstance(get(r, "value"), list) for r in responses):
-            for n, response in enumerate(responses):
-                frames += _from_rest(response, path,
-                                     f"[{n}]." if isinstance(document, list) else "")
-            continue
-        rows, locate = _log_analytics_rows(document, path)
-        if str(path).lower().endswith((".csv", ".tsv")):
-            locate = lambda row: f"line {row + 2}"  # noqa: E731  (after the header)
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            wrong = next((k for k, r in enumerate(rows) if not isinstance(r, dict)), None) \
-                if isinstance(rows, list) else None
-            place = f" (item [{wrong}] is {json_kind(rows[wrong])})" if wrong is not None else ""
-            raise ValueError(f"{path}: not a metrics export{place}; expected az monitor metrics "
-                             "list -o json, or AzureMetrics / AzureMetricsV2 rows")
-        if not rows:
-            continue
-        found, _ = _from_log_analytics(rows, path, locate)
-        frames += found
+        frames += read_metrics_file(path)
     columns = list(METRIC_COLUMNS)
     frames = [frame for frame in frames if len(frame)]
     table = (pd.concat(frames, ignore_index=True)[columns] if frames
@@ -633,14 +618,63 @@ def read_metrics(*paths) -> Metrics:
     flattened = sorted(split.index[~split.to_numpy(bool)]) if len(split) else []
     notes = []
     if flattened:
-        notes.append(f"{NAT_PORTS_METRIC} has no {NAT_IP_DIMENSION} dimension for "
-                     f"{len(flattened)} resource(s) ({', '.join(r.rsplit('/', 1)[-1] for r in flattened)}): "
-                     "the export aggregated over the NAT IPs (diagnostic settings and the "
-                     "AzureMetrics table do), so the per-NAT-IP breakdown is lost; az monitor "
-                     f"metrics list with --dimension {NAT_IP_DIMENSION} (or --filter "
-                     f"\"{NAT_IP_DIMENSION} eq '*'\") or AzureMetricsV2 keep it")
+        notes.append(flattened_note(flattened))
         warnings.warn(notes[-1], ModelWarning, stacklevel=2)
     # Deprecated (0.2.0, removed in 0.3.0): 0.1's .attrs keys, for readers not yet on Metrics.
     table.attrs["notes"] = list(notes)
     table.attrs["flattened"] = list(flattened)
     return Metrics(table, tuple(notes), tuple(flattened))
+
+
+def flattened_note(flattened) -> str:
+    """The note (and warning) on resources whose ``PLSNatPortsUsage`` has no NAT IP
+    dimension.
+
+    Examples
+    --------
+    >>> flattened_note(["/x/privateLinkServices/a"])[:61]
+    'PLSNatPortsUsage has no PrivateLinkServiceIPAddress dimension'
+    """
+    return (f"{NAT_PORTS_METRIC} has no {NAT_IP_DIMENSION} dimension for "
+            f"{len(flattened)} resource(s) ({', '.join(r.rsplit('/', 1)[-1] for r in flattened)}): "
+            "the export aggregated over the NAT IPs (diagnostic settings and the "
+            "AzureMetrics table do), so the per-NAT-IP breakdown is lost; az monitor "
+            f"metrics list with --dimension {NAT_IP_DIMENSION} (or --filter "
+            f"\"{NAT_IP_DIMENSION} eq '*'\") or AzureMetricsV2 keep it")
+
+
+def read_metrics_file(path) -> list:
+    """The values of one metrics export, as tidy tables (the columns of
+    :data:`METRIC_COLUMNS`, unsorted; possibly empty): the reading of :func:`read_metrics`
+    for one file, with every check and error message it makes.
+
+    Parameters
+    ----------
+    path : str or path-like
+        One export (see :func:`read_metrics`).
+
+    Returns
+    -------
+    list of pandas.DataFrame
+    """
+    frames = []
+    document = load_records(path)
+    responses = document if isinstance(document, list) else [document]
+    if responses and all(isinstance(get(r, "value"), list) for r in responses):
+        for n, response in enumerate(responses):
+            frames += _from_rest(response, path,
+                                 f"[{n}]." if isinstance(document, list) else "")
+        return frames
+    rows, locate = _log_analytics_rows(document, path)
+    if str(path).lower().endswith((".csv", ".tsv")):
+        locate = lambda row: f"line {row + 2}"  # noqa: E731  (after the header)
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        wrong = next((k for k, r in enumerate(rows) if not isinstance(r, dict)), None) \
+            if isinstance(rows, list) else None
+        place = f" (item [{wrong}] is {json_kind(rows[wrong])})" if wrong is not None else ""
+        raise ValueError(f"{path}: not a metrics export{place}; expected az monitor metrics "
+                         "list -o json, or AzureMetrics / AzureMetricsV2 rows")
+    if not rows:
+        return frames
+    found, _ = _from_log_analytics(rows, path, locate)
+    return frames + found

@@ -1,4 +1,5 @@
-"""Pictures of an estate review: NAT-port usage against its forecast."""
+"""Pictures of an estate review: NAT-port usage against its forecast, and an overview of every
+service of an estate of any size."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 
 from plcapacity.report.figures import axes_or_new, literal_text
 
-__all__ = ["nat_port_forecast"]
+__all__ = ["nat_port_forecast", "estate_overview"]
 
 
 def nat_port_forecast(metrics, forecast, pls, *, ax=None):
@@ -15,8 +16,9 @@ def nat_port_forecast(metrics, forecast, pls, *, ax=None):
 
     Parameters
     ----------
-    metrics : Metrics or pandas.DataFrame
-        The result of :func:`plcapacity.read_metrics`, or its table.
+    metrics : Metrics, DailyMetrics or pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics` (or of
+        :func:`plcapacity.estate.daily.read_daily_metrics`), or its table.
     forecast : Forecast
         The result of :func:`plcapacity.forecast_exhaustion` on them (its fitted lines draw
         the trend and band; a DataFrame of plcapacity 0.1 is read with a DeprecationWarning,
@@ -60,7 +62,7 @@ def nat_port_forecast(metrics, forecast, pls, *, ax=None):
     peaks = peaks[peaks["resource_id"] == resource]
     thresholds = sorted(mine["threshold_percent"].unique())
     horizon = float(365 if found.horizon_days is None else found.horizon_days)
-    ax = axes_or_new(ax, figsize=(7.2, 4.2))
+    ax = axes_or_new(ax, figsize=(5.0, 3.6))
     day = pd.Timedelta(days=1)
     for i, (nat_ip, series) in enumerate(peaks.groupby("dimension", sort=True)):
         color = f"C{i % 10}"
@@ -97,5 +99,64 @@ def nat_port_forecast(metrics, forecast, pls, *, ax=None):
     ax.set_xlabel("date (UTC)")
     ax.set_ylabel("PLSNatPortsUsage, daily peak [%]")
     ax.set_title(literal_text(mine["pls"].iloc[0]), fontsize=10)
-    ax.legend(fontsize=7, title="NAT IP", title_fontsize=7, loc="upper left")
+    ax.legend(fontsize=9, title="NAT IP", title_fontsize=9, loc="upper left")
+    return ax
+
+
+def estate_overview(table, flagged=None, *, ax=None):
+    """Every PLS of an estate in one picture: its connection ceiling against its peak NAT
+    port usage, the services that need a look in red.
+
+    One point per PLS, so the picture costs the same for 10 services or 10,000 (unlike
+    :func:`plcapacity.plotting.ceilings_vs_peaks`, one bar per service).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The result of :func:`plcapacity.estate_table` with a forecast (columns ``ceiling``
+        and ``peak_nat_port_usage_percent``).
+    flagged : array-like of bool, optional
+        The services that need a look (drawn in red, on top).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Peak NAT port usage [%] (the highest daily peak over the PLS's NAT IPs) across,
+        ceiling [connections] (log scale) up; services without metrics or without a known
+        ceiling are counted in the legend, not drawn.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"ceiling": [384_000, 1_536_000, None],
+    ...                       "peak_nat_port_usage_percent": [65.1, 39.7, 87.4]})
+    >>> ax = estate_overview(table, flagged=[True, False, True])
+    >>> ax.get_xlabel(), ax.get_legend().get_texts()[-1].get_text()
+    ('peak NAT port usage [%]', '1 without a known ceiling or metrics, not shown')
+    >>> plt.close(ax.figure)
+    """
+    from plcapacity.report.figures import axes_or_new, thousands_axis
+    ax = axes_or_new(ax, figsize=(5.0, 3.6))
+    ceiling = table["ceiling"].astype("float64").to_numpy()
+    usage = table["peak_nat_port_usage_percent"].astype("float64").to_numpy() \
+        if "peak_nat_port_usage_percent" in table else np.full(len(table), np.nan)
+    flagged = np.zeros(len(table), bool) if flagged is None else np.asarray(flagged, bool)
+    shown = np.isfinite(ceiling) & (ceiling > 0) & np.isfinite(usage)
+    for mask, color, label, order in ((shown & ~flagged, "tab:blue", "fine", 2),
+                                      (shown & flagged, "tab:red", "needs a look", 3)):
+        ax.scatter(usage[mask], ceiling[mask], s=14, color=color, alpha=0.6, linewidths=0,
+                   label=f"{label} ({int(mask.sum()):,})", zorder=order)
+    hidden = int((~shown).sum())
+    if hidden:
+        ax.plot([], [], " ", label=f"{hidden:,} without a known ceiling or metrics, not shown")
+    ax.set_xlim(0, 100)
+    if shown.any():
+        ax.set_yscale("log")
+    else:
+        thousands_axis(ax.yaxis)
+    ax.set_xlabel("peak NAT port usage [%]")
+    ax.set_ylabel("ceiling [connections]")
+    ax.set_title(f"{len(table):,} Private Link Services", fontsize=10)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(0, -0.18), frameon=False)
     return ax

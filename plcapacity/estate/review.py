@@ -13,6 +13,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 
 import numpy as np
@@ -20,8 +21,10 @@ import pandas as pd
 
 from plcapacity.base.limits import get_limits
 from plcapacity.base.version import __version__
+from plcapacity.estate.daily import DailyMetrics
 from plcapacity.estate.forecast import (
     CURRENT_WINDOW_DAYS,
+    MIN_DAYS,
     STATUS_ABOVE,
     STATUS_BEYOND,
     STATUS_CROSSED,
@@ -33,7 +36,7 @@ from plcapacity.estate.forecast import (
 )
 from plcapacity.estate.inventory import Inventory, as_inventory
 from plcapacity.estate.metrics import Metrics, as_metrics
-from plcapacity.estate.plots import nat_port_forecast
+from plcapacity.estate.plots import estate_overview, nat_port_forecast
 from plcapacity.report import plotting
 from plcapacity.report.html import (
     assumptions,
@@ -46,14 +49,22 @@ from plcapacity.report.html import (
 )
 
 __all__ = ["estate_table", "estate_review", "describe_crossings", "unmatched_metrics",
-           "SOON_DAYS", "MAX_USAGE_FIGURES", "MAX_UNMATCHED_SHOWN", "LABELS"]
+           "SOON_DAYS", "MAX_USAGE_FIGURES", "MAX_UNMATCHED_SHOWN", "MAX_FORECAST_SERVICES",
+           "MAX_BAR_SERVICES", "LABELS"]
 
 #: A forecast crossing within this many days flags the PLS in the review. [days]
 SOON_DAYS = 90
 #: Most usage-over-time figures in a review (the services that reach a threshold first). [-]
-MAX_USAGE_FIGURES = 24
+MAX_USAGE_FIGURES = 12
 #: Most resource ids a note on metrics outside the inventory names. [-]
 MAX_UNMATCHED_SHOWN = 5
+#: Up to this many services the forecasts of every NAT IP are listed; above, those of the
+#: services at risk (the others' first crossings are in the table of all services). [-]
+MAX_FORECAST_SERVICES = 50
+#: Up to this many services the overview has a bar per service
+#: (:func:`plcapacity.plotting.ceilings_vs_peaks`); above, a point each
+#: (:func:`plcapacity.plotting.estate_overview`). [-]
+MAX_BAR_SERVICES = 40
 
 #: The review's template, in ``plcapacity/report/templates/``.
 TEMPLATE = "estate_review.html.j2"
@@ -87,6 +98,7 @@ LABELS = {
     "peak_percent": "Peak usage [%]",
     "model": "Trend model",
     "slope_percent_per_day": "Trend slope [% per day]",
+    "findings": "Findings",
 }
 
 #: What a limiting factor means, in words (``binding_limit`` values).
@@ -288,8 +300,9 @@ def unmatched_metrics(inventory, metrics, *, shown=MAX_UNMATCHED_SHOWN) -> str |
     ----------
     inventory : Inventory or pandas.DataFrame
         The result of :func:`plcapacity.read_inventory`, or its table (``pls_id``).
-    metrics : Metrics or pandas.DataFrame
-        The result of :func:`plcapacity.read_metrics`, or its table.
+    metrics : Metrics, DailyMetrics or pandas.DataFrame
+        The result of :func:`plcapacity.read_metrics` (or of
+        :func:`plcapacity.estate.daily.read_daily_metrics`), or its table.
     shown : int, default :data:`MAX_UNMATCHED_SHOWN`
         Most resource ids named.
 
@@ -308,7 +321,7 @@ def unmatched_metrics(inventory, metrics, *, shown=MAX_UNMATCHED_SHOWN) -> str |
     'metrics of 1 resource not in the inventory are left out (1 series): /x/y/b; add its private link service export to the inventory'
     """
     table = inventory.table if isinstance(inventory, Inventory) else inventory
-    frame = metrics.table if isinstance(metrics, Metrics) else metrics
+    frame = metrics.table if isinstance(metrics, (Metrics, DailyMetrics)) else metrics
     if frame is None or not len(frame):
         return None
     known = set(table["pls_id"].astype(str).str.lower())
@@ -325,20 +338,39 @@ def unmatched_metrics(inventory, metrics, *, shown=MAX_UNMATCHED_SHOWN) -> str |
             f"{'their' if count > 1 else 'its'} private link service export to the inventory")
 
 
+def _urgency(table, forecast):
+    """Per PLS of ``table``: (usage rank, days to the first crossing, has a finding). The
+    usage rank is 0 for a threshold reached (crossed, above since the first day), 1 for one
+    forecast within SOON_DAYS of the last observed day, 2 otherwise; the days are those of
+    the earliest such crossing (NaN without)."""
+    findings = table["findings"].fillna("").str.len().to_numpy() > 0
+    rank = np.full(len(table), 2)
+    days = np.full(len(table), np.nan)
+    if forecast is not None and len(forecast):
+        rows = forecast.table
+        reached = rows["status"].isin([STATUS_CROSSED, STATUS_ABOVE]).to_numpy()
+        soon = ((rows["status"] == STATUS_FORECAST)
+                & (rows["days_to_threshold"] <= SOON_DAYS)).to_numpy()
+        risky = rows[reached | soon].assign(
+            _key=lambda r: r["resource_id"].str.lower(),
+            _rank=np.where(reached, 0, 1)[reached | soon],
+            _days=lambda r: r["days_to_threshold"].fillna(-1.0))
+        best = risky.groupby("_key").agg(rank=("_rank", "min"), days=("_days", "min"))
+        where = best.index.get_indexer(table["pls_id"].str.lower())
+        found = where >= 0
+        rank[found] = best["rank"].to_numpy()[where[found]]
+        days[found] = best["days"].to_numpy()[where[found]]
+    return rank, days, findings
+
+
 def _flagged(table, forecast) -> np.ndarray:
     """PLSs with a finding, or a threshold crossed or forecast within SOON_DAYS of the last
     observed day."""
-    flagged = table["findings"].fillna("").str.len().to_numpy() > 0
-    if forecast is not None and len(forecast):
-        rows = forecast.table
-        soon = rows[rows["status"].isin([STATUS_CROSSED, STATUS_ABOVE])
-                    | ((rows["status"] == STATUS_FORECAST)
-                       & (rows["days_to_threshold"] <= SOON_DAYS))]
-        flagged |= table["pls_id"].str.lower().isin(soon["resource_id"].str.lower()).to_numpy()
-    return flagged
+    rank, _, findings = _urgency(table, forecast)
+    return findings | (rank < 2)
 
 
-def estate_review(inventory: Inventory, metrics: Metrics | None = None,
+def estate_review(inventory: Inventory, metrics: Metrics | DailyMetrics | None = None,
                   forecast: Forecast | None = None, *,
                   title="Private Link estate review", sources=()) -> str:
     """The estate review as one self-contained HTML document (figures embedded, all text
@@ -356,8 +388,9 @@ def estate_review(inventory: Inventory, metrics: Metrics | None = None,
         From :func:`plcapacity.read_inventory` (its notes and per-VM cap are on the page).
         To review some of the services, ``dataclasses.replace(inventory,
         table=inventory.table[...])``.
-    metrics : Metrics, optional
-        From :func:`plcapacity.read_metrics`.
+    metrics : Metrics or DailyMetrics, optional
+        From :func:`plcapacity.read_metrics`, or (an estate of any size)
+        :func:`plcapacity.estate.daily.read_daily_metrics`.
     forecast : Forecast, optional
         From :func:`plcapacity.forecast_exhaustion` (its fitted lines draw the figures).
     title : str
@@ -391,29 +424,43 @@ def estate_review(inventory: Inventory, metrics: Metrics | None = None,
     cap_known = (isinstance(inventory, Inventory)
                  or "max_connections_per_vm" in getattr(inventory, "attrs", {}))
     inventory = as_inventory(inventory, need_connections=False)
-    metrics = None if metrics is None else as_metrics(metrics)
+    metrics = (metrics if metrics is None or isinstance(metrics, DailyMetrics)
+               else as_metrics(metrics))
     forecast = None if forecast is None else as_forecast(forecast)
     table = estate_table(inventory, forecast)
-    flagged = _flagged(table, forecast)
+    rank, days, with_findings = _urgency(table, forecast)
+    flagged = with_findings | (rank < 2)
+    # most urgent first: reached, then the soonest forecast, then findings only
+    order = np.lexsort((np.nan_to_num(days, nan=np.inf), rank))
+    order = order[flagged[order]]
     findings = [(name, item) for name, text in zip(table["name"], table["findings"])
                 for item in str(text).split("; ") if item]
-    figures, notes_extra = _figures(table, metrics, forecast)
+    figures, figures_more = _figures(table, metrics, forecast, order[rank[order] < 2])
     unmatched = unmatched_metrics(inventory, metrics) if metrics is not None else None
-    notes = [*inventory.notes, *notes_extra, *(metrics.notes if metrics is not None else ()),
+    notes = [*inventory.notes, *(metrics.notes if metrics is not None else ()),
              *([unmatched] if unmatched else [])]
     cap = inventory.max_connections_per_vm
     lim = get_limits()
+    daily = metrics if isinstance(metrics, DailyMetrics) else None
     context = dict(
         title=str(title), version=__version__,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         sources=[str(source) for source in sources], soon_days=SOON_DAYS,
-        counts=dict(services=len(table), flagged=int(flagged.sum()), findings=len(findings)),
+        counts=dict(services=len(table), flagged=int(flagged.sum()), findings=len(findings),
+                    usage_crossed=int((rank == 0).sum()), usage_soon=int((rank == 1).sum()),
+                    with_findings=int(with_findings.sum()),
+                    metrics_files=daily.files if daily is not None else 0,
+                    metrics_values=daily.points if daily is not None else 0),
         findings=findings,
         ports_per_nat_ip=f"{lim.ports_per_nat_ip:,}",
         cap=("" if not cap_known else None if cap is None else f"{cap:,}"),
+        at_risk=(markup(_services_table(table.iloc[order], flagged[order], findings=True,
+                                        uuid="at-risk")) if len(order) else None),
         services=markup(_services_table(table, flagged)),
-        forecast=_forecast_section(forecast),
-        figures=figures,
+        forecast=_forecast_section(forecast, table["pls_id"].iloc[order[rank[order] < 2]]),
+        figures=figures, figures_more=figures_more,
+        overview=_overview(table, forecast, flagged),
+        glossary=_glossary(lim),
         method=[f"PLSNatPortsUsage is read as the share of a NAT IP's ports in use; each NAT "
                 f"IP gives {lim.ports_per_nat_ip:,} ports per backend VM (the FAQ's '64k'; the "
                 "exact value is undocumented). Uncertain: Azure does not document whether the "
@@ -429,24 +476,38 @@ def estate_review(inventory: Inventory, metrics: Metrics | None = None,
     return template_environment().get_template(TEMPLATE).render(**context)
 
 
-def _services_table(table, flagged) -> str:
-    shown = table.drop(columns=["pls_id", "findings"]
+def _services_table(table, flagged, *, findings=False, uuid="services") -> str:
+    shown = table.drop(columns=["pls_id"] + ([] if findings else ["findings"])
                        + [c for c in table.columns if c.endswith("_date")])
     shown = shown.assign(binding_limit=[BINDING.get(b, b) for b in shown["binding_limit"]])
     formats = {"peak_nat_port_usage_percent": _percent,
                "current_nat_port_usage_percent": _percent,
                "peak_throughput_mbit_s": lambda v: f"{v:,.1f}"}
-    return html_table(shown, formats, bad=flagged, labels=_labels(shown.columns),
-                      uuid="services")
+    return html_table(shown, formats, bad=flagged, labels=_labels(shown.columns), uuid=uuid)
 
 
-def _forecast_section(forecast):
-    """The forecast table per NAT IP and the sentences on its method, or None."""
+def _forecast_section(forecast, at_risk):
+    """The forecast table per NAT IP (of every service up to MAX_FORECAST_SERVICES, else of
+    the services at risk, ``at_risk`` ids in their order) and the sentences on its method,
+    or None."""
     if forecast is None or not len(forecast):
         return None
-    per_ip = forecast.table[["pls", "nat_ip", "threshold_percent", "status", "crossing_date",
-                       "crossing_earliest", "crossing_latest", "current_percent",
-                       "peak_percent", "model", "slope_percent_per_day"]]
+    rows = forecast.table
+    services = rows["resource_id"].str.lower()
+    count = services.nunique()
+    shown = f"Every service's NAT IPs ({count:,} services)."
+    if count > MAX_FORECAST_SERVICES:
+        keys = pd.Index(at_risk.str.lower().unique())
+        where = keys.get_indexer(services)
+        rows = rows.iloc[np.argsort(np.where(where < 0, len(keys), where), kind="stable")]
+        rows = rows[keys.get_indexer(rows["resource_id"].str.lower()) >= 0]
+        shown = (f"The NAT IPs of the {keys.size:,} services whose usage is at risk, in "
+                 "their order; the "
+                 f"other {count - keys.size:,} services' first crossings are in the table "
+                 "of all services (plcapacity estate --format csv lists every NAT IP).")
+    per_ip = rows[["pls", "nat_ip", "threshold_percent", "status", "crossing_date",
+                   "crossing_earliest", "crossing_latest", "current_percent",
+                   "peak_percent", "model", "slope_percent_per_day"]]
     table = html_table(per_ip, {"crossing_date": _day, "crossing_earliest": _day,
                                 "crossing_latest": _day, "current_percent": _percent,
                                 "peak_percent": _percent,
@@ -465,37 +526,96 @@ def _forecast_section(forecast):
     if details:
         text = "; ".join(details)
         sentences.append(text[0].upper() + text[1:])
-    return dict(method=". ".join(sentences),
+    return dict(method=". ".join(sentences), shown=shown,
                 table=markup(table))
 
 
-def _figures(table, metrics, forecast):
-    """The usage figures (the services that reach a threshold first) and the ceilings
-    against the peaks, each as a dict of id, data URI and caption; and notes on what was
-    left out."""
-    if forecast is None or metrics is None or not len(forecast):
-        return [], []
+def _figures(table, metrics, forecast, usage_at_risk):
+    """The usage figures of the services whose NAT port usage is at risk (positions in
+    ``table``, most urgent first; at most MAX_USAGE_FIGURES), each as a dict of id, data URI
+    and caption; and a note on those left out."""
+    if forecast is None or metrics is None or not len(forecast) or not len(usage_at_risk):
+        return [], ""
+    chosen = usage_at_risk[:MAX_USAGE_FIGURES]
+    more = len(usage_at_risk) - len(chosen)
+    note = (f"Usage figures for the {len(chosen)} services at risk that reach a threshold "
+            f"first; {more:,} more only in the tables." if more else "")
     rows = forecast.table
-    order = (rows.assign(_soon=rows["status"].map({STATUS_CROSSED: 0, STATUS_ABOVE: 0,
-                                                    STATUS_FORECAST: 1}).fillna(2))
-             .sort_values(["_soon", "crossing_date"], na_position="last"))
-    chosen = list(order["pls"].drop_duplicates())
-    notes = []
-    if len(chosen) > MAX_USAGE_FIGURES:
-        notes.append(f"usage figures for the {MAX_USAGE_FIGURES} services that reach a "
-                     f"threshold first; {len(chosen) - MAX_USAGE_FIGURES} more are in the "
-                     "tables only")
-    figures = [dict(id=f"usage-{pls}",
-                    uri=figure_data_uri(nat_port_forecast(metrics, forecast, pls)),
-                    caption=f"{pls}: daily peaks of PLSNatPortsUsage per NAT IP, the trend "
-                            "carried forward (dashed) and its prediction band (shaded); "
-                            "dotted: the thresholds.")
-               for pls in chosen[:MAX_USAGE_FIGURES]]
-    figures.append(dict(id="ceilings", uri=figure_data_uri(plotting.ceilings_vs_peaks(table)),
-                        caption="Connection ceiling of each PLS against its estimated observed "
-                                "peak (the sum over NAT IPs of each one's peak share of its "
-                                "ports)."))
-    return figures, notes
+    names = rows.drop_duplicates("resource_id").set_index(
+        rows.drop_duplicates("resource_id")["resource_id"].str.lower())["pls"]
+    if isinstance(metrics, DailyMetrics):       # one pass over the daily peaks, not one a PLS
+        positions = metrics.table.groupby("resource_id", sort=False).indices
+    figures = []
+    for position in chosen:
+        key = str(table["pls_id"].iloc[position]).lower()
+        if key not in names.index:
+            continue
+        pls = names.loc[key]
+        mine = metrics
+        if isinstance(metrics, DailyMetrics):
+            resource = rows.loc[rows["resource_id"].str.lower() == key, "resource_id"].iloc[0]
+            mine = dataclasses.replace(metrics, table=metrics.table.iloc[
+                positions.get(resource, np.empty(0, np.int64))])
+        figures.append(dict(
+            id=f"usage-{pls}", uri=figure_data_uri(nat_port_forecast(mine, forecast, pls)),
+            caption=f"{pls}: daily peaks of PLSNatPortsUsage per NAT IP, the trend carried "
+                    "forward (dashed) and its prediction band (shaded); dotted: the "
+                    "thresholds."))
+    return figures, note
+
+
+def _overview(table, forecast, flagged):
+    """The one figure of every service: a bar each up to MAX_BAR_SERVICES, else a point
+    each; None without a forecast."""
+    if forecast is None or not len(forecast):
+        return None
+    if len(table) <= MAX_BAR_SERVICES:
+        return dict(id="ceilings", uri=figure_data_uri(plotting.ceilings_vs_peaks(table)),
+                    caption="Connection ceiling of each PLS against its estimated observed "
+                            "peak (the sum over NAT IPs of each one's peak share of its "
+                            "ports).")
+    return dict(id="overview", uri=figure_data_uri(estate_overview(table, flagged)),
+                caption=f"All {len(table):,} Private Link Services: connection ceiling against "
+                        "peak NAT port usage; red: the services that need a look.")
+
+
+def _glossary(lim):
+    """(term, meaning) pairs of the review's words."""
+    return [
+        ("Private Link Service (PLS)", "The service consumers reach through private "
+         "endpoints; it sits on a Standard Load Balancer frontend and source-NATs their "
+         "traffic through its NAT IPs."),
+        ("NAT IP", f"One of the PLS's source-NAT addresses (up to 8); each gives "
+         f"{lim.ports_per_nat_ip:,} ports per backend VM."),
+        ("PLSNatPortsUsage", "Azure Monitor's percentage of a NAT IP's ports in use; the "
+         "review's usage figures are its daily peaks. [%]"),
+        ("Daily peak", "The largest value of a UTC day (of the maximum aggregation when "
+         "exported, else the average, which understates peaks). [%]"),
+        ("Ceiling", "Connections the PLS can hold at once: NAT IPs × backend VMs × ports per "
+         "NAT IP, capped per VM. [connections]"),
+        ("Limiting factor", "What sets the ceiling: NAT ports, or connections per VM."),
+        ("Estimated peak", "The sum over NAT IPs of each one's peak share of its ports: an "
+         "upper estimate, as NAT IPs need not peak on the same day. [connections]"),
+        ("Threshold", "A NAT port usage level the forecast dates (80 % and 100 % by "
+         "default). [%]"),
+        ("Trend model", "Linear or log-linear (exponential growth) Theil-Sen line through the "
+         "daily peaks, whichever predicts the last 20 % of the days better."),
+        ("Prediction interval", "Earliest to latest day the threshold is likely reached: the "
+         "slope's confidence interval and the spread of daily peaks about the trend."),
+        ("crossed", "A daily peak reached the threshold after a day below it; the current "
+         "level is at or above it."),
+        ("above since the first day", "At or above the threshold from the first day of data: "
+         "when it was crossed is unknown."),
+        ("not projected", "The trend gives no date: it is at the threshold while the last "
+         "days are below it, or the last days fell below its band (a scale-out, a consumer "
+         "gone)."),
+        ("not within the horizon", "The trend does not reach the threshold within the "
+         "horizon (or never: flat or falling)."),
+        ("too few days", f"Fewer than {MIN_DAYS} days of data: only checked for crossed and "
+         "above."),
+        ("Needs a look", f"A finding, or a threshold reached or forecast within {SOON_DAYS} "
+         "days of the last observed day."),
+    ]
 
 
 def _percent(value) -> str:

@@ -13,13 +13,69 @@ import pandas as pd
 
 from plcapacity.base.limits import get_limits, limits_table, pricing
 
-__all__ = ["csv_data_uri", "figure_data_uri", "format_cell", "html_table", "is_missing", "markup",
+__all__ = ["csv_data_uri", "figure_data_uri", "fit_for_pages", "PAGE_FIGURE_WIDTH_IN",
+           "MIN_FIGURE_FONT_PT", "PHONE_CONTENT_PX", "format_cell", "html_table", "is_missing", "markup",
            "page_style", "template_environment", "assumptions",
            "USED_REFERENCE"]
 
 
+#: Widest figure on a page: the PNG is at most this wide, so that on a 390 px phone (358 px
+#: inside the page's margins) it is scaled by no less than 358 / (5 x 110) = 0.65. [in]
+PAGE_FIGURE_WIDTH_IN = 5.0
+#: Smallest text in a figure on a page: 9.5 pt at 110 dpi, scaled by 0.65, is 9.4 px on that
+#: phone (an 8 pt label would be 7.9 px, a 7 pt one 6.9 px). [pt]
+MIN_FIGURE_FONT_PT = 9.5
+#: Width inside the page's margins on a 390 px phone (1 em of padding each side). [px]
+PHONE_CONTENT_PX = 358
+
+
+def fit_for_pages(figure):
+    """Make a figure legible on a page at any width: at most :data:`PAGE_FIGURE_WIDTH_IN`
+    wide (its height kept) and no text under :data:`MIN_FIGURE_FONT_PT`, so that scaled to a
+    390 px phone its smallest text is still about 9 px.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The same figure, changed in place.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(figsize=(7.2, 4.2), layout="constrained")
+    >>> _ = ax.set_title("x", fontsize=7)
+    >>> fig = fit_for_pages(fig)
+    >>> float(fig.get_figwidth()), float(ax.title.get_fontsize())
+    (5.0, 9.5)
+    >>> plt.close(fig)
+    """
+    from matplotlib.text import Text
+    width, height = figure.get_size_inches()
+    if width > PAGE_FIGURE_WIDTH_IN:
+        figure.set_size_inches(PAGE_FIGURE_WIDTH_IN, height)
+    for ax in figure.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for which in ("major", "minor"):
+                ticks = axis.get_major_ticks() if which == "major" else axis.get_minor_ticks()
+                size = ticks[0].label1.get_fontsize() if ticks else MIN_FIGURE_FONT_PT
+                if size < MIN_FIGURE_FONT_PT:
+                    axis.set_tick_params(which=which, labelsize=MIN_FIGURE_FONT_PT)
+    for text in figure.findobj(Text):
+        if text.get_fontsize() < MIN_FIGURE_FONT_PT:
+            text.set_fontsize(MIN_FIGURE_FONT_PT)
+    return figure
+
+
 def figure_data_uri(figure_or_axes, *, dpi=110) -> str:
     """A matplotlib figure (or its Axes) as a ``data:image/png;base64,...`` URI; closes it.
+
+    The figure is first made legible on a phone (:func:`fit_for_pages`). A figure with a
+    layout engine (plcapacity's figures are drawn with ``layout="constrained"``) is saved at
+    its size; any other is cropped to what it drew.
 
     Parameters
     ----------
@@ -42,9 +98,10 @@ def figure_data_uri(figure_or_axes, *, dpi=110) -> str:
     'data:image/png;base64,'
     """
     import matplotlib.pyplot as plt
-    figure = getattr(figure_or_axes, "figure", figure_or_axes)
+    figure = fit_for_pages(getattr(figure_or_axes, "figure", figure_or_axes))
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    tight = None if figure.get_layout_engine() is not None else "tight"
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches=tight)
     plt.close(figure)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 

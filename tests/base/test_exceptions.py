@@ -68,4 +68,11 @@ def test_the_package_exports_what_users_catch():
         assert getattr(plc, name) is getattr(exceptions, name)
     assert set(exceptions.__all__) == {"CapacityWarning", "InfeasibleDemandError",
                                        "ModelWarning", "TableError", "BatchInputError",
-                                       "CheckpointError", "UsageError", "ExactOutOfReach"}
+                                       "CheckpointError", "UsageError", "ExactOutOfReach",
+                                       "UnusualExport"}
+
+
+def test_an_unusual_export_is_internal_not_a_value_error():
+    # the estate's typed reader raises it to hand a file to the general reader; it must not
+    # be caught as the ValueError users see for a bad file
+    assert not issubclass(exceptions.UnusualExport, ValueError)

@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from browser import page_widths  # noqa: E402
 
 import plcapacity as plc  # noqa: E402
 from plcapacity.base.limits import data_path, limits_table  # noqa: E402
@@ -458,6 +459,21 @@ def test_page_fits_1280_px_in_chromium(results, tmp_path):
     done = subprocess.run(common + [f"--screenshot={shot}", path.as_uri()],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                    reason=f"no headless browser: {CHROMIUM} is not installed "
+                           "(apt-get install chromium)")
+def test_page_reads_on_a_390_px_phone_without_scrolling_sideways(results, tmp_path):
+    # a 39-digit seed (what an unseeded run records) must wrap; wide tables scroll in their
+    # own box; figures shrink to the width
+    many = dataclasses.replace(_many(results, 60), seed_entropy=2 ** 128 - 1)
+    page = batch_report(many, scenarios=None, source="many.csv", top=25)
+    assert str(2 ** 128 - 1) in page
+    probe = page_widths(page, tmp_path, 390)
+    assert probe["client"] == 390
+    assert probe["scroll"] <= 390, f"the page scrolls sideways: {probe['scroll']} px"
+    assert len(probe["images"]) == 3 and max(probe["images"]) <= 390
 
 
 @pytest.mark.slow

@@ -235,3 +235,30 @@ def test_pending_connections_beside_approved(cli):
     # pls-search: 823 approved and 12 pending connections in the example export
     assert search[columns.index("private_endpoints"):columns.index("pending") + 1] == [
         "823", "12"]
+
+
+def test_one_worker_or_several_print_the_same(cli, monkeypatch):
+    monkeypatch.setattr("plcapacity.estate.daily.PARALLEL_MIN_BYTES", 0)
+    base = ["estate", "--inventory", *INVENTORY, "--metrics", *METRICS, "--format", "csv"]
+    one = cli(base + ["--workers", "1", "--no-progress"])
+    two = cli(base + ["--workers", "2"])
+    assert one[0] == two[0] == 0
+    assert one[1] == two[1]
+
+
+@pytest.mark.slow
+def test_a_local_dask_cluster_prints_what_this_machine_prints(cli, tmp_path):
+    from distributed import LocalCluster
+    base = ["estate", "--inventory", *INVENTORY, "--metrics", *METRICS]
+    local = cli(base + ["-o", str(tmp_path / "local.html")])
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        remote = cli(base + ["--scheduler", cluster.scheduler_address,
+                             "-o", str(tmp_path / "dask.html")])
+    assert local[0] == remote[0] == 0, remote[2]
+    assert local[1].replace("local.html", "dask.html") == remote[1]
+
+    def without_time(page):
+        return "\n".join(line for line in page.splitlines() if "Generated " not in line)
+    assert without_time((tmp_path / "local.html").read_text()) == \
+        without_time((tmp_path / "dask.html").read_text())

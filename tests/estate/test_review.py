@@ -123,12 +123,15 @@ def test_review_has_every_section_and_figure(estate):
     inventory, metrics, forecast = estate
     page = estate_review(inventory, metrics, forecast, sources=["pls.json"])
     seen = Page(page)
-    assert list(seen.sections) == ["summary", "limits-at-risk", "services", "forecasts",
-                                   "figures", "assumptions"]
-    pls = list(inventory["name"])
+    assert list(seen.sections) == ["summary", "at-risk", "limits-at-risk", "services",
+                                   "forecasts", "overview", "inputs", "glossary", "assumptions"]
+    # usage figures for the services whose NAT port usage is at risk, most urgent first:
+    # pls-legacy crossed 80 %, pls-payments and pls-orders reach it within 90 days; pls-search
+    # (a finding only, usage far from any threshold) has none; then the one overview
     figures = [i for i in seen.ids if i.startswith("fig-")]
-    assert sorted(figures) == sorted([f"fig-usage-{name}" for name in pls] + ["fig-ceilings"])
-    assert len(seen.images) == len(pls) + 1          # one usage figure per PLS, and the ceilings
+    assert figures == ["fig-usage-pls-legacy", "fig-usage-pls-payments", "fig-usage-pls-orders",
+                       "fig-ceilings"]
+    assert len(seen.images) == 3 + 1
     assert all(src.startswith("data:image/png;base64,") for _, src in seen.images)
     assert [alt for alt, _ in seen.images] == seen.captions
     assert "835 endpoint connections" in seen.sections["limits-at-risk"]
@@ -171,7 +174,7 @@ def test_review_caps_the_usage_figures(estate, monkeypatch):
     # the two that reach a threshold first: pls-legacy has crossed, pls-payments is next
     assert {"fig-usage-pls-legacy", "fig-usage-pls-payments"} <= set(seen.ids)
     assert "fig-usage-pls-orders" not in seen.ids
-    assert "2 more are in the tables only" in seen.sections["assumptions"]
+    assert "1 more only in the tables" in seen.sections["at-risk"]
 
 
 def test_review_without_metrics_says_so(estate):
@@ -179,7 +182,7 @@ def test_review_without_metrics_says_so(estate):
     seen = Page(estate_review(inventory))
     assert seen.images == []
     assert "No metrics given" in seen.sections["forecasts"]
-    assert "No metrics given: no figures" in seen.sections["figures"]
+    assert "No metrics given: no figures" in seen.sections["overview"]
 
 
 def test_review_escapes_everything(tmp_path, estate):
@@ -202,7 +205,7 @@ def test_review_escapes_names_in_figures_and_notes(estate):
     renamed = dataclasses.replace(forecast, table=forecast.table.copy())
     renamed.loc[renamed["pls"] == "pls-orders", "pls"] = name
     page = estate_review(inventory, metrics, renamed)
-    assert "<b onclick" not in page and "49" not in Page(page).sections["figures"]
+    assert "<b onclick" not in page and not any("49" in c for c in Page(page).captions)
     seen = Page(page)
     assert f"fig-usage-{name}" in seen.ids                 # the id, read back intact
     assert any(caption.startswith(f"{name}: daily peaks") for caption in seen.captions)
@@ -262,7 +265,7 @@ def test_bare_tables_review_without_what_they_lack(estate):
     assert "per-VM cap" not in seen.sections["services"]
     assert "capped at" not in seen.sections["services"]
     assert "Theil-Sen" not in seen.sections["forecasts"]
-    assert len(seen.images) == len(inventory) + 1  # the usage figures, without trend lines
+    assert len(seen.images) == 3 + 1               # the usage figures, without trend lines
 
 
 def test_the_review_states_the_cap_and_the_notes(tmp_path, estate):
@@ -395,3 +398,100 @@ def test_estate_table_words_each_status_honestly(estate, shape, expected):
     last = days[-1].floor("D")
     assert pd.isna(table["reaches_80_date"].iloc[0]) or \
         table["reaches_80_date"].iloc[0] != last                  # never the last day
+
+
+# --------------------------------------------------------------------------- at scale
+
+
+def big_estate(estate, copies):
+    """The example estate ``copies`` times over (ids and names suffixed), with daily metrics."""
+    from plcapacity.estate.daily import read_daily_metrics
+    inventory, _, forecast = estate
+    daily = read_daily_metrics(*METRICS, progress=False)
+
+    def suffixed(frame, columns, k):
+        return frame.assign(**{c: frame[c].astype(str) + f"-{k:03d}" for c in columns})
+    table = pd.concat([suffixed(inventory.table, ["pls_id", "name"], k) for k in range(copies)],
+                      ignore_index=True)
+    rows = pd.concat([suffixed(forecast.table, ["resource_id", "pls"], k)
+                      for k in range(copies)], ignore_index=True)
+    fits = {(f"{resource}-{k:03d}", ip): fit for (resource, ip), fit in forecast.fits.items()
+            for k in range(copies)}
+    peaks = pd.concat([suffixed(daily.table, ["resource_id"], k) for k in range(copies)],
+                      ignore_index=True)
+    return (dataclasses.replace(inventory, table=table),
+            dataclasses.replace(daily, table=peaks),
+            dataclasses.replace(forecast, table=rows, fits=fits))
+
+
+def test_review_leads_with_the_services_at_risk(estate):
+    inventory, metrics, forecast = estate
+    seen = Page(estate_review(inventory, metrics, forecast))
+    text = seen.sections["at-risk"]
+    # crossed first, then the soonest forecasts (payments 2026-12-14, orders 2027-01-12), then
+    # pls-search, whose only reason is a finding
+    at = [text.index(name) for name in ("pls-legacy", "pls-payments", "pls-orders",
+                                        "pls-search")]
+    assert at == sorted(at)
+    assert "835 endpoint connections" in text               # its findings, in the table
+    assert "Findings" in seen.headers
+    assert "4 need a look: 1 at or above" in " ".join(seen.sections["summary"].split())
+
+
+def test_a_large_review_draws_only_what_needs_a_look(estate, monkeypatch):
+    monkeypatch.setattr("plcapacity.estate.review.MAX_USAGE_FIGURES", 5)
+    inventory, daily, forecast = big_estate(estate, 15)            # 60 services
+    sources = [f"metrics-{k}.json" for k in range(20)]
+    page = estate_review(inventory, daily, forecast, sources=sources)
+    seen = Page(page)
+    assert len(seen.images) == 5 + 1                  # the capped usage figures, one overview
+    assert [i for i in seen.ids if i.startswith("fig-")][-1] == "fig-overview"
+    assert "fig-ceilings" not in seen.ids             # no bar per service at this size
+    assert "40 more only in the tables" in seen.sections["at-risk"]     # 3 x 15 at risk - 5
+    # all 60 services in the sortable table, the forecasts of the 45 whose usage is at risk
+    assert page.count('<div class="wide sortable">') == 3
+    assert seen.sections["services"].count("pls-search-") == 15
+    assert "pls-search-" not in seen.sections["forecasts"]       # a finding, usage is fine
+    assert "The NAT IPs of the 45 services whose usage is at risk" in " ".join(
+        seen.sections["forecasts"].split())
+    assert "20 files" in page.split("<h2")[0] and "metrics-19.json" in seen.sections["inputs"]
+    assert "values from 4 files" in seen.sections["summary"]
+
+
+def test_usage_figure_text_is_legible_on_a_phone(estate):
+    # scaled to the 358 px a 390 px phone leaves inside the page, the smallest text of each
+    # figure is still about 9 px: width <= 5 in, every text >= 9.5 pt
+    from matplotlib.text import Text
+
+    from plcapacity.estate.plots import estate_overview
+    from plcapacity.report.html import PHONE_CONTENT_PX, fit_for_pages
+    inventory, metrics, forecast = estate
+    for ax in (plotting.nat_port_forecast(metrics, forecast, "pls-orders"),
+               estate_overview(estate_table(inventory, forecast)),
+               plotting.ceilings_vs_peaks(estate_table(inventory, forecast))):
+        figure = fit_for_pages(ax.figure)
+        figure.canvas.draw()
+        scale = PHONE_CONTENT_PX / (figure.get_figwidth() * figure.dpi)
+        sizes = [t.get_fontsize() for t in figure.findobj(Text) if t.get_text().strip()]
+        sizes += [tick.label1.get_fontsize() for axis in (ax.xaxis, ax.yaxis)
+                  for tick in axis.get_major_ticks()]
+        assert min(sizes) * figure.dpi / 72 * scale >= 9.0, min(sizes)
+        plt.close(figure)
+
+
+from browser import CHROMIUM, page_widths  # noqa: E402
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                    reason=f"no headless browser: {CHROMIUM} is not installed "
+                           "(apt-get install chromium)")
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_review_fits_a_desktop_and_a_phone_in_chromium(estate, tmp_path, width):
+    inventory, daily, forecast = big_estate(estate, 15)
+    page = estate_review(inventory, daily, forecast,
+                         sources=[f"/very/long/path/to/exports/metrics-{'x' * 60}-{k}.json"
+                                  for k in range(3)])
+    probe = page_widths(page, tmp_path, width)
+    assert probe["client"] == width
+    assert probe["scroll"] <= width, f"the page scrolls sideways: {probe['scroll']} px"
+    assert probe["images"] and max(probe["images"]) <= width

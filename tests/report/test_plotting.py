@@ -326,3 +326,18 @@ def test_plan_frontier():
     points = sum(len(c.get_offsets()) for c in ax.collections)
     assert points == len(p.table) and ax.get_yscale() == "log"
     assert [t.get_text() for t in ax.texts] == [p.best["regions"]]
+
+
+def test_estate_overview_is_a_point_per_service_red_for_a_look():
+    import pandas as pd
+    table = pd.DataFrame({"ceiling": [384_000, 1_536_000, None, 768_000],
+                          "peak_nat_port_usage_percent": [65.1, 39.7, 87.4, None]})
+    ax = check(plotting.estate_overview(table, flagged=[True, False, True, False]))
+    fine, look = ax.collections
+    assert fine.get_offsets().tolist() == [[39.7, 1_536_000]]
+    assert look.get_offsets().tolist() == [[65.1, 384_000]]
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == ["fine (1)", "needs a look (1)",
+                     "2 without a known ceiling or metrics, not shown"]
+    assert ax.get_yscale() == "log"
+    plt.close(ax.figure)

@@ -97,11 +97,25 @@ def figure_data_uri(figure_or_axes, *, dpi=110) -> str:
     >>> figure_data_uri(ax)[:22]
     'data:image/png;base64,'
     """
+    import warnings
+
     import matplotlib.pyplot as plt
     figure = fit_for_pages(getattr(figure_or_axes, "figure", figure_or_axes))
     buffer = io.BytesIO()
     tight = None if figure.get_layout_engine() is not None else "tight"
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches=tight)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure.savefig(buffer, format="png", dpi=dpi, bbox_inches=tight)
+    if any("constrained_layout not applied" in str(w.message) for w in caught):
+        # the legible text no longer fits the layout at page width: draw it without the
+        # layout engine, cropped to what it drew, rather than print matplotlib's warning
+        figure.set_layout_engine("none")
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    else:
+        for warning in caught:  # anything else is the caller's to see
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
     plt.close(figure)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 

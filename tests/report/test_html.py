@@ -128,3 +128,25 @@ def test_assumptions_list_the_reference_values_used_with_overrides():
     overridden = assumptions(plc.get_limits(ports_per_nat_ip=65_536)).set_index("name")
     assert overridden.loc["ports_per_nat_ip", "value"] == 65_536
     assert overridden.loc["pe_per_pls", "value"] == values["pe_per_pls"]
+
+
+def test_figure_too_crowded_for_its_layout_is_saved_without_a_warning():
+    """Legible text at page width can collapse a constrained layout: the figure is then
+    drawn cropped, and matplotlib's warning never reaches the user."""
+    import base64
+    import warnings
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from plcapacity.report.html import figure_data_uri
+
+    fig, ax = plt.subplots(figsize=(11, 0.9), layout="constrained")
+    ax.set_title("a title long enough to crowd the layout " * 2, fontsize=22)
+    ax.set_xlabel("demand [connections]", fontsize=22)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        uri = figure_data_uri(ax)
+    png = base64.b64decode(uri.split(",", 1)[1])
+    assert png.startswith(b"\x89PNG") and len(png) > 1_000

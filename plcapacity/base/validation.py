@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 import reprlib
+import sys
 
 import numpy as np
 import pandas as pd

@@ -13,7 +13,6 @@ import pytest
 
 from plcapacity.estate import forecast as forecast_module
 from plcapacity.estate.forecast import (
-    MINOR_WEIGHT,
     FORECAST_COLUMNS,
     HOLDOUT_SHARE,
     MIN_DAYS,

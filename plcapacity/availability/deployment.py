@@ -47,6 +47,13 @@ A zone outage removes that zone's VMs: the destination then carries the
 reachability is unchanged; a regional outage takes every zone. Zones need the capacity model
 (``nat_ips``/``backend_vms``), not ``capacity_connections``.
 
+Regions the catalog (``data/regions.csv``) does not list are declared first, then named as
+any other region (they have no geography or pair; zones only when declared with them)::
+
+    [[regions]]
+    name = "lab-1"
+    availability_zones = false   # the default
+
 The outage model: an ``[outages]`` table as above, ``[outages] profile = "<name>"`` for a
 named profile (:func:`plcapacity.outage_profiles`), or no ``[outages]`` at all for the default
 profile (``azure-datapath-2018-2019``; the model's name then says it was not chosen in the
@@ -65,7 +72,12 @@ import numpy as np
 
 from plcapacity.availability.failover_delay import DELAY_PART_KEYS, failover_delay_law
 from plcapacity.base.limits import get_limits
-from plcapacity.base.regions import check_region, region_catalog, regions_in_geography
+from plcapacity.base.regions import (
+    DeclaredRegion,
+    check_region,
+    has_availability_zones,
+    regions_in_geography,
+)
 from plcapacity.base.sla import SLA
 from plcapacity.base.tables import read_bytes_limited
 from plcapacity.base.validation import check_number, short_repr
@@ -292,10 +304,11 @@ def _zone_list(value, where, *, counts=False) -> tuple:
 
 def _check_zones(zones, region, where):
     """Zones must be distinct, within the region's zones, in a region that has zones."""
-    catalog = region_catalog()
-    if not bool(catalog.loc[region, "availability_zones"]):
-        raise ValueError(f"{where}: region {region!r} has no availability zones (data/"
-                         "regions.csv); remove zones/vms_per_zone or choose a region with zones")
+    if not has_availability_zones(region):
+        source = ("its [[regions]] declaration" if isinstance(region, DeclaredRegion)
+                  else "data/regions.csv")
+        raise ValueError(f"{where}: region {region!r} has no availability zones ({source}); "
+                         "remove zones/vms_per_zone or choose a region with zones")
     most = int(get_limits().zones_per_region)
     bad = [z for z in zones if z > most]
     if bad or len(set(zones)) != len(zones):
@@ -691,7 +704,37 @@ def _number(value, table, key, *, low=None, integer=False):
 # ----------------------------------------------------------------------------- TOML
 
 
-_TOP_KEYS = {"outages", "destinations", "endpoints", "demand", "failover", "sla"}
+_TOP_KEYS = {"regions", "outages", "destinations", "endpoints", "demand", "failover", "sla"}
+
+
+def _declared_regions(doc) -> dict:
+    """The ``[[regions]]`` a file declares (regions the catalog does not list):
+    ``{name: DeclaredRegion}``."""
+    declared = {}
+    for i, spec in enumerate(_array_of_tables(doc, "regions", "[[regions]]"), start=1):
+        where = f"[[regions]] #{i}"
+        _check_keys(spec, {"name", "availability_zones"}, where)
+        name = _text(_require(spec, "name", where), f"{where} name")
+        if name in declared:
+            raise ValueError(f"[[regions]] {name!r} is declared twice")
+        try:
+            declared[name] = DeclaredRegion(
+                name, availability_zones=spec.get("availability_zones", False))
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+    return declared
+
+
+def _with_declared(value, declared):
+    """Region names (a name, a list of names, or a table keyed by names) with the declared
+    ones as their :class:`DeclaredRegion`."""
+    if isinstance(value, str):
+        return declared.get(value, value)
+    if isinstance(value, list):
+        return [_with_declared(v, declared) for v in value]
+    if isinstance(value, dict):
+        return {declared.get(k, k): v for k, v in value.items()}
+    return value
 
 
 def _check_keys(table: dict, allowed, where):
@@ -740,7 +783,7 @@ def _text(value, where):
     return value
 
 
-def _parse_outages(spec: dict, source: str) -> OutageModel:
+def _parse_outages(spec: dict, source: str, declared=None) -> OutageModel:
     if "profile" in spec:
         _check_keys(spec, {"profile"}, "[outages] with profile")
         name = spec["profile"]
@@ -771,30 +814,33 @@ def _parse_outages(spec: dict, source: str) -> OutageModel:
             except ValueError as error:
                 raise ValueError(f"{where} geography: {error}") from None
         else:
-            regions = list(_names(group["regions"], f"{where} regions"))
+            regions = _with_declared(list(_names(group["regions"], f"{where} regions")),
+                                     declared or {})
         groups.append(OutageGroup(name, tuple(regions), _require(group, "rate_per_year", where),
                                   _require(group, "duration", where)))
-    regions = _table(spec, "regions", "[outages.regions]")
+    regions = _with_declared(_table(spec, "regions", "[outages.regions]"), declared or {})
     zones = None
     if "zones" in spec:
         zones = _table(spec, "zones", "[outages.zones]")
         _check_keys(zones, {"rate_per_year", "duration", "regions"}, "[outages.zones]")
         zones = ZoneOutages(_require(zones, "rate_per_year", "[outages.zones]"),
                             _require(zones, "duration", "[outages.zones]"),
-                            _table(zones, "regions", "[outages.zones.regions]"))
+                            _with_declared(_table(zones, "regions", "[outages.zones.regions]"),
+                                           declared or {}))
     return OutageModel(_require(spec, "rate_per_year", "[outages]"),
                        _require(spec, "duration", "[outages]"), regions, tuple(groups), zones,
                        name=f"[outages] of {source}")
 
 
-def _parse_destination(spec, i):
+def _parse_destination(spec, i, declared=None):
     where = f"[[destinations]] #{i}"
     model_keys = {"nat_ips", "backend_vms", "pls_count", "max_connections_per_vm", "zones",
                   "vms_per_zone"}
     _check_keys(spec, {"name", "region", "capacity_connections"} | model_keys, where)
     name = _text(_require(spec, "name", where), f"{where} name")
     where = f"[[destinations]] {name!r}"
-    region = _text(_require(spec, "region", where), f"{where} region")
+    region = _with_declared(_text(_require(spec, "region", where), f"{where} region"),
+                            declared or {})
     model = {k: spec[k] for k in model_keys if k in spec}
     if model and "capacity_connections" in spec and not set(model) <= {"zones",
                                                                          "vms_per_zone"}:
@@ -897,21 +943,22 @@ def load_deployment(path) -> tuple[Deployment, OutageModel]:
                          ) from None
     try:
         _check_keys(doc, _TOP_KEYS, "top level")
+        declared = _declared_regions(doc)
         if "outages" in doc:
-            model = _parse_outages(_table(doc, "outages", "[outages]"), path.name)
+            model = _parse_outages(_table(doc, "outages", "[outages]"), path.name, declared)
         else:  # the default profile, and the model's name says it was not chosen in the file
             model = outage_profile(DEFAULT_PROFILE).named(
                 f"{DEFAULT_PROFILE}, the default ({path.name} has no [outages])")
         destinations = []
         for i, spec in enumerate(_array_of_tables(doc, "destinations"), start=1):
-            destinations.append(_parse_destination(spec, i))
+            destinations.append(_parse_destination(spec, i, declared))
         endpoints = []
         for i, spec in enumerate(_array_of_tables(doc, "endpoints"), start=1):
             where = f"[[endpoints]] #{i}"
             _check_keys(spec, {"name", "region", "destination"}, where)
-            endpoints.append(Endpoint(
-                *(_text(_require(spec, key, where), f"{where} {key}")
-                  for key in ("name", "region", "destination"))))
+            name, region, destination = (_text(_require(spec, key, where), f"{where} {key}")
+                                         for key in ("name", "region", "destination"))
+            endpoints.append(Endpoint(name, _with_declared(region, declared), destination))
         demand_spec = _table(doc, "demand", "[demand]")
         demand = (Demand.from_mapping(demand_spec, where="[demand] ") if demand_spec
                   else None)

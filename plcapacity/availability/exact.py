@@ -42,7 +42,16 @@ if TYPE_CHECKING:
 
 __all__ = ["exact_summary", "exact_unavailability", "process_table", "EXACT_MAX_PROCESSES",
            "down_episode_frequency", "exact_figures_by_metric", "nines", "conditioned",
-           "enumerated_unavailability", "enumerated_episode_frequency", "Plan"]
+           "enumerated_unavailability", "enumerated_episode_frequency", "Plan",
+           "UNDERFLOW_BOUND", "log10_unreachable"]
+
+#: Smallest unavailability reported as a number. A float's range ends near 2.2e-308 (with
+#: precision lost on the way): a sum of terms that small comes out 0 or meaningless, so an
+#: unavailability below this is reported as this value, an upper bound, and flagged as one;
+#: the reachable unavailability's log10 is then computed exactly in logarithms
+#: (:func:`log10_unreachable`). 100 identical regions with 4-hour outages once a year are
+#: unreachable 10^-334 of the time, for instance.
+UNDERFLOW_BOUND = 1e-300
 
 
 #: Most outage processes the full enumeration takes (2**24 states take a few seconds). The
@@ -579,24 +588,151 @@ def _batch(plan, p_var, rates=True):
                 "delta_served": delta_served}
 
 
+def _logsumexp(values, axis=None):
+    """``log(sum(exp(values)))`` without overflow or underflow (-inf for no terms)."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        shape = () if axis is None else np.delete(values.shape, axis)
+        return np.full(shape, -np.inf) if axis is not None else -np.inf
+    top = np.max(values, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        total = np.log(np.sum(np.exp(values - top), axis=axis, keepdims=True)) + top
+    return np.squeeze(total, axis=axis) if axis is not None else float(total.ravel()[0])
+
+
+def _log_kron(log_p, log_up):
+    """``log P[..., s]`` of :func:`_kron_probabilities`, from the logs of ``p`` and ``1-p``."""
+    table = np.zeros(log_p.shape[:-1] + (1,))
+    for i in range(log_p.shape[-1]):
+        table = np.concatenate([table + log_up[..., i:i + 1], table + log_p[..., i:i + 1]],
+                               axis=-1)
+    return table
+
+
+def log10_unreachable(deployment, processes) -> float:
+    """log10 of the steady-state probability that no endpoint is usable (active-active),
+    computed in logarithms: exact however small (10^-5000 as well as 10^-3).
+
+    The conditioned calculation of :func:`conditioned` with every probability as its
+    logarithm: products become sums and the sums over states log-sum-exps, so nothing
+    underflows.
+
+    Parameters
+    ----------
+    deployment : Deployment
+        Active-active.
+    processes : list of OutageProcess
+        ``deployment_processes(deployment, outages)``.
+
+    Returns
+    -------
+    float
+        ``log10(U)`` [-]; ``-inf`` when the service is always reachable.
+    """
+    plan = Plan(deployment, processes)
+    q_all = np.array([p.probability_down for p in processes])
+    with np.errstate(divide="ignore"):
+        log_q_all, log_up_all = np.log(q_all), np.log1p(-q_all)
+    log_q_region = log_q_all[plan.regions]
+    outer = plan.groups + [plan.regions[plan.members[v][0]] for v in plan.cut]
+    cut_masks = np.zeros(len(plan.regions), dtype=np.int64)
+    for j, v in enumerate(plan.cut):
+        cut_masks[plan.members[v][0]] = 1 << (len(plan.groups) + j)
+    log_p_g = _log_kron(log_q_all[outer][None, :], log_up_all[outer][None, :])[0]
+    n_states = 1 << len(outer)
+    batch = max(1, min(n_states, _BATCH_ELEMENTS // max(plan.width, 1)))
+    terms = []
+    for start in range(0, n_states, batch):
+        g = np.arange(start, min(start + batch, n_states), dtype=np.int64)
+        forced = (g[:, None] & (plan.group_masks | cut_masks)[None, :]) != 0
+        log_q = np.where(forced, 0.0, np.where(cut_masks > 0, -np.inf, log_q_region)[None, :])
+        log_p_var = np.stack([log_q[:, members].sum(axis=1) for members in plan.members],
+                             axis=1)
+        with np.errstate(divide="ignore"):
+            log_up_var = np.log1p(-np.exp(log_p_var))
+        log_u = np.zeros(g.size)
+        for block in plan.blocks:
+            table = _log_kron(log_p_var[:, block.variables], log_up_var[:, block.variables])
+            log_u = log_u + _logsumexp(table[:, ~block.carries], axis=1)
+        terms.append(log_p_g[g] + log_u)
+    return float(_logsumexp(np.concatenate(terms))) / math.log(10)
+
+
+def _always_reachable(deployment, processes) -> bool:
+    """Whether some endpoint is usable in every state: its region and its destination's are
+    touched only by processes that are never down (the unavailability is then exactly 0)."""
+    never = {}
+    for p in processes:
+        if p.kind in ("region", "group"):
+            for region in p.regions:
+                never[region] = never.get(region, True) and p.probability_down == 0
+    return any(never.get(e.region, True)
+               and never.get(deployment.destination(e.destination).region, True)
+               for e in deployment.endpoints)
+
+
+def _bounded(answer, deployment, outages) -> dict:
+    """``answer`` with figures below :data:`UNDERFLOW_BOUND` replaced by that bound (and
+    flagged ``<metric>_bound``), and ``<metric>_log10`` (exact for the reachable metric
+    active-active, NaN where only the bound is known)."""
+    processes = deployment_processes(deployment, outages)
+    positive = not _always_reachable(deployment, processes)
+    for metric in METRICS:
+        value = answer[metric]
+        bound = value < UNDERFLOW_BOUND and (positive or value > 0)
+        answer[f"{metric}_bound"] = bool(bound)
+        if not bound:
+            answer[f"{metric}_log10"] = math.log10(value) if value > 0 else -math.inf
+            continue
+        answer[metric] = UNDERFLOW_BOUND
+        log10 = math.nan
+        if metric == "reachable" and deployment.failover.mode != "active-passive":
+            try:
+                log10 = log10_unreachable(deployment, processes)
+            except ExactOutOfReach:
+                pass
+        answer[f"{metric}_log10"] = log10
+        if f"{metric}_rate" in answer and answer[f"{metric}_rate"] < UNDERFLOW_BOUND:
+            # monotone in the down set: U[k down] <= U / q_k, so the rate of down episodes
+            # f = sum_k rate_k (1 - q_k) (U[k down] - U[k up]) <= U sum_k rate_k (1 - q_k) / q_k
+            q = np.array([p.probability_down for p in processes])
+            rate = np.array([p.rate_per_year for p in processes])
+            some = q > 0
+            spread = float(np.sum(rate[some] * (1 - q[some]) / q[some]))
+            upper = log10 if math.isfinite(log10) else math.log10(UNDERFLOW_BOUND)
+            with np.errstate(over="ignore"):
+                answer[f"{metric}_rate"] = max(UNDERFLOW_BOUND,
+                                               10.0 ** (upper + math.log10(max(spread, 1e-300))))
+            answer[f"{metric}_rate_bound"] = True
+    return answer
+
+
 def exact_figures_by_metric(deployment, outages, *, rates=True) -> dict:
     """Both unavailabilities [-] and (with ``rates``) both episode frequencies [1/yr], keyed
     ``reachable``, ``served``, ``reachable_rate``, ``served_rate``: conditioned on the groups
     when active-active, by the full enumeration when active-passive (or when the conditioned
-    calculation is out of reach and the enumeration is not)."""
+    calculation is out of reach and the enumeration is not).
+
+    A figure below :data:`UNDERFLOW_BOUND` is that bound (an upper bound), flagged by
+    ``reachable_bound`` / ``served_bound`` (and ``*_rate_bound``); ``reachable_log10`` and
+    ``served_log10`` give log10 of each unavailability (exact for the reachable metric
+    active-active however small, NaN where only the bound is known)."""
+    answer = None
     if deployment.failover.mode != "active-passive":
         processes = deployment_processes(deployment, outages)
         try:
-            return conditioned(deployment, processes, rates=rates)
+            answer = conditioned(deployment, processes, rates=rates)
         except ExactOutOfReach as refusal:
             if len(processes) > EXACT_MAX_PROCESSES:
                 raise ValueError(str(refusal)) from None
-    structure = compile_structure(deployment, outages)
-    answer = {metric: enumerated_unavailability(structure, metric) for metric in METRICS}
-    if rates:
-        answer |= {f"{metric}_rate": enumerated_episode_frequency(structure, metric)
-                   for metric in METRICS}
-    return answer
+    if answer is None:
+        structure = compile_structure(deployment, outages)
+        answer = {metric: enumerated_unavailability(structure, metric) for metric in METRICS}
+        if rates:
+            answer |= {f"{metric}_rate": enumerated_episode_frequency(structure, metric)
+                       for metric in METRICS}
+    return _bounded(answer, deployment, outages)
 
 
 def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
@@ -664,8 +800,17 @@ def exact_unavailability(deployment, outages, *, metric="reachable") -> float:
             warnings.warn("active-passive: exact_unavailability excludes failover gaps (the "
                           "gap-free value); simulate() includes them", ModelWarning,
                           stacklevel=2)
-        return enumerated_unavailability(structure, metric)
-    return exact_figures_by_metric(deployment, outages, rates=False)[metric]
+        answer = _bounded({m: enumerated_unavailability(structure, m) for m in METRICS},
+                          deployment, outages)
+    else:
+        answer = exact_figures_by_metric(deployment, outages, rates=False)
+    if answer[f"{metric}_bound"]:
+        log10 = answer[f"{metric}_log10"]
+        exactly = f" (10^{log10:.1f})" if math.isfinite(log10) else ""
+        warnings.warn(f"the {metric} unavailability is below {UNDERFLOW_BOUND:g}{exactly}, "
+                      f"beyond what a float holds: {UNDERFLOW_BOUND:g} is returned as an upper "
+                      "bound (exact_summary gives its log10)", ModelWarning, stacklevel=2)
+    return answer[metric]
 
 
 def down_episode_frequency(deployment, outages, *, metric="reachable") -> float:
@@ -767,17 +912,27 @@ def exact_summary(deployment, outages) -> pd.Series:
     down, unserved = exact["reachable"], exact["served"]
     gap_free = (deployment.failover.mode == "active-passive"
                 and deployment.failover.delay_minutes > 0)
+    notes = ["active-passive: availability excludes failover gaps (simulate includes them); "
+             "episodes count failovers"] if gap_free else []
+    log10 = exact["reachable_log10"]
+    bounded = [m for m in METRICS if exact[f"{m}_bound"]]
+    if bounded:
+        exactly = (f" (reachable: 10^{log10:.1f}, {-log10:.1f} nines)"
+                   if exact["reachable_bound"] and math.isfinite(log10) else "")
+        notes.append(f"unavailability below {UNDERFLOW_BOUND:g}{exactly}, beyond what a float "
+                     f"holds: the {' and '.join(bounded)} figures are upper bounds (from "
+                     f"{UNDERFLOW_BOUND:g}), not zero")
     return pd.Series({
         "availability": 1.0 - down,
         "served_availability": 1.0 - unserved,
-        "nines": nines(down),
+        "nines": -log10 if math.isfinite(log10) or log10 == -math.inf else nines(down),
+        "unavailability_log10": log10 if not math.isnan(log10) else math.log10(down),
         "annual_downtime_min": annual_downtime_minutes(down),
         "annual_unserved_min": annual_downtime_minutes(unserved),
         "down_episodes_per_year": exact["reachable_rate"],
         "processes": len(deployment_processes(deployment, outages)),
         "outage_model": outages.describe(),
-        "note": ("active-passive: availability excludes failover gaps (simulate includes "
-                 "them); episodes count failovers") if gap_free else "",
+        "note": "; ".join(notes),
     }, name="exact", dtype=object)
 
 

@@ -560,7 +560,7 @@ SUMMARY_FORMATS = {
     "availability": "{:.8f}", "availability_ci_low": "{:.8f}", "availability_ci_high": "{:.8f}",
     "exact_availability": "{:.10f}", "served_availability": "{:.10f}",
     "served_availability_ci_low": "{:.8f}", "served_availability_ci_high": "{:.8f}",
-    "exact_served_availability": "{:.10f}", "nines": "{:.2f}",
+    "exact_served_availability": "{:.10f}", "nines": "{:.2f}", "unavailability_log10": "{:.2f}",
     "p_month_below_slo": "{:.4%}", "p_month_below_slo_ci_low": "{:.4%}",
     "p_month_below_slo_ci_high": "{:.4%}", "effective_sample_size": "{:,.0f}",
     "expected_credit_percent": "{:.4f} %",
@@ -670,7 +670,8 @@ def exact_figures(deployment, outages) -> dict:
                             unserved_rate=math.nan)
             return dict(exact=answer["reachable"], exact_served=answer["served"],
                         episode_rate=answer["reachable_rate"],
-                        unserved_rate=answer["served_rate"])
+                        unserved_rate=answer["served_rate"],
+                        bounds={m for m in ("reachable", "served") if answer[f"{m}_bound"]})
         return dict(
             exact=attempt(exact_unavailability, "reachable", None),
             exact_served=attempt(exact_unavailability, "served", None),
@@ -752,18 +753,22 @@ def build_result(deployment, structure, acc, years, figures, seed_entropy, outag
         notes.append(
             f"no unserved time in {trial_years:,} trial-years: the served availability 1 is "
             f"not a measurement (episodes rarer than {3 / trial_years:.2g} per year, 95 %)")
-    for label, rate, value, figure in (
-            ("downtime", figures["episode_rate"], figures["exact"], "availability"),
+    bounds = figures.get("bounds", set())
+    for label, rate, value, figure, which in (
+            ("downtime", figures["episode_rate"], figures["exact"], "availability",
+             "reachable"),
             ("unserved time", figures["unserved_rate"], figures["exact_served"],
-             "served availability")):
+             "served availability", "served")):
         if label == "unserved time" and metric == "reachable":
             break
         expected = rate * done * years
         if not math.isnan(expected) and expected < 10 and value is not None:
+            below = "below " if which in bounds else ""  # a bound: the float's range ends
             notes.append(
-                f"rare events ({label}): the sample is expected to hold only {expected:.2g} "
-                f"episodes; the exact value is {1 - value:.10f} (unavailability {value:.3g}) "
-                f"- the simulated {figure} is not a measurement")
+                f"rare events ({label}): the sample is expected to hold only "
+                f"{'under ' if below else ''}{expected:.2g} episodes; the exact value is "
+                f"{1 - value:.10f} (unavailability {below}{value:.3g}) - the simulated "
+                f"{figure} is not a measurement")
     return _result(deployment, structure, acc, years, figures, seed_entropy, outages, notes)
 
 

@@ -56,7 +56,7 @@ from plcapacity.availability.results import (
 from plcapacity.availability.structure import compile_structure
 from plcapacity.base.exceptions import ModelWarning
 from plcapacity.base.progress import progress_bar
-from plcapacity.base.validation import check_number
+from plcapacity.base.validation import check_number, count_text
 from plcapacity.outages.laws import MINUTES_PER_YEAR
 
 # block_summaries, result_from_summaries, blocks_for, block_rng, sub_block_rng and
@@ -307,7 +307,8 @@ def simulate(deployment, outages, *, trials, years=1, seed=None, chunk_size=None
         raise ValueError(f"method={method!r} is not allowed: one of {', '.join(METHODS)}")
     check_memory_budget(max_memory_bytes)
     if limit * years > MAX_TRIAL_YEARS:
-        raise ValueError(f"{limit:,} trials x {years:,} years is not allowed: at most "
+        raise ValueError(f"{count_text(limit)} trials x {count_text(years)} years is not "
+                         "allowed: at most "
                          f"{MAX_TRIAL_YEARS:,} trial-years in one simulation")
     root = seed_sequence(seed)
     structure = compile_structure(deployment, outages)

@@ -94,7 +94,19 @@ def tasks_in_flight(scheduler=None, workers=None) -> int:
 
 
 def stop(executor):
-    """Stop at once (an interrupt or an error): cancel what waits, end local workers."""
-    executor.shutdown(wait=False, cancel_futures=True)
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
-        process.terminate()
+    """Stop at once (an interrupt or an error): cancel what waits, end local workers.
+
+    A second Ctrl-C while this runs is ignored (in the main thread): cut short, it would leave
+    worker processes behind, and the interpreter would then wait for them at exit.
+    """
+    import signal
+    import threading
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+    try:
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in list((getattr(executor, "_processes", None) or {}).values()):
+            process.terminate()
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)

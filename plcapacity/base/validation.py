@@ -17,12 +17,39 @@ from __future__ import annotations
 import math
 import numbers
 import reprlib
+import sys
 
 import numpy as np
 import pandas as pd
 
 __all__ = ["Inputs", "TableRows", "check_number", "check_range", "is_blank",
-           "short_repr"]
+           "short_repr", "MAX_COUNT", "MAX_COUNT_TEXT", "count_text"]
+
+#: Largest count the package computes with: 2**53 - 1 = 9,007,199,254,740,991, the largest
+#: whole number a float64 holds exactly. A count above it (connections, ports, endpoints,
+#: VMs) is refused where it comes in: neither a float nor, once multiplied, an int64 would
+#: hold the answer exactly (an int64 wraps past 9.2e18 and prints as a negative number).
+MAX_COUNT = 2 ** 53 - 1
+#: How messages state that bound.
+MAX_COUNT_TEXT = f"{MAX_COUNT:,} (2**53 - 1, the largest whole number a float holds exactly)"
+
+
+def count_text(value) -> str:
+    """A count as messages show it: with thousands separators up to :data:`MAX_COUNT`, in
+    scientific notation beyond (``1e+300``, never 301 digits a float never had).
+
+    >>> count_text(1_000_000), count_text(10 ** 300)
+    ('1,000,000', '1e+300')
+    """
+    if isinstance(value, (int, np.integer)) and abs(int(value)) <= MAX_COUNT:
+        return f"{int(value):,}"
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond any float
+        return f"more than {sys.float_info.max:.4g}"
+    if math.isfinite(number) and number.is_integer() and abs(number) <= MAX_COUNT:
+        return f"{int(number):,}"
+    return f"{number:.4g}" if math.isfinite(number) or math.isnan(number) else str(number)
 
 
 class Inputs:

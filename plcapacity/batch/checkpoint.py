@@ -4,7 +4,9 @@ One JSON line per finished row, appended and fsynced as rows finish; the first l
 the run's settings. Each line carries a SHA-256 checksum of its content, so a line damaged on
 disk (or edited) is recomputed rather than trusted. While a run writes a checkpoint it holds
 an exclusive lock on it (``flock``): a second run with the same output refuses to start
-instead of interleaving its lines with the first's.
+instead of interleaving its lines with the first's. Worker processes forked during the run do
+not keep the file (and so its lock) open: the lock ends with the run that took it, even if a
+worker outlives it.
 
 The checkpoint is removed only once the results file is in place (see
 :func:`plcapacity.batch.run_batch`'s ``output``), so a failed final write loses nothing.
@@ -16,6 +18,7 @@ import hashlib
 import json
 import math
 import os
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +30,33 @@ __all__ = ["Checkpoint"]
 
 #: Largest checkpoint read back. [bytes] (about a million rows)
 MAX_CHECKPOINT_BYTES = 1 << 30
+
+
+#: The open files of the checkpoints this process holds locked (see :func:`_drop_in_child`);
+#: weak, so that a checkpoint dropped without ``close`` leaves no stale descriptor number.
+_LOCKED = weakref.WeakSet()
+
+
+def _drop_in_child():
+    """In a forked child (a batch worker), point the inherited descriptors of locked
+    checkpoints at /dev/null: an ``flock`` lock lasts while any descriptor of the file is
+    open, so a worker that outlived its run would otherwise keep the lock, and ``--resume``
+    would refuse."""
+    if not _LOCKED:
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    for stream in list(_LOCKED):
+        try:
+            if not stream.closed:
+                os.dup2(null, stream.fileno())
+        except (OSError, ValueError):
+            pass
+    os.close(null)
+    _LOCKED.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_in_child)
 
 
 def _jsonable(value):
@@ -103,10 +133,12 @@ class Checkpoint:
                 f"{self.path}: another batch run is writing this checkpoint (same output "
                 "file); wait for it to finish or choose another -o") from None
         self._stream = stream
+        _LOCKED.add(stream)
 
     def close(self):
         """Release the lock (the file stays)."""
         if self._stream is not None:
+            _LOCKED.discard(self._stream)
             self._stream.close()
             self._stream = None
 

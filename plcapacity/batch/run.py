@@ -46,7 +46,7 @@ from plcapacity.base.limits import get_limits
 from plcapacity.base.progress import progress_bar
 from plcapacity.base.results import TableResult, table_of
 from plcapacity.base.tables import same_file, write_table
-from plcapacity.base.validation import check_number, short_repr
+from plcapacity.base.validation import check_number, count_text, short_repr
 from plcapacity.batch.checkpoint import Checkpoint
 from plcapacity.batch.scenarios import (
     DEFAULT_OUTAGE_PROFILE,
@@ -300,7 +300,8 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     trials = check_number(trials, "trials", 1, integer=True)
     years = check_number(years, "years", 1, MAX_YEARS_PER_TRIAL, integer=True)
     if trials * years > MAX_TRIAL_YEARS:
-        raise ValueError(f"trials={trials:,} x years={years:,} is not allowed: at most "
+        raise ValueError(f"trials={count_text(trials)} x years={count_text(years)} is not "
+                         "allowed: at most "
                          f"{MAX_TRIAL_YEARS:,} trial-years per row")
     known = outage_profiles()["name"].tolist()
     if outage_profile not in known:  # the argument's error, not every row's column error

@@ -29,11 +29,29 @@ import numpy as np
 import pandas as pd
 
 from plcapacity.base.limits import Limits, get_limits
-from plcapacity.base.validation import Inputs, check_number, check_range
+from plcapacity.base.validation import (
+    MAX_COUNT,
+    MAX_COUNT_TEXT,
+    Inputs,
+    check_number,
+    check_range,
+    short_repr,
+)
 
 __all__ = ["connection_ceiling", "ports_needed", "NIC_FLOWS", "INT64_SAFE",
            "check_deployment_counts", "resolve_limits", "validated_ceiling", "vm_cap",
-           "whole_number_if_integral", "checked_product"]
+           "whole_number_if_integral", "checked_product", "PORT_NUMBERS", "PORTS_ALLOWED",
+           "VM_CAP_ALLOWED"]
+
+#: Port numbers of one IP address: a TCP or UDP port is a 16-bit field (RFC 9293 section 3.1,
+#: RFC 768), so no NAT IP offers more than 65,536 ports to one backend VM. The bound of
+#: ``ports_per_nat_ip`` within Azure's limits (the model's 64,000 is the FAQ's "64k").
+PORT_NUMBERS = 2 ** 16
+#: What ``ports_per_nat_ip`` allows, in words.
+PORTS_ALLOWED = (f"a number of ports > 0 and at most {PORT_NUMBERS:,} (a port is a 16-bit "
+                 "number)")
+#: What a number given as ``max_connections_per_vm`` allows, in words.
+VM_CAP_ALLOWED = f"a number of connections from 1 to {MAX_COUNT_TEXT}"
 
 #: ``max_connections_per_vm`` default of sizing and tables: the NIC's documented
 #: concurrent-flow limit (``limits.vm_nic_concurrent_flows``).
@@ -110,9 +128,14 @@ def validated_ceiling(nat_ips, backend_vms, pls_count, ports_per_nat_ip, max_con
     inputs = Inputs(**named)
     check_deployment_counts(inputs, lim, enforce_limits)
     if enforce_limits:
-        check_range(inputs, "ports_per_nat_ip", 0, None, low_inclusive=False)
+        check_range(inputs, "ports_per_nat_ip", 0, PORT_NUMBERS, low_inclusive=False,
+                    allowed=PORTS_ALLOWED)
         if max_connections_per_vm is not None:
-            check_range(inputs, "max_connections_per_vm", 0, None, low_inclusive=False)
+            check_range(inputs, "max_connections_per_vm", 0, MAX_COUNT, low_inclusive=False,
+                        allowed=f"a number of connections > 0 and at most {MAX_COUNT_TEXT}")
+    else:  # hypothetical configurations: any value a float holds exactly (NaN propagates)
+        for name in inputs.arrays:
+            _check_magnitude(inputs, name)
     # Within Azure's limits the counts are small: the int64 overflow guard needs only the
     # magnitude of the (usually scalar) per-unit figures, not extra passes over the arrays.
     known = ([lim.pls_per_load_balancer, None, lim.nat_ips_per_pls, lim.backend_pool_size]
@@ -120,10 +143,40 @@ def validated_ceiling(nat_ips, backend_vms, pls_count, ports_per_nat_ip, max_con
     ceiling = checked_product(inputs["pls_count"], inputs["ports_per_nat_ip"], inputs["nat_ips"],
                        inputs["backend_vms"], bounds=known)
     if max_connections_per_vm is not None:
-        vm_cap = checked_product(inputs["backend_vms"], inputs["max_connections_per_vm"],
-                          bounds=[lim.backend_pool_size, None] if enforce_limits else None)
+        cap = inputs["max_connections_per_vm"]
+        vm_cap = checked_product(inputs["backend_vms"], cap,
+                                 bounds=[lim.backend_pool_size, None] if enforce_limits else None)
+        if vm_cap.dtype.kind == "f" and ceiling.dtype.kind == "i":
+            # only a huge cap made the product a float: a VM never holds more connections
+            # than its ports, so the cap beyond them changes nothing and the ceiling stays exact
+            per_vm = checked_product(inputs["pls_count"], inputs["ports_per_nat_ip"],
+                                     inputs["nat_ips"])
+            with np.errstate(invalid="ignore"):
+                cap = np.where(cap < per_vm, cap, per_vm)
+            if cap.dtype.kind == "f" and np.all(np.mod(cap, 1) == 0):
+                cap = cap.astype(np.int64)
+            vm_cap = checked_product(inputs["backend_vms"], cap)
         ceiling = np.minimum(ceiling, vm_cap)
     return inputs, ceiling, lim
+
+
+def _check_magnitude(inputs, name):
+    """Refuse a count beyond :data:`~plcapacity.base.validation.MAX_COUNT` (infinite ones
+    too, but for the cap, where infinity means no cap); NaN passes (it propagates)."""
+    array = inputs[name]
+    if array.size == 0 or (array.dtype.kind in "iu" and array.max() <= MAX_COUNT
+                           and array.min() >= -MAX_COUNT):
+        return
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(array) > MAX_COUNT
+        if name == "max_connections_per_vm":
+            bad &= ~np.isposinf(array)
+    if bad.any():
+        position = int(np.flatnonzero(bad.ravel())[0])
+        value = array.ravel()[position]
+        where = f" at position {position}" if array.size > 1 else ""
+        raise ValueError(f"{name}={short_repr(value.item())}{where} is not allowed: at most "
+                         f"{MAX_COUNT_TEXT} in magnitude, also without Azure's limits")
 
 
 def connection_ceiling(nat_ips, backend_vms, pls_count=1, *, ports_per_nat_ip=None,
@@ -250,8 +303,8 @@ def vm_cap(value, lim):
             and math.isinf(value) and value > 0:
         return None
     return whole_number_if_integral(check_number(
-        value, "max_connections_per_vm", 1,
-        allowed=f'a number of connections >= 1, "{NIC_FLOWS}" (the NIC\'s '
+        value, "max_connections_per_vm", 1, MAX_COUNT,
+        allowed=f'{VM_CAP_ALLOWED}, "{NIC_FLOWS}" (the NIC\'s '
                 f'{lim.vm_nic_concurrent_flows:,} flows) or None (no cap)'))
 
 

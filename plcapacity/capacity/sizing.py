@@ -27,9 +27,17 @@ import pandas as pd
 from plcapacity.base.exceptions import CapacityWarning, InfeasibleDemandError
 from plcapacity.base.results import TableResult
 from plcapacity.base.schema import Column, Schema
-from plcapacity.base.validation import TableRows, check_number, short_repr
+from plcapacity.base.validation import (
+    MAX_COUNT,
+    MAX_COUNT_TEXT,
+    TableRows,
+    check_number,
+    short_repr,
+)
 from plcapacity.capacity.ceilings import (
     NIC_FLOWS,
+    PORT_NUMBERS,
+    PORTS_ALLOWED,
     connection_ceiling,
     resolve_limits,
     vm_cap,
@@ -46,6 +54,11 @@ __all__ = ["size", "size_table", "SizingOptions", "SizingResults", "DEMAND_COLUM
 MAX_HEADROOM = 10.0
 HEADROOM_ALLOWED = ("a fraction from 0 to 10 (0.2 = 20 % spare; tables and the CLI also take "
                     "20%)")
+#: Highest price of a backend VM accepted: 1,000,000 USD an hour, thousands of times the
+#: dearest VM on Azure's price list, and low enough that monthly costs of 5,000 VMs stay
+#: exact to the cent in a float. [USD/h]
+MAX_VM_HOURLY_USD = 1e6
+VM_PRICE_ALLOWED = f"a price per hour from 0 to {MAX_VM_HOURLY_USD:,.0f} (USD)"
 #: What a recommendation with one backend VM says.
 SINGLE_VM_NOTE = ("one backend VM: no redundancy (a VM failure, reboot or host maintenance "
                   "stops the service); tolerate a VM failure (vm_failures_tolerated=1) for a "
@@ -258,7 +271,10 @@ def _deployment_figures(pls, nat, vms, healthy, needed, needed_ports, concurrent
     include those held after close, a VM holds only open connections. Utilization and spare
     capacity are those of the tighter of the two.
     """
-    cap = np.asarray(cap, dtype=float)
+    # a VM never holds more connections than its ports: a cap beyond them changes no figure,
+    # and bounding it keeps vms x cap within int64 (a wrapped product prints as negative)
+    cap = np.minimum(np.asarray(cap, dtype=float), np.asarray(pls * nat, dtype=float)
+                     * float(ports_per))
     capped = np.isfinite(cap)
     port_capacity = connection_ceiling(nat, vms, pls, ports_per_nat_ip=ports_per, limits=lim)
     port_capacity_failed = connection_ceiling(nat, healthy, pls, ports_per_nat_ip=ports_per,
@@ -585,12 +601,14 @@ def size(concurrent_connections, *, new_connections_per_s=0.0, port_hold_s=None,
     headroom = check_number(headroom, "headroom", 0, MAX_HEADROOM, allowed=HEADROOM_ALLOWED)
     failures = check_number(vm_failures_tolerated, "vm_failures_tolerated", 0,
                              lim.backend_pool_size - 1, integer=True)
-    endpoints = check_number(consumer_endpoints, "consumer_endpoints", 1, integer=True)
-    ports_per = whole_number_if_integral(check_number(lim.ports_per_nat_ip, "ports_per_nat_ip", 1,
-                                                 allowed="a number of ports >= 1"))
+    endpoints = check_number(consumer_endpoints, "consumer_endpoints", 1, MAX_COUNT,
+                             integer=True, allowed=f"a whole number from 1 to {MAX_COUNT_TEXT}")
+    ports_per = whole_number_if_integral(check_number(
+        lim.ports_per_nat_ip, "ports_per_nat_ip", 1, PORT_NUMBERS,
+        allowed=PORTS_ALLOWED.replace("> 0", ">= 1")))
     cap = vm_cap(max_connections_per_vm, lim)
     price = None if vm_hourly_usd is None else check_number(
-        vm_hourly_usd, "vm_hourly_usd", 0, allowed="a price per hour >= 0 (USD)")
+        vm_hourly_usd, "vm_hourly_usd", 0, MAX_VM_HOURLY_USD, allowed=VM_PRICE_ALLOWED)
     zone_count, zone_failures = _check_zones(zones, zone_failures_tolerated, lim)
     probability = overflow_probability
     if probability is not None:
@@ -806,7 +824,7 @@ DEMAND_COLUMNS = Schema([
            "backend VMs that may fail while the demand is still carried"),
     Column("max_connections_per_vm", "connections",
            "the NIC's concurrent flows (500,000, data/azure_limits.csv)",
-           "a number >= 1, or none (no cap)",
+           f"a number from 1 to {MAX_COUNT:,} (2**53 - 1), or none (no cap)",
            "most connections one VM holds (one NIC per VM, one flow per connection)"),
     Column("consumer_endpoints", "PEs", "1", "a whole number from 1 to 8,000",
            "private endpoints connecting to the service"),
@@ -816,7 +834,8 @@ DEMAND_COLUMNS = Schema([
            "pool or a VM"),
     Column("growth_per_year", "-", "0", "a number > -1 (0.3 = +30 % a year)",
            "demand growth, for months_to_ceiling"),
-    Column("vm_hourly_usd", "USD/h", "none (no provider cost)", "a number >= 0",
+    Column("vm_hourly_usd", "USD/h", "none (no provider cost)",
+           f"a number from 0 to {MAX_VM_HOURLY_USD:,.0f}",
            "price of one backend VM per hour, for the provider-side cost"),
     Column("zones", "zones", "none (no zones)", "a whole number from 1 to 3",
            "availability zones the backend VMs are spread over evenly"),
@@ -913,7 +932,7 @@ def validate_demands(rows, lim, defaults=None):
                                           high=lim.backend_pool_size - 1, integer=True),
         # inf (written "none") is no cap; NaN below means the same to the sizing core
         max_connections_per_vm=_no_cap_as_nan(rows.number(
-            "max_connections_per_vm", default["max_connections_per_vm"], low=1,
+            "max_connections_per_vm", default["max_connections_per_vm"], low=1, high=MAX_COUNT,
             words={"none": np.inf, "inf": np.inf, NIC_FLOWS: lim.vm_nic_concurrent_flows})),
         consumer_endpoints=rows.number("consumer_endpoints", default["consumer_endpoints"],
                                        low=1, high=lim.pls_per_load_balancer * lim.pe_per_pls,
@@ -923,7 +942,8 @@ def validate_demands(rows, lim, defaults=None):
                                          low_inclusive=False, high_inclusive=False),
         growth_per_year=rows.number("growth_per_year", default["growth_per_year"], low=-1,
                                     low_inclusive=False),
-        vm_hourly_usd=rows.number("vm_hourly_usd", default["vm_hourly_usd"], low=0),
+        vm_hourly_usd=rows.number("vm_hourly_usd", default["vm_hourly_usd"], low=0,
+                                  high=MAX_VM_HOURLY_USD),
         zones=zones, zone_failures_tolerated=lost,
     )
 

@@ -14,9 +14,9 @@ import re
 
 from plcapacity.base.exceptions import UsageError
 
-__all__ = ["PROG", "MAX_LIST_VALUES", "Parser", "number", "whole", "positive_whole", "fraction",
-           "add_method", "cap", "int_list", "percent_list", "add_format", "add_limit_options",
-           "add_demand_options",
+__all__ = ["PROG", "MAX_COUNT", "MAX_LIST_VALUES", "Parser", "number", "whole",
+           "positive_whole", "fraction", "add_method", "cap", "int_list", "percent_list",
+           "add_format", "add_limit_options", "add_demand_options",
            "add_outage_profile", "profile_keywords", "OUTAGE_PROFILES"]
 
 #: The program name, which ``main`` prints once at the start of every error line.
@@ -69,11 +69,19 @@ def whole(text: str) -> int:
     return int(value)
 
 
+#: Largest count an option takes: 2**53 - 1, the largest whole number a float holds exactly
+#: (``plcapacity.base.validation.MAX_COUNT``, restated so that parsing loads no numpy; a test
+#: keeps the two equal). Beyond it, ``1e300`` would stand for a 301-digit number whose
+#: digits the float never had.
+MAX_COUNT = 2 ** 53 - 1
+
+
 def positive_whole(text: str) -> int:
-    """A whole number >= 1 (trials, workers, rows to show)."""
+    """A whole number from 1 to 2**53 - 1 (trials, years, workers, rows to show)."""
     value = whole(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: a whole number >= 1")
+    if not 1 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not allowed: a whole number from 1 "
+                                         f"to {MAX_COUNT:,} (2**53 - 1)")
     return value
 
 

@@ -104,8 +104,8 @@ def main(argv=None, *, out=None, err=None) -> int:
     """
     out = out or sys.stdout
     err = err or sys.stderr
-    parser = build_parser()
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help(out)

@@ -70,9 +70,16 @@ def format_table(frame) -> str:
     return shown.to_string(index=False)
 
 
+#: Magnitude from which a float no longer holds every whole number (2**53): such a value is
+#: shown in scientific notation, never with digits it does not have.
+_EXACT_LIMIT = 2.0 ** 53
+
+
 def _count(value) -> str:
     if value != value or value is None:  # NaN or missing
         return "-"
+    if isinstance(value, float) and not abs(value) < _EXACT_LIMIT:  # also inf
+        return "never" if value == float("inf") else f"{value:.4g}"
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.2f}"

@@ -15,6 +15,8 @@ Azure exports.
   :func:`forecast_exhaustion` (a :class:`Forecast`);
 - :mod:`~plcapacity.estate.trend` — the forecast's Theil-Sen lines in bounded memory
   (:func:`~plcapacity.estate.trend.theil_sen`);
+- :mod:`~plcapacity.estate.passage` — the law of the first day a peak reaches a threshold,
+  from which the forecast's dates and intervals come;
 - :mod:`~plcapacity.estate.review` — :func:`estate_table` and the HTML
   :func:`estate_review`, built with :mod:`plcapacity.report`;
 - :mod:`~plcapacity.estate.plots` — :func:`nat_port_forecast`, :func:`estate_overview`.

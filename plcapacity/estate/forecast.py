@@ -14,17 +14,21 @@ Method (per PLS and NAT IP):
    :func:`scipy.stats.theilslopes` computes it, in bounded memory:
    :func:`plcapacity.estate.trend.theil_sen`): linear, ``peak = a + b t``, and log-linear,
    ``log(peak) = a + b t`` (exponential growth; only when every peak is positive).
-3. The better model by out-of-sample error: both are fitted on the first 80 % of the days and
-   scored by the mean absolute error of their predictions of the last 20 % (in percent);
-   the smaller error wins (linear on a tie), and is refitted on all days. Unless one error is
-   :data:`CLEAR_WIN` times smaller than the other, the prediction interval spans both models.
-4. The crossing date of a threshold is where the fitted trend reaches it, after the last
-   observed day (whose peak was below it): at the earliest the next day. The prediction
-   interval combines the slope's confidence interval (Theil-Sen's, at ``confidence``, lines
-   through the medians) with the spread of daily peaks about the trend (the residuals'
-   ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles): the earliest date is where
-   the steepest line plus the upper residual quantile reaches the threshold (not before the
-   day after the data), the latest where the shallowest line plus the lower quantile does.
+3. The trend shown (``model``, slope, doubling time) is the better model by out-of-sample
+   error: both are fitted on the first 80 % of the days and scored by the mean absolute error
+   of their predictions of the last 20 % (in percent); the smaller error wins (linear on a
+   tie). The dates weigh both models by their Akaike weights (each fit's squared error on all
+   days): a handful of noisy weeks rarely tells linear from exponential growth apart, and
+   either model alone held the first crossing far less often than its interval said.
+4. The crossing date of a threshold is the day the first daily peak is expected to reach it
+   after the last observed day (whose peak was below it): the median of the first-passage
+   day of the trend with its noise (:mod:`plcapacity.estate.passage`: the slope's
+   uncertainty from Theil-Sen's interval, a weekly profile and the spread of peaks about the
+   trend), at the earliest the next day. The prediction interval is that day's
+   ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles: it holds the first day a
+   peak reaches the threshold with probability ``confidence`` (a slow test measures it on
+   series with known trends, noise and weekly cycles). With noise, peaks reach a threshold
+   some days before their trend line does.
 
 Every row says which of these it is (``status``); a date is either observed or projected
 after the data, never the last observed day standing in for a crossing the trend placed
@@ -71,10 +75,17 @@ from plcapacity.estate.metrics import (
     check_metric_values,
     metrics_frame,
 )
+from plcapacity.estate.passage import (
+    noise_model,
+    passage_days,
+    passage_quantiles,
+    passage_survival,
+    slope_lines,
+)
 from plcapacity.estate.trend import theil_sen
 
 __all__ = ["Forecast", "forecast_exhaustion", "daily_peaks", "as_forecast", "FORECAST_COLUMNS",
-           "MIN_DAYS", "HOLDOUT_SHARE", "MAX_HORIZON_DAYS", "CURRENT_WINDOW_DAYS", "CLEAR_WIN",
+           "MIN_DAYS", "HOLDOUT_SHARE", "MAX_HORIZON_DAYS", "CURRENT_WINDOW_DAYS", "MINOR_WEIGHT",
            "STATUS_ABOVE", "STATUS_BEYOND", "STATUS_CROSSED", "STATUS_FORECAST",
            "STATUS_NOT_PROJECTED", "STATUS_TOO_FEW", "LEGACY_ATTRS", "crossing_days",
            "first_at_or_above", "throughput"]
@@ -84,11 +95,9 @@ MIN_DAYS = 14
 #: The current level is the highest daily peak of this many most recent days (a week, so that
 #: a quiet weekend does not hide a busy Friday). [days]
 CURRENT_WINDOW_DAYS = 7
-#: How many times smaller one model's held-out error must be for its interval to be used alone;
-#: otherwise the data cannot tell linear from exponential growth apart and the prediction
-#: interval spans both models' intervals. [-] (On linear series with noise, the log-linear
-#: error is above 2/3 of the linear one in 99 % of cases.)
-CLEAR_WIN = 1.5
+#: Akaike weight from which the less likely model counts as part of the interval
+#: (``interval_spans_both_models``). [-]
+MINOR_WEIGHT = 0.05
 #: Share of the most recent days held out to choose between the linear and log-linear fits. [-]
 HOLDOUT_SHARE = 0.2
 #: Longest horizon: a century, far beyond any trend, and within the dates pandas represents
@@ -132,8 +141,8 @@ FORECAST_COLUMNS = Schema(Column.output(name, unit, meaning) for name, (unit, me
     "doubling_days": ("days", "log-linear: days for usage to double; NaN for linear"),
     "holdout_error_linear": ("%", "mean absolute error on the held-out days, linear fit"),
     "holdout_error_log_linear": ("%", "the same for the log-linear fit"),
-    "interval_spans_both_models": ("-", "True when neither fit is clearly better, so the "
-                                        "interval covers both"),
+    "interval_spans_both_models": ("-", "True when the less likely fit weighs at least 5 % "
+                                        "in the dates (Akaike weights)"),
     "first_day": ("date", "first observed day"),
     "last_day": ("date", "last observed day"),
     "days_observed": ("days", "days with data"),
@@ -395,8 +404,42 @@ def _fit(t, z, confidence):
     residuals = z - (intercept + slope * t)
     q_low, q_high = np.quantile(residuals, [(1 - confidence) / 2, (1 + confidence) / 2])
     slopes = np.array([low, slope, high])
+    z_median, t_median = np.median(z), np.median(t)
     return {"slope": slope, "intercept": intercept, "q_low": q_low, "q_high": q_high,
-            "slopes": slopes, "intercepts": np.median(z) - slopes * np.median(t)}
+            "slopes": slopes, "intercepts": z_median - slopes * t_median,
+            "lines": slope_lines(slope, low, high, confidence, z_median, t_median),
+            "noise": noise_model(t, residuals)}
+
+
+def _model_weights(t, y, fits):
+    """Akaike weights of the fits ``{log: weight}``: both have two parameters, so
+    ``w_log / w_linear = (RSS_linear / RSS_log) ** (n / 2)`` with each fit's squared error on
+    all days, in percent. Only the linear fit when the log-linear one is not made."""
+    if True not in fits:
+        return {False: 1.0}
+    rss = {log: float(np.sum((y - (np.exp(f["intercept"] + f["slope"] * t) if log
+                                   else f["intercept"] + f["slope"] * t)) ** 2))
+           for log, f in fits.items()}
+    gap = 0.5 * len(t) * (math.log(max(rss[True], 1e-300)) - math.log(max(rss[False], 1e-300)))
+    w_log = 1.0 / (1.0 + math.exp(min(gap, 700.0)))
+    return {False: 1.0 - w_log, True: w_log}
+
+
+def _passage(fits, models, scale, last, end, confidence):
+    """(median, earliest, latest) first day a peak reaches each level, after day ``last`` and
+    up to ``end`` (inf beyond): the models' first-passage laws averaged with the weights
+    ``models`` (``{log: weight}``)."""
+    days = passage_days(int(last) + 1, int(math.floor(end)))
+    if days.size == 0:
+        return (np.full(len(scale[False]), np.inf),) * 3
+    kept = {m: w for m, w in models.items() if w >= 1e-3}   # a model of no weight: not run
+    total = sum(kept.values())
+    survival = sum(w / total * passage_survival(scale[m], *fits[m]["lines"], fits[m]["noise"],
+                                                days)
+                   for m, w in kept.items())
+    quantiles = passage_quantiles(survival, days,
+                                  [0.5, (1 - confidence) / 2, (1 + confidence) / 2])
+    return quantiles[:, 0], quantiles[:, 1], quantiles[:, 2]
 
 
 def _dates(fit, levels):
@@ -472,9 +515,6 @@ def _forecast_one(t, y, thresholds, levels, horizon_days, confidence):
     fits = {False: _fit(t, y, confidence)}
     if log_ok:
         fits[True] = _fit(t, np.log(y), confidence)
-    # Both models stay in the interval unless one predicts the held-out days clearly better.
-    clear = not log_ok or max(error_log, error_linear) >= CLEAR_WIN * min(error_log,
-                                                                           error_linear)
     fit = fits[use_log]
     fitted_last = fit["intercept"] + fit["slope"] * last
     slope_now = fit["slope"] * math.exp(fitted_last) if use_log else fit["slope"]
@@ -483,25 +523,22 @@ def _forecast_one(t, y, thresholds, levels, horizon_days, confidence):
                   doubling_days=(math.log(2) / fit["slope"] if use_log and fit["slope"] > 0
                                  else math.nan),
                   holdout_error_linear=error_linear, holdout_error_log_linear=error_log,
-                  interval_spans_both_models=not clear)
+                  interval_spans_both_models=np.nan)
     scale = {False: thresholds, True: levels}
-    point, earliest, latest = _dates(fit, scale[use_log])
-    if not clear:
-        _, other_earliest, other_latest = _dates(fits[not use_log], scale[not use_log])
-        earliest, latest = np.minimum(earliest, other_earliest), np.maximum(latest, other_latest)
+    trend_point, _, _ = _dates(fit, scale[use_log])
     # The trend cannot give a date when it is already at the threshold while the last days'
     # peaks are below it, or when even the highest of those peaks is below the trend's band
     # (the level fell: a scale-out, a consumer gone).
     level_now = math.log(current) if use_log else current
     fell = level_now < fitted_last + fit["q_low"]
-    unprojected = ~reached & ((point <= last) | fell)
-    # A crossing of the trend is the first day after the last observed one at the earliest:
-    # that day's peak was below the threshold.
-    soonest = last + 1
-    point = np.maximum(point, soonest)
-    earliest = np.clip(earliest, soonest, point)
-    latest = np.maximum(latest, point)
+    unprojected = ~reached & ((trend_point <= last) | fell)
+    # Otherwise the dates are those of the first day a peak reaches the threshold (after the
+    # last observed day, whose peak was below it): the median and the interval's quantiles.
     end = last + horizon_days
+    weights = _model_weights(t, y, fits)
+    series["interval_spans_both_models"] = min(weights.values()) >= MINOR_WEIGHT if log_ok \
+        else False
+    point, earliest, latest = _passage(fits, weights, scale, last, end, confidence)
     ahead = point <= end
     projected = ~reached & ~unprojected
     status = np.where(reached, seen_status, np.where(
@@ -511,7 +548,8 @@ def _forecast_one(t, y, thresholds, levels, horizon_days, confidence):
                "crossing_t": np.where(reached, seen, np.where(projected & ahead, point, np.nan)),
                "earliest_t": np.where(projected & (earliest <= end), earliest, np.nan),
                "latest_t": np.where(projected & (latest <= end), latest, np.nan)}
-    return series, columns, dict(fit, log=use_log)
+    shown = {k: v for k, v in fit.items() if k not in ("lines", "noise")}   # for plots
+    return series, columns, dict(shown, log=use_log)
 
 
 def _series_bounds(peaks):
@@ -654,10 +692,11 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
         if column not in table:
             table[column] = np.nan
     table = table[list(FORECAST_COLUMNS)].reset_index(drop=True)
-    criterion = (f"Theil-Sen fits on daily peaks, linear and log-linear; the one with the "
-                 f"smaller mean absolute error on the last {HOLDOUT_SHARE:.0%} of the days "
-                 f"(fitted on the first {1 - HOLDOUT_SHARE:.0%}) is used; unless one error is "
-                 f"{CLEAR_WIN:g} times smaller, the interval spans both models")
+    criterion = (f"Theil-Sen fits on daily peaks, linear and log-linear; the trend shown is the "
+                 f"one with the smaller mean absolute error on the last {HOLDOUT_SHARE:.0%} of "
+                 f"the days (fitted on the first {1 - HOLDOUT_SHARE:.0%}); the dates are the "
+                 f"first day a peak reaches the threshold (median and {confidence:.0%} "
+                 "interval), both models weighed by their Akaike weights")
     # Deprecated (0.2.0, removed in 0.3.0): 0.1's small .attrs keys, for readers not yet on
     # the Forecast's attributes; the fits are no longer there.
     table.attrs = dict(aggregation=used, confidence=confidence, horizon_days=horizon_days,

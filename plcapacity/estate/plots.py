@@ -31,7 +31,9 @@ def nat_port_forecast(metrics, forecast, pls, *, ax=None):
     matplotlib.axes.Axes
         Daily peaks [%] against the date (UTC); per NAT IP a dashed trend to the horizon and
         a shaded band: the steepest and shallowest Theil-Sen lines plus the upper and lower
-        residual quantiles (where the band meets a threshold are the interval's ends).
+        residual quantiles (the trend's uncertainty and the spread of peaks; the dates'
+        interval is the first day a peak reaches a threshold, from
+        :mod:`plcapacity.estate.passage`).
 
     Examples
     --------

@@ -517,7 +517,8 @@ def _forecast_section(forecast, at_risk):
                        labels=_labels(per_ip.columns), uuid="forecasts")
     details = []
     if forecast.confidence is not None:
-        details.append(f"prediction interval at {forecast.confidence:.0%}")
+        details.append(f"{forecast.confidence:.0%} interval of the first day a peak reaches "
+                       "the threshold")
     if forecast.horizon_days is not None:
         details.append(f"horizon {forecast.horizon_days:g} days from the last observed day")
     if forecast.aggregation:

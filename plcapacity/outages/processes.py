@@ -215,10 +215,10 @@ class ZoneOutages:
 
 
 def _check_zoned_region(region, *, where):
-    from plcapacity.base.regions import region_catalog
+    from plcapacity.base.regions import has_availability_zones
 
     check_region(region, where=where)
-    if not bool(region_catalog().loc[region, "availability_zones"]):
+    if not has_availability_zones(region):
         raise ValueError(f"{where}: region {region!r} has no availability zones "
                          "(data/regions.csv), so no zone outages")
     return region

@@ -224,7 +224,7 @@ BAD_FILES = [
     pytest.param("[outages\nrate_per_year = 1\n", ["not valid TOML", "line 1"], id="toml-syntax"),
     pytest.param(VALID + "\n[extras]\ncolour = 1\n",
                  ["top level: unknown key(s) extras",
-                  "allowed: demand, destinations, endpoints, failover, outages, sla"],
+                  "allowed: demand, destinations, endpoints, failover, outages, regions, sla"],
                  id="unknown-top-level-table"),
     pytest.param(VALID + 'colour = "red"\n',
                  ["[[endpoints]] #2: unknown key(s) colour", "allowed: destination, name, region"],
@@ -723,3 +723,70 @@ def test_outages_profile_names_a_profile(tmp_path):
     _, model = plc.load_deployment(path)
     assert model is plc.outage_profile("azure-status-2018-2020")
     assert model.describe().startswith("azure-status-2018-2020 (")
+
+
+DECLARED = """\
+[[regions]]
+name = "lab-1"
+
+[[regions]]
+name = "lab-2"
+availability_zones = true
+
+[outages]
+rate_per_year = 1.0
+duration = { law = "fixed", hours = 4 }
+[outages.regions.lab-1]
+rate_per_year = 3.0
+[[outages.groups]]
+name = "labs"
+regions = ["lab-1", "lab-2"]
+rate_per_year = 0.1
+duration = { law = "fixed", hours = 1 }
+
+[[destinations]]
+name = "pls-lab"
+region = "lab-2"
+nat_ips = 1
+backend_vms = 3
+zones = [1, 2, 3]
+
+[[endpoints]]
+name = "pe-1"
+region = "lab-1"
+destination = "pls-lab"
+
+[[endpoints]]
+name = "pe-east"
+region = "eastus"
+destination = "pls-lab"
+"""
+
+
+def test_regions_declared_in_the_file_are_used_like_catalog_regions(tmp_path):
+    from plcapacity.availability.exact import process_table
+    deployment, outages = load_deployment(write(tmp_path, DECLARED))
+    table = process_table(deployment, outages).set_index("process")
+    assert table.loc["lab-1", "rate_per_year"] == 3.0      # its override
+    assert table.loc["lab-2", "rate_per_year"] == 1.0      # the default
+    assert table.loc["labs", "regions"] == "lab-1;lab-2"
+    assert deployment.destination("pls-lab").vms_per_zone == (1, 1, 1)
+
+
+@pytest.mark.parametrize("change, fragment", [
+    (lambda t: t.replace('name = "lab-1"\n', 'name = "lab-3"\n', 1),
+     "unknown region 'lab-1'"),                                  # named but not declared
+    (lambda t: t.replace('name = "lab-2"\navailability', 'name = "lab-1"\navailability'),
+     "[[regions]] 'lab-1' is declared twice"),
+    (lambda t: t.replace("availability_zones = true", "availability_zones = false"),
+     "region 'lab-2' has no availability zones (its [[regions]] declaration)"),
+    (lambda t: t.replace('name = "lab-1"\n', 'name = "eastus"\n', 1), "is a catalog region"),
+    (lambda t: t.replace("availability_zones = true", 'availability_zones = "yes"'),
+     "availability_zones='yes' is not allowed: true or false"),
+    (lambda t: t.replace('name = "lab-1"\n', 'name = "lab-1"\nzones = 3\n', 1),
+     "[[regions]] #1: unknown key(s) zones"),
+])
+def test_declared_regions_are_checked(tmp_path, change, fragment):
+    with pytest.raises(ValueError) as info:
+        load_deployment(write(tmp_path, change(DECLARED)))
+    assert fragment in str(info.value), str(info.value)

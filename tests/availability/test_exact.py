@@ -689,3 +689,66 @@ def test_batches_of_group_states_do_not_change_the_values(per_batch, monkeypatch
     width = availability.Plan(deployment, processes).width
     monkeypatch.setattr(availability, "_BATCH_ELEMENTS", width * per_batch)
     assert_close(conditioned(deployment, processes), whole, per_batch)
+
+
+# ------------------------------------------- hundreds of declared regions, below the float range
+
+def declared_regions(n, *, pool=0):
+    """n declared regions (beyond the catalog's), each with its own PLS and a local endpoint,
+    and ``pool`` more that only hold endpoints to the first PLS."""
+    from plcapacity.base.regions import DeclaredRegion
+    sites = [DeclaredRegion(f"site-{i}") for i in range(n + pool)]
+    endpoints = [Endpoint(f"e-{r}", r, f"d-{r}") for r in sites[:n]]
+    endpoints += [Endpoint(f"p-{r}", r, f"d-{sites[0]}") for r in sites[n:]]
+    return Deployment(tuple(Destination(f"d-{r}", r, 1e6) for r in sites[:n]),
+                      tuple(endpoints)), sites
+
+
+@pytest.mark.parametrize("n", [60, 100, 300, 1000])
+def test_identical_regions_far_beyond_the_catalog(n):
+    """U = q**n (every region down), n log10 q by hand: exact in logarithms however small;
+    below 1e-300 the value is an upper bound, flagged and warned about, never 0."""
+    deployment, _ = declared_regions(n)
+    q = q_of(1.0, 4)
+    figures = availability.exact_figures_by_metric(deployment, FOUR_HOURS)
+    assert figures["reachable_log10"] == pytest.approx(n * math.log10(q), rel=1e-12)
+    summary = exact_summary(deployment, FOUR_HOURS)
+    assert summary["nines"] == pytest.approx(-n * math.log10(q), rel=1e-12)
+    if n * math.log10(q) > -300:
+        assert figures["reachable"] == pytest.approx(q ** n, rel=1e-9)
+        assert not figures["reachable_bound"] and summary["note"] == ""
+        return
+    assert figures["reachable"] == availability.UNDERFLOW_BOUND and figures["reachable_bound"]
+    assert figures["served_bound"] and figures["reachable_rate_bound"]
+    assert figures["reachable_rate"] > 0 and summary["annual_downtime_min"] > 0
+    assert "upper bounds" in summary["note"] and "not zero" in summary["note"]
+    with pytest.warns(ModelWarning, match=r"below 1e-300 \(10\^-\d+\.\d\).*upper bound"):
+        assert exact_unavailability(deployment, FOUR_HOURS) == availability.UNDERFLOW_BOUND
+
+
+def test_a_group_and_a_pool_below_the_float_range():
+    """100 regions with their own PLS, a group over the first three (rate 0.5, 2 h) and 200
+    regions holding only endpoints to the first PLS (pooled). By hand: the first region's PLS
+    is lost only with it; reachable is lost when every region is down and the pool too:
+    U = [q_g + (1 - q_g) q^3] q^97 q_pool with q_pool = q^200 (the pool's endpoints reach
+    the first PLS only, whose region is down anyway)."""
+    deployment, sites = declared_regions(100, pool=200)
+    group = OutageGroup("g", tuple(sites[:3]), 0.5, {"law": "fixed", "hours": 2})
+    outages = OutageModel(1.0, {"law": "fixed", "hours": 4}, groups=(group,))
+    q, q_g = q_of(1.0, 4), q_of(0.5, 2)
+    expected = math.log10(q_g + (1 - q_g) * q ** 3) + 97 * math.log10(q)
+    # the pool's regions are down or not: U sums over them, (1 - q^200) + q^200 = 1
+    figures = availability.exact_figures_by_metric(deployment, outages)
+    assert figures["reachable_log10"] == pytest.approx(expected, rel=1e-12)
+    assert figures["reachable"] == availability.UNDERFLOW_BOUND
+
+
+def test_an_always_reachable_service_is_exactly_zero_not_a_bound():
+    """A region whose outages never happen (rate 0) hosting a PLS and its endpoint: U is 0
+    exactly, and says so (no bound, no warning)."""
+    deployment, sites = declared_regions(120)
+    quiet = OutageModel(1.0, {"law": "fixed", "hours": 4},
+                        regions={sites[5]: {"rate_per_year": 0.0}})
+    figures = availability.exact_figures_by_metric(deployment, quiet)
+    assert figures["reachable"] == 0 and not figures["reachable_bound"]
+    assert figures["reachable_log10"] == -math.inf

@@ -81,3 +81,23 @@ def test_tasks_in_flight_keep_every_worker_busy(scheduler, workers, expected):
 
 def test_tasks_in_flight_default_to_the_machines_cores():
     assert tasks_in_flight() == 2 * (os.cpu_count() or 1)
+
+
+class _InterruptedAgain:
+    """An executor whose shutdown meets a second Ctrl-C (the signal sent to this process)."""
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        import signal
+        os.kill(os.getpid(), signal.SIGINT)
+        self.finished = True
+
+
+def test_stop_is_not_cut_short_by_another_ctrl_c():
+    """A second Ctrl-C while stop() ends the workers is ignored (cut short, it would leave
+    workers behind that the interpreter waits for at exit); the handler is restored after."""
+    import signal
+    before = signal.getsignal(signal.SIGINT)
+    executor = _InterruptedAgain()
+    stop(executor)  # no KeyboardInterrupt
+    assert executor.finished
+    assert signal.getsignal(signal.SIGINT) is before

@@ -2,7 +2,14 @@
 
 import pytest
 
-from plcapacity.base.regions import check_region, region_catalog, region_names, regions_in_geography
+from plcapacity.base.regions import (
+    DeclaredRegion,
+    check_region,
+    has_availability_zones,
+    region_catalog,
+    region_names,
+    regions_in_geography,
+)
 
 
 def test_catalog_matches_facts():
@@ -41,3 +48,24 @@ def test_geography():
 def test_names_sorted():
     names = region_names()
     assert names == sorted(names) and "uksouth" in names
+
+
+def test_a_declared_region_is_its_name_and_passes_every_check():
+    import pickle
+    lab = DeclaredRegion("lab-1")
+    assert lab == "lab-1" and hash(lab) == hash("lab-1") and check_region(lab) is lab
+    assert not has_availability_zones(lab)
+    zoned = DeclaredRegion("site-9", availability_zones=True)
+    assert has_availability_zones(zoned) and has_availability_zones("eastus")
+    again = pickle.loads(pickle.dumps(zoned))  # to worker processes and back
+    assert isinstance(again, DeclaredRegion) and again.availability_zones and again == "site-9"
+    with pytest.raises(ValueError, match=r"unknown region 'lab-1'.*declare others"):
+        check_region("lab-1")  # the name alone, undeclared
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("eastus", "is a catalog region"), ("Lab 1", "lower-case letters"), ("", "lower-case"),
+    ("-x", "lower-case"), ("a" * 65, "at most 64"), (7, "lower-case")])
+def test_declared_region_names_are_checked(name, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        DeclaredRegion(name)

@@ -25,3 +25,18 @@ def test_non_integer_allowed_when_not_required():
     check_range(Inputs(x=np.array([0.5, 1.5])), "x", 0, None)
     with pytest.raises(ValueError, match="x=0 at position 1 is not allowed: a number > 0"):
         check_range(Inputs(x=np.array([1.0, 0.0])), "x", 0, None, low_inclusive=False)
+
+
+@pytest.mark.parametrize("value, shown", [
+    (1_000_000, "1,000,000"), (2 ** 53 - 1, "9,007,199,254,740,991"), (2 ** 53, "9.007e+15"),
+    (10 ** 300, "1e+300"), (1e300, "1e+300"), (3.0, "3"), (10 ** 400, "more than 1.798e+308"),
+    (float("inf"), "inf")])
+def test_count_text_never_shows_digits_a_float_lacks(value, shown):
+    from plcapacity.base.validation import count_text
+    assert count_text(value) == shown
+
+
+def test_max_count_is_the_largest_exact_float_integer():
+    from plcapacity.base.validation import MAX_COUNT
+    assert all(int(float(n)) == n for n in range(MAX_COUNT - 3, MAX_COUNT + 2))
+    assert int(float(MAX_COUNT + 2)) != MAX_COUNT + 2  # 2**53 + 1 is the first a float lacks

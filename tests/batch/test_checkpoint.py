@@ -8,6 +8,7 @@ of ``json.dumps([key, columns], sort_keys=True)``), independently of the module.
 
 import hashlib
 import json
+import os
 
 import numpy as np
 import pytest
@@ -133,6 +134,32 @@ def test_one_run_at_a_time(tmp_path):
     finally:
         first.close()
     Checkpoint(path, dict(HEADER), True).close()  # free again once the first is closed
+
+
+def _idle_worker(started, release):
+    started.set()
+    release.wait(60)  # outlives the run's lock
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forked workers only")
+def test_a_forked_worker_does_not_keep_the_lock(tmp_path):
+    """A worker forked while the run holds the checkpoint (the batch's process pool) must not
+    keep its lock: the lock ends with the run, even if the worker is still alive."""
+    import multiprocessing
+    path = tmp_path / "c.jsonl"
+    first = Checkpoint(path, dict(HEADER), False)
+    context = multiprocessing.get_context("fork")
+    started, release = context.Event(), context.Event()
+    worker = context.Process(target=_idle_worker, args=(started, release))
+    worker.start()
+    try:
+        started.wait(60)  # the worker runs (its fork is complete)
+        first.close()
+        Checkpoint(path, dict(HEADER), True).close()  # free although the worker is alive
+        assert worker.is_alive()
+    finally:
+        release.set()
+        worker.join()
 
 
 def test_remove_deletes_the_file_and_no_path_keeps_nothing(tmp_path):

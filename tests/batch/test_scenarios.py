@@ -132,7 +132,7 @@ def test_an_unknown_profile_or_durations_without_a_rate_are_row_errors():
 @pytest.mark.parametrize("column, value, allowed", [
     ("vm_failures_tolerated", "1.5", "a whole number >= 0"),
     ("consumer_endpoints", "9000", "a whole number from 1 to 8,000"),
-    ("max_connections_per_vm", "lots", "a number >= 1"),
+    ("max_connections_per_vm", "lots", "a number from 1 to 9,007,199,254,740,991"),
     ("growth_per_year", "-1", "a number > -1"),
     ("slo_percent", "100", "a number between 0 and 100"),
     ("outage_median_hours", "0", "a number > 0"),

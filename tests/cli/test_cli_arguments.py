@@ -83,3 +83,12 @@ def test_report_takes_the_outage_profile_as_batch_does(cli, tmp_path):
     code, _, _ = cli(["report", str(table), "-o", str(page), "--trials", "200", "--seed", "1",
                       "--outage-profile", "azure-status-2018-2020"])
     assert code == 0 and "azure-status-2018-2020 (" in page.read_text()
+
+
+def test_the_parser_bound_on_counts_is_the_librarys():
+    from plcapacity.base.validation import MAX_COUNT
+    from plcapacity.cli import arguments
+    assert arguments.MAX_COUNT == MAX_COUNT
+    assert arguments.positive_whole(str(MAX_COUNT)) == MAX_COUNT
+    with pytest.raises(argparse.ArgumentTypeError, match="9,007,199,254,740,991"):
+        arguments.positive_whole(str(MAX_COUNT + 1))

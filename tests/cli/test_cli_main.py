@@ -25,7 +25,7 @@ from plcapacity.cli.main import COMMANDS
     (["size", "100", "--headroom", "-1"], "headroom=-1 is not allowed"),
     (["size", "100", "--new-connections-per-s", "1e309"], "'1e309' is not a finite number"),
     (["size", "100", "--ports-per-nat-ip", "1e-300"], "ports_per_nat_ip=1e-300 is not allowed"),
-    (["size", "100", "--top", "0"], "'0' is not allowed: a whole number >= 1"),
+    (["size", "100", "--top", "0"], "'0' is not allowed: a whole number from 1 to 9,007,199,254,740,991"),
     (["ceiling", "--nat-ips", "8-1", "--vms", "2"], "the range 8-1 runs backwards"),
     (["ceiling", "--nat-ips", "1", "--vms", "1-99999999999999999999"], "more than 100,000"),
     (["simulate", "no-such.toml"], "no-such.toml: no such deployment file"),

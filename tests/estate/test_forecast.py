@@ -1,5 +1,6 @@
-"""forecast_exhaustion on generated series with a known trend and noise: the true crossing
-date must fall inside the prediction interval; flat series must say "not within the
+"""forecast_exhaustion on generated series with a known trend and noise: the first day the
+generated series reaches a threshold after the data (its continuation drawn with the same
+noise) must fall inside the prediction interval; flat series must say "not within the
 horizon"."""
 
 import math
@@ -12,7 +13,6 @@ import pytest
 
 from plcapacity.estate import forecast as forecast_module
 from plcapacity.estate.forecast import (
-    CLEAR_WIN,
     FORECAST_COLUMNS,
     HOLDOUT_SHARE,
     MIN_DAYS,
@@ -45,6 +45,13 @@ def interval_contains(row, true_day):
     return row["crossing_earliest"] <= true_date and (pd.isna(latest) or true_date <= latest)
 
 
+def first_passage(path, start, threshold):
+    """The first day at or after ``start`` on which ``path`` reaches ``threshold`` (None if
+    never): the event the interval is for."""
+    hit = np.flatnonzero(np.asarray(path)[start:] >= threshold)
+    return int(start + hit[0]) if hit.size else None
+
+
 def one(forecast, threshold):
     return forecast[forecast["threshold_percent"] == threshold].iloc[0]
 
@@ -70,13 +77,14 @@ def test_daily_peaks_are_the_largest_value_of_each_utc_day(rng):
 
 
 def test_linear_trend_crossing_inside_the_interval(rng):
-    t = np.arange(90)
-    y = 40 + 0.2 * t + rng.normal(0, 1.5, t.size)        # reaches 80 at day 200, 100 at 300
-    forecast = forecast_exhaustion(metrics_from_daily(y))
+    t = np.arange(600)
+    path = 40 + 0.2 * t + rng.normal(0, 1.5, t.size)     # the trend: 80 at day 200, 100 at 300
+    forecast = forecast_exhaustion(metrics_from_daily(path[:90]))
     assert list(forecast.columns) == list(FORECAST_COLUMNS)
-    for threshold, true_day in ((80, 200), (100, 300)):
+    for threshold, trend_day in ((80, 200), (100, 300)):
         row = one(forecast, threshold)
-        assert row["status"] == "forecast"
+        true_day = first_passage(path, 90, threshold)   # peaks get there some days earlier
+        assert row["status"] == "forecast" and true_day < trend_day
         assert interval_contains(row, true_day)
         assert abs((row["crossing_date"] - DAY0).days - true_day) <= 20
         assert row["days_to_threshold"] == pytest.approx(true_day - 89, abs=20)
@@ -114,13 +122,17 @@ def test_weekly_seasonal_series(rng):
 
 
 def test_noisy_series_has_a_wider_interval_that_still_covers(rng):
-    t = np.arange(90)
-    quiet = forecast_exhaustion(metrics_from_daily(40 + 0.2 * t + rng.normal(0, 1, t.size)))
-    noisy = forecast_exhaustion(metrics_from_daily(40 + 0.2 * t + rng.normal(0, 6, t.size)))
-    width = [(one(f, 80)["crossing_latest"] - one(f, 80)["crossing_earliest"]).days
-             for f in (quiet, noisy)]
-    assert width[1] > width[0]
-    assert interval_contains(one(noisy, 80), 200)
+    t = np.arange(600)
+    quiet = forecast_exhaustion(metrics_from_daily(40 + 0.2 * t[:90] + rng.normal(0, 1, 90)))
+    covered = []
+    for _ in range(10):  # a 90 % interval: 7 to 10 of 10 draws (binomial, 99 %)
+        noisy_path = 40 + 0.2 * t + rng.normal(0, 6, t.size)
+        noisy = forecast_exhaustion(metrics_from_daily(noisy_path[:90]))
+        covered.append(interval_contains(one(noisy, 80), first_passage(noisy_path, 90, 80)))
+        width = [(one(f, 80)["crossing_latest"] - one(f, 80)["crossing_earliest"]).days
+                 for f in (quiet, noisy)]
+        assert width[1] > width[0]
+    assert sum(covered) >= 7
 
 
 def test_gaps_in_the_data(rng):
@@ -158,17 +170,18 @@ def test_horizon_cuts_off_distant_crossings(rng):
 
 
 def test_interval_coverage_over_many_series():
-    # Nominal 90 %; the interval combines slope and residual spread, so it should cover the
-    # true date of a linear trend in (at least) about nine series of ten.
+    # Nominal 90 %: the interval should hold the first day the series reaches 80 % in about
+    # nine series of ten (40 here, so 30 to 40 of them: 95 % binomial bounds for p = 0.9
+    # are 31 and 40; the slow test measures it on hundreds of series of many kinds).
     covered = []
     for seed in range(40):
         rng = np.random.default_rng(seed)
         slope = rng.uniform(0.1, 0.4)
-        t = np.arange(90)
-        y = 30 + slope * t + rng.normal(0, 2.0, t.size)
-        covered.append(interval_contains(one(forecast_exhaustion(metrics_from_daily(y)), 80),
-                                         50 / slope))
-    assert np.mean(covered) >= 0.85
+        t = np.arange(1000)
+        path = 30 + slope * t + rng.normal(0, 2.0, t.size)
+        row = one(forecast_exhaustion(metrics_from_daily(path[:90])), 80)
+        covered.append(interval_contains(row, first_passage(path, 90, 80)))
+    assert 30 <= sum(covered) <= 40
 
 
 def test_too_few_days_are_only_checked_for_crossed():
@@ -274,7 +287,7 @@ def test_the_forecast_says_how_it_was_made(rng):
     assert (forecast.aggregation, forecast.confidence, forecast.horizon_days) == \
         ("maximum", 0.8, 200)
     assert f"last {HOLDOUT_SHARE:.0%} of the days" in forecast.criterion
-    assert f"{CLEAR_WIN:g} times smaller" in forecast.criterion
+    assert "first day a peak reaches the threshold" in forecast.criterion and "Akaike" in forecast.criterion
     assert set(forecast.fits) == {(PLS, "10.0.0.4")}
     assert list(forecast.table.columns) == list(FORECAST_COLUMNS)
 
@@ -344,9 +357,9 @@ def test_daily_peaks_keep_the_aggregation_in_attrs_until_0_3():
 def test_ten_thousand_daily_points_in_bounded_memory(rng):
     # The n x n arrays of scipy's Theil-Sen took 2.6 GB for 10,000 days (and a MemoryError
     # for 20,000); the estimator now holds a bounded number of slopes.
-    t = np.arange(10_000)
-    y = 20 + 0.004 * t + rng.normal(0, 1, t.size)      # 80 % at day 15,000
-    metrics = metrics_from_daily(y)
+    t = np.arange(20_000)
+    path = 20 + 0.004 * t + rng.normal(0, 1, t.size)   # the trend: 80 % at day 15,000
+    metrics = metrics_from_daily(path[:10_000])
     tracemalloc.start()
     try:
         forecast = forecast_exhaustion(metrics, thresholds=[80], horizon_days=10_000)
@@ -355,7 +368,8 @@ def test_ten_thousand_daily_points_in_bounded_memory(rng):
         tracemalloc.stop()
     assert peak < 150e6                                  # bytes
     row = one(forecast, 80)
-    assert row["status"] == "forecast" and interval_contains(row, 15_000)
+    assert row["status"] == "forecast"
+    assert interval_contains(row, first_passage(path, 10_000, 80))
     assert forecast.fits[(PLS, "10.0.0.4")]["slope"] == pytest.approx(0.004, rel=0.05)
 
 
@@ -507,3 +521,54 @@ def test_every_date_is_an_observed_crossing_or_after_the_data(seed):
             assert pd.isna(row["crossing_earliest"]) or row["crossing_earliest"] > last
         else:
             assert pd.isna(date) and pd.isna(row["crossing_earliest"])
+
+
+# --------------------------------------------------------------------------- calibration
+
+def synthetic_estate(seed, count, horizon=365):
+    """``count`` series of 30 to 180 days below 80 %, linear or exponential trends, normal or
+    Student-t noise (0.3 to 4 %), half of them with a weekly cycle (weekends 5 to 25 % lower),
+    each continued ``horizon`` days with the same noise: (metrics, {nat_ip: path, days})."""
+    rng = np.random.default_rng(seed)
+    frames, paths = [], {}
+    while len(paths) < count:
+        n = int(rng.integers(30, 181))
+        t = np.arange(n + horizon)
+        base = rng.uniform(20, 55)
+        trend = (base + rng.uniform(0.05, 0.6) * t if rng.uniform() < 0.5
+                 else base * np.exp(rng.uniform(0.002, 0.012) * t))
+        weekly = rng.uniform(0.05, 0.25) if rng.uniform() < 0.5 else 0.0
+        sigma = rng.uniform(0.3, 4.0)
+        noise = (rng.normal(0, sigma, t.size) if rng.uniform() < 0.5
+                 else sigma * rng.standard_t(5, t.size) / math.sqrt(5 / 3))
+        path = trend * np.where(t % 7 >= 5, 1 - weekly, 1.0) + noise
+        if path[:n].max() >= 80 or path[:n].min() <= 0:
+            continue
+        ip = f"ip-{len(paths)}"
+        frames.append(metrics_from_daily(path[:n], nat_ip=ip))
+        paths[ip] = (path, n)
+    return pd.concat(frames), paths
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("confidence, seed", [(0.8, 11), (0.9, 12), (0.9, 13)])
+def test_interval_holds_the_first_crossing_at_its_stated_confidence(confidence, seed):
+    """Issue 22: the 90 % interval held the simulated first crossing in 96 % of series, the
+    80 % one in 97 %. Over 400 synthetic series (about 800 forecast thresholds), the share of
+    first days at 80 % and 100 % inside the interval is the stated confidence within 6 points
+    (the binomial standard error is about 1.3 points; the rest is the model's approximation:
+    the slope's law, Akaike weights)."""
+    metrics, paths = synthetic_estate(seed, 400)
+    forecast = forecast_exhaustion(metrics, thresholds=(80, 100), confidence=confidence)
+    held = []
+    for row in forecast.table.itertuples():
+        if row.status != "forecast":
+            continue
+        path, n = paths[row.nat_ip]
+        true_day = first_passage(path, n, row.threshold_percent)
+        if true_day is None:                          # not within the generated horizon
+            held.append(pd.isna(row.crossing_latest))
+        else:
+            held.append(interval_contains(row._asdict(), true_day))
+    assert len(held) >= 600
+    assert abs(np.mean(held) - confidence) <= 0.06, (np.mean(held), len(held))

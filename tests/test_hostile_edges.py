@@ -306,3 +306,53 @@ def test_trial_counts_past_the_arithmetic_are_shown_briefly():
     for trials in (10 ** 300, 1e300):
         with pytest.raises(ValueError, match=r"^1e\+300 trials x 1 years is not allowed"):
             plc.simulate(deployment, outages, trials=trials)
+
+
+# ------------------------------------------------------------------ dates out of range
+
+INCIDENTS = ROOT / "data/outages/azure_status_incidents_2018_2020.csv"
+
+
+@pytest.mark.parametrize("start, end, named", [
+    ("2018-01-01", "9999-12-31", "end='9999-12-31'"),
+    ("2018-01-01", "3000-06-30", "end='3000-06-30'"),
+    ("2018-01-01", "2262-04-12", "end='2262-04-12'"),
+    ("0001-01-01", "2019-01-01", "start='0001-01-01'"),
+    ("1500-01-01", "2019-01-01", "start='1500-01-01'"),
+])
+def test_a_fit_period_outside_what_can_be_observed_is_refused(start, end, named):
+    """A period ending in 9999 diluted every rate over 7,980 quiet years."""
+    code, out, err = cli(["fit-outages", INCIDENTS, "--period", start, end])
+    assert code == 2 and out == "", err
+    assert err.count("\n") == 1 and named in err and "a date from 1678-01-01 to today" in err
+
+
+@pytest.mark.parametrize("start, end, fragment", [
+    ("2018-01-01", "2024-01-01", "ends 3.6 years after the last incident listed (2020-05-21)"),
+    ("2012-01-01", "2020-01-01", "starts 6.0 years before the first incident listed (2018-"),
+])
+def test_a_period_beyond_the_incidents_listed_is_said_to_lower_the_rates(start, end,
+                                                                        fragment):
+    code, out, err = cli(["fit-outages", INCIDENTS, "--period", start, end])
+    assert code == 0, err
+    warning = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and fragment in warning[0] and "lowers the rates" in warning[0]
+    import plcapacity as plc
+    with pytest.warns(plc.ModelWarning, match="lowers the rates"):
+        plc.fit_outages(INCIDENTS, period=(start, end))
+
+
+@pytest.mark.parametrize("start, end, fragment", [
+    ("9999-01-01 00:00", "9999-01-02 00:00", "start_utc='9999-01-01 00:00' is not allowed"),
+    ("2019-03-01 00:00", "2262-04-13 00:00", "end_utc='2262-04-13 00:00' is not allowed"),
+    ("1000-01-01 00:00", "1000-01-02 00:00", "earlier than a timestamp holds"),
+    ("2019-01-01 00:00", "2021-06-01 00:00", "the incident lasts 21,168 hours"),
+])
+def test_incident_times_out_of_range_name_file_line_and_range(tmp_path, start, end, fragment):
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_text("service_name,location,start_utc,end_utc\n"
+                         "Virtual Machines,West US,2019-01-01 00:00,2019-01-01 04:00\n"
+                         f"Virtual Machines,West Europe,{start},{end}\n")
+    code, out, err = cli(["fit-outages", incidents])
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{incidents} line 3:" in err and fragment in err, err

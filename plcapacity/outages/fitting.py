@@ -284,6 +284,14 @@ def _timestamp(value, what):
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+#: Earliest start of a fit period: the first whole year pandas' timestamps hold (a period
+#: before the incidents listed is only warned about: synthetic histories go back centuries).
+EARLIEST_PERIOD = pd.Timestamp("1678-01-01", tz="UTC")
+#: Longest stretch of a period before the first or after the last incident listed that passes
+#: without a warning (a list of a whole cloud's incidents has none this long). [days]
+QUIET_DAYS = 90
+
+
 def _period(period, frame):
     if period is None:
         return frame["start"].min(), frame["end"].max()
@@ -293,6 +301,25 @@ def _period(period, frame):
     begin, end = _timestamp(period[0], "start"), _timestamp(period[1], "end")
     if end <= begin:
         raise ValueError(f"period={period!r} is not allowed: the end must be after the start")
+    now = pd.Timestamp.now(tz="UTC")
+    for what, stamp in (("start", begin), ("end", end)):
+        if not EARLIEST_PERIOD <= stamp <= now.floor("D") + pd.Timedelta(days=1):
+            raise ValueError(
+                f"period: {what}={period[0 if what == 'start' else 1]!r} is not allowed: a "
+                f"date from {EARLIEST_PERIOD:%Y-%m-%d} to today ({now:%Y-%m-%d}): outages "
+                "after today cannot have been observed, and counting those years as quiet "
+                "would lower every rate")
+    if len(frame):
+        first, last = frame["start"].min(), frame["start"].max()
+        for gap, where, edge in (((first - begin).days, "starts", f"before the first "
+                                  f"incident listed ({first:%Y-%m-%d})"),
+                                 ((end - last).days, "ends", f"after the last incident "
+                                  f"listed ({last:%Y-%m-%d})")):
+            if gap > QUIET_DAYS:
+                warnings.warn(
+                    f"the period {where} {gap / 365:.1f} years {edge}: those years count as "
+                    "observed without incidents, which lowers the rates; if the list does "
+                    "not cover them, give a period within it", ModelWarning, stacklevel=3)
     return begin, end
 
 

@@ -356,3 +356,26 @@ def test_incident_times_out_of_range_name_file_line_and_range(tmp_path, start, e
     code, out, err = cli(["fit-outages", incidents])
     assert code == 2 and err.count("\n") == 1, err
     assert f"{incidents} line 3:" in err and fragment in err, err
+
+
+# ------------------------------------------------------------------ CSV inside the report
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil","click")', "@SUM(A1)", "+cmd|x",
+                                  "-2+3", "\t=1", "\r=1"])
+def test_the_reports_download_csv_neutralizes_formulas(tmp_path, name):
+    """batch -o neutralized formulas; the report's embedded "download the full table" CSV
+    kept them raw."""
+    import base64
+    import io
+    import json
+    import re
+    table = tmp_path / "t.json"
+    table.write_text(json.dumps([{"service": name, "concurrent_connections": 1000},
+                                 {"service": "ok", "concurrent_connections": 1000}]))
+    code, out, err = cli(["report", table, "-o", tmp_path / "r.html", "--trials", "100"])
+    assert code == 0, err
+    href = re.search(r'href="data:text/csv;base64,([^"]+)"', (tmp_path / "r.html").read_text())
+    cells = pd.read_csv(io.BytesIO(base64.b64decode(href.group(1))), dtype=str,
+                        keep_default_na=False)["service"]
+    assert sorted(cells) == sorted(["'" + name.strip(), "ok"]) or \
+        sorted(cells) == sorted(["'" + name, "ok"]), list(cells)

@@ -128,3 +128,15 @@ def test_assumptions_list_the_reference_values_used_with_overrides():
     overridden = assumptions(plc.get_limits(ports_per_nat_ip=65_536)).set_index("name")
     assert overridden.loc["ports_per_nat_ip", "value"] == 65_536
     assert overridden.loc["pe_per_pls", "value"] == values["pe_per_pls"]
+
+
+def test_csv_data_uri_neutralizes_formulas_as_every_csv_the_package_writes():
+    import base64
+
+    import pandas as pd
+    frame = pd.DataFrame({"service": ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+cmd", "ok"],
+                          "value": [-1, 2, 3, 4]})
+    uri, _ = csv_data_uri(frame)
+    text = base64.b64decode(uri.split(",", 1)[1]).decode("utf-8").splitlines()
+    assert text[1].startswith("\"'=HYPERLINK(") and text[2] == "'@SUM(A1),2"
+    assert text[3] == "'+cmd,3" and text[4] == "ok,4" and text[1].endswith(",-1")

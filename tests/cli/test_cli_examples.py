@@ -7,7 +7,6 @@ import pytest
 
 from plcapacity.base.limits import data_path
 
-
 #: The shipped incidents (and their README: source, licence), copied into DIR/outages/.
 INCIDENTS = ["outages/README.md", "outages/azure_status_incidents_2018_2020.csv"]
 

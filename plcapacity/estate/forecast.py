@@ -608,8 +608,8 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
     >>> forecast = plc.forecast_exhaustion(metrics, thresholds=(80,))   # [% of NAT ports]
     >>> forecast[["nat_ip", "status", "crossing_date"]].head(2)
            nat_ip    status             crossing_date
-    0  10.20.0.10  forecast 2027-01-20 00:00:00+00:00
-    1  10.20.0.11  forecast 2027-01-16 00:00:00+00:00
+    0  10.20.0.10  forecast 2027-02-09 00:00:00+00:00
+    1  10.20.0.11  forecast 2027-02-01 00:00:00+00:00
     """
     thresholds = [float(v) for v in np.atleast_1d(thresholds)]
     bad = [v for v in thresholds if not 0 < v <= 100]

@@ -140,7 +140,7 @@ def slope_lines(slope, low, high, confidence, z_median, t_median):
     Examples
     --------
     >>> slopes, _ = slope_lines(1.0, 0.5, 2.0, 0.9, 0.0, 0.0)
-    >>> float(slopes[10]), bool(slopes[0] < 1 < slopes[-1])
+    >>> float(slopes[SLOPE_POINTS // 2]), bool(slopes[0] < 1 < slopes[-1])
     (1.0, True)
     """
     z = float(ndtri((1 + confidence) / 2))

@@ -528,7 +528,11 @@ def _forecast_one(t, y, thresholds, levels, horizon_days, confidence):
     weights = _model_weights(t, y, fits)
     series["interval_spans_both_models"] = min(weights.values()) >= MINOR_WEIGHT if log_ok \
         else False
-    point, earliest, latest = _passage(fits, weights, scale, last, end, confidence)
+    todo = ~reached & ~unprojected   # the others' dates come from the data (or none)
+    point, earliest, latest = (np.full(len(thresholds), np.inf) for _ in range(3))
+    if todo.any():
+        point[todo], earliest[todo], latest[todo] = _passage(
+            fits, weights, {m: v[todo] for m, v in scale.items()}, last, end, confidence)
     ahead = point <= end
     projected = ~reached & ~unprojected
     status = np.where(reached, seen_status, np.where(

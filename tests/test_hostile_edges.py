@@ -382,3 +382,19 @@ def test_the_reports_download_csv_neutralizes_formulas(tmp_path, name):
                         keep_default_na=False)["service"]
     assert sorted(cells) == sorted(["'" + name.strip(), "ok"]) or \
         sorted(cells) == sorted(["'" + name, "ok"]), list(cells)
+
+
+def test_a_short_list_of_rare_incidents_is_not_warned_about(tmp_path):
+    """Three incidents in two years (one a year and a half): months without one at either
+    end are what such a rate gives, not a list that stops early."""
+    import warnings
+
+    import plcapacity as plc
+    incidents = tmp_path / "own.csv"
+    incidents.write_text("service_name,location,start_utc,end_utc\n"
+                         "Virtual Machines,West US,2019-05-01 00:00,2019-05-01 04:00\n"
+                         "Virtual Machines,East US,2019-11-01 00:00,2019-11-01 04:00\n"
+                         "Virtual Machines,West US,2020-06-01 00:00,2020-06-01 02:00\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", plc.ModelWarning)
+        plc.fit_outages(incidents, period=("2019-01-01", "2021-01-01"))

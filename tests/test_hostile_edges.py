@@ -303,6 +303,98 @@ def test_batch_columns_past_the_arithmetic_are_their_rows_errors(tmp_path, colum
 def test_trial_counts_past_the_arithmetic_are_shown_briefly():
     import plcapacity as plc
     deployment, outages = plc.load_deployment(ROOT / "data/examples/two-region-active-active.toml")
-    for trials in (10 ** 300, 1e300):
-        with pytest.raises(ValueError, match=r"^1e\+300 trials x 1 years is not allowed"):
+    for trials in (10 ** 300, 1e300, 2 ** 53):
+        with pytest.raises(ValueError) as info:
             plc.simulate(deployment, outages, trials=trials)
+        message = str(info.value)
+        assert len(message) < 300 and "trials" in message, message
+        assert "9,007,199,254,740,991" in message or message.startswith("1e+300 trials x 1")
+
+
+# ------------------------------------------------------------------ dates out of range
+
+INCIDENTS = ROOT / "data/outages/azure_status_incidents_2018_2020.csv"
+
+
+@pytest.mark.parametrize("start, end, named", [
+    ("2018-01-01", "9999-12-31", "end='9999-12-31'"),
+    ("2018-01-01", "3000-06-30", "end='3000-06-30'"),
+    ("2018-01-01", "2262-04-12", "end='2262-04-12'"),
+    ("0001-01-01", "2019-01-01", "start='0001-01-01'"),
+    ("1500-01-01", "2019-01-01", "start='1500-01-01'"),
+])
+def test_a_fit_period_outside_what_can_be_observed_is_refused(start, end, named):
+    """A period ending in 9999 diluted every rate over 7,980 quiet years."""
+    code, out, err = cli(["fit-outages", INCIDENTS, "--period", start, end])
+    assert code == 2 and out == "", err
+    assert err.count("\n") == 1 and named in err and "a date from 1678-01-01 to today" in err
+
+
+@pytest.mark.parametrize("start, end, fragment", [
+    ("2018-01-01", "2024-01-01", "ends 3.6 years after the last incident listed (2020-05-21)"),
+    ("2012-01-01", "2020-01-01", "starts 6.0 years before the first incident listed (2018-"),
+])
+def test_a_period_beyond_the_incidents_listed_is_said_to_lower_the_rates(start, end,
+                                                                        fragment):
+    code, out, err = cli(["fit-outages", INCIDENTS, "--period", start, end])
+    assert code == 0, err
+    warning = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and fragment in warning[0] and "lowers the rates" in warning[0]
+    import plcapacity as plc
+    with pytest.warns(plc.ModelWarning, match="lowers the rates"):
+        plc.fit_outages(INCIDENTS, period=(start, end))
+
+
+@pytest.mark.parametrize("start, end, fragment", [
+    ("9999-01-01 00:00", "9999-01-02 00:00", "start_utc='9999-01-01 00:00' is not allowed"),
+    ("2019-03-01 00:00", "2262-04-13 00:00", "end_utc='2262-04-13 00:00' is not allowed"),
+    ("1000-01-01 00:00", "1000-01-02 00:00", "earlier than a timestamp holds"),
+    ("2019-01-01 00:00", "2021-06-01 00:00", "the incident lasts 21,168 hours"),
+])
+def test_incident_times_out_of_range_name_file_line_and_range(tmp_path, start, end, fragment):
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_text("service_name,location,start_utc,end_utc\n"
+                         "Virtual Machines,West US,2019-01-01 00:00,2019-01-01 04:00\n"
+                         f"Virtual Machines,West Europe,{start},{end}\n")
+    code, out, err = cli(["fit-outages", incidents])
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{incidents} line 3:" in err and fragment in err, err
+
+
+# ------------------------------------------------------------------ CSV inside the report
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil","click")', "@SUM(A1)", "+cmd|x",
+                                  "-2+3", "\t=1", "\r=1"])
+def test_the_reports_download_csv_neutralizes_formulas(tmp_path, name):
+    """batch -o neutralized formulas; the report's embedded "download the full table" CSV
+    kept them raw."""
+    import base64
+    import io
+    import json
+    import re
+    table = tmp_path / "t.json"
+    table.write_text(json.dumps([{"service": name, "concurrent_connections": 1000},
+                                 {"service": "ok", "concurrent_connections": 1000}]))
+    code, out, err = cli(["report", table, "-o", tmp_path / "r.html", "--trials", "100"])
+    assert code == 0, err
+    href = re.search(r'href="data:text/csv;base64,([^"]+)"', (tmp_path / "r.html").read_text())
+    cells = pd.read_csv(io.BytesIO(base64.b64decode(href.group(1))), dtype=str,
+                        keep_default_na=False)["service"]
+    assert sorted(cells) == sorted(["'" + name.strip(), "ok"]) or \
+        sorted(cells) == sorted(["'" + name, "ok"]), list(cells)
+
+
+def test_a_short_list_of_rare_incidents_is_not_warned_about(tmp_path):
+    """Three incidents in two years (one a year and a half): months without one at either
+    end are what such a rate gives, not a list that stops early."""
+    import warnings
+
+    import plcapacity as plc
+    incidents = tmp_path / "own.csv"
+    incidents.write_text("service_name,location,start_utc,end_utc\n"
+                         "Virtual Machines,West US,2019-05-01 00:00,2019-05-01 04:00\n"
+                         "Virtual Machines,East US,2019-11-01 00:00,2019-11-01 04:00\n"
+                         "Virtual Machines,West US,2020-06-01 00:00,2020-06-01 02:00\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", plc.ModelWarning)
+        plc.fit_outages(incidents, period=("2019-01-01", "2021-01-01"))

@@ -669,8 +669,14 @@ def test_ctrl_c_is_one_line_and_resume_equals_an_uninterrupted_run(tmp_path):
             "--no-progress"]
     run = _batch_process(args)
     wait_for_checkpoint_lines(run, checkpoint, 2)
-    assert run.poll() is None, "the run ended before it could be interrupted"
-    code, _, err = refused_before_any_work(["batch", *args, "--resume"])  # 8: a second run
+    # paused while a second run tries the same output: the first holds the lock however fast
+    # the machine (a race otherwise: the first could finish before the second reaches it)
+    run.send_signal(signal.SIGSTOP)
+    try:
+        assert run.poll() is None, "the run ended before it could be interrupted"
+        code, _, err = refused_before_any_work(["batch", *args, "--resume"])  # 8: a second run
+    finally:
+        run.send_signal(signal.SIGCONT)
     assert code == 2 and "another batch run" in err, err
     assert_one_clean_line(err)
     assert run.poll() is None, "the run ended before it could be interrupted"

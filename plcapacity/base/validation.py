@@ -277,10 +277,15 @@ def check_number(value, name, low=None, high=None, *, integer=False, low_inclusi
     ok = ok and (low is None or (number >= low if low_inclusive else number > low))
     ok = ok and (high is None or (number <= high if high_inclusive else number < high))
     ok = ok and (not integer or number.is_integer())
-    if not ok:
+    # a whole number beyond 2**53 - 1 is not the one typed once it is a float (...993 reads
+    # as ...992): refused whatever the range, with the bound said
+    exact = not integer or not ok or abs(number) <= MAX_COUNT
+    if not ok or not exact:
         if allowed is None:
             allowed = describe_range(low, high, integer=integer, low_inclusive=low_inclusive,
                                      high_inclusive=high_inclusive)
+        if not exact:
+            allowed = f"{allowed} (and at most {MAX_COUNT_TEXT})"
         prefix = f"{where} " if where else ""
         raise ValueError(f"{prefix}{name}={_shown(value)} is not allowed: {allowed}")
     return int(number) if integer else number

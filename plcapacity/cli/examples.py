@@ -1,7 +1,8 @@
 """``plcapacity examples``: copy the bundled example files into a folder.
 
-The scenario tables, deployment files and estate exports that ship with plcapacity, to try
-the other commands on; files already there are kept unless ``--force``.
+The scenario tables, deployment files and estate exports that ship with plcapacity, and the
+Azure status incidents the outage profiles were fitted to (``outages/``, with their
+provenance), to try the other commands on; files already there are kept unless ``--force``.
 
 Writes stay inside DIR: nothing under it may be a symbolic link (none is followed), and the
 whole destination is checked before the first file is written, so a file or folder in the way
@@ -24,13 +25,18 @@ __all__ = ["NAME", "add_parser", "run"]
 
 NAME = "examples"
 
+#: The files of data/outages/ copied into DIR/outages/: the incidents and their README
+#: (source, licence, limits).
+_INCIDENT_FILES = ("azure_status_incidents_2018_2020.csv", "README.md")
+
 
 def add_parser(commands):
     """Register ``examples`` and its options on the ``commands`` subparsers."""
     examples = commands.add_parser(
         NAME, help="copy the bundled example files into a folder",
         description="Copy the example scenario tables, deployment files and estate exports "
-                    "that ship with plcapacity into DIR, to try the other commands on them "
+                    "that ship with plcapacity, and the Azure status incidents behind the "
+                    "outage profiles (outages/), into DIR, to try the other commands on them "
                     "(for instance plcapacity batch DIR/services.csv).")
     examples.add_argument("directory", nargs="?", default="plcapacity-examples", metavar="DIR",
                           help="where to copy them (default: ./plcapacity-examples, created "
@@ -125,7 +131,10 @@ def run(args, out, err):
     if not source.is_dir():
         raise UsageError(f"examples: the bundled examples are missing ({source}); reinstall "
                          "plcapacity")
-    files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
+    sources = {p.relative_to(source): p for p in source.rglob("*") if p.is_file()}
+    for name in _INCIDENT_FILES:  # the shipped incidents, with their provenance and licence
+        sources[Path("outages") / name] = data_path(f"outages/{name}")
+    files = sorted(sources)
     target = Path(args.directory)
     folders, existing = _plan(target, files, args.force)
     path = target
@@ -136,12 +145,14 @@ def run(args, out, err):
             path.mkdir()
         for name in files:
             path = target / name
-            _write(path, (source / name).read_bytes())
+            _write(path, sources[name].read_bytes())
             out.write(printable(f"{'replaced' if name in existing else 'wrote'} "
                                 f"{path.as_posix()}") + "\n")
     except OSError as error:
         raise UsageError(f"examples: {path.as_posix()}: cannot write it "
                          f"({error.strerror or error})") from None
     out.write(printable(f"{len(files)} example files in {target.as_posix()}; try: plcapacity "
-                        f"batch {(target / 'services.csv').as_posix()}") + "\n")
+                        f"batch {(target / 'services.csv').as_posix()}, or plcapacity "
+                        f"fit-outages {(target / 'outages' / _INCIDENT_FILES[0]).as_posix()}")
+              + "\n")
     return EXIT_OK

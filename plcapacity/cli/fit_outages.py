@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from plcapacity.base.exceptions import UsageError
-from plcapacity.cli.output import EXIT_OK
+from plcapacity.cli.output import EXIT_OK, report_warnings
 
 __all__ = ["NAME", "add_parser", "run"]
 
@@ -69,8 +69,14 @@ def run(args, out, err):
         from plcapacity.base.limits import data_path
         from plcapacity.outages.incidents import INCIDENTS_FILE
         incidents = data_path(INCIDENTS_FILE)
-    fit = fit_outages(incidents, period=args.period, regions=regions,
-                      services=args.services, rates=args.rates)
+    import warnings
+
+    from plcapacity.base.exceptions import ModelWarning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelWarning)
+        fit = fit_outages(incidents, period=args.period, regions=regions,
+                          services=args.services, rates=args.rates)
+    report_warnings(caught, err)
     if args.format == "toml":
         out.write(fit.to_toml())
     elif args.format == "json":

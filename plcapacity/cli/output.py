@@ -82,6 +82,8 @@ def _count(value) -> str:
         return "never" if value == float("inf") else f"{value:.4g}"
     if float(value).is_integer():
         return f"{int(value):,}"
+    if abs(value) < 0.005:  # would print as 0.00: a small figure keeps its digits
+        return f"{value:.3g}"
     return f"{value:,.2f}"
 
 

@@ -538,7 +538,11 @@ def _forecast_one(t, y, thresholds, levels, horizon_days, confidence):
     weights = _model_weights(t, y, fits)
     series["interval_spans_both_models"] = min(weights.values()) >= MINOR_WEIGHT if log_ok \
         else False
-    point, earliest, latest = _passage(fits, weights, scale, last, end, confidence)
+    todo = ~reached & ~unprojected   # the others' dates come from the data (or none)
+    point, earliest, latest = (np.full(len(thresholds), np.inf) for _ in range(3))
+    if todo.any():
+        point[todo], earliest[todo], latest[todo] = _passage(
+            fits, weights, {m: v[todo] for m, v in scale.items()}, last, end, confidence)
     ahead = point <= end
     projected = ~reached & ~unprojected
     status = np.where(reached, seen_status, np.where(
@@ -619,8 +623,8 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
     >>> forecast = plc.forecast_exhaustion(metrics, thresholds=(80,))   # [% of NAT ports]
     >>> forecast[["nat_ip", "status", "crossing_date"]].head(2)
            nat_ip    status             crossing_date
-    0  10.20.0.10  forecast 2027-01-20 00:00:00+00:00
-    1  10.20.0.11  forecast 2027-01-16 00:00:00+00:00
+    0  10.20.0.10  forecast 2027-02-09 00:00:00+00:00
+    1  10.20.0.11  forecast 2027-02-01 00:00:00+00:00
     """
     thresholds = [float(v) for v in np.atleast_1d(thresholds)]
     bad = [v for v in thresholds if not 0 < v <= 100]

@@ -140,7 +140,7 @@ def slope_lines(slope, low, high, confidence, z_median, t_median):
     Examples
     --------
     >>> slopes, _ = slope_lines(1.0, 0.5, 2.0, 0.9, 0.0, 0.0)
-    >>> float(slopes[10]), bool(slopes[0] < 1 < slopes[-1])
+    >>> float(slopes[SLOPE_POINTS // 2]), bool(slopes[0] < 1 < slopes[-1])
     (1.0, True)
     """
     z = float(ndtri((1 + confidence) / 2))
@@ -208,24 +208,35 @@ def passage_survival(levels, slopes, intercepts, noise, days) -> np.ndarray:
     out = np.ones((levels.size, days.size))
     # levels no line comes within the noise's reach of before the last day: never reached
     top = float(noise.grid[-1]) + float(noise.weekly.max())
-    highest = intercepts + np.maximum(slopes * days[0], slopes * days[-1])      # (K,)
-    reachable = np.flatnonzero(levels - highest.max() < top)
+
+    def highest(first, last):  # the highest any line gets on the days first..last
+        return float(np.max(intercepts + np.maximum(slopes * first, slopes * last)))
+
+    reachable = np.flatnonzero(levels - highest(days[0], days[-1]) < top)
+    # levels no line comes near in the consecutive days: survival 1 there, the rest sparse
+    near_reach = levels[reachable] - highest(near[0], near[-1]) < top
     week = noise.weekly[np.mod(near, 7)]
-    per_level = slopes.size * (near.size + 7 * far.size)
-    block = max(1, _BLOCK_ELEMENTS // max(per_level, 1))
-    for start in range(0, reachable.size, block):
-        rows = reachable[start:start + block]
-        chunk = levels[rows]
-        trend = intercepts[:, None] + slopes[:, None] * near[None, :] + week[None, :]
-        log_stay = noise.log_below(chunk[:, None, None] - trend[None, :, :])    # (l, K, D)
-        np.cumsum(log_stay, axis=2, out=log_stay)
-        log_near = np.maximum(log_stay, _LOG_ZERO)
-        survival = [np.exp(log_near).mean(axis=1)]
-        if far.size:
-            survival.append(np.exp(np.maximum(
-                log_near[:, :, -1:] + _far_sums(chunk, slopes, intercepts, noise, near[-1],
-                                                far), _LOG_ZERO)).mean(axis=1))
-        out[rows] = np.concatenate(survival, axis=1)
+    for rows, exact_days in ((reachable[near_reach], True), (reachable[~near_reach], False)):
+        per_level = slopes.size * ((near.size if exact_days else 0) + 7 * far.size)
+        block = max(1, _BLOCK_ELEMENTS // max(per_level, 1))
+        for start in range(0, rows.size, block):
+            some = rows[start:start + block]
+            chunk = levels[some]
+            if exact_days:
+                trend = intercepts[:, None] + slopes[:, None] * near[None, :] + week[None, :]
+                log_stay = noise.log_below(chunk[:, None, None] - trend[None, :, :])  # l, K, D
+                np.cumsum(log_stay, axis=2, out=log_stay)
+                log_near = np.maximum(log_stay, _LOG_ZERO)
+                survival = [np.exp(log_near).mean(axis=1)]
+                carried = log_near[:, :, -1:]
+            else:
+                survival = [np.ones((some.size, near.size))]
+                carried = np.zeros((some.size, slopes.size, 1))
+            if far.size:
+                survival.append(np.exp(np.maximum(
+                    carried + _far_sums(chunk, slopes, intercepts, noise, near[-1], far),
+                    _LOG_ZERO)).mean(axis=1))
+            out[some] = np.concatenate(survival, axis=1)
     return out
 
 

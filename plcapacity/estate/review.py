@@ -257,7 +257,7 @@ def estate_table(inventory: Inventory, forecast: Forecast | None = None, *,
     >>> table = plc.estate_table(inventory, plc.forecast_exhaustion(metrics, thresholds=(80,)))
     >>> table[["name", "ceiling", "reaches_80"]].head(2)   # ceiling [connections]
                name  ceiling                             reaches_80
-    0    pls-orders  1536000  2027-01-12 (2026-12-21 to 2027-03-10)
+    0    pls-orders  1536000  2027-01-02 (2026-12-21 to 2027-01-23)
     1  pls-payments   384000                             no metrics
     """
     lim = limits or get_limits()

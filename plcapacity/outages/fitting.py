@@ -284,6 +284,16 @@ def _timestamp(value, what):
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+#: Earliest start of a fit period: the first whole year pandas' timestamps hold (a period
+#: before the incidents listed is only warned about: synthetic histories go back centuries).
+EARLIEST_PERIOD = pd.Timestamp("1678-01-01", tz="UTC")
+#: A stretch of the period before the first or after the last incident listed is warned about
+#: when the list's own rate makes it this unlikely (no incident in it): a list that stops
+#: before the period ends (or starts after it begins) would otherwise pass its silence off as
+#: a quiet time. [-] (0.1 %: 6.9 expected incidents missing)
+QUIET_CHANCE = 0.001
+
+
 def _period(period, frame):
     if period is None:
         return frame["start"].min(), frame["end"].max()
@@ -293,6 +303,29 @@ def _period(period, frame):
     begin, end = _timestamp(period[0], "start"), _timestamp(period[1], "end")
     if end <= begin:
         raise ValueError(f"period={period!r} is not allowed: the end must be after the start")
+    now = pd.Timestamp.now(tz="UTC")
+    for what, stamp in (("start", begin), ("end", end)):
+        if not EARLIEST_PERIOD <= stamp <= now.floor("D") + pd.Timedelta(days=1):
+            raise ValueError(
+                f"period: {what}={period[0 if what == 'start' else 1]!r} is not allowed: a "
+                f"date from {EARLIEST_PERIOD:%Y-%m-%d} to today ({now:%Y-%m-%d}): outages "
+                "after today cannot have been observed, and counting those years as quiet "
+                "would lower every rate")
+    inside = frame[(frame["start"] >= begin) & (frame["start"] < end)]
+    if len(inside):
+        first, last = inside["start"].min(), inside["start"].max()
+        per_day = len(inside) / max((end - begin).total_seconds() / 86_400, 1.0)
+        for gap, where, edge in (((first - begin).total_seconds() / 86_400, "starts",
+                                  f"before the first incident listed ({first:%Y-%m-%d})"),
+                                 ((end - last).total_seconds() / 86_400, "ends",
+                                  f"after the last incident listed ({last:%Y-%m-%d})")):
+            if math.exp(-per_day * gap) < QUIET_CHANCE:
+                warnings.warn(
+                    f"the period {where} {gap / 365:.1f} years {edge}, a silence the list's "
+                    f"own rate ({per_day * 365:.3g} incidents a year) makes unlikely: if the "
+                    "list does not cover those years, they count as observed without "
+                    "incidents, which lowers the rates; give a period within it",
+                    ModelWarning, stacklevel=3)
     return begin, end
 
 

@@ -10,6 +10,10 @@ import pandas as pd
 
 from plcapacity.base.limits import read_reference
 from plcapacity.base.tables import MAX_TABLE_BYTES, read_bytes_limited
+from plcapacity.outages.laws import MAX_OUTAGE_HOURS
+
+#: Earliest time an incident may have: the first whole year pandas' timestamps hold.
+EARLIEST_INCIDENT = pd.Timestamp("1678-01-01", tz="UTC")
 
 __all__ = ["load_incidents", "read_incidents", "merge_duplicates", "INCIDENTS_FILE"]
 
@@ -139,12 +143,32 @@ def read_incidents(incidents) -> pd.DataFrame:
                              f"date and time (such as 2019-05-02 21:30, UTC); {bad.size} such "
                              "row(s)")
         times[key] = parsed.reset_index(drop=True)
+        latest = pd.Timestamp.now(tz="UTC").floor("D") + pd.Timedelta(days=1)
+        with np.errstate(invalid="ignore"):
+            outside = np.flatnonzero(((times[key] < EARLIEST_INCIDENT)
+                                      | (times[key] > latest)).to_numpy())
+        if outside.size:
+            i = outside[0]
+            why = ("an incident in the future cannot have been observed"
+                   if times[key].iloc[i] > latest else "earlier than a timestamp holds")
+            raise ValueError(f"{where} {label} {rows[i]}: {column}={raw.iloc[i]!r} is not "
+                             f"allowed: a time from {EARLIEST_INCIDENT:%Y-%m-%d} to today "
+                             f"({latest - pd.Timedelta(days=1):%Y-%m-%d}): {why} "
+                             f"({outside.size} such row(s))")
     backwards = np.flatnonzero((times["end"] <= times["start"]).to_numpy())
     if backwards.size:
         i = backwards[0]
         raise ValueError(f"{where} {label} {rows[i]}: {end_col}={frame[end_col].iloc[i]!r} is "
                          f"not after {start_col}={frame[start_col].iloc[i]!r}; an incident must "
                          f"end after it starts ({backwards.size} such row(s))")
+    hours = ((times["end"] - times["start"]).dt.total_seconds() / 3600).to_numpy()
+    long = np.flatnonzero(hours > MAX_OUTAGE_HOURS)
+    if long.size:
+        i = long[0]
+        raise ValueError(f"{where} {label} {rows[i]}: the incident lasts {hours[i]:,.0f} hours "
+                         f"({frame[start_col].iloc[i]!r} to {frame[end_col].iloc[i]!r}): at "
+                         f"most {MAX_OUTAGE_HOURS:,.0f} (a year) is allowed ({long.size} such "
+                         "row(s))")
     location = frame[location_col]
     empty = np.flatnonzero(location.isna().to_numpy() | (location.astype(str).str.strip() == ""))
     if empty.size:

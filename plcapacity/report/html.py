@@ -232,7 +232,11 @@ def markup(text):
 
 
 def csv_data_uri(frame):
-    data = frame.to_csv(index=False).encode("utf-8")
+    """A table as a ``data:text/csv`` link (and its size in bytes), text cells neutralized
+    against spreadsheet formulas as every CSV the package writes
+    (:func:`plcapacity.base.tables.neutralize_formulas`)."""
+    from plcapacity.base.tables import neutralize_formulas
+    data = neutralize_formulas(frame).to_csv(index=False).encode("utf-8")
     return "data:text/csv;base64," + base64.b64encode(data).decode("ascii"), len(data)
 
 

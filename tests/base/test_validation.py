@@ -40,3 +40,11 @@ def test_max_count_is_the_largest_exact_float_integer():
     from plcapacity.base.validation import MAX_COUNT
     assert all(int(float(n)) == n for n in range(MAX_COUNT - 3, MAX_COUNT + 2))
     assert int(float(MAX_COUNT + 2)) != MAX_COUNT + 2  # 2**53 + 1 is the first a float lacks
+
+
+@pytest.mark.parametrize("value", [2 ** 53 + 1, 9007199254740993, 1e19, "1e19"])
+def test_whole_numbers_beyond_what_a_float_holds_are_refused_with_the_bound(value):
+    from plcapacity.base.validation import check_number
+    with pytest.raises(ValueError, match=r"at most 9,007,199,254,740,991"):
+        check_number(value, "backend_vms", 1, integer=True, text=True)
+    assert check_number(2 ** 53 - 1, "n", 1, integer=True) == 2 ** 53 - 1

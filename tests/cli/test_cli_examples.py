@@ -7,6 +7,9 @@ import pytest
 
 from plcapacity.base.limits import data_path
 
+#: The shipped incidents (and their README: source, licence), copied into DIR/outages/.
+INCIDENTS = ["outages/README.md", "outages/azure_status_incidents_2018_2020.csv"]
+
 
 def test_examples_copies_the_bundled_files(tmp_path, cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -17,10 +20,15 @@ def test_examples_copies_the_bundled_files(tmp_path, cli, monkeypatch):
     assert code == 0 and err == ""
     target = tmp_path / "plcapacity-examples"
     copied = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
-    assert copied == bundled
+    assert copied == sorted(bundled + INCIDENTS)
     for name in bundled:
         assert f"wrote plcapacity-examples/{name}\n" in out
         assert (target / name).read_bytes() == (data_path("examples") / name).read_bytes()
+    for name in INCIDENTS:  # the incident data a user fits outage models to, after pip install
+        assert (target / name).read_bytes() == data_path(name).read_bytes()
+    code, out, _ = cli(["fit-outages", str(target / INCIDENTS[1]), "--period", "2018-01-01",
+                        "2020-01-01"])
+    assert code == 0 and "Rates per year" in out
     # The copies are usable as they are: the scenario table finds its deployment files.
     code, out, _ = cli(["batch", str(target / "services.csv"), "--trials", "200", "--seed", "1",
                         "--no-progress", "--workers", "1"])
@@ -50,8 +58,8 @@ def test_examples_into_a_file_is_an_error(tmp_path, cli):
 
 # ------------------------------------------------------------------ writes stay inside DIR
 
-BUNDLED = sorted(p.relative_to(data_path("examples")).as_posix()
-                 for p in data_path("examples").rglob("*") if p.is_file())
+BUNDLED = sorted([p.relative_to(data_path("examples")).as_posix()
+                  for p in data_path("examples").rglob("*") if p.is_file()] + INCIDENTS)
 #: A top-level file, a nested one and the last one copied.
 SOME = ["services.csv", "estate/pls.json", BUNDLED[-1]]
 

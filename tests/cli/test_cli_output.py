@@ -27,3 +27,14 @@ def test_tables_are_readable_and_escape_free():
     assert "5,120,000" in text and "50.0%" in text and "$1,234.50" in text
     assert "\x1b" not in text and "a\\x1b[31m" in text
     assert printable("two\nlines") == "two\\nlines"
+
+
+def test_tables_never_show_digits_a_number_lacks_nor_round_a_small_one_to_zero():
+    import pandas as pd
+
+    from plcapacity.cli.output import format_table
+    frame = pd.DataFrame({"rate_per_year": [1e-9, 0.25, 2.0], "ceiling": [2.0 ** 60, 3e22, 5.0],
+                          "count": [2 ** 53 - 1, 7, 8]})
+    shown = format_table(frame)
+    assert "1e-09" in shown and "0.25" in shown and "0.00" not in shown
+    assert "1.153e+18" in shown and "3e+22" in shown and "9,007,199,254,740,991" in shown

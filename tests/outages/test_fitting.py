@@ -192,10 +192,10 @@ def _synthetic_incidents(years, seed):
         n = rng.poisson(rate * years)
         starts = np.sort(rng.uniform(0, span, n))
         hours = np.exp(TRUE_MU + TRUE_SIGMA * rng.standard_normal(n))
-        origin = pd.Timestamp("1900-01-01", tz="UTC")
+        origin = pd.Timestamp("1750-01-01", tz="UTC")  # centuries of history, all in the past
         rows += [(origin + pd.Timedelta(minutes=s), origin + pd.Timedelta(minutes=s + 60 * h),
                   location) for s, h in zip(starts, hours)]
-    return _incidents(rows), ("1900-01-01", pd.Timestamp("1900-01-01") + pd.Timedelta(
+    return _incidents(rows), ("1750-01-01", pd.Timestamp("1750-01-01") + pd.Timedelta(
         minutes=span))
 
 

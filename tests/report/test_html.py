@@ -150,3 +150,15 @@ def test_figure_too_crowded_for_its_layout_is_saved_without_a_warning():
         uri = figure_data_uri(ax)
     png = base64.b64decode(uri.split(",", 1)[1])
     assert png.startswith(b"\x89PNG") and len(png) > 1_000
+
+
+def test_csv_data_uri_neutralizes_formulas_as_every_csv_the_package_writes():
+    import base64
+
+    import pandas as pd
+    frame = pd.DataFrame({"service": ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+cmd", "ok"],
+                          "value": [-1, 2, 3, 4]})
+    uri, _ = csv_data_uri(frame)
+    text = base64.b64decode(uri.split(",", 1)[1]).decode("utf-8").splitlines()
+    assert text[1].startswith("\"'=HYPERLINK(") and text[2] == "'@SUM(A1),2"
+    assert text[3] == "'+cmd,3" and text[4] == "ok,4" and text[1].endswith(",-1")

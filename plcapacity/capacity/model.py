@@ -169,7 +169,14 @@ class Demand:
 
     def after(self, years) -> "Demand":
         """The demand grown by ``growth_per_year`` for ``years`` years (rates scaled alike)."""
-        factor = (1 + self.growth_per_year) ** float(years)
+        try:
+            factor = (1 + self.growth_per_year) ** float(years)
+        except OverflowError:
+            factor = math.inf
+        if not math.isfinite(self.ports_needed * factor):
+            raise ValueError(f"growth_per_year={self.growth_per_year:g} over {float(years):g} "
+                             "years grows the demand past a float (1.8e308): give a smaller "
+                             "growth or horizon")
         return dataclasses.replace(self, connections=self.connections * factor,
                                    new_connections_per_s=self.new_connections_per_s * factor)
 

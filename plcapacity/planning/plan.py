@@ -43,7 +43,7 @@ from plcapacity.availability.exact import exact_figures_by_metric
 from plcapacity.availability.simulation import simulate
 from plcapacity.base.exceptions import CapacityWarning, InfeasibleDemandError
 from plcapacity.base.limits import get_limits
-from plcapacity.base.regions import check_region, region_catalog
+from plcapacity.base.regions import DeclaredRegion, check_region, has_availability_zones
 from plcapacity.base.results import TableResult
 from plcapacity.base.schema import Column, Schema
 from plcapacity.base.sla import SLA
@@ -197,6 +197,11 @@ class Plan(TableResult):
                 lines.append(f"delay = {law_toml(delay)}")
             else:
                 lines.append(f"delay_minutes = {float(deployment.failover.delay_minutes)!r}")
+        for region in deployment.regions:
+            if isinstance(region, DeclaredRegion):  # declared before it is named
+                lines += ["", "[[regions]]", f"name = {json.dumps(str(region))}",
+                          "availability_zones = "
+                          + ("true" if region.availability_zones else "false")]
         for d in deployment.destinations:
             lines += ["", "[[destinations]]", f"name = {json.dumps(d.name)}",
                       f'region = "{d.region}"', f"pls_count = {d.pls_count}",
@@ -273,9 +278,18 @@ def plan_frontier(plan, *, ax=None):
 
 
 def _regions(regions) -> list[str]:
-    names = ([r.strip() for r in regions.replace(",", ";").split(";")]
-             if isinstance(regions, str) else [str(r).strip() for r in regions])
-    names = [n for n in names if n]
+    if isinstance(regions, str) and not isinstance(regions, DeclaredRegion):
+        names = [r.strip() for r in regions.replace(",", ";").split(";")]
+    elif isinstance(regions, DeclaredRegion):
+        names = [regions]
+    elif isinstance(regions, (list, tuple)):
+        # A DeclaredRegion is kept as it is (str(r) would drop its declaration).
+        names = [r if isinstance(r, DeclaredRegion) else r.strip() if isinstance(r, str)
+                 else r for r in regions]
+    else:
+        raise ValueError(f"regions={short_repr(regions)} is not allowed: region names, as text "
+                         "(\"eastus,westus2\") or a list (DeclaredRegion for others)")
+    names = [n for n in names if not isinstance(n, str) or n]
     if not names:
         raise ValueError("regions is empty: give one or more candidate region names")
     if len(names) > MAX_CANDIDATE_REGIONS:
@@ -435,7 +449,7 @@ def plan(connections, *, regions, slo_percent=None, max_month_risk=None,
                                f"{lim.default_failover_delay_p95_min:g} min)")
     lost_given = None if regions_lost_tolerated is None else check_number(
         regions_lost_tolerated, "regions_lost_tolerated", 0, len(names) - 1, integer=True)
-    has_zones = region_catalog().loc[names, "availability_zones"].astype(bool).to_dict()
+    has_zones = {name: has_availability_zones(name) for name in names}
     sizes = _sizes(demand, 1 if failover == "active-passive" else len(names),
                    vm_failures_tolerated=failures, zones=zones,
                    zone_failures_tolerated=zone_failures, cap=cap,

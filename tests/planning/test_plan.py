@@ -223,3 +223,28 @@ def test_zones_where_regions_have_them():
     # 500,000 must survive, plus one failure, with a zone of them lost (zone_vms: 6)
     vms = [int(v) for v in str(row["backend_vms"]).split(";")]
     assert vms[0] == zone_vms(2 + 1, 3, 1) and vms[1] == 3
+
+
+def test_declared_regions_are_candidates_and_written_back(tmp_path):
+    """A DeclaredRegion (what the unknown-region error suggests) is planned with its zones, and
+    the deployment file declares it so that it loads back."""
+    lab = plc.regions.DeclaredRegion("lab-7", availability_zones=True)
+    p = plc.plan(1_000, regions=[lab, "northeurope"], zones=3, slo_percent=50,
+                 outages=plc.OutageModel(1.0, {"law": "fixed", "hours": 4}))
+    row = p.table.index[p.table["regions"] == "lab-7;northeurope"][0]
+    assert p.table.loc[row, "zones"] == 3
+    path = tmp_path / "lab.toml"
+    path.write_text(p.to_toml(row), encoding="utf-8")
+    deployment, _ = plc.load_deployment(path)
+    assert [d.zones for d in deployment.destinations] == [(1, 2, 3), (1, 2, 3)]
+
+
+@pytest.mark.parametrize("regions", [None, 5, ["eastus", 5]])
+def test_regions_of_another_type_are_refused_in_one_line(regions):
+    with pytest.raises(ValueError, match="regions=.* is not allowed"):
+        plc.plan(1_000, regions=regions)
+
+
+def test_growth_past_a_float_names_the_growth():
+    with pytest.raises(ValueError, match=r"growth_per_year=1e\+308 over 1 years"):
+        plc.plan(1_000, regions="northeurope", growth_per_year=1e308)

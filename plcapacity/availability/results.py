@@ -382,8 +382,16 @@ class SimulationResult:
                           ("expected_credit_percent", "month_credit")):
             per_trial, half = self._mean_ci(key, n)
             setattr(self, name, float(accumulator.total(key) / (n * months)) if n else 0.0)
+            interval = _interval(per_trial / months, half / months)
+            if (self.method == "plain" and n >= 2 and accumulator.total(key) == 0):
+                # None observed: the normal interval is [0, 0]. A month below needs a trial
+                # with one (at most all of its months), so the chance is at most that of such
+                # a trial: below 1 - 0.025**(1/n) (95 %, exact binomial with 0 of n).
+                interval = (0.0, float(-math.expm1(math.log(0.025) / n)))
+                if key == "month_credit":  # the credit of a month is at most 100 %
+                    interval = (0.0, 100.0 * interval[1])
             setattr(self, "p_month_below_slo_ci" if key == "months_below"
-                    else "expected_credit_ci", _interval(per_trial / months, half / months))
+                    else "expected_credit_ci", interval)
 
     def _mean_ci(self, key, n):
         """Mean of a per-trial sum and its 95 % half-width; under importance sampling, a NaN
@@ -395,6 +403,8 @@ class SimulationResult:
             mean = min(mean, 1.0)  # a weighted mean of a few trials may pass 1: a fraction
         if (self.method == "importance" and total > 0
                 and effective_sample_size(total, square) < MIN_EFFECTIVE_TRIALS):
+            half = math.nan
+        if n < 2:  # one trial has no spread to measure: no interval, not a zero-width one
             half = math.nan
         return mean, half
 
@@ -742,6 +752,9 @@ def build_result(deployment, structure, acc, years, figures, seed_entropy, outag
         notes.extend(_importance_notes(acc, done, metric, plan))
         return _result(deployment, structure, acc, years, figures, seed_entropy, outages,
                        notes)
+    if done == 1:
+        notes.append("one trial: its figures have no confidence interval (no spread to "
+                     "measure); run more trials")
     if done and acc.total("incidents") == 0:
         # Nothing observed: say so whether or not an exact value is at hand (above the exact
         # calculation's reach, nothing else would).

@@ -256,3 +256,33 @@ def test_a_result_without_any_observed_event_says_so_at_any_size():
                             progress=False)
     assert frequent.summary()["incidents_per_year"] > 0
     assert "no down time" not in frequent.note
+
+
+def test_one_trial_has_no_interval_rather_than_a_zero_width_one():
+    """One trial of a deployment down 6 times a year: its served availability is one draw, so
+    the 95 % interval is unknown (NaN, printed "-"), never [x, x]; the note says why."""
+    deployment = shortfall()
+    result = simulate(deployment, FREQUENT, trials=1, seed=3, progress=False)
+    for low, high in (result.ci, result.served_availability_ci, result.p_month_below_slo_ci):
+        assert np.isnan(low) and np.isnan(high)
+    assert "one trial: its figures have no confidence interval" in result.note
+    two = simulate(deployment, FREQUENT, trials=2, seed=3, progress=False)
+    assert "one trial" not in two.note
+
+
+def test_no_month_below_the_slo_gives_the_exact_zero_count_bound():
+    """No month below the SLO in n trials: the interval is [0, p] with (1 - p)**n = 0.025 (the
+    chance of a month below is at most that of a trial holding one), not [0, 0]. p is found
+    here by bisection."""
+    deployment = two_regions_shared_destination()
+    rare = OutageModel(1e-5, {"law": "fixed", "hours": 1})
+    n = 300
+    result = simulate(deployment, rare, trials=n, seed=2, progress=False)
+    assert result.p_month_below_slo == 0
+    low, high = 0.0, 1.0
+    for _ in range(200):
+        mid = (low + high) / 2
+        low, high = (mid, high) if (1 - mid) ** n > 0.025 else (low, mid)
+    assert result.p_month_below_slo_ci == pytest.approx((0.0, high), rel=1e-9)
+    assert 0.012 < high < 0.013                      # about 3.7 / n
+    assert result.expected_credit_ci == pytest.approx((0.0, 100 * high), rel=1e-9)

@@ -92,6 +92,23 @@ def add_parser(commands):
     return parser
 
 
+def _simulated(best, result) -> str:
+    """How far a simulated figure can be trusted: its interval, and whether it straddles the
+    objective (the row meets it on the estimate alone)."""
+    if best["method"] != "simulated" or result.failover.mode != "active-passive":
+        return ""
+    import math
+
+    low, high = best["served_availability_ci_low"], best["served_availability_ci_high"]
+    if math.isnan(low) or math.isnan(high):
+        return " (simulated: too few trials for a 95 % interval; raise --trials)"
+    text = f" (simulated, 95 % interval {100 * low:.6f} to {100 * high:.6f} %"
+    if low < result.objective["slo_percent"] / 100:
+        text += ("; its low end is below the objective: the estimate alone meets it, raise "
+                 "--trials to settle it")
+    return text + ")"
+
+
 def run(args, out, err):
     """Print the plan; returns the exit code."""
     from pathlib import Path
@@ -136,7 +153,7 @@ def run(args, out, err):
         notes.append(f"best: {best['regions']} with {best['pls_count']} PLS x "
                      f"{best['nat_ips']} NAT IPs x {best['backend_vms']} VMs per region, "
                      f"{best['total_monthly_cost_usd']:,.2f} USD a month, served "
-                     f"{100 * best['served_availability']:.6f} %")
+                     f"{100 * best['served_availability']:.6f} %" + _simulated(best, result))
     else:
         notes.append(result.shortfall)
     notes += list(result.assumptions)

@@ -66,3 +66,23 @@ def test_plan_bad_input_is_one_line(cli, argv, fragment):
     code, out, err = cli(argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and fragment in err
+
+
+def test_a_simulated_best_says_how_sure_it_is(cli):
+    """Active-passive finalists are simulated; a best row chosen on a few trial-years must show
+    its interval (or that there is none), and say when the interval reaches below the
+    objective."""
+    argv = ["plan", "1000", "--regions", "eastus,northeurope,japaneast", "--failover",
+            "active-passive", "--slo-percent", "99.995", "--seed", "1"]
+    code, out, _ = cli(argv + ["--trials", "1"])
+    assert code == 0
+    best = next(line for line in out.splitlines() if line.startswith("note: best:"))
+    assert "too few trials for a 95 % interval; raise --trials" in best
+    code, out, _ = cli(argv + ["--trials", "3"])
+    best = next(line for line in out.splitlines() if line.startswith("note: best:"))
+    low = float(best.split("95 % interval ")[1].split()[0])
+    assert low < 99.995 and "its low end is below the objective" in best
+    code, out, _ = cli(argv + ["--trials", "5"])                # interval above the objective
+    best = next(line for line in out.splitlines() if line.startswith("note: best:"))
+    assert float(best.split("95 % interval ")[1].split()[0]) >= 99.995
+    assert "below the objective" not in best

@@ -84,7 +84,8 @@ def add_parser(commands):
                         help="price of a backend VM per hour (default: the reference price "
                              "in data/pricing.csv, uncertain)")
     parser.add_argument("--trials", type=positive_whole, default=20_000, metavar="N",
-                        help="trial-years per simulated finalist (default: 20000)")
+                        help="trial-years per simulated finalist, at most 2,000,000 "
+                             "(default: 20000)")
     parser.add_argument("--seed", type=whole, metavar="N", help="seed of the simulations")
     parser.add_argument("-o", "--output", metavar="FILE.toml",
                         help="write the best deployment as a deployment file")

@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from plcapacity.availability.budget import MAX_TRIAL_YEARS
 from plcapacity.availability.deployment import Deployment, Destination, Endpoint, Failover
 from plcapacity.availability.exact import exact_figures_by_metric
 from plcapacity.availability.simulation import simulate
@@ -54,13 +53,19 @@ from plcapacity.capacity.sizing import size, size_table
 from plcapacity.outages.processes import OutageModel
 from plcapacity.outages.profiles import DEFAULT_PROFILE, outage_profile
 
-__all__ = ["plan", "Plan", "plan_frontier", "PLAN_COLUMNS", "MAX_CANDIDATE_REGIONS"]
+__all__ = ["plan", "Plan", "plan_frontier", "PLAN_COLUMNS", "MAX_CANDIDATE_REGIONS",
+           "MAX_PLAN_TRIALS"]
 
 #: Most candidate regions: every non-empty subset is searched (2**10 - 1 = 1,023 sets).
 MAX_CANDIDATE_REGIONS = 10
 
 #: Finalists simulated (active-passive gaps, month risk): the cheapest meeting the objective.
 FINALISTS = 5
+
+#: Most trial-years per simulated finalist: up to FINALISTS of them run silently inside the
+#: search (about 10 s each at 2,000,000 on a laptop core); more belongs to
+#: ``plcapacity simulate`` on the written deployment file, with its progress bar.
+MAX_PLAN_TRIALS = 2_000_000
 
 PLAN_COLUMNS = Schema(Column.output(name, unit, meaning) for name, (unit, meaning) in {
     "regions": ("-", "regions with a PLS and private endpoints, ';'-joined (failover order "
@@ -386,7 +391,7 @@ def plan(connections, *, regions, slo_percent=None, max_month_risk=None,
         Price of one backend VM. [USD/h] Default: ``reference_vm_hour_usd`` from
         ``data/pricing.csv`` (an uncertain reference; the plan's assumptions say so).
     trials : int, default 20,000
-        Trial-years per simulated finalist.
+        Trial-years per simulated finalist, at most :data:`MAX_PLAN_TRIALS`.
     seed : int, optional
         Seed of the finalists' simulations.
     limits : Limits, optional
@@ -412,7 +417,10 @@ def plan(connections, *, regions, slo_percent=None, max_month_risk=None,
         slo_percent = check_number(slo_percent, "slo_percent", 0, 100, low_inclusive=False,
                                    high_inclusive=False)
     sla = SLA.private_link(slo_percent)
-    trials = check_number(trials, "trials", 1, MAX_TRIAL_YEARS, integer=True)
+    trials = check_number(trials, "trials", 1, MAX_PLAN_TRIALS, integer=True,
+                          allowed=f"a whole number from 1 to {MAX_PLAN_TRIALS:,} per simulated "
+                                  f"finalist (up to {FINALISTS} run inside the search); for "
+                                  "more, simulate the written deployment file")
     if max_month_risk is not None:
         max_month_risk = check_number(max_month_risk, "max_month_risk", 0, 1,
                                       low_inclusive=False)

@@ -248,3 +248,13 @@ def test_regions_of_another_type_are_refused_in_one_line(regions):
 def test_growth_past_a_float_names_the_growth():
     with pytest.raises(ValueError, match=r"growth_per_year=1e\+308 over 1 years"):
         plc.plan(1_000, regions="northeurope", growth_per_year=1e308)
+
+
+def test_trials_beyond_what_the_search_runs_silently_are_refused():
+    """Up to five finalists are simulated inside the search, without a progress bar: 1e9
+    trial-years each would run for hours (about 5e-6 s a trial-year here) with nothing shown."""
+    from plcapacity.planning.plan import MAX_PLAN_TRIALS
+    with pytest.raises(ValueError, match=r"trials=1000000000(\.0)? is not allowed: a whole number "
+                                         r"from 1 to 2,000,000 per simulated finalist"):
+        plc.plan(1_000, regions="eastus,northeurope", failover="active-passive", trials=1e9)
+    assert MAX_PLAN_TRIALS == 2_000_000

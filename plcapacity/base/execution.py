@@ -12,7 +12,13 @@ from __future__ import annotations
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
-__all__ = ["executor_for", "isolated_executor", "stop", "tasks_in_flight"]
+__all__ = ["executor_for", "isolated_executor", "stop", "tasks_in_flight", "check_workers",
+           "WORKERS_PER_CORE"]
+
+#: Most local processes per core of the machine. Each worker imports the data stack (about
+#: 150 MB): beyond the cores they add no speed, only memory (``--workers 100000`` would start
+#: one process per task). [processes per core]
+WORKERS_PER_CORE = 8
 
 
 class InlineExecutor(Executor):
@@ -42,13 +48,41 @@ def _exit_with_parent():
         pass
 
 
+def check_workers(workers):
+    """``workers`` if it is None (or 0: the machine's cores) or a whole number of local
+    processes from 1 to ``WORKERS_PER_CORE`` per core of this machine; else a one-line
+    ValueError."""
+    if workers is None or (type(workers) is int and workers == 0):
+        return None
+    cores = os.cpu_count() or 1
+    most = WORKERS_PER_CORE * cores
+    if (isinstance(workers, bool) or not isinstance(workers, (int, float))
+            or not float(workers).is_integer() or not 1 <= workers <= most):
+        raise ValueError(f"workers={workers!r} is not allowed: a whole number of local "
+                         f"processes from 1 to {most} ({WORKERS_PER_CORE} per core of this "
+                         f"machine's {cores}; more add memory, not speed; a Dask scheduler "
+                         "runs on more machines)")
+    return int(workers)
+
+
 class _DaskExecutor:
     """The executor of a Dask client, closing the client if this module opened it."""
 
     def __init__(self, scheduler):
         from distributed import Client
         self.own = not isinstance(scheduler, Client)
-        self.client = Client(scheduler) if self.own else scheduler
+        if self.own:
+            try:
+                self.client = Client(scheduler)
+            except (OSError, TimeoutError, ValueError, TypeError, AssertionError) as error:
+                # (distributed asserts on some malformed addresses)
+                raise ValueError(
+                    f"scheduler={str(scheduler)!r}: cannot reach the Dask scheduler "
+                    f"({str(error).strip() or type(error).__name__}); give the address of a "
+                    "running one (tcp://host:8786), or leave it out to run on this "
+                    "machine") from None
+        else:
+            self.client = scheduler
         self.executor = self.client.get_executor(pure=False)
 
     def submit(self, fn, /, *args):
@@ -72,6 +106,7 @@ def executor_for(scheduler=None, workers=None, n_tasks=1):
     n_tasks : int
         Tasks to run (one task, or one worker, runs in this process).
     """
+    workers = check_workers(workers)
     if scheduler is not None:
         return _DaskExecutor(scheduler)
     workers = workers or os.cpu_count() or 1

@@ -41,7 +41,13 @@ from plcapacity.availability.simulation import (
 )
 from plcapacity.availability.structure import compile_structure
 from plcapacity.base.exceptions import BatchInputError
-from plcapacity.base.execution import executor_for, isolated_executor, stop, tasks_in_flight
+from plcapacity.base.execution import (
+    check_workers,
+    executor_for,
+    isolated_executor,
+    stop,
+    tasks_in_flight,
+)
 from plcapacity.base.limits import get_limits
 from plcapacity.base.progress import progress_bar
 from plcapacity.base.results import TableResult, table_of
@@ -297,6 +303,7 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     """
     if on_error not in ("collect", "raise"):
         raise ValueError(f"on_error={on_error!r} is not allowed: 'collect' or 'raise'")
+    workers = check_workers(workers)
     trials = check_number(trials, "trials", 1, integer=True)
     years = check_number(years, "years", 1, MAX_YEARS_PER_TRIAL, integer=True)
     if trials * years > MAX_TRIAL_YEARS:

@@ -453,13 +453,7 @@ def _run(tasks, keep, scheduler, workers, bar):
     """Every task's partials, in task order, from wherever they ran; the first failing
     task's error (in task order) is raised."""
     from plcapacity.base.execution import executor_for, stop, tasks_in_flight
-    try:
-        executor = executor_for(scheduler, workers, len(tasks))
-    except (OSError, TimeoutError) as error:
-        raise ValueError(f"scheduler={str(scheduler)!r}: cannot reach the Dask scheduler "
-                         f"({str(error).strip() or type(error).__name__}); give the address "
-                         "of a running one (tcp://host:8786), or leave it out to read on this "
-                         "machine") from None
+    executor = executor_for(scheduler, workers, len(tasks))  # one-line errors of its own
     window = tasks_in_flight(scheduler, workers)
     results, errors, running = {}, {}, {}
     points = [0]
@@ -554,6 +548,8 @@ def read_daily_metrics(*paths, scheduler=None, workers=None, progress=None) -> D
     """
     if not paths:
         raise ValueError("read_daily_metrics: give at least one export file")
+    from plcapacity.base.execution import check_workers
+    workers = check_workers(workers)
     paths = [os.fspath(path) for path in paths]
     sizes = []
     for path in paths:

@@ -6,7 +6,13 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from plcapacity.base.execution import executor_for, isolated_executor, stop, tasks_in_flight
+from plcapacity.base.execution import (
+    check_workers,
+    executor_for,
+    isolated_executor,
+    stop,
+    tasks_in_flight,
+)
 
 
 def _fail(message):
@@ -101,3 +107,23 @@ def test_stop_is_not_cut_short_by_another_ctrl_c():
     stop(executor)  # no KeyboardInterrupt
     assert executor.finished
     assert signal.getsignal(signal.SIGINT) is before
+
+
+@pytest.mark.parametrize("workers", [-3, 2.5, True, "4", 10**6])
+def test_workers_beyond_the_machine_are_refused_in_one_line(workers):
+    """Local processes each import the data stack: 10**6 of them (one per task) would exhaust
+    memory long before any speed-up; the allowed range is named."""
+    import os
+    most = 8 * (os.cpu_count() or 1)
+    with pytest.raises(ValueError, match=rf"workers={workers!r} is not allowed: a whole number "
+                                         rf"of local processes from 1 to {most} "):
+        executor_for(None, workers, 100)
+    assert check_workers(most) == most and check_workers(None) is None
+
+
+@pytest.mark.parametrize("address", ["bogus", "", "tcp://host-without-port"])
+def test_a_scheduler_address_that_cannot_be_used_names_the_scheduler(address):
+    pytest.importorskip("distributed")
+    with pytest.raises(ValueError, match=rf"scheduler='{address}': cannot reach the Dask "
+                                         r"scheduler \(.*\); give the address of a running"):
+        executor_for(address, None, 4)

@@ -1120,7 +1120,7 @@ def test_generated_csv_reads_as_a_table_or_one_error(tmp_path_factory, text):
 
 @pytest.mark.parametrize("extra, ok", [
     (["--seed", str(2 ** 300)], True), (["--seed", "-1"], False), (["--seed", "1e400"], False),
-    (["--workers", "0"], False), (["--workers", "1e9"], True), (["--top", "-1"], False),
+    (["--workers", "0"], False), (["--workers", "1e9"], False), (["--workers", "2"], True), (["--top", "-1"], False),
     (["--top", "1e15"], True), (["--top", "1e18"], False), (["--years", "1e9"], False),
     (["--trials", "0"], False),
     (["--trials", "1.5"], False), (["--trials", "nan"], False), (["--years", "-0"], False),

@@ -56,7 +56,7 @@ def format_table(frame) -> str:
             text = values.map(lambda v: "never" if v == float("inf") else f"{v:,.1f}",
                               na_action="ignore")
         elif column in _AVAILABILITY:
-            text = values.map("{:.6%}".format, na_action="ignore")
+            text = values.map(_availability_text, na_action="ignore")
         elif column in _SCIENTIFIC:
             text = values.map("{:.3e}".format, na_action="ignore")
         elif column in _MONEY:
@@ -73,6 +73,16 @@ def format_table(frame) -> str:
 #: Magnitude from which a float no longer holds every whole number (2**53): such a value is
 #: shown in scientific notation, never with digits it does not have.
 _EXACT_LIMIT = 2.0 ** 53
+
+
+def _availability_text(value) -> str:
+    """A fraction of time near 1 as a percentage with the digits that tell it from 100 %:
+    six decimals, more for values closer to 1 (0.999999995 is 99.99999950%, not 100%)."""
+    import math
+    down = 1.0 - float(value)
+    # two significant digits of the shortfall: 1e-8 of the time is 0.000001 %, so 8 decimals
+    digits = 6 if down <= 0 or down >= 1e-6 else min(14, math.floor(round(-math.log10(down), 6)))
+    return f"{value:.{digits}%}"
 
 
 def _count(value) -> str:

@@ -2,6 +2,7 @@
 line's spelling, readable tables."""
 
 import pandas as pd
+import pytest
 
 from plcapacity.cli.output import as_flags, format_table, printable
 
@@ -38,3 +39,15 @@ def test_tables_never_show_digits_a_number_lacks_nor_round_a_small_one_to_zero()
     shown = format_table(frame)
     assert "1e-09" in shown and "0.25" in shown and "0.00" not in shown
     assert "1.153e+18" in shown and "3e+22" in shown and "9,007,199,254,740,991" in shown
+
+
+@pytest.mark.parametrize("value, shown", [
+    (0.99999999, "99.99999900%"), (0.999999995, "99.99999950%"), (0.9995, "99.950000%"),
+    (1.0, "100.000000%"), (1 - 3e-12, "99.99999999970%"), (0.5, "50.000000%"),
+])
+def test_availability_columns_keep_the_digits_that_tell_them_from_one(value, shown):
+    import pandas as pd
+
+    from plcapacity.cli.output import format_table
+    table = format_table(pd.DataFrame({"served_availability": [value]}))
+    assert table.splitlines()[1].strip() == shown

@@ -473,6 +473,9 @@ def _planned_row(rows, sizing, status, i, candidates, demand, cap, outages, fail
     costs (all regions). Returns the plan's best Deployment, or None (the row's error)."""
     d = sizing["demand"]
     zones = d["zones"][i]
+    delay = None  # active-passive: the row's law, or its fixed delay as a law
+    if failover == "active-passive":
+        delay = law if law is not None else {"law": "fixed", "minutes": wait}
     try:
         result = plan(demand.connections, regions=candidates, slo_percent=slo,
                       new_connections_per_s=demand.new_connections_per_s,
@@ -480,9 +483,7 @@ def _planned_row(rows, sizing, status, i, candidates, demand, cap, outages, fail
                       horizon_years=0, vm_failures_tolerated=int(d["vm_failures_tolerated"][i]),
                       zones=None if np.isnan(zones) else int(zones),
                       zone_failures_tolerated=int(d["zone_failures_tolerated"][i]),
-                      failover=failover, failover_delay=law if failover == "active-passive"
-                      and law is not None else ({"law": "fixed", "minutes": wait}
-                                                if failover == "active-passive" else None),
+                      failover=failover, failover_delay=delay,
                       outages=outages, consumer_endpoints=int(d["consumer_endpoints"][i]),
                       max_connections_per_vm=cap,
                       vm_hourly_usd=None if np.isnan(d["vm_hourly_usd"][i])

@@ -50,6 +50,7 @@ from plcapacity.base.validation import check_number, short_repr
 from plcapacity.capacity.ceilings import NIC_FLOWS, vm_cap
 from plcapacity.capacity.model import Demand
 from plcapacity.capacity.sizing import size, size_table
+from plcapacity.outages.laws import law_toml
 from plcapacity.outages.processes import OutageModel
 from plcapacity.outages.profiles import DEFAULT_PROFILE, outage_profile
 
@@ -198,7 +199,6 @@ class Plan(TableResult):
             lines.append(f"order = [{', '.join(json.dumps(n) for n in deployment.failover.order)}]")
             delay = deployment.failover.delay
             if delay is not None:
-                from plcapacity.outages.laws import law_toml
                 lines.append(f"delay = {law_toml(delay)}")
             else:
                 lines.append(f"delay_minutes = {float(deployment.failover.delay_minutes)!r}")

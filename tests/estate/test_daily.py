@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from metric_documents import PLS, rest, write
 
 import plcapacity as plc
 from plcapacity.base.exceptions import ModelWarning, UnusualExport
@@ -25,24 +26,6 @@ from plcapacity.estate.metrics import read_metrics
 
 ESTATE = data_path("examples/estate")
 EXAMPLES = sorted(ESTATE.glob("metrics-*.json"))
-PLS = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/p"
-
-
-def rest(series, metric="PLSNatPortsUsage", unit="Percent", resource=PLS):
-    return {"cost": 0, "timespan": "x", "interval": "PT1H", "value": [{
-        "id": f"{resource}/providers/Microsoft.Insights/metrics/{metric}",
-        "type": "Microsoft.Insights/metrics",
-        "name": {"value": metric, "localizedValue": metric}, "unit": unit,
-        "timeseries": [{"metadatavalues": [{"name": {"value": name}, "value": value}
-                                           for name, value in dims],
-                        "data": points} for dims, points in series],
-        "errorCode": "Success"}]}
-
-
-def write(tmp_path, name, document):
-    path = tmp_path / name
-    path.write_text(json.dumps(document))
-    return path
 
 
 def hourly(values, start="2026-03-01T00:00:00", key="maximum"):

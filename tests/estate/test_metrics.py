@@ -2,10 +2,10 @@
 and the bundled example."""
 
 import csv
-import json
 
 import pandas as pd
 import pytest
+from metric_documents import PLS, rest, write
 
 from plcapacity.base.exceptions import ModelWarning
 from plcapacity.base.limits import data_path
@@ -18,26 +18,6 @@ from plcapacity.estate.metrics import (
     metrics_frame,
     read_metrics,
 )
-
-PLS = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/p"
-
-
-def rest(series, metric="PLSNatPortsUsage", unit="Percent", resource=PLS):
-    """The shape of examples/GetMetric.json (monitor 2023-10-01) for one metric."""
-    return {"cost": 0, "timespan": "x", "interval": "PT1H", "value": [{
-        "id": f"{resource}/providers/Microsoft.Insights/metrics/{metric}",
-        "type": "Microsoft.Insights/metrics",
-        "name": {"value": metric, "localizedValue": metric}, "unit": unit,
-        "timeseries": [{"metadatavalues": [{"name": {"value": name}, "value": value}
-                                           for name, value in dims],
-                        "data": points} for dims, points in series],
-        "errorCode": "Success"}]}
-
-
-def write(tmp_path, name, document):
-    path = tmp_path / name
-    path.write_text(json.dumps(document))
-    return path
 
 
 def test_rest_response_becomes_tidy_rows(tmp_path):

@@ -76,13 +76,13 @@ from plcapacity.estate.metrics import (
     metrics_frame,
 )
 from plcapacity.estate.passage import (
-    noise_model,
+    noise_models,
     passage_days,
     passage_quantiles,
-    passage_survival,
+    passage_survival_rows,
     slope_lines,
 )
-from plcapacity.estate.trend import theil_sen
+from plcapacity.estate.trend import theil_sen_rows
 
 __all__ = ["Forecast", "forecast_exhaustion", "daily_peaks", "as_forecast", "FORECAST_COLUMNS",
            "MIN_DAYS", "HOLDOUT_SHARE", "MAX_HORIZON_DAYS", "CURRENT_WINDOW_DAYS", "MINOR_WEIGHT",
@@ -347,16 +347,21 @@ def throughput(metrics) -> pd.DataFrame:
 
 
 def _holdout_errors(t, y, log_ok):
-    """Mean absolute error [%] of each model's predictions of the last HOLDOUT_SHARE days."""
-    n = len(t)
+    """Mean absolute error [%] of each model's predictions of the last HOLDOUT_SHARE days,
+    per series (rows of ``t`` and ``y``); NaN for the log-linear model where ``log_ok`` is
+    False."""
+    n = t.shape[1]
     held = max(2, int(round(HOLDOUT_SHARE * n)))
     train, test = slice(0, n - held), slice(n - held, n)
-    slope, intercept, _, _ = theil_sen(y[train], t[train], None)
-    linear = float(np.mean(np.abs(intercept + slope * t[test] - y[test])))
-    log_linear = math.nan
-    if log_ok:
-        slope, intercept, _, _ = theil_sen(np.log(y[train]), t[train], None)
-        log_linear = float(np.mean(np.abs(np.exp(intercept + slope * t[test]) - y[test])))
+    slope, intercept, _, _ = theil_sen_rows(y[:, train], t[:, train], None)
+    linear = np.mean(np.abs(intercept[:, None] + slope[:, None] * t[:, test] - y[:, test]),
+                     axis=1)
+    log_linear = np.full(len(t), np.nan)
+    if log_ok.any():
+        t_ok, y_ok = t[log_ok], y[log_ok]
+        slope, intercept, _, _ = theil_sen_rows(np.log(y_ok[:, train]), t_ok[:, train], None)
+        log_linear[log_ok] = np.mean(np.abs(np.exp(intercept[:, None] + slope[:, None]
+                                                   * t_ok[:, test]) - y_ok[:, test]), axis=1)
     return linear, log_linear
 
 
@@ -398,151 +403,189 @@ def crossing_days(levels, slopes, intercepts, offset, combine):
 
 
 def _fit(t, z, confidence):
-    """Theil-Sen line with its slope interval (lines through the medians) and the residual
-    quantiles."""
-    slope, intercept, low, high = theil_sen(z, t, confidence)
-    residuals = z - (intercept + slope * t)
-    q_low, q_high = np.quantile(residuals, [(1 - confidence) / 2, (1 + confidence) / 2])
-    slopes = np.array([low, slope, high])
-    z_median, t_median = np.median(z), np.median(t)
+    """Theil-Sen lines of each row with their slope interval (lines through the medians),
+    the residual quantiles, the equally likely lines and the noise: a dict of arrays whose
+    first axis is the series."""
+    slope, intercept, low, high = theil_sen_rows(z, t, confidence)
+    residuals = z - (intercept[:, None] + slope[:, None] * t)
+    q_low, q_high = np.quantile(residuals, [(1 - confidence) / 2, (1 + confidence) / 2], axis=1)
+    slopes = np.stack([low, slope, high], axis=1)
+    z_median, t_median = np.median(z, axis=1), np.median(t, axis=1)
     return {"slope": slope, "intercept": intercept, "q_low": q_low, "q_high": q_high,
-            "slopes": slopes, "intercepts": z_median - slopes * t_median,
+            "slopes": slopes, "intercepts": z_median[:, None] - slopes * t_median[:, None],
             "lines": slope_lines(slope, low, high, confidence, z_median, t_median),
-            "noise": noise_model(t, residuals)}
+            "noise": noise_models(t, residuals)}
 
 
-def _model_weights(t, y, fits):
-    """Akaike weights of the fits ``{log: weight}``: both have two parameters, so
-    ``w_log / w_linear = (RSS_linear / RSS_log) ** (n / 2)`` with each fit's squared error on
-    all days, in percent. Only the linear fit when the log-linear one is not made."""
-    if True not in fits:
-        return {False: 1.0}
-    rss = {log: float(np.sum((y - (np.exp(f["intercept"] + f["slope"] * t) if log
-                                   else f["intercept"] + f["slope"] * t)) ** 2))
-           for log, f in fits.items()}
-    gap = 0.5 * len(t) * (math.log(max(rss[True], 1e-300)) - math.log(max(rss[False], 1e-300)))
-    w_log = 1.0 / (1.0 + math.exp(min(gap, 700.0)))
-    return {False: 1.0 - w_log, True: w_log}
+def _log_weights(t, y, linear, log_linear, log_ok):
+    """Akaike weight of the log-linear fit per series (0 where it is not made): both have two
+    parameters, so ``w_log / w_linear = (RSS_linear / RSS_log) ** (n / 2)`` with each fit's
+    squared error on all days, in percent."""
+    weight = np.zeros(len(t))
+    if not log_ok.any():
+        return weight
+    t, y = t[log_ok], y[log_ok]
+    rss_linear = np.sum((y - (linear["intercept"][log_ok, None]
+                              + linear["slope"][log_ok, None] * t)) ** 2, axis=1)
+    rss_log = np.sum((y - np.exp(log_linear["intercept"][:, None]
+                                 + log_linear["slope"][:, None] * t)) ** 2, axis=1)
+    gap = 0.5 * t.shape[1] * (np.log(np.maximum(rss_log, 1e-300))
+                              - np.log(np.maximum(rss_linear, 1e-300)))
+    weight[log_ok] = 1.0 / (1.0 + np.exp(np.minimum(gap, 700.0)))
+    return weight
 
 
-def _passage(fits, models, scale, last, end, confidence):
-    """(median, earliest, latest) first day a peak reaches each level, after day ``last`` and
-    up to ``end`` (inf beyond): the models' first-passage laws averaged with the weights
-    ``models`` (``{log: weight}``)."""
+def _passage(fits, weights, scale, todo, last, end, confidence):
+    """(median, earliest, latest) first day a peak reaches each level, per series and level
+    where ``todo`` (S, L) holds, after day ``last`` and up to ``end`` (inf beyond): the
+    models' first-passage laws averaged with their weights ``{log: (S,)}`` (a model of
+    weight below 1e-3 is not run). ``fits[True]`` covers the rows of ``fits["log_rows"]``."""
+    out = np.full((3,) + todo.shape, np.inf)
     days = passage_days(int(last) + 1, int(math.floor(end)))
-    if days.size == 0:
-        return (np.full(len(scale[False]), np.inf),) * 3
-    kept = {m: w for m, w in models.items() if w >= 1e-3}   # a model of no weight: not run
-    total = sum(kept.values())
-    survival = sum(w / total * passage_survival(scale[m], *fits[m]["lines"], fits[m]["noise"],
-                                                days)
-                   for m, w in kept.items())
+    rows, columns = np.nonzero(todo)
+    if days.size == 0 or rows.size == 0:
+        return out
+    kept = {m: w[rows] >= 1e-3 for m, w in weights.items()}
+    total = np.where(kept[False], weights[False][rows], 0.0) \
+        + np.where(kept[True], weights[True][rows], 0.0)
+    survival = np.zeros((rows.size, days.size))
+    for model in (False, True):
+        use = np.flatnonzero(kept[model])
+        if not use.size:
+            continue
+        fit, series = fits[model], rows[use]
+        if model:                                   # log fits are made for some rows only
+            series = fits["log_row"][series]
+        part = passage_survival_rows(scale[model][columns[use]], series, *fit["lines"],
+                                     fit["noise"], days)
+        survival[use] += weights[model][rows[use], None] / total[use, None] * part
     quantiles = passage_quantiles(survival, days,
                                   [0.5, (1 - confidence) / 2, (1 + confidence) / 2])
-    return quantiles[:, 0], quantiles[:, 1], quantiles[:, 2]
+    out[:, rows, columns] = quantiles.T
+    return out
 
 
-def _dates(fit, levels):
-    """(point, earliest, latest) days at which the fitted line, and the band around it, reach
-    each level (unclamped: before the last observed day when the line is already there)."""
-    point = crossing_days(levels, [fit["slope"]], [fit["intercept"]], 0.0, np.min)
-    earliest = crossing_days(levels, fit["slopes"], fit["intercepts"], fit["q_high"], np.min)
-    latest = crossing_days(levels, fit["slopes"], fit["intercepts"], fit["q_low"], np.max)
-    return point, np.minimum(earliest, point), np.maximum(latest, point)
-
-
-def first_at_or_above(y, start, levels):
-    """For each query q, the first index ``i >= start[q]`` with ``y[i] >= levels[q]``
-    (``len(y)`` when there is none), for all queries at once: binary lifting over a sparse
-    table of running maxima (O(n log n) memory, O(log n) steps per query).
+def first_at_or_above(y, start, levels, stop=None):
+    """For each query q, the first index ``start[q] <= i < stop[q]`` with ``y[i] >=
+    levels[q]`` (``stop[q]`` when there is none; ``stop`` defaults to ``len(y)``), for all
+    queries at once: binary lifting over a sparse table of running maxima (O(n log n)
+    memory, O(log n) steps per query). With ``stop``, one array holds many series end to end.
 
     Examples
     --------
     >>> first_at_or_above(np.array([5.0, 1.0, 7.0, 3.0]), [0, 1, 3, 0], [6, 2, 4, 9]).tolist()
     [2, 2, 4, 4]
+    >>> first_at_or_above(np.array([5.0, 1.0, 7.0, 3.0]), [0, 2], [6, 9], [2, 4]).tolist()
+    [2, 4]
     """
     y = np.asarray(y, float)
     n = y.size
     position = np.asarray(start, np.int64).copy()
     levels = np.asarray(levels, float)
+    stop = np.full(position.shape, n, np.int64) if stop is None else \
+        np.asarray(stop, np.int64)
     tables = [y]                                      # tables[k][i] = max(y[i:i + 2**k])
     while (1 << len(tables)) <= n:
         previous, width = tables[-1], 1 << (len(tables) - 1)
         tables.append(np.maximum(previous[:-width], previous[width:]))
     for k in range(len(tables) - 1, -1, -1):
         width = 1 << k
-        inside = position + width <= n
-        block = np.where(inside, tables[k][np.minimum(position, n - width)], np.inf)
+        inside = position + width <= stop
+        block = np.where(inside, tables[k][np.clip(position, 0, max(n - width, 0))], np.inf)
         position = np.where(inside & (block < levels), position + width, position)
     return position
 
 
-def _observed(t, y, thresholds, current):
-    """What the data themselves say per threshold: (reached now, crossing index, above since
-    the first day). The crossing is the first day a peak reached the threshold after a day
-    below it; a series at or above it from its first day on has none."""
-    n = len(y)
-    reached = current >= thresholds
-    running_min = np.minimum.accumulate(y)
-    below = np.searchsorted(-running_min, -thresholds, side="right")   # first y < threshold
-    crossing = first_at_or_above(y, np.minimum(below, n), thresholds)
+def _observed(y, thresholds, current):
+    """What the data themselves say per series (rows of ``y``) and threshold: (reached now,
+    crossing index, above since the first day), each (S, L). The crossing is the first day a
+    peak reached the threshold after a day below it; a series at or above it from its first
+    day on has none."""
+    count, n = y.shape
+    levels = np.broadcast_to(thresholds, (count, len(thresholds)))
+    reached = current[:, None] >= levels
+    flat = y.ravel()
+    offsets = (np.arange(count) * n)[:, None]
+    ends = offsets + n
+    # the first y < threshold is the first -y >= the next float above -threshold
+    below = first_at_or_above(-flat, np.broadcast_to(offsets, levels.shape).ravel(),
+                              np.nextafter(-levels, np.inf).ravel(), ends.repeat(
+                                  len(thresholds), axis=1).ravel()).reshape(levels.shape)
+    crossing = first_at_or_above(flat, below.ravel(), levels.ravel(),
+                                 ends.repeat(len(thresholds), axis=1).ravel()) \
+        .reshape(levels.shape) - offsets
     above_from_start = reached & (crossing >= n)
     return reached, np.minimum(crossing, n - 1), above_from_start
 
 
-def _forecast_one(t, y, thresholds, levels, horizon_days, confidence):
-    """Fit one series of daily peaks (t in days since its first day) against every threshold
-    at once: (the series' columns, the thresholds' columns as arrays, the chosen fit)."""
-    n = len(t)
-    last = t[-1]
-    current = y[t > last - CURRENT_WINDOW_DAYS].max()
-    series = {"current_percent": current, "peak_percent": y.max(), "days_observed": n,
-              "trend_percent": np.nan, "model": np.nan, "slope_percent_per_day": np.nan,
-              "doubling_days": np.nan,
-              "holdout_error_linear": np.nan, "holdout_error_log_linear": np.nan,
-              "interval_spans_both_models": np.nan}
-    reached, crossing, above = _observed(t, y, thresholds, current)
-    seen = np.where(above, t[0], np.where(reached, t[crossing], np.nan))
+def _forecast_rows(t, y, thresholds, levels, horizon_days, confidence):
+    """Fit series of daily peaks of the same number of days and the same last day (rows of
+    ``t``, days since each series' first day, and ``y``) against every threshold at once:
+    (the series' columns, the thresholds' columns, each (S, L), and the chosen fits, a list
+    with None for series too short to fit)."""
+    count, n = y.shape
+    last = float(t[0, -1])
+    current = np.max(np.where(t > last - CURRENT_WINDOW_DAYS, y, -np.inf), axis=1)
+    series = {"current_percent": current, "peak_percent": y.max(axis=1),
+              "days_observed": np.full(count, n)}
+    for name in ("trend_percent", "slope_percent_per_day", "doubling_days",
+                 "holdout_error_linear", "holdout_error_log_linear"):
+        series[name] = np.full(count, np.nan)
+    series["model"] = np.full(count, np.nan, dtype=object)
+    series["interval_spans_both_models"] = np.full(count, np.nan, dtype=object)
+    reached, crossing, above = _observed(y, thresholds, current)
+    seen = np.where(above, t[:, :1], np.where(reached, np.take_along_axis(t, crossing, axis=1),
+                                              np.nan))
     seen_status = np.where(above, STATUS_ABOVE, STATUS_CROSSED)
-    nothing = np.full(len(thresholds), np.nan)
+    nothing = np.full(reached.shape, np.nan)
     if n < MIN_DAYS:
         status = np.where(reached, seen_status, STATUS_TOO_FEW).astype(object)
         return series, {"status": status, "crossing_t": seen, "earliest_t": nothing,
-                        "latest_t": nothing}, None
-    log_ok = bool(np.all(y > 0))
+                        "latest_t": nothing}, [None] * count
+    log_ok = np.all(y > 0, axis=1)
     error_linear, error_log = _holdout_errors(t, y, log_ok)
-    use_log = log_ok and error_log < error_linear
-    fits = {False: _fit(t, y, confidence)}
-    if log_ok:
-        fits[True] = _fit(t, np.log(y), confidence)
-    fit = fits[use_log]
-    fitted_last = fit["intercept"] + fit["slope"] * last
-    slope_now = fit["slope"] * math.exp(fitted_last) if use_log else fit["slope"]
-    series.update(model="log-linear" if use_log else "linear", slope_percent_per_day=slope_now,
-                  trend_percent=math.exp(fitted_last) if use_log else fitted_last,
-                  doubling_days=(math.log(2) / fit["slope"] if use_log and fit["slope"] > 0
-                                 else math.nan),
-                  holdout_error_linear=error_linear, holdout_error_log_linear=error_log,
-                  interval_spans_both_models=np.nan)
-    scale = {False: thresholds, True: levels}
-    trend_point, _, _ = _dates(fit, scale[use_log])
+    use_log = log_ok & (error_log < error_linear)
+    fits = {False: _fit(t, y, confidence), "log_row": np.cumsum(log_ok) - 1}
+    fits[True] = _fit(t[log_ok], np.log(y[log_ok]), confidence) if log_ok.any() else None
+
+    def chosen(key):  # the chosen model's value per series
+        value = fits[False][key].copy()
+        if fits[True] is not None:
+            value[use_log] = fits[True][key][fits["log_row"][use_log]]
+        return value
+    slope, intercept, q_low = chosen("slope"), chosen("intercept"), chosen("q_low")
+    fitted_last = intercept + slope * last
+    with np.errstate(over="ignore", divide="ignore"):
+        trend_exp = np.exp(np.where(use_log, fitted_last, 0.0))
+        series.update(
+            model=np.where(use_log, "log-linear", "linear").astype(object),
+            slope_percent_per_day=np.where(use_log, slope * trend_exp, slope),
+            trend_percent=np.where(use_log, trend_exp, fitted_last),
+            doubling_days=np.where(use_log & (slope > 0), math.log(2) / np.where(
+                slope > 0, slope, 1.0), np.nan),
+            holdout_error_linear=error_linear, holdout_error_log_linear=error_log)
+    scale = {False: np.asarray(thresholds, float), True: np.asarray(levels, float)}
+    level_rows = np.where(use_log[:, None], scale[True][None, :], scale[False][None, :])
+    # the trend line's own day at each level (as crossing_days with the one fitted line)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        trend_point = np.where(slope[:, None] > 0,
+                               (level_rows - intercept[:, None]) / slope[:, None], np.inf)
     # The trend cannot give a date when it is already at the threshold while the last days'
     # peaks are below it, or when even the highest of those peaks is below the trend's band
     # (the level fell: a scale-out, a consumer gone).
-    level_now = math.log(current) if use_log else current
-    fell = level_now < fitted_last + fit["q_low"]
-    unprojected = ~reached & ((trend_point <= last) | fell)
+    with np.errstate(divide="ignore"):
+        level_now = np.where(use_log, np.log(np.where(use_log, current, 1.0)), current)
+    fell = level_now < fitted_last + q_low
+    unprojected = ~reached & ((trend_point <= last) | fell[:, None])
     # Otherwise the dates are those of the first day a peak reaches the threshold (after the
     # last observed day, whose peak was below it): the median and the interval's quantiles.
     end = last + horizon_days
-    weights = _model_weights(t, y, fits)
-    series["interval_spans_both_models"] = min(weights.values()) >= MINOR_WEIGHT if log_ok \
-        else False
+    w_log = _log_weights(t, y, fits[False], fits[True], log_ok)
+    series["interval_spans_both_models"] = np.where(
+        log_ok, np.minimum(w_log, 1.0 - w_log) >= MINOR_WEIGHT, False).astype(object)
     todo = ~reached & ~unprojected   # the others' dates come from the data (or none)
-    point, earliest, latest = (np.full(len(thresholds), np.inf) for _ in range(3))
-    if todo.any():
-        point[todo], earliest[todo], latest[todo] = _passage(
-            fits, weights, {m: v[todo] for m, v in scale.items()}, last, end, confidence)
+    point, earliest, latest = _passage(fits, {False: 1.0 - w_log, True: w_log}, scale, todo,
+                                       last, end, confidence)
     ahead = point <= end
     projected = ~reached & ~unprojected
     status = np.where(reached, seen_status, np.where(
@@ -552,20 +595,24 @@ def _forecast_one(t, y, thresholds, levels, horizon_days, confidence):
                "crossing_t": np.where(reached, seen, np.where(projected & ahead, point, np.nan)),
                "earliest_t": np.where(projected & (earliest <= end), earliest, np.nan),
                "latest_t": np.where(projected & (latest <= end), latest, np.nan)}
-    shown = {k: v for k, v in fit.items() if k not in ("lines", "noise")}   # for plots
-    return series, columns, dict(shown, log=use_log)
+    shown = [chosen(key) for key in ("slope", "intercept", "q_low", "q_high", "slopes",
+                                     "intercepts")]
+    plotted = [{"slope": float(a), "intercept": float(b), "q_low": float(c), "q_high": float(d),
+                "slopes": e, "intercepts": f, "log": bool(g)}
+               for a, b, c, d, e, f, g in zip(*shown, use_log)]       # for plots
+    return series, columns, plotted
 
 
 def _series_bounds(peaks):
-    """(start, stop) row positions of each (resource_id, dimension) in the sorted peaks."""
+    """(starts, stops): row positions of each (resource_id, dimension) in the sorted peaks."""
     resource = peaks["resource_id"].to_numpy(object)
     dimension = peaks["dimension"].to_numpy(object)
     if not len(resource):
-        return []
+        return np.empty(0, np.int64), np.empty(0, np.int64)
     change = (resource[1:] != resource[:-1]) | (dimension[1:] != dimension[:-1])
     starts = np.concatenate([[0], np.flatnonzero(change) + 1])
     stops = np.concatenate([starts[1:], [len(resource)]])
-    return list(zip(starts.tolist(), stops.tolist()))
+    return starts, stops
 
 
 def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
@@ -657,29 +704,45 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
     values = peaks["peak"].to_numpy(float)
     resources = peaks["resource_id"].to_numpy(object)
     dimensions = peaks["dimension"].to_numpy(object)
-    per_series, per_threshold, fits = [], [], {}
-    firsts, lasts = [], []
-    for start, stop in _series_bounds(peaks):
-        t = (day_number[start:stop] - day_number[start]).astype(float)
-        found, columns, fit = _forecast_one(t, values[start:stop], thresholds, levels,
-                                            horizon_days, confidence)
-        key = (resources[start], dimensions[start])
-        first = days.iloc[start]
-        if fit is not None:
-            fits[key] = dict(fit, first_day=first)
-        per_series.append(dict(found, resource_id=key[0], nat_ip=key[1]))
-        per_threshold.append(columns)
-        firsts.append(first)
-        lasts.append(days.iloc[stop - 1])
+    starts, stops = _series_bounds(peaks)
+    lengths = stops - starts
+    lasts_t = day_number[stops - 1] - day_number[starts] if len(starts) else starts
+    series_columns, threshold_columns, chosen_fits = {}, {}, [None] * len(starts)
+    # Series of one length and last day are fitted together, as the rows of arrays: the
+    # groups are few (most series of an export span the same days), the series many.
+    group_keys = np.stack([lengths, lasts_t], axis=1) if len(starts) else np.empty((0, 2))
+    groups, group_of = np.unique(group_keys, axis=0, return_inverse=True)
+    for g, (n, _) in enumerate(groups):
+        members = np.flatnonzero(group_of.ravel() == g)
+        where = starts[members][:, None] + np.arange(n)[None, :]
+        t = (day_number[where] - day_number[starts[members]][:, None]).astype(float)
+        found, columns, fitted = _forecast_rows(t, values[where], thresholds, levels,
+                                                horizon_days, confidence)
+        for name, value in found.items():
+            series_columns.setdefault(name, np.empty(len(starts), dtype=value.dtype))
+            if series_columns[name].dtype != value.dtype:
+                series_columns[name] = series_columns[name].astype(object)
+            series_columns[name][members] = value
+        for name, value in columns.items():
+            threshold_columns.setdefault(name, np.empty((len(starts), len(thresholds)),
+                                                        dtype=value.dtype))
+            threshold_columns[name][members] = value
+        for member, fit in zip(members.tolist(), fitted):
+            chosen_fits[member] = fit
+    firsts, lasts = days.iloc[starts], days.iloc[stops - 1]
+    fits = {(resource, dimension): dict(fit, first_day=first)
+            for resource, dimension, first, fit in zip(resources[starts], dimensions[starts],
+                                                       firsts, chosen_fits) if fit is not None}
     count = len(thresholds)
-    table = pd.DataFrame(per_series).loc[np.repeat(np.arange(len(per_series)), count)] \
-        .reset_index(drop=True) if per_series else pd.DataFrame()
-    table["threshold_percent"] = np.tile(thresholds, len(per_series))
+    table = pd.DataFrame(series_columns).infer_objects()
+    table["resource_id"], table["nat_ip"] = resources[starts], dimensions[starts]
+    table = table.loc[np.repeat(np.arange(len(starts)), count)].reset_index(drop=True) \
+        if len(starts) else pd.DataFrame()
+    table["threshold_percent"] = np.tile(thresholds, len(starts))
     for name in ("status", "crossing_t", "earliest_t", "latest_t"):
-        table[name] = (np.concatenate([c[name] for c in per_threshold]) if per_threshold
-                       else np.empty(0))
-    table["first_day"] = pd.Series(firsts, dtype=days.dtype).repeat(count).to_numpy()
-    table["last_day"] = pd.Series(lasts, dtype=days.dtype).repeat(count).to_numpy()
+        table[name] = threshold_columns[name].ravel() if len(starts) else np.empty(0)
+    table["first_day"] = firsts.repeat(count).to_numpy()
+    table["last_day"] = lasts.repeat(count).to_numpy()
     for target, source in (("crossing_date", "crossing_t"), ("crossing_earliest", "earliest_t"),
                            ("crossing_latest", "latest_t")):
         offset = pd.to_timedelta(table[source].to_numpy(float), unit="D")

@@ -34,13 +34,12 @@ References
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy.special import ndtri
 
-__all__ = ["SLOPE_POINTS", "WEEKLY_MIN_DAYS", "WEEKLY_LEVEL", "Noise", "noise_model", "slope_lines",
-           "passage_days", "passage_survival", "passage_quantiles", "EXACT_DAYS",
+__all__ = ["SLOPE_POINTS", "WEEKLY_MIN_DAYS", "WEEKLY_LEVEL", "Noise", "NoiseRows", "noise_model",
+           "noise_models", "kruskal_rows", "slope_lines", "passage_days", "passage_survival",
+           "passage_survival_rows", "passage_quantiles", "interp_rows", "EXACT_DAYS",
            "FAR_POINTS"]
 
 #: Equally likely slopes standing for the slope's uncertainty. [-]
@@ -57,14 +56,15 @@ FAR_POINTS = 64
 _GRID = 512
 #: Most residuals the distribution function is built from (beyond: that many quantiles). [-]
 _MOST_RESIDUALS = 4096
-#: Elements of the largest temporary array (thresholds x lines x days) per block. [-]
+#: Elements of the largest temporary array (thresholds x lines x days, or series x grid x
+#: residuals) per block. [-]
 _BLOCK_ELEMENTS = 1 << 21
 #: log of "probability 0" in the tables (exp of it is 0; no -inf in the arithmetic). [-]
 _LOG_ZERO = -1e4
 
 
 class Noise:
-    """The noise about a trend: a weekly profile and the smoothed distribution function of
+    """The noise about one trend: a weekly profile and the smoothed distribution function of
     what is left, tabulated (log of ``P(u < x)`` on a grid of ``x``)."""
 
     def __init__(self, weekly, grid, log_cdf):
@@ -73,6 +73,62 @@ class Noise:
     def log_below(self, x):
         """``log P(u < x)`` (0 above the grid, :data:`_LOG_ZERO` below it)."""
         return np.interp(x, self.grid, self.log_cdf, left=_LOG_ZERO, right=0.0)
+
+
+class NoiseRows:
+    """The :class:`Noise` of many series at once: row ``s`` of ``weekly`` (S, 7), ``grid``
+    and ``log_cdf`` (S, G) is series ``s``."""
+
+    def __init__(self, weekly, grid, log_cdf):
+        self.weekly, self.grid, self.log_cdf = weekly, grid, log_cdf
+
+    def __len__(self):
+        return self.weekly.shape[0]
+
+    def row(self, s) -> Noise:
+        """Series ``s`` alone."""
+        return Noise(self.weekly[s], self.grid[s], self.log_cdf[s])
+
+    def log_below(self, x, rows):
+        """``log P(u < x)`` with ``x[p, ...]`` in the noise of series ``rows[p]``."""
+        return interp_rows(x, rows, self.grid, self.log_cdf, _LOG_ZERO, 0.0)
+
+
+def interp_rows(x, rows, xp, fp, left, right):
+    """:func:`numpy.interp` with a table per series: ``x[p, ...]`` looked up in
+    ``(xp[rows[p]], fp[rows[p]])``, for tables on equally spaced points (as
+    :func:`numpy.linspace` gives them), with numpy's arithmetic (``slope * (x - xp[j]) +
+    fp[j]``; ``fp[j]`` at ``x == xp[j]``).
+
+    Examples
+    --------
+    >>> xp = np.array([[0.0, 1.0, 2.0], [0.0, 2.0, 4.0]])
+    >>> fp = np.array([[0.0, 10.0, 20.0], [1.0, 2.0, 3.0]])
+    >>> interp_rows(np.array([[0.5, 3.0], [3.0, 9.0]]), [0, 1], xp, fp, -1.0, 99.0).tolist()
+    [[5.0, 99.0], [2.5, 99.0]]
+    """
+    x = np.asarray(x, float)
+    rows = np.asarray(rows, np.int64).reshape((-1,) + (1,) * (x.ndim - 1))
+    size = xp.shape[1]
+    first, end = xp[:, 0][rows], xp[:, -1][rows]
+    step = (end - first) / (size - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        guess = np.floor((x - first) / step)
+    j = np.clip(np.nan_to_num(guess, nan=0.0), 0, size - 2).astype(np.int64)
+    j += rows * size                                  # positions in the flattened tables
+    flat_x, flat_f = xp.ravel(), fp.ravel()
+    # the guess is off by at most one point, where the grid's rounding differs from ours
+    lowest, highest = rows * size, rows * size + size - 2
+    j += (j < highest) & (flat_x.take(j + 1) <= x)
+    j -= (j > lowest) & (flat_x.take(j) > x)
+    x0, x1 = flat_x.take(j), flat_x.take(j + 1)
+    f0, f1 = flat_f.take(j), flat_f.take(j + 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inside = (f1 - f0) / (x1 - x0) * (x - x0) + f0
+    inside = np.where(x == x0, f0, inside)
+    inside = np.where(x == end, fp[:, -1][rows], inside)
+    inside = np.where(x > end, right, inside)
+    return np.where(x < first, left, inside)
 
 
 def noise_model(t, residuals) -> Noise:
@@ -87,55 +143,148 @@ def noise_model(t, residuals) -> Noise:
     >>> float(np.exp(noise.log_below(0.0)).round(2))   # half the noise below 0
     0.5
     """
+    t = np.asarray(t, float).ravel()
+    residuals = np.asarray(residuals, float).ravel()
+    return noise_models(t[None, :], residuals[None, :]).row(0)
+
+
+def noise_models(t, residuals) -> NoiseRows:
+    """The noise of many fits at once: row ``s`` of ``t`` and ``residuals`` (S, n) is one
+    series (``t`` in whole days since its first day).
+
+    The weekly profile is the median residual of each day of the week where the days differ
+    (:func:`kruskal_rows` at :data:`WEEKLY_LEVEL`, every day of the week seen at least three
+    times, at least :data:`WEEKLY_MIN_DAYS` days); what is left is smoothed by a normal
+    kernel of Silverman's bandwidth: the empirical ``P(u < x)`` on :data:`_GRID` points,
+    convolved with the kernel sampled on that grid (within four bandwidths).
+
+    Returns
+    -------
+    NoiseRows
+    """
     t = np.asarray(t, float)
     residuals = np.asarray(residuals, float)
+    count, n = residuals.shape
     phase = np.mod(t, 7).astype(np.int64)
-    weekly = np.zeros(7)
-    if residuals.size >= WEEKLY_MIN_DAYS:
-        counts = np.bincount(phase, minlength=7)
-        if counts.min() >= 3 and _weekly_cycle(residuals, phase):
-            order = np.lexsort((residuals, phase))        # by phase, then value
-            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            for k in range(7):  # the median of each day of the week (seven small slices)
-                weekly[k] = np.median(residuals[order[starts[k]:starts[k] + counts[k]]])
-    u = np.sort(residuals - weekly[phase])
-    if u.size > _MOST_RESIDUALS:
-        u = np.quantile(u, (np.arange(_MOST_RESIDUALS) + 0.5) / _MOST_RESIDUALS)
-    spread = min(np.std(u), (np.quantile(u, 0.75) - np.quantile(u, 0.25)) / 1.349)
-    scale = max(abs(float(u[0])), abs(float(u[-1])), 1.0)
-    bandwidth = max(0.9 * spread * u.size ** -0.2, 1e-6 * scale)
-    grid = np.linspace(u[0] - 5 * bandwidth, u[-1] + 5 * bandwidth, _GRID)
-    empirical = np.searchsorted(u, grid, side="left") / u.size          # P(u < x), a step
-    step = grid[1] - grid[0]
-    half = int(math.ceil(4 * bandwidth / step))
-    kernel = np.exp(-0.5 * (np.arange(-half, half + 1) * step / bandwidth) ** 2)
-    kernel /= kernel.sum()
-    padded = np.concatenate([np.zeros(half), empirical, np.ones(half)])
-    smooth = np.clip(np.convolve(padded, kernel, mode="valid"), 0.0, 1.0)
+    weekly = np.zeros((count, 7))
+    if n >= WEEKLY_MIN_DAYS:
+        weekly = _weekly_profiles(residuals, phase)
+    u = np.sort(residuals - np.take_along_axis(weekly, phase, axis=1), axis=1)
+    if n > _MOST_RESIDUALS:
+        u = np.quantile(u, (np.arange(_MOST_RESIDUALS) + 0.5) / _MOST_RESIDUALS, axis=1).T
+    size = u.shape[1]
+    quartiles = np.quantile(u, [0.75, 0.25], axis=1)
+    spread = np.minimum(np.std(u, axis=1), (quartiles[0] - quartiles[1]) / 1.349)
+    scale = np.maximum(np.maximum(np.abs(u[:, 0]), np.abs(u[:, -1])), 1.0)
+    bandwidth = np.maximum(0.9 * spread * size ** -0.2, 1e-6 * scale)
+    grid = np.linspace(u[:, 0] - 5 * bandwidth, u[:, -1] + 5 * bandwidth, _GRID, axis=1)
+    smooth = np.empty((count, _GRID))
+    rows = max(1, _BLOCK_ELEMENTS // (_GRID * size))
+    for start in range(0, count, rows):           # blocks of series: bounded memory
+        block = slice(start, min(start + rows, count))
+        smooth[block] = _smoothed_cdf(u[block], grid[block], bandwidth[block])
     with np.errstate(divide="ignore"):
-        log_cdf = np.maximum(np.log(smooth), _LOG_ZERO)
-    return Noise(weekly, grid, log_cdf)
+        log_cdf = np.maximum(np.log(np.clip(smooth, 0.0, 1.0)), _LOG_ZERO)
+    return NoiseRows(weekly, grid, log_cdf)
 
 
-def _weekly_cycle(residuals, phase) -> bool:
-    """Whether the days of the week differ (Kruskal-Wallis, 1 % level): a profile estimated
-    from noise alone would move some days' peaks up for nothing."""
-    import warnings
+def _smoothed_cdf(u, grid, bandwidth):
+    """The empirical ``P(u < x)`` of each row's sorted ``u`` on its ``grid``, convolved with a
+    normal kernel of the row's ``bandwidth`` sampled on the grid's step and cut at four
+    bandwidths (beyond the grid: 0 below, 1 above).
 
-    from scipy.stats import kruskal
-    groups = [residuals[phase == k] for k in range(7)]
-    if min(np.ptp(g) for g in groups) == 0 and np.ptp(residuals) == 0:
-        return False  # every value equal: no cycle (and no test to run)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        pvalue = kruskal(*groups).pvalue
-    return bool(pvalue < WEEKLY_LEVEL)
+    The empirical function steps up by ``1/n`` at each ``u_m`` (first grid point above it,
+    ``j_m``), so the convolution at grid point ``i`` is the mean over ``m`` of the kernel's
+    weight at offsets from ``j_m - i`` on: one table of tail sums per row.
+    """
+    count, size = u.shape
+    step = grid[:, 1] - grid[:, 0]
+    half = np.ceil(4 * bandwidth / step).astype(np.int64)            # the kernel's reach
+    widest = int(half.max())
+    offsets = np.arange(-widest, widest + 1)
+    with np.errstate(under="ignore"):
+        kernel = np.where(np.abs(offsets)[None, :] <= half[:, None],
+                          np.exp(-0.5 * (offsets[None, :] * (step / bandwidth)[:, None]) ** 2),
+                          0.0)
+    kernel /= kernel.sum(axis=1, keepdims=True)
+    # tails[s, k] = the kernel's weight at offsets >= k - widest (0 past the last)
+    tails = np.concatenate([np.cumsum(kernel[:, ::-1], axis=1)[:, ::-1],
+                            np.zeros((count, 1))], axis=1)
+    jumps = (grid[:, None, :] <= u[:, :, None]).sum(axis=2)          # j_m, (S, n)
+    points = np.arange(grid.shape[1])
+    position = np.clip(jumps[:, None, :] - points[None, :, None], -widest, widest + 1) + widest
+    picked = np.take_along_axis(tails, position.reshape(count, -1), axis=1)
+    return picked.reshape(count, grid.shape[1], size).sum(axis=2) / size
+
+
+def _weekly_profiles(residuals, phase):
+    """Each row's median residual per day of the week where the days differ, else zeros."""
+    count, n = residuals.shape
+    seen = (phase[:, :, None] == np.arange(7)).sum(axis=1)          # (S, 7)
+    cycle = (seen.min(axis=1) >= 3)
+    if not cycle.any():
+        return np.zeros((count, 7))
+    cycle &= kruskal_rows(residuals, phase) < WEEKLY_LEVEL
+    order = np.lexsort((residuals, phase), axis=1)                   # by phase, then value
+    ordered = np.take_along_axis(residuals, order, axis=1)
+    starts = np.cumsum(seen, axis=1) - seen
+    low = np.clip(starts + (seen - 1) // 2, 0, n - 1)
+    high = np.clip(starts + seen // 2, 0, n - 1)
+    a = np.take_along_axis(ordered, low, axis=1)
+    b = np.take_along_axis(ordered, high, axis=1)
+    median = np.where(seen % 2 == 1, a, (a + b) / 2)                 # as numpy.median
+    return np.where(cycle[:, None], median, 0.0)
+
+
+def kruskal_rows(values, groups, count=7):
+    """p-values of the Kruskal-Wallis test of each row of ``values`` (S, n), split by
+    ``groups`` (integers 0 to ``count - 1``, every group present in every row): as
+    :func:`scipy.stats.kruskal` computes them (average ranks, the tie correction, the
+    chi-squared law with ``count - 1`` degrees of freedom); 1 for a row of equal values
+    (scipy raises on those; no group differs).
+
+    Examples
+    --------
+    >>> values = np.array([[1.0, 2.0, 3.0, 10.0, 11.0, 12.0], [1.0, 11.0, 2.0, 10.0, 3.0, 12.0]])
+    >>> groups = np.array([[0, 0, 0, 1, 1, 1]] * 2)
+    >>> kruskal_rows(values, groups, 2).round(4).tolist()
+    [0.0495, 0.2752]
+    """
+    from scipy.special import chdtrc
+
+    values = np.asarray(values, float)
+    groups = np.asarray(groups, np.int64)
+    rows, n = values.shape
+    order = np.argsort(values, axis=1, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=1)
+    new = np.ones(values.shape, dtype=bool)
+    new[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    starts = np.flatnonzero(new.ravel())
+    sizes = np.diff(np.append(starts, values.size))
+    first = starts % n
+    run_rank = first + (sizes + 1) / 2.0                             # average 1-based rank
+    ranks_sorted = np.repeat(run_rank, sizes).reshape(rows, n)
+    ranks = np.empty_like(ranks_sorted)
+    np.put_along_axis(ranks, order, ranks_sorted, axis=1)
+    ties = np.bincount(starts // n, weights=(sizes.astype(float) ** 3 - sizes),
+                       minlength=rows)
+    correction = 1.0 - ties / float(n ** 3 - n)
+    members = groups[:, :, None] == np.arange(count)                 # (S, n, groups)
+    sums = np.einsum("sn,sng->sg", ranks, members.astype(float))
+    sizes_in = members.sum(axis=1)
+    total = float(n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        h = (12.0 / (total * (total + 1)) * (sums ** 2 / sizes_in).sum(axis=1)
+             - 3 * (total + 1)) / correction
+        pvalue = chdtrc(count - 1, h)
+    return np.where(correction > 0, pvalue, 1.0)
 
 
 def slope_lines(slope, low, high, confidence, z_median, t_median):
     """:data:`SLOPE_POINTS` equally likely (slope, intercept) pairs: a split normal with its
     median at ``slope`` and its ``confidence`` interval at ``[low, high]`` (Theil-Sen's), each
-    line through the medians.
+    line through the medians. Scalars give arrays of :data:`SLOPE_POINTS`; arrays of S series
+    give (S, :data:`SLOPE_POINTS`).
 
     Examples
     --------
@@ -144,8 +293,10 @@ def slope_lines(slope, low, high, confidence, z_median, t_median):
     (1.0, True)
     """
     z = float(ndtri((1 + confidence) / 2))
-    below = (slope - low) / z if math.isfinite(low) else 0.0
-    above = (high - slope) / z if math.isfinite(high) else 0.0
+    slope, low, high, z_median, t_median = (np.asarray(v, float)[..., None] for v in
+                                            (slope, low, high, z_median, t_median))
+    below = np.where(np.isfinite(low), (slope - low) / z, 0.0)
+    above = np.where(np.isfinite(high), (high - slope) / z, 0.0)
     normal = ndtri((np.arange(SLOPE_POINTS) + 0.5) / SLOPE_POINTS)
     slopes = slope + np.where(normal < 0, below, above) * normal
     return slopes, z_median - slopes * t_median
@@ -174,14 +325,8 @@ def passage_days(first, last):
 
 
 def passage_survival(levels, slopes, intercepts, noise, days) -> np.ndarray:
-    """``P(T > d)`` for each level and each day ``d`` of ``days`` (from
-    :func:`passage_days`: consecutive days from the first day a peak may reach the level,
-    then sparser ones), averaged over the lines.
-
-    On the consecutive days the product of the daily chances is exact; between the sparser
-    days each day of the week's sum of ``log G`` is the integral of ``log G`` along the line
-    (midpoint rule: exact for a straight ``log G``, and there only lines rising less than the
-    noise's width in a week are still short of the level).
+    """``P(T > d)`` for each level and each day ``d`` of ``days``, for one series
+    (:func:`passage_survival_rows` with one row).
 
     Parameters
     ----------
@@ -198,7 +343,47 @@ def passage_survival(levels, slopes, intercepts, noise, days) -> np.ndarray:
     numpy.ndarray
         Survival probabilities, shape (L, D).
     """
-    levels = np.asarray(levels, float)
+    levels = np.asarray(levels, float).ravel()
+    rows = NoiseRows(noise.weekly[None, :], noise.grid[None, :], noise.log_cdf[None, :])
+    return passage_survival_rows(levels, np.zeros(levels.size, np.int64),
+                                 np.asarray(slopes, float)[None, :],
+                                 np.asarray(intercepts, float)[None, :], rows, days)
+
+
+def passage_survival_rows(levels, rows, slopes, intercepts, noise, days) -> np.ndarray:
+    """``P(T > d)`` for many (series, level) pairs at once: pair ``p`` is level
+    ``levels[p]`` of series ``rows[p]``, whose lines are ``slopes[rows[p]]``,
+    ``intercepts[rows[p]]`` and noise ``noise.row(rows[p])``; the days (from
+    :func:`passage_days`: consecutive days from the first day a peak may reach the level,
+    then sparser ones) are the same for every pair. Averaged over the lines.
+
+    On the consecutive days the product of the daily chances is exact; between the sparser
+    days each day of the week's sum of ``log G`` is the integral of ``log G`` along the line
+    (midpoint rule: exact for a straight ``log G``, and there only lines rising less than the
+    noise's width in a week are still short of the level). A level no line comes within the
+    noise's reach of before the last day survives with probability 1; one no line comes near
+    in the consecutive days, 1 on those days.
+
+    Parameters
+    ----------
+    levels : array_like
+        Thresholds in each series' fit scale. (P,)
+    rows : array_like of int
+        The series of each pair. (P,)
+    slopes, intercepts : array_like
+        Each series' equally likely lines. (S, K)
+    noise : NoiseRows
+        Each series' noise.
+    days : array_like of int
+        Days since the series' first day. (D,)
+
+    Returns
+    -------
+    numpy.ndarray
+        Survival probabilities, shape (P, D).
+    """
+    levels = np.asarray(levels, float).ravel()
+    rows = np.asarray(rows, np.int64).ravel()
     slopes = np.asarray(slopes, float)
     intercepts = np.asarray(intercepts, float)
     days = np.asarray(days, np.int64)
@@ -207,62 +392,71 @@ def passage_survival(levels, slopes, intercepts, noise, days) -> np.ndarray:
     near, far = days[:exact], days[exact:]
     out = np.ones((levels.size, days.size))
     # levels no line comes within the noise's reach of before the last day: never reached
-    top = float(noise.grid[-1]) + float(noise.weekly.max())
+    top = noise.grid[:, -1] + noise.weekly.max(axis=1)                   # (S,)
 
-    def highest(first, last):  # the highest any line gets on the days first..last
-        return float(np.max(intercepts + np.maximum(slopes * first, slopes * last)))
+    def highest(first, last):  # the highest any line of each series gets on first..last
+        return np.max(intercepts + np.maximum(slopes * first, slopes * last), axis=1)
 
-    reachable = np.flatnonzero(levels - highest(days[0], days[-1]) < top)
+    reachable = np.flatnonzero(levels - highest(days[0], days[-1])[rows] < top[rows])
     # levels no line comes near in the consecutive days: survival 1 there, the rest sparse
-    near_reach = levels[reachable] - highest(near[0], near[-1]) < top
-    week = noise.weekly[np.mod(near, 7)]
-    for rows, exact_days in ((reachable[near_reach], True), (reachable[~near_reach], False)):
-        per_level = slopes.size * ((near.size if exact_days else 0) + 7 * far.size)
-        block = max(1, _BLOCK_ELEMENTS // max(per_level, 1))
-        for start in range(0, rows.size, block):
-            some = rows[start:start + block]
+    near_reach = levels[reachable] - highest(near[0], near[-1])[rows[reachable]] \
+        < top[rows[reachable]]
+    phase = np.mod(near, 7)
+    lines = slopes.shape[1]
+    for pairs, exact_days in ((reachable[near_reach], True), (reachable[~near_reach], False)):
+        per_pair = lines * ((near.size if exact_days else 0) + 7 * far.size)
+        block = max(1, _BLOCK_ELEMENTS // max(per_pair, 1))
+        for start in range(0, pairs.size, block):
+            some = pairs[start:start + block]
+            series = rows[some]
             chunk = levels[some]
             if exact_days:
-                trend = intercepts[:, None] + slopes[:, None] * near[None, :] + week[None, :]
-                log_stay = noise.log_below(chunk[:, None, None] - trend[None, :, :])  # l, K, D
+                week = noise.weekly[series][:, phase]                      # (p, D)
+                trend = (intercepts[series][:, :, None] + slopes[series][:, :, None]
+                         * near[None, None, :] + week[:, None, :])         # (p, K, D)
+                log_stay = noise.log_below(chunk[:, None, None] - trend, series)
                 np.cumsum(log_stay, axis=2, out=log_stay)
                 log_near = np.maximum(log_stay, _LOG_ZERO)
                 survival = [np.exp(log_near).mean(axis=1)]
                 carried = log_near[:, :, -1:]
             else:
                 survival = [np.ones((some.size, near.size))]
-                carried = np.zeros((some.size, slopes.size, 1))
+                carried = np.zeros((some.size, lines, 1))
             if far.size:
                 survival.append(np.exp(np.maximum(
-                    carried + _far_sums(chunk, slopes, intercepts, noise, near[-1], far),
-                    _LOG_ZERO)).mean(axis=1))
+                    carried + _far_sums(chunk, series, slopes, intercepts, noise, near[-1],
+                                        far), _LOG_ZERO)).mean(axis=1))
             out[some] = np.concatenate(survival, axis=1)
     return out
 
 
-def _far_sums(levels, slopes, intercepts, noise, after, far):
-    """``sum_{after < s <= d} log G(level - a - b s - w[s mod 7])`` for each ``d`` of ``far``:
-    for each day of the week, the integral of ``log G`` along the line over its share of the
-    days (a seventh), by the tabulated antiderivative. Shape (L, K, len(far))."""
+def _far_sums(levels, series, slopes, intercepts, noise, after, far):
+    """``sum_{after < s <= d} log G(level - a - b s - w[s mod 7])`` for each ``d`` of ``far``
+    and each pair (level, series): for each day of the week, the integral of ``log G`` along
+    the line over its share of the days (a seventh), by the tabulated antiderivative. Shape
+    (P, K, len(far))."""
     grid, log_cdf = noise.grid, noise.log_cdf
-    antiderivative = np.concatenate([[0.0], np.cumsum((log_cdf[1:] + log_cdf[:-1]) / 2
-                                                      * np.diff(grid))])
+    antiderivative = np.concatenate([np.zeros((grid.shape[0], 1)), np.cumsum(
+        (log_cdf[:, 1:] + log_cdf[:, :-1]) / 2 * np.diff(grid, axis=1), axis=1)], axis=1)
 
     def F(y):  # integral of log G from grid[0] to y (log G is LOG_ZERO below, 0 above)
-        inside = np.interp(y, grid, antiderivative)
-        return np.where(y < grid[0], _LOG_ZERO * (y - grid[0]), inside)
+        inside = interp_rows(y, series, grid, antiderivative, antiderivative[:, 0][series]
+                             .reshape(-1, 1, 1), antiderivative[:, -1][series]
+                             .reshape(-1, 1, 1))
+        start = grid[:, 0][series].reshape(-1, 1, 1)
+        return np.where(y < start, _LOG_ZERO * (y - start), inside)
 
-    b = slopes[None, :, None]
-    base = levels[:, None, None] - intercepts[None, :, None]
-    total = np.zeros((levels.size, slopes.size, far.size))
+    b = slopes[series][:, :, None]
+    base = levels[:, None, None] - intercepts[series][:, :, None]
+    total = np.zeros((levels.size, slopes.shape[1], far.size))
     lower = after + 0.5
     upper = far[None, None, :] + 0.5
     flat = np.abs(b) < 1e-12
     safe = np.where(flat, 1.0, b)
-    for w in noise.weekly:
-        y = base - w
+    for day in range(7):
+        y = base - noise.weekly[series, day][:, None, None]
         sloped = (F(y - b * lower) - F(y - b * upper)) / safe
-        level_line = (upper - lower) * noise.log_below(y)
+        level_line = (upper - lower) * noise.log_below(y, series)
         total += np.where(flat, level_line, sloped) / 7
     return total
 

@@ -387,12 +387,12 @@ def count_calls(monkeypatch, module, name):
 
 @pytest.mark.parametrize("many", [400, 1500])
 def test_work_per_threshold_is_a_few_array_elements(rng, monkeypatch, many):
-    # 1,000 to 2,000 thresholds took 22.6 s then 85 s: quadratic. Each series is fitted once
-    # whatever the thresholds, and every threshold's dates come from one call per line set.
+    # 1,000 to 2,000 thresholds took 22.6 s then 85 s: quadratic. The series are fitted once
+    # whatever the thresholds, and every threshold's dates come from one call per model.
     metrics = pd.concat([metrics_from_daily(30 + 0.2 * np.arange(60) + rng.normal(0, 1, 60),
                                             nat_ip=ip) for ip in ("a", "b", "c")])
-    fits = count_calls(monkeypatch, forecast_module, "theil_sen")
-    dates = count_calls(monkeypatch, forecast_module, "crossing_days")
+    fits = count_calls(monkeypatch, forecast_module, "theil_sen_rows")
+    dates = count_calls(monkeypatch, forecast_module, "passage_survival_rows")
     forecast_exhaustion(metrics, thresholds=[80, 100])
     fits_few, dates_few = len(fits), len(dates)
     fits.clear()
@@ -400,21 +400,61 @@ def test_work_per_threshold_is_a_few_array_elements(rng, monkeypatch, many):
     thresholds = np.linspace(1, 100, many)
     forecast = forecast_exhaustion(metrics, thresholds=thresholds)
     assert len(forecast) == 3 * many
-    assert len(fits) == fits_few <= 3 * 4                # per series, not per threshold
-    assert len(dates) == dates_few <= 3 * 6                # three lines, two models
-    assert set(dates) == {many}                          # each call: every threshold at once
+    assert len(fits) == fits_few == 4                    # all series at once, not per threshold
+    assert len(dates) == dates_few <= 2                  # one call per model
+    assert max(dates) <= 3 * many                        # each: every (series, threshold) left
+    assert (forecast["status"] == "forecast").sum() <= sum(dates)
 
 
 @pytest.mark.parametrize("count", [10, 40])
-def test_work_per_series_is_a_fixed_number_of_fits(rng, monkeypatch, count):
+def test_series_of_the_same_days_are_fitted_together(rng, monkeypatch, count):
     frames = [metrics_from_daily(30 + 0.1 * np.arange(30) + rng.normal(0, 1, 30),
                                  nat_ip=f"10.0.0.{i % 8}", resource=f"{PLS}{i // 8}")
               for i in range(count)]
-    fits = count_calls(monkeypatch, forecast_module, "theil_sen")
+    fits = count_calls(monkeypatch, forecast_module, "theil_sen_rows")
     forecast = forecast_exhaustion(pd.concat(frames), thresholds=[80])
     assert len(forecast) == count and len(forecast.fits) == count
-    assert len(fits) == 4 * count                        # linear and log-linear, held out and all
-    assert sum(fits) == count * (24 + 24 + 30 + 30)      # each fit sees its own series only
+    assert len(fits) == 4              # linear and log-linear, held out and all: every series
+    assert sum(fits) == count * (24 + 24 + 30 + 30)      # each row holds one series' days
+
+
+def _alone_and_together(frames, **kwargs):
+    together = forecast_exhaustion(pd.concat(frames), **kwargs)
+    alone = [forecast_exhaustion(frame, **kwargs) for frame in frames]
+    return together, alone
+
+
+def test_fitting_series_together_gives_what_each_gives_alone(rng):
+    """Series of several lengths, gaps, last days, weekly cycles, zeros, ties and steps,
+    fitted together (grouped by length and last day), give row for row and fit for fit what
+    each gives fitted alone."""
+    frames = []
+    for i in range(36):
+        n = [10, 20, 30, 45, 90, 200][i % 6]
+        t = np.arange(n) if i % 4 else np.sort(rng.choice(n + 12, n, replace=False))
+        y = 20 + rng.uniform(-0.1, 0.6) * t + rng.normal(0, rng.uniform(0.2, 4), n)
+        if i % 5 == 1:
+            y = y * np.exp(0.01 * t) - np.where(t % 7 >= 5, 6, 0)     # growth, weekends
+        if i % 7 == 2:
+            y = np.round(y)                                            # ties
+        if i % 9 == 3:
+            y[n // 3] = 0.0                                            # no log-linear fit
+        if i % 11 == 4:
+            y[-5:] -= 15                                               # a step down
+        days = t + i % 3                                               # other last days
+        frames.append(metrics_from_daily(np.clip(y, 0, 100), days=days, nat_ip=f"10.0.{i}.4",
+                                         resource=f"{PLS}{i % 5}"))
+    together, alone = _alone_and_together(frames, thresholds=(50, 80, 100))
+    expected = pd.concat([f.table for f in alone]).sort_values(
+        ["resource_id", "nat_ip", "threshold_percent"]).reset_index(drop=True)
+    assert set(together["status"]) >= {"forecast", "crossed", "too few days",
+                                       "not within the horizon"}
+    # (dtypes aside: a lone series too short to fit has no model names, a float column)
+    pd.testing.assert_frame_equal(together.table, expected, check_dtype=False)
+    for f in alone:
+        for key, fit in f.fits.items():
+            for name, value in fit.items():
+                assert np.array_equal(together.fits[key][name], value), (key, name)
 
 
 def test_the_fitted_line_is_brute_force_theil_sen(rng):

@@ -10,9 +10,15 @@ from scipy.stats import norm
 
 from plcapacity.estate.passage import (
     SLOPE_POINTS,
+    WEEKLY_LEVEL,
+    interp_rows,
+    kruskal_rows,
     noise_model,
+    noise_models,
+    passage_days,
     passage_quantiles,
     passage_survival,
+    passage_survival_rows,
     slope_lines,
 )
 
@@ -90,3 +96,90 @@ def test_quantiles_by_hand():
     got = passage_quantiles(survival, days, [0.05, 0.5, 0.95])
     assert got[0].tolist() == [10, 12, 13]
     assert np.isinf(got[1]).all()                  # 2 % at most: no quantile reached
+
+
+# --------------------------------------------------------------------------- many series at once
+
+def test_kruskal_rows_is_scipys_kruskal():
+    from scipy.stats import kruskal
+    rng = np.random.default_rng(4)
+    values = rng.normal(0, 1, (40, 35))
+    values[::3] = np.round(values[::3])                # ties: the correction
+    groups = np.stack([rng.permutation(np.arange(35) % 7) for _ in range(40)])
+    values[5] += 2 * groups[5]                         # a strong weekly cycle
+    got = kruskal_rows(values, groups)
+    expected = [kruskal(*[row[g == k] for k in range(7)]).pvalue
+                for row, g in zip(values, groups)]
+    assert got == pytest.approx(expected, rel=1e-12, abs=1e-300)
+    assert got[5] < 1e-4
+    assert kruskal_rows(np.ones((1, 14)), groups[:1, :14]).tolist() == [1.0]   # all equal
+
+
+def test_interp_rows_is_numpys_interp_row_by_row():
+    rng = np.random.default_rng(8)
+    low = rng.normal(0, 5, 30)
+    grids = np.linspace(low, low + rng.uniform(1e-3, 40, 30), 512, axis=1)
+    tables = np.cumsum(rng.uniform(0, 1, (30, 512)), axis=1)
+    rows = rng.integers(0, 30, 400)
+    x = rng.uniform(-60, 60, (400, 3, 5))
+    x[:, 0, :3] = np.stack([grids[rows, 0], grids[rows, 200], grids[rows, -1]], axis=1)
+    got = interp_rows(x, rows, grids, tables, -7.0, 9.0)
+    for p, row in enumerate(rows):
+        assert np.array_equal(got[p], np.interp(x[p], grids[row], tables[row], -7.0, 9.0))
+
+
+def test_noise_of_many_series_is_each_ones_smoothed_distribution():
+    """Brute force per series, written here: the weekly medians where Kruskal-Wallis (scipy)
+    finds a cycle, then the empirical P(u < x) on the grid convolved with the kernel by
+    numpy.convolve."""
+    from scipy.stats import kruskal
+    rng = np.random.default_rng(9)
+    count, n = 25, 42
+    t = np.sort(np.stack([rng.choice(n + 9, n, replace=False) for _ in range(count)]), axis=1)
+    t = t.astype(float)
+    residuals = rng.normal(0, rng.uniform(0.1, 3, (count, 1)), (count, n))
+    residuals[::2] += np.where(t[::2] % 7 >= 5, -6.0, 0.0)      # weekends lower
+    residuals[3] = np.round(residuals[3])
+    rows = noise_models(t, residuals)
+    cycles = 0
+    for s in range(count):
+        phase = (t[s] % 7).astype(int)
+        groups = [residuals[s][phase == k] for k in range(7)]
+        cycle = min(map(len, groups)) >= 3 and kruskal(*groups).pvalue < WEEKLY_LEVEL
+        weekly = np.array([np.median(g) for g in groups]) if cycle else np.zeros(7)
+        cycles += bool(cycle)
+        assert np.array_equal(rows.weekly[s], weekly), s
+        u = np.sort(residuals[s] - weekly[phase])
+        spread = min(np.std(u), (np.quantile(u, 0.75) - np.quantile(u, 0.25)) / 1.349)
+        h = max(0.9 * spread * n ** -0.2, 1e-6 * max(abs(u[0]), abs(u[-1]), 1.0))
+        grid = np.linspace(u[0] - 5 * h, u[-1] + 5 * h, 512)
+        step = grid[1] - grid[0]
+        half = int(math.ceil(4 * h / step))
+        kernel = np.exp(-0.5 * (np.arange(-half, half + 1) * step / h) ** 2)
+        padded = np.concatenate([np.zeros(half), np.searchsorted(u, grid, side="left") / n,
+                                 np.ones(half)])
+        smooth = np.convolve(padded, kernel / kernel.sum(), mode="valid")
+        assert np.array_equal(rows.grid[s], grid)
+        assert np.exp(rows.log_cdf[s]) == pytest.approx(np.clip(smooth, 0, 1), abs=1e-13)
+    assert 5 <= cycles < count                        # both kinds were checked
+
+
+def test_survival_of_many_pairs_is_each_series_alone():
+    """Pairs of several series (other lines, noises and weekly profiles) in one call: each
+    row is that series' survival computed alone, far days included."""
+    rng = np.random.default_rng(12)
+    t = np.tile(np.arange(60.0), (4, 1))
+    residuals = rng.normal(0, [[0.5], [1.0], [2.0], [4.0]], (4, 60)) \
+        + np.where(t % 7 >= 5, -5.0, 0.0) * np.array([[1], [0], [1], [0]])
+    noises = noise_models(t, residuals)
+    slopes = rng.uniform(0.0, 0.3, (4, SLOPE_POINTS))
+    intercepts = rng.uniform(30, 50, (4, SLOPE_POINTS))
+    days = passage_days(60, 60 + 3000)
+    rows = np.array([0, 1, 2, 3, 2, 0, 1])
+    levels = np.array([80.0, 60.0, 95.0, 100.0, 55.0, 1e4, 70.0])   # 1e4: never reached
+    together = passage_survival_rows(levels, rows, slopes, intercepts, noises, days)
+    for p, (row, level) in enumerate(zip(rows, levels)):
+        alone = passage_survival([level], slopes[row], intercepts[row], noises.row(row), days)
+        assert together[p] == pytest.approx(alone[0], abs=1e-12), p
+    assert (together[5] == 1.0).all()
+    assert together[:, -1].min() < 0.01                # and most are reached

@@ -10,7 +10,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from plcapacity.estate.trend import MAX_PAIRS_IN_MEMORY, inversions, theil_sen
+from plcapacity.estate.trend import MAX_PAIRS_IN_MEMORY, inversions, theil_sen, theil_sen_rows
 
 
 def brute_force(y, x, confidence):
@@ -68,6 +68,40 @@ def test_the_same_line_as_brute_force(kind, seed, max_pairs):
         expected = brute_force(y.tolist(), x.tolist(), confidence)
         got = theil_sen(y, x, confidence, max_pairs=max_pairs)
         assert tuple(got) == pytest.approx(expected, rel=1e-12, abs=1e-12), (kind, confidence)
+
+
+@pytest.mark.parametrize("confidence", [0.9, 0.95, 0.3, None])
+@pytest.mark.parametrize("max_pairs", [MAX_PAIRS_IN_MEMORY, 500, 30],
+                         ids=["all-rows-at-once", "blocks-of-rows", "one-by-one"])
+def test_many_series_at_once_are_brute_force_theil_sen_row_by_row(confidence, max_pairs):
+    # rows of gaps, ties in y (two decimals, few levels), falling and flat series, and blocks
+    # of rows (max_pairs 500) or series longer than a block (30 < 435 pairs: one by one)
+    rng = np.random.default_rng(11)
+    n = 30
+    x = np.sort(np.stack([rng.choice(3 * n, n, replace=False) for _ in range(24)]), axis=1)
+    y = np.stack([series(kind, n, rng)[0] for kind in KINDS if kind != "repeated x"] * 5)[:24]
+    y[-1] = 7.0                                        # every value equal: every slope 0
+    fits = theil_sen_rows(y, x.astype(float), confidence, max_pairs=max_pairs)
+    for s in range(len(y)):
+        if confidence is None:
+            expected = brute_force(y[s].tolist(), x[s].tolist(), 0.9)[:2] + (math.nan,) * 2
+        else:
+            expected = brute_force(y[s].tolist(), x[s].tolist(), confidence)
+        got = tuple(float(v[s]) for v in fits)
+        assert got == pytest.approx(expected, rel=1e-12, abs=1e-12, nan_ok=True), s
+        assert got == pytest.approx(tuple(theil_sen(y[s], x[s], confidence)), nan_ok=True)
+
+
+@pytest.mark.parametrize("y, x, message", [
+    (np.ones(3), np.arange(3.0), "two-dimensional"),
+    (np.ones((2, 1)), np.zeros((2, 1)), "at least two points"),
+    (np.ones((2, 3)), np.ones((2, 4)), "one shape"),
+    ([[1.0, np.nan]], [[0.0, 1.0]], "finite"),
+    ([[1.0, 2.0, 3.0]], [[0.0, 2.0, 2.0]], "increase strictly"),
+])
+def test_bad_input_for_many_series(y, x, message):
+    with pytest.raises(ValueError, match=message):
+        theil_sen_rows(y, x)
 
 
 def test_selection_agrees_with_listing_on_a_longer_series(rng):

@@ -100,6 +100,9 @@ CURRENT_WINDOW_DAYS = 7
 MINOR_WEIGHT = 0.05
 #: Share of the most recent days held out to choose between the linear and log-linear fits. [-]
 HOLDOUT_SHARE = 0.2
+#: Most daily peaks fitted together in one block of series (memory stays bounded whatever
+#: the estate: the arrays of a block are a few times this). [points]
+FIT_BLOCK_POINTS = 1 << 17
 #: Longest horizon: a century, far beyond any trend, and within the dates pandas represents
 #: from the latest timestamp metrics can have. [days]
 MAX_HORIZON_DAYS = 36_525
@@ -615,6 +618,17 @@ def _series_bounds(peaks):
     return starts, stops
 
 
+def _fit_blocks(keys):
+    """(days, series) of each block of series fitted together: series of one (days, last
+    day) key, at most :data:`FIT_BLOCK_POINTS` daily peaks a block."""
+    groups, group_of = np.unique(keys, axis=0, return_inverse=True)
+    for g, (n, _) in enumerate(groups.tolist()):
+        members = np.flatnonzero(group_of.ravel() == g)
+        rows = max(1, FIT_BLOCK_POINTS // n)
+        for start in range(0, members.size, rows):
+            yield n, members[start:start + rows]
+
+
 def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
                         confidence=0.9, aggregation=None) -> Forecast:
     """When each PLS and NAT IP reaches each ``PLSNatPortsUsage`` threshold.
@@ -711,9 +725,7 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
     # Series of one length and last day are fitted together, as the rows of arrays: the
     # groups are few (most series of an export span the same days), the series many.
     group_keys = np.stack([lengths, lasts_t], axis=1) if len(starts) else np.empty((0, 2))
-    groups, group_of = np.unique(group_keys, axis=0, return_inverse=True)
-    for g, (n, _) in enumerate(groups):
-        members = np.flatnonzero(group_of.ravel() == g)
+    for n, members in _fit_blocks(group_keys):
         where = starts[members][:, None] + np.arange(n)[None, :]
         t = (day_number[where] - day_number[starts[members]][:, None]).astype(float)
         found, columns, fitted = _forecast_rows(t, values[where], thresholds, levels,

@@ -612,3 +612,18 @@ def test_interval_holds_the_first_crossing_at_its_stated_confidence(confidence, 
             held.append(interval_contains(row._asdict(), true_day))
     assert len(held) >= 600
     assert abs(np.mean(held) - confidence) <= 0.06, (np.mean(held), len(held))
+
+
+@pytest.mark.parametrize("points", [1, 100, 41 * 7])
+def test_blocks_of_series_give_the_same_forecast(rng, monkeypatch, points):
+    """Memory is bounded by fitting FIT_BLOCK_POINTS daily peaks at a time: one series a
+    block (1), two (100), seven (287): the same table and fits as all at once."""
+    frames = [metrics_from_daily(30 + 0.3 * np.arange(41) + rng.normal(0, 2, 41),
+                                 nat_ip=f"10.0.0.{i}") for i in range(23)]
+    metrics = pd.concat(frames)
+    whole = forecast_exhaustion(metrics)
+    monkeypatch.setattr(forecast_module, "FIT_BLOCK_POINTS", points)
+    blocks = forecast_exhaustion(metrics)
+    pd.testing.assert_frame_equal(whole.table, blocks.table)
+    assert all(np.array_equal(whole.fits[key]["slopes"], fit["slopes"])
+               for key, fit in blocks.fits.items()) and len(blocks.fits) == 23

@@ -479,13 +479,16 @@ def plan(connections, *, regions, slo_percent=None, max_month_risk=None,
                 # fewer regions serve the demand with all VMs up, which the served
                 # availability counts: one candidate per number of regions needed up.
                 for up in range(m, 0, -1):
-                    row, layout = _candidate(chosen, lost, m, up, sizes, has_zones, zones,
-                                             demand, cap, endpoints, price, sla, failover,
-                                             delay, model, lim)
-                    key = (row["backend_vms"], row["pls_count"], row["nat_ips"])
-                    if key in seen:
+                    picked, vms, feasible = _counts(chosen, m, up, sizes, has_zones, zones,
+                                                    demand, cap, lim)
+                    key = (tuple(vms), feasible and tuple(
+                        (int(s["pls_count"]), int(s["nat_ips"])) for s in picked))
+                    if key in seen:   # another loss count or number up gave this deployment
                         continue
                     seen.add(key)
+                    row, layout = _candidate(chosen, lost, m, picked, vms, feasible, has_zones,
+                                             zones, demand, cap, endpoints, price, sla,
+                                             failover, delay, model, lim)
                     rows.append(row)
                     layouts.append(layout)
     table = pd.DataFrame(rows)
@@ -546,9 +549,8 @@ def _vms_to_serve(share, pls, nat, cap, port_factor, lim) -> int:
     return max(1, math.ceil(share / per_vm * (1 - 1e-12)))
 
 
-def _candidate(chosen, lost, m, up, sizes, has_zones, zones, demand, cap, endpoints, price,
-               sla, failover, delay, model, lim):
-    """One candidate's row (sizes, costs, exact availability) and its Deployment: sized for
+def _counts(chosen, m, up, sizes, has_zones, zones, demand, cap, lim):
+    """Each region's sizing row and VM count, and whether the candidate is feasible: sized for
     ``m`` regions carrying the demand after the tolerated failures, and with at least the VMs
     for ``up`` regions to serve it with all VMs up."""
     picked = [sizes[(m, bool(zones) and has_zones[r])] for r in chosen]
@@ -557,7 +559,13 @@ def _candidate(chosen, lost, m, up, sizes, has_zones, zones, demand, cap, endpoi
                _vms_to_serve(demand.connections / up, int(s["pls_count"]), int(s["nat_ips"]),
                              cap, demand.port_factor, lim)) if feasible else 0
            for s in picked]
-    feasible = feasible and max(vms) <= lim.backend_pool_size
+    return picked, vms, feasible and max(vms) <= lim.backend_pool_size
+
+
+def _candidate(chosen, lost, m, picked, vms, feasible, has_zones, zones, demand, cap,
+               endpoints, price, sla, failover, delay, model, lim):
+    """One candidate's row (sizes, costs, exact availability) and its Deployment, from
+    :func:`_counts`."""
     destinations, pes = [], []
     for region, s, v in zip(chosen, picked, vms):
         if not feasible:

@@ -85,3 +85,23 @@ def test_a_chain_of_links_to_the_input_is_refused_in_one_line(tmp_path, cli):
     assert code == 2 and out == "" and err.count("\n") == 1
     assert f"output {tmp_path / 'out.csv'} is the input table itself" in err
     assert table.read_bytes() == before and (tmp_path / "out.csv").is_symlink()
+
+
+def test_a_scheduler_where_nothing_listens_is_one_line(tmp_path, cli, monkeypatch):
+    """Exit 2 with one line naming the scheduler and its address, no traceback (the connect
+    timeout shortened so the test does not wait: the outcome is the same whatever the wait)."""
+    import socket
+    pytest.importorskip("distributed")
+    import plcapacity.base.execution as execution
+    monkeypatch.setattr(execution, "SCHEDULER_CONNECT_TIMEOUT_S", 0.2)
+    with socket.socket() as probe:                      # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    table = tmp_path / "services.csv"
+    table.write_text("service,concurrent_connections,pe_regions\na,1000,eastus;westus2\n")
+    code, out, err = cli(["batch", str(table), "--scheduler", address, "--trials", "100",
+                          "--no-progress"])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"plcapacity: error: scheduler='{address}': cannot reach the Dask "
+                          "scheduler (")
+    assert "Traceback" not in err

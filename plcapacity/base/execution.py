@@ -13,12 +13,20 @@ import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 __all__ = ["executor_for", "isolated_executor", "stop", "tasks_in_flight", "check_workers",
-           "WORKERS_PER_CORE"]
+           "WORKERS_PER_CORE", "SCHEDULER_CONNECT_TIMEOUT_S"]
 
 #: Most local processes per core of the machine. Each worker imports the data stack (about
 #: 150 MB): beyond the cores they add no speed, only memory (``--workers 100000`` would start
 #: one process per task). [processes per core]
 WORKERS_PER_CORE = 8
+
+#: How long to try to reach a Dask scheduler given by its address before saying it cannot be
+#: reached. distributed keeps retrying a refused connection for its default of 30 s, so a
+#: mistyped address (nothing listening) answered only after half a minute; a running
+#: scheduler answers in well under a second, even across regions. The client keeps it as its
+#: timeout for reconnecting and closing too (a lost scheduler fails the run's tasks anyway).
+#: [s]
+SCHEDULER_CONNECT_TIMEOUT_S = 5
 
 
 class InlineExecutor(Executor):
@@ -73,7 +81,7 @@ class _DaskExecutor:
         self.own = not isinstance(scheduler, Client)
         if self.own:
             try:
-                self.client = Client(scheduler)
+                self.client = Client(scheduler, timeout=SCHEDULER_CONNECT_TIMEOUT_S)
             except (OSError, TimeoutError, ValueError, TypeError, AssertionError) as error:
                 # (distributed asserts on some malformed addresses)
                 raise ValueError(
@@ -100,7 +108,9 @@ def executor_for(scheduler=None, workers=None, n_tasks=1):
     Parameters
     ----------
     scheduler : str or distributed.Client, optional
-        A Dask scheduler address or client; otherwise this machine.
+        A Dask scheduler address or client; otherwise this machine. An address that cannot
+        be reached within ``SCHEDULER_CONNECT_TIMEOUT_S`` (5 s) is a one-line ValueError
+        naming it (for a longer wait, pass a client made with its own ``timeout``).
     workers : int, optional
         Local processes (default: the machine's cores).
     n_tasks : int

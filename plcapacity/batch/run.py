@@ -48,6 +48,7 @@ from plcapacity.base.execution import (
     stop,
     tasks_in_flight,
 )
+from plcapacity.base.files import write_target
 from plcapacity.base.limits import get_limits
 from plcapacity.base.progress import progress_bar
 from plcapacity.base.results import TableResult, table_of
@@ -258,8 +259,9 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
         It is locked while the run writes it, and removed when the run ends (after
         ``output`` is written, when given).
     output : path, optional
-        Write the results there (``.csv``, ``.parquet`` or ``.json``, atomically). Refused,
-        before any work, when it is the input table itself.
+        Write the results there (``.csv``, ``.parquet`` or ``.json``, atomically; through a
+        symbolic link, to the file it leads to). Refused, before any work, when it is the
+        input table itself (under any name or link).
     limits : Limits, optional
         Reference limits (default :func:`plcapacity.get_limits`).
     allow_outside_paths : bool
@@ -321,6 +323,8 @@ def run_batch(scenarios, *, trials=100_000, years=1, seed=None, scheduler=None,
     if output is not None and Path(output).is_dir():
         raise BatchInputError(f"output {output} is a folder; give a file name ending in .csv, "
                               ".parquet or .json")
+    if output is not None:
+        write_target(output)  # a link in a loop or to a device: refused now, not after the run
     entropy = _batch_entropy(seed)
     frame = scenarios if isinstance(scenarios, pd.DataFrame) else read_scenarios(scenarios)
     lim = limits or get_limits()

@@ -186,9 +186,16 @@ def report_warnings(caught, err):
 
 
 def check_output_folder(output):
-    """Fail before the work, not after it, when the output cannot be written there."""
+    """Fail before the work, not after it, when the output cannot be written there (for a
+    symbolic link: where the link leads, the file written)."""
     if output:
         import os
-        folder = os.path.dirname(os.path.abspath(output))
+
+        from plcapacity.base.files import write_target
+        try:
+            target = write_target(output)
+        except OSError as error:  # a loop, or a link to a device, a pipe, a folder
+            raise UsageError(f"-o {error}") from None
+        folder = os.path.dirname(os.path.abspath(target))
         if not os.path.isdir(folder):
             raise UsageError(f"-o {output}: the folder {folder} does not exist")

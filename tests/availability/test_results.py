@@ -12,9 +12,15 @@ from mc_cases import (
     shortfall,
     two_regions_shared_destination,
 )
+from scipy import stats
 
 import plcapacity as plc
-from plcapacity.availability.results import Accumulator, block_summary, mean_ci
+from plcapacity.availability.results import (
+    Accumulator,
+    block_summary,
+    mean_ci,
+    month_share_interval,
+)
 from plcapacity.availability.simulation import simulate
 from plcapacity.base.sla import month_edges_minutes
 from plcapacity.outages.laws import MINUTES_PER_YEAR
@@ -23,13 +29,106 @@ from plcapacity.outages.processes import OutageModel
 # ----------------------------------------------------------------------------- mean and CI
 
 
-@pytest.mark.parametrize("n", [1, 2, 7, 1_000])
-def test_mean_ci_is_the_normal_interval_of_the_sample_mean(rng, n):
-    values = rng.exponential(size=n) * (rng.random(n) < 0.3)
+@pytest.mark.parametrize("n", [1, 2, 7, 29, 30, 1_000])
+def test_mean_ci_is_the_t_interval_of_a_few_trials_and_the_normal_one_of_more(rng, n):
+    """Student's t with n - 1 degrees of freedom below 30 trials (the normal quantile is too
+    narrow there: 1.96 against 12.7 for 2 trials), the normal one from 30 on."""
+    values = rng.exponential(size=n) * (np.arange(n) % 3 == 0)  # spread for any n >= 2
     mean, half = mean_ci(values.sum(), (values ** 2).sum(), n)
     assert mean == pytest.approx(values.mean(), rel=1e-12)
-    expected = 0.0 if n == 1 else 1.959963984540054 * values.std(ddof=1) / np.sqrt(n)
+    quantile = stats.t.ppf(0.975, n - 1) if n < 30 else stats.norm.ppf(0.975)
+    expected = 0.0 if n == 1 else quantile * values.std(ddof=1) / np.sqrt(n)
     assert half == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    assert n == 1 or half > 0
+
+
+def test_mean_ci_of_a_few_normal_draws_covers_95_percent():
+    """4,000 seeded runs of 5 normal draws: the t interval is exact for them (95 %); the
+    normal quantile covered about 88 %."""
+    draws = np.random.default_rng(11).normal(size=(4_000, 5))
+    covered = [abs(mean) <= half
+               for mean, half in (mean_ci(v.sum(), (v ** 2).sum(), 5) for v in draws)]
+    assert 0.935 < np.mean(covered) < 0.965
+
+
+def _effective_clopper_pearson(months_below, months):
+    """Korn and Graubard's interval, from the per-trial counts, with scipy.stats."""
+    share = np.asarray(months_below) / months
+    n = share.size
+    p, variance = share.mean(), share.var(ddof=1)
+    size = n * months if variance == 0 else min(n * months, p * (1 - p) / (variance / n))
+    size *= (stats.norm.ppf(0.975) / stats.t.ppf(0.975, n - 1)) ** 2
+    count = size * p
+    return (stats.beta.ppf(0.025, count, size - count + 1) if count > 0 else 0.0,
+            stats.beta.ppf(0.975, count + 1, size - count) if count < size else 1.0)
+
+
+@pytest.mark.parametrize("months_below, months", [
+    ([0, 0, 0, 5, 0, 1, 0, 0], 12),          # clustered: one bad year
+    ([1, 1, 1, 0, 0, 0, 0, 0, 0, 0], 12),    # spread: as many months as independent draws
+    ([2, 0], 24),                            # two trials of two years
+    ([12, 12, 12], 12),                      # every month below
+])
+def test_month_share_interval_is_clopper_pearson_at_the_effective_size(months_below, months):
+    counts = np.array(months_below)
+    expected = _effective_clopper_pearson(counts, months)
+    got = month_share_interval(counts.sum(), (counts ** 2).sum(), counts.size, months)
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    assert 0 <= got[0] <= counts.sum() / (counts.size * months) <= got[1] <= 1
+
+
+def test_month_share_interval_of_a_few_trials_covers_95_percent():
+    """4,000 seeded runs of 5 trial-years, each month below with chance 0.05: the interval
+    holds 0.05 at least 95 % of the time (the normal interval of the counts held it 84 %),
+    and says more than the bound of a run that saw no month below."""
+    rng = np.random.default_rng(5)
+    covered, highs = [], []
+    for counts in rng.binomial(12, 0.05, size=(4_000, 5)):
+        if counts.sum() == 0:
+            continue
+        low, high = month_share_interval(counts.sum(), (counts ** 2).sum(), 5, 12)
+        covered.append(low <= 0.05 <= high)
+        highs.append(high)
+    assert np.mean(covered) >= 0.95
+    assert np.mean(highs) < 1 - 0.025 ** (1 / 5)
+
+
+@pytest.mark.parametrize("n", [2, 5, 29])
+def test_a_few_trials_get_small_sample_intervals(n):
+    """The result's intervals from n < 30 plain trials, recomputed from its trials: t for the
+    availabilities and the credit, Clopper-Pearson at the effective size for the months."""
+    result = simulate(shortfall(), FREQUENT, trials=n, seed=9, progress=False)
+    trials = result.trials
+    t = stats.t.ppf(0.975, n - 1)
+
+    def t_interval(values):
+        half = t * values.std(ddof=1) / np.sqrt(n)
+        return values.mean() - half, values.mean() + half
+
+    down = trials["downtime_min"].to_numpy() / MINUTES_PER_YEAR
+    low, high = t_interval(1 - down)
+    assert result.ci == pytest.approx((max(low, 0), min(high, 1)), rel=1e-9)
+    unserved = trials["unserved_min"].to_numpy() / MINUTES_PER_YEAR
+    low, high = t_interval(1 - unserved)
+    assert result.served_availability_ci == pytest.approx((max(low, 0), min(high, 1)),
+                                                          rel=1e-9)
+    credit = trials["credit_percent"].to_numpy()
+    assert credit.std() > 0 and trials["months_below_slo"].sum() > 0   # not the zero bounds
+    low, high = t_interval(credit)
+    assert result.expected_credit_ci == pytest.approx((max(low, 0), high), rel=1e-9)
+    assert result.p_month_below_slo_ci == pytest.approx(
+        _effective_clopper_pearson(trials["months_below_slo"].to_numpy(), 12), rel=1e-9)
+
+
+def test_thirty_trials_keep_the_normal_intervals():
+    result = simulate(shortfall(), FREQUENT, trials=30, seed=9, progress=False)
+    months = result.trials["months_below_slo"].to_numpy() / 12
+    half = stats.norm.ppf(0.975) * months.std(ddof=1) / np.sqrt(30)
+    assert result.p_month_below_slo_ci == pytest.approx(
+        (max(months.mean() - half, 0), months.mean() + half), rel=1e-9)
+    down = result.trials["downtime_min"].to_numpy() / MINUTES_PER_YEAR
+    assert result.ci_half_width == pytest.approx(
+        stats.norm.ppf(0.975) * down.std(ddof=1) / np.sqrt(30), rel=1e-9)
 
 
 def test_mean_ci_never_takes_the_root_of_a_negative_variance():

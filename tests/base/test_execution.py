@@ -7,6 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 from plcapacity.base.execution import (
+    SCHEDULER_CONNECT_TIMEOUT_S,
     check_workers,
     executor_for,
     isolated_executor,
@@ -127,3 +128,45 @@ def test_a_scheduler_address_that_cannot_be_used_names_the_scheduler(address):
     with pytest.raises(ValueError, match=rf"scheduler='{address}': cannot reach the Dask "
                                          r"scheduler \(.*\); give the address of a running"):
         executor_for(address, None, 4)
+
+
+def _free_port():
+    """A local port where nothing listens: bound by the system, then released."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_scheduler_is_given_the_short_connect_timeout(monkeypatch):
+    """distributed retries a refused connection for its default 30 s before failing; the
+    client is made with SCHEDULER_CONNECT_TIMEOUT_S instead (at most 10 s), and its failure
+    is still the one-line error."""
+    distributed = pytest.importorskip("distributed")
+    made = []
+
+    class Refused:
+        def __init__(self, *args, **kwargs):
+            made.append((args, kwargs))
+            raise OSError("Timed out trying to connect to tcp://127.0.0.1:9 after 5 s")
+
+    monkeypatch.setattr(distributed, "Client", Refused)
+    with pytest.raises(ValueError, match=r"^scheduler='tcp://127.0.0.1:9': cannot reach the "
+                                         r"Dask scheduler \(Timed out trying to connect"):
+        executor_for("tcp://127.0.0.1:9", None, 4)
+    assert made == [(("tcp://127.0.0.1:9",), {"timeout": SCHEDULER_CONNECT_TIMEOUT_S})]
+    assert 0 < SCHEDULER_CONNECT_TIMEOUT_S <= 10
+
+
+def test_a_port_where_nothing_listens_is_one_line_naming_the_address(monkeypatch):
+    """A real refused connection (the timeout shortened further, so the test does not wait;
+    the outcome is the same whatever the wait)."""
+    pytest.importorskip("distributed")
+    import plcapacity.base.execution as execution
+    monkeypatch.setattr(execution, "SCHEDULER_CONNECT_TIMEOUT_S", 0.2)
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    with pytest.raises(ValueError, match=rf"^scheduler='{address}': cannot reach the Dask "
+                                         r"scheduler \(.*\); give the address of a running "
+                                         r"one \(tcp://host:8786\)") as caught:
+        executor_for(address, None, 4)
+    assert "\n" not in str(caught.value)

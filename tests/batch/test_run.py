@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import math
+import os
 import pickle
 import signal
 import subprocess
@@ -414,6 +415,16 @@ def test_output_folder_is_checked_before_the_work(tmp_path, capsys):
                            capsys)
     assert code == 2 and "does not exist" in err
 
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_an_output_link_that_cannot_be_written_through_is_refused_before_the_work(tmp_path):
+    """The table named does not exist: the output's error comes first, so before any work
+    (written through, the results would replace the pipe the link leads to)."""
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "r.csv").symlink_to(tmp_path / "pipe")
+    with pytest.raises(OSError, match=r"r\.csv: a symbolic link to .*pipe, which is not a "
+                                      "regular file"):
+        run_batch(tmp_path / "missing.csv", output=tmp_path / "r.csv")
 
 
 def _processes_mentioning(text):

@@ -56,3 +56,52 @@ def test_the_terminal_names_the_outage_model_and_failover_behind_the_figures(cli
         in out
     assert "active-active (no failover delay) (1 service)" in out
     assert "active-passive, delay fixed 5 min (1 service)" in out
+
+
+def test_output_onto_a_link_writes_the_file_it_leads_to(tmp_path, cli):
+    table = tmp_path / "services.csv"
+    table.write_text("service,concurrent_connections\nsmall,100000\n")
+    (tmp_path / "store").mkdir()
+    target = tmp_path / "store" / "results.csv"
+    link = tmp_path / "results.csv"
+    link.symlink_to(target)                                   # the file is not there yet
+    code, out, err = cli(["batch", str(table), "-o", str(link), "--workers", "1",
+                          "--no-progress"])
+    assert code == 0, err
+    assert link.is_symlink() and link.resolve() == target
+    assert list(pd.read_csv(target)["service"]) == ["small"]
+    assert not list(tmp_path.glob("*.checkpoint.jsonl"))     # removed at the end, as always
+
+
+def test_a_chain_of_links_to_the_input_is_refused_in_one_line(tmp_path, cli):
+    """The input check compares the files the names lead to: output -> link -> input."""
+    table = tmp_path / "services.csv"
+    table.write_text("service,concurrent_connections\nsmall,100000\n")
+    before = table.read_bytes()
+    (tmp_path / "middle.csv").symlink_to(table)
+    (tmp_path / "out.csv").symlink_to(tmp_path / "middle.csv")
+    code, out, err = cli(["batch", str(table), "-o", str(tmp_path / "out.csv"),
+                          "--no-progress"])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"output {tmp_path / 'out.csv'} is the input table itself" in err
+    assert table.read_bytes() == before and (tmp_path / "out.csv").is_symlink()
+
+
+def test_a_scheduler_where_nothing_listens_is_one_line(tmp_path, cli, monkeypatch):
+    """Exit 2 with one line naming the scheduler and its address, no traceback (the connect
+    timeout shortened so the test does not wait: the outcome is the same whatever the wait)."""
+    import socket
+    pytest.importorskip("distributed")
+    import plcapacity.base.execution as execution
+    monkeypatch.setattr(execution, "SCHEDULER_CONNECT_TIMEOUT_S", 0.2)
+    with socket.socket() as probe:                      # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    table = tmp_path / "services.csv"
+    table.write_text("service,concurrent_connections,pe_regions\na,1000,eastus;westus2\n")
+    code, out, err = cli(["batch", str(table), "--scheduler", address, "--trials", "100",
+                          "--no-progress"])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"plcapacity: error: scheduler='{address}': cannot reach the Dask "
+                          "scheduler (")
+    assert "Traceback" not in err

@@ -262,3 +262,14 @@ def test_a_local_dask_cluster_prints_what_this_machine_prints(cli, tmp_path):
         return "\n".join(line for line in page.splitlines() if "Generated " not in line)
     assert without_time((tmp_path / "local.html").read_text()) == \
         without_time((tmp_path / "dask.html").read_text())
+
+
+def test_output_onto_a_link_writes_the_file_it_leads_to(tmp_path, cli):
+    target = tmp_path / "site" / "review.html"
+    target.parent.mkdir()
+    link = tmp_path / "review.html"
+    link.symlink_to(target)
+    code, _, err = cli(["estate", "--inventory", *INVENTORY, "-o", str(link)])
+    assert code == 0, err
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -217,8 +217,9 @@ def write_table(frame, path) -> None:
     """Write a table atomically, in the format of the suffix (``.csv``, ``.parquet``, ``.json``).
 
     An interrupted write leaves no partial file at ``path`` (an older file there stays
-    whole); a symbolic link is written through, to the file it leads to. CSV text cells are neutralized against formula injection
-    (:func:`neutralize_formulas`); JSON and Parquet keep the values exactly.
+    whole); a symbolic link is written through, to the file it leads to. CSV text cells are
+    neutralized against formula injection (:func:`neutralize_formulas`); JSON and Parquet keep
+    the values exactly.
 
     Parameters
     ----------

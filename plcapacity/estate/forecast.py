@@ -46,6 +46,11 @@ earlier:
 - ``not within the horizon``; ``too few days`` (fewer than :data:`MIN_DAYS`: only checked
   for the first two).
 
+Each series is fitted on its own, but not one at a time: series with the same number of days
+and the same last day (most series of an export) go through every step together, as the rows
+of arrays, in blocks of at most :data:`FIT_BLOCK_POINTS` daily peaks (bounded memory). The
+results are those of each series fitted alone.
+
 References
 ----------
 .. [1] Monitor Azure Private Link (PLSNatPortsUsage),
@@ -443,7 +448,8 @@ def _passage(fits, weights, scale, todo, last, end, confidence):
     """(median, earliest, latest) first day a peak reaches each level, per series and level
     where ``todo`` (S, L) holds, after day ``last`` and up to ``end`` (inf beyond): the
     models' first-passage laws averaged with their weights ``{log: (S,)}`` (a model of
-    weight below 1e-3 is not run). ``fits[True]`` covers the rows of ``fits["log_rows"]``."""
+    weight below 1e-3 is not run). ``fits[True]`` holds the rows where ``log_ok``; series s is
+    its row ``fits["log_row"][s]``."""
     out = np.full((3,) + todo.shape, np.inf)
     days = passage_days(int(last) + 1, int(math.floor(end)))
     rows, columns = np.nonzero(todo)

@@ -6,7 +6,7 @@ few sums (:func:`block_summary`; small, so that they travel between processes), 
 of all blocks are added in block order (:class:`Accumulator`), so that totals do not depend on
 how the blocks were grouped or which process ran them. Means and their 95 % confidence
 intervals come from the sums of values and of squares (:func:`mean_ci`; Student's t below
-``SMALL_RUN_TRIALS`` trials), the chance of a month below the SLO of a small plain run from
+``SMALL_RUN_TRIALS`` trials), the chance of a month below the SLO of a plain run from
 Clopper-Pearson at the effective number of months (:func:`month_share_interval`).
 
 Units: minutes; a year is 365 days; availabilities are fractions of time (0-1).
@@ -48,11 +48,9 @@ HIST_GEOM = np.geomspace(1e-3, 1e7, 5_001)
 #: 1 / ln(ratio of consecutive edges): a first guess of the bin from a logarithm.
 _HIST_INV_LOG_STEP = (HIST_GEOM.size - 1) / math.log(HIST_GEOM[-1] / HIST_GEOM[0])
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile
-#: Fewer trials than this get small-sample intervals: Student's t quantile for a mean (the
-#: normal one is too narrow: 1.96 against 2.78 for 5 trials, 2.05 for 29) and, for the
-#: chance of a month below the SLO, :func:`month_share_interval`. From 30 trials on the
-#: normal quantile is kept (4 % below t's at 30 trials, less beyond), so the figures of
-#: ordinary runs do not move. [trials]
+#: Fewer trials than this get Student's t quantile for a mean (the normal one is too narrow:
+#: 1.96 against 2.78 for 5 trials, 2.05 for 29). From 30 trials on the normal quantile is
+#: kept (4 % below t's at 30 trials, less beyond). [trials]
 SMALL_RUN_TRIALS = 30
 
 
@@ -391,7 +389,8 @@ class SimulationResult:
         Probability that a calendar month misses the SLO. [-]
     p_month_below_slo_ci : tuple of float
         Its 95 % confidence interval (NaN where too few effective trials stand behind it;
-        from fewer than 30 plain trials, :func:`month_share_interval`). [-]
+        from plain trials, :func:`month_share_interval`: Clopper-Pearson at the effective
+        number of months). [-]
     expected_credit_percent : float
         Expected monthly service credit. [% of the monthly fee]
     expected_credit_ci : tuple of float
@@ -461,8 +460,9 @@ class SimulationResult:
                 interval = (0.0, float(-math.expm1(math.log(0.025) / n)))
                 if key == "month_credit":  # the credit of a month is at most 100 %
                     interval = (0.0, 100.0 * interval[1])
-            elif plain and key == "months_below" and n < SMALL_RUN_TRIALS:
-                # a share: a few trials' skewed counts make even the t interval too narrow
+            elif plain and key == "months_below":
+                # a share, often of rare months: the normal interval of a few trials' skewed
+                # counts is too narrow (Clopper-Pearson at the effective number of months)
                 interval = month_share_interval(accumulator.total(key),
                                                 accumulator.total(key + "_sq"), n, months)
             setattr(self, "p_month_below_slo_ci" if key == "months_below"

@@ -157,6 +157,23 @@ def test_month_risk_is_simulated_for_finalists():
     assert not p.table.loc[p.table["method"] != "simulated", "meets_objective"].any()
 
 
+def test_month_risk_bound_is_the_simulations_own():
+    """The finalist's bound is what simulate reports for its deployment (trials, not months,
+    as independent draws): recomputed here from a simulation of the plan's own deployment
+    with the same trials and seed, and never below the Clopper-Pearson bound of the same
+    months counted as if every month were an independent draw."""
+    from scipy.stats import beta
+    p = plc.plan(2_000_000, regions=list(RATES), slo_percent=99.9, max_month_risk=0.05,
+                 outages=model(), vm_hourly_usd=0.1, trials=2_000, seed=4)
+    row = p.table[p.table["method"] == "simulated"].index[0]
+    deployment, outages = p.deployment(row)
+    again = plc.simulate(deployment, outages, trials=2_000, seed=4, progress=False)
+    assert p.table.at[row, "p_month_below_slo_ci_high"] == again.p_month_below_slo_ci[1]
+    months = round(again.p_month_below_slo * 2_000 * 12)
+    as_if_independent = beta.ppf(0.975, months + 1, 2_000 * 12 - months)
+    assert again.p_month_below_slo_ci[1] >= as_if_independent * (1 - 1e-9)
+
+
 def test_active_passive_finalists_include_failover_gaps():
     p = plc.plan(500_000, regions="eastus,northeurope", slo_percent=99.9,
                  failover="active-passive", outages=model(), vm_hourly_usd=0.1,

@@ -433,31 +433,42 @@ def passage_survival_rows(levels, rows, slopes, intercepts, noise, days) -> np.n
 def _far_sums(levels, series, slopes, intercepts, noise, after, far):
     """``sum_{after < s <= d} log G(level - a - b s - w[s mod 7])`` for each ``d`` of ``far``
     and each pair (level, series): for each day of the week, the integral of ``log G`` along
-    the line over its share of the days (a seventh), by the tabulated antiderivative. Shape
+    the line over its share of the days (a seventh), by the tabulated antiderivative; one
+    integral for a series without a weekly profile (its seven sevenths are equal). Shape
     (P, K, len(far))."""
     grid, log_cdf = noise.grid, noise.log_cdf
     antiderivative = np.concatenate([np.zeros((grid.shape[0], 1)), np.cumsum(
         (log_cdf[:, 1:] + log_cdf[:, :-1]) / 2 * np.diff(grid, axis=1), axis=1)], axis=1)
-
-    def F(y):  # integral of log G from grid[0] to y (log G is LOG_ZERO below, 0 above)
-        inside = interp_rows(y, series, grid, antiderivative, antiderivative[:, 0][series]
-                             .reshape(-1, 1, 1), antiderivative[:, -1][series]
-                             .reshape(-1, 1, 1))
-        start = grid[:, 0][series].reshape(-1, 1, 1)
-        return np.where(y < start, _LOG_ZERO * (y - start), inside)
-
-    b = slopes[series][:, :, None]
-    base = levels[:, None, None] - intercepts[series][:, :, None]
-    total = np.zeros((levels.size, slopes.shape[1], far.size))
     lower = after + 0.5
     upper = far[None, None, :] + 0.5
-    flat = np.abs(b) < 1e-12
-    safe = np.where(flat, 1.0, b)
-    for day in range(7):
-        y = base - noise.weekly[series, day][:, None, None]
-        sloped = (F(y - b * lower) - F(y - b * upper)) / safe
-        level_line = (upper - lower) * noise.log_below(y, series)
-        total += np.where(flat, level_line, sloped) / 7
+
+    def integral(pairs, shift):  # for the pairs' days of the week ``shift`` below the trend
+        rows = series[pairs]
+
+        def F(y):  # integral of log G from grid[0] to y (log G is LOG_ZERO below, 0 above)
+            start = grid[rows, :1][:, :, None]
+            inside = interp_rows(y, rows, grid, antiderivative, 0.0,
+                                 antiderivative[rows, -1:][:, :, None])
+            return np.where(y < start, _LOG_ZERO * (y - start), inside)
+
+        b = slopes[rows][:, :, None]
+        y = levels[pairs][:, None, None] - intercepts[rows][:, :, None] - shift
+        flat = np.abs(b) < 1e-12
+        sloped = (F(y - b * lower) - F(y - b * upper)) / np.where(flat, 1.0, b)
+        level_line = (upper - lower) * noise.log_below(y, rows)
+        return np.where(flat, level_line, sloped)
+
+    total = np.empty((levels.size, slopes.shape[1], far.size))
+    weekly = noise.weekly[series]
+    cycle = weekly.any(axis=1)
+    plain = np.flatnonzero(~cycle)
+    if plain.size:
+        total[plain] = integral(plain, 0.0)
+    cycled = np.flatnonzero(cycle)
+    if cycled.size:
+        total[cycled] = 0.0
+        for day in range(7):
+            total[cycled] += integral(cycled, weekly[cycled, day][:, None, None]) / 7
     return total
 
 

@@ -297,8 +297,8 @@ def daily_peaks(metrics, *, metric=NAT_PORTS_METRIC, aggregation=None) -> pd.Dat
     Returns
     -------
     pandas.DataFrame
-        ``resource_id``, ``dimension``, ``day`` (UTC midnight), ``peak`` [unit of the
-        metric] and ``aggregation`` (the one used, the same on every row), sorted.
+        ``resource_id``, ``dimension``, ``day`` (UTC midnight; a day of nulls only, no data,
+        has no row), ``peak`` [unit of the metric] and ``aggregation`` (the one used, the same on every row), sorted.
         (Deprecated, until 0.3.0: ``.attrs["aggregation"]`` repeats it.)
 
     Examples
@@ -318,6 +318,8 @@ def daily_peaks(metrics, *, metric=NAT_PORTS_METRIC, aggregation=None) -> pd.Dat
     else:
         rows, aggregation = _nat_rows(metrics_frame(metrics), metric, aggregation)
         day = rows["timestamp"].dt.floor("D")
+    measured = rows["value"].notna().to_numpy()    # null: no data (Azure's gaps), no peak
+    rows, day = rows[measured], day[measured]
     peaks = (rows.assign(day=day).groupby(["resource_id", "dimension", "day"], sort=True)
              ["value"].max().rename("peak").reset_index())
     peaks["aggregation"] = aggregation

@@ -627,3 +627,18 @@ def test_blocks_of_series_give_the_same_forecast(rng, monkeypatch, points):
     pd.testing.assert_frame_equal(whole.table, blocks.table)
     assert all(np.array_equal(whole.fits[key]["slopes"], fit["slopes"])
                for key, fit in blocks.fits.items()) and len(blocks.fits) == 23
+
+
+@pytest.mark.parametrize("missing", [[0], [3, 4, 5], [19]])
+def test_null_values_are_days_without_data(rng, missing):
+    """A null usage (Azure's "no data") is no peak: a series with nulls on some days is
+    forecast as the same series without those days (it raised theil_sen's 'must be finite'
+    from 14 days on)."""
+    y = 30 + 0.5 * np.arange(20) + rng.normal(0, 1, 20)
+    with_nulls = y.copy()
+    with_nulls[missing] = np.nan
+    kept = np.setdiff1d(np.arange(20), missing)
+    got = forecast_exhaustion(metrics_from_daily(with_nulls))
+    expected = forecast_exhaustion(metrics_from_daily(y[kept], days=kept))
+    pd.testing.assert_frame_equal(got.table, expected.table)
+    assert got["days_observed"].iloc[0] == 20 - len(missing)

@@ -12,11 +12,13 @@ Azure exports.
   throughput, in bounded memory, on this machine's cores or a Dask cluster:
   :func:`~plcapacity.estate.daily.read_daily_metrics` (:class:`DailyMetrics`);
 - :mod:`~plcapacity.estate.forecast` — when usage reaches a threshold:
-  :func:`forecast_exhaustion` (a :class:`Forecast`);
-- :mod:`~plcapacity.estate.trend` — the forecast's Theil-Sen lines in bounded memory
-  (:func:`~plcapacity.estate.trend.theil_sen`);
+  :func:`forecast_exhaustion` (a :class:`Forecast`), every series of the same days fitted
+  together as the rows of arrays;
+- :mod:`~plcapacity.estate.trend` — the forecast's Theil-Sen lines in bounded memory, one
+  series or many at once (:func:`~plcapacity.estate.trend.theil_sen`,
+  :func:`~plcapacity.estate.trend.theil_sen_rows`);
 - :mod:`~plcapacity.estate.passage` — the law of the first day a peak reaches a threshold,
-  from which the forecast's dates and intervals come;
+  from which the forecast's dates and intervals come (for many series at once);
 - :mod:`~plcapacity.estate.review` — :func:`estate_table` and the HTML
   :func:`estate_review`, built with :mod:`plcapacity.report`;
 - :mod:`~plcapacity.estate.plots` — :func:`nat_port_forecast`, :func:`estate_overview`.

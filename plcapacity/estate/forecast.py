@@ -518,14 +518,12 @@ def _observed(y, thresholds, current):
     reached = current[:, None] >= levels
     flat = y.ravel()
     offsets = (np.arange(count) * n)[:, None]
-    ends = offsets + n
+    ends = np.broadcast_to(offsets + n, levels.shape).ravel()   # each query's series' end
     # the first y < threshold is the first -y >= the next float above -threshold
     below = first_at_or_above(-flat, np.broadcast_to(offsets, levels.shape).ravel(),
-                              np.nextafter(-levels, np.inf).ravel(), ends.repeat(
-                                  len(thresholds), axis=1).ravel()).reshape(levels.shape)
-    crossing = first_at_or_above(flat, below.ravel(), levels.ravel(),
-                                 ends.repeat(len(thresholds), axis=1).ravel()) \
-        .reshape(levels.shape) - offsets
+                              np.nextafter(-levels, np.inf).ravel(), ends)
+    crossing = first_at_or_above(flat, below, levels.ravel(), ends).reshape(levels.shape) \
+        - offsets
     above_from_start = reached & (crossing >= n)
     return reached, np.minimum(crossing, n - 1), above_from_start
 
@@ -739,10 +737,8 @@ def forecast_exhaustion(metrics, thresholds=(80, 100), horizon_days=365, *,
         t = (day_number[where] - day_number[starts[members]][:, None]).astype(float)
         found, columns, fitted = _forecast_rows(t, values[where], thresholds, levels,
                                                 horizon_days, confidence)
-        for name, value in found.items():
+        for name, value in found.items():   # (every block gives a column one dtype)
             series_columns.setdefault(name, np.empty(len(starts), dtype=value.dtype))
-            if series_columns[name].dtype != value.dtype:
-                series_columns[name] = series_columns[name].astype(object)
             series_columns[name][members] = value
         for name, value in columns.items():
             threshold_columns.setdefault(name, np.empty((len(starts), len(thresholds)),
